@@ -1,0 +1,8 @@
+//! Host bindings for `authzlab:validator@0.1.0`. The generated names (`Validator`,
+//! `ValidatorPre`, `call_validate`) come from the WIT world, so they read like the contract.
+
+wasmtime::component::bindgen!({
+    path: "../wit",
+    world: "validator",
+    additional_derives: [PartialEq, Eq],
+});

@@ -1,0 +1,232 @@
+//! Conformance vectors (`authzlab-vectors/1`, DESIGN.md "Vectors file"): tokens with the keys
+//! that check them and the verdict each must get. `authzlab plugin check` runs a file through
+//! a component and through the native reference validator; both must match every case.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::keyring::{Keyring, KeyringError};
+use crate::plugin::Plugin;
+use crate::{reference, Claims, Request, TokenKind, Verdict};
+
+/// The only format this reader understands.
+pub const FORMAT: &str = "authzlab-vectors/1";
+/// Cases one file may hold: a bound, so a hostile file cannot make a run endless.
+pub const CASES_MAX: usize = 10_000;
+
+/// A vectors file as written on disk.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VectorsFile {
+    pub format: String,
+    /// The cluster id (`iss`) the tokens must come from.
+    pub issuer: String,
+    /// A JWK Set (RFC 7517): the keys the consumer holds.
+    pub keys: Value,
+    pub cases: Vec<Case>,
+}
+
+/// One token and the verdict it must get.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    pub name: String,
+    /// `access` or `refresh`: what the consumer expects to be handed.
+    pub kind: Kind,
+    pub token: String,
+    /// The consumer's clock, UNIX seconds.
+    pub now: u64,
+    #[serde(default = "default_consumer")]
+    pub consumer: String,
+    /// `accept` or `reject:<rejection in kebab-case>`.
+    pub expect: String,
+    /// When present, a subset of the accepted claims (`iss`, `sub`, `client_id`, `scope`,
+    /// `tid`, `iat`, `exp`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<Map<String, Value>>,
+}
+
+fn default_consumer() -> String {
+    "unity-connection".to_string()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    Access,
+    Refresh,
+}
+
+/// The expectations a reader accepts for `expect`.
+pub const EXPECTATIONS: &[&str] = &[
+    "accept",
+    "reject:malformed",
+    "reject:unsupported-algorithm",
+    "reject:unknown-signing-key",
+    "reject:bad-signature",
+    "reject:unknown-encryption-key",
+    "reject:decryption-failed",
+    "reject:expired",
+    "reject:not-yet-valid",
+    "reject:wrong-issuer",
+    "reject:wrong-token-type",
+    "reject:revoked",
+    "reject:denied",
+];
+
+/// Why a vectors file cannot be used; each names the file and what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum VectorsError {
+    #[error("{file}: cannot read: {source}")]
+    Read { file: String, source: std::io::Error },
+    #[error("{file}:{line}:{column}: {message}")]
+    Json { file: String, line: usize, column: usize, message: String },
+    #[error("{file}: format is {found:?}; this reader understands {FORMAT:?}")]
+    Format { file: String, found: String },
+    #[error("{file}: keys: {source}")]
+    Keys { file: String, source: KeyringError },
+    #[error("{file}: case {case:?}: expect {found:?} is not one of: {}", EXPECTATIONS.join(", "))]
+    Expect { file: String, case: String, found: String },
+    #[error("{file}: {count} cases; a file may hold at most {CASES_MAX}")]
+    TooMany { file: String, count: usize },
+}
+
+/// A checked vectors file: its cases and the keyring built from its keys.
+pub struct Vectors {
+    pub cases: Vec<Case>,
+    pub keyring: Arc<Keyring>,
+}
+
+impl Vectors {
+    pub fn load(path: &Path) -> Result<Vectors, VectorsError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| VectorsError::Read { file: file.clone(), source })?;
+        Vectors::parse(&text, &file)
+    }
+
+    /// Parses and checks a vectors file's text; `file` names it in errors.
+    pub fn parse(text: &str, file: &str) -> Result<Vectors, VectorsError> {
+        let parsed: VectorsFile = serde_json::from_str(text).map_err(|e| VectorsError::Json {
+            file: file.to_string(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string().split(" at line ").next().unwrap_or_default().to_string(),
+        })?;
+        Vectors::from_file(parsed, file)
+    }
+
+    pub fn from_file(parsed: VectorsFile, file: &str) -> Result<Vectors, VectorsError> {
+        if parsed.format != FORMAT {
+            return Err(VectorsError::Format { file: file.to_string(), found: parsed.format });
+        }
+        if parsed.cases.len() > CASES_MAX {
+            return Err(VectorsError::TooMany { file: file.to_string(), count: parsed.cases.len() });
+        }
+        if let Some(case) = parsed.cases.iter().find(|case| !EXPECTATIONS.contains(&case.expect.as_str())) {
+            return Err(VectorsError::Expect {
+                file: file.to_string(),
+                case: case.name.clone(),
+                found: case.expect.clone(),
+            });
+        }
+        let keyring = Keyring::from_jwk_set(parsed.issuer, &parsed.keys)
+            .map_err(|source| VectorsError::Keys { file: file.to_string(), source })?;
+        Ok(Vectors { cases: parsed.cases, keyring: Arc::new(keyring) })
+    }
+
+    /// Runs every case through `plugin` and through the native reference validator.
+    pub fn run(&self, plugin: &mut Plugin) -> Vec<Outcome> {
+        self.cases
+            .iter()
+            .map(|case| {
+                let request = case.request();
+                Outcome {
+                    case: case.name.clone(),
+                    expected: case.expect.clone(),
+                    expected_claims: case.claims.clone(),
+                    component: plugin.validate(self.keyring.clone(), &request),
+                    native: Verdict::from(reference::validate(&self.keyring, &request)),
+                }
+            })
+            .collect()
+    }
+}
+
+impl Case {
+    pub fn request(&self) -> Request {
+        Request {
+            token: self.token.clone(),
+            kind: match self.kind {
+                Kind::Access => TokenKind::Access,
+                Kind::Refresh => TokenKind::Refresh,
+            },
+            now: self.now,
+            consumer: self.consumer.clone(),
+        }
+    }
+}
+
+/// One case's verdicts.
+pub struct Outcome {
+    pub case: String,
+    pub expected: String,
+    pub expected_claims: Option<Map<String, Value>>,
+    pub component: Verdict,
+    pub native: Verdict,
+}
+
+impl Outcome {
+    pub fn component_ok(&self) -> bool {
+        meets(&self.component, &self.expected, self.expected_claims.as_ref())
+    }
+
+    pub fn native_ok(&self) -> bool {
+        meets(&self.native, &self.expected, self.expected_claims.as_ref())
+    }
+
+    pub fn passed(&self) -> bool {
+        self.component_ok() && self.native_ok()
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: expected {}, component {}, native {}",
+            self.case, self.expected, self.component, self.native
+        )
+    }
+}
+
+/// Does `verdict` meet `expected` (and, when accepted, carry every expected claim)?
+fn meets(verdict: &Verdict, expected: &str, claims: Option<&Map<String, Value>>) -> bool {
+    if verdict.name() != expected {
+        return false;
+    }
+    match (verdict, claims) {
+        (Verdict::Accepted(accepted), Some(wanted)) => {
+            let accepted = claims_json(accepted);
+            wanted.iter().all(|(name, value)| accepted.get(name) == Some(value))
+        }
+        _ => true,
+    }
+}
+
+/// Accepted claims under their token names, as a vectors file writes them.
+pub fn claims_json(claims: &Claims) -> Map<String, Value> {
+    let mut map = Map::new();
+    map.insert("iss".into(), claims.issuer.clone().into());
+    map.insert("sub".into(), claims.subject.clone().into());
+    map.insert("client_id".into(), claims.client_id.clone().into());
+    map.insert("scope".into(), claims.scope.join(" ").into());
+    map.insert("tid".into(), claims.token_id.clone().into());
+    map.insert("iat".into(), claims.issued_at.into());
+    map.insert("exp".into(), claims.expires_at.into());
+    map
+}

@@ -1,0 +1,143 @@
+//! The checks every CallManager AuthZ token needs, in the contract's order.
+
+use crate::jose::{self, Object};
+use crate::{Claims, KeyError, Keyring, Rejection, Request, TokenKind};
+
+/// Clock leeway between the issuer and the consumer, in seconds. The native reference
+/// validator uses the same figure; a plugin that wants another must expect to differ from
+/// it on tokens within that margin.
+pub const CLOCK_LEEWAY_S: u64 = 30;
+
+/// A consumer's knobs for [`check`].
+#[derive(Clone, Copy, Debug)]
+pub struct Policy {
+    pub clock_leeway_s: u64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy { clock_leeway_s: CLOCK_LEEWAY_S }
+    }
+}
+
+/// Validates `req.token` with the keys `keyring` holds; the first failing check decides.
+pub fn check(keyring: &impl Keyring, req: &Request, policy: Policy) -> Result<Claims, Rejection> {
+    let jws = jose::parse_jws(&req.token).map_err(Rejection::Malformed)?;
+    let alg = jose::string(&jws.header, "alg", "JWS header").map_err(Rejection::Malformed)?;
+    if alg != "RS256" {
+        return Err(Rejection::UnsupportedAlgorithm(alg.to_string()));
+    }
+    let kid = jose::string(&jws.header, "kid", "JWS header").map_err(Rejection::Malformed)?;
+    match keyring.verify_rs256(kid, jws.signing_input.as_bytes(), &jws.signature) {
+        Ok(true) => {}
+        Ok(false) => return Err(Rejection::BadSignature),
+        Err(KeyError::UnknownKid(_)) => return Err(Rejection::UnknownSigningKey(kid.into())),
+        Err(KeyError::BadInput(why)) => return Err(Rejection::Malformed(why)),
+    }
+    let payload = jose::decode_object(jws.payload_b64, "JWS payload").map_err(Rejection::Malformed)?;
+    let claims = match req.kind {
+        TokenKind::Access => decrypt_private(keyring, &payload)?,
+        TokenKind::Refresh => {
+            if payload.contains_key("private") {
+                return Err(Rejection::WrongTokenType("access".into()));
+            }
+            payload
+        }
+    };
+    check_claims(&claims, req, &keyring.trusted_issuer(), policy)
+}
+
+/// Opens the JWE an access token carries in its `private` member.
+fn decrypt_private(keyring: &impl Keyring, payload: &Object) -> Result<Object, Rejection> {
+    let private = match payload.get("private") {
+        Some(serde_json::Value::String(private)) => private,
+        Some(_) => return Err(Rejection::Malformed("JWS payload `private` is not a string".into())),
+        None => {
+            // A refresh token offered where an access token belongs says so in its `ctype`.
+            return Err(match jose::string(payload, "ctype", "JWS payload") {
+                Ok(ctype) => Rejection::WrongTokenType(ctype.to_string()),
+                Err(_) => Rejection::Malformed("JWS payload has no `private` JWE".into()),
+            });
+        }
+    };
+    let jwe = jose::parse_jwe(private).map_err(Rejection::Malformed)?;
+    let alg = jose::string(&jwe.header, "alg", "JWE header").map_err(Rejection::Malformed)?;
+    let enc = jose::string(&jwe.header, "enc", "JWE header").map_err(Rejection::Malformed)?;
+    if alg != "dir" {
+        return Err(Rejection::UnsupportedAlgorithm(alg.to_string()));
+    }
+    if enc != "A128CBC-HS256" {
+        return Err(Rejection::UnsupportedAlgorithm(enc.to_string()));
+    }
+    if !jwe.encrypted_key_b64.is_empty() {
+        return Err(Rejection::Malformed("a `dir` JWE has an empty encrypted key".into()));
+    }
+    let kid = jose::string(&jwe.header, "kid", "JWE header").map_err(Rejection::Malformed)?;
+    let plaintext =
+        match keyring.decrypt_dir_a128cbc_hs256(kid, jwe.protected_b64, &jwe.iv, &jwe.ciphertext, &jwe.tag) {
+            Ok(Some(plaintext)) => plaintext,
+            Ok(None) => return Err(Rejection::DecryptionFailed),
+            Err(KeyError::UnknownKid(_)) => return Err(Rejection::UnknownEncryptionKey(kid.into())),
+            Err(KeyError::BadInput(why)) => return Err(Rejection::Malformed(why)),
+        };
+    jose::parse_object(&plaintext, "JWE claims").map_err(Rejection::Malformed)
+}
+
+/// `ctype`, `iss`, `iat`, `exp`, then the claims the consumer is handed.
+fn check_claims(
+    claims: &Object,
+    req: &Request,
+    trusted_issuer: &str,
+    policy: Policy,
+) -> Result<Claims, Rejection> {
+    let malformed = Rejection::Malformed;
+    let ctype = jose::string(claims, "ctype", "claims").map_err(malformed)?;
+    let expected = match req.kind {
+        TokenKind::Access => "access",
+        TokenKind::Refresh => "refresh",
+    };
+    if ctype != expected {
+        return Err(Rejection::WrongTokenType(ctype.to_string()));
+    }
+    let issuer = jose::string(claims, "iss", "claims").map_err(malformed)?;
+    if issuer != trusted_issuer {
+        return Err(Rejection::WrongIssuer(issuer.to_string()));
+    }
+    let expires_at = jose::unsigned(claims, "exp", "claims").map_err(malformed)?;
+    let issued_at = match req.kind {
+        TokenKind::Access => jose::unsigned(claims, "iat", "claims").map_err(malformed)?,
+        // Refresh tokens carry no `iat` in the seed format.
+        TokenKind::Refresh => 0,
+    };
+    if issued_at > req.now.saturating_add(policy.clock_leeway_s) {
+        return Err(Rejection::NotYetValid(issued_at));
+    }
+    if req.now >= expires_at.saturating_add(policy.clock_leeway_s) {
+        return Err(Rejection::Expired(expires_at));
+    }
+    let token_id = jose::string(claims, "tid", "claims").map_err(malformed)?.to_string();
+    Ok(match req.kind {
+        TokenKind::Access => Claims {
+            issuer: issuer.to_string(),
+            subject: jose::string(claims, "sub", "claims").map_err(malformed)?.to_string(),
+            client_id: jose::string(claims, "client_id", "claims").map_err(malformed)?.to_string(),
+            scope: jose::string(claims, "scope", "claims")
+                .map_err(malformed)?
+                .split_whitespace()
+                .map(str::to_string)
+                .collect(),
+            token_id,
+            issued_at,
+            expires_at,
+        },
+        TokenKind::Refresh => Claims {
+            issuer: issuer.to_string(),
+            subject: String::new(),
+            client_id: jose::string(claims, "ccid", "claims").map_err(malformed)?.to_string(),
+            scope: Vec::new(),
+            token_id,
+            issued_at,
+            expires_at,
+        },
+    })
+}

@@ -1,0 +1,93 @@
+//! Compact JWS and JWE, split and decoded but not verified.
+
+use serde_json::{Map, Value};
+
+use crate::b64;
+
+/// A JSON object from a token part.
+pub type Object = Map<String, Value>;
+
+/// A compact JWS: `header.payload.signature`.
+pub struct Jws<'a> {
+    /// `header.payload` exactly as received: what the signature covers.
+    pub signing_input: &'a str,
+    pub header: Object,
+    /// The payload part, still encoded: it is decoded only after the signature verifies.
+    pub payload_b64: &'a str,
+    pub signature: Vec<u8>,
+}
+
+/// A compact JWE: `protected.encrypted_key.iv.ciphertext.tag`.
+pub struct Jwe<'a> {
+    /// The protected header exactly as received: the additional authenticated data.
+    pub protected_b64: &'a str,
+    pub header: Object,
+    pub encrypted_key_b64: &'a str,
+    pub iv: Vec<u8>,
+    pub ciphertext: Vec<u8>,
+    pub tag: Vec<u8>,
+}
+
+/// Splits and decodes a compact JWS; the error says which part is wrong.
+pub fn parse_jws(token: &str) -> Result<Jws<'_>, String> {
+    let parts: Vec<&str> = token.split('.').collect();
+    if parts.len() != 3 {
+        return Err(format!("a JWS has 3 parts, found {}", parts.len()));
+    }
+    let header = decode_object(parts[0], "JWS header")?;
+    let signature = b64::decode(parts[2]).ok_or_else(|| "JWS signature is not base64url".to_string())?;
+    let signing_input_len = parts[0].len() + 1 + parts[1].len();
+    Ok(Jws { signing_input: &token[..signing_input_len], header, payload_b64: parts[1], signature })
+}
+
+/// Splits and decodes a compact JWE; the error says which part is wrong.
+pub fn parse_jwe(token: &str) -> Result<Jwe<'_>, String> {
+    let parts: Vec<&str> = token.split('.').collect();
+    if parts.len() != 5 {
+        return Err(format!("a JWE has 5 parts, found {}", parts.len()));
+    }
+    let header = decode_object(parts[0], "JWE header")?;
+    let part = |index: usize, what: &str| {
+        b64::decode(parts[index]).ok_or_else(|| format!("JWE {what} is not base64url"))
+    };
+    Ok(Jwe {
+        protected_b64: parts[0],
+        header,
+        encrypted_key_b64: parts[1],
+        iv: part(2, "IV")?,
+        ciphertext: part(3, "ciphertext")?,
+        tag: part(4, "tag")?,
+    })
+}
+
+/// Decodes a base64url part holding a JSON object.
+pub fn decode_object(part: &str, what: &str) -> Result<Object, String> {
+    let bytes = b64::decode(part).ok_or_else(|| format!("{what} is not base64url"))?;
+    parse_object(&bytes, what)
+}
+
+/// Parses bytes holding a JSON object.
+pub fn parse_object(bytes: &[u8], what: &str) -> Result<Object, String> {
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err(format!("{what} is not a JSON object")),
+        Err(_) => Err(format!("{what} is not JSON")),
+    }
+}
+
+/// A string member, or an error naming it.
+pub fn string<'o>(object: &'o Object, name: &str, what: &str) -> Result<&'o str, String> {
+    match object.get(name) {
+        Some(Value::String(value)) => Ok(value),
+        Some(_) => Err(format!("{what} `{name}` is not a string")),
+        None => Err(format!("{what} has no `{name}`")),
+    }
+}
+
+/// A non-negative integer member, or an error naming it.
+pub fn unsigned(object: &Object, name: &str, what: &str) -> Result<u64, String> {
+    match object.get(name) {
+        Some(value) => value.as_u64().ok_or_else(|| format!("{what} `{name}` is not a non-negative integer")),
+        None => Err(format!("{what} has no `{name}`")),
+    }
+}

@@ -1,0 +1,103 @@
+//! What must hold in every run, whatever the scenario. Each function is named after what it
+//! forbids and reads only the trace.
+
+use crate::check::Outcome;
+use crate::clock::format_elapsed;
+use crate::trace::{to_jsonl, Event};
+
+/// Events that record a consumer accepting an access token; each carries the token's `exp`.
+pub const ACCEPTANCE_EVENTS: &[&str] = &["voicemail-login-accepted", "uds-request-accepted"];
+
+/// Every invariant, in a fixed order.
+pub fn all(events: &[Event], epoch_s: u64, secrets: &[String]) -> Vec<Outcome> {
+    vec![
+        no_access_token_accepted_after_expiry(events, epoch_s),
+        no_raw_token_in_trace(events),
+        no_key_material_in_trace(events, secrets),
+    ]
+}
+
+/// A consumer must not accept an access token at or after `exp` plus the clock leeway.
+pub fn no_access_token_accepted_after_expiry(events: &[Event], epoch_s: u64) -> Outcome {
+    let leeway_s = authzlab_host::CLOCK_LEEWAY_S;
+    let late = events.iter().filter(|event| ACCEPTANCE_EVENTS.contains(&event.kind.as_str())).find(|event| {
+        let now_s = epoch_s + event.t_ms / 1000;
+        let exp = event.fields.get("exp").and_then(|exp| exp.as_u64()).unwrap_or(0);
+        now_s >= exp + leeway_s
+    });
+    outcome(
+        "no_access_token_accepted_after_expiry",
+        late.map(|event| {
+            format!(
+                "{} at {} accepted a token expired at {}",
+                event.node,
+                format_elapsed(event.t_ms),
+                event.fields["exp"]
+            )
+        }),
+    )
+}
+
+/// Tokens appear in the trace only as ids: a compact JWS or JWE starts with `eyJ` (base64url
+/// of `{"`), which no id, checksum or verdict does.
+pub fn no_raw_token_in_trace(events: &[Event]) -> Outcome {
+    let leak = events.iter().find(|event| to_jsonl(std::slice::from_ref(event)).contains("eyJ"));
+    outcome(
+        "no_raw_token_in_trace",
+        leak.map(|event| format!("{} at {} holds a token", event.kind, format_elapsed(event.t_ms))),
+    )
+}
+
+/// No key the run used appears in the trace in any text form.
+pub fn no_key_material_in_trace(events: &[Event], secrets: &[String]) -> Outcome {
+    let text = to_jsonl(events);
+    let leak =
+        secrets.iter().filter(|secret| secret.len() >= 16).position(|secret| text.contains(secret.as_str()));
+    outcome(
+        "no_key_material_in_trace",
+        leak.map(|index| format!("key material #{index} appears in the trace")),
+    )
+}
+
+fn outcome(name: &str, violation: Option<String>) -> Outcome {
+    match violation {
+        None => Outcome { name: name.to_string(), held: true, detail: "held".to_string() },
+        Some(detail) => Outcome { name: name.to_string(), held: false, detail },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn event(t_ms: u64, kind: &str, fields: &[(&str, serde_json::Value)]) -> Event {
+        Event {
+            t_ms,
+            node: "unity".to_string(),
+            kind: kind.to_string(),
+            fields: fields.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<BTreeMap<_, _>>(),
+        }
+    }
+
+    #[test]
+    fn late_acceptance_is_caught_and_timely_is_not() {
+        let epoch = 1_000_000;
+        let timely = [event(10_000, "voicemail-login-accepted", &[("exp", (epoch + 60).into())])];
+        assert!(no_access_token_accepted_after_expiry(&timely, epoch).held);
+        let late = [event(100_000, "voicemail-login-accepted", &[("exp", (epoch + 60).into())])];
+        assert!(!no_access_token_accepted_after_expiry(&late, epoch).held);
+    }
+
+    #[test]
+    fn raw_tokens_and_keys_are_caught() {
+        let clean = [event(0, "keys-synced", &[("signing_key", "ab12".into())])];
+        assert!(no_raw_token_in_trace(&clean).held);
+        assert!(no_key_material_in_trace(&clean, &["c2VjcmV0LWtleS1ieXRlcw".to_string()]).held);
+        let token = [event(0, "oops", &[("token", "eyJhbGciOi.x.y".into())])];
+        assert!(!no_raw_token_in_trace(&token).held);
+        let key = [event(0, "oops", &[("k", "c2VjcmV0LWtleS1ieXRlcw".into())])];
+        assert!(!no_key_material_in_trace(&key, &["c2VjcmV0LWtleS1ieXRlcw".to_string()]).held);
+    }
+}

@@ -1,0 +1,165 @@
+//! Builds a turmoil simulation from a scenario, drives its steps and collects the trace.
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::rc::Rc;
+use std::time::Duration;
+
+use authzlab_host::plugin::PluginError;
+use authzlab_host::{Plugin, PluginHost};
+use rand_core::RngCore;
+
+use crate::check::{self, Report};
+use crate::node::cucm_pub::{self, AdminCommand, Publisher};
+use crate::node::cucm_sub::{self, Subscriber};
+use crate::node::jabber::JabberConfig;
+use crate::node::unity::{self, Unity};
+use crate::node::{site, text};
+use crate::scenario::{Action, ClientKind, Scenario};
+use crate::seeds::Seeds;
+use crate::trace::{self, Event, Trace};
+
+/// The users clients sign in as, in order; later clients are `user-N`.
+const USERS: &[&str] = &["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"];
+/// Clients start within this window after boot, at seeded offsets.
+const CLIENT_START_MIN: Duration = Duration::from_secs(10);
+const CLIENT_START_SPREAD_MS: u64 = 60_000;
+
+/// A finished run: the trace, its hash and what held.
+pub struct Run {
+    pub seed: u64,
+    pub events: Vec<Event>,
+    pub trace_hash: String,
+    pub report: Report,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Plugin(#[from] PluginError),
+    #[error(
+        "{scenario}: unity validator {name:?} is neither a built-in plugin ({builtins}) nor a .wasm file"
+    )]
+    UnknownValidator { scenario: String, name: String, builtins: String },
+    #[error("the simulation stopped: {0}")]
+    Simulation(String),
+    #[error(
+        "the trace reached {} events; shorten the run or lower the client count",
+        trace::TRACE_EVENTS_MAX
+    )]
+    TraceFull,
+}
+
+/// Runs `scenario` with `seed` (the scenario's own seed unless overridden by the caller).
+pub fn run(scenario: &Scenario, seed: u64, plugins: &PluginHost) -> Result<Run, RunError> {
+    let seeds = Seeds::new(seed);
+    let trace = Trace::new();
+    let epoch_s = scenario.epoch_s;
+
+    let subscribers: Vec<String> =
+        (1..=scenario.cluster.cucm_subscribers).map(|n| format!("cucm-sub-{n}")).collect();
+    let publisher = Rc::new(RefCell::new(Publisher::new(
+        &seeds,
+        scenario.lifetimes,
+        subscribers.clone(),
+        epoch_s,
+        trace.node("cucm-pub"),
+    )));
+    let (admin_sender, admin_receiver) = tokio::sync::mpsc::unbounded_channel();
+    let admin = Rc::new(RefCell::new(Some(admin_receiver)));
+
+    let mut sim = turmoil::Builder::new()
+        .rng_seed(seeds.derive_u64("turmoil"))
+        .tick_duration(scenario.tick)
+        .simulation_duration(scenario.duration + scenario.tick * 10)
+        .build();
+
+    {
+        let publisher = publisher.clone();
+        sim.host("cucm-pub", move || cucm_pub::run(publisher.clone(), admin.clone()));
+    }
+    for name in &subscribers {
+        let subscriber = Rc::new(RefCell::new(Subscriber::new(epoch_s, trace.node(name))));
+        sim.host(name.as_str(), move || cucm_sub::run(subscriber.clone()));
+    }
+    let unity_host = match &scenario.cluster.unity_validator {
+        Some(validator) => {
+            let plugin = load_validator(scenario, validator, plugins)?;
+            let unity = Rc::new(RefCell::new(Unity::new(plugin, "cucm-pub", epoch_s, trace.node("unity"))));
+            sim.host("unity", move || unity::run(unity.clone()));
+            Some("unity".to_string())
+        }
+        None => None,
+    };
+
+    let mut starts = seeds.rng("client-start");
+    let mut clients = Vec::new();
+    for group in &scenario.clients {
+        for _ in 0..group.count {
+            let number = clients.len() + 1;
+            let ClientKind::Jabber = group.kind;
+            clients.push(JabberConfig {
+                name: format!("jabber-{number}"),
+                user: USERS.get(number - 1).map_or_else(|| format!("user-{number}"), |user| user.to_string()),
+                publisher: "cucm-pub".to_string(),
+                subscriber: subscribers[(number - 1) % subscribers.len()].clone(),
+                unity: unity_host.clone(),
+                epoch_s,
+                start_delay: CLIENT_START_MIN
+                    + Duration::from_millis(starts.next_u64() % CLIENT_START_SPREAD_MS),
+            });
+        }
+    }
+    if !clients.is_empty() {
+        let trace = trace.clone();
+        sim.host("site-campus", move || site::run(clients.clone(), trace.clone()));
+    }
+
+    let mut steps = scenario.steps.iter().peekable();
+    loop {
+        let elapsed = sim.elapsed();
+        while let Some(step) = steps.next_if(|step| step.at <= elapsed) {
+            let (name, fields) = match step.action {
+                Action::RegenerateKey(kind) => {
+                    // The receiver lives as long as the publisher's host, which lives as long as `sim`.
+                    let _ = admin_sender.send(AdminCommand::RegenerateKey(kind));
+                    ("regenerate-key", vec![("key".to_string(), text(kind.to_string()))])
+                }
+            };
+            let mut fields: std::collections::BTreeMap<String, serde_json::Value> =
+                fields.into_iter().collect();
+            fields.insert("action".to_string(), text(name));
+            trace.record(elapsed.as_millis() as u64, "scenario", "step", fields);
+        }
+        if elapsed >= scenario.duration {
+            break;
+        }
+        sim.step().map_err(|e| RunError::Simulation(e.to_string()))?;
+    }
+    drop(sim);
+
+    if trace.overflowed() {
+        return Err(RunError::TraceFull);
+    }
+    let events = trace.events();
+    let secrets = publisher.borrow().secrets();
+    let report = check::check(scenario, &events, &secrets);
+    Ok(Run { seed, trace_hash: trace::hash(&events), events, report })
+}
+
+/// A built-in plugin by name, or a component file relative to the scenario.
+fn load_validator(scenario: &Scenario, name: &str, plugins: &PluginHost) -> Result<Plugin, RunError> {
+    if let Some(artifact) = authzlab_plugins::by_name(name) {
+        return Ok(plugins.load(artifact.name, artifact.bytes)?);
+    }
+    let base = scenario.path.parent().unwrap_or(Path::new("."));
+    let path = base.join(name);
+    if name.ends_with(".wasm") {
+        return Ok(plugins.load_file(&path)?);
+    }
+    Err(RunError::UnknownValidator {
+        scenario: scenario.path.display().to_string(),
+        name: name.to_string(),
+        builtins: authzlab_plugins::ALL.iter().map(|a| a.name).collect::<Vec<_>>().join(", "),
+    })
+}

@@ -1,0 +1,30 @@
+//! authzlab: a deterministic turmoil simulation of an on-premises UC cluster's OAuth tokens.
+//!
+//! The map, in the order data flows (DESIGN.md):
+//! * [`scenario`]: scenario files (TOML) parsed and checked; errors name file, line, field.
+//! * [`cluster`]: builds the turmoil simulation from a scenario, drives its steps, runs checks.
+//! * [`node`]: node programs (publisher, subscriber, Unity, Jabber, sites). Nodes read time
+//!   only from [`clock`] and randomness only from [`seeds`]; they never see [`check`].
+//! * [`proto`]: the wire protocols nodes speak over turmoil TCP.
+//! * [`tokens`]: AuthZ's keys and tokens in the real system's format.
+//! * [`store`]: the publisher's refresh-token table (SQLite).
+//! * [`trace`]: the ordered record of a run, its JSON Lines form and hash.
+//! * [`check`]: expectations and invariants; reads only the trace.
+//! * [`report`]: the timeline and summary a person reads.
+//! * [`cli`]: the `authzlab` command.
+//!
+//! Determinism is a law here: no wall clock, no unseeded randomness, `BTreeMap` wherever
+//! order can reach the trace. Same scenario + seed + build = same trace hash.
+
+pub mod check;
+pub mod cli;
+pub mod clock;
+pub mod cluster;
+pub mod node;
+pub mod proto;
+pub mod report;
+pub mod scenario;
+pub mod seeds;
+pub mod store;
+pub mod tokens;
+pub mod trace;

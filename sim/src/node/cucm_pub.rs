@@ -1,0 +1,317 @@
+//! The CallManager publisher's AuthZ service.
+//!
+//! The only node that generates the signing and encryption keys; it pushes them to every
+//! other node, issues tokens (authorization-code grant with refresh tokens), keeps the
+//! refresh-token table and serves the keys to consumers outside the cluster.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use authzlab_host::{reference, Keyring, Request, TokenKind, Verdict};
+use hyper::{Method, StatusCode};
+use rand_chacha::ChaCha20Rng;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use crate::clock;
+use crate::node::{checksum_field, text};
+use crate::proto::authz::*;
+use crate::proto::http::{serve, Call, HttpRequest, HttpResponse};
+use crate::seeds::Seeds;
+use crate::store::{RefreshTokenStore, STATE_ACTIVE};
+use crate::tokens::{uuid_v4, KeyBundle, KeyKind, Lifetimes, TokenService};
+use crate::trace::Tracer;
+
+/// How long an authorization code may wait for its token request.
+pub const AUTHORIZATION_CODE_TTL_S: u64 = 60;
+/// Codes outstanding at once; past it the oldest are dropped.
+pub const AUTHORIZATION_CODES_MAX: usize = 10_000;
+/// Attempts to push keys to one node before reporting it unsynced.
+pub const KEY_SYNC_ATTEMPTS_MAX: u32 = 5;
+pub const KEY_SYNC_RETRY: Duration = Duration::from_secs(5);
+
+/// What an administrator does on the publisher's CLI.
+#[derive(Clone, Debug)]
+pub enum AdminCommand {
+    /// `set key regen authz signing` / `set key regen authz encryption`.
+    RegenerateKey(KeyKind),
+}
+
+struct PendingCode {
+    user: String,
+    client_id: String,
+    expires_at_s: u64,
+}
+
+/// The publisher's state, shared by its request handler and its admin task.
+pub struct Publisher {
+    tokens: TokenService,
+    /// The keys as a validator holds them, rebuilt when a key is regenerated.
+    keyring: Arc<Keyring>,
+    store: RefreshTokenStore,
+    codes: BTreeMap<String, PendingCode>,
+    code_rng: ChaCha20Rng,
+    subscribers: Vec<String>,
+    /// Every encryption key this publisher has held: what must never reach the trace.
+    secrets: Vec<String>,
+    epoch_s: u64,
+    tracer: Tracer,
+}
+
+impl Publisher {
+    pub fn new(
+        seeds: &Seeds,
+        lifetimes: Lifetimes,
+        subscribers: Vec<String>,
+        epoch_s: u64,
+        tracer: Tracer,
+    ) -> Publisher {
+        let tokens = TokenService::new(seeds, lifetimes);
+        let keyring = Arc::new(tokens.keys.keyring());
+        let secrets = secret_forms(tokens.keys.encryption.bytes());
+        Publisher {
+            tokens,
+            keyring,
+            store: RefreshTokenStore::open_in_memory().expect("an in-memory SQLite database opens"),
+            codes: BTreeMap::new(),
+            code_rng: seeds.rng("authorization-codes"),
+            subscribers,
+            secrets,
+            epoch_s,
+            tracer,
+        }
+    }
+
+    pub fn cluster_id(&self) -> &str {
+        self.tokens.keys.cluster_id()
+    }
+
+    /// The current keys in wire form (secrets: for the network and invariant checks only).
+    pub fn key_bundle(&self) -> KeyBundle {
+        KeyBundle::from_keys(&self.tokens.keys)
+    }
+
+    /// The encryption keys held so far, in every text form a leak could take (base64,
+    /// base64url, hex), for the `no_key_material_in_trace` invariant.
+    pub fn secrets(&self) -> Vec<String> {
+        self.secrets.clone()
+    }
+
+    fn now_s(&self) -> u64 {
+        clock::now_s(self.epoch_s)
+    }
+
+    fn handle(&mut self, request: HttpRequest) -> HttpResponse {
+        let agent = request.agent.clone().unwrap_or_default();
+        match (&request.method, request.path.as_str()) {
+            (&Method::POST, AUTHORIZE_PATH) => match request.json::<AuthorizeRequest>() {
+                Ok(authorize) => self.authorize(authorize),
+                Err(response) => response,
+            },
+            (&Method::POST, TOKEN_PATH) => match request.json::<TokenRequest>() {
+                Ok(TokenRequest::AuthorizationCode { code }) => self.exchange_code(&code),
+                Ok(TokenRequest::RefreshToken { refresh_token }) => self.refresh(&refresh_token, &agent),
+                Err(response) => response,
+            },
+            (&Method::GET, KEYS_PATH) => {
+                self.tracer.emit(
+                    "keys-served",
+                    [
+                        ("to", text(agent)),
+                        ("signing_key", checksum_field(self.tokens.keys.checksum(KeyKind::Signing))),
+                        ("encryption_key", checksum_field(self.tokens.keys.checksum(KeyKind::Encryption))),
+                    ],
+                );
+                HttpResponse::json(StatusCode::OK, &self.key_bundle())
+            }
+            _ => HttpResponse::error(StatusCode::NOT_FOUND, "no such AuthZ endpoint"),
+        }
+    }
+
+    fn authorize(&mut self, authorize: AuthorizeRequest) -> HttpResponse {
+        let now_s = self.now_s();
+        self.codes.retain(|_, pending| pending.expires_at_s > now_s);
+        while self.codes.len() >= AUTHORIZATION_CODES_MAX {
+            self.codes.pop_first();
+        }
+        let code = uuid_v4(&mut self.code_rng);
+        self.codes.insert(
+            code.clone(),
+            PendingCode {
+                user: authorize.user,
+                client_id: authorize.client_id,
+                expires_at_s: now_s + AUTHORIZATION_CODE_TTL_S,
+            },
+        );
+        HttpResponse::json(StatusCode::OK, &AuthorizeResponse { code })
+    }
+
+    fn exchange_code(&mut self, code: &str) -> HttpResponse {
+        let now_s = self.now_s();
+        let Some(pending) = self.codes.remove(code).filter(|pending| pending.expires_at_s > now_s) else {
+            return oauth_error("invalid_grant", "unknown-or-expired-code");
+        };
+        let access = self.tokens.mint_access(&pending.user, &pending.client_id, now_s);
+        let refresh = self.tokens.mint_refresh(&pending.client_id, now_s);
+        if let Err(e) =
+            self.store.insert(&refresh.tid, &refresh.token, &pending.user, &pending.client_id, refresh.exp)
+        {
+            return HttpResponse::error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string());
+        }
+        self.tracer.emit(
+            "tokens-issued",
+            [
+                ("user", text(&pending.user)),
+                ("client", text(&pending.client_id)),
+                ("access_tid", text(&access.tid)),
+                ("access_exp", access.exp.into()),
+                ("refresh_tid", text(&refresh.tid)),
+                ("refresh_exp", refresh.exp.into()),
+                ("signing_key", checksum_field(self.tokens.keys.checksum(KeyKind::Signing))),
+            ],
+        );
+        HttpResponse::json(
+            StatusCode::OK,
+            &TokenResponse {
+                access_token: access.token,
+                refresh_token: Some(refresh.token),
+                expires_in: access.exp - now_s,
+                access_tid: access.tid,
+                refresh_tid: Some(refresh.tid),
+            },
+        )
+    }
+
+    /// The refresh grant: the token must verify with the current keys *and* be in the table,
+    /// active and unexpired.
+    fn refresh(&mut self, refresh_token: &str, agent: &str) -> HttpResponse {
+        let now_s = self.now_s();
+        let request = Request {
+            token: refresh_token.to_string(),
+            kind: TokenKind::Refresh,
+            now: now_s,
+            consumer: "cucm-authz".to_string(),
+        };
+        let claims = match Verdict::from(reference::validate(&self.keyring, &request)) {
+            Verdict::Accepted(claims) => claims,
+            verdict => {
+                let reason = verdict.reason().unwrap_or("unknown");
+                self.tracer.emit("refresh-rejected", [("client", text(agent)), ("reason", text(reason))]);
+                return oauth_error("invalid_grant", reason);
+            }
+        };
+        let row = match self.store.find(refresh_token) {
+            Ok(Some(row)) if row.state == STATE_ACTIVE && row.validity > now_s => row,
+            Ok(found) => {
+                let reason = if found.is_some() { "revoked" } else { "not-in-table" };
+                self.tracer.emit(
+                    "refresh-rejected",
+                    [
+                        ("client", text(agent)),
+                        ("reason", text(reason)),
+                        ("refresh_tid", text(&claims.token_id)),
+                    ],
+                );
+                return oauth_error("invalid_grant", reason);
+            }
+            Err(e) => return HttpResponse::error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        };
+        let access = self.tokens.mint_access(&row.userid, &row.clientid, now_s);
+        self.tracer.emit(
+            "access-token-refreshed",
+            [
+                ("user", text(&row.userid)),
+                ("client", text(&row.clientid)),
+                ("refresh_tid", text(&row.pkid)),
+                ("access_tid", text(&access.tid)),
+                ("access_exp", access.exp.into()),
+            ],
+        );
+        HttpResponse::json(
+            StatusCode::OK,
+            &TokenResponse {
+                access_token: access.token,
+                refresh_token: None,
+                expires_in: access.exp - now_s,
+                access_tid: access.tid,
+                refresh_tid: None,
+            },
+        )
+    }
+
+    fn regenerate(&mut self, kind: KeyKind) {
+        let old = self.tokens.keys.checksum(kind);
+        self.tokens.regenerate(kind);
+        self.keyring = Arc::new(self.tokens.keys.keyring());
+        self.secrets.extend(secret_forms(self.tokens.keys.encryption.bytes()));
+        self.tracer.emit(
+            "key-regenerated",
+            [
+                ("key", text(kind.to_string())),
+                ("checksum", checksum_field(self.tokens.keys.checksum(kind))),
+                ("previous", checksum_field(old)),
+            ],
+        );
+    }
+}
+
+fn secret_forms(key: &[u8]) -> Vec<String> {
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    use base64::Engine;
+    vec![STANDARD_NO_PAD.encode(key), URL_SAFE_NO_PAD.encode(key), hex::encode(key)]
+}
+
+fn oauth_error(error: &str, reason: &str) -> HttpResponse {
+    HttpResponse::json(
+        StatusCode::BAD_REQUEST,
+        &OAuthError { error: error.to_string(), reason: reason.to_string() },
+    )
+}
+
+/// The publisher's program: distribute keys at boot, then serve AuthZ and obey the admin.
+pub async fn run(
+    publisher: Rc<RefCell<Publisher>>,
+    admin: Rc<RefCell<Option<UnboundedReceiver<AdminCommand>>>>,
+) -> turmoil::Result {
+    if let Some(mut commands) = admin.borrow_mut().take() {
+        let publisher = publisher.clone();
+        tokio::task::spawn_local(async move {
+            while let Some(command) = commands.recv().await {
+                match command {
+                    AdminCommand::RegenerateKey(kind) => publisher.borrow_mut().regenerate(kind),
+                }
+                distribute(publisher.clone());
+            }
+        });
+    }
+    distribute(publisher.clone());
+    let handler_state = publisher.clone();
+    serve(HTTPS_PORT, Rc::new(move |request| handler_state.borrow_mut().handle(request))).await
+}
+
+/// Pushes the current keys to every subscriber, each in its own task with bounded retries.
+fn distribute(publisher: Rc<RefCell<Publisher>>) {
+    let (bundle, subscribers, tracer) = {
+        let publisher = publisher.borrow();
+        (publisher.key_bundle(), publisher.subscribers.clone(), publisher.tracer.clone())
+    };
+    for node in subscribers {
+        let bundle = bundle.clone();
+        let tracer = tracer.clone();
+        tokio::task::spawn_local(async move {
+            for _ in 0..KEY_SYNC_ATTEMPTS_MAX {
+                let call = Call::post(&node, HTTPS_PORT, KEY_SYNC_PATH, "cucm-pub", &bundle);
+                if let Ok(response) = call.send().await {
+                    if response.status.is_success() {
+                        return;
+                    }
+                }
+                tokio::time::sleep(KEY_SYNC_RETRY).await;
+            }
+            tracer
+                .emit("key-sync-failed", [("node", text(node)), ("attempts", KEY_SYNC_ATTEMPTS_MAX.into())]);
+        });
+    }
+}

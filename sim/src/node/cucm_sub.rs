@@ -1,0 +1,96 @@
+//! A CallManager subscriber: it receives the AuthZ keys from the publisher and validates
+//! tokens itself (here on UDS, Jabber's first call after login) with the native validator.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use authzlab_host::{reference, Keyring, Request, TokenKind, Verdict};
+use hyper::{Method, StatusCode};
+
+use crate::clock;
+use crate::node::{checksum_field, text};
+use crate::proto::authz::*;
+use crate::proto::http::{serve, HttpRequest, HttpResponse};
+use crate::trace::Tracer;
+
+/// A subscriber's state: the keys last pushed to it.
+pub struct Subscriber {
+    keyring: Option<Arc<Keyring>>,
+    epoch_s: u64,
+    tracer: Tracer,
+}
+
+impl Subscriber {
+    pub fn new(epoch_s: u64, tracer: Tracer) -> Subscriber {
+        Subscriber { keyring: None, epoch_s, tracer }
+    }
+
+    fn handle(&mut self, request: HttpRequest) -> HttpResponse {
+        match (&request.method, request.path.as_str()) {
+            (&Method::POST, KEY_SYNC_PATH) => match request.json::<KeyBundle>() {
+                Ok(bundle) => self.install(&bundle),
+                Err(response) => response,
+            },
+            (&Method::GET, UDS_PATH) => self.uds(&request),
+            _ => HttpResponse::error(StatusCode::NOT_FOUND, "no such endpoint"),
+        }
+    }
+
+    fn install(&mut self, bundle: &KeyBundle) -> HttpResponse {
+        let keyring = match bundle.keyring() {
+            Ok(keyring) => keyring,
+            Err(reason) => return HttpResponse::error(StatusCode::BAD_REQUEST, &reason),
+        };
+        let signing = keyring.signing_keys().map(|(_, checksum)| checksum_field(checksum)).next();
+        let encryption = keyring.encryption_keys().map(|(_, checksum)| checksum_field(checksum)).next();
+        self.tracer.emit(
+            "keys-synced",
+            [
+                ("signing_key", signing.unwrap_or_default()),
+                ("encryption_key", encryption.unwrap_or_default()),
+            ],
+        );
+        self.keyring = Some(Arc::new(keyring));
+        HttpResponse::json(StatusCode::OK, &serde_json::json!({ "synced": true }))
+    }
+
+    fn uds(&mut self, request: &HttpRequest) -> HttpResponse {
+        let client = text(request.agent.clone().unwrap_or_default());
+        let (Some(keyring), Some(token)) = (&self.keyring, &request.bearer) else {
+            self.tracer
+                .emit("uds-request-rejected", [("client", client), ("reason", text("no-keys-or-token"))]);
+            return HttpResponse::error(StatusCode::UNAUTHORIZED, "no-keys-or-token");
+        };
+        let request = Request {
+            token: token.clone(),
+            kind: TokenKind::Access,
+            now: clock::now_s(self.epoch_s),
+            consumer: "cucm-uds".to_string(),
+        };
+        match Verdict::from(reference::validate(keyring, &request)) {
+            Verdict::Accepted(claims) => {
+                self.tracer.emit(
+                    "uds-request-accepted",
+                    [
+                        ("client", client),
+                        ("user", text(&claims.subject)),
+                        ("tid", text(&claims.token_id)),
+                        ("exp", claims.expires_at.into()),
+                    ],
+                );
+                HttpResponse::json(StatusCode::OK, &serde_json::json!({ "user": claims.subject }))
+            }
+            verdict => {
+                let reason = verdict.reason().unwrap_or("unknown");
+                self.tracer.emit("uds-request-rejected", [("client", client), ("reason", text(reason))]);
+                HttpResponse::error(StatusCode::UNAUTHORIZED, reason)
+            }
+        }
+    }
+}
+
+/// The subscriber's program: serve key sync and UDS.
+pub async fn run(subscriber: Rc<RefCell<Subscriber>>) -> turmoil::Result {
+    serve(HTTPS_PORT, Rc::new(move |request| subscriber.borrow_mut().handle(request))).await
+}

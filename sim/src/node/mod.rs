@@ -1,0 +1,29 @@
+//! Node programs: one file per kind of node, each with one `run`. Nodes know nothing of
+//! the simulation beyond time (`clock`), their seeded randomness and the trace; they never
+//! see `check/`.
+//!
+//! * [`cucm_pub`]: CallManager publisher: AuthZ (keys, tokens, refresh-token table).
+//! * [`cucm_sub`]: CallManager subscriber: receives keys, validates tokens (UDS).
+//! * [`unity`]: Unity Connection: fetches keys, validates voicemail logins via a plugin.
+//! * [`jabber`]: a Jabber client: logs in, refreshes, checks voicemail.
+//! * [`site`]: a site host running many clients as tasks.
+
+pub mod cucm_pub;
+pub mod cucm_sub;
+pub mod jabber;
+pub mod site;
+pub mod unity;
+
+use serde_json::Value;
+
+use authzlab_host::KeyChecksum;
+
+/// A checksum as trace fields write it.
+pub fn checksum_field(checksum: KeyChecksum) -> Value {
+    Value::String(checksum.to_string())
+}
+
+/// Text as a trace field.
+pub fn text(value: impl Into<String>) -> Value {
+    Value::String(value.into())
+}

@@ -1,0 +1,163 @@
+//! Unity Connection: a token consumer outside the cluster.
+//!
+//! An administrator configures an "Authz Server" entry pointing at the publisher; Unity
+//! **fetches** the signing and encryption keys from it and validates every voicemail login
+//! itself, through its validator plugin. Unity does not hear of a key regeneration: it keeps
+//! accepting tokens signed with the old key until it fetches again, which it does when a
+//! token names a key it does not hold. The login in hand is refused; the next one, once the
+//! fetch has landed, is checked with the new keys.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use authzlab_host::{Keyring, Plugin, Request, TokenKind, Verdict};
+use hyper::{Method, StatusCode};
+
+use crate::clock;
+use crate::node::{checksum_field, text};
+use crate::proto::authz::*;
+use crate::proto::http::{serve, Call, HttpRequest, HttpResponse};
+use crate::trace::Tracer;
+
+/// Unity fetches keys at most once per this many seconds on unknown kids, so a flood of
+/// foreign tokens cannot turn into a flood of fetches against AuthZ.
+pub const KEY_REFETCH_INTERVAL_S: u64 = 60;
+/// Attempts of the first key fetch at start-up, and the pause between them.
+pub const KEY_FETCH_ATTEMPTS_MAX: u32 = 30;
+pub const KEY_FETCH_RETRY: Duration = Duration::from_secs(10);
+
+/// Unity Connection's state.
+pub struct Unity {
+    plugin: Plugin,
+    keyring: Option<Arc<Keyring>>,
+    /// The Authz Server entry: the CallManager node Unity fetches keys from.
+    authz_server: String,
+    last_fetch_s: Option<u64>,
+    epoch_s: u64,
+    tracer: Tracer,
+}
+
+impl Unity {
+    pub fn new(plugin: Plugin, authz_server: &str, epoch_s: u64, tracer: Tracer) -> Unity {
+        Unity {
+            plugin,
+            keyring: None,
+            authz_server: authz_server.to_string(),
+            last_fetch_s: None,
+            epoch_s,
+            tracer,
+        }
+    }
+
+    fn handle(unity: &Rc<RefCell<Unity>>, request: HttpRequest) -> HttpResponse {
+        if (&request.method, request.path.as_str()) != (&Method::POST, VOICEMAIL_LOGIN_PATH) {
+            return HttpResponse::error(StatusCode::NOT_FOUND, "no such endpoint");
+        }
+        let (response, refetch_cause) = unity.borrow_mut().voicemail_login(&request);
+        if let Some(cause) = refetch_cause {
+            tokio::task::spawn_local(fetch_keys(unity.clone(), cause, 1));
+        }
+        response
+    }
+
+    /// Validates a voicemail login; also says whether the verdict calls for a key fetch.
+    fn voicemail_login(&mut self, request: &HttpRequest) -> (HttpResponse, Option<&'static str>) {
+        let client = text(request.agent.clone().unwrap_or_default());
+        let now_s = clock::now_s(self.epoch_s);
+        let (Some(keyring), Some(token)) = (&self.keyring, &request.bearer) else {
+            self.tracer
+                .emit("voicemail-login-rejected", [("client", client), ("reason", text("no-keys-or-token"))]);
+            return (HttpResponse::error(StatusCode::UNAUTHORIZED, "no-keys-or-token"), None);
+        };
+        let validation = Request {
+            token: token.clone(),
+            kind: TokenKind::Access,
+            now: now_s,
+            consumer: "unity-connection".to_string(),
+        };
+        match self.plugin.validate(keyring.clone(), &validation) {
+            Verdict::Accepted(claims) => {
+                self.tracer.emit(
+                    "voicemail-login-accepted",
+                    [
+                        ("client", client),
+                        ("user", text(&claims.subject)),
+                        ("tid", text(&claims.token_id)),
+                        ("exp", claims.expires_at.into()),
+                    ],
+                );
+                (HttpResponse::json(StatusCode::OK, &serde_json::json!({ "user": claims.subject })), None)
+            }
+            verdict => {
+                let reason = verdict.reason().unwrap_or("unknown");
+                let mut fields = vec![("client", client), ("reason", text(reason))];
+                if let Verdict::PluginFault { reason, .. } = &verdict {
+                    fields.push(("detail", text(reason)));
+                }
+                self.tracer.emit("voicemail-login-rejected", fields);
+                let unknown_key = matches!(reason, "unknown-signing-key" | "unknown-encryption-key");
+                let may_fetch = self.last_fetch_s.is_none_or(|last| now_s >= last + KEY_REFETCH_INTERVAL_S);
+                let cause = if unknown_key && may_fetch {
+                    self.last_fetch_s = Some(now_s);
+                    Some(if reason == "unknown-signing-key" {
+                        "unknown-signing-key"
+                    } else {
+                        "unknown-encryption-key"
+                    })
+                } else {
+                    None
+                };
+                (HttpResponse::error(StatusCode::UNAUTHORIZED, reason), cause)
+            }
+        }
+    }
+}
+
+/// Fetches the keys from the Authz server, retrying up to `attempts` times.
+async fn fetch_keys(unity: Rc<RefCell<Unity>>, cause: &'static str, attempts: u32) {
+    let (server, tracer) = {
+        let unity = unity.borrow();
+        (unity.authz_server.clone(), unity.tracer.clone())
+    };
+    for attempt in 1..=attempts {
+        let outcome = Call::get(&server, HTTPS_PORT, KEYS_PATH, "unity").send().await;
+        let bundle = outcome.map_err(|e| e.to_string()).and_then(|response| {
+            if response.status.is_success() {
+                response.decode::<KeyBundle>().map_err(|e| e.to_string())
+            } else {
+                Err(format!("HTTP {}", response.status.as_u16()))
+            }
+        });
+        match bundle.and_then(|bundle| bundle.keyring()) {
+            Ok(keyring) => {
+                let signing = keyring.signing_keys().map(|(_, checksum)| checksum_field(checksum)).next();
+                let encryption =
+                    keyring.encryption_keys().map(|(_, checksum)| checksum_field(checksum)).next();
+                tracer.emit(
+                    "keys-fetched",
+                    [
+                        ("from", text(&server)),
+                        ("cause", text(cause)),
+                        ("signing_key", signing.unwrap_or_default()),
+                        ("encryption_key", encryption.unwrap_or_default()),
+                    ],
+                );
+                unity.borrow_mut().keyring = Some(Arc::new(keyring));
+                return;
+            }
+            Err(reason) if attempt == attempts => {
+                tracer.emit("key-fetch-failed", [("from", text(&server)), ("reason", text(reason))]);
+            }
+            Err(_) => tokio::time::sleep(KEY_FETCH_RETRY).await,
+        }
+    }
+}
+
+/// Unity's program: fetch the keys, then serve voicemail logins.
+pub async fn run(unity: Rc<RefCell<Unity>>) -> turmoil::Result {
+    tokio::task::spawn_local(fetch_keys(unity.clone(), "start-up", KEY_FETCH_ATTEMPTS_MAX));
+    let handler_state = unity.clone();
+    serve(HTTPS_PORT, Rc::new(move |request| Unity::handle(&handler_state, request))).await
+}

@@ -1,0 +1,8 @@
+//! Wire protocols between nodes: one file per protocol.
+//!
+//! * [`http`]: HTTP/1.1 (hyper) over turmoil TCP, the transport of every API here.
+//! * [`authz`]: the AuthZ service's messages: login, refresh, key fetch and key sync, the
+//!   UDS and voicemail requests that carry a bearer token.
+
+pub mod authz;
+pub mod http;

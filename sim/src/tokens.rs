@@ -1,0 +1,486 @@
+//! The publisher's AuthZ token service: its keys and the tokens it mints, exactly in the
+//! format of the real system (DOMAIN.md "Token formats", DESIGN.md "Tokens").
+//!
+//! - Access token: JWS RS256 `{"alg","typ","kid"}` whose payload is `{"private": JWE}`; the
+//!   JWE is `dir` + `A128CBC-HS256` with `{"alg","cty","enc","kid"}` and an empty encrypted-key
+//!   part; its plaintext is the claims.
+//! - Refresh token: JWS RS256 whose payload is `{"exp","iss","typ","tid","ctype","ccid"}`.
+//!
+//! Minting is deterministic: RS256 (PKCS#1 v1.5) signatures are, and the JWE IV comes from
+//! the seeded `jwe-iv` stream instead of josekit's `JweContext`, which draws its own.
+
+use std::fmt;
+
+use authzlab_host::keyring::ENCRYPTION_KEY_BYTES;
+use authzlab_host::{KeyChecksum, Keyring};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use josekit::jwe::enc::A128CBC_HS256;
+use josekit::jwe::JweContentEncryption;
+use josekit::jws::alg::rsassa::RsassaJwsSigner;
+use josekit::jws::{JwsSigner, RS256};
+use rand_chacha::ChaCha20Rng;
+use rand_core::RngCore;
+use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::seeds::Seeds;
+
+/// OAuth Access Token Expiry Timer bounds and default, minutes (DOMAIN.md "Lifetimes").
+pub const ACCESS_EXPIRY_MINUTES_MIN: u64 = 1;
+pub const ACCESS_EXPIRY_MINUTES_MAX: u64 = 1440;
+pub const ACCESS_EXPIRY_MINUTES_DEFAULT: u64 = 60;
+/// OAuth Refresh Token Expiry Timer bounds and default, days (DOMAIN.md "Lifetimes").
+pub const REFRESH_EXPIRY_DAYS_MIN: u64 = 1;
+pub const REFRESH_EXPIRY_DAYS_MAX: u64 = 90;
+pub const REFRESH_EXPIRY_DAYS_DEFAULT: u64 = 60;
+/// The signing key is a 2048-bit RSA key pair (DOMAIN.md "Signing and encryption keys").
+pub const SIGNING_KEY_BITS: usize = 2048;
+/// A128CBC-HS256's IV.
+const IV_BYTES: usize = 16;
+
+const _: () = assert!(ACCESS_EXPIRY_MINUTES_MIN <= ACCESS_EXPIRY_MINUTES_DEFAULT);
+const _: () = assert!(ACCESS_EXPIRY_MINUTES_DEFAULT <= ACCESS_EXPIRY_MINUTES_MAX);
+const _: () = assert!(REFRESH_EXPIRY_DAYS_MIN <= REFRESH_EXPIRY_DAYS_DEFAULT);
+const _: () = assert!(REFRESH_EXPIRY_DAYS_DEFAULT <= REFRESH_EXPIRY_DAYS_MAX);
+
+/// Token lifetimes, checked against the enterprise parameters' bounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lifetimes {
+    pub access_s: u64,
+    pub refresh_s: u64,
+}
+
+/// A lifetime outside the bounds the real system allows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LifetimeError {
+    #[error(
+        "OAuth Access Token Expiry Timer must be {ACCESS_EXPIRY_MINUTES_MIN} to \
+         {ACCESS_EXPIRY_MINUTES_MAX} whole minutes, got {0} s"
+    )]
+    Access(u64),
+    #[error(
+        "OAuth Refresh Token Expiry Timer must be {REFRESH_EXPIRY_DAYS_MIN} to \
+         {REFRESH_EXPIRY_DAYS_MAX} whole days, got {0} s"
+    )]
+    Refresh(u64),
+}
+
+impl Lifetimes {
+    /// The enterprise parameters' defaults: 60 minutes and 60 days.
+    pub fn defaults() -> Lifetimes {
+        Lifetimes {
+            access_s: ACCESS_EXPIRY_MINUTES_DEFAULT * 60,
+            refresh_s: REFRESH_EXPIRY_DAYS_DEFAULT * 86_400,
+        }
+    }
+
+    /// Lifetimes in seconds; each must be a whole number of the parameter's unit within its
+    /// bounds, as the administration page only accepts such values.
+    pub fn new(access_s: u64, refresh_s: u64) -> Result<Lifetimes, LifetimeError> {
+        let access_ok = access_s % 60 == 0
+            && (ACCESS_EXPIRY_MINUTES_MIN..=ACCESS_EXPIRY_MINUTES_MAX).contains(&(access_s / 60));
+        if !access_ok {
+            return Err(LifetimeError::Access(access_s));
+        }
+        let refresh_ok = refresh_s % 86_400 == 0
+            && (REFRESH_EXPIRY_DAYS_MIN..=REFRESH_EXPIRY_DAYS_MAX).contains(&(refresh_s / 86_400));
+        if !refresh_ok {
+            return Err(LifetimeError::Refresh(refresh_s));
+        }
+        Ok(Lifetimes { access_s, refresh_s })
+    }
+}
+
+/// Which AuthZ key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyKind {
+    Signing,
+    Encryption,
+}
+
+impl fmt::Display for KeyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            KeyKind::Signing => "signing",
+            KeyKind::Encryption => "encryption",
+        })
+    }
+}
+
+/// The RSA key pair AuthZ signs with (the `authz` certificate's key).
+#[derive(Clone)]
+pub struct SigningKey {
+    signer: RsassaJwsSigner,
+    public_der: Vec<u8>,
+    checksum: KeyChecksum,
+}
+
+impl SigningKey {
+    /// A 2048-bit key pair from `rng`: the same stream gives the same key.
+    pub fn generate(rng: &mut ChaCha20Rng) -> SigningKey {
+        // Key generation only fails for unsupported sizes; 2048 bits is supported.
+        let private = rsa::RsaPrivateKey::new(rng, SIGNING_KEY_BITS).expect("2048-bit RSA keys generate");
+        let private_der = private.to_pkcs8_der().expect("a fresh RSA key encodes as PKCS#8");
+        let public_der = private
+            .to_public_key()
+            .to_public_key_der()
+            .expect("an RSA public key encodes as SPKI")
+            .into_vec();
+        let signer = RS256
+            .signer_from_der(private_der.as_bytes())
+            .expect("josekit loads the PKCS#8 DER that rsa just wrote");
+        let checksum = KeyChecksum::of(&public_der);
+        SigningKey { signer, public_der, checksum }
+    }
+
+    /// SubjectPublicKeyInfo DER: what consumers receive.
+    pub fn public_der(&self) -> &[u8] {
+        &self.public_der
+    }
+
+    pub fn checksum(&self) -> KeyChecksum {
+        self.checksum
+    }
+
+    fn sign(&self, input: &[u8]) -> Vec<u8> {
+        // RS256 signing with a loaded 2048-bit key does not fail.
+        self.signer.sign(input).expect("RS256 signs with a valid key")
+    }
+}
+
+/// The symmetric key AuthZ encrypts access-token claims with.
+#[derive(Clone)]
+pub struct EncryptionKey {
+    bytes: [u8; ENCRYPTION_KEY_BYTES],
+    checksum: KeyChecksum,
+}
+
+impl EncryptionKey {
+    pub fn generate(rng: &mut ChaCha20Rng) -> EncryptionKey {
+        let mut bytes = [0u8; ENCRYPTION_KEY_BYTES];
+        rng.fill_bytes(&mut bytes);
+        EncryptionKey { bytes, checksum: KeyChecksum::of(&bytes) }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    pub fn checksum(&self) -> KeyChecksum {
+        self.checksum
+    }
+}
+
+/// The cluster's AuthZ keys, generated on the publisher only. The signing and encryption keys
+/// always have different checksums (one hashes an RSA public key, the other 32 random bytes).
+#[derive(Clone)]
+pub struct AuthzKeys {
+    cluster_id: String,
+    pub signing: SigningKey,
+    pub encryption: EncryptionKey,
+}
+
+impl AuthzKeys {
+    pub fn generate(cluster_id: &str, rng: &mut ChaCha20Rng) -> AuthzKeys {
+        AuthzKeys {
+            cluster_id: cluster_id.to_string(),
+            signing: SigningKey::generate(rng),
+            encryption: EncryptionKey::generate(rng),
+        }
+    }
+
+    pub fn cluster_id(&self) -> &str {
+        &self.cluster_id
+    }
+
+    /// `<cluster-uuid>:<sha256-hex of the signing public key>`, the JWS `kid`.
+    pub fn signing_kid(&self) -> String {
+        format!("{}:{}", self.cluster_id, self.signing.checksum)
+    }
+
+    /// `<cluster-uuid>:<sha256-hex of the encryption key>`, the JWE `kid`.
+    pub fn encryption_kid(&self) -> String {
+        format!("{}:{}", self.cluster_id, self.encryption.checksum)
+    }
+
+    /// Replaces one key; every access token issued before is invalid from now on.
+    pub fn regenerate(&mut self, kind: KeyKind, rng: &mut ChaCha20Rng) {
+        match kind {
+            KeyKind::Signing => self.signing = SigningKey::generate(rng),
+            KeyKind::Encryption => self.encryption = EncryptionKey::generate(rng),
+        }
+    }
+
+    pub fn checksum(&self, kind: KeyKind) -> KeyChecksum {
+        match kind {
+            KeyKind::Signing => self.signing.checksum,
+            KeyKind::Encryption => self.encryption.checksum,
+        }
+    }
+
+    /// The keys as a consumer holds them after a sync or fetch.
+    pub fn keyring(&self) -> Keyring {
+        KeyBundle::from_keys(self).keyring().expect("keys this service generated load")
+    }
+
+    /// A JWK Set with both keys (for vectors files).
+    pub fn jwk_set(&self) -> serde_json::Value {
+        use rsa::pkcs8::DecodePublicKey;
+        use rsa::traits::PublicKeyParts;
+        let public = rsa::RsaPublicKey::from_public_key_der(&self.signing.public_der)
+            .expect("our own SPKI DER decodes");
+        serde_json::json!({ "keys": [
+            { "kty": "RSA", "kid": self.signing_kid(), "use": "sig", "alg": "RS256",
+              "n": URL_SAFE_NO_PAD.encode(public.n().to_bytes_be()),
+              "e": URL_SAFE_NO_PAD.encode(public.e().to_bytes_be()) },
+            { "kty": "oct", "kid": self.encryption_kid(), "use": "enc", "alg": "dir",
+              "k": URL_SAFE_NO_PAD.encode(self.encryption.bytes) },
+        ]})
+    }
+}
+
+/// The keys as they travel to subscribers (push) and consumers (fetch). This crosses the
+/// simulated network only; the trace records checksums.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct KeyBundle {
+    pub cluster_id: String,
+    pub signing_kid: String,
+    /// SubjectPublicKeyInfo DER, base64.
+    pub signing_public_der: String,
+    pub encryption_kid: String,
+    /// The symmetric key, base64.
+    pub encryption_key: String,
+}
+
+impl KeyBundle {
+    pub fn from_keys(keys: &AuthzKeys) -> KeyBundle {
+        KeyBundle {
+            cluster_id: keys.cluster_id.clone(),
+            signing_kid: keys.signing_kid(),
+            signing_public_der: STANDARD.encode(&keys.signing.public_der),
+            encryption_kid: keys.encryption_kid(),
+            encryption_key: STANDARD.encode(keys.encryption.bytes),
+        }
+    }
+
+    /// A consumer's keyring holding exactly these keys.
+    pub fn keyring(&self) -> Result<Keyring, String> {
+        let der = STANDARD.decode(&self.signing_public_der).map_err(|e| format!("signing key: {e}"))?;
+        let key = STANDARD.decode(&self.encryption_key).map_err(|e| format!("encryption key: {e}"))?;
+        let mut keyring = Keyring::new(self.cluster_id.clone());
+        keyring.add_signing_key_der(&self.signing_kid, &der).map_err(|e| e.to_string())?;
+        keyring.add_encryption_key(&self.encryption_kid, &key).map_err(|e| e.to_string())?;
+        Ok(keyring)
+    }
+}
+
+/// The claims inside an access token's JWE, in the seed format's order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub sub: String,
+    pub client_id: String,
+    /// Space-separated, as OAuth writes scopes.
+    pub scope: String,
+    pub tid: String,
+    pub typ: String,
+    pub ctype: String,
+    pub iat: u64,
+    pub exp: u64,
+}
+
+/// A refresh token's payload, in the seed format's order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshClaims {
+    pub exp: u64,
+    pub iss: String,
+    pub typ: String,
+    pub tid: String,
+    pub ctype: String,
+    pub ccid: String,
+}
+
+#[derive(Serialize)]
+struct JwsHeader<'a> {
+    alg: &'a str,
+    typ: &'a str,
+    kid: &'a str,
+}
+
+#[derive(Serialize)]
+struct JweHeader<'a> {
+    alg: &'a str,
+    cty: &'a str,
+    enc: &'a str,
+    kid: &'a str,
+}
+
+#[derive(Serialize)]
+struct PrivatePayload<'a> {
+    private: &'a str,
+}
+
+/// A token just minted: the compact form for the client, the id and expiry for the trace.
+#[derive(Clone, Debug)]
+pub struct Minted {
+    pub token: String,
+    pub tid: String,
+    pub exp: u64,
+}
+
+/// The scope AuthZ grants Jabber and phones.
+pub const SCOPE_DEFAULT: &str = "UnifiedCommunications:readwrite";
+
+/// Mints tokens with the publisher's current keys.
+pub struct TokenService {
+    pub keys: AuthzKeys,
+    pub lifetimes: Lifetimes,
+    ids: ChaCha20Rng,
+    ivs: ChaCha20Rng,
+    keygen: ChaCha20Rng,
+}
+
+impl TokenService {
+    /// The publisher at first boot: a cluster id and both keys from the seed.
+    pub fn new(seeds: &Seeds, lifetimes: Lifetimes) -> TokenService {
+        let cluster_id = uuid_v4(&mut seeds.rng("cluster-id"));
+        let mut keygen = seeds.rng("authz-keys");
+        TokenService {
+            keys: AuthzKeys::generate(&cluster_id, &mut keygen),
+            lifetimes,
+            ids: seeds.rng("token-ids"),
+            ivs: seeds.rng("jwe-iv"),
+            keygen,
+        }
+    }
+
+    /// `set key regen authz signing|encryption` on the publisher.
+    pub fn regenerate(&mut self, kind: KeyKind) {
+        self.keys.regenerate(kind, &mut self.keygen);
+    }
+
+    pub fn mint_access(&mut self, user: &str, client_id: &str, now_s: u64) -> Minted {
+        let claims = AccessClaims {
+            iss: self.keys.cluster_id.clone(),
+            sub: user.to_string(),
+            client_id: client_id.to_string(),
+            scope: SCOPE_DEFAULT.to_string(),
+            tid: uuid_v4(&mut self.ids),
+            typ: "user".to_string(),
+            ctype: "access".to_string(),
+            iat: now_s,
+            exp: now_s + self.lifetimes.access_s,
+        };
+        let token = self.seal_access(&claims);
+        Minted { token, tid: claims.tid, exp: claims.exp }
+    }
+
+    pub fn mint_refresh(&mut self, client_id: &str, now_s: u64) -> Minted {
+        let claims = RefreshClaims {
+            exp: now_s + self.lifetimes.refresh_s,
+            iss: self.keys.cluster_id.clone(),
+            typ: "user".to_string(),
+            tid: uuid_v4(&mut self.ids),
+            ctype: "refresh".to_string(),
+            ccid: client_id_hash(client_id),
+        };
+        let payload = serde_json::to_vec(&claims).expect("claims serialize");
+        let token = self.sign(&payload);
+        Minted { token, tid: claims.tid, exp: claims.exp }
+    }
+
+    /// An access token with exactly these claims (vectors and tests build odd ones).
+    pub fn seal_access(&mut self, claims: &AccessClaims) -> String {
+        let plaintext = serde_json::to_vec(claims).expect("claims serialize");
+        let jwe = self.encrypt(&plaintext);
+        let payload = serde_json::to_vec(&PrivatePayload { private: &jwe }).expect("payload serializes");
+        self.sign(&payload)
+    }
+
+    /// A compact JWS RS256 over `payload` with the current signing key.
+    pub fn sign(&self, payload: &[u8]) -> String {
+        let kid = self.keys.signing_kid();
+        let header = JwsHeader { alg: "RS256", typ: "JWT", kid: &kid };
+        let header = serde_json::to_vec(&header).expect("header serializes");
+        let signing_input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(payload));
+        let signature = self.keys.signing.sign(signing_input.as_bytes());
+        format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
+    }
+
+    /// A compact JWE (`dir`, A128CBC-HS256) of `plaintext` with the current encryption key
+    /// and an IV from the seeded stream.
+    pub fn encrypt(&mut self, plaintext: &[u8]) -> String {
+        let kid = self.keys.encryption_kid();
+        let header = JweHeader { alg: "dir", cty: "JWT", enc: "A128CBC-HS256", kid: &kid };
+        let protected = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).expect("header serializes"));
+        let mut iv = [0u8; IV_BYTES];
+        self.ivs.fill_bytes(&mut iv);
+        let (ciphertext, tag) = A128CBC_HS256
+            .encrypt(self.keys.encryption.bytes(), Some(&iv), plaintext, protected.as_bytes())
+            .expect("A128CBC-HS256 encrypts with a 32-byte key and a 16-byte IV");
+        let tag = tag.expect("A128CBC-HS256 always produces a tag");
+        format!(
+            "{protected}..{}.{}.{}",
+            URL_SAFE_NO_PAD.encode(iv),
+            URL_SAFE_NO_PAD.encode(ciphertext),
+            URL_SAFE_NO_PAD.encode(tag)
+        )
+    }
+}
+
+/// The refresh token's `ccid`: `C` and the SHA-256 of the client id, as in the seed sample
+/// (65 characters).
+pub fn client_id_hash(client_id: &str) -> String {
+    format!("C{}", hex::encode(Sha256::digest(client_id.as_bytes())))
+}
+
+/// The hash the refresh-token table stores instead of the token, so that a copy of the
+/// database cannot be replayed (DOMAIN.md "Refresh-token storage").
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A random (version 4) UUID from `rng`.
+pub fn uuid_v4(rng: &mut ChaCha20Rng) -> String {
+    let mut bytes = [0u8; 16];
+    rng.fill_bytes(&mut bytes);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex = hex::encode(bytes);
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifetimes_enforce_the_documented_bounds() {
+        assert!(Lifetimes::new(60, 86_400).is_ok());
+        assert!(Lifetimes::new(1440 * 60, 90 * 86_400).is_ok());
+        assert_eq!(Lifetimes::new(0, 86_400), Err(LifetimeError::Access(0)));
+        assert_eq!(Lifetimes::new(1441 * 60, 86_400), Err(LifetimeError::Access(1441 * 60)));
+        assert_eq!(Lifetimes::new(90, 86_400), Err(LifetimeError::Access(90)));
+        assert_eq!(Lifetimes::new(60, 91 * 86_400), Err(LifetimeError::Refresh(91 * 86_400)));
+        assert_eq!(Lifetimes::new(60, 3600), Err(LifetimeError::Refresh(3600)));
+        assert_eq!(Lifetimes::defaults(), Lifetimes::new(3600, 60 * 86_400).unwrap());
+    }
+
+    #[test]
+    fn uuids_are_version_4() {
+        let id = uuid_v4(&mut Seeds::new(1).rng("x"));
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4");
+        assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"));
+    }
+
+    #[test]
+    fn ccid_matches_the_seed_shape() {
+        let ccid = client_id_hash("jabber-1");
+        assert_eq!(ccid.len(), 65);
+        assert!(ccid.starts_with('C'));
+    }
+}
