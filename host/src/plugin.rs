@@ -295,11 +295,13 @@ impl Plugin {
             Some(Trap::OutOfFuel) => {
                 format!("ran out of fuel ({} units per call)", self.limits.fuel_per_call)
             }
-            _ if format!("{error:?}").contains("memory") => format!(
-                "exceeded its memory cap ({} bytes): {}",
-                self.limits.memory_bytes_max,
-                first_line(error)
-            ),
+            // `StoreLimits` with `trap_on_grow_failure` words a refused grow this way.
+            _ if error
+                .chain()
+                .any(|cause| cause.to_string().starts_with("forcing trap when growing memory")) =>
+            {
+                format!("exceeded its memory cap ({} bytes)", self.limits.memory_bytes_max)
+            }
             Some(trap) => format!("trapped: {trap}"),
             None => format!("failed: {}", first_line(error)),
         }

@@ -21,9 +21,13 @@ use crate::trace::{self, Event, Trace};
 
 /// The users clients sign in as, in order; later clients are `user-N`.
 const USERS: &[&str] = &["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"];
-/// Clients start within this window after boot, at seeded offsets.
+/// Clients sign in spread evenly over this window after boot, as people arrive at work,
+/// each with a seeded jitter of up to a minute. Evenly spread sign-ins spread the refreshes
+/// too, so after a key change some clients still hold old tokens when others already
+/// hold new ones.
 const CLIENT_START_MIN: Duration = Duration::from_secs(10);
-const CLIENT_START_SPREAD_MS: u64 = 60_000;
+const CLIENT_START_WINDOW: Duration = Duration::from_secs(30 * 60);
+const CLIENT_START_JITTER_MS: u64 = 60_000;
 
 /// A finished run: the trace, its hash and what held.
 pub struct Run {
@@ -93,6 +97,8 @@ pub fn run(scenario: &Scenario, seed: u64, plugins: &PluginHost) -> Result<Run, 
     };
 
     let mut starts = seeds.rng("client-start");
+    let client_total: u32 = scenario.clients.iter().map(|group| group.count).sum();
+    let start_step = CLIENT_START_WINDOW / client_total.max(1);
     let mut clients = Vec::new();
     for group in &scenario.clients {
         for _ in 0..group.count {
@@ -106,7 +112,8 @@ pub fn run(scenario: &Scenario, seed: u64, plugins: &PluginHost) -> Result<Run, 
                 unity: unity_host.clone(),
                 epoch_s,
                 start_delay: CLIENT_START_MIN
-                    + Duration::from_millis(starts.next_u64() % CLIENT_START_SPREAD_MS),
+                    + start_step * (number as u32 - 1)
+                    + Duration::from_millis(starts.next_u64() % CLIENT_START_JITTER_MS),
             });
         }
     }

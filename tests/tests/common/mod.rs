@@ -1,0 +1,20 @@
+//! Helpers shared by the end-to-end tests.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use authzlab_host::{Limits, PluginHost};
+
+/// One plugin host per test binary: compiling a component is the slowest part of a test,
+/// and the host keeps compiled components by content hash.
+pub fn plugins() -> &'static PluginHost {
+    static HOST: OnceLock<PluginHost> = OnceLock::new();
+    HOST.get_or_init(|| PluginHost::new(Limits::default(), 0).expect("the plugin engine starts"))
+}
+
+/// The repository's top directory.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is in the repository").to_path_buf()
+}

@@ -1,0 +1,101 @@
+//! A plugin that loops forever, one that grows memory without bound and one that traps are
+//! each stopped and reported as a plugin fault, and the host then serves the next call.
+//!
+//! How: the `faulty` fixture (plugins/faulty) misbehaves on demand, chosen by the token text;
+//! any other token gets `denied("well-behaved")`, which proves a live instance answered.
+
+mod common;
+
+use std::sync::Arc;
+
+use authzlab_host::{Keyring, Limits, PluginHost, Rejection, Request, TokenKind, Verdict};
+
+fn request(token: &str) -> Request {
+    Request {
+        token: token.to_string(),
+        kind: TokenKind::Access,
+        now: 1_767_571_200,
+        consumer: "test".to_string(),
+    }
+}
+
+fn well_behaved() -> Verdict {
+    Verdict::Rejected(Rejection::Denied("well-behaved".to_string()))
+}
+
+fn assert_fault_then_recovery(token: &str, reason_contains: &str) {
+    let artifact = authzlab_plugins::FAULTY;
+    let mut plugin = common::plugins().load(artifact.name, artifact.bytes).unwrap();
+    let keyring = Arc::new(Keyring::new("issuer"));
+    assert_eq!(plugin.validate(keyring.clone(), &request("hello")), well_behaved());
+    assert_eq!(plugin.instances_started(), 1);
+
+    match plugin.validate(keyring.clone(), &request(token)) {
+        Verdict::PluginFault { plugin: name, reason } => {
+            assert_eq!(name, "faulty");
+            assert!(reason.contains(reason_contains), "{token}: reason {reason:?} lacks {reason_contains:?}");
+        }
+        other => panic!("{token}: expected a plugin fault, got {other}"),
+    }
+    // The next call is served, by a fresh instance.
+    assert_eq!(plugin.validate(keyring.clone(), &request("hello")), well_behaved());
+    assert_eq!(plugin.instances_started(), 2);
+    // And the instance is reused after that.
+    assert_eq!(plugin.validate(keyring, &request("hello")), well_behaved());
+    assert_eq!(plugin.instances_started(), 2);
+}
+
+#[test]
+fn a_plugin_that_loops_forever_runs_out_of_fuel() {
+    assert_fault_then_recovery("spin", "ran out of fuel");
+}
+
+#[test]
+fn a_plugin_that_grows_memory_without_bound_hits_the_cap() {
+    assert_fault_then_recovery("grow", "exceeded its memory cap (33554432 bytes)");
+}
+
+#[test]
+fn a_plugin_that_traps_is_a_fault() {
+    assert_fault_then_recovery("trap", "trapped");
+}
+
+#[test]
+fn fuel_is_deterministic() {
+    let artifact = authzlab_plugins::UNITY_CONNECTION;
+    let fuel_for = || {
+        let mut plugin = common::plugins().load(artifact.name, artifact.bytes).unwrap();
+        let _ = plugin.validate(Arc::new(Keyring::new("issuer")), &request("a.b.c"));
+        plugin.last_fuel_used()
+    };
+    let first = fuel_for();
+    assert!(first > 0);
+    assert_eq!(first, fuel_for());
+}
+
+#[test]
+fn a_tight_fuel_budget_stops_even_a_good_plugin_and_says_so() {
+    let host = PluginHost::new(Limits { fuel_per_call: 10_000, ..Limits::default() }, 0).unwrap();
+    let artifact = authzlab_plugins::UNITY_CONNECTION;
+    // describe() at load gets the same budget; it is tiny, so loading succeeds.
+    let mut plugin = host.load(artifact.name, artifact.bytes).unwrap();
+    let long_token = format!("{}.{}.{}", "eyJ".repeat(5000), "e30", "AA");
+    let verdict = plugin.validate(Arc::new(Keyring::new("issuer")), &request(&long_token));
+    assert!(matches!(&verdict, Verdict::PluginFault { reason, .. } if reason.contains("fuel")), "{verdict}");
+}
+
+#[test]
+fn bytes_that_are_not_a_component_are_refused_with_a_reason() {
+    let error = common::plugins().load("junk", b"not wasm at all").err().expect("junk does not load");
+    assert!(error.to_string().contains("plugin junk"), "{error}");
+    // A core module is WebAssembly but not a component of our world.
+    let core_module = b"\0asm\x01\0\0\0";
+    let error = common::plugins().load("core", core_module).err().expect("a core module does not load");
+    assert!(error.to_string().contains("plugin core"), "{error}");
+}
+
+#[test]
+fn a_missing_file_names_the_path() {
+    let error = common::plugins().load_file(std::path::Path::new("/nonexistent/x.wasm")).err().unwrap();
+    assert!(error.to_string().contains("/nonexistent/x.wasm"), "{error}");
+}
