@@ -333,7 +333,15 @@ impl Scenario {
         };
         let deserializer = toml::Deserializer::new(text);
         let parsed: ScenarioFile = serde_path_to_error::deserialize(deserializer).map_err(|error| {
-            let field = error.path().to_string();
+            // `Spanned` values add a private segment to the path; people never wrote it.
+            let field: Vec<String> = error
+                .path()
+                .to_string()
+                .split('.')
+                .filter(|s| !s.starts_with("$__"))
+                .map(String::from)
+                .collect();
+            let field = field.join(".");
             let inner = error.into_inner();
             let span = inner.span().unwrap_or(0..0);
             let field = if field == "." || field.is_empty() { "scenario".to_string() } else { field };

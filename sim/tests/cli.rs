@@ -1,0 +1,137 @@
+//! The `authzlab` binary, run as a user runs it: exit codes are a contract (0 held, 1 a check
+//! failed, 2 bad input), output names what went wrong.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use sha2::{Digest, Sha256};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn authzlab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_authzlab"))
+        .args(args)
+        .current_dir(repo())
+        .env("AUTHZLAB_CACHE_DIR", std::env::temp_dir().join("authzlab-cli-tests"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("authzlab-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+#[test]
+fn run_tells_the_story_and_certifies_the_trace() {
+    let trace = scratch("trace.jsonl");
+    let output =
+        authzlab(&["run", "scenarios/signing-key-regenerated.toml", "--trace", trace.to_str().unwrap()]);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{}", text(&output.stderr));
+    assert!(stdout.contains("Result: PASS"), "{stdout}");
+    assert!(stdout.contains("Failed to get valid access token from refresh token, maybe server issue."));
+    assert!(stdout.contains("Replay: authzlab run scenarios/signing-key-regenerated.toml --seed 7"));
+    let written = std::fs::read(&trace).unwrap();
+    let hash = hex::encode(Sha256::digest(&written));
+    assert!(stdout.contains(&format!("sha256 {hash}")), "the printed hash is the trace file's");
+    let lines = text(&written).lines().count();
+    assert!(stdout.contains(&format!("Trace: {lines} events")));
+    assert!(!text(&written).contains("eyJ"), "no raw token in the trace file");
+}
+
+#[test]
+fn a_malformed_scenario_exits_2_naming_file_line_and_field() {
+    let scenario = scratch("bad.toml");
+    std::fs::write(&scenario, "name = \"x\"\nduration = \"6h\"\n\n[[step]]\nat = \"2h5\"\naction = \"regenerate-key\"\nkey = \"signing\"\n").unwrap();
+    let output = authzlab(&["run", scenario.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains(&format!("{}:5:6: step[0].at", scenario.display())), "{stderr}");
+    assert!(stderr.contains("try \"2h5m\""), "{stderr}");
+    assert!(!stderr.contains("panicked"));
+}
+
+#[test]
+fn a_missing_scenario_exits_2() {
+    let output = authzlab(&["run", "scenarios/no-such-file.toml"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("scenarios/no-such-file.toml: cannot read"));
+}
+
+#[test]
+fn a_failing_expectation_exits_1_and_prints_the_replay_command() {
+    let scenario = scratch("fails.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"expects the impossible\"\nduration = \"10m\"\nseed = 3\n\
+         [cluster]\nunity = { validator = \"unity-connection\" }\n\
+         [[clients]]\nkind = \"jabber\"\ncount = 1\n\
+         [[expect]]\nevent = \"key-regenerated\"\n",
+    )
+    .unwrap();
+    let output = authzlab(&["run", scenario.to_str().unwrap(), "--timeline", "none"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stdout).contains("FAIL line 9: key-regenerated"), "{}", text(&output.stdout));
+    assert!(text(&output.stderr).contains("--seed 3"));
+}
+
+#[test]
+fn plugin_check_passes_the_reference_validator() {
+    let output = authzlab(&[
+        "plugin",
+        "check",
+        authzlab_plugins::UNITY_CONNECTION.path,
+        "--vectors",
+        "tests/vectors/unity-connection.json",
+    ]);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("0 failed"), "{stdout}");
+    assert!(stdout.contains("tampered-jwe-tag"));
+}
+
+#[test]
+fn plugin_check_exits_1_on_a_plugin_that_disagrees() {
+    let output = authzlab(&[
+        "plugin",
+        "check",
+        authzlab_plugins::FAULTY.path,
+        "--vectors",
+        "tests/vectors/unity-connection.json",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stdout).contains("MISMATCH"));
+}
+
+#[test]
+fn plugin_check_on_a_file_that_is_not_a_component_exits_2() {
+    let junk = scratch("junk.wasm");
+    std::fs::write(&junk, b"definitely not wasm").unwrap();
+    let output = authzlab(&[
+        "plugin",
+        "check",
+        junk.to_str().unwrap(),
+        "--vectors",
+        "tests/vectors/unity-connection.json",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("plugin junk"), "{}", text(&output.stderr));
+}
+
+#[test]
+fn a_trace_is_not_half_written_when_the_directory_is_missing() {
+    let target = Path::new("/nonexistent-dir/trace.jsonl");
+    let output =
+        authzlab(&["run", "scenarios/signing-key-regenerated.toml", "--trace", target.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("/nonexistent-dir/trace.jsonl: cannot write the trace"));
+    assert!(!target.exists());
+}

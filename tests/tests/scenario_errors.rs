@@ -1,0 +1,108 @@
+//! A malformed scenario file gets an error naming the file, line, column and field, and no
+//! panic. Each test writes the mistake a person would make and reads the message they get.
+
+use std::path::Path;
+
+use authzlab::scenario::{Scenario, ScenarioError};
+
+const GOOD: &str = r#"name = "ok"
+duration = "1h"
+
+[[step]]
+at = "30m"
+action = "regenerate-key"
+key = "signing"
+"#;
+
+fn error(text: &str) -> (usize, usize, String, String) {
+    match Scenario::parse(text, Path::new("scenarios/x.toml")) {
+        Err(ScenarioError::Invalid { file, line, column, field, message }) => {
+            assert_eq!(file, "scenarios/x.toml");
+            (line, column, field, message)
+        }
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_good_file_parses() {
+    let scenario = Scenario::parse(GOOD, Path::new("scenarios/x.toml")).unwrap();
+    assert_eq!(scenario.steps.len(), 1);
+}
+
+#[test]
+fn unknown_action() {
+    let (line, column, field, message) = error(&GOOD.replace("regenerate-key", "regenerate-keys"));
+    assert_eq!((line, column), (6, 10));
+    assert_eq!(field, "step[0].action");
+    assert!(message.contains("regenerate-keys") && message.contains("regenerate-key"), "{message}");
+}
+
+#[test]
+fn bad_duration() {
+    let (line, column, field, message) = error(&GOOD.replace("\"30m\"", "\"2h5\""));
+    assert_eq!((line, column), (5, 6));
+    assert_eq!(field, "step[0].at");
+    assert!(message.contains("try \"2h5m\""), "{message}");
+}
+
+#[test]
+fn missing_field() {
+    let (line, _, field, message) = error(&GOOD.replace("name = \"ok\"\n", ""));
+    assert_eq!(line, 1);
+    assert!(field == "scenario" || field.is_empty(), "{field}");
+    assert!(message.contains("missing field `name`"), "{message}");
+}
+
+#[test]
+fn regenerate_key_without_a_key() {
+    let (line, _, field, message) = error(&GOOD.replace("key = \"signing\"\n", ""));
+    assert_eq!(line, 6);
+    assert_eq!(field, "step[0].key");
+    assert!(message.contains("signing") && message.contains("encryption"), "{message}");
+}
+
+#[test]
+fn misspelt_key_is_not_ignored() {
+    let (line, _, field, message) = error(&GOOD.replace("action =", "acton ="));
+    assert_eq!(line, 6);
+    assert!(field.starts_with("step[0]"), "{field}");
+    assert!(message.contains("acton"), "{message}");
+}
+
+#[test]
+fn lifetime_out_of_documented_bounds() {
+    let text = format!("{GOOD}\n[params]\naccess_token_expiry = \"1441m\"\n");
+    let (line, column, field, message) =
+        error(&text.replace("[[step]]\nat = \"30m\"\naction = \"regenerate-key\"\nkey = \"signing\"\n", ""));
+    assert_eq!(field, "params.access_token_expiry");
+    assert_eq!(column, 23);
+    assert!(line > 1);
+    assert!(message.contains("1 to 1440"), "{message}");
+    let text = "name = \"x\"\nduration = \"1h\"\n[params]\nrefresh_token_expiry = \"91d\"\n";
+    let (line, _, field, message) = error(text);
+    assert_eq!((line, field.as_str()), (4, "params.refresh_token_expiry"));
+    assert!(message.contains("1 to 90"), "{message}");
+}
+
+#[test]
+fn step_after_the_end_of_the_run() {
+    let (line, _, field, message) = error(&GOOD.replace("\"30m\"", "\"2h\""));
+    assert_eq!((line, field.as_str()), (5, "step[0].at"));
+    assert!(message.contains("after the end"), "{message}");
+}
+
+#[test]
+fn not_toml_at_all() {
+    let (line, _, _, message) = error("name = \"x\"\nduration = \n");
+    assert_eq!(line, 2);
+    assert!(!message.is_empty());
+}
+
+#[test]
+fn bad_expectation_window() {
+    let text = format!("{GOOD}\n[[expect]]\nwithin = \"2h..1h\"\nevent = \"x\"\n");
+    let (line, _, field, message) = error(&text);
+    assert_eq!((line, field.as_str()), (10, "expect[0].within"));
+    assert!(message.contains("ends before it starts"), "{message}");
+}
