@@ -269,6 +269,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             "m" => 60_000,
             "h" => 3_600_000,
             "d" => 86_400_000,
+            "" if !rest.is_empty() => {
+                return Err(format!("{text:?} is not a duration: unexpected {:?} ({hint})", &rest[..1]))
+            }
             "" => {
                 return Err(format!(
                     "{text:?} is not a duration: {number} has no unit (try \"{trimmed}{}\")",
@@ -535,18 +538,20 @@ mod tests {
 
     #[test]
     fn durations_parse_and_print_back() {
-        for text in ["100ms", "90s", "5m", "2h", "60d", "2h5m", "1d2h3m4s5ms"] {
+        for text in ["100ms", "1m30s", "5m", "2h", "60d", "2h5m", "1d2h3m4s5ms"] {
             let duration = parse_duration(text).unwrap();
             assert_eq!(format_duration(duration), text);
         }
         assert_eq!(parse_duration("2h5m").unwrap(), Duration::from_secs(2 * 3600 + 300));
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
     }
 
     #[test]
     fn bad_durations_say_how_to_fix_them() {
         let error = parse_duration("2h5").unwrap_err();
         assert!(error.contains("try \"2h5m\""), "{error}");
-        assert!(parse_duration("5 minutes").unwrap_err().contains("unknown unit"));
+        assert!(parse_duration("5 minutes").unwrap_err().contains("unexpected \" \""));
+        assert!(parse_duration("5mins").unwrap_err().contains("unknown unit \"mins\""));
         assert!(parse_duration("h").unwrap_err().contains("not a duration"));
         assert!(parse_duration("").is_err());
         assert!(parse_duration("99999999999999999999d").is_err());

@@ -79,12 +79,12 @@ impl Lifetimes {
     /// Lifetimes in seconds; each must be a whole number of the parameter's unit within its
     /// bounds, as the administration page only accepts such values.
     pub fn new(access_s: u64, refresh_s: u64) -> Result<Lifetimes, LifetimeError> {
-        let access_ok = access_s % 60 == 0
+        let access_ok = access_s.is_multiple_of(60)
             && (ACCESS_EXPIRY_MINUTES_MIN..=ACCESS_EXPIRY_MINUTES_MAX).contains(&(access_s / 60));
         if !access_ok {
             return Err(LifetimeError::Access(access_s));
         }
-        let refresh_ok = refresh_s % 86_400 == 0
+        let refresh_ok = refresh_s.is_multiple_of(86_400)
             && (REFRESH_EXPIRY_DAYS_MIN..=REFRESH_EXPIRY_DAYS_MAX).contains(&(refresh_s / 86_400));
         if !refresh_ok {
             return Err(LifetimeError::Refresh(refresh_s));
