@@ -201,3 +201,70 @@ impl Keyring {
         Ok(A128CBC_HS256.decrypt(key, Some(iv), ciphertext, protected_b64.as_bytes(), Some(tag)).ok())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OCT_KID: &str = "cluster:enc";
+
+    fn oct_set(k: &str) -> serde_json::Value {
+        serde_json::json!({ "keys": [ { "kty": "oct", "kid": OCT_KID, "use": "enc", "alg": "dir", "k": k } ] })
+    }
+
+    #[test]
+    fn encryption_keys_must_be_32_bytes() {
+        let mut keyring = Keyring::new("cluster");
+        assert!(keyring.add_encryption_key("k", &[7u8; 32]).is_ok());
+        let error = keyring.add_encryption_key("short", &[7u8; 16]).unwrap_err();
+        assert!(error.to_string().contains("needs 32 bytes, got 16"), "{error}");
+    }
+
+    #[test]
+    fn unknown_kids_and_bad_lengths_are_told_apart() {
+        let mut keyring = Keyring::new("cluster");
+        keyring.add_encryption_key("k", &[7u8; 32]).unwrap();
+        assert_eq!(
+            keyring.decrypt_dir_a128cbc_hs256("other", "e30", &[0; 16], &[0; 16], &[0; 16]),
+            Err(KeyError::UnknownKid("other".into()))
+        );
+        assert!(matches!(
+            keyring.decrypt_dir_a128cbc_hs256("k", "e30", &[0; 8], &[0; 16], &[0; 16]),
+            Err(KeyError::BadInput(_))
+        ));
+        // Right shapes, wrong tag: not decrypted, no error.
+        assert_eq!(keyring.decrypt_dir_a128cbc_hs256("k", "e30", &[0; 16], &[0; 16], &[0; 16]), Ok(None));
+        assert_eq!(keyring.verify_rs256("nope", b"x", b"y"), Err(KeyError::UnknownKid("nope".into())));
+    }
+
+    #[test]
+    fn jwk_sets_load_and_bad_ones_say_why() {
+        let keyring = Keyring::from_jwk_set("cluster", &oct_set(&URL_SAFE_NO_PAD.encode([1u8; 32]))).unwrap();
+        assert_eq!(keyring.encryption_keys().count(), 1);
+        assert_eq!(keyring.signing_keys().count(), 0);
+        let error = Keyring::from_jwk_set("cluster", &serde_json::json!({})).unwrap_err();
+        assert!(error.to_string().contains("no `keys` array"), "{error}");
+        let error = Keyring::from_jwk_set("cluster", &oct_set("!!")).unwrap_err();
+        assert!(error.to_string().contains("keys[0]") && error.to_string().contains("base64"), "{error}");
+        let error = Keyring::from_jwk_set("cluster", &serde_json::json!({"keys":[{"kty":"EC","kid":"x"}]}))
+            .unwrap_err();
+        assert!(error.to_string().contains("EC"), "{error}");
+    }
+
+    #[test]
+    fn debug_output_names_kids_never_key_bytes() {
+        let key = [0xabu8; 32];
+        let mut keyring = Keyring::new("cluster");
+        keyring.add_encryption_key("the-kid", &key).unwrap();
+        let shown = format!("{keyring:?}");
+        assert!(shown.contains("the-kid"));
+        assert!(!shown.contains(&hex::encode(key)) && !shown.contains("171"), "{shown}");
+    }
+
+    #[test]
+    fn checksums_print_as_sha256_hex() {
+        let checksum = KeyChecksum::of(b"abc");
+        assert_eq!(checksum.to_string(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(checksum.short(), "ba7816bf");
+    }
+}

@@ -99,3 +99,24 @@ fn a_missing_file_names_the_path() {
     let error = common::plugins().load_file(std::path::Path::new("/nonexistent/x.wasm")).err().unwrap();
     assert!(error.to_string().contains("/nonexistent/x.wasm"), "{error}");
 }
+
+#[test]
+fn the_sandbox_clock_reads_the_request_time_and_randomness_is_seeded() {
+    let artifact = authzlab_plugins::FAULTY;
+    let denied = |plugin: &mut authzlab_host::Plugin, token: &str, now: u64| {
+        let request = Request { now, ..request(token) };
+        match plugin.validate(Arc::new(Keyring::new("issuer")), &request) {
+            Verdict::Rejected(Rejection::Denied(text)) => text,
+            other => panic!("{token}: {other}"),
+        }
+    };
+    let mut plugin = common::plugins().load(artifact.name, artifact.bytes).unwrap();
+    assert_eq!(denied(&mut plugin, "clock", 1_000_000_123), "clock 1000000123");
+    assert_eq!(denied(&mut plugin, "clock", 42), "clock 42");
+    let first = denied(&mut plugin, "random", 0);
+    let mut again = common::plugins().load(artifact.name, artifact.bytes).unwrap();
+    assert_eq!(denied(&mut again, "random", 0), first, "same host seed, same randomness");
+    let other_host = PluginHost::new(Limits::default(), 99).unwrap();
+    let mut other = other_host.load(artifact.name, artifact.bytes).unwrap();
+    assert_ne!(denied(&mut other, "random", 0), first, "another seed, other randomness");
+}

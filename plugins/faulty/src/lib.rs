@@ -1,8 +1,9 @@
-//! A misbehaving validator, for the host's fault-isolation tests.
+//! A misbehaving validator, for the host's fault-isolation and sandbox tests.
 //!
-//! The token text chooses the fault: `spin` loops forever, `grow` allocates without bound,
-//! `trap` hits `unreachable`. Anything else is refused as `denied("well-behaved")`, so a test
-//! can tell that the host replaced the instance and serves the next call.
+//! The token text chooses the behaviour: `spin` loops forever, `grow` allocates without
+//! bound, `trap` aborts; `clock` and `random` report what WASI's wall clock and random source
+//! give the guest, as `denied(...)`. Anything else is refused as `denied("well-behaved")`, so
+//! a test can tell that the host replaced the instance and serves the next call.
 
 use authzlab_validator_sdk::{export, Claims, Guest, PluginInfo, Rejection, Request};
 
@@ -33,6 +34,20 @@ impl Guest for Faulty {
                 }
             }
             "trap" => std::process::abort(),
+            "clock" => {
+                let since_epoch = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|elapsed| elapsed.as_secs())
+                    .unwrap_or(0);
+                Err(Rejection::Denied(format!("clock {since_epoch}")))
+            }
+            "random" => {
+                let mut map = std::collections::HashMap::new();
+                map.insert(1u8, 1u8);
+                // std's HashMap seeds itself from wasi:random; its hasher state shows it.
+                let state = std::hash::BuildHasher::hash_one(map.hasher(), 42u64);
+                Err(Rejection::Denied(format!("random {state:016x}")))
+            }
             _ => Err(Rejection::Denied("well-behaved".into())),
         }
     }
