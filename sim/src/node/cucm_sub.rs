@@ -9,7 +9,7 @@ use authzlab_host::{reference, Keyring, Request, TokenKind, Verdict};
 use hyper::{Method, StatusCode};
 
 use crate::clock;
-use crate::node::{checksum_field, text};
+use crate::node::{accepted_fields, checksum_field, text};
 use crate::proto::authz::*;
 use crate::proto::http::{serve, HttpRequest, HttpResponse};
 use crate::trace::Tracer;
@@ -70,15 +70,7 @@ impl Subscriber {
         };
         match Verdict::from(reference::validate(keyring, &request)) {
             Verdict::Accepted(claims) => {
-                self.tracer.emit(
-                    "uds-request-accepted",
-                    [
-                        ("client", client),
-                        ("user", text(&claims.subject)),
-                        ("tid", text(&claims.token_id)),
-                        ("exp", claims.expires_at.into()),
-                    ],
-                );
+                self.tracer.emit("uds-request-accepted", accepted_fields(client, &claims));
                 HttpResponse::json(StatusCode::OK, &serde_json::json!({ "user": claims.subject }))
             }
             verdict => {

@@ -16,7 +16,7 @@ pub mod unity;
 
 use serde_json::Value;
 
-use authzlab_host::KeyChecksum;
+use authzlab_host::{Claims, KeyChecksum};
 
 /// A checksum as trace fields write it.
 pub fn checksum_field(checksum: KeyChecksum) -> Value {
@@ -26,4 +26,15 @@ pub fn checksum_field(checksum: KeyChecksum) -> Value {
 /// Text as a trace field.
 pub fn text(value: impl Into<String>) -> Value {
     Value::String(value.into())
+}
+
+/// What every token-acceptance event records: who presented it, whose it is, its id and its
+/// expiry (which `no_access_token_accepted_after_expiry` checks).
+pub fn accepted_fields(client: Value, claims: &Claims) -> [(&'static str, Value); 4] {
+    [
+        ("client", client),
+        ("user", text(&claims.subject)),
+        ("tid", text(&claims.token_id)),
+        ("exp", claims.expires_at.into()),
+    ]
 }

@@ -16,7 +16,7 @@ use authzlab_host::{Keyring, Plugin, Request, TokenKind, Verdict};
 use hyper::{Method, StatusCode};
 
 use crate::clock;
-use crate::node::{checksum_field, text};
+use crate::node::{accepted_fields, checksum_field, text};
 use crate::proto::authz::*;
 use crate::proto::http::{serve, Call, HttpRequest, HttpResponse};
 use crate::trace::Tracer;
@@ -79,15 +79,7 @@ impl Unity {
         };
         match self.plugin.validate(keyring.clone(), &validation) {
             Verdict::Accepted(claims) => {
-                self.tracer.emit(
-                    "voicemail-login-accepted",
-                    [
-                        ("client", client),
-                        ("user", text(&claims.subject)),
-                        ("tid", text(&claims.token_id)),
-                        ("exp", claims.expires_at.into()),
-                    ],
-                );
+                self.tracer.emit("voicemail-login-accepted", accepted_fields(client, &claims));
                 (HttpResponse::json(StatusCode::OK, &serde_json::json!({ "user": claims.subject })), None)
             }
             verdict => {
