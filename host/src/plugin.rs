@@ -171,12 +171,16 @@ impl PluginHost {
         if let Some(component) = compiled.get(&digest) {
             return Ok(component.clone());
         }
-        let component = match self.cached_file(&digest) {
-            // SAFETY: `deserialize_file` trusts its input. Files in the cache directory are
-            // written only by `store_cached` below, from this engine's own `precompile_component`
+        // The cache file is read into memory rather than mapped (`deserialize_file`): a
+        // mapping of a file that another process truncates ends this one with SIGBUS.
+        let cached = self.cached_file(&digest).and_then(|path| fs::read(path).ok());
+        let component = match cached {
+            // SAFETY: `deserialize` trusts its input. Files in the cache directory are written
+            // only by `compile_and_store` below, from this engine's own `precompile_component`
             // output, and are named by the engine's compatibility hash, so a file from another
-            // wasmtime or another configuration is never picked up.
-            Some(path) => match unsafe { Component::deserialize_file(&self.engine, &path) } {
+            // wasmtime or another configuration is never picked up; a damaged one fails
+            // wasmtime's header checks and is recompiled.
+            Some(serialized) => match unsafe { Component::deserialize(&self.engine, &serialized) } {
                 Ok(component) => component,
                 Err(_) => self.compile_and_store(name, bytes, &digest)?,
             },
