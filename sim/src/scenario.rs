@@ -28,6 +28,9 @@ pub const DURATION_MAX: Duration = Duration::from_secs(90 * 86_400 + 86_400);
 /// Tick bounds: below 1 ms turmoil's per-step cost dominates; above 10 s requests stall.
 pub const TICK_MIN: Duration = Duration::from_millis(1);
 pub const TICK_MAX: Duration = Duration::from_secs(10);
+/// Latest scenario epoch, UNIX seconds (9999-12-31 23:59:59 UTC): leaves room for 90-day
+/// runs and 90-day tokens without overflowing a `u64` of seconds anywhere.
+pub const EPOCH_S_MAX: u64 = 253_402_300_799;
 
 /// A parsed, checked scenario.
 #[derive(Clone, Debug)]
@@ -131,7 +134,7 @@ struct ScenarioFile {
     tick: Spanned<SimDuration>,
     duration: Spanned<SimDuration>,
     #[serde(default)]
-    epoch: Option<u64>,
+    epoch: Option<Spanned<u64>>,
     #[serde(default)]
     cluster: ClusterFile,
     #[serde(default)]
@@ -367,6 +370,17 @@ impl Scenario {
                 format!("must be more than 0s and at most {}", format_duration(DURATION_MAX)),
             ));
         }
+        let epoch_s = match &parsed.epoch {
+            Some(epoch) if *epoch.get_ref() > EPOCH_S_MAX => {
+                return Err(at(
+                    epoch.span(),
+                    "epoch",
+                    format!("must be UNIX seconds up to {EPOCH_S_MAX} (year 9999)"),
+                ))
+            }
+            Some(epoch) => *epoch.get_ref(),
+            None => EPOCH_S_DEFAULT,
+        };
         let subscribers = *parsed.cluster.cucm_subscribers.get_ref();
         if !(1..=CUCM_SUBSCRIBERS_MAX).contains(&subscribers) {
             return Err(at(
@@ -475,7 +489,7 @@ impl Scenario {
             seed: parsed.seed,
             tick,
             duration,
-            epoch_s: parsed.epoch.unwrap_or(EPOCH_S_DEFAULT),
+            epoch_s,
             cluster: Cluster {
                 cucm_subscribers: subscribers,
                 unity_validator: parsed.cluster.unity.map(|unity| unity.validator),

@@ -106,3 +106,13 @@ fn bad_expectation_window() {
     assert_eq!((line, field.as_str()), (10, "expect[0].within"));
     assert!(message.contains("ends before it starts"), "{message}");
 }
+
+#[test]
+fn an_epoch_past_year_9999_is_refused_not_overflowed() {
+    let (line, column, field, message) = error(&format!("epoch = {}\n{GOOD}", i64::MAX));
+    assert_eq!((line, column, field.as_str()), (1, 9, "epoch"));
+    assert!(message.contains("year 9999"), "{message}");
+    // Past TOML's own integer range the TOML parser refuses it, at the same place.
+    let (line, column, _, _) = error(&format!("epoch = {}\n{GOOD}", u64::MAX));
+    assert_eq!((line, column), (1, 9));
+}
