@@ -300,3 +300,97 @@ fn a_bad_vectors_file_names_the_file_and_the_problem() {
     let error = Vectors::parse(bad_expect, "v.json").err().unwrap().to_string();
     assert!(error.contains("reject:nope") && error.contains("case \"a\""), "{error}");
 }
+
+/// SplitMix64: a seeded stream for mutations, so a failing case names its seed and replays.
+struct Mutations(u64);
+
+impl Mutations {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    /// One edit of the kinds a network, a bug or an attacker makes.
+    fn mutate(&mut self, token: &str) -> String {
+        let mut bytes = token.as_bytes().to_vec();
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ ";
+        let at = self.below(bytes.len());
+        match self.below(5) {
+            0 => bytes[at] = alphabet[self.below(alphabet.len())],
+            1 => {
+                bytes.remove(at);
+            }
+            2 => bytes.insert(at, alphabet[self.below(alphabet.len())]),
+            3 => bytes.truncate(at),
+            _ => {
+                let end = (at + 1 + self.below(40)).min(bytes.len());
+                bytes.drain(at..end);
+            }
+        }
+        String::from_utf8(bytes).expect("edits use ASCII only")
+    }
+}
+
+/// A verdict with every payload but `malformed`'s free text, which two validators may word
+/// differently (the contract compares the rejection, kid, alg, exp and claims, not prose).
+fn comparable(verdict: &authzlab_host::Verdict) -> String {
+    match verdict {
+        authzlab_host::Verdict::Rejected(authzlab_host::Rejection::Malformed(_)) => {
+            "reject:malformed".to_string()
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+#[test]
+fn mutated_tokens_get_the_same_verdict_from_both_validators() {
+    let vectors = Vectors::load(&vectors_path()).unwrap();
+    let artifact = authzlab_plugins::UNITY_CONNECTION;
+    let mut plugin = common::plugins().load(artifact.name, artifact.bytes).unwrap();
+    // The service that minted the vectors, rebuilt from its seed: it re-signs mutated
+    // payloads so that edits inside the JWE get past the signature check.
+    let signer = TokenService::new(&Seeds::new(VECTOR_SEED), Lifetimes::defaults());
+    let seeds = ["valid-access-token", "valid-refresh-token", "tampered-jwe-tag"];
+    let mut mutations = Mutations(0x5eed);
+    let mut verdicts = std::collections::BTreeMap::new();
+    for (round, name) in (0..900).map(|round| (round, seeds[round % seeds.len()])) {
+        let case = vectors.cases.iter().find(|case| case.name == name).unwrap();
+        let mut request = case.request();
+        let inner = round % 2 == 1 && name != "valid-refresh-token";
+        let payload: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts(&request.token)[1]).unwrap()).unwrap();
+        let mut target =
+            if inner { payload["private"].as_str().unwrap().to_string() } else { request.token.clone() };
+        // One to three edits; several edits reach past the first failing check.
+        for _ in 0..=mutations.below(3) {
+            target = mutations.mutate(&target);
+        }
+        request.token = if inner {
+            signer.sign(&serde_json::to_vec(&json!({ "private": target })).unwrap())
+        } else {
+            target
+        };
+        let component = plugin.validate(vectors.keyring.clone(), &request);
+        let native =
+            authzlab_host::Verdict::from(authzlab_host::reference::validate(&vectors.keyring, &request));
+        assert_eq!(
+            comparable(&component),
+            comparable(&native),
+            "round {round} from {name}: token {:?}",
+            request.token
+        );
+        *verdicts.entry(native.name()).or_insert(0) += 1;
+    }
+    // The mutations reach several checks, not just the parser.
+    for reached in ["reject:bad-signature", "reject:malformed", "reject:decryption-failed"] {
+        assert!(verdicts.contains_key(reached), "{reached} not reached: {verdicts:?}");
+    }
+    assert!(verdicts.len() >= 5, "verdicts reached: {verdicts:?}");
+}
