@@ -135,3 +135,35 @@ fn a_trace_is_not_half_written_when_the_directory_is_missing() {
     assert!(text(&output.stderr).contains("/nonexistent-dir/trace.jsonl: cannot write the trace"));
     assert!(!target.exists());
 }
+
+#[test]
+fn a_scenario_can_load_a_validator_from_a_wasm_file() {
+    let scenario = scratch("own-plugin.toml");
+    std::fs::write(
+        &scenario,
+        format!(
+            "name = \"my own validator\"\nduration = \"15m\"\n\
+             [cluster]\nunity = {{ validator = {:?} }}\n\
+             [[clients]]\nkind = \"jabber\"\ncount = 1\n\
+             [[expect]]\nevent = \"voicemail-login-accepted\"\nnode = \"unity\"\n",
+            authzlab_plugins::UNITY_CONNECTION.path
+        ),
+    )
+    .unwrap();
+    let output = authzlab(&["run", scenario.to_str().unwrap(), "--timeline", "none"]);
+    assert_eq!(output.status.code(), Some(0), "{}{}", text(&output.stdout), text(&output.stderr));
+}
+
+#[test]
+fn an_unknown_validator_exits_2_and_lists_the_built_in_ones() {
+    let scenario = scratch("unknown-plugin.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"x\"\nduration = \"1m\"\n[cluster]\nunity = { validator = \"unity-conection\" }\n",
+    )
+    .unwrap();
+    let output = authzlab(&["run", scenario.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("\"unity-conection\"") && stderr.contains("unity-connection"), "{stderr}");
+}
