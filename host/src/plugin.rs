@@ -256,6 +256,14 @@ impl Plugin {
         self.instances_started
     }
 
+    /// Draws this plugin's WASI randomness from `seed` from the next instance on (the live
+    /// one is replaced), so a simulation can derive it from its own seed whichever host
+    /// loaded the plugin.
+    pub fn reseed(&mut self, seed: u64) {
+        self.seed = seed;
+        self.live = None;
+    }
+
     /// Fuel the last call consumed.
     pub fn last_fuel_used(&self) -> u64 {
         self.last_fuel_used

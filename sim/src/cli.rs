@@ -87,6 +87,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, InputError> {
     }
 }
 
+/// The plugin host; a run reseeds its plugins from the scenario seed, so `seed` only
+/// matters to `plugin check`.
 fn plugin_host(seed: u64) -> Result<PluginHost, InputError> {
     let host = PluginHost::new(Limits::default(), seed).map_err(|e| InputError(e.to_string()))?;
     Ok(match cache_dir() {

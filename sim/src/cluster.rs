@@ -88,7 +88,8 @@ pub fn run(scenario: &Scenario, seed: u64, plugins: &PluginHost) -> Result<Run, 
     }
     let unity_host = match &scenario.cluster.unity_validator {
         Some(validator) => {
-            let plugin = load_validator(scenario, validator, plugins)?;
+            let mut plugin = load_validator(scenario, validator, plugins)?;
+            plugin.reseed(seeds.derive_u64("plugin:unity"));
             let unity = Rc::new(RefCell::new(Unity::new(plugin, "cucm-pub", epoch_s, trace.node("unity"))));
             sim.host("unity", move || unity::run(unity.clone()));
             Some("unity".to_string())
