@@ -178,7 +178,12 @@ pub fn narrate(event: &Event) -> String {
             id("refresh_tid")
         ),
         "refresh-rejected" => {
-            format!("refused the refresh token of {}: {}", f("client"), explain(&f("reason")))
+            format!(
+                "refused the refresh token of {}: {}{}",
+                f("client"),
+                explain(&f("reason")),
+                names_key(event)
+            )
         }
         "logged-in" => format!("signed in as {} (access token {})", f("user"), id("access_tid")),
         "login-failed" => format!("sign-in failed: {}", f("reason")),
@@ -186,12 +191,22 @@ pub fn narrate(event: &Event) -> String {
         "refresh-failed" => format!("logs \"{}\" ({})", f("message"), f("reason")),
         "uds-request-accepted" => format!("accepted the token of {} ({}) on UDS", f("client"), f("user")),
         "uds-request-rejected" => {
-            format!("refused the token of {} on UDS: {}", f("client"), explain(&f("reason")))
+            format!(
+                "refused the token of {} on UDS: {}{}",
+                f("client"),
+                explain(&f("reason")),
+                names_key(event)
+            )
         }
         "uds-failed" => format!("UDS refused its token: {}", f("reason")),
         "voicemail-login-accepted" => format!("voicemail login of {} on {} accepted", f("user"), f("client")),
         "voicemail-login-rejected" => {
-            format!("voicemail login from {} refused: {}", f("client"), explain(&f("reason")))
+            format!(
+                "voicemail login from {} refused: {}{}",
+                f("client"),
+                explain(&f("reason")),
+                names_key(event)
+            )
         }
         "voicemail-login-failed" => {
             format!("voicemail refused its token (attempt {}): {}", f("attempt"), f("reason"))
@@ -201,6 +216,14 @@ pub fn narrate(event: &Event) -> String {
             let fields: Vec<String> = event.fields.keys().map(|name| format!("{name}={}", f(name))).collect();
             format!("{} {}", event.kind, fields.join(" "))
         }
+    }
+}
+
+/// `; the token names key 12548676` when a refusal carries the token's `kid`.
+fn names_key(event: &Event) -> String {
+    match event.field_text("kid").as_deref().and_then(|kid| kid.rsplit_once(':')) {
+        Some((_, checksum)) => format!("; the token names key {}", &checksum[..checksum.len().min(8)]),
+        None => String::new(),
     }
 }
 

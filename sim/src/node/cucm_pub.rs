@@ -16,7 +16,7 @@ use rand_chacha::ChaCha20Rng;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::clock;
-use crate::node::{checksum_field, text};
+use crate::node::{checksum_field, rejected_fields, text};
 use crate::proto::authz::*;
 use crate::proto::http::{serve, Call, HttpRequest, HttpResponse};
 use crate::seeds::Seeds;
@@ -197,9 +197,8 @@ impl Publisher {
         let claims = match Verdict::from(reference::validate(&self.keyring, &request)) {
             Verdict::Accepted(claims) => claims,
             verdict => {
-                let reason = verdict.reason().unwrap_or("unknown");
-                self.tracer.emit("refresh-rejected", [("client", text(agent)), ("reason", text(reason))]);
-                return oauth_error("invalid_grant", reason);
+                self.tracer.emit("refresh-rejected", rejected_fields(text(agent), &verdict));
+                return oauth_error("invalid_grant", verdict.reason().unwrap_or("unknown"));
             }
         };
         let row = match self.store.find(refresh_token) {

@@ -9,7 +9,7 @@ use authzlab_host::{reference, Keyring, Request, TokenKind, Verdict};
 use hyper::{Method, StatusCode};
 
 use crate::clock;
-use crate::node::{accepted_fields, checksum_field, text};
+use crate::node::{accepted_fields, checksum_field, rejected_fields, text};
 use crate::proto::authz::*;
 use crate::proto::http::{serve, HttpRequest, HttpResponse};
 use crate::trace::Tracer;
@@ -74,9 +74,8 @@ impl Subscriber {
                 HttpResponse::json(StatusCode::OK, &serde_json::json!({ "user": claims.subject }))
             }
             verdict => {
-                let reason = verdict.reason().unwrap_or("unknown");
-                self.tracer.emit("uds-request-rejected", [("client", client), ("reason", text(reason))]);
-                HttpResponse::error(StatusCode::UNAUTHORIZED, reason)
+                self.tracer.emit("uds-request-rejected", rejected_fields(client, &verdict));
+                HttpResponse::error(StatusCode::UNAUTHORIZED, verdict.reason().unwrap_or("unknown"))
             }
         }
     }

@@ -16,7 +16,7 @@ pub mod unity;
 
 use serde_json::Value;
 
-use authzlab_host::{Claims, KeyChecksum};
+use authzlab_host::{Claims, KeyChecksum, Rejection, Verdict};
 
 /// A checksum as trace fields write it.
 pub fn checksum_field(checksum: KeyChecksum) -> Value {
@@ -37,4 +37,19 @@ pub fn accepted_fields(client: Value, claims: &Claims) -> [(&'static str, Value)
         ("tid", text(&claims.token_id)),
         ("exp", claims.expires_at.into()),
     ]
+}
+
+/// What every token-refusal event records: who presented it, why it was refused, and where
+/// the reason names a key, the token's `kid` (to compare with the keys the node holds, as the
+/// troubleshooting rule compares checksums across nodes); a plugin fault adds its detail.
+pub fn rejected_fields(client: Value, verdict: &Verdict) -> Vec<(&'static str, Value)> {
+    let mut fields = vec![("client", client), ("reason", text(verdict.reason().unwrap_or("unknown")))];
+    match verdict {
+        Verdict::Rejected(Rejection::UnknownSigningKey(kid) | Rejection::UnknownEncryptionKey(kid)) => {
+            fields.push(("kid", text(kid)));
+        }
+        Verdict::PluginFault { reason, .. } => fields.push(("detail", text(reason))),
+        _ => {}
+    }
+    fields
 }

@@ -16,7 +16,7 @@ use authzlab_host::{Keyring, Plugin, Request, TokenKind, Verdict};
 use hyper::{Method, StatusCode};
 
 use crate::clock;
-use crate::node::{accepted_fields, checksum_field, text};
+use crate::node::{accepted_fields, checksum_field, rejected_fields, text};
 use crate::proto::authz::*;
 use crate::proto::http::{serve, Call, HttpRequest, HttpResponse};
 use crate::trace::Tracer;
@@ -84,11 +84,7 @@ impl Unity {
             }
             verdict => {
                 let reason = verdict.reason().unwrap_or("unknown");
-                let mut fields = vec![("client", client), ("reason", text(reason))];
-                if let Verdict::PluginFault { reason, .. } = &verdict {
-                    fields.push(("detail", text(reason)));
-                }
-                self.tracer.emit("voicemail-login-rejected", fields);
+                self.tracer.emit("voicemail-login-rejected", rejected_fields(client, &verdict));
                 let unknown_key = matches!(reason, "unknown-signing-key" | "unknown-encryption-key");
                 let may_fetch = self.last_fetch_s.is_none_or(|last| now_s >= last + KEY_REFETCH_INTERVAL_S);
                 let cause = if unknown_key && may_fetch {
