@@ -114,6 +114,8 @@ impl fmt::Display for KeyKind {
 #[derive(Clone)]
 pub struct SigningKey {
     signer: RsassaJwsSigner,
+    /// PKCS#8 DER, kept only so that checks can make sure it never reaches a trace.
+    private_der: Vec<u8>,
     public_der: Vec<u8>,
     checksum: KeyChecksum,
 }
@@ -133,7 +135,7 @@ impl SigningKey {
             .signer_from_der(private_der.as_bytes())
             .expect("josekit loads the PKCS#8 DER that rsa just wrote");
         let checksum = KeyChecksum::of(&public_der);
-        SigningKey { signer, public_der, checksum }
+        SigningKey { signer, private_der: private_der.as_bytes().to_vec(), public_der, checksum }
     }
 
     /// SubjectPublicKeyInfo DER: what consumers receive.
@@ -212,6 +214,18 @@ impl AuthzKeys {
             KeyKind::Signing => self.signing = SigningKey::generate(rng),
             KeyKind::Encryption => self.encryption = EncryptionKey::generate(rng),
         }
+    }
+
+    /// The secret keys (the signing private key, the encryption key) in every text form a
+    /// leak could take: base64, base64url and hex. For the `no_key_material_in_trace` check.
+    pub fn secret_forms(&self) -> Vec<String> {
+        use base64::engine::general_purpose::STANDARD_NO_PAD;
+        [self.signing.private_der.as_slice(), self.encryption.bytes()]
+            .into_iter()
+            .flat_map(|secret| {
+                [STANDARD_NO_PAD.encode(secret), URL_SAFE_NO_PAD.encode(secret), hex::encode(secret)]
+            })
+            .collect()
     }
 
     pub fn checksum(&self, kind: KeyKind) -> KeyChecksum {

@@ -71,6 +71,25 @@ fn same_seed_same_trace_other_seed_other_trace() {
 }
 
 #[test]
+fn the_key_material_check_searches_every_key_the_run_used() {
+    // Three secret keys over each run (signing private key, encryption key, the regenerated
+    // one), each at least as hex and as base64 (base64 and base64url coincide when the text
+    // has no `+` or `/`, so the exact count depends on the key).
+    for name in ["signing-key-regenerated.toml", "encryption-key-regenerated.toml"] {
+        let scenario = load(name);
+        let run = run(&scenario, scenario.seed);
+        let check = run.report.invariants.iter().find(|i| i.name == "no_key_material_in_trace").unwrap();
+        let searched: usize = check
+            .detail
+            .strip_prefix("held (")
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|count| count.parse().ok())
+            .unwrap_or_else(|| panic!("{name}: {}", check.detail));
+        assert!((6..=9).contains(&searched), "{name}: {}", check.detail);
+    }
+}
+
+#[test]
 fn every_scenario_file_is_run() {
     let mut files: Vec<String> = std::fs::read_dir(common::repo().join("scenarios"))
         .unwrap()

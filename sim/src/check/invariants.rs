@@ -51,12 +51,18 @@ pub fn no_raw_token_in_trace(events: &[Event]) -> Outcome {
 /// No key the run used appears in the trace in any text form.
 pub fn no_key_material_in_trace(events: &[Event], secrets: &[String]) -> Outcome {
     let text = to_jsonl(events);
-    let leak =
-        secrets.iter().filter(|secret| secret.len() >= 16).position(|secret| text.contains(secret.as_str()));
-    outcome(
-        "no_key_material_in_trace",
-        leak.map(|index| format!("key material #{index} appears in the trace")),
-    )
+    let searched: Vec<&String> = secrets.iter().filter(|secret| secret.len() >= 16).collect();
+    match searched.iter().position(|secret| text.contains(secret.as_str())) {
+        Some(index) => {
+            outcome("no_key_material_in_trace", Some(format!("key material #{index} appears in the trace")))
+        }
+        // Saying how many were searched shows the check was not vacuous.
+        None => Outcome {
+            name: "no_key_material_in_trace".to_string(),
+            held: true,
+            detail: format!("held ({} key encodings searched)", searched.len()),
+        },
+    }
 }
 
 fn outcome(name: &str, violation: Option<String>) -> Outcome {

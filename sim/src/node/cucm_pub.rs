@@ -5,7 +5,7 @@
 //! refresh-token table and serves the keys to consumers outside the cluster.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,8 +54,8 @@ pub struct Publisher {
     codes: BTreeMap<String, PendingCode>,
     code_rng: ChaCha20Rng,
     subscribers: Vec<String>,
-    /// Every encryption key this publisher has held: what must never reach the trace.
-    secrets: Vec<String>,
+    /// Every secret key this publisher has held, in text forms: what must never reach the trace.
+    secrets: BTreeSet<String>,
     epoch_s: u64,
     tracer: Tracer,
 }
@@ -70,7 +70,7 @@ impl Publisher {
     ) -> Publisher {
         let tokens = TokenService::new(seeds, lifetimes);
         let keyring = Arc::new(tokens.keys.keyring());
-        let secrets = secret_forms(tokens.keys.encryption.bytes());
+        let secrets = tokens.keys.secret_forms().into_iter().collect();
         Publisher {
             tokens,
             keyring,
@@ -93,10 +93,10 @@ impl Publisher {
         KeyBundle::from_keys(&self.tokens.keys)
     }
 
-    /// The encryption keys held so far, in every text form a leak could take (base64,
-    /// base64url, hex), for the `no_key_material_in_trace` invariant.
+    /// The secret keys held so far, in every text form a leak could take (base64, base64url,
+    /// hex), for the `no_key_material_in_trace` invariant.
     pub fn secrets(&self) -> Vec<String> {
-        self.secrets.clone()
+        self.secrets.iter().cloned().collect()
     }
 
     fn now_s(&self) -> u64 {
@@ -244,7 +244,7 @@ impl Publisher {
         let old = self.tokens.keys.checksum(kind);
         self.tokens.regenerate(kind);
         self.keyring = Arc::new(self.tokens.keys.keyring());
-        self.secrets.extend(secret_forms(self.tokens.keys.encryption.bytes()));
+        self.secrets.extend(self.tokens.keys.secret_forms());
         self.tracer.emit(
             "key-regenerated",
             [
@@ -254,12 +254,6 @@ impl Publisher {
             ],
         );
     }
-}
-
-fn secret_forms(key: &[u8]) -> Vec<String> {
-    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
-    use base64::Engine;
-    vec![STANDARD_NO_PAD.encode(key), URL_SAFE_NO_PAD.encode(key), hex::encode(key)]
 }
 
 fn oauth_error(error: &str, reason: &str) -> HttpResponse {
