@@ -540,7 +540,12 @@ fn parse_window(text: &str) -> Result<Range<Duration>, String> {
 
 /// 1-based line and column of a byte offset.
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+    // Back off to a character boundary: a span inside a multi-byte character must not panic.
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |last| last.chars().count()) + 1;
     (line, column)
@@ -569,6 +574,16 @@ mod tests {
         assert!(parse_duration("h").unwrap_err().contains("not a duration"));
         assert!(parse_duration("").is_err());
         assert!(parse_duration("99999999999999999999d").is_err());
+    }
+
+    #[test]
+    fn positions_count_characters_and_never_split_one() {
+        let text = "név = \"é\"\nduration = 1";
+        assert_eq!(line_column(text, 0), (1, 1));
+        assert_eq!(line_column(text, 2), (1, 2), "inside `é`, backs off to its start");
+        let second_line = text.find("duration").unwrap();
+        assert_eq!(line_column(text, second_line), (2, 1));
+        assert_eq!(line_column(text, text.len() + 10), (2, 13));
     }
 
     #[test]

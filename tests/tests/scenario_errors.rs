@@ -116,3 +116,49 @@ fn an_epoch_past_year_9999_is_refused_not_overflowed() {
     let (line, column, _, _) = error(&format!("epoch = {}\n{GOOD}", u64::MAX));
     assert_eq!((line, column), (1, 9));
 }
+
+/// Seeded edits of the shipped scenario (SplitMix64, so a failure names the round and
+/// replays): every one parses or gives a located error; none panics.
+#[test]
+fn mangled_scenario_files_never_panic_the_parser() {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../scenarios/signing-key-regenerated.toml");
+    let original = std::fs::read_to_string(path).unwrap();
+    let mut state: u64 = 0x5ce7_a210;
+    let mut next = move || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        (z ^ (z >> 31)) as usize
+    };
+    let pieces =
+        ["\"", "=", "[", "]", "[[", "\n", "0", "99999999999999999999", "-1", "h", "ms", "..", "{", "}", "#"];
+    let mut errors = 0;
+    for round in 0..2000 {
+        let mut text = original.clone().into_bytes();
+        for _ in 0..1 + next() % 4 {
+            let at = next() % text.len();
+            match next() % 3 {
+                0 => {
+                    text.remove(at);
+                }
+                1 => {
+                    let piece = pieces[next() % pieces.len()].as_bytes();
+                    text.splice(at..at, piece.iter().copied());
+                }
+                _ => text.truncate(at.max(1)),
+            }
+        }
+        let Ok(text) = String::from_utf8(text) else { continue };
+        match Scenario::parse(&text, Path::new("scenarios/x.toml")) {
+            Ok(_) => {}
+            Err(ScenarioError::Invalid { line, column, .. }) => {
+                assert!(line >= 1 && column >= 1, "round {round}: line {line} column {column}");
+                errors += 1;
+            }
+            Err(other) => panic!("round {round}: {other}"),
+        }
+    }
+    assert!(errors > 500, "the edits do break files ({errors} errors)");
+}
