@@ -1,7 +1,8 @@
 //! The checks every CallManager AuthZ token needs, in the contract's order.
 
+use crate::bindings::authzlab::validator::keyring;
 use crate::jose::{self, Object};
-use crate::{Claims, KeyError, Keyring, Rejection, Request, TokenKind};
+use crate::{Claims, KeyError, Rejection, Request, TokenKind};
 
 /// Clock leeway between the issuer and the consumer, in seconds. The native reference
 /// validator uses the same figure; a plugin that wants another must expect to differ from
@@ -20,15 +21,16 @@ impl Default for Policy {
     }
 }
 
-/// Validates `req.token` with the keys `keyring` holds; the first failing check decides.
-pub fn check(keyring: &impl Keyring, req: &Request, policy: Policy) -> Result<Claims, Rejection> {
+/// Validates `req.token` with the keys the host holds for this consumer (the `keyring`
+/// import); the first failing check decides.
+pub fn check(req: &Request, policy: Policy) -> Result<Claims, Rejection> {
     let jws = jose::parse_jws(&req.token).map_err(Rejection::Malformed)?;
     let alg = jose::string(&jws.header, "alg", "JWS header").map_err(Rejection::Malformed)?;
     if alg != "RS256" {
         return Err(Rejection::UnsupportedAlgorithm(alg.to_string()));
     }
     let kid = jose::string(&jws.header, "kid", "JWS header").map_err(Rejection::Malformed)?;
-    match keyring.verify_rs256(kid, jws.signing_input.as_bytes(), &jws.signature) {
+    match keyring::verify_rs256(kid, jws.signing_input.as_bytes(), &jws.signature) {
         Ok(true) => {}
         Ok(false) => return Err(Rejection::BadSignature),
         Err(KeyError::UnknownKid(_)) => return Err(Rejection::UnknownSigningKey(kid.into())),
@@ -36,7 +38,7 @@ pub fn check(keyring: &impl Keyring, req: &Request, policy: Policy) -> Result<Cl
     }
     let payload = jose::decode_object(jws.payload_b64, "JWS payload").map_err(Rejection::Malformed)?;
     let claims = match req.kind {
-        TokenKind::Access => decrypt_private(keyring, &payload)?,
+        TokenKind::Access => decrypt_private(&payload)?,
         TokenKind::Refresh => {
             if payload.contains_key("private") {
                 return Err(Rejection::WrongTokenType("access".into()));
@@ -44,11 +46,11 @@ pub fn check(keyring: &impl Keyring, req: &Request, policy: Policy) -> Result<Cl
             payload
         }
     };
-    check_claims(&claims, req, &keyring.trusted_issuer(), policy)
+    check_claims(&claims, req, &keyring::trusted_issuer(), policy)
 }
 
 /// Opens the JWE an access token carries in its `private` member.
-fn decrypt_private(keyring: &impl Keyring, payload: &Object) -> Result<Object, Rejection> {
+fn decrypt_private(payload: &Object) -> Result<Object, Rejection> {
     let private = match payload.get("private") {
         Some(serde_json::Value::String(private)) => private,
         Some(_) => return Err(Rejection::Malformed("JWS payload `private` is not a string".into())),
@@ -73,13 +75,18 @@ fn decrypt_private(keyring: &impl Keyring, payload: &Object) -> Result<Object, R
         return Err(Rejection::Malformed("a `dir` JWE has an empty encrypted key".into()));
     }
     let kid = jose::string(&jwe.header, "kid", "JWE header").map_err(Rejection::Malformed)?;
-    let plaintext =
-        match keyring.decrypt_dir_a128cbc_hs256(kid, jwe.protected_b64, &jwe.iv, &jwe.ciphertext, &jwe.tag) {
-            Ok(Some(plaintext)) => plaintext,
-            Ok(None) => return Err(Rejection::DecryptionFailed),
-            Err(KeyError::UnknownKid(_)) => return Err(Rejection::UnknownEncryptionKey(kid.into())),
-            Err(KeyError::BadInput(why)) => return Err(Rejection::Malformed(why)),
-        };
+    let plaintext = match keyring::decrypt_dir_a128cbc_hs256(
+        kid,
+        jwe.protected_b64,
+        &jwe.iv,
+        &jwe.ciphertext,
+        &jwe.tag,
+    ) {
+        Ok(Some(plaintext)) => plaintext,
+        Ok(None) => return Err(Rejection::DecryptionFailed),
+        Err(KeyError::UnknownKid(_)) => return Err(Rejection::UnknownEncryptionKey(kid.into())),
+        Err(KeyError::BadInput(why)) => return Err(Rejection::Malformed(why)),
+    };
     jose::parse_object(&plaintext, "JWE claims").map_err(Rejection::Malformed)
 }
 

@@ -5,9 +5,7 @@
 //! The checks are the SDK's; Unity's own policy is that a voicemail login needs an access
 //! token (a refresh token is never a login credential).
 
-use authzlab_validator_sdk::{
-    check, export, Claims, Guest, HostKeyring, PluginInfo, Policy, Rejection, Request,
-};
+use authzlab_validator_sdk::{check, export, Claims, Guest, PluginInfo, Policy, Rejection, Request};
 
 struct UnityConnection;
 
@@ -21,7 +19,7 @@ impl Guest for UnityConnection {
     }
 
     fn validate(req: Request) -> Result<Claims, Rejection> {
-        check(&HostKeyring, &req, Policy::default())
+        check(&req, Policy::default())
     }
 }
 
