@@ -12,7 +12,6 @@ use clap::{Parser, Subcommand};
 use crate::cluster;
 use crate::report::{self, TimelineMode};
 use crate::scenario::Scenario;
-use crate::trace;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -119,7 +118,7 @@ fn run_scenario(
     let plugins = plugin_host(seed)?;
     let run = cluster::run(&scenario, seed, &plugins).map_err(|e| InputError(e.to_string()))?;
     if let Some(trace_path) = trace_path {
-        write_atomically(trace_path, trace::to_jsonl(&run.events).as_bytes())
+        write_atomically(trace_path, run.jsonl.as_bytes())
             .map_err(|e| InputError(format!("{}: cannot write the trace: {e}", trace_path.display())))?;
     }
     let text = report::render(&scenario, &run, timeline);

@@ -33,6 +33,9 @@ const CLIENT_START_JITTER_MS: u64 = 60_000;
 pub struct Run {
     pub seed: u64,
     pub events: Vec<Event>,
+    /// The trace as JSON Lines, serialized once: hashed, searched by the invariants and
+    /// written by `--trace`.
+    pub jsonl: String,
     pub trace_hash: String,
     pub report: Report,
 }
@@ -151,8 +154,9 @@ pub fn run(scenario: &Scenario, seed: u64, plugins: &PluginHost) -> Result<Run, 
     }
     let events = trace.events();
     let secrets = publisher.borrow().secrets();
-    let report = check::check(scenario, &events, &secrets);
-    Ok(Run { seed, trace_hash: trace::hash(&events), events, report })
+    let jsonl = trace::to_jsonl(&events);
+    let report = check::check(scenario, &events, &jsonl, &secrets);
+    Ok(Run { seed, trace_hash: trace::hash(&jsonl), jsonl, events, report })
 }
 
 /// A built-in plugin by name, or a component file relative to the scenario.

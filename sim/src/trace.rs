@@ -112,8 +112,8 @@ pub fn to_jsonl(events: &[Event]) -> String {
     out
 }
 
-/// The replay certificate: SHA-256 of the JSON Lines trace. Same scenario, seed and build
-/// give the same hash.
-pub fn hash(events: &[Event]) -> String {
-    hex::encode(Sha256::digest(to_jsonl(events).as_bytes()))
+/// The replay certificate: SHA-256 of the JSON Lines trace ([`to_jsonl`]). Same scenario,
+/// seed and build give the same hash.
+pub fn hash(jsonl: &str) -> String {
+    hex::encode(Sha256::digest(jsonl.as_bytes()))
 }

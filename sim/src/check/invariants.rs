@@ -3,17 +3,17 @@
 
 use crate::check::Outcome;
 use crate::clock::format_elapsed;
-use crate::trace::{to_jsonl, Event};
+use crate::trace::Event;
 
 /// Events that record a consumer accepting an access token; each carries the token's `exp`.
 pub const ACCEPTANCE_EVENTS: &[&str] = &["voicemail-login-accepted", "uds-request-accepted"];
 
-/// Every invariant, in a fixed order.
-pub fn all(events: &[Event], epoch_s: u64, secrets: &[String]) -> Vec<Outcome> {
+/// Every invariant, in a fixed order. `jsonl` is `events` as JSON Lines, one line an event.
+pub fn all(events: &[Event], jsonl: &str, epoch_s: u64, secrets: &[String]) -> Vec<Outcome> {
     vec![
         no_access_token_accepted_after_expiry(events, epoch_s),
-        no_raw_token_in_trace(events),
-        no_key_material_in_trace(events, secrets),
+        no_raw_token_in_trace(events, jsonl),
+        no_key_material_in_trace(jsonl, secrets),
     ]
 }
 
@@ -40,8 +40,8 @@ pub fn no_access_token_accepted_after_expiry(events: &[Event], epoch_s: u64) -> 
 
 /// Tokens appear in the trace only as ids: a compact JWS or JWE starts with `eyJ` (base64url
 /// of `{"`), which no id, checksum or verdict does.
-pub fn no_raw_token_in_trace(events: &[Event]) -> Outcome {
-    let leak = events.iter().find(|event| to_jsonl(std::slice::from_ref(event)).contains("eyJ"));
+pub fn no_raw_token_in_trace(events: &[Event], jsonl: &str) -> Outcome {
+    let leak = jsonl.lines().zip(events).find_map(|(line, event)| line.contains("eyJ").then_some(event));
     outcome(
         "no_raw_token_in_trace",
         leak.map(|event| format!("{} at {} holds a token", event.kind, format_elapsed(event.t_ms))),
@@ -49,10 +49,9 @@ pub fn no_raw_token_in_trace(events: &[Event]) -> Outcome {
 }
 
 /// No key the run used appears in the trace in any text form.
-pub fn no_key_material_in_trace(events: &[Event], secrets: &[String]) -> Outcome {
-    let text = to_jsonl(events);
+pub fn no_key_material_in_trace(jsonl: &str, secrets: &[String]) -> Outcome {
     let searched: Vec<&String> = secrets.iter().filter(|secret| secret.len() >= 16).collect();
-    match searched.iter().position(|secret| text.contains(secret.as_str())) {
+    match searched.iter().position(|secret| jsonl.contains(secret.as_str())) {
         Some(index) => {
             outcome("no_key_material_in_trace", Some(format!("key material #{index} appears in the trace")))
         }
@@ -77,6 +76,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+    use crate::trace::to_jsonl;
 
     fn event(t_ms: u64, kind: &str, fields: &[(&str, serde_json::Value)]) -> Event {
         Event {
@@ -98,12 +98,18 @@ mod tests {
 
     #[test]
     fn raw_tokens_and_keys_are_caught() {
+        let secret = ["c2VjcmV0LWtleS1ieXRlcw".to_string()];
         let clean = [event(0, "keys-synced", &[("signing_key", "ab12".into())])];
-        assert!(no_raw_token_in_trace(&clean).held);
-        assert!(no_key_material_in_trace(&clean, &["c2VjcmV0LWtleS1ieXRlcw".to_string()]).held);
-        let token = [event(0, "oops", &[("token", "eyJhbGciOi.x.y".into())])];
-        assert!(!no_raw_token_in_trace(&token).held);
+        assert!(no_raw_token_in_trace(&clean, &to_jsonl(&clean)).held);
+        assert!(no_key_material_in_trace(&to_jsonl(&clean), &secret).held);
+        let token = [
+            event(0, "keys-synced", &[("signing_key", "ab12".into())]),
+            event(5_000, "oops", &[("token", "eyJhbGciOi.x.y".into())]),
+        ];
+        let leak = no_raw_token_in_trace(&token, &to_jsonl(&token));
+        assert!(!leak.held);
+        assert!(leak.detail.starts_with("oops at 00:00:05"), "names the leaking event: {}", leak.detail);
         let key = [event(0, "oops", &[("k", "c2VjcmV0LWtleS1ieXRlcw".into())])];
-        assert!(!no_key_material_in_trace(&key, &["c2VjcmV0LWtleS1ieXRlcw".to_string()]).held);
+        assert!(!no_key_material_in_trace(&to_jsonl(&key), &secret).held);
     }
 }

@@ -34,15 +34,15 @@ impl Report {
     }
 }
 
-/// Runs the scenario's expectations and every invariant. `secrets` are the text forms of the
-/// keys the run used, which must not appear anywhere in the trace.
-pub fn check(scenario: &Scenario, events: &[Event], secrets: &[String]) -> Report {
+/// Runs the scenario's expectations and every invariant. `jsonl` is `events` as JSON Lines;
+/// `secrets` are the text forms of the keys the run used, which must not appear in it.
+pub fn check(scenario: &Scenario, events: &[Event], jsonl: &str, secrets: &[String]) -> Report {
     Report {
         expectations: scenario
             .expectations
             .iter()
             .map(|expectation| expect::evaluate(expectation, events))
             .collect(),
-        invariants: invariants::all(events, scenario.epoch_s, secrets),
+        invariants: invariants::all(events, jsonl, scenario.epoch_s, secrets),
     }
 }
