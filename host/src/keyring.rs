@@ -16,6 +16,7 @@ use josekit::jwe::JweContentEncryption;
 use josekit::jwk::Jwk;
 use josekit::jws::alg::rsassa::RsassaJwsVerifier;
 use josekit::jws::{JwsVerifier, RS256};
+use rsa::pkcs8::EncodePublicKey;
 use sha2::{Digest, Sha256};
 
 use crate::KeyError;
@@ -139,12 +140,11 @@ impl Keyring {
                 .to_string();
             match jwk.key_type() {
                 "RSA" => {
-                    let verifier = RS256.verifier_from_jwk(&jwk).map_err(|e| {
-                        KeyringError::BadSigningKey { kid: kid.clone(), reason: e.to_string() }
-                    })?;
-                    // Without the DER at hand, the checksum covers the modulus as written.
-                    let n = jwk.parameter("n").and_then(|n| n.as_str()).unwrap_or_default();
-                    keyring.signing.insert(kid, (KeyChecksum::of(n.as_bytes()), verifier));
+                    let bad = |reason: String| KeyringError::BadSigningKey { kid: kid.clone(), reason };
+                    // josekit checks `use`, `key_ops`, `alg` and the key size.
+                    let verifier = RS256.verifier_from_jwk(&jwk).map_err(|e| bad(e.to_string()))?;
+                    let public_der = rsa_public_der(&jwk).map_err(bad)?;
+                    keyring.signing.insert(kid, (KeyChecksum::of(&public_der), verifier));
                 }
                 "oct" => {
                     let k = jwk
@@ -200,6 +200,18 @@ impl Keyring {
         }
         Ok(A128CBC_HS256.decrypt(key, Some(iv), ciphertext, protected_b64.as_bytes(), Some(tag)).ok())
     }
+}
+
+/// The SubjectPublicKeyInfo DER of an RSA JWK: a key read from a JWK Set gets the checksum
+/// (and so the `kid` half) it has when received as DER.
+fn rsa_public_der(jwk: &Jwk) -> Result<Vec<u8>, String> {
+    let integer = |name: &str| {
+        let text = jwk.parameter(name).and_then(|value| value.as_str()).ok_or(format!("no `{name}`"))?;
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| format!("`{name}` is not base64url"))?;
+        Ok::<_, String>(rsa::BigUint::from_bytes_be(&bytes))
+    };
+    let public = rsa::RsaPublicKey::new(integer("n")?, integer("e")?).map_err(|e| e.to_string())?;
+    Ok(public.to_public_key_der().map_err(|e| e.to_string())?.into_vec())
 }
 
 #[cfg(test)]

@@ -133,3 +133,17 @@ fn regenerating_a_key_changes_only_that_key() {
     service.regenerate(authzlab::tokens::KeyKind::Encryption);
     assert_ne!(service.keys.encryption.checksum(), encryption);
 }
+
+#[test]
+fn a_consumer_sees_the_same_checksums_from_der_and_from_a_jwk_set() {
+    let service = TokenService::new(&Seeds::new(11), Lifetimes::defaults());
+    let keys = &service.keys;
+    let from_jwk = authzlab_host::Keyring::from_jwk_set(keys.cluster_id(), &keys.jwk_set()).unwrap();
+    let from_der = keys.keyring();
+    for keyring in [&from_jwk, &from_der] {
+        let signing: Vec<_> = keyring.signing_keys().collect();
+        assert_eq!(signing, [(keys.signing_kid().as_str(), keys.signing.checksum())]);
+        let encryption: Vec<_> = keyring.encryption_keys().collect();
+        assert_eq!(encryption, [(keys.encryption_kid().as_str(), keys.encryption.checksum())]);
+    }
+}
