@@ -16,7 +16,7 @@ use rand_chacha::ChaCha20Rng;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::clock;
-use crate::node::{checksum_field, rejected_fields, text};
+use crate::node::{checksum_field, held_key_fields, rejected_fields, text};
 use crate::proto::authz::*;
 use crate::proto::http::{serve, Call, HttpRequest, HttpResponse};
 use crate::seeds::Seeds;
@@ -116,14 +116,8 @@ impl Publisher {
                 Err(response) => response,
             },
             (&Method::GET, KEYS_PATH) => {
-                self.tracer.emit(
-                    "keys-served",
-                    [
-                        ("to", text(agent)),
-                        ("signing_key", checksum_field(self.tokens.keys.checksum(KeyKind::Signing))),
-                        ("encryption_key", checksum_field(self.tokens.keys.checksum(KeyKind::Encryption))),
-                    ],
-                );
+                let served = [("to", text(agent))].into_iter().chain(held_key_fields(&self.keyring));
+                self.tracer.emit("keys-served", served);
                 HttpResponse::json(StatusCode::OK, &self.key_bundle())
             }
             _ => HttpResponse::error(StatusCode::NOT_FOUND, "no such AuthZ endpoint"),

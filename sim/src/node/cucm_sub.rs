@@ -9,7 +9,7 @@ use authzlab_host::{reference, Keyring, Request, TokenKind, Verdict};
 use hyper::{Method, StatusCode};
 
 use crate::clock;
-use crate::node::{accepted_fields, checksum_field, rejected_fields, text};
+use crate::node::{accepted_fields, held_key_fields, rejected_fields, text};
 use crate::proto::authz::*;
 use crate::proto::http::{serve, HttpRequest, HttpResponse};
 use crate::trace::Tracer;
@@ -42,15 +42,7 @@ impl Subscriber {
             Ok(keyring) => keyring,
             Err(reason) => return HttpResponse::error(StatusCode::BAD_REQUEST, &reason),
         };
-        let signing = keyring.signing_keys().map(|(_, checksum)| checksum_field(checksum)).next();
-        let encryption = keyring.encryption_keys().map(|(_, checksum)| checksum_field(checksum)).next();
-        self.tracer.emit(
-            "keys-synced",
-            [
-                ("signing_key", signing.unwrap_or_default()),
-                ("encryption_key", encryption.unwrap_or_default()),
-            ],
-        );
+        self.tracer.emit("keys-synced", held_key_fields(&keyring));
         self.keyring = Some(Arc::new(keyring));
         HttpResponse::json(StatusCode::OK, &serde_json::json!({ "synced": true }))
     }

@@ -16,11 +16,19 @@ pub mod unity;
 
 use serde_json::Value;
 
-use authzlab_host::{Claims, KeyChecksum, Rejection, Verdict};
+use authzlab_host::{Claims, KeyChecksum, Keyring, Rejection, Verdict};
 
 /// A checksum as trace fields write it.
 pub fn checksum_field(checksum: KeyChecksum) -> Value {
     Value::String(checksum.to_string())
+}
+
+/// The checksums of the keys a node now holds, as `keys-synced` and `keys-fetched` record
+/// them (a bundle carries one key of each kind).
+pub fn held_key_fields(keyring: &Keyring) -> [(&'static str, Value); 2] {
+    let signing = keyring.signing_keys().next().map(|(_, checksum)| checksum_field(checksum));
+    let encryption = keyring.encryption_keys().next().map(|(_, checksum)| checksum_field(checksum));
+    [("signing_key", signing.unwrap_or_default()), ("encryption_key", encryption.unwrap_or_default())]
 }
 
 /// Text as a trace field.

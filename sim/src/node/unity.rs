@@ -16,7 +16,7 @@ use authzlab_host::{Keyring, Plugin, Request, TokenKind, Verdict};
 use hyper::{Method, StatusCode};
 
 use crate::clock;
-use crate::node::{accepted_fields, checksum_field, rejected_fields, text};
+use crate::node::{accepted_fields, held_key_fields, rejected_fields, text};
 use crate::proto::authz::*;
 use crate::proto::http::{serve, Call, HttpRequest, HttpResponse};
 use crate::trace::Tracer;
@@ -87,17 +87,11 @@ impl Unity {
                 self.tracer.emit("voicemail-login-rejected", rejected_fields(client, &verdict));
                 let unknown_key = matches!(reason, "unknown-signing-key" | "unknown-encryption-key");
                 let may_fetch = self.last_fetch_s.is_none_or(|last| now_s >= last + KEY_REFETCH_INTERVAL_S);
-                let cause = if unknown_key && may_fetch {
+                let refetch = unknown_key && may_fetch;
+                if refetch {
                     self.last_fetch_s = Some(now_s);
-                    Some(if reason == "unknown-signing-key" {
-                        "unknown-signing-key"
-                    } else {
-                        "unknown-encryption-key"
-                    })
-                } else {
-                    None
-                };
-                (HttpResponse::error(StatusCode::UNAUTHORIZED, reason), cause)
+                }
+                (HttpResponse::error(StatusCode::UNAUTHORIZED, reason), refetch.then_some(reason))
             }
         }
     }
@@ -120,18 +114,8 @@ async fn fetch_keys(unity: Rc<RefCell<Unity>>, cause: &'static str, attempts: u3
         });
         match bundle.and_then(|bundle| bundle.keyring()) {
             Ok(keyring) => {
-                let signing = keyring.signing_keys().map(|(_, checksum)| checksum_field(checksum)).next();
-                let encryption =
-                    keyring.encryption_keys().map(|(_, checksum)| checksum_field(checksum)).next();
-                tracer.emit(
-                    "keys-fetched",
-                    [
-                        ("from", text(&server)),
-                        ("cause", text(cause)),
-                        ("signing_key", signing.unwrap_or_default()),
-                        ("encryption_key", encryption.unwrap_or_default()),
-                    ],
-                );
+                let fetched = [("from", text(&server)), ("cause", text(cause))];
+                tracer.emit("keys-fetched", fetched.into_iter().chain(held_key_fields(&keyring)));
                 unity.borrow_mut().keyring = Some(Arc::new(keyring));
                 return;
             }
