@@ -131,8 +131,10 @@ pub fn timeline(events: &[Event], mode: TimelineMode) -> Vec<String> {
 /// One event in words a voice engineer reads.
 pub fn narrate(event: &Event) -> String {
     let f = |name: &str| event.field_text(name).unwrap_or_default();
+    // Checksums and token ids by their first 8 characters, as people quote them.
     let short = |name: &str| f(name).chars().take(8).collect::<String>();
-    let id = |name: &str| f(name).chars().take(8).collect::<String>();
+    // Why a token was refused, and which key it names when that is the reason.
+    let refusal = || format!("{}{}", explain(&f("reason")), names_key(event));
     match event.kind.as_str() {
         "step" => match f("action").as_str() {
             "regenerate-key" => {
@@ -167,47 +169,26 @@ pub fn narrate(event: &Event) -> String {
             "signed in {} on {}: access token {}, refresh token {}",
             f("user"),
             f("client"),
-            id("access_tid"),
-            id("refresh_tid")
+            short("access_tid"),
+            short("refresh_tid")
         ),
         "access-token-refreshed" => format!(
             "new access token {} for {} on {} (refresh token {})",
-            id("access_tid"),
+            short("access_tid"),
             f("user"),
             f("client"),
-            id("refresh_tid")
+            short("refresh_tid")
         ),
-        "refresh-rejected" => {
-            format!(
-                "refused the refresh token of {}: {}{}",
-                f("client"),
-                explain(&f("reason")),
-                names_key(event)
-            )
-        }
-        "logged-in" => format!("signed in as {} (access token {})", f("user"), id("access_tid")),
+        "refresh-rejected" => format!("refused the refresh token of {}: {}", f("client"), refusal()),
+        "logged-in" => format!("signed in as {} (access token {})", f("user"), short("access_tid")),
         "login-failed" => format!("sign-in failed: {}", f("reason")),
-        "token-refreshed" => format!("refreshed its access token (now {})", id("access_tid")),
+        "token-refreshed" => format!("refreshed its access token (now {})", short("access_tid")),
         "refresh-failed" => format!("logs \"{}\" ({})", f("message"), f("reason")),
         "uds-request-accepted" => format!("accepted the token of {} ({}) on UDS", f("client"), f("user")),
-        "uds-request-rejected" => {
-            format!(
-                "refused the token of {} on UDS: {}{}",
-                f("client"),
-                explain(&f("reason")),
-                names_key(event)
-            )
-        }
+        "uds-request-rejected" => format!("refused the token of {} on UDS: {}", f("client"), refusal()),
         "uds-failed" => format!("UDS refused its token: {}", f("reason")),
         "voicemail-login-accepted" => format!("voicemail login of {} on {} accepted", f("user"), f("client")),
-        "voicemail-login-rejected" => {
-            format!(
-                "voicemail login from {} refused: {}{}",
-                f("client"),
-                explain(&f("reason")),
-                names_key(event)
-            )
-        }
+        "voicemail-login-rejected" => format!("voicemail login from {} refused: {}", f("client"), refusal()),
         "voicemail-login-failed" => {
             format!("voicemail refused its token (attempt {}): {}", f("attempt"), f("reason"))
         }
