@@ -68,7 +68,7 @@ pub async fn run(config: JabberConfig, tracer: Tracer) {
     loop {
         tokio::time::sleep(VOICEMAIL_POLL_INTERVAL).await;
         session = match session {
-            Some(session) if client.now_s() >= session.refresh_at_s => client.renew(session).await,
+            Some(session) if client.now_s() >= session.refresh_at_s => client.renew(&session).await,
             Some(session) => Some(session),
             None => client.sign_in().await,
         };
@@ -141,7 +141,7 @@ impl Client {
     }
 
     /// A new access token from the refresh token or, when AuthZ refuses it, a new sign-in.
-    async fn renew(&self, session: Session) -> Option<Session> {
+    async fn renew(&self, session: &Session) -> Option<Session> {
         let config = &self.config;
         let grant = TokenRequest::RefreshToken { refresh_token: session.refresh_token.clone() };
         let outcome =
@@ -152,7 +152,7 @@ impl Client {
                     self.tracer.emit("token-refreshed", [("access_tid", text(&tokens.access_tid))]);
                     return Some(Session {
                         access_token: tokens.access_token,
-                        refresh_token: session.refresh_token,
+                        refresh_token: session.refresh_token.clone(),
                         refresh_at_s: self.refresh_at(tokens.expires_in),
                     });
                 }
@@ -196,12 +196,7 @@ impl Client {
                         "voicemail-login-failed",
                         [("attempt", attempt.into()), ("reason", text(error_reason(&response.body)))],
                     );
-                    let current = Session {
-                        access_token: std::mem::take(&mut session.access_token),
-                        refresh_token: std::mem::take(&mut session.refresh_token),
-                        refresh_at_s: session.refresh_at_s,
-                    };
-                    match self.renew(current).await {
+                    match self.renew(session).await {
                         Some(renewed) => *session = renewed,
                         None => return false,
                     }
