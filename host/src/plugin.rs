@@ -158,6 +158,7 @@ impl PluginHost {
             .instantiate(keyring)
             .map_err(|reason| PluginError::Describe { name: name.to_string(), reason })?;
         let (store, validator) = plugin.live.insert(live);
+        // A full budget for `describe`, whatever instantiation spent.
         store.set_fuel(self.limits.fuel_per_call).map_err(|e| PluginError::Engine(format!("{e:#}")))?;
         plugin.info = validator
             .call_describe(&mut *store)
@@ -173,7 +174,7 @@ impl PluginHost {
         }
         // The cache file is read into memory rather than mapped (`deserialize_file`): a
         // mapping of a file that another process truncates ends this one with SIGBUS.
-        let cached = self.cached_file(&digest).and_then(|path| fs::read(path).ok());
+        let cached = self.cache_path(&digest).and_then(|path| fs::read(path).ok());
         let component = match cached {
             // SAFETY: `deserialize` trusts its input. Files in the cache directory are written
             // only by `compile_and_store` below, from this engine's own `precompile_component`
@@ -219,10 +220,6 @@ impl PluginHost {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         self.engine.precompile_compatibility_hash().hash(&mut hasher);
         Some(dir.join(format!("{}-{:016x}.cwasm", hex::encode(digest), hasher.finish())))
-    }
-
-    fn cached_file(&self, digest: &[u8; 32]) -> Option<PathBuf> {
-        self.cache_path(digest).filter(|path| path.is_file())
     }
 }
 
