@@ -25,19 +25,21 @@ impl Seeds {
 
     /// The random stream for `purpose`.
     pub fn rng(&self, purpose: &str) -> ChaCha20Rng {
-        let mut digest = Sha256::new();
-        digest.update(self.seed.to_be_bytes());
-        digest.update(purpose.as_bytes());
-        ChaCha20Rng::from_seed(digest.finalize().into())
+        ChaCha20Rng::from_seed(self.derive(purpose))
     }
 
     /// A 64-bit seed for `purpose` (for turmoil, or for plugins' WASI randomness).
     pub fn derive_u64(&self, purpose: &str) -> u64 {
+        let bytes = self.derive(purpose);
+        u64::from_be_bytes(bytes[..8].try_into().expect("a SHA-256 digest has 32 bytes"))
+    }
+
+    /// SHA-256(seed, purpose).
+    fn derive(&self, purpose: &str) -> [u8; 32] {
         let mut digest = Sha256::new();
         digest.update(self.seed.to_be_bytes());
         digest.update(purpose.as_bytes());
-        let bytes: [u8; 32] = digest.finalize().into();
-        u64::from_be_bytes(bytes[..8].try_into().expect("a SHA-256 digest has 32 bytes"))
+        digest.finalize().into()
     }
 }
 
