@@ -16,7 +16,7 @@ use josekit::jwe::JweContentEncryption;
 use josekit::jwk::Jwk;
 use josekit::jws::alg::rsassa::RsassaJwsVerifier;
 use josekit::jws::{JwsVerifier, RS256};
-use rsa::pkcs8::EncodePublicKey;
+use rsa::pkcs8::{DecodePublicKey, EncodePublicKey};
 use sha2::{Digest, Sha256};
 
 use crate::KeyError;
@@ -56,11 +56,40 @@ impl fmt::Debug for KeyChecksum {
     }
 }
 
+/// Smallest RSA modulus an RS256 key may have (RFC 7518 §3.3).
+pub const RSA_MODULUS_BITS_MIN: usize = 2048;
+/// Largest RSA modulus accepted: OpenSSL's `OPENSSL_RSA_MAX_MODULUS_BITS`, past which it
+/// refuses to verify, and a bound on the work one hostile key can ask for.
+pub const RSA_MODULUS_BITS_MAX: usize = 16384;
+
 /// Why a key could not be taken into a keyring.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyringError {
-    #[error("signing key {kid}: not an RSA public key of 2048 bits or more ({reason})")]
+    #[error("signing key {kid}: not an RSA public key: {reason}")]
     BadSigningKey { kid: String, reason: String },
+    #[error(
+        "signing key {kid}: the RSA modulus has {bits} bits; RS256 needs at least {RSA_MODULUS_BITS_MIN} \
+         (RFC 7518 §3.3)"
+    )]
+    SigningKeyTooSmall { kid: String, bits: usize },
+    #[error(
+        "signing key {kid}: the RSA modulus has {bits} bits; at most {RSA_MODULUS_BITS_MAX} are accepted \
+         (OpenSSL's limit)"
+    )]
+    SigningKeyTooLarge { kid: String, bits: usize },
+    #[error(
+        "key {kid}: `{member}` is {found:?}, but {kty} keys here {purpose}: write {wanted:?} or leave it out"
+    )]
+    WrongPurpose {
+        kid: String,
+        kty: &'static str,
+        member: &'static str,
+        found: String,
+        wanted: &'static str,
+        purpose: &'static str,
+    },
+    #[error("key {kid}: keys[{second}] has the same `kid` as keys[{first}]; every key needs its own")]
+    DuplicateKid { kid: String, first: usize, second: usize },
     #[error("encryption key {kid}: A128CBC-HS256 needs {ENCRYPTION_KEY_BYTES} bytes, got {len}")]
     BadEncryptionKeyLength { kid: String, len: usize },
     #[error("JWK set: {0}")]
@@ -101,9 +130,12 @@ impl Keyring {
 
     /// Adds an RS256 verification key (SubjectPublicKeyInfo or PKCS#1 DER).
     pub fn add_signing_key_der(&mut self, kid: &str, public_der: &[u8]) -> Result<(), KeyringError> {
-        let verifier = RS256
-            .verifier_from_der(public_der)
-            .map_err(|e| KeyringError::BadSigningKey { kid: kid.to_string(), reason: e.to_string() })?;
+        let bad = |reason: String| KeyringError::BadSigningKey { kid: kid.to_string(), reason };
+        let public = rsa::RsaPublicKey::from_public_key_der(public_der)
+            .or_else(|_| rsa::pkcs1::DecodeRsaPublicKey::from_pkcs1_der(public_der))
+            .map_err(|e| bad(format!("{e}")))?;
+        check_modulus_bits(kid, rsa::traits::PublicKeyParts::n(&public).bits())?;
+        let verifier = RS256.verifier_from_der(public_der).map_err(|e| bad(e.to_string()))?;
         self.signing.insert(kid.to_string(), (KeyChecksum::of(public_der), verifier));
         Ok(())
     }
@@ -117,8 +149,9 @@ impl Keyring {
         Ok(())
     }
 
-    /// Builds a keyring from a JWK Set (RFC 7517): `RSA` keys with `use: sig` or `alg: RS256`
-    /// verify, `oct` keys with `use: enc` or `alg: dir` decrypt. Every key needs a `kid`.
+    /// Builds a keyring from a JWK Set (RFC 7517): `RSA` keys verify RS256, `oct` keys decrypt
+    /// `dir`/A128CBC-HS256; a `use` or `alg` member, when present, must say so. Every key needs
+    /// its own `kid`: with two alike, which one a token meets would depend on file order.
     pub fn from_jwk_set(
         trusted_issuer: impl Into<String>,
         set: &serde_json::Value,
@@ -128,6 +161,7 @@ impl Keyring {
             .get("keys")
             .and_then(|keys| keys.as_array())
             .ok_or_else(|| KeyringError::BadJwkSet("no `keys` array".into()))?;
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         for (index, key) in keys.iter().enumerate() {
             let map = key
                 .as_object()
@@ -138,15 +172,21 @@ impl Keyring {
                 .key_id()
                 .ok_or_else(|| KeyringError::BadJwkSet(format!("keys[{index}] has no `kid`")))?
                 .to_string();
+            if let Some(first) = seen.insert(kid.clone(), index) {
+                return Err(KeyringError::DuplicateKid { kid, first, second: index });
+            }
             match jwk.key_type() {
                 "RSA" => {
+                    check_purpose(&jwk, &kid, "RSA", "sig", "RS256", "verify RS256 signatures")?;
                     let bad = |reason: String| KeyringError::BadSigningKey { kid: kid.clone(), reason };
-                    // josekit checks `use`, `key_ops`, `alg` and the key size.
+                    let public = rsa_public_key(&jwk).map_err(bad)?;
+                    check_modulus_bits(&kid, rsa::traits::PublicKeyParts::n(&public).bits())?;
+                    let public_der = public.to_public_key_der().map_err(|e| bad(e.to_string()))?.into_vec();
                     let verifier = RS256.verifier_from_jwk(&jwk).map_err(|e| bad(e.to_string()))?;
-                    let public_der = rsa_public_der(&jwk).map_err(bad)?;
                     keyring.signing.insert(kid, (KeyChecksum::of(&public_der), verifier));
                 }
                 "oct" => {
+                    check_purpose(&jwk, &kid, "oct", "enc", "dir", "decrypt dir/A128CBC-HS256 tokens")?;
                     let k = jwk
                         .parameter("k")
                         .and_then(|k| k.as_str())
@@ -202,16 +242,56 @@ impl Keyring {
     }
 }
 
-/// The SubjectPublicKeyInfo DER of an RSA JWK: a key read from a JWK Set gets the checksum
-/// (and so the `kid` half) it has when received as DER.
-fn rsa_public_der(jwk: &Jwk) -> Result<Vec<u8>, String> {
+/// An RSA JWK's public key. Its SubjectPublicKeyInfo DER gives a key read from a JWK Set the
+/// checksum (and so the `kid` half) it has when received as DER.
+fn rsa_public_key(jwk: &Jwk) -> Result<rsa::RsaPublicKey, String> {
     let integer = |name: &str| {
         let text = jwk.parameter(name).and_then(|value| value.as_str()).ok_or(format!("no `{name}`"))?;
         let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| format!("`{name}` is not base64url"))?;
         Ok::<_, String>(rsa::BigUint::from_bytes_be(&bytes))
     };
-    let public = rsa::RsaPublicKey::new(integer("n")?, integer("e")?).map_err(|e| e.to_string())?;
-    Ok(public.to_public_key_der().map_err(|e| e.to_string())?.into_vec())
+    let (n, e) = (integer("n")?, integer("e")?);
+    // The size is checked by `check_modulus_bits` with its own message; here only the shape.
+    rsa::RsaPublicKey::new_with_max_size(n, e, usize::MAX).map_err(|e| e.to_string())
+}
+
+fn check_modulus_bits(kid: &str, bits: usize) -> Result<(), KeyringError> {
+    if bits < RSA_MODULUS_BITS_MIN {
+        return Err(KeyringError::SigningKeyTooSmall { kid: kid.to_string(), bits });
+    }
+    if bits > RSA_MODULUS_BITS_MAX {
+        return Err(KeyringError::SigningKeyTooLarge { kid: kid.to_string(), bits });
+    }
+    Ok(())
+}
+
+/// A JWK's `use` and `alg`, when present, must name what this kind of key is pinned to.
+fn check_purpose(
+    jwk: &Jwk,
+    kid: &str,
+    kty: &'static str,
+    wanted_use: &'static str,
+    wanted_alg: &'static str,
+    purpose: &'static str,
+) -> Result<(), KeyringError> {
+    for (member, wanted) in [("use", wanted_use), ("alg", wanted_alg)] {
+        match jwk.parameter(member) {
+            None => {}
+            Some(serde_json::Value::String(found)) if found == wanted => {}
+            Some(found) => {
+                let found = found.as_str().map_or_else(|| found.to_string(), str::to_string);
+                return Err(KeyringError::WrongPurpose {
+                    kid: kid.to_string(),
+                    kty,
+                    member,
+                    found,
+                    wanted,
+                    purpose,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -261,6 +341,60 @@ mod tests {
         let error = Keyring::from_jwk_set("cluster", &serde_json::json!({"keys":[{"kty":"EC","kid":"x"}]}))
             .unwrap_err();
         assert!(error.to_string().contains("EC"), "{error}");
+    }
+
+    /// An RSA JWK with a modulus of `bits` bits (odd, top bit set: the shape of a real one).
+    fn rsa_jwk(kid: &str, bits: usize, extra: serde_json::Value) -> serde_json::Value {
+        let mut n = vec![0x5au8; bits.div_ceil(8)];
+        n[0] = 0x80 >> ((8 - bits % 8) % 8);
+        *n.last_mut().unwrap() |= 1;
+        let mut key =
+            serde_json::json!({ "kty": "RSA", "kid": kid, "n": URL_SAFE_NO_PAD.encode(&n), "e": "AQAB" });
+        key.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        key
+    }
+
+    fn load_one(key: serde_json::Value) -> Result<Keyring, KeyringError> {
+        Keyring::from_jwk_set("cluster", &serde_json::json!({ "keys": [key] }))
+    }
+
+    #[test]
+    fn rsa_key_errors_say_which_rule_the_key_breaks() {
+        assert!(load_one(rsa_jwk("ok", 2048, serde_json::json!({"use": "sig", "alg": "RS256"}))).is_ok());
+
+        let small = load_one(rsa_jwk("small", 1024, serde_json::json!({}))).unwrap_err();
+        assert!(matches!(small, KeyringError::SigningKeyTooSmall { bits: 1024, .. }), "{small}");
+        assert!(small.to_string().contains("has 1024 bits; RS256 needs at least 2048"), "{small}");
+
+        let large = load_one(rsa_jwk("large", 16392, serde_json::json!({}))).unwrap_err();
+        assert!(matches!(large, KeyringError::SigningKeyTooLarge { bits: 16392, .. }), "{large}");
+        assert!(large.to_string().contains("at most 16384"), "{large}");
+        assert!(!large.to_string().contains("or more"), "not the too-small wording: {large}");
+
+        let wrong_use = load_one(rsa_jwk("enc-rsa", 2048, serde_json::json!({"use": "enc"}))).unwrap_err();
+        assert_eq!(
+            wrong_use.to_string(),
+            "key enc-rsa: `use` is \"enc\", but RSA keys here verify RS256 signatures: write \"sig\" or leave it out"
+        );
+        let wrong_alg = load_one(rsa_jwk("ps", 2048, serde_json::json!({"alg": "PS256"}))).unwrap_err();
+        assert!(wrong_alg.to_string().contains("`alg` is \"PS256\""), "{wrong_alg}");
+
+        let oct = serde_json::json!({ "kty": "oct", "kid": "k", "use": "sig", "k": URL_SAFE_NO_PAD.encode([1u8; 32]) });
+        let wrong_oct = load_one(oct).unwrap_err();
+        assert!(wrong_oct.to_string().contains("oct keys here decrypt"), "{wrong_oct}");
+
+        let bad_der = Keyring::new("c").add_signing_key_der("der", b"not der").unwrap_err();
+        assert!(bad_der.to_string().starts_with("signing key der: not an RSA public key: "), "{bad_der}");
+    }
+
+    #[test]
+    fn a_kid_used_twice_is_refused_naming_both_places() {
+        let key =
+            |k: u8| serde_json::json!({ "kty": "oct", "kid": "same", "k": URL_SAFE_NO_PAD.encode([k; 32]) });
+        let error =
+            Keyring::from_jwk_set("cluster", &serde_json::json!({ "keys": [key(1), key(2)] })).unwrap_err();
+        assert!(matches!(error, KeyringError::DuplicateKid { first: 0, second: 1, .. }), "{error}");
+        assert!(error.to_string().contains("keys[1] has the same `kid` as keys[0]"), "{error}");
     }
 
     #[test]

@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::hash::{Hash, Hasher};
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -32,6 +33,7 @@ use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, 
 
 use crate::bindings::authzlab::validator::{keyring as wit_keyring, types as wit_types};
 use crate::bindings::{Validator, ValidatorPre};
+use crate::input::{read_bounded, InputKind, ReadError};
 use crate::keyring::Keyring;
 use crate::{KeyError, PluginInfo, Request, Verdict};
 
@@ -43,6 +45,11 @@ pub const FUEL_PER_CALL_DEFAULT: u64 = 200_000_000;
 pub const MEMORY_BYTES_MAX_DEFAULT: usize = 32 << 20;
 /// Bytes of the fixed random sequence a plugin sees through `wasi:random`.
 const RANDOM_SEQUENCE_BYTES: usize = 256;
+/// What a cache entry starts with: the format of the seal that follows.
+const CACHE_MAGIC: &[u8; 16] = b"authzlab-cwasm/1";
+/// Largest cache entry read back: the sealed artifact of the largest component we load
+/// (precompiled code is a few times the size of the component).
+const CACHE_ENTRY_BYTES_MAX: u64 = 8 * crate::input::COMPONENT_BYTES_MAX;
 
 const _: () = assert!(FUEL_PER_CALL_DEFAULT > 1_000_000);
 const _: () = assert!(MEMORY_BYTES_MAX_DEFAULT >= 1 << 20);
@@ -60,12 +67,28 @@ impl Default for Limits {
     }
 }
 
+/// The first four bytes of every WebAssembly binary.
+const WASM_MAGIC: &[u8; 4] = b"\0asm";
+/// Bytes 4..8 of a core module (version 1, layer 0): a module, not a component.
+const CORE_MODULE_VERSION: &[u8; 4] = &[1, 0, 0, 0];
+
 /// Why a plugin could not be loaded. Loading happens before a scenario runs, so these are
 /// errors for the user, not verdicts.
 #[derive(Debug, thiserror::Error)]
 pub enum PluginError {
-    #[error("{path}: cannot read the plugin: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error(
+        "plugin {name}: not a WebAssembly file (it starts with {start}, not the bytes `\\0asm`); \
+         a validator is a component built for wasm32-wasip2"
+    )]
+    NotWasm { name: String, start: String },
+    #[error(
+        "plugin {name}: a core WebAssembly module, not a component; build the plugin for \
+         wasm32-wasip2 (`cargo build --target wasm32-wasip2 --release`), or wrap a module with \
+         `wasm-tools component new`"
+    )]
+    CoreModule { name: String },
     #[error("plugin {name}: not a WebAssembly component wasmtime can compile: {reason}")]
     Compile { name: String, reason: String },
     #[error(
@@ -86,6 +109,9 @@ pub struct PluginHost {
     limits: Limits,
     seed: u64,
     cache_dir: Option<PathBuf>,
+    /// The engine's precompile compatibility hash (wasmtime version and configuration):
+    /// part of every cache entry's name and seal.
+    compatibility: u64,
     compiled: Mutex<BTreeMap<[u8; 32], Component>>,
 }
 
@@ -100,7 +126,10 @@ impl PluginHost {
             .map_err(|e| PluginError::Engine(format!("{e:#}")))?;
         Validator::add_to_linker::<_, HasSelf<_>>(&mut linker, |state: &mut PluginState| state)
             .map_err(|e| PluginError::Engine(format!("{e:#}")))?;
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut hasher);
         Ok(PluginHost {
+            compatibility: hasher.finish(),
             engine,
             linker,
             limits,
@@ -121,10 +150,9 @@ impl PluginHost {
         self.limits
     }
 
-    /// Loads a component file.
+    /// Loads a component file (at most [`COMPONENT_BYTES_MAX`](crate::input::COMPONENT_BYTES_MAX)).
     pub fn load_file(&self, path: &Path) -> Result<Plugin, PluginError> {
-        let bytes =
-            fs::read(path).map_err(|source| PluginError::Read { path: path.to_path_buf(), source })?;
+        let bytes = read_bounded(path, InputKind::Component)?;
         let name = path
             .file_stem()
             .map_or_else(|| path.display().to_string(), |stem| stem.to_string_lossy().into_owned());
@@ -134,6 +162,7 @@ impl PluginHost {
     /// Loads a component from bytes: compile (or reuse), check against the world, instantiate,
     /// and ask it to describe itself.
     pub fn load(&self, name: &str, bytes: &[u8]) -> Result<Plugin, PluginError> {
+        check_component_header(name, bytes)?;
         let component = self.component(name, bytes)?;
         let instance_pre = self
             .linker
@@ -172,23 +201,32 @@ impl PluginHost {
         if let Some(component) = compiled.get(&digest) {
             return Ok(component.clone());
         }
-        // The cache file is read into memory rather than mapped (`deserialize_file`): a
-        // mapping of a file that another process truncates ends this one with SIGBUS.
-        let cached = self.cache_path(&digest).and_then(|path| fs::read(path).ok());
-        let component = match cached {
-            // SAFETY: `deserialize` trusts its input. Files in the cache directory are written
-            // only by `compile_and_store` below, from this engine's own `precompile_component`
-            // output, and are named by the engine's compatibility hash, so a file from another
-            // wasmtime or another configuration is never picked up; a damaged one fails
-            // wasmtime's header checks and is recompiled.
-            Some(serialized) => match unsafe { Component::deserialize(&self.engine, &serialized) } {
-                Ok(component) => component,
-                Err(_) => self.compile_and_store(name, bytes, &digest)?,
-            },
+        let component = match self.read_cached(&digest) {
+            Some(component) => component,
             None => self.compile_and_store(name, bytes, &digest)?,
         };
         compiled.insert(digest, component.clone());
         Ok(component)
+    }
+
+    /// The cached precompiled component for `digest`, if the cache holds one whose seal
+    /// verifies. `Component::deserialize` trusts its input (damaged bytes crash the process,
+    /// or run as code), so nothing reaches it that this engine did not write: the seal is a
+    /// SHA-256 over the engine's compatibility hash (wasmtime version and configuration), the
+    /// source component's digest and the artifact, checked before deserializing. A missing,
+    /// short, stale or damaged entry is `None` and gets recompiled and replaced.
+    ///
+    /// The cache file is read into memory rather than mapped (`deserialize_file`): a mapping
+    /// of a file that another process truncates ends this one with SIGBUS.
+    fn read_cached(&self, digest: &[u8; 32]) -> Option<Component> {
+        let path = self.cache_path(digest)?;
+        let file = fs::File::open(path).ok()?;
+        let mut sealed = Vec::new();
+        file.take(CACHE_ENTRY_BYTES_MAX).read_to_end(&mut sealed).ok()?;
+        let artifact = self.unseal(digest, &sealed)?;
+        // SAFETY: `artifact` carries this engine's seal (checked in `unseal`): these are the
+        // bytes `compile_and_store` wrote from this engine's own `precompile_component`.
+        unsafe { Component::deserialize(&self.engine, artifact) }.ok()
     }
 
     fn compile_and_store(
@@ -198,29 +236,77 @@ impl PluginHost {
         digest: &[u8; 32],
     ) -> Result<Component, PluginError> {
         let compile_error =
-            |e: wasmtime::Error| PluginError::Compile { name: name.to_string(), reason: format!("{e:#}") };
+            |e: wasmtime::Error| PluginError::Compile { name: name.to_string(), reason: first_line(&e) };
         let Some(path) = self.cache_path(digest) else {
             return Component::new(&self.engine, bytes).map_err(compile_error);
         };
-        let serialized = self.engine.precompile_component(bytes).map_err(compile_error)?;
+        let artifact = self.engine.precompile_component(bytes).map_err(compile_error)?;
         // Best effort: a cache that cannot be written only costs the next run a compile.
-        // Written to a temporary name and renamed, so a reader never sees half a file.
-        if let Some(dir) = path.parent() {
-            let temporary = path.with_extension(format!("tmp{}", std::process::id()));
-            if fs::create_dir_all(dir).is_ok() && fs::write(&temporary, &serialized).is_ok() {
-                let _ = fs::rename(&temporary, &path);
-            }
+        let _ = write_whole(&path, &self.seal(digest, &artifact));
+        // SAFETY: `artifact` was produced just now by this engine's `precompile_component`.
+        unsafe { Component::deserialize(&self.engine, &artifact) }.map_err(compile_error)
+    }
+
+    /// `CACHE_MAGIC`, then SHA-256(compatibility hash, source digest, artifact), then the artifact.
+    fn seal(&self, digest: &[u8; 32], artifact: &[u8]) -> Vec<u8> {
+        let mut sealed = Vec::with_capacity(CACHE_MAGIC.len() + 32 + artifact.len());
+        sealed.extend_from_slice(CACHE_MAGIC);
+        sealed.extend_from_slice(&self.seal_digest(digest, artifact));
+        sealed.extend_from_slice(artifact);
+        sealed
+    }
+
+    /// The artifact inside `sealed`, if its seal is this engine's for this source.
+    fn unseal<'s>(&self, digest: &[u8; 32], sealed: &'s [u8]) -> Option<&'s [u8]> {
+        let rest = sealed.strip_prefix(CACHE_MAGIC.as_slice())?;
+        if rest.len() < 32 {
+            return None;
         }
-        // SAFETY: `serialized` was produced just now by this engine's `precompile_component`.
-        unsafe { Component::deserialize(&self.engine, &serialized) }.map_err(compile_error)
+        let (seal, artifact) = rest.split_at(32);
+        (seal == self.seal_digest(digest, artifact)).then_some(artifact)
+    }
+
+    fn seal_digest(&self, digest: &[u8; 32], artifact: &[u8]) -> [u8; 32] {
+        let mut hasher = Sha256::new();
+        hasher.update(self.compatibility.to_be_bytes());
+        hasher.update(digest);
+        hasher.update(artifact);
+        hasher.finalize().into()
     }
 
     fn cache_path(&self, digest: &[u8; 32]) -> Option<PathBuf> {
         let dir = self.cache_dir.as_ref()?;
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        self.engine.precompile_compatibility_hash().hash(&mut hasher);
-        Some(dir.join(format!("{}-{:016x}.cwasm", hex::encode(digest), hasher.finish())))
+        Some(dir.join(format!("{}-{:016x}.cwasm", hex::encode(digest), self.compatibility)))
     }
+}
+
+/// Refuses what is not a component before wasmtime sees it, with a message a plugin author
+/// can act on (wasmtime's own error for a text file is a byte dump).
+fn check_component_header(name: &str, bytes: &[u8]) -> Result<(), PluginError> {
+    if !bytes.starts_with(WASM_MAGIC) {
+        let start: Vec<String> = bytes.iter().take(4).map(|byte| format!("{byte:02x}")).collect();
+        let start = if start.is_empty() { "nothing: the file is empty".to_string() } else { start.join(" ") };
+        return Err(PluginError::NotWasm { name: name.to_string(), start });
+    }
+    if bytes.get(4..8) == Some(CORE_MODULE_VERSION.as_slice()) {
+        return Err(PluginError::CoreModule { name: name.to_string() });
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` whole or not at all: to a temporary file beside it (unique to
+/// this process and call), then renamed; on any failure the temporary file is removed.
+fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let dir = path.parent().ok_or_else(|| std::io::Error::other("no parent directory"))?;
+    fs::create_dir_all(dir)?;
+    let serial = WRITES.fetch_add(1, Ordering::Relaxed);
+    let temporary = path.with_extension(format!("tmp{}-{serial}", std::process::id()));
+    let written = fs::write(&temporary, bytes).and_then(|()| fs::rename(&temporary, path));
+    if written.is_err() {
+        let _ = fs::remove_file(&temporary);
+    }
+    written
 }
 
 /// A loaded validator plugin and its live instance.

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::input::{bounded_vec, read_bounded, InputKind, ReadError};
 use crate::keyring::{Keyring, KeyringError};
 use crate::plugin::Plugin;
 use crate::{reference, Claims, Request, TokenKind, Verdict};
@@ -27,6 +28,7 @@ pub struct VectorsFile {
     pub issuer: String,
     /// A JWK Set (RFC 7517): the keys the consumer holds.
     pub keys: Value,
+    #[serde(deserialize_with = "bounded_vec::<_, _, CASES_MAX>")]
     pub cases: Vec<Case>,
 }
 
@@ -81,14 +83,14 @@ pub const EXPECTATIONS: &[&str] = &[
 /// Why a vectors file cannot be used; each names the file and what to fix.
 #[derive(Debug, thiserror::Error)]
 pub enum VectorsError {
-    #[error("{file}: cannot read: {source}")]
-    Read { file: String, source: std::io::Error },
+    #[error(transparent)]
+    Read(#[from] ReadError),
     #[error("{file}:{line}:{column}: {message}")]
     Json { file: String, line: usize, column: usize, message: String },
     #[error("{file}: format is {found:?}; this reader understands {FORMAT:?}")]
     Format { file: String, found: String },
     #[error("{file}: keys: {source}")]
-    Keys { file: String, source: KeyringError },
+    Keys { file: String, source: Box<KeyringError> },
     #[error("{file}: case {case:?}: expect {found:?} is not one of: {}", EXPECTATIONS.join(", "))]
     Expect { file: String, case: String, found: String },
     #[error("{file}: {count} cases; a file may hold at most {CASES_MAX}")]
@@ -102,16 +104,15 @@ pub struct Vectors {
 }
 
 impl Vectors {
+    /// Reads (at most [`VECTORS_BYTES_MAX`](crate::input::VECTORS_BYTES_MAX)) and checks a file.
     pub fn load(path: &Path) -> Result<Vectors, VectorsError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| VectorsError::Read { file: file.clone(), source })?;
-        Vectors::parse(&text, &file)
+        let bytes = read_bounded(path, InputKind::Vectors)?;
+        Vectors::parse(&bytes, &path.display().to_string())
     }
 
-    /// Parses and checks a vectors file's text; `file` names it in errors.
-    pub fn parse(text: &str, file: &str) -> Result<Vectors, VectorsError> {
-        let parsed: VectorsFile = serde_json::from_str(text).map_err(|e| VectorsError::Json {
+    /// Parses and checks a vectors file's bytes (JSON, UTF-8); `file` names it in errors.
+    pub fn parse(text: impl AsRef<[u8]>, file: &str) -> Result<Vectors, VectorsError> {
+        let parsed: VectorsFile = serde_json::from_slice(text.as_ref()).map_err(|e| VectorsError::Json {
             file: file.to_string(),
             line: e.line(),
             column: e.column(),
@@ -135,7 +136,7 @@ impl Vectors {
             });
         }
         let keyring = Keyring::from_jwk_set(parsed.issuer, &parsed.keys)
-            .map_err(|source| VectorsError::Keys { file: file.to_string(), source })?;
+            .map_err(|source| VectorsError::Keys { file: file.to_string(), source: Box::new(source) })?;
         Ok(Vectors { cases: parsed.cases, keyring: Arc::new(keyring) })
     }
 
