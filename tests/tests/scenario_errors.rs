@@ -89,7 +89,7 @@ fn lifetime_out_of_documented_bounds() {
 fn step_after_the_end_of_the_run() {
     let (line, _, field, message) = error(&GOOD.replace("\"30m\"", "\"2h\""));
     assert_eq!((line, field.as_str()), (5, "step[0].at"));
-    assert!(message.contains("after the end"), "{message}");
+    assert!(message.contains("not before the end of the run"), "{message}");
 }
 
 #[test]

@@ -1,0 +1,132 @@
+//! The scenario file as written: serde's view of the TOML, before any checking.
+//!
+//! Every table denies unknown keys (a typo is an error, not a silently ignored line), every
+//! table is a [`Table`] (an array in its place is an error), and every list is bounded
+//! while it is parsed (`bounded_vec`), so a hostile file is refused at its first entry past
+//! the limit.
+
+use std::collections::BTreeMap;
+
+use authzlab_host::input::bounded_vec;
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::duration::SimDuration;
+use super::table::Table;
+use super::{ClientKind, CLIENTS_MAX, STEPS_MAX};
+use crate::tokens::KeyKind;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ScenarioFile {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    #[serde(default = "default_tick")]
+    pub tick: Spanned<SimDuration>,
+    pub duration: Spanned<SimDuration>,
+    #[serde(default)]
+    pub epoch: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub cluster: Table<ClusterFile>,
+    #[serde(default)]
+    pub params: Table<ParamsFile>,
+    #[serde(default, deserialize_with = "bounded_vec::<_, _, { CLIENTS_MAX as usize }>")]
+    pub clients: Vec<Table<ClientFile>>,
+    #[serde(default, deserialize_with = "bounded_vec::<_, _, STEPS_MAX>")]
+    pub step: Vec<Table<StepFile>>,
+    #[serde(default, deserialize_with = "bounded_vec::<_, _, STEPS_MAX>")]
+    pub expect: Vec<Spanned<Table<ExpectFile>>>,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+fn default_tick() -> Spanned<SimDuration> {
+    Spanned::new(0..0, SimDuration(super::TICK_DEFAULT))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ClusterFile {
+    #[serde(default = "default_subscribers")]
+    pub cucm_subscribers: Spanned<u32>,
+    #[serde(default)]
+    pub unity: Option<Table<UnityFile>>,
+}
+
+impl Default for ClusterFile {
+    fn default() -> Self {
+        ClusterFile { cucm_subscribers: default_subscribers(), unity: None }
+    }
+}
+
+fn default_subscribers() -> Spanned<u32> {
+    Spanned::new(0..0, 1)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct UnityFile {
+    pub validator: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ParamsFile {
+    #[serde(default = "yes")]
+    pub refresh_login_flow: Spanned<bool>,
+    #[serde(default)]
+    pub access_token_expiry: Option<Spanned<SimDuration>>,
+    #[serde(default)]
+    pub refresh_token_expiry: Option<Spanned<SimDuration>>,
+}
+
+impl Default for ParamsFile {
+    fn default() -> Self {
+        ParamsFile { refresh_login_flow: yes(), access_token_expiry: None, refresh_token_expiry: None }
+    }
+}
+
+fn yes() -> Spanned<bool> {
+    Spanned::new(0..0, true)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ClientFile {
+    pub kind: ClientKind,
+    pub count: Spanned<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StepFile {
+    pub at: Spanned<SimDuration>,
+    pub action: Spanned<ActionName>,
+    #[serde(default)]
+    pub key: Option<KeyKind>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "kebab-case")]
+pub(super) enum ActionName {
+    RegenerateKey,
+}
+
+#[derive(Deserialize)]
+pub(super) struct ExpectFile {
+    #[serde(default)]
+    pub within: Option<Spanned<String>>,
+    pub event: String,
+    #[serde(default)]
+    pub node: Option<String>,
+    #[serde(default)]
+    pub absent: bool,
+    /// Every other key is a field the event must carry.
+    #[serde(flatten)]
+    pub fields: BTreeMap<String, toml::Value>,
+}

@@ -1,0 +1,252 @@
+//! From the file as written to a checked [`Scenario`]: every value in range, every limit
+//! kept, steps in time order. Each refusal names the field and points at its value.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::Path;
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::duration::{format_duration, parse_window};
+use super::error::line_column;
+use super::file::{ActionName, ParamsFile, ScenarioFile};
+use super::{
+    Action, ClientGroup, Cluster, Expectation, Scenario, ScenarioError, Step, CLIENTS_MAX,
+    CUCM_SUBSCRIBERS_MAX, DURATION_MAX, EPOCH_S_MAX, TICK_MAX, TICK_MIN,
+};
+use crate::clock::EPOCH_S_DEFAULT;
+use crate::tokens::{LifetimeError, Lifetimes};
+
+impl Scenario {
+    /// Parses and checks scenario text; `path` names it in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
+        let file = path.display().to_string();
+        let at = |span: Range<usize>, field: &str, message: String| {
+            let (line, column) = line_column(text, span.start);
+            ScenarioError::Invalid { file: file.clone(), line, column, field: field.to_string(), message }
+        };
+        let deserializer = toml::Deserializer::new(text);
+        let parsed: ScenarioFile = serde_path_to_error::deserialize(deserializer).map_err(|error| {
+            // `Spanned` values add a private segment to the path; people never wrote it.
+            let field: Vec<String> = error
+                .path()
+                .to_string()
+                .split('.')
+                .filter(|s| !s.starts_with("$__"))
+                .map(String::from)
+                .collect();
+            let field = field.join(".");
+            let inner = error.into_inner();
+            let span = inner.span().unwrap_or(0..0);
+            let field = if field == "." || field.is_empty() { "scenario".to_string() } else { field };
+            let message = match inner.message() {
+                // toml's tokenizer reports some characters with a position and no words.
+                "" => unexpected_at(text, span.start),
+                message => message.to_string(),
+            };
+            at(span, &field, message)
+        })?;
+
+        let tick = parsed.tick.get_ref().0;
+        if !(TICK_MIN..=TICK_MAX).contains(&tick) {
+            return Err(at(
+                parsed.tick.span(),
+                "tick",
+                format!(
+                    "must be {} to {} (above it no request completes within its timeout)",
+                    format_duration(TICK_MIN),
+                    format_duration(TICK_MAX)
+                ),
+            ));
+        }
+        let duration = parsed.duration.get_ref().0;
+        if duration.is_zero() || duration > DURATION_MAX {
+            return Err(at(
+                parsed.duration.span(),
+                "duration",
+                format!("must be more than 0s and at most {}", format_duration(DURATION_MAX)),
+            ));
+        }
+        let epoch_s = match &parsed.epoch {
+            Some(epoch) if *epoch.get_ref() > EPOCH_S_MAX => {
+                return Err(at(
+                    epoch.span(),
+                    "epoch",
+                    format!("must be UNIX seconds up to {EPOCH_S_MAX} (year 9999)"),
+                ))
+            }
+            Some(epoch) => *epoch.get_ref(),
+            None => EPOCH_S_DEFAULT,
+        };
+        let cluster = &parsed.cluster.0;
+        let subscribers = *cluster.cucm_subscribers.get_ref();
+        if !(1..=CUCM_SUBSCRIBERS_MAX).contains(&subscribers) {
+            return Err(at(
+                cluster.cucm_subscribers.span(),
+                "cluster.cucm_subscribers",
+                format!("must be 1 to {CUCM_SUBSCRIBERS_MAX}"),
+            ));
+        }
+        let params = &parsed.params.0;
+        if !*params.refresh_login_flow.get_ref() {
+            return Err(at(
+                params.refresh_login_flow.span(),
+                "params.refresh_login_flow",
+                "the implicit-grant flow is not simulated yet; only `true` is supported".to_string(),
+            ));
+        }
+        let lifetimes = lifetimes(params, &at)?;
+
+        let mut clients = Vec::new();
+        let mut client_total: u32 = 0;
+        for (index, client) in parsed.clients.iter().map(|client| &client.0).enumerate() {
+            let count = *client.count.get_ref();
+            client_total = client_total.saturating_add(count);
+            if count == 0 || client_total > CLIENTS_MAX {
+                return Err(at(
+                    client.count.span(),
+                    &format!("clients[{index}].count"),
+                    format!("must be 1 or more, and all clients together at most {CLIENTS_MAX}"),
+                ));
+            }
+            clients.push(ClientGroup { kind: client.kind, count });
+        }
+
+        let mut steps = Vec::new();
+        for (index, step) in parsed.step.iter().map(|step| &step.0).enumerate() {
+            let step_at = step.at.get_ref().0;
+            // A step at the very end would be recorded but never carried out: the run stops
+            // before any node can act on it.
+            if step_at >= duration {
+                return Err(at(
+                    step.at.span(),
+                    &format!("step[{index}].at"),
+                    format!(
+                        "{} is not before the end of the run ({}); a step must come before the end to take effect",
+                        format_duration(step_at),
+                        format_duration(duration)
+                    ),
+                ));
+            }
+            let action = match step.action.get_ref() {
+                ActionName::RegenerateKey => match step.key {
+                    Some(kind) => Action::RegenerateKey(kind),
+                    None => {
+                        return Err(at(
+                            step.action.span(),
+                            &format!("step[{index}].key"),
+                            "regenerate-key needs `key = \"signing\"` or `key = \"encryption\"`".to_string(),
+                        ))
+                    }
+                },
+            };
+            steps.push(Step { at: step_at, action });
+        }
+        // Steps run in time order; equal times keep file order.
+        steps.sort_by_key(|step| step.at);
+
+        let mut expectations = Vec::new();
+        for (index, spanned) in parsed.expect.iter().enumerate() {
+            let expect = &spanned.get_ref().0;
+            let within = match &expect.within {
+                None => Duration::ZERO..duration,
+                Some(within) => {
+                    let field = format!("expect[{index}].within");
+                    let window = parse_window(within.get_ref())
+                        .map_err(|message| at(within.span(), &field, message))?;
+                    if window.end > duration {
+                        return Err(at(
+                            within.span(),
+                            &field,
+                            format!(
+                                "ends at {}, after the end of the run ({}); nothing can happen there",
+                                format_duration(window.end),
+                                format_duration(duration)
+                            ),
+                        ));
+                    }
+                    window
+                }
+            };
+            let mut fields = BTreeMap::new();
+            for (name, value) in &expect.fields {
+                let text = match value {
+                    toml::Value::String(text) => text.clone(),
+                    toml::Value::Integer(number) => number.to_string(),
+                    toml::Value::Boolean(flag) => flag.to_string(),
+                    _ => {
+                        return Err(at(
+                            spanned.span(),
+                            &format!("expect[{index}].{name}"),
+                            "a field to match must be a string, integer or boolean".to_string(),
+                        ))
+                    }
+                };
+                fields.insert(name.clone(), text);
+            }
+            let (line, _) = line_column(text, spanned.span().start);
+            expectations.push(Expectation {
+                line,
+                within,
+                event: expect.event.clone(),
+                node: expect.node.clone(),
+                fields,
+                absent: expect.absent,
+            });
+        }
+
+        Ok(Scenario {
+            path: path.to_path_buf(),
+            name: parsed.name,
+            description: parsed.description,
+            seed: parsed.seed,
+            tick,
+            duration,
+            epoch_s,
+            cluster: Cluster {
+                cucm_subscribers: subscribers,
+                unity_validator: parsed.cluster.0.unity.map(|unity| unity.0.validator),
+            },
+            lifetimes,
+            clients,
+            steps,
+            expectations,
+        })
+    }
+}
+
+/// Words for an error toml reports without any: what stands at `offset`.
+fn unexpected_at(text: &str, offset: usize) -> String {
+    let rest = text.get(offset..).unwrap_or_default();
+    match rest.chars().next() {
+        None => "unexpected end of file".to_string(),
+        Some(c) if c.is_control() => {
+            format!("a control character (U+{:04X}) is not allowed here, not even in a comment", u32::from(c))
+        }
+        Some(c) => format!("unexpected {c:?}"),
+    }
+}
+
+fn lifetimes(
+    params: &ParamsFile,
+    at: &impl Fn(Range<usize>, &str, String) -> ScenarioError,
+) -> Result<Lifetimes, ScenarioError> {
+    let defaults = Lifetimes::defaults();
+    let access_s = params.access_token_expiry.as_ref().map_or(defaults.access_s, |d| d.get_ref().0.as_secs());
+    let refresh_s =
+        params.refresh_token_expiry.as_ref().map_or(defaults.refresh_s, |d| d.get_ref().0.as_secs());
+    Lifetimes::new(access_s, refresh_s).map_err(|error| {
+        let (span, field) = match error {
+            LifetimeError::Access(_) => (
+                params.access_token_expiry.as_ref().map_or(0..0, Spanned::span),
+                "params.access_token_expiry",
+            ),
+            LifetimeError::Refresh(_) => (
+                params.refresh_token_expiry.as_ref().map_or(0..0, Spanned::span),
+                "params.refresh_token_expiry",
+            ),
+        };
+        at(span, field, error.to_string())
+    })
+}
