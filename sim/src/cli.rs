@@ -1,17 +1,25 @@
 //! The `authzlab` command line. Exit codes are a contract: 0 everything held, 1 an
 //! expectation, invariant or vector failed, 2 bad input (the message says which file and why).
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use authzlab_host::vectors::Vectors;
-use authzlab_host::{Limits, PluginHost};
+use authzlab_host::{Limits, PluginHost, Verdict};
 use clap::{Parser, Subcommand};
 
 use crate::cluster;
+use crate::cost::Estimate;
 use crate::report::{self, TimelineMode};
-use crate::scenario::Scenario;
+use crate::scenario::{format_duration, parse_duration, Scenario};
+use crate::trace::file::TraceFile;
+
+/// How much wall time a run may be estimated to take before it is refused (`--budget`).
+pub const WALL_BUDGET_DEFAULT: Duration = Duration::from_secs(10 * 60);
+/// Runs estimated to take longer than this show a progress bar (on a terminal only).
+pub const PROGRESS_AFTER: Duration = Duration::from_secs(3);
 
 #[derive(Debug, Parser)]
 #[command(
@@ -39,6 +47,9 @@ pub enum Command {
         /// How much of the timeline to print.
         #[arg(long, value_enum, default_value = "story")]
         timeline: TimelineMode,
+        /// Refuse the run if it is estimated to take longer than this (e.g. "30m", "2h").
+        #[arg(long, value_parser = parse_budget, default_value = "10m")]
+        budget: Duration,
     },
     /// Work with validator plugins.
     Plugin {
@@ -77,8 +88,8 @@ pub fn main() -> ExitCode {
 
 pub fn run(cli: Cli) -> Result<ExitCode, InputError> {
     match cli.command {
-        Command::Run { scenario, seed, trace, timeline } => {
-            run_scenario(&scenario, seed, trace.as_deref(), timeline)
+        Command::Run { scenario, seed, trace, timeline, budget } => {
+            run_scenario(&scenario, seed, trace.as_deref(), timeline, budget)
         }
         Command::Plugin { command: PluginCommand::Check { component, vectors } } => {
             check_plugin(&component, &vectors)
@@ -89,22 +100,45 @@ pub fn run(cli: Cli) -> Result<ExitCode, InputError> {
 /// The plugin host; a run reseeds its plugins from the scenario seed, so `seed` only
 /// matters to `plugin check`.
 fn plugin_host(seed: u64) -> Result<PluginHost, InputError> {
+    let cache_dir = cache_dir()?;
     let host = PluginHost::new(Limits::default(), seed).map_err(|e| InputError(e.to_string()))?;
-    Ok(match cache_dir() {
+    Ok(match cache_dir {
         Some(dir) => host.with_cache_dir(dir),
         None => host,
     })
 }
 
-/// `$AUTHZLAB_CACHE_DIR`, else `$XDG_CACHE_HOME/authzlab`, else `~/.cache/authzlab`.
-fn cache_dir() -> Option<PathBuf> {
+/// `$AUTHZLAB_CACHE_DIR`, else `$XDG_CACHE_HOME/authzlab`, else `~/.cache/authzlab`. A set
+/// but empty `AUTHZLAB_CACHE_DIR` is an error: taken as a path it would be the current
+/// directory, and precompiled code would be written wherever the command was run.
+fn cache_dir() -> Result<Option<PathBuf>, InputError> {
     if let Some(dir) = std::env::var_os("AUTHZLAB_CACHE_DIR") {
-        return Some(dir.into());
+        if dir.is_empty() {
+            return Err(InputError(
+                "AUTHZLAB_CACHE_DIR is set but empty; name a directory, or unset it to use \
+                 $XDG_CACHE_HOME/authzlab or ~/.cache/authzlab"
+                    .to_string(),
+            ));
+        }
+        return Ok(Some(dir.into()));
     }
-    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
-        return Some(PathBuf::from(dir).join("authzlab"));
+    let xdg = std::env::var_os("XDG_CACHE_HOME").filter(|dir| !dir.is_empty());
+    if let Some(dir) = xdg {
+        return Ok(Some(PathBuf::from(dir).join("authzlab")));
     }
-    std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache").join("authzlab"))
+    Ok(std::env::var_os("HOME")
+        .filter(|home| !home.is_empty())
+        .map(|home| PathBuf::from(home).join(".cache").join("authzlab")))
+}
+
+fn parse_budget(text: &str) -> Result<Duration, String> {
+    parse_duration(text)
+}
+
+/// Prints to stdout; a reader that has gone (`authzlab run x | head`) is not an error, so a
+/// closed pipe never turns a verdict into a panic.
+fn print(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 fn run_scenario(
@@ -112,27 +146,74 @@ fn run_scenario(
     seed: Option<u64>,
     trace_path: Option<&Path>,
     timeline: TimelineMode,
+    budget: Duration,
 ) -> Result<ExitCode, InputError> {
     let scenario = Scenario::load(path).map_err(|e| InputError(e.to_string()))?;
     let seed = seed.unwrap_or(scenario.seed);
+    let estimate = Estimate::of(&scenario);
+    estimate.check(budget).map_err(|e| InputError(format!("{}: {e}", path.display())))?;
+    // Opened before the run: a destination that cannot take the trace is refused now, not
+    // after the run, when the report would be lost.
+    let trace_file = trace_path
+        .map(|destination| TraceFile::create(destination, &[path]))
+        .transpose()
+        .map_err(|e| InputError(e.to_string()))?;
     let plugins = plugin_host(seed)?;
-    let run = cluster::run(&scenario, seed, &plugins).map_err(|e| InputError(e.to_string()))?;
-    if let Some(trace_path) = trace_path {
-        write_atomically(trace_path, run.jsonl.as_bytes())
-            .map_err(|e| InputError(format!("{}: cannot write the trace: {e}", trace_path.display())))?;
-    }
-    let text = report::render(&scenario, &run, timeline);
-    let _ = std::io::stdout().write_all(text.as_bytes());
-    if run.report.passed() {
-        Ok(ExitCode::SUCCESS)
-    } else {
+    let progress = Progress::start(&scenario, &estimate);
+    let run = cluster::run_observed(&scenario, seed, &plugins, &mut |elapsed| progress.show(elapsed));
+    progress.finish();
+    let run = run.map_err(|e| InputError(e.to_string()))?;
+    print(&report::render(&scenario, &run, timeline));
+    let verdict = if run.report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) };
+    if !run.report.passed() {
         eprintln!(
             "{} check(s) failed; reproduce with: authzlab run {} --seed {}",
             run.report.failures().count(),
             path.display(),
             seed
         );
-        Ok(ExitCode::from(1))
+    }
+    if let Some(trace_file) = trace_file {
+        if let Err(error) = trace_file.commit(run.jsonl.as_bytes()) {
+            eprintln!("error: {error}");
+            // A failed check is the verdict; a lost trace on a passing run is the input's fault.
+            return Ok(if run.report.passed() { ExitCode::from(2) } else { verdict });
+        }
+    }
+    Ok(verdict)
+}
+
+/// A progress bar on stderr for runs estimated to take more than [`PROGRESS_AFTER`], only
+/// when stderr is a terminal (never in a pipe, a log or CI).
+struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    fn start(scenario: &Scenario, estimate: &Estimate) -> Progress {
+        if estimate.wall < PROGRESS_AFTER || !std::io::stderr().is_terminal() {
+            return Progress(None);
+        }
+        let bar = indicatif::ProgressBar::new(scenario.duration.as_secs());
+        let style = indicatif::ProgressStyle::with_template(
+            "{spinner} {elapsed_precise} [{bar:40}] {msg} simulated, ~{eta} left",
+        )
+        .map(|style| style.progress_chars("=> "));
+        if let Ok(style) = style {
+            bar.set_style(style);
+        }
+        Progress(Some(bar))
+    }
+
+    fn show(&self, elapsed: Duration) {
+        if let Some(bar) = &self.0 {
+            bar.set_position(elapsed.as_secs());
+            bar.set_message(format_duration(Duration::from_secs(elapsed.as_secs())));
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
     }
 }
 
@@ -141,8 +222,8 @@ fn check_plugin(component: &Path, vectors_path: &Path) -> Result<ExitCode, Input
     let plugins = plugin_host(0)?;
     let mut plugin = plugins.load_file(component).map_err(|e| InputError(e.to_string()))?;
     let info = plugin.info().clone();
-    println!(
-        "plugin {} {} (serves {}) · {} · {} cases",
+    let mut out = format!(
+        "plugin {} {} (serves {}) · {} · {} cases\n",
         info.name,
         info.version,
         info.consumer,
@@ -151,31 +232,28 @@ fn check_plugin(component: &Path, vectors_path: &Path) -> Result<ExitCode, Input
     );
     let outcomes = vectors.run(&mut plugin);
     let width = outcomes.iter().map(|o| o.case.len()).max().unwrap_or(4).max(4);
-    println!("{:<width$}  {:<30}  {:<30}  {:<30}", "case", "expected", "component", "native");
+    out.push_str(&format!("{:<width$}  {:<30}  {:<30}  {:<30}\n", "case", "expected", "component", "native"));
     for outcome in &outcomes {
         let mark = |ok: bool, name: String| if ok { name } else { format!("{name} ✗") };
-        println!(
-            "{:<width$}  {:<30}  {:<30}  {:<30}{}",
+        out.push_str(&format!(
+            "{:<width$}  {:<30}  {:<30}  {:<30}{}\n",
             outcome.case,
             outcome.expected,
             mark(outcome.component_ok(), outcome.component.name()),
             mark(outcome.native_ok(), outcome.native.name()),
             if outcome.passed() { "" } else { "  MISMATCH" }
-        );
+        ));
+        // A fault's cause (fuel, memory, trap) is what its author needs to fix it.
+        for (side, verdict) in [("component", &outcome.component), ("native", &outcome.native)] {
+            if let Verdict::PluginFault { reason, .. } = verdict {
+                out.push_str(&format!("{:<width$}  └ {side} plugin-fault: {reason}\n", ""));
+            }
+        }
     }
     let failed = outcomes.iter().filter(|o| !o.passed()).count();
-    println!("{} passed, {} failed", outcomes.len() - failed, failed);
+    out.push_str(&format!("{} passed, {} failed\n", outcomes.len() - failed, failed));
+    print(&out);
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
-}
-
-/// Writes `bytes` to a temporary file beside `path`, then renames it: a reader never sees
-/// half a trace, and an existing file is replaced whole or not at all.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let temporary = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&temporary, bytes)?;
-    std::fs::rename(&temporary, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&temporary);
-    })
 }
 
 #[cfg(test)]

@@ -10,12 +10,12 @@ use authzlab_host::{Plugin, PluginHost};
 use rand_core::RngCore;
 
 use crate::check::{self, Report};
-use crate::node::cucm_pub::{self, AdminCommand, Publisher};
+use crate::node::cucm_pub::{self, AdminCommand, Publisher, ADMIN_QUEUE_MAX};
 use crate::node::cucm_sub::{self, Subscriber};
 use crate::node::jabber::JabberConfig;
 use crate::node::unity::{self, Unity};
 use crate::node::{site, text};
-use crate::scenario::{Action, ClientKind, Scenario};
+use crate::scenario::{Action, ClientKind, Scenario, CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX};
 use crate::seeds::Seeds;
 use crate::trace::{self, Event, Trace};
 
@@ -28,6 +28,19 @@ const USERS: &[&str] = &["alice", "bob", "carol", "dave", "erin", "frank", "grac
 const CLIENT_START_MIN: Duration = Duration::from_secs(10);
 const CLIENT_START_WINDOW: Duration = Duration::from_secs(30 * 60);
 const CLIENT_START_JITTER_MS: u64 = 60_000;
+/// Connections one listener may have waiting to be accepted within one tick. turmoil panics
+/// past its capacity (default 64), and every client may connect to the same server in the
+/// same tick (at a 10 s tick, hundreds do), so the backlog is sized from the scenario
+/// limits: one connection per client (a client has at most one request in flight), plus
+/// the cluster's own: one key push per subscriber and Unity's key fetches.
+pub const TCP_BACKLOG: usize = CLIENTS_MAX as usize + SERVER_CONNECTIONS_MAX;
+/// Connections between server nodes at once: a key push per subscriber, Unity's start-up
+/// fetch and its refetches (at most one a minute, each bounded by the request timeout).
+const SERVER_CONNECTIONS_MAX: usize = 64;
+/// Steps between two calls of the progress observer.
+const PROGRESS_EVERY_STEPS: u64 = 4096;
+
+const _: () = assert!(SERVER_CONNECTIONS_MAX >= CUCM_SUBSCRIBERS_MAX as usize + 2);
 
 /// A finished run: the trace, its hash and what held.
 pub struct Run {
@@ -51,14 +64,29 @@ pub enum RunError {
     #[error("the simulation stopped: {0}")]
     Simulation(String),
     #[error(
-        "the trace reached {} events; shorten the run or lower the client count",
-        trace::TRACE_EVENTS_MAX
+        "the trace reached {} events (TRACE_EVENTS_MAX) at {}, so the run stopped there; \
+         shorten the run or lower the client count",
+        trace::TRACE_EVENTS_MAX,
+        crate::clock::format_elapsed(*at_ms)
     )]
-    TraceFull,
+    TraceFull { at_ms: u64 },
+    #[error("the publisher's admin queue is full ({ADMIN_QUEUE_MAX} commands waiting)")]
+    AdminQueueFull,
 }
 
 /// Runs `scenario` with `seed` (the scenario's own seed unless overridden by the caller).
 pub fn run(scenario: &Scenario, seed: u64, plugins: &PluginHost) -> Result<Run, RunError> {
+    run_observed(scenario, seed, plugins, &mut |_| {})
+}
+
+/// [`run`], telling `progress` the simulated time reached every few thousand steps (for a
+/// progress bar; it sees nothing of the trace and cannot change the run).
+pub fn run_observed(
+    scenario: &Scenario,
+    seed: u64,
+    plugins: &PluginHost,
+    progress: &mut dyn FnMut(Duration),
+) -> Result<Run, RunError> {
     let seeds = Seeds::new(seed);
     let trace = Trace::new();
     let epoch_s = scenario.epoch_s;
@@ -72,13 +100,14 @@ pub fn run(scenario: &Scenario, seed: u64, plugins: &PluginHost) -> Result<Run, 
         epoch_s,
         trace.node("cucm-pub"),
     )));
-    let (admin_sender, admin_receiver) = tokio::sync::mpsc::unbounded_channel();
+    let (admin_sender, admin_receiver) = tokio::sync::mpsc::channel(ADMIN_QUEUE_MAX);
     let admin = Rc::new(RefCell::new(Some(admin_receiver)));
 
     let mut sim = turmoil::Builder::new()
         .rng_seed(seeds.derive_u64("turmoil"))
         .tick_duration(scenario.tick)
         .simulation_duration(scenario.duration + scenario.tick * 10)
+        .tcp_capacity(TCP_BACKLOG)
         .build();
 
     {
@@ -127,13 +156,17 @@ pub fn run(scenario: &Scenario, seed: u64, plugins: &PluginHost) -> Result<Run, 
     }
 
     let mut steps = scenario.steps.iter().peekable();
+    let mut steps_taken: u64 = 0;
     loop {
         let elapsed = sim.elapsed();
         while let Some(step) = steps.next_if(|step| step.at <= elapsed) {
             let (name, fields) = match step.action {
                 Action::RegenerateKey(kind) => {
-                    // The receiver lives as long as the publisher's host, which lives as long as `sim`.
-                    let _ = admin_sender.send(AdminCommand::RegenerateKey(kind));
+                    // The receiver lives as long as the publisher's host, which lives as long
+                    // as `sim`; the queue holds every step of a scenario (ADMIN_QUEUE_MAX).
+                    admin_sender
+                        .try_send(AdminCommand::RegenerateKey(kind))
+                        .map_err(|_| RunError::AdminQueueFull)?;
                     ("regenerate-key", vec![("key".to_string(), text(kind.to_string()))])
                 }
             };
@@ -145,12 +178,20 @@ pub fn run(scenario: &Scenario, seed: u64, plugins: &PluginHost) -> Result<Run, 
         if elapsed >= scenario.duration {
             break;
         }
+        // A full trace ends the run now rather than after hours of events it cannot keep.
+        if trace.overflowed() {
+            return Err(RunError::TraceFull { at_ms: elapsed.as_millis() as u64 });
+        }
         sim.step().map_err(|e| RunError::Simulation(e.to_string()))?;
+        steps_taken += 1;
+        if steps_taken.is_multiple_of(PROGRESS_EVERY_STEPS) {
+            progress(elapsed);
+        }
     }
     drop(sim);
 
     if trace.overflowed() {
-        return Err(RunError::TraceFull);
+        return Err(RunError::TraceFull { at_ms: scenario.duration.as_millis() as u64 });
     }
     let events = trace.events();
     let secrets = publisher.borrow().secrets();

@@ -3,6 +3,7 @@
 //! The map, in the order data flows (DESIGN.md):
 //! * [`scenario`]: scenario files (TOML) parsed and checked; errors name file, line, field.
 //! * [`cluster`]: builds the turmoil simulation from a scenario, drives its steps, runs checks.
+//! * [`cost`]: what a run will cost (wall time, events), estimated before it starts.
 //! * [`node`]: node programs (publisher, subscriber, Unity, Jabber, sites). Nodes read time
 //!   only from [`clock`] and randomness only from [`seeds`]; they never see [`check`].
 //! * [`proto`]: the wire protocols nodes speak over turmoil TCP.
@@ -20,6 +21,7 @@ pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod cluster;
+pub mod cost;
 pub mod node;
 pub mod proto;
 pub mod report;

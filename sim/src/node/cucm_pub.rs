@@ -13,7 +13,7 @@ use std::time::Duration;
 use authzlab_host::{reference, Keyring, Request, TokenKind, Verdict};
 use hyper::{Method, StatusCode};
 use rand_chacha::ChaCha20Rng;
-use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::{mpsc, watch};
 
 use crate::clock;
 use crate::node::{checksum_field, held_key_fields, rejected_fields, text};
@@ -31,6 +31,8 @@ pub const AUTHORIZATION_CODES_MAX: usize = 10_000;
 /// Attempts to push keys to one node before reporting it unsynced.
 pub const KEY_SYNC_ATTEMPTS_MAX: u32 = 5;
 pub const KEY_SYNC_RETRY: Duration = Duration::from_secs(5);
+/// Admin commands waiting for the publisher: at most one per scenario step.
+pub const ADMIN_QUEUE_MAX: usize = crate::scenario::STEPS_MAX;
 
 /// What an administrator does on the publisher's CLI.
 #[derive(Clone, Debug)]
@@ -54,6 +56,8 @@ pub struct Publisher {
     codes: BTreeMap<String, PendingCode>,
     code_rng: ChaCha20Rng,
     subscribers: Vec<String>,
+    /// The keys to distribute: each subscriber's sync task pushes the latest value.
+    keys_to_sync: watch::Sender<KeyBundle>,
     /// Every secret key this publisher has held, in text forms: what must never reach the trace.
     secrets: BTreeSet<String>,
     epoch_s: u64,
@@ -71,7 +75,9 @@ impl Publisher {
         let tokens = TokenService::new(seeds, lifetimes);
         let keyring = Arc::new(tokens.keys.keyring());
         let secrets = tokens.keys.secret_forms().into_iter().collect();
+        let (keys_to_sync, _) = watch::channel(KeyBundle::from_keys(&tokens.keys));
         Publisher {
+            keys_to_sync,
             tokens,
             keyring,
             store: RefreshTokenStore::open_in_memory().expect("an in-memory SQLite database opens"),
@@ -239,6 +245,7 @@ impl Publisher {
         self.tokens.regenerate(kind);
         self.keyring = Arc::new(self.tokens.keys.keyring());
         self.secrets.extend(self.tokens.keys.secret_forms());
+        self.keys_to_sync.send_replace(self.key_bundle());
         self.tracer.emit(
             "key-regenerated",
             [
@@ -260,7 +267,7 @@ fn oauth_error(error: &str, reason: &str) -> HttpResponse {
 /// The publisher's program: distribute keys at boot, then serve AuthZ and obey the admin.
 pub async fn run(
     publisher: Rc<RefCell<Publisher>>,
-    admin: Rc<RefCell<Option<UnboundedReceiver<AdminCommand>>>>,
+    admin: Rc<RefCell<Option<mpsc::Receiver<AdminCommand>>>>,
 ) -> turmoil::Result {
     if let Some(mut commands) = admin.borrow_mut().take() {
         let publisher = publisher.clone();
@@ -269,36 +276,42 @@ pub async fn run(
                 match command {
                     AdminCommand::RegenerateKey(kind) => publisher.borrow_mut().regenerate(kind),
                 }
-                distribute(publisher.clone());
             }
         });
     }
-    distribute(publisher.clone());
+    {
+        let publisher = publisher.borrow();
+        for node in &publisher.subscribers {
+            let mut keys = publisher.keys_to_sync.subscribe();
+            // The keys at boot are news to every subscriber.
+            keys.mark_changed();
+            tokio::task::spawn_local(sync_keys(node.clone(), keys, publisher.tracer.clone()));
+        }
+    }
     let handler_state = publisher.clone();
     serve(HTTPS_PORT, Rc::new(move |request| handler_state.borrow_mut().handle(request))).await
 }
 
-/// Pushes the current keys to every subscriber, each in its own task with bounded retries.
-fn distribute(publisher: Rc<RefCell<Publisher>>) {
-    let (bundle, subscribers, tracer) = {
-        let publisher = publisher.borrow();
-        (publisher.key_bundle(), publisher.subscribers.clone(), publisher.tracer.clone())
-    };
-    for node in subscribers {
-        let bundle = bundle.clone();
-        let tracer = tracer.clone();
-        tokio::task::spawn_local(async move {
-            for _ in 0..KEY_SYNC_ATTEMPTS_MAX {
-                let call = Call::post(&node, HTTPS_PORT, KEY_SYNC_PATH, "cucm-pub", &bundle);
-                if let Ok(response) = call.send().await {
-                    if response.status.is_success() {
-                        return;
-                    }
+/// Pushes the latest keys to one subscriber whenever they change, with bounded retries. One
+/// task per subscriber, one push at a time: keys regenerated while a push is under way are
+/// pushed next (the newest only, as the node only ever needs the current keys), so however
+/// many regenerations a scenario makes at one instant, a subscriber sees one connection.
+async fn sync_keys(node: String, mut keys: watch::Receiver<KeyBundle>, tracer: Tracer) {
+    'changes: while keys.changed().await.is_ok() {
+        let bundle = keys.borrow_and_update().clone();
+        for _ in 0..KEY_SYNC_ATTEMPTS_MAX {
+            let call = Call::post(&node, HTTPS_PORT, KEY_SYNC_PATH, "cucm-pub", &bundle);
+            if let Ok(response) = call.send().await {
+                if response.status.is_success() {
+                    continue 'changes;
                 }
-                tokio::time::sleep(KEY_SYNC_RETRY).await;
             }
-            tracer
-                .emit("key-sync-failed", [("node", text(node)), ("attempts", KEY_SYNC_ATTEMPTS_MAX.into())]);
-        });
+            tokio::time::sleep(KEY_SYNC_RETRY).await;
+            if keys.has_changed().unwrap_or(false) {
+                // Newer keys supersede these; push those instead.
+                continue 'changes;
+            }
+        }
+        tracer.emit("key-sync-failed", [("node", text(&node)), ("attempts", KEY_SYNC_ATTEMPTS_MAX.into())]);
     }
 }

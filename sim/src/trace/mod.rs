@@ -3,6 +3,10 @@
 //!
 //! Fields hold ids, checksums and verdicts, never keys or raw tokens: tokens appear as their
 //! `tid`, keys as their [`KeyChecksum`](authzlab_host::KeyChecksum).
+//!
+//! * [`file`]: the `--trace` destination, vetted before the run and written whole.
+
+pub mod file;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

@@ -1,0 +1,165 @@
+//! The `--trace` destination: vetted and opened before the run, written whole after it.
+//!
+//! Opening first means a destination that cannot be written (a directory, a read-only
+//! place, the scenario file itself, a device) is refused before the run spends minutes, not
+//! after it, when the report would be lost. The trace goes to a temporary file beside the
+//! destination and is renamed into place only once complete: a failed or interrupted run
+//! never leaves half a trace under the requested name, and an existing file is replaced
+//! whole or not at all.
+
+use std::fs::{self, File};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Why a trace cannot go where it was asked to; always names the requested path.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: cannot write the trace there: {reason}")]
+pub struct TraceFileError {
+    pub path: String,
+    pub reason: String,
+}
+
+/// A trace destination, open and not yet written. Dropped uncommitted, it removes its
+/// temporary file and leaves the destination as it was.
+pub struct TraceFile {
+    destination: PathBuf,
+    temporary: PathBuf,
+    file: Option<File>,
+}
+
+impl TraceFile {
+    /// Vets `destination` and opens a temporary file beside it. `inputs` are files the run
+    /// reads (the scenario): the trace may not replace one of them.
+    pub fn create(destination: &Path, inputs: &[&Path]) -> Result<TraceFile, TraceFileError> {
+        let refuse = |reason: String| TraceFileError { path: destination.display().to_string(), reason };
+        if let Ok(metadata) = fs::metadata(destination) {
+            if metadata.is_dir() {
+                return Err(refuse("it is a directory; name a file, e.g. DIR/trace.jsonl".to_string()));
+            }
+            if !metadata.is_file() {
+                return Err(refuse("it exists and is not a regular file (a device or a pipe?)".to_string()));
+            }
+            for input in inputs {
+                if same_file::is_same_file(destination, input).unwrap_or(false) {
+                    return Err(refuse(format!(
+                        "it is {}, which this run reads; the trace would overwrite it",
+                        input.display()
+                    )));
+                }
+            }
+        }
+        let name = destination
+            .file_name()
+            .ok_or_else(|| refuse("it names no file".to_string()))?
+            .to_string_lossy()
+            .into_owned();
+        let directory = match destination.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let temporary = directory.join(format!(".{name}.{}.tmp", std::process::id()));
+        let file =
+            File::options().write(true).create_new(true).open(&temporary).map_err(|error| {
+                refuse(format!("cannot create a file in {}: {error}", directory.display()))
+            })?;
+        Ok(TraceFile { destination: destination.to_path_buf(), temporary, file: Some(file) })
+    }
+
+    /// Where the trace will be.
+    pub fn destination(&self) -> &Path {
+        &self.destination
+    }
+
+    /// Writes the whole trace and renames it into place.
+    pub fn commit(mut self, bytes: &[u8]) -> Result<(), TraceFileError> {
+        let refuse = |reason: String| TraceFileError { path: self.destination.display().to_string(), reason };
+        let mut file = self.file.take().ok_or_else(|| refuse("already written".to_string()))?;
+        file.write_all(bytes).and_then(|()| file.sync_all()).map_err(|error| refuse(error.to_string()))?;
+        drop(file);
+        fs::rename(&self.temporary, &self.destination).map_err(|error| refuse(error.to_string()))
+    }
+}
+
+impl Drop for TraceFile {
+    fn drop(&mut self) {
+        // After a successful commit the temporary name no longer exists; otherwise the
+        // partial file goes, and the destination is untouched.
+        let _ = fs::remove_file(&self.temporary);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("authzlab-trace-file-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn listing(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_committed_trace_replaces_the_file_whole() {
+        let dir = scratch("commit");
+        let destination = dir.join("trace.jsonl");
+        fs::write(&destination, "old\n").unwrap();
+        let trace = TraceFile::create(&destination, &[]).unwrap();
+        assert_eq!(fs::read_to_string(&destination).unwrap(), "old\n", "untouched until commit");
+        trace.commit(b"new\n").unwrap();
+        assert_eq!(fs::read_to_string(&destination).unwrap(), "new\n");
+        assert_eq!(listing(&dir), ["trace.jsonl"], "no temporary file left");
+    }
+
+    #[test]
+    fn an_abandoned_trace_leaves_nothing_behind() {
+        let dir = scratch("abandon");
+        let destination = dir.join("trace.jsonl");
+        fs::write(&destination, "old\n").unwrap();
+        drop(TraceFile::create(&destination, &[]).unwrap());
+        assert_eq!(fs::read_to_string(&destination).unwrap(), "old\n");
+        assert_eq!(listing(&dir), ["trace.jsonl"]);
+    }
+
+    #[test]
+    fn destinations_that_cannot_hold_a_trace_are_refused_by_their_own_name() {
+        let dir = scratch("refuse");
+        let error = TraceFile::create(&dir, &[]).err().unwrap();
+        assert!(error
+            .to_string()
+            .starts_with(&format!("{}: cannot write the trace there: it is a directory", dir.display())));
+
+        let scenario = dir.join("s.toml");
+        fs::write(&scenario, "name = \"x\"\n").unwrap();
+        let error = TraceFile::create(&scenario, &[&scenario]).err().unwrap();
+        assert!(error.reason.contains("which this run reads"), "{error}");
+        let linked = dir.join("link.toml");
+        std::os::unix::fs::symlink(&scenario, &linked).unwrap();
+        assert!(TraceFile::create(&linked, &[&scenario]).is_err(), "a link to the scenario is the scenario");
+        assert_eq!(fs::read_to_string(&scenario).unwrap(), "name = \"x\"\n");
+
+        let error = TraceFile::create(Path::new("/dev/null"), &[]).err().unwrap();
+        assert!(error.reason.contains("not a regular file"), "{error}");
+
+        let error = TraceFile::create(Path::new("/proc/version"), &[]).err().unwrap();
+        assert!(
+            error
+                .to_string()
+                .starts_with("/proc/version: cannot write the trace there: cannot create a file in /proc"),
+            "{error}"
+        );
+        assert!(
+            !error.to_string().contains(".tmp"),
+            "names the requested path, not the temporary one: {error}"
+        );
+    }
+}

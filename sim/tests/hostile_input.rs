@@ -1,0 +1,370 @@
+//! Nothing a user feeds `authzlab` crashes it: each test is one reproduction from the issue
+//! "Nothing a user feeds it crashes it", run against the release-shaped binary as a hostile
+//! user would. Every one asserts the exit code (0 held, 1 a check failed, 2 bad input; never
+//! 101 or a signal) and the words the user reads.
+//!
+//! How: write the hostile file into a scratch directory, run the binary on it, read its
+//! exit status and output.
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn cache_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("authzlab-hostile-cache-{}", std::process::id()))
+}
+
+fn authzlab_with(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_authzlab"));
+    command.args(args).current_dir(repo()).env("AUTHZLAB_CACHE_DIR", cache_dir());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output().expect("the binary runs")
+}
+
+fn authzlab(args: &[&str]) -> Output {
+    authzlab_with(args, &[])
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("authzlab-hostile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn write(name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+    let path = scratch(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+/// Exit 2 (bad input), no panic, and stderr says `needle`.
+#[track_caller]
+fn assert_refused(output: &Output, needle: &str) -> String {
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stdout: {}\nstderr: {stderr}", text(&output.stdout));
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.contains(needle), "stderr lacks {needle:?}:\n{stderr}");
+    stderr
+}
+
+fn run_file(name: &str, contents: &str) -> Output {
+    let path = write(name, contents);
+    authzlab(&["run", path.to_str().unwrap(), "--timeline", "none"])
+}
+
+// ---- panics --------------------------------------------------------------------------------
+
+#[test]
+fn a_non_ascii_character_after_a_number_is_a_located_error() {
+    for (duration, found) in [("5é", "'é'"), ("5٣", "'٣'")] {
+        let output = run_file("non-ascii.toml", &format!("name=\"x\"\nduration=\"{duration}\"\n"));
+        let stderr = assert_refused(&output, "non-ascii.toml:2:10: duration:");
+        assert!(stderr.contains(found), "{stderr}");
+    }
+    let output = run_file(
+        "non-ascii-window.toml",
+        "name=\"x\"\nduration=\"1h\"\n[[expect]]\nevent=\"key-regenerated\"\nwithin=\"1é..2m\"\n",
+    );
+    assert_refused(&output, "expect[0].within");
+}
+
+/// 65 regenerations at one instant made 65 key pushes to one subscriber in one tick, past
+/// turmoil's listener backlog of 64: a panic. The publisher now pushes only the newest keys.
+#[test]
+fn sixty_five_regenerations_at_one_instant_run() {
+    let mut scenario = String::from(
+        "name = \"65 at once\"\nduration = \"10m\"\n[[clients]]\nkind = \"jabber\"\ncount = 1\n",
+    );
+    for _ in 0..65 {
+        scenario.push_str("[[step]]\nat = \"5m\"\naction = \"regenerate-key\"\nkey = \"encryption\"\n");
+    }
+    scenario.push_str("[[expect]]\nevent = \"keys-synced\"\nnode = \"cucm-sub-1\"\nwithin = \"5m..6m\"\n");
+    let output = run_file("sixty-five.toml", &scenario);
+    assert_eq!(output.status.code(), Some(0), "{}{}", text(&output.stdout), text(&output.stderr));
+    assert!(text(&output.stdout).contains("Result: PASS"));
+}
+
+/// Every client may connect to one server in the same tick; at the largest tick, the most
+/// clients on the most subscribers must run (turmoil panicked past 64 waiting connections).
+#[test]
+fn the_most_clients_at_the_largest_tick_run_and_sign_in() {
+    let scenario = "name = \"crowd\"\nduration = \"40m\"\ntick = \"2500ms\"\n\
+                    [cluster]\ncucm_subscribers = 8\nunity = { validator = \"unity-connection\" }\n\
+                    [[clients]]\nkind = \"jabber\"\ncount = 500\n\
+                    [[expect]]\nevent = \"logged-in\"\n\
+                    [[expect]]\nevent = \"login-failed\"\nabsent = true\n";
+    let output = run_file("crowd.toml", scenario);
+    assert_eq!(output.status.code(), Some(0), "{}{}", text(&output.stdout), text(&output.stderr));
+}
+
+// ---- the precompile cache ------------------------------------------------------------------
+
+/// A precompiled component whose bytes were damaged crashed the process (SIGSEGV or
+/// SIGTRAP) when deserialized. Now the seal does not verify and the component is recompiled.
+#[test]
+fn a_damaged_cache_entry_is_recompiled_not_run() {
+    let cache = scratch("damaged-cache");
+    let _ = std::fs::remove_dir_all(&cache);
+    let cache_env = [("AUTHZLAB_CACHE_DIR", cache.to_str().unwrap())];
+    let check = [
+        "plugin",
+        "check",
+        authzlab_plugins::UNITY_CONNECTION.path,
+        "--vectors",
+        "tests/vectors/unity-connection.json",
+    ];
+    assert_eq!(authzlab_with(&check, &cache_env).status.code(), Some(0), "fills the cache");
+    let entries: Vec<PathBuf> = std::fs::read_dir(&cache).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let mut bytes = std::fs::read(&entries[0]).unwrap();
+    let end = bytes.len().min(0x32000);
+    bytes[0x1000..end].fill(0);
+    std::fs::write(&entries[0], &bytes).unwrap();
+
+    let output = authzlab_with(&check, &cache_env);
+    assert_eq!(output.status.code(), Some(0), "{}{}", text(&output.stdout), text(&output.stderr));
+    assert_ne!(std::fs::read(&entries[0]).unwrap(), bytes, "the damaged entry was replaced");
+    let _ = std::fs::remove_dir_all(&cache);
+}
+
+#[test]
+fn an_empty_cache_dir_variable_is_an_error_not_the_current_directory() {
+    let output = authzlab_with(
+        &[
+            "plugin",
+            "check",
+            authzlab_plugins::UNITY_CONNECTION.path,
+            "--vectors",
+            "tests/vectors/unity-connection.json",
+        ],
+        &[("AUTHZLAB_CACHE_DIR", "")],
+    );
+    assert_refused(&output, "AUTHZLAB_CACHE_DIR is set but empty");
+    let stray = std::fs::read_dir(repo())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "cwasm"));
+    assert_eq!(stray.count(), 0, "nothing was written into the current directory");
+}
+
+// ---- unbounded reads -----------------------------------------------------------------------
+
+#[test]
+fn endless_files_are_refused_at_their_size_limit() {
+    let output = authzlab(&["run", "/dev/zero"]);
+    assert_refused(&output, "/dev/zero: the scenario file is larger than 4194304 bytes");
+    let output =
+        authzlab(&["plugin", "check", "/dev/zero", "--vectors", "tests/vectors/unity-connection.json"]);
+    assert_refused(&output, "/dev/zero: the component is larger than");
+    let output =
+        authzlab(&["plugin", "check", authzlab_plugins::UNITY_CONNECTION.path, "--vectors", "/dev/zero"]);
+    assert_refused(&output, "/dev/zero: the vectors file is larger than");
+}
+
+/// 10,001 expectations fit in the size limit; the count limit refuses the list itself, and
+/// names it (it said `1:1: step` before).
+#[test]
+fn too_many_expectations_are_refused_naming_the_list() {
+    let mut scenario = String::from("name = \"many\"\nduration = \"1h\"\n");
+    for _ in 0..10_001 {
+        scenario.push_str("[[expect]]\nevent = \"keys-synced\"\n");
+    }
+    let output = run_file("many.toml", &scenario);
+    let stderr = assert_refused(&output, ": expect: more than 10000 entries");
+    assert!(!stderr.contains(":1:1:"), "{stderr}");
+}
+
+// ---- silent multi-hour runs ----------------------------------------------------------------
+
+#[test]
+fn a_run_over_its_wall_time_budget_is_refused_with_the_estimate_and_the_way_out() {
+    let scenario = "name = \"long\"\nduration = \"91d\"\ntick = \"1ms\"\n[cluster]\nunity = { validator = \"unity-connection\" }\n";
+    let output = run_file("long.toml", scenario);
+    let stderr = assert_refused(&output, "the run would take about");
+    assert!(stderr.contains("--budget"), "{stderr}");
+    assert!(text(&output.stdout).is_empty(), "refused before the run: {}", text(&output.stdout));
+}
+
+#[test]
+fn a_run_that_would_overflow_the_trace_is_refused_before_it_starts() {
+    let scenario = "name = \"huge\"\nduration = \"91d\"\ntick = \"2s\"\n[cluster]\nunity = { validator = \"unity-connection\" }\n\
+                    [[clients]]\nkind = \"jabber\"\ncount = 500\n";
+    let path = write("huge.toml", scenario);
+    let output = authzlab(&["run", path.to_str().unwrap(), "--budget", "1000h"]);
+    assert_refused(&output, "more than the trace holds (2000000 events, TRACE_EVENTS_MAX)");
+}
+
+// ---- wrong or lost verdicts ----------------------------------------------------------------
+
+#[test]
+fn a_trace_into_a_directory_is_refused_before_the_run() {
+    let dir = scratch("trace-dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    let output =
+        authzlab(&["run", "scenarios/signing-key-regenerated.toml", "--trace", dir.to_str().unwrap()]);
+    assert_refused(&output, "cannot write the trace there: it is a directory");
+    assert!(!text(&output.stdout).contains("Result:"), "refused before running");
+}
+
+#[test]
+fn a_trace_may_not_overwrite_the_scenario_it_runs() {
+    let original = std::fs::read_to_string(repo().join("scenarios/encryption-key-regenerated.toml")).unwrap();
+    let scenario = write("self.toml", &original);
+    let output = authzlab(&["run", scenario.to_str().unwrap(), "--trace", scenario.to_str().unwrap()]);
+    assert_refused(&output, "which this run reads; the trace would overwrite it");
+    assert_eq!(std::fs::read_to_string(&scenario).unwrap(), original);
+}
+
+#[test]
+fn an_unwritable_trace_names_the_requested_path_not_a_temporary_one() {
+    let output = authzlab(&["run", "scenarios/signing-key-regenerated.toml", "--trace", "/proc/version"]);
+    let stderr = assert_refused(&output, "/proc/version: cannot write the trace there");
+    assert!(!stderr.contains(".tmp"), "{stderr}");
+}
+
+#[test]
+fn a_duplicate_kid_in_a_vectors_file_is_named() {
+    let mut vectors: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("tests/vectors/unity-connection.json")).unwrap(),
+    )
+    .unwrap();
+    let keys = vectors["keys"]["keys"].as_array_mut().unwrap();
+    let mut twin = keys[1].clone();
+    twin["kid"] = keys[0]["kid"].clone();
+    keys.push(twin);
+    let path = write("dup-kid.json", serde_json::to_vec(&vectors).unwrap());
+    let output = authzlab(&[
+        "plugin",
+        "check",
+        authzlab_plugins::UNITY_CONNECTION.path,
+        "--vectors",
+        path.to_str().unwrap(),
+    ]);
+    assert_refused(&output, "keys[2] has the same `kid` as keys[0]");
+}
+
+#[test]
+fn a_step_at_the_very_end_is_refused_because_it_would_never_happen() {
+    let output = run_file(
+        "step-at-end.toml",
+        "name=\"x\"\nduration=\"1h\"\n[[step]]\nat=\"1h\"\naction=\"regenerate-key\"\nkey=\"signing\"\n",
+    );
+    assert_refused(&output, "step-at-end.toml:4:4: step[0].at: 1h is not before the end of the run");
+}
+
+#[test]
+fn an_expectation_window_past_the_end_is_refused() {
+    let output = run_file(
+        "late-window.toml",
+        "name=\"x\"\nduration=\"1h\"\n[[expect]]\nevent=\"keys-synced\"\nwithin=\"30m..2h\"\n",
+    );
+    assert_refused(
+        &output,
+        "late-window.toml:5:8: expect[0].within: ends at 2h, after the end of the run (1h)",
+    );
+}
+
+#[test]
+fn an_array_where_a_table_belongs_is_refused() {
+    let output = run_file(
+        "array-cluster.toml",
+        "name=\"x\"\nduration=\"1h\"\ncluster = [3, { validator = \"unity-connection\" }]\n",
+    );
+    assert_refused(&output, "array-cluster.toml:3:11: cluster: invalid type: sequence, expected a table");
+    let output = run_file("array-client.toml", "name=\"x\"\nduration=\"1h\"\nclients = [[\"jabber\", 2]]\n");
+    assert_refused(&output, "expected a table");
+}
+
+#[test]
+fn a_tick_at_which_no_request_could_finish_is_refused() {
+    let output = run_file("slow-tick.toml", "name=\"x\"\nduration=\"1h\"\ntick=\"7s\"\n");
+    assert_refused(&output, "slow-tick.toml:3:6: tick: must be 1ms to 2s500ms");
+}
+
+#[test]
+fn plugin_check_says_why_a_plugin_faulted() {
+    let mut vectors: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("tests/vectors/unity-connection.json")).unwrap(),
+    )
+    .unwrap();
+    let cases = serde_json::json!([
+        { "name": "loops", "kind": "access", "token": "spin", "now": 1_767_571_200u64, "expect": "reject:malformed" },
+        { "name": "hoards", "kind": "access", "token": "grow", "now": 1_767_571_200u64, "expect": "reject:malformed" },
+    ]);
+    vectors["cases"] = cases;
+    let path = write("faults.json", serde_json::to_vec(&vectors).unwrap());
+    let output =
+        authzlab(&["plugin", "check", authzlab_plugins::FAULTY.path, "--vectors", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("component plugin-fault: ran out of fuel"), "{stdout}");
+    assert!(stdout.contains("component plugin-fault: exceeded its memory cap"), "{stdout}");
+}
+
+// ---- unclear messages ----------------------------------------------------------------------
+
+#[test]
+fn a_file_that_is_not_wasm_is_named_as_such_without_a_byte_dump() {
+    let junk = write("notes.wasm", "just some text, not a component\n");
+    let output = authzlab(&[
+        "plugin",
+        "check",
+        junk.to_str().unwrap(),
+        "--vectors",
+        "tests/vectors/unity-connection.json",
+    ]);
+    let stderr = assert_refused(&output, "plugin notes: not a WebAssembly file (it starts with 6a 75 73 74");
+    assert!(stderr.lines().count() <= 2, "{stderr}");
+}
+
+#[test]
+fn a_core_module_is_told_how_to_become_a_component() {
+    let module = write("core.wasm", b"\0asm\x01\0\0\0");
+    let output = authzlab(&[
+        "plugin",
+        "check",
+        module.to_str().unwrap(),
+        "--vectors",
+        "tests/vectors/unity-connection.json",
+    ]);
+    let stderr = assert_refused(&output, "a core WebAssembly module, not a component");
+    assert!(stderr.contains("wasm32-wasip2") && stderr.contains("wasm-tools component new"), "{stderr}");
+}
+
+#[test]
+fn a_scenario_that_is_not_utf8_gets_a_position() {
+    let path = write("latin1.toml", b"name = \"caf\xe9\"\nduration = \"1h\"\n");
+    let output = authzlab(&["run", path.to_str().unwrap()]);
+    assert_refused(&output, "latin1.toml:1:12: scenario: not UTF-8 text: byte 0xE9");
+}
+
+/// `authzlab ... | head -1`: a reader that goes away is not a crash.
+#[test]
+fn a_closed_stdout_does_not_turn_a_verdict_into_a_panic() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = Command::new(env!("CARGO_BIN_EXE_authzlab"))
+        .args([
+            "plugin",
+            "check",
+            authzlab_plugins::UNITY_CONNECTION.path,
+            "--vectors",
+            "tests/vectors/unity-connection.json",
+        ])
+        .current_dir(repo())
+        .env("AUTHZLAB_CACHE_DIR", cache_dir())
+        .stdout(Stdio::from(writer))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(!text(&output.stderr).contains("panicked"));
+}

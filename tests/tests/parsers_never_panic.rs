@@ -1,0 +1,162 @@
+//! Every parser a user's input reaches returns a value or an error for any input, and never
+//! panics: durations, scenario files, vectors files and the SDK's token parser (which runs
+//! inside every plugin, on tokens anyone can send).
+//!
+//! How: proptest, with a fixed number of cases and no persistence, so a CI run is bounded
+//! (a few seconds) and reproducible; it shrinks any failure to a small input. These are the
+//! in-CI counterpart of the coverage-guided `cargo fuzz` targets in `fuzz/` (README,
+//! "Fuzzing"), which run the same properties for as long as one likes. Every crash either
+//! finds becomes a named test at the bottom of this file.
+
+mod common;
+
+use std::path::Path;
+
+use authzlab::scenario::{format_duration, parse_duration, Scenario, ScenarioError};
+use authzlab_host::vectors::Vectors;
+use authzlab_validator_sdk::jose;
+use proptest::prelude::*;
+
+/// A fixed seed: CI explores the same inputs on every run, so a result never flickers;
+/// `fuzz/` is where new inputs are searched for.
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x00a7_21ab),
+        ..ProptestConfig::default()
+    }
+}
+
+fn shipped(name: &str) -> String {
+    std::fs::read_to_string(common::repo().join(name)).expect("a shipped file")
+}
+
+/// Applies `edits` (position, byte, kind) to `original`: delete, insert or overwrite a byte.
+fn mangle(original: &str, edits: &[(usize, u8, u8)]) -> Vec<u8> {
+    let mut bytes = original.as_bytes().to_vec();
+    for &(at, byte, kind) in edits {
+        if bytes.is_empty() {
+            bytes.push(byte);
+            continue;
+        }
+        let at = at % bytes.len();
+        match kind % 3 {
+            0 => {
+                bytes.remove(at);
+            }
+            1 => bytes.insert(at, byte),
+            _ => bytes[at] = byte,
+        }
+    }
+    bytes
+}
+
+fn assert_located(result: Result<Scenario, ScenarioError>) {
+    if let Err(ScenarioError::Invalid { line, column, field, message, .. }) = &result {
+        assert!(*line >= 1 && *column >= 1, "{field}: {message}");
+        assert!(!message.is_empty());
+    }
+}
+
+proptest! {
+    #![proptest_config(config(3000))]
+
+    #[test]
+    fn any_text_is_a_duration_or_an_error(text in any::<String>()) {
+        let _ = parse_duration(&text);
+    }
+
+    /// Text shaped like durations, with the characters that broke the parser before
+    /// (non-ASCII after a number).
+    #[test]
+    fn duration_shaped_text_is_a_duration_or_an_error(
+        text in "[0-9]{0,22}(ms|s|m|h|d|é|٣|\u{1F600}| |\\.|)[0-9]{0,3}(ms|s|m|h|d|é|)",
+    ) {
+        if let Ok(duration) = parse_duration(&text) {
+            // What parses, prints back to a text that parses to the same duration.
+            prop_assert_eq!(parse_duration(&format_duration(duration)), Ok(duration));
+        }
+    }
+
+    #[test]
+    fn any_text_is_a_scenario_or_a_located_error(text in any::<String>()) {
+        assert_located(Scenario::parse(&text, Path::new("x.toml")));
+    }
+
+    #[test]
+    fn vectors_files_of_any_bytes_are_refused_cleanly(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        let _ = Vectors::parse(&bytes, "v.json");
+    }
+
+    #[test]
+    fn token_shaped_text_parses_or_is_refused(
+        text in "[A-Za-z0-9_=+/-]{0,60}(\\.[A-Za-z0-9_=+/-]{0,60}){0,6}",
+    ) {
+        let _ = jose::parse_jws(&text);
+        let _ = jose::parse_jwe(&text);
+    }
+
+    #[test]
+    fn any_text_as_a_token_parses_or_is_refused(text in any::<String>()) {
+        let _ = jose::parse_jws(&text);
+        let _ = jose::parse_jwe(&text);
+        let _ = jose::decode_object(&text, "part");
+    }
+
+    #[test]
+    fn any_bytes_as_a_json_part_parse_or_are_refused(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+        let _ = jose::parse_object(&bytes, "part");
+    }
+}
+
+proptest! {
+    #![proptest_config(config(400))]
+
+    /// Edits of the shipped scenario: every one parses or gives a located error.
+    #[test]
+    fn edited_scenarios_parse_or_give_a_located_error(
+        edits in prop::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 1..6),
+    ) {
+        let original = shipped("scenarios/signing-key-regenerated.toml");
+        let bytes = mangle(&original, &edits);
+        if let Ok(text) = std::str::from_utf8(&bytes) {
+            assert_located(Scenario::parse(text, Path::new("x.toml")));
+        }
+    }
+
+    /// Edits of the shipped vectors file: every one loads or is refused with a reason.
+    #[test]
+    fn edited_vectors_files_load_or_are_refused(
+        edits in prop::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 1..6),
+    ) {
+        let original = shipped("tests/vectors/unity-connection.json");
+        let bytes = mangle(&original, &edits);
+        if let Err(error) = Vectors::parse(&bytes, "v.json") {
+            prop_assert!(!error.to_string().is_empty());
+        }
+    }
+}
+
+// ---- what fuzzing found --------------------------------------------------------------------
+
+/// The first crash the duration property found on the landed code: a non-ASCII character
+/// right after a number sliced it in half (issue "Nothing a user feeds it crashes it").
+#[test]
+fn found_non_ascii_after_a_number() {
+    assert!(parse_duration("5é").is_err());
+    assert!(parse_duration("0\u{1F600}").is_err());
+}
+
+/// The edited-scenario property found this: a NUL inside a comment, which toml refuses with
+/// a position but an empty message.
+#[test]
+fn found_a_control_character_in_a_comment_gets_words() {
+    match Scenario::parse("#\0The\nname = \"x\"\nduration = \"1h\"\n", Path::new("x.toml")) {
+        Err(ScenarioError::Invalid { line, column, message, .. }) => {
+            assert_eq!((line, column), (1, 2));
+            assert_eq!(message, "a control character (U+0000) is not allowed here, not even in a comment");
+        }
+        other => panic!("expected a located error, got {other:?}"),
+    }
+}
