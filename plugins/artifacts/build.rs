@@ -7,7 +7,9 @@
 //! - a target dir of its own (`plugins/target`): sharing the outer one deadlocks on its lock;
 //! - the outer build's flags and target cleared, so `RUSTFLAGS` meant for the host never reach
 //!   the guest;
-//! - `rerun-if-changed` from cargo's dep-info, so editing a plugin rebuilds it and nothing else.
+//! - `rerun-if-changed` from cargo's dep-info, so editing a plugin rebuilds it and nothing else;
+//! - under rustup, the guests are built by the toolchain `rust-toolchain.toml` pins, even when
+//!   another builds the host (`cargo +nightly fuzz`, whose wasm32-wasip2 std may not exist).
 
 use std::env;
 use std::fs;
@@ -54,9 +56,19 @@ fn main() {
 }
 
 fn build(package: &str, plugins_dir: &Path, target_dir: &Path) {
-    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    // rustup tells its proxied tools which toolchain runs them; without that hint its `cargo`
+    // proxy reads rust-toolchain.toml from `plugins_dir` upwards. Without rustup, the cargo
+    // that runs this script builds the guests too.
+    let cargo = match env::var_os("RUSTUP_TOOLCHAIN") {
+        Some(_) => "cargo".into(),
+        None => env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
+    };
     let mut command = Command::new(cargo);
     command
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .env_remove("RUSTC")
+        .env_remove("RUSTC_WRAPPER")
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
         .current_dir(plugins_dir)
         .args(["build", "--release", "--locked", "--target", TARGET, "-p", package])
         .env("CARGO_TARGET_DIR", target_dir);

@@ -1,0 +1,39 @@
+//! The largest tick a scenario may set is not arbitrary: at it every request finishes within
+//! its timeout, and just past what an exchange needs (3 ticks) requests time out, so a
+//! scenario there would only show a network that never answers.
+//!
+//! How: the shipped signing-key scenario without its steps, 3 simulated hours, built in code
+//! so that it can go past the parser's limit; count sign-ins that succeed and fail.
+
+mod common;
+
+use std::time::Duration;
+
+use authzlab::proto::http::{EXCHANGE_TICKS_MAX, REQUEST_TIMEOUT};
+use authzlab::scenario::{Scenario, TICK_MAX};
+
+fn sign_ins_at(tick: Duration) -> (usize, usize) {
+    let mut scenario = Scenario::load(&common::repo().join("scenarios/signing-key-regenerated.toml")).unwrap();
+    scenario.tick = tick;
+    scenario.steps.clear();
+    scenario.expectations.clear();
+    scenario.duration = Duration::from_secs(3 * 3600);
+    let run = authzlab::cluster::run(&scenario, 7, common::plugins()).unwrap();
+    let count = |kind: &str| run.events.iter().filter(|event| event.kind == kind).count();
+    (count("logged-in"), count("login-failed"))
+}
+
+#[test]
+fn at_the_largest_tick_every_request_finishes() {
+    assert_eq!(sign_ins_at(TICK_MAX), (2, 0));
+}
+
+#[test]
+fn past_what_an_exchange_needs_requests_time_out() {
+    // An exchange takes 3 ticks; EXCHANGE_TICKS_MAX adds one of margin.
+    let exchange_ticks = EXCHANGE_TICKS_MAX - 1;
+    let too_slow = REQUEST_TIMEOUT / exchange_ticks + Duration::from_millis(100);
+    assert!(too_slow > TICK_MAX);
+    let (_, failed) = sign_ins_at(too_slow);
+    assert!(failed > 0, "at {too_slow:?} a sign-in must time out");
+}
