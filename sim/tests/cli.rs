@@ -1,33 +1,12 @@
 //! The `authzlab` binary, run as a user runs it: exit codes are a contract (0 held, 1 a check
 //! failed, 2 bad input), output names what went wrong.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::path::Path;
+
+use common::{authzlab, scratch, text};
 use sha2::{Digest, Sha256};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-fn authzlab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_authzlab"))
-        .args(args)
-        .current_dir(repo())
-        .env("AUTHZLAB_CACHE_DIR", std::env::temp_dir().join("authzlab-cli-tests"))
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("authzlab-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
 
 #[test]
 fn run_tells_the_story_and_certifies_the_trace() {

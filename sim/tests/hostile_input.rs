@@ -6,45 +6,12 @@
 //! How: write the hostile file into a scratch directory, run the binary on it, read its
 //! exit status and output.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-fn cache_dir() -> PathBuf {
-    std::env::temp_dir().join(format!("authzlab-hostile-cache-{}", std::process::id()))
-}
-
-fn authzlab_with(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_authzlab"));
-    command.args(args).current_dir(repo()).env("AUTHZLAB_CACHE_DIR", cache_dir());
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    command.output().expect("the binary runs")
-}
-
-fn authzlab(args: &[&str]) -> Output {
-    authzlab_with(args, &[])
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("authzlab-hostile-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
-
-fn write(name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
-    let path = scratch(name);
-    std::fs::write(&path, contents).unwrap();
-    path
-}
+use common::{authzlab, authzlab_with, cache_dir, repo, scratch, shipped_vectors, text, write};
 
 /// Exit 2 (bad input), no panic, and stderr says `needle`.
 #[track_caller]
@@ -81,9 +48,7 @@ fn a_non_ascii_character_after_a_number_is_a_located_error() {
 /// turmoil's listener backlog of 64: a panic. The publisher now pushes only the newest keys.
 #[test]
 fn sixty_five_regenerations_at_one_instant_run() {
-    let mut scenario = String::from(
-        "name = \"65 at once\"\nduration = \"10m\"\n[[clients]]\nkind = \"jabber\"\ncount = 1\n",
-    );
+    let mut scenario = String::from("name = \"65 at once\"\nduration = \"10m\"\n");
     for _ in 0..65 {
         scenario.push_str("[[step]]\nat = \"5m\"\naction = \"regenerate-key\"\nkey = \"encryption\"\n");
     }
@@ -93,8 +58,18 @@ fn sixty_five_regenerations_at_one_instant_run() {
     assert!(text(&output.stdout).contains("Result: PASS"));
 }
 
+/// 400 clients at a 10 s tick on 8 subscribers overflowed turmoil's listener backlog (a
+/// panic). No request can finish at that tick, so it is now refused at parse time.
+#[test]
+fn four_hundred_clients_at_a_ten_second_tick_are_refused_not_a_panic() {
+    let scenario = "name = \"crowd\"\nduration = \"1h\"\ntick = \"10s\"\n\
+                    [cluster]\ncucm_subscribers = 8\n[[clients]]\nkind = \"jabber\"\ncount = 400\n";
+    let output = run_file("crowd-10s.toml", scenario);
+    assert_refused(&output, "crowd-10s.toml:3:8: tick: must be 1ms to 2s500ms");
+}
+
 /// Every client may connect to one server in the same tick; at the largest tick, the most
-/// clients on the most subscribers must run (turmoil panicked past 64 waiting connections).
+/// clients on the most subscribers must run, and every sign-in must succeed.
 #[test]
 fn the_most_clients_at_the_largest_tick_run_and_sign_in() {
     let scenario = "name = \"crowd\"\nduration = \"40m\"\ntick = \"2500ms\"\n\
@@ -232,10 +207,7 @@ fn an_unwritable_trace_names_the_requested_path_not_a_temporary_one() {
 
 #[test]
 fn a_duplicate_kid_in_a_vectors_file_is_named() {
-    let mut vectors: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(repo().join("tests/vectors/unity-connection.json")).unwrap(),
-    )
-    .unwrap();
+    let mut vectors = shipped_vectors();
     let keys = vectors["keys"]["keys"].as_array_mut().unwrap();
     let mut twin = keys[1].clone();
     twin["kid"] = keys[0]["kid"].clone();
@@ -291,10 +263,7 @@ fn a_tick_at_which_no_request_could_finish_is_refused() {
 
 #[test]
 fn plugin_check_says_why_a_plugin_faulted() {
-    let mut vectors: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(repo().join("tests/vectors/unity-connection.json")).unwrap(),
-    )
-    .unwrap();
+    let mut vectors = shipped_vectors();
     let cases = serde_json::json!([
         { "name": "loops", "kind": "access", "token": "spin", "now": 1_767_571_200u64, "expect": "reject:malformed" },
         { "name": "hoards", "kind": "access", "token": "grow", "now": 1_767_571_200u64, "expect": "reject:malformed" },
