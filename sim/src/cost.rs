@@ -124,11 +124,14 @@ mod tests {
 
     #[test]
     fn cost_follows_ticks_hosts_events_and_signing_keys() {
-        let idle = Estimate::of(&scenario("name=\"x\"\nduration=\"24h\"\n[cluster]\nunity={validator=\"u\"}\n"));
+        let idle =
+            Estimate::of(&scenario("name=\"x\"\nduration=\"24h\"\n[cluster]\nunity={validator=\"u\"}\n"));
         assert_eq!((idle.steps, idle.hosts, idle.events), (864_000, 3, 0));
         assert_eq!(idle.wall, Duration::from_nanos(864_000 * 3 * STEP_NS_PER_HOST + SIGNING_KEY_NS));
 
-        let coarse = Estimate::of(&scenario("name=\"x\"\nduration=\"24h\"\ntick=\"1s\"\n[cluster]\nunity={validator=\"u\"}\n"));
+        let coarse = Estimate::of(&scenario(
+            "name=\"x\"\nduration=\"24h\"\ntick=\"1s\"\n[cluster]\nunity={validator=\"u\"}\n",
+        ));
         assert_eq!(coarse.steps * 10, idle.steps, "ten times the tick, a tenth of the steps");
 
         let busy = Estimate::of(&scenario(
@@ -142,7 +145,9 @@ mod tests {
 
         let mut regenerations = String::from("name=\"x\"\nduration=\"1h\"\n");
         for minute in 1..=20 {
-            regenerations.push_str(&format!("[[step]]\nat=\"{minute}m\"\naction=\"regenerate-key\"\nkey=\"signing\"\n"));
+            regenerations.push_str(&format!(
+                "[[step]]\nat=\"{minute}m\"\naction=\"regenerate-key\"\nkey=\"signing\"\n"
+            ));
         }
         let keys = Estimate::of(&scenario(&regenerations));
         assert!(keys.wall >= Duration::from_nanos(21 * SIGNING_KEY_NS), "{keys}");

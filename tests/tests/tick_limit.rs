@@ -13,7 +13,8 @@ use authzlab::proto::http::{EXCHANGE_TICKS_MAX, REQUEST_TIMEOUT};
 use authzlab::scenario::{Scenario, TICK_MAX};
 
 fn sign_ins_at(tick: Duration) -> (usize, usize) {
-    let mut scenario = Scenario::load(&common::repo().join("scenarios/signing-key-regenerated.toml")).unwrap();
+    let mut scenario =
+        Scenario::load(&common::repo().join("scenarios/signing-key-regenerated.toml")).unwrap();
     scenario.tick = tick;
     scenario.steps.clear();
     scenario.expectations.clear();
