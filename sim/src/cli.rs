@@ -14,6 +14,7 @@ use crate::cluster;
 use crate::cost::Estimate;
 use crate::report::{self, TimelineMode};
 use crate::scenario::{format_duration, parse_duration, Scenario};
+use crate::trace::catalogue::CATALOGUE;
 use crate::trace::file::TraceFile;
 
 /// How much wall time a run may be estimated to take before it is refused (`--budget`).
@@ -51,6 +52,8 @@ pub enum Command {
         #[arg(long, value_parser = parse_budget, default_value = "10m")]
         budget: Duration,
     },
+    /// List every event a trace records, with its fields: what `[[expect]]` may name.
+    Events,
     /// Work with validator plugins.
     Plugin {
         #[command(subcommand)]
@@ -90,6 +93,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, InputError> {
     match cli.command {
         Command::Run { scenario, seed, trace, timeline, budget } => {
             run_scenario(&scenario, seed, trace.as_deref(), timeline, budget)
+        }
+        Command::Events => {
+            print(&events_catalogue());
+            Ok(ExitCode::SUCCESS)
         }
         Command::Plugin { command: PluginCommand::Check { component, vectors } } => {
             check_plugin(&component, &vectors)
@@ -215,6 +222,24 @@ impl Progress {
             bar.finish_and_clear();
         }
     }
+}
+
+/// The event catalogue as scenario authors read it.
+fn events_catalogue() -> String {
+    let mut out = String::from(
+        "Events a trace records. An expectation names one (`event = \"keys-synced\"`), may name\n\
+         the node (`node = \"cucm-sub-1\"`) and any of its fields (`reason = \"expired\"`).\n\
+         Fields marked ? are not on every event of their kind.\n",
+    );
+    for spec in CATALOGUE {
+        out.push_str(&format!("\n{}\n    {}\n", spec.kind, spec.about));
+        let width = spec.fields.iter().map(|field| field.name.len() + 1).max().unwrap_or(0);
+        for field in spec.fields {
+            let name = format!("{}{}", field.name, if field.optional { "?" } else { "" });
+            out.push_str(&format!("    {name:<width$}  {:<7}  {}\n", field.ty, field.about));
+        }
+    }
+    out
 }
 
 fn check_plugin(component: &Path, vectors_path: &Path) -> Result<ExitCode, InputError> {

@@ -13,11 +13,11 @@ use crate::check::{self, Report};
 use crate::node::cucm_pub::{self, AdminCommand, Publisher, ADMIN_QUEUE_MAX};
 use crate::node::cucm_sub::{self, Subscriber};
 use crate::node::jabber::JabberConfig;
+use crate::node::site;
 use crate::node::unity::{self, Unity};
-use crate::node::{site, text};
 use crate::scenario::{Action, ClientKind, Scenario, CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX};
 use crate::seeds::Seeds;
-use crate::trace::{self, Event, Trace};
+use crate::trace::{self, Event, Happening, Trace};
 
 /// The users clients sign in as, in order; later clients are `user-N`.
 const USERS: &[&str] = &["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"];
@@ -160,20 +160,17 @@ pub fn run_observed(
     loop {
         let elapsed = sim.elapsed();
         while let Some(step) = steps.next_if(|step| step.at <= elapsed) {
-            let (name, fields) = match step.action {
+            let happening = match step.action {
                 Action::RegenerateKey(kind) => {
                     // The receiver lives as long as the publisher's host, which lives as long
                     // as `sim`; the queue holds every step of a scenario (ADMIN_QUEUE_MAX).
                     admin_sender
                         .try_send(AdminCommand::RegenerateKey(kind))
                         .map_err(|_| RunError::AdminQueueFull)?;
-                    ("regenerate-key", vec![("key".to_string(), text(kind.to_string()))])
+                    Happening::Step { action: "regenerate-key".to_string(), key: Some(kind.to_string()) }
                 }
             };
-            let mut fields: std::collections::BTreeMap<String, serde_json::Value> =
-                fields.into_iter().collect();
-            fields.insert("action".to_string(), text(name));
-            trace.record(elapsed.as_millis() as u64, "scenario", "step", fields);
+            trace.record(elapsed.as_millis() as u64, "scenario", happening);
         }
         if elapsed >= scenario.duration {
             break;

@@ -146,3 +146,15 @@ fn an_unknown_validator_exits_2_and_lists_the_built_in_ones() {
     let stderr = text(&output.stderr);
     assert!(stderr.contains("\"unity-conection\"") && stderr.contains("unity-connection"), "{stderr}");
 }
+
+#[test]
+fn events_lists_every_event_with_its_fields() {
+    let output = authzlab(&["events"]);
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = text(&output.stdout);
+    for kind in authzlab::trace::catalogue::CATALOGUE.iter().map(|spec| spec.kind) {
+        assert!(stdout.contains(&format!("\n{kind}\n")), "{kind} missing:\n{stdout}");
+    }
+    assert!(stdout.contains("kid?"), "optional fields are marked");
+    assert!(stdout.contains("exp") && stdout.contains("integer"));
+}

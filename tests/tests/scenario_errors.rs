@@ -162,3 +162,39 @@ fn mangled_scenario_files_never_panic_the_parser() {
     }
     assert!(errors > 500, "the edits do break files ({errors} errors)");
 }
+
+/// An `absent = true` expectation with a misspelled event held whatever the run did: a
+/// check that could not fail. Now the parser refuses it where it stands, with the real name.
+#[test]
+fn a_misspelled_event_is_refused_with_the_name_it_meant() {
+    let text = format!("{GOOD}\n[[expect]]\nevent = \"voicemail-login-rejectd\"\nabsent = true\n");
+    let (line, column, field, message) = error(&text);
+    assert_eq!((line, column, field.as_str()), (10, 9, "expect[0].event"));
+    assert!(message.contains("no event \"voicemail-login-rejectd\" exists"), "{message}");
+    assert!(message.contains("did you mean \"voicemail-login-rejected\"?"), "{message}");
+}
+
+#[test]
+fn a_field_its_event_does_not_carry_is_refused() {
+    let text = format!("{GOOD}\n[[expect]]\nevent = \"voicemail-login-rejected\"\nreasn = \"expired\"\n");
+    let (line, _, field, message) = error(&text);
+    assert_eq!((line, field.as_str()), (9, "expect[0].reasn"));
+    assert!(message.contains("did you mean \"reason\"?"), "{message}");
+    assert!(message.contains("its fields: client, reason, kid, detail"), "{message}");
+
+    let text = format!("{GOOD}\n[[expect]]\nevent = \"tokens-issued\"\naccess_exp = \"soon\"\n");
+    let (_, _, field, message) = error(&text);
+    assert_eq!(field, "expect[0].access_exp");
+    assert!(message.contains("is an integer"), "{message}");
+}
+
+#[test]
+fn every_expectation_in_the_shipped_scenarios_names_a_real_event_and_field() {
+    for entry in
+        std::fs::read_dir(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios")).unwrap()
+    {
+        let path = entry.unwrap().path();
+        let scenario = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!scenario.expectations.is_empty(), "{}", path.display());
+    }
+}

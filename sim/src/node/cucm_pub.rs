@@ -16,13 +16,13 @@ use rand_chacha::ChaCha20Rng;
 use tokio::sync::{mpsc, watch};
 
 use crate::clock;
-use crate::node::{checksum_field, held_key_fields, rejected_fields, text};
+use crate::node::{checksum_field, held_keys, Refusal};
 use crate::proto::authz::*;
 use crate::proto::http::{serve, Call, HttpRequest, HttpResponse};
 use crate::seeds::Seeds;
 use crate::store::{RefreshTokenStore, STATE_ACTIVE};
 use crate::tokens::{uuid_v4, KeyBundle, KeyKind, Lifetimes, TokenService};
-use crate::trace::Tracer;
+use crate::trace::{Happening, Tracer};
 
 /// How long an authorization code may wait for its token request.
 pub const AUTHORIZATION_CODE_TTL_S: u64 = 60;
@@ -122,8 +122,8 @@ impl Publisher {
                 Err(response) => response,
             },
             (&Method::GET, KEYS_PATH) => {
-                let served = [("to", text(agent))].into_iter().chain(held_key_fields(&self.keyring));
-                self.tracer.emit("keys-served", served);
+                let (signing_key, encryption_key) = held_keys(&self.keyring);
+                self.tracer.emit(Happening::KeysServed { to: agent, signing_key, encryption_key });
                 HttpResponse::json(StatusCode::OK, &self.key_bundle())
             }
             _ => HttpResponse::error(StatusCode::NOT_FOUND, "no such AuthZ endpoint"),
@@ -160,18 +160,15 @@ impl Publisher {
         {
             return HttpResponse::error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string());
         }
-        self.tracer.emit(
-            "tokens-issued",
-            [
-                ("user", text(&pending.user)),
-                ("client", text(&pending.client_id)),
-                ("access_tid", text(&access.tid)),
-                ("access_exp", access.exp.into()),
-                ("refresh_tid", text(&refresh.tid)),
-                ("refresh_exp", refresh.exp.into()),
-                ("signing_key", checksum_field(self.tokens.keys.checksum(KeyKind::Signing))),
-            ],
-        );
+        self.tracer.emit(Happening::TokensIssued {
+            user: pending.user.clone(),
+            client: pending.client_id.clone(),
+            access_tid: access.tid.clone(),
+            access_exp: access.exp,
+            refresh_tid: refresh.tid.clone(),
+            refresh_exp: refresh.exp,
+            signing_key: checksum_field(self.tokens.keys.checksum(KeyKind::Signing)),
+        });
         HttpResponse::json(
             StatusCode::OK,
             &TokenResponse {
@@ -197,7 +194,15 @@ impl Publisher {
         let claims = match Verdict::from(reference::validate(&self.keyring, &request)) {
             Verdict::Accepted(claims) => claims,
             verdict => {
-                self.tracer.emit("refresh-rejected", rejected_fields(text(agent), &verdict));
+                let Refusal { reason, kid, detail } = Refusal::of(&verdict);
+                let client = agent.to_string();
+                self.tracer.emit(Happening::RefreshRejected {
+                    client,
+                    reason,
+                    kid,
+                    detail,
+                    refresh_tid: None,
+                });
                 return oauth_error("invalid_grant", verdict.reason().unwrap_or("unknown"));
             }
         };
@@ -205,29 +210,25 @@ impl Publisher {
             Ok(Some(row)) if row.state == STATE_ACTIVE && row.validity > now_s => row,
             Ok(found) => {
                 let reason = if found.is_some() { "revoked" } else { "not-in-table" };
-                self.tracer.emit(
-                    "refresh-rejected",
-                    [
-                        ("client", text(agent)),
-                        ("reason", text(reason)),
-                        ("refresh_tid", text(&claims.token_id)),
-                    ],
-                );
+                self.tracer.emit(Happening::RefreshRejected {
+                    client: agent.to_string(),
+                    reason: reason.to_string(),
+                    kid: None,
+                    detail: None,
+                    refresh_tid: Some(claims.token_id.clone()),
+                });
                 return oauth_error("invalid_grant", reason);
             }
             Err(e) => return HttpResponse::error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
         };
         let access = self.tokens.mint_access(&row.userid, &row.clientid, now_s);
-        self.tracer.emit(
-            "access-token-refreshed",
-            [
-                ("user", text(&row.userid)),
-                ("client", text(&row.clientid)),
-                ("refresh_tid", text(&row.pkid)),
-                ("access_tid", text(&access.tid)),
-                ("access_exp", access.exp.into()),
-            ],
-        );
+        self.tracer.emit(Happening::AccessTokenRefreshed {
+            user: row.userid.clone(),
+            client: row.clientid.clone(),
+            refresh_tid: row.pkid.clone(),
+            access_tid: access.tid.clone(),
+            access_exp: access.exp,
+        });
         HttpResponse::json(
             StatusCode::OK,
             &TokenResponse {
@@ -246,14 +247,11 @@ impl Publisher {
         self.keyring = Arc::new(self.tokens.keys.keyring());
         self.secrets.extend(self.tokens.keys.secret_forms());
         self.keys_to_sync.send_replace(self.key_bundle());
-        self.tracer.emit(
-            "key-regenerated",
-            [
-                ("key", text(kind.to_string())),
-                ("checksum", checksum_field(self.tokens.keys.checksum(kind))),
-                ("previous", checksum_field(old)),
-            ],
-        );
+        self.tracer.emit(Happening::KeyRegenerated {
+            key: kind.to_string(),
+            checksum: checksum_field(self.tokens.keys.checksum(kind)),
+            previous: checksum_field(old),
+        });
     }
 }
 
@@ -312,6 +310,6 @@ async fn sync_keys(node: String, mut keys: watch::Receiver<KeyBundle>, tracer: T
                 continue 'changes;
             }
         }
-        tracer.emit("key-sync-failed", [("node", text(&node)), ("attempts", KEY_SYNC_ATTEMPTS_MAX.into())]);
+        tracer.emit(Happening::KeySyncFailed { node: node.clone(), attempts: KEY_SYNC_ATTEMPTS_MAX });
     }
 }

@@ -9,10 +9,10 @@ use authzlab_host::{reference, Keyring, Request, TokenKind, Verdict};
 use hyper::{Method, StatusCode};
 
 use crate::clock;
-use crate::node::{accepted_fields, held_key_fields, rejected_fields, text};
+use crate::node::{held_keys, Refusal};
 use crate::proto::authz::*;
 use crate::proto::http::{serve, HttpRequest, HttpResponse};
-use crate::trace::Tracer;
+use crate::trace::{Happening, Tracer};
 
 /// A subscriber's state: the keys last pushed to it.
 pub struct Subscriber {
@@ -42,16 +42,17 @@ impl Subscriber {
             Ok(keyring) => keyring,
             Err(reason) => return HttpResponse::error(StatusCode::BAD_REQUEST, &reason),
         };
-        self.tracer.emit("keys-synced", held_key_fields(&keyring));
+        let (signing_key, encryption_key) = held_keys(&keyring);
+        self.tracer.emit(Happening::KeysSynced { signing_key, encryption_key });
         self.keyring = Some(Arc::new(keyring));
         HttpResponse::json(StatusCode::OK, &serde_json::json!({ "synced": true }))
     }
 
     fn uds(&mut self, request: &HttpRequest) -> HttpResponse {
-        let client = text(request.agent.clone().unwrap_or_default());
+        let client = request.agent.clone().unwrap_or_default();
         let (Some(keyring), Some(token)) = (&self.keyring, &request.bearer) else {
-            self.tracer
-                .emit("uds-request-rejected", [("client", client), ("reason", text("no-keys-or-token"))]);
+            let Refusal { reason, kid, detail } = Refusal::plain("no-keys-or-token");
+            self.tracer.emit(Happening::UdsRequestRejected { client, reason, kid, detail });
             return HttpResponse::error(StatusCode::UNAUTHORIZED, "no-keys-or-token");
         };
         let request = Request {
@@ -62,11 +63,17 @@ impl Subscriber {
         };
         match Verdict::from(reference::validate(keyring, &request)) {
             Verdict::Accepted(claims) => {
-                self.tracer.emit("uds-request-accepted", accepted_fields(client, &claims));
+                self.tracer.emit(Happening::UdsRequestAccepted {
+                    client,
+                    user: claims.subject.clone(),
+                    tid: claims.token_id.clone(),
+                    exp: claims.expires_at,
+                });
                 HttpResponse::json(StatusCode::OK, &serde_json::json!({ "user": claims.subject }))
             }
             verdict => {
-                self.tracer.emit("uds-request-rejected", rejected_fields(client, &verdict));
+                let Refusal { reason, kid, detail } = Refusal::of(&verdict);
+                self.tracer.emit(Happening::UdsRequestRejected { client, reason, kid, detail });
                 HttpResponse::error(StatusCode::UNAUTHORIZED, verdict.reason().unwrap_or("unknown"))
             }
         }

@@ -11,10 +11,9 @@ use std::time::Duration;
 use hyper::StatusCode;
 
 use crate::clock;
-use crate::node::text;
 use crate::proto::authz::*;
 use crate::proto::http::Call;
-use crate::trace::Tracer;
+use crate::trace::{Happening, Tracer};
 
 /// What Jabber logs when AuthZ refuses its refresh token (`SingleSignOn.cpp`,
 /// `handleRefreshTokenFailure`, in the seed documents).
@@ -94,8 +93,7 @@ impl Client {
                     return Some(session);
                 }
                 Err(reason) => {
-                    self.tracer
-                        .emit("login-failed", [("user", text(&self.config.user)), ("reason", text(reason))]);
+                    self.tracer.emit(Happening::LoginFailed { user: self.config.user.clone(), reason });
                     tokio::time::sleep(RETRY_DELAY).await;
                 }
             }
@@ -121,14 +119,11 @@ impl Client {
         }
         let tokens = response.decode::<TokenResponse>().map_err(|e| e.to_string())?;
         let refresh_token = tokens.refresh_token.ok_or("no refresh token in the grant")?;
-        self.tracer.emit(
-            "logged-in",
-            [
-                ("user", text(&config.user)),
-                ("access_tid", text(&tokens.access_tid)),
-                ("refresh_tid", text(tokens.refresh_tid.unwrap_or_default())),
-            ],
-        );
+        self.tracer.emit(Happening::LoggedIn {
+            user: config.user.clone(),
+            access_tid: tokens.access_tid.clone(),
+            refresh_tid: tokens.refresh_tid.unwrap_or_default(),
+        });
         Ok(Session {
             access_token: tokens.access_token,
             refresh_token,
@@ -149,7 +144,7 @@ impl Client {
         let refused = match outcome {
             Ok(response) if response.status == StatusCode::OK => match response.decode::<TokenResponse>() {
                 Ok(tokens) => {
-                    self.tracer.emit("token-refreshed", [("access_tid", text(&tokens.access_tid))]);
+                    self.tracer.emit(Happening::TokenRefreshed { access_tid: tokens.access_tid.clone() });
                     return Some(Session {
                         access_token: tokens.access_token,
                         refresh_token: session.refresh_token.clone(),
@@ -162,7 +157,7 @@ impl Client {
             Err(e) => e.to_string(),
         };
         self.tracer
-            .emit("refresh-failed", [("message", text(REFRESH_FAILURE_LOG)), ("reason", text(refused))]);
+            .emit(Happening::RefreshFailed { message: REFRESH_FAILURE_LOG.to_string(), reason: refused });
         self.sign_in().await
     }
 
@@ -172,11 +167,11 @@ impl Client {
             Call::get(&config.subscriber, HTTPS_PORT, UDS_PATH, &config.name).bearer(&session.access_token);
         match call.send().await {
             Ok(response) if response.status == StatusCode::OK => {}
-            Ok(response) => self.tracer.emit(
-                "uds-failed",
-                [("status", response.status.as_u16().into()), ("reason", text(error_reason(&response.body)))],
-            ),
-            Err(e) => self.tracer.emit("uds-failed", [("reason", text(e.to_string()))]),
+            Ok(response) => self.tracer.emit(Happening::UdsFailed {
+                status: Some(response.status.as_u16()),
+                reason: error_reason(&response.body),
+            }),
+            Err(e) => self.tracer.emit(Happening::UdsFailed { status: None, reason: e.to_string() }),
         }
     }
 
@@ -192,19 +187,22 @@ impl Client {
             match call.send().await {
                 Ok(response) if response.status == StatusCode::OK => return true,
                 Ok(response) if response.status == StatusCode::UNAUTHORIZED => {
-                    self.tracer.emit(
-                        "voicemail-login-failed",
-                        [("attempt", attempt.into()), ("reason", text(error_reason(&response.body)))],
-                    );
+                    self.tracer.emit(Happening::VoicemailLoginFailed {
+                        attempt: Some(attempt),
+                        reason: Some(error_reason(&response.body)),
+                        status: None,
+                    });
                     match self.renew(session).await {
                         Some(renewed) => *session = renewed,
                         None => return false,
                     }
                 }
-                Ok(response) => {
-                    self.tracer.emit("voicemail-login-failed", [("status", response.status.as_u16().into())])
-                }
-                Err(e) => self.tracer.emit("voicemail-unreachable", [("reason", text(e.to_string()))]),
+                Ok(response) => self.tracer.emit(Happening::VoicemailLoginFailed {
+                    attempt: None,
+                    reason: None,
+                    status: Some(response.status.as_u16()),
+                }),
+                Err(e) => self.tracer.emit(Happening::VoicemailUnreachable { reason: e.to_string() }),
             }
             tokio::time::sleep(RETRY_DELAY).await;
         }

@@ -16,10 +16,10 @@ use authzlab_host::{Keyring, Plugin, Request, TokenKind, Verdict};
 use hyper::{Method, StatusCode};
 
 use crate::clock;
-use crate::node::{accepted_fields, held_key_fields, rejected_fields, text};
+use crate::node::{held_keys, Refusal};
 use crate::proto::authz::*;
 use crate::proto::http::{serve, Call, HttpRequest, HttpResponse};
-use crate::trace::Tracer;
+use crate::trace::{Happening, Tracer};
 
 /// Unity fetches keys at most once per this many seconds on unknown kids, so a flood of
 /// foreign tokens cannot turn into a flood of fetches against AuthZ.
@@ -64,11 +64,11 @@ impl Unity {
 
     /// Validates a voicemail login; also says whether the verdict calls for a key fetch.
     fn voicemail_login(&mut self, request: &HttpRequest) -> (HttpResponse, Option<&'static str>) {
-        let client = text(request.agent.clone().unwrap_or_default());
+        let client = request.agent.clone().unwrap_or_default();
         let now_s = clock::now_s(self.epoch_s);
         let (Some(keyring), Some(token)) = (&self.keyring, &request.bearer) else {
-            self.tracer
-                .emit("voicemail-login-rejected", [("client", client), ("reason", text("no-keys-or-token"))]);
+            let Refusal { reason, kid, detail } = Refusal::plain("no-keys-or-token");
+            self.tracer.emit(Happening::VoicemailLoginRejected { client, reason, kid, detail });
             return (HttpResponse::error(StatusCode::UNAUTHORIZED, "no-keys-or-token"), None);
         };
         let validation = Request {
@@ -79,12 +79,23 @@ impl Unity {
         };
         match self.plugin.validate(keyring.clone(), &validation) {
             Verdict::Accepted(claims) => {
-                self.tracer.emit("voicemail-login-accepted", accepted_fields(client, &claims));
+                self.tracer.emit(Happening::VoicemailLoginAccepted {
+                    client,
+                    user: claims.subject.clone(),
+                    tid: claims.token_id.clone(),
+                    exp: claims.expires_at,
+                });
                 (HttpResponse::json(StatusCode::OK, &serde_json::json!({ "user": claims.subject })), None)
             }
             verdict => {
                 let reason = verdict.reason().unwrap_or("unknown");
-                self.tracer.emit("voicemail-login-rejected", rejected_fields(client, &verdict));
+                let refusal = Refusal::of(&verdict);
+                self.tracer.emit(Happening::VoicemailLoginRejected {
+                    client,
+                    reason: refusal.reason,
+                    kid: refusal.kid,
+                    detail: refusal.detail,
+                });
                 let unknown_key = matches!(reason, "unknown-signing-key" | "unknown-encryption-key");
                 let may_fetch = self.last_fetch_s.is_none_or(|last| now_s >= last + KEY_REFETCH_INTERVAL_S);
                 let refetch = unknown_key && may_fetch;
@@ -114,13 +125,18 @@ async fn fetch_keys(unity: Rc<RefCell<Unity>>, cause: &'static str, attempts: u3
         });
         match bundle.and_then(|bundle| bundle.keyring()) {
             Ok(keyring) => {
-                let fetched = [("from", text(&server)), ("cause", text(cause))];
-                tracer.emit("keys-fetched", fetched.into_iter().chain(held_key_fields(&keyring)));
+                let (signing_key, encryption_key) = held_keys(&keyring);
+                tracer.emit(Happening::KeysFetched {
+                    from: server.clone(),
+                    cause: cause.to_string(),
+                    signing_key,
+                    encryption_key,
+                });
                 unity.borrow_mut().keyring = Some(Arc::new(keyring));
                 return;
             }
             Err(reason) if attempt == attempts => {
-                tracer.emit("key-fetch-failed", [("from", text(&server)), ("reason", text(reason))]);
+                tracer.emit(Happening::KeyFetchFailed { from: server.clone(), reason });
             }
             Err(_) => tokio::time::sleep(KEY_FETCH_RETRY).await,
         }

@@ -121,7 +121,7 @@ pub(super) enum ActionName {
 pub(super) struct ExpectFile {
     #[serde(default)]
     pub within: Option<Spanned<String>>,
-    pub event: String,
+    pub event: Spanned<String>,
     #[serde(default)]
     pub node: Option<String>,
     #[serde(default)]

@@ -17,6 +17,7 @@ use super::{
 };
 use crate::clock::EPOCH_S_DEFAULT;
 use crate::tokens::{LifetimeError, Lifetimes};
+use crate::trace::catalogue::{did_you_mean, EventSpec, CATALOGUE};
 
 impl Scenario {
     /// Parses and checks scenario text; `path` names it in errors.
@@ -169,8 +170,33 @@ impl Scenario {
                     window
                 }
             };
+            // An expectation naming an event or field that cannot exist would hold (`absent`)
+            // or fail whatever the run does: refuse it here, with the nearest real name.
+            let spec = EventSpec::find(expect.event.get_ref()).ok_or_else(|| {
+                at(
+                    expect.event.span(),
+                    &format!("expect[{index}].event"),
+                    unknown_event(expect.event.get_ref()),
+                )
+            })?;
             let mut fields = BTreeMap::new();
             for (name, value) in &expect.fields {
+                let Some(field) = spec.field(name) else {
+                    return Err(at(
+                        spanned.span(),
+                        &format!("expect[{index}].{name}"),
+                        unknown_field(spec, name),
+                    ));
+                };
+                let integer = matches!(value, toml::Value::Integer(_))
+                    || matches!(value, toml::Value::String(text) if text.parse::<u64>().is_ok());
+                if field.ty == "integer" && !integer {
+                    return Err(at(
+                        spanned.span(),
+                        &format!("expect[{index}].{name}"),
+                        format!("`{name}` of `{}` is an integer", spec.kind),
+                    ));
+                }
                 let text = match value {
                     toml::Value::String(text) => text.clone(),
                     toml::Value::Integer(number) => number.to_string(),
@@ -189,7 +215,7 @@ impl Scenario {
             expectations.push(Expectation {
                 line,
                 within,
-                event: expect.event.clone(),
+                event: expect.event.get_ref().clone(),
                 node: expect.node.clone(),
                 fields,
                 absent: expect.absent,
@@ -214,6 +240,24 @@ impl Scenario {
             expectations,
         })
     }
+}
+
+fn unknown_event(kind: &str) -> String {
+    let hint = match did_you_mean(kind, CATALOGUE.iter().map(|spec| spec.kind)) {
+        Some(near) => format!("did you mean {near:?}? "),
+        None => String::new(),
+    };
+    format!("no event {kind:?} exists; {hint}`authzlab events` lists every event and its fields")
+}
+
+fn unknown_field(spec: &EventSpec, name: &str) -> String {
+    let names = spec.fields.iter().map(|field| field.name);
+    let hint = match did_you_mean(name, names.clone()) {
+        Some(near) => format!("did you mean {near:?}? "),
+        None => String::new(),
+    };
+    let all: Vec<&str> = names.collect();
+    format!("`{}` events have no field {name:?}; {hint}its fields: {}", spec.kind, all.join(", "))
 }
 
 /// Words for an error toml reports without any: what stands at `offset`.

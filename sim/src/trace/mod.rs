@@ -4,8 +4,10 @@
 //! Fields hold ids, checksums and verdicts, never keys or raw tokens: tokens appear as their
 //! `tid`, keys as their [`KeyChecksum`](authzlab_host::KeyChecksum).
 //!
+//! * [`catalogue`]: every event kind with its typed fields ([`Happening`]), in one place.
 //! * [`file`]: the `--trace` destination, vetted before the run and written whole.
 
+pub mod catalogue;
 pub mod file;
 
 use std::collections::BTreeMap;
@@ -14,6 +16,8 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+
+pub use catalogue::Happening;
 
 use crate::clock;
 
@@ -66,14 +70,15 @@ impl Trace {
         Tracer { node: node.to_string(), trace: self.clone() }
     }
 
-    /// Appends an event at simulated time `t_ms`.
-    pub fn record(&self, t_ms: u64, node: &str, kind: &str, fields: BTreeMap<String, Value>) {
+    /// Appends what happened on `node` at simulated time `t_ms`.
+    pub fn record(&self, t_ms: u64, node: &str, happening: Happening) {
         let mut inner = self.inner.lock().unwrap_or_else(|poison| poison.into_inner());
         if inner.events.len() >= TRACE_EVENTS_MAX {
             inner.overflowed = true;
             return;
         }
-        inner.events.push(Event { t_ms, node: node.to_string(), kind: kind.to_string(), fields });
+        let kind = happening.kind().to_string();
+        inner.events.push(Event { t_ms, node: node.to_string(), kind, fields: happening.into_fields() });
     }
 
     /// True once an event was dropped because the trace was full.
@@ -98,10 +103,9 @@ impl Tracer {
         &self.node
     }
 
-    /// Records `kind` with `fields`, e.g. `tracer.emit("keys-synced", [("signing", ...)])`.
-    pub fn emit<'a>(&self, kind: &str, fields: impl IntoIterator<Item = (&'a str, Value)>) {
-        let fields = fields.into_iter().map(|(name, value)| (name.to_string(), value)).collect();
-        self.trace.record(clock::elapsed().as_millis() as u64, &self.node, kind, fields);
+    /// Records what happened on this node now.
+    pub fn emit(&self, happening: Happening) {
+        self.trace.record(clock::elapsed().as_millis() as u64, &self.node, happening);
     }
 }
 

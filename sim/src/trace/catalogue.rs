@@ -1,0 +1,386 @@
+//! The trace's whole vocabulary in one place: every event a node may record, with its
+//! fields, their types and what each means. Nodes emit [`Happening`] values only, never free
+//! strings; the scenario parser checks every expectation against [`CATALOGUE`] (an event or
+//! field that cannot exist is an error, not an expectation that holds by default); and
+//! `authzlab events` prints it for scenario authors.
+//!
+//! One macro invocation defines each event once: its kebab-case name, its doc (what it
+//! means), and its typed fields with theirs. The enum, the serialized field map and the
+//! printed catalogue are all generated from it, so they cannot drift apart.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+/// A field's type as the catalogue shows it, and its JSON form in the trace.
+pub trait FieldValue {
+    /// How `authzlab events` names the type.
+    const TYPE: &'static str;
+    /// Whether the field may be missing from an event of its kind.
+    const OPTIONAL: bool = false;
+    /// The JSON value, or `None` for an absent optional field.
+    fn to_value(&self) -> Option<Value>;
+}
+
+impl FieldValue for String {
+    const TYPE: &'static str = "text";
+    fn to_value(&self) -> Option<Value> {
+        Some(Value::String(self.clone()))
+    }
+}
+
+impl FieldValue for u64 {
+    const TYPE: &'static str = "integer";
+    fn to_value(&self) -> Option<Value> {
+        Some((*self).into())
+    }
+}
+
+impl FieldValue for u32 {
+    const TYPE: &'static str = "integer";
+    fn to_value(&self) -> Option<Value> {
+        Some((*self).into())
+    }
+}
+
+impl FieldValue for u16 {
+    const TYPE: &'static str = "integer";
+    fn to_value(&self) -> Option<Value> {
+        Some((*self).into())
+    }
+}
+
+impl<T: FieldValue> FieldValue for Option<T> {
+    const TYPE: &'static str = T::TYPE;
+    const OPTIONAL: bool = true;
+    fn to_value(&self) -> Option<Value> {
+        self.as_ref().and_then(FieldValue::to_value)
+    }
+}
+
+/// One event kind as scenario authors read it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EventSpec {
+    pub kind: &'static str,
+    pub about: &'static str,
+    pub fields: &'static [FieldSpec],
+}
+
+/// One field of an event kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldSpec {
+    pub name: &'static str,
+    pub ty: &'static str,
+    pub optional: bool,
+    pub about: &'static str,
+}
+
+impl EventSpec {
+    /// The event kind called `kind`, if the catalogue has one.
+    pub fn find(kind: &str) -> Option<&'static EventSpec> {
+        CATALOGUE.iter().find(|spec| spec.kind == kind)
+    }
+
+    pub fn field(&self, name: &str) -> Option<&'static FieldSpec> {
+        self.fields.iter().find(|field| field.name == name)
+    }
+}
+
+macro_rules! catalogue {
+    ($(
+        #[doc = $about:literal]
+        $variant:ident = $kind:literal {
+            $( #[doc = $field_about:literal] $field:ident : $ty:ty ),* $(,)?
+        }
+    )*) => {
+        /// Something that happened on a node: the typed form of every trace event.
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum Happening {
+            $(
+                #[doc = $about]
+                $variant { $( #[doc = $field_about] $field: $ty ),* },
+            )*
+        }
+
+        impl Happening {
+            /// The event's kebab-case name in the trace.
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $( Happening::$variant { .. } => $kind, )*
+                }
+            }
+
+            /// The fields as the trace records them, in key order; absent optional fields
+            /// are left out.
+            pub fn into_fields(self) -> BTreeMap<String, Value> {
+                let mut fields = BTreeMap::new();
+                match self {
+                    $( Happening::$variant { $( $field ),* } => {
+                        $( if let Some(value) = FieldValue::to_value(&$field) {
+                            fields.insert(stringify!($field).to_string(), value);
+                        } )*
+                    } )*
+                }
+                fields
+            }
+        }
+
+        /// Every event kind, in the order a run usually meets them.
+        pub const CATALOGUE: &[EventSpec] = &[
+            $( EventSpec {
+                kind: $kind,
+                about: $about.trim_ascii(),
+                fields: &[ $( FieldSpec {
+                    name: stringify!($field),
+                    ty: <$ty as FieldValue>::TYPE,
+                    optional: <$ty as FieldValue>::OPTIONAL,
+                    about: $field_about.trim_ascii(),
+                } ),* ],
+            }, )*
+        ];
+    };
+}
+
+catalogue! {
+    /// A scenario step was carried out (recorded by the driver as node `scenario`).
+    Step = "step" {
+        /// The step's action, e.g. `regenerate-key`.
+        action: String,
+        /// For `regenerate-key`: `signing` or `encryption`.
+        key: Option<String>,
+    }
+    /// The publisher regenerated a key; every access token issued so far is now invalid.
+    KeyRegenerated = "key-regenerated" {
+        /// `signing` or `encryption`.
+        key: String,
+        /// The new key's checksum (SHA-256 hex).
+        checksum: String,
+        /// The replaced key's checksum.
+        previous: String,
+    }
+    /// A subscriber installed the keys the publisher pushed.
+    KeysSynced = "keys-synced" {
+        /// Checksum of the signing key now held.
+        signing_key: String,
+        /// Checksum of the encryption key now held.
+        encryption_key: String,
+    }
+    /// The publisher gave up pushing the keys to a node.
+    KeySyncFailed = "key-sync-failed" {
+        /// The node left with its old keys.
+        node: String,
+        /// Pushes tried.
+        attempts: u32,
+    }
+    /// The publisher served its keys to a consumer (Unity's Authz Server fetch).
+    KeysServed = "keys-served" {
+        /// Who asked.
+        to: String,
+        /// Checksum of the signing key served.
+        signing_key: String,
+        /// Checksum of the encryption key served.
+        encryption_key: String,
+    }
+    /// Unity Connection fetched the keys from its Authz server.
+    KeysFetched = "keys-fetched" {
+        /// The Authz server asked.
+        from: String,
+        /// Why: `start-up`, or the rejection that named an unknown key.
+        cause: String,
+        /// Checksum of the signing key now held.
+        signing_key: String,
+        /// Checksum of the encryption key now held.
+        encryption_key: String,
+    }
+    /// Unity Connection could not fetch the keys.
+    KeyFetchFailed = "key-fetch-failed" {
+        /// The Authz server asked.
+        from: String,
+        /// What went wrong.
+        reason: String,
+    }
+    /// The publisher issued an access and a refresh token (authorization-code grant).
+    TokensIssued = "tokens-issued" {
+        /// The user signed in.
+        user: String,
+        /// The device (OAuth client id).
+        client: String,
+        /// The access token's id.
+        access_tid: String,
+        /// The access token's expiry, UNIX seconds.
+        access_exp: u64,
+        /// The refresh token's id.
+        refresh_tid: String,
+        /// The refresh token's expiry, UNIX seconds.
+        refresh_exp: u64,
+        /// Checksum of the key that signed them.
+        signing_key: String,
+    }
+    /// The publisher issued a new access token for a refresh token.
+    AccessTokenRefreshed = "access-token-refreshed" {
+        /// The token's user.
+        user: String,
+        /// The device.
+        client: String,
+        /// The refresh token's id.
+        refresh_tid: String,
+        /// The new access token's id.
+        access_tid: String,
+        /// The new access token's expiry, UNIX seconds.
+        access_exp: u64,
+    }
+    /// The publisher refused a refresh token.
+    RefreshRejected = "refresh-rejected" {
+        /// The device that presented it.
+        client: String,
+        /// The rejection, e.g. `unknown-signing-key`, `revoked`, `not-in-table`.
+        reason: String,
+        /// The key id the token names, when the reason is an unknown key.
+        kid: Option<String>,
+        /// A plugin fault's detail.
+        detail: Option<String>,
+        /// The refresh token's id, when it verified but the table refused it.
+        refresh_tid: Option<String>,
+    }
+    /// A subscriber accepted an access token on UDS.
+    UdsRequestAccepted = "uds-request-accepted" {
+        /// The device that presented it.
+        client: String,
+        /// The token's user.
+        user: String,
+        /// The token's id.
+        tid: String,
+        /// The token's expiry, UNIX seconds.
+        exp: u64,
+    }
+    /// A subscriber refused an access token on UDS.
+    UdsRequestRejected = "uds-request-rejected" {
+        /// The device that presented it.
+        client: String,
+        /// The rejection.
+        reason: String,
+        /// The key id the token names, when the reason is an unknown key.
+        kid: Option<String>,
+        /// A plugin fault's detail.
+        detail: Option<String>,
+    }
+    /// Unity Connection accepted a voicemail login.
+    VoicemailLoginAccepted = "voicemail-login-accepted" {
+        /// The device that presented the token.
+        client: String,
+        /// The token's user.
+        user: String,
+        /// The token's id.
+        tid: String,
+        /// The token's expiry, UNIX seconds.
+        exp: u64,
+    }
+    /// Unity Connection refused a voicemail login.
+    VoicemailLoginRejected = "voicemail-login-rejected" {
+        /// The device that presented the token.
+        client: String,
+        /// The rejection.
+        reason: String,
+        /// The key id the token names, when the reason is an unknown key.
+        kid: Option<String>,
+        /// A plugin fault's detail.
+        detail: Option<String>,
+    }
+    /// A client signed in (authorization-code grant).
+    LoggedIn = "logged-in" {
+        /// The user.
+        user: String,
+        /// The access token's id.
+        access_tid: String,
+        /// The refresh token's id.
+        refresh_tid: String,
+    }
+    /// A client's sign-in failed.
+    LoginFailed = "login-failed" {
+        /// The user.
+        user: String,
+        /// Why.
+        reason: String,
+    }
+    /// A client got a new access token with its refresh token.
+    TokenRefreshed = "token-refreshed" {
+        /// The new access token's id.
+        access_tid: String,
+    }
+    /// A client's refresh was refused; it logs the real Jabber line and signs in again.
+    RefreshFailed = "refresh-failed" {
+        /// The line Jabber logs.
+        message: String,
+        /// Why AuthZ refused.
+        reason: String,
+    }
+    /// UDS refused a client's token.
+    UdsFailed = "uds-failed" {
+        /// The HTTP status, when there was an answer.
+        status: Option<u16>,
+        /// Why.
+        reason: String,
+    }
+    /// Unity refused a client's voicemail login (the client's view).
+    VoicemailLoginFailed = "voicemail-login-failed" {
+        /// Which try of this poll.
+        attempt: Option<u32>,
+        /// Why, when Unity said.
+        reason: Option<String>,
+        /// The HTTP status, when it was not 401.
+        status: Option<u16>,
+    }
+    /// A client could not reach Unity Connection.
+    VoicemailUnreachable = "voicemail-unreachable" {
+        /// What went wrong.
+        reason: String,
+    }
+}
+
+/// The closest catalogue name to `wrong` among `names`, if one is close enough to be what
+/// the author meant.
+pub fn did_you_mean<'n>(wrong: &str, names: impl IntoIterator<Item = &'n str>) -> Option<&'n str> {
+    names
+        .into_iter()
+        .map(|name| (strsim::jaro_winkler(wrong, name), name))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, name)| name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_is_unique_and_kebab_case() {
+        let mut kinds: Vec<&str> = CATALOGUE.iter().map(|spec| spec.kind).collect();
+        kinds.sort_unstable();
+        let count = kinds.len();
+        kinds.dedup();
+        assert_eq!(kinds.len(), count, "a kind appears twice");
+        for kind in kinds {
+            assert!(kind.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{kind}");
+        }
+    }
+
+    #[test]
+    fn a_happening_records_its_kind_and_only_present_fields() {
+        let happening = Happening::UdsFailed { status: None, reason: "timeout".to_string() };
+        assert_eq!(happening.kind(), "uds-failed");
+        let fields = happening.into_fields();
+        assert_eq!(fields.keys().collect::<Vec<_>>(), ["reason"]);
+        let spec = EventSpec::find("uds-failed").unwrap();
+        assert!(spec.field("status").unwrap().optional);
+        assert_eq!(spec.field("status").unwrap().ty, "integer");
+        assert!(!spec.field("reason").unwrap().optional);
+        assert!(spec.about.starts_with("UDS refused"));
+    }
+
+    #[test]
+    fn near_misses_are_suggested_and_strangers_are_not() {
+        let kinds = CATALOGUE.iter().map(|spec| spec.kind);
+        assert_eq!(did_you_mean("voicemail-login-rejectd", kinds.clone()), Some("voicemail-login-rejected"));
+        assert_eq!(did_you_mean("zzz", kinds), None);
+    }
+}
