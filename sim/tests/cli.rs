@@ -158,3 +158,44 @@ fn events_lists_every_event_with_its_fields() {
     assert!(stdout.contains("kid?"), "optional fields are marked");
     assert!(stdout.contains("exp") && stdout.contains("integer"));
 }
+
+/// A run killed mid-way leaves the requested trace name as it was: the trace is written to a
+/// temporary file beside it and renamed into place only when the run completes.
+#[test]
+fn a_run_killed_mid_way_leaves_no_trace_under_the_requested_name() {
+    let destination = scratch("killed/trace.jsonl");
+    let dir = destination.parent().unwrap().to_path_buf();
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(&destination, "the previous run's trace\n").unwrap();
+    let scenario = common::write(
+        "killed.toml",
+        "name = \"long enough to kill\"\nduration = \"30d\"\n[[clients]]\nkind = \"jabber\"\ncount = 2\n",
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_authzlab"))
+        .args(["run", scenario.to_str().unwrap(), "--trace", destination.to_str().unwrap()])
+        .env("AUTHZLAB_CACHE_DIR", common::cache_dir())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The temporary file appears before the run starts; kill the run once it is under way.
+    let temporary = || {
+        std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .find(|n| n.ends_with(".tmp"))
+    };
+    for _ in 0..600 {
+        if temporary().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(temporary().is_some(), "the run opened its temporary trace");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(child.try_wait().unwrap().is_none(), "the run was still going when killed");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(std::fs::read_to_string(&destination).unwrap(), "the previous run's trace\n");
+}
