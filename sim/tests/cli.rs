@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{authzlab, scratch, text};
+use common::{authzlab, plugin_check, scratch, text};
 use sha2::{Digest, Sha256};
 
 #[test]
@@ -64,13 +64,7 @@ fn a_failing_expectation_exits_1_and_prints_the_replay_command() {
 
 #[test]
 fn plugin_check_passes_the_reference_validator() {
-    let output = authzlab(&[
-        "plugin",
-        "check",
-        authzlab_plugins::UNITY_CONNECTION.path,
-        "--vectors",
-        "tests/vectors/unity-connection.json",
-    ]);
+    let output = plugin_check(authzlab_plugins::UNITY_CONNECTION.path, "tests/vectors/unity-connection.json");
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("0 failed"), "{stdout}");
@@ -79,13 +73,7 @@ fn plugin_check_passes_the_reference_validator() {
 
 #[test]
 fn plugin_check_exits_1_on_a_plugin_that_disagrees() {
-    let output = authzlab(&[
-        "plugin",
-        "check",
-        authzlab_plugins::FAULTY.path,
-        "--vectors",
-        "tests/vectors/unity-connection.json",
-    ]);
+    let output = plugin_check(authzlab_plugins::FAULTY.path, "tests/vectors/unity-connection.json");
     assert_eq!(output.status.code(), Some(1));
     assert!(text(&output.stdout).contains("MISMATCH"));
 }
@@ -94,13 +82,7 @@ fn plugin_check_exits_1_on_a_plugin_that_disagrees() {
 fn plugin_check_on_a_file_that_is_not_a_component_exits_2() {
     let junk = scratch("junk.wasm");
     std::fs::write(&junk, b"definitely not wasm").unwrap();
-    let output = authzlab(&[
-        "plugin",
-        "check",
-        junk.to_str().unwrap(),
-        "--vectors",
-        "tests/vectors/unity-connection.json",
-    ]);
+    let output = plugin_check(junk.to_str().unwrap(), "tests/vectors/unity-connection.json");
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("plugin junk"), "{}", text(&output.stderr));
 }

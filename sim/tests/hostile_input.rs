@@ -11,7 +11,7 @@ mod common;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-use common::{authzlab, authzlab_with, cache_dir, repo, scratch, shipped_vectors, text, write};
+use common::{authzlab, authzlab_with, cache_dir, plugin_check, repo, scratch, shipped_vectors, text, write};
 
 /// Exit 2 (bad input), no panic, and stderr says `needle`.
 #[track_caller]
@@ -136,11 +136,9 @@ fn an_empty_cache_dir_variable_is_an_error_not_the_current_directory() {
 fn endless_files_are_refused_at_their_size_limit() {
     let output = authzlab(&["run", "/dev/zero"]);
     assert_refused(&output, "/dev/zero: the scenario file is larger than 4194304 bytes");
-    let output =
-        authzlab(&["plugin", "check", "/dev/zero", "--vectors", "tests/vectors/unity-connection.json"]);
+    let output = plugin_check("/dev/zero", "tests/vectors/unity-connection.json");
     assert_refused(&output, "/dev/zero: the component is larger than");
-    let output =
-        authzlab(&["plugin", "check", authzlab_plugins::UNITY_CONNECTION.path, "--vectors", "/dev/zero"]);
+    let output = plugin_check(authzlab_plugins::UNITY_CONNECTION.path, "/dev/zero");
     assert_refused(&output, "/dev/zero: the vectors file is larger than");
 }
 
@@ -213,13 +211,7 @@ fn a_duplicate_kid_in_a_vectors_file_is_named() {
     twin["kid"] = keys[0]["kid"].clone();
     keys.push(twin);
     let path = write("dup-kid.json", serde_json::to_vec(&vectors).unwrap());
-    let output = authzlab(&[
-        "plugin",
-        "check",
-        authzlab_plugins::UNITY_CONNECTION.path,
-        "--vectors",
-        path.to_str().unwrap(),
-    ]);
+    let output = plugin_check(authzlab_plugins::UNITY_CONNECTION.path, path.to_str().unwrap());
     assert_refused(&output, "keys[2] has the same `kid` as keys[0]");
 }
 
@@ -270,8 +262,7 @@ fn plugin_check_says_why_a_plugin_faulted() {
     ]);
     vectors["cases"] = cases;
     let path = write("faults.json", serde_json::to_vec(&vectors).unwrap());
-    let output =
-        authzlab(&["plugin", "check", authzlab_plugins::FAULTY.path, "--vectors", path.to_str().unwrap()]);
+    let output = plugin_check(authzlab_plugins::FAULTY.path, path.to_str().unwrap());
     assert_eq!(output.status.code(), Some(1));
     let stdout = text(&output.stdout);
     assert!(stdout.contains("component plugin-fault: ran out of fuel"), "{stdout}");
@@ -283,13 +274,7 @@ fn plugin_check_says_why_a_plugin_faulted() {
 #[test]
 fn a_file_that_is_not_wasm_is_named_as_such_without_a_byte_dump() {
     let junk = write("notes.wasm", "just some text, not a component\n");
-    let output = authzlab(&[
-        "plugin",
-        "check",
-        junk.to_str().unwrap(),
-        "--vectors",
-        "tests/vectors/unity-connection.json",
-    ]);
+    let output = plugin_check(junk.to_str().unwrap(), "tests/vectors/unity-connection.json");
     let stderr = assert_refused(&output, "plugin notes: not a WebAssembly file (it starts with 6a 75 73 74");
     assert!(stderr.lines().count() <= 2, "{stderr}");
 }
@@ -297,13 +282,7 @@ fn a_file_that_is_not_wasm_is_named_as_such_without_a_byte_dump() {
 #[test]
 fn a_core_module_is_told_how_to_become_a_component() {
     let module = write("core.wasm", b"\0asm\x01\0\0\0");
-    let output = authzlab(&[
-        "plugin",
-        "check",
-        module.to_str().unwrap(),
-        "--vectors",
-        "tests/vectors/unity-connection.json",
-    ]);
+    let output = plugin_check(module.to_str().unwrap(), "tests/vectors/unity-connection.json");
     let stderr = assert_refused(&output, "a core WebAssembly module, not a component");
     assert!(stderr.contains("wasm32-wasip2") && stderr.contains("wasm-tools component new"), "{stderr}");
 }

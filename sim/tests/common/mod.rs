@@ -29,6 +29,11 @@ pub fn authzlab(args: &[&str]) -> Output {
     authzlab_with(args, &[])
 }
 
+/// `authzlab plugin check COMPONENT --vectors VECTORS`.
+pub fn plugin_check(component: &str, vectors: &str) -> Output {
+    authzlab(&["plugin", "check", component, "--vectors", vectors])
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
