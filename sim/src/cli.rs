@@ -48,6 +48,9 @@ pub enum Command {
         /// How much of the timeline to print.
         #[arg(long, value_enum, default_value = "story")]
         timeline: TimelineMode,
+        /// Step through quiet simulated time instead of skipping it (the trace is the same).
+        #[arg(long)]
+        no_skip: bool,
         /// Refuse the run if it is estimated to take longer than this (e.g. "30m", "2h").
         #[arg(long, value_parser = parse_budget, default_value = "10m")]
         budget: Duration,
@@ -91,8 +94,8 @@ pub fn main() -> ExitCode {
 
 pub fn run(cli: Cli) -> Result<ExitCode, InputError> {
     match cli.command {
-        Command::Run { scenario, seed, trace, timeline, budget } => {
-            run_scenario(&scenario, seed, trace.as_deref(), timeline, budget)
+        Command::Run { scenario, seed, trace, timeline, no_skip, budget } => {
+            run_scenario(&scenario, seed, trace.as_deref(), timeline, !no_skip, budget)
         }
         Command::Events => {
             print(&events_catalogue());
@@ -153,9 +156,11 @@ fn run_scenario(
     seed: Option<u64>,
     trace_path: Option<&Path>,
     timeline: TimelineMode,
+    skip_idle: bool,
     budget: Duration,
 ) -> Result<ExitCode, InputError> {
-    let scenario = Scenario::load(path).map_err(|e| InputError(e.to_string()))?;
+    let mut scenario = Scenario::load(path).map_err(|e| InputError(e.to_string()))?;
+    scenario.skip_idle &= skip_idle;
     let seed = seed.unwrap_or(scenario.seed);
     let estimate = Estimate::of(&scenario);
     estimate.check(budget).map_err(|e| InputError(format!("{}: {e}", path.display())))?;

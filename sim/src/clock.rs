@@ -1,16 +1,163 @@
-//! Simulated time. Nodes read time only here: the scenario's epoch plus turmoil's elapsed
-//! simulated time. Nothing in `sim/` reads the wall clock.
+//! Simulated time. Nodes read time and set every timer only here. Nothing in `sim/` reads
+//! the wall clock.
+//!
+//! Simulated time is turmoil's elapsed time plus a **warp**: when nothing can happen before
+//! some instant (no message in flight, no timer due, no scenario step), the driver adds the
+//! quiet gap to the warp instead of stepping turmoil through it (DESIGN.md "Time"). For that
+//! the driver must know every deadline: nodes sleep with [`sleep_until`] / [`sleep`] and
+//! bound waits with [`timeout`], which record the deadline and the task's waker in this
+//! thread's **agenda**; the driver wakes each sleeper at the first step at or after its
+//! deadline ([`wake_due`]). tokio's own timers would fire on turmoil's unwarped clock.
+//!
+//! turmoil runs every host on the driver's thread, so the agenda is thread-local; a run
+//! starts with [`reset`].
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 /// Default scenario epoch, UNIX seconds: 2026-01-05 00:00:00 UTC, a Monday, so "02:00" in a
 /// timeline is 02:00 on the cluster's clock.
 pub const EPOCH_S_DEFAULT: u64 = 1_767_571_200;
 
-/// Simulated time since the start of the run; zero outside a simulation.
-pub fn elapsed() -> Duration {
-    turmoil::sim_elapsed().unwrap_or_default()
+/// Sleepers one run may have waiting at once: a bound on the agenda (each client and server
+/// task holds at most one timer).
+pub const SLEEPERS_MAX: usize = 1 << 20;
+
+#[derive(Default)]
+struct Agenda {
+    warp: Duration,
+    /// Socket activity since the driver last asked ([`note_network_activity`]).
+    network_activity: bool,
+    /// (deadline, registration number) → waker; the number keeps equal deadlines apart and
+    /// in registration order.
+    sleepers: BTreeMap<(Duration, u64), Waker>,
+    registered: u64,
 }
+
+thread_local! {
+    static AGENDA: RefCell<Agenda> = RefCell::new(Agenda::default());
+}
+
+/// Starts a run's time on this thread: no warp, no sleepers.
+pub fn reset() {
+    AGENDA.with(|agenda| *agenda.borrow_mut() = Agenda::default());
+}
+
+/// The quiet time skipped so far.
+pub fn warp() -> Duration {
+    AGENDA.with(|agenda| agenda.borrow().warp)
+}
+
+/// Skips `gap` of quiet time (the driver only, between steps).
+pub fn advance_warp(gap: Duration) {
+    AGENDA.with(|agenda| agenda.borrow_mut().warp += gap);
+}
+
+/// The earliest deadline any task waits for.
+pub fn next_deadline() -> Option<Duration> {
+    AGENDA.with(|agenda| agenda.borrow().sleepers.keys().next().map(|(deadline, _)| *deadline))
+}
+
+/// Records that a node touched a socket (connect, accept, read, write, close). turmoil hands
+/// a message with no latency straight to its destination's queue, which `Sim::links` does not
+/// show; when the destination has already run in this step, the message waits there for the
+/// next one. So a step in which any socket was touched is never followed by a jump.
+pub fn note_network_activity() {
+    let _ = AGENDA.try_with(|agenda| agenda.borrow_mut().network_activity = true);
+}
+
+/// Whether a socket was touched since the last call (the driver, after a step).
+pub fn take_network_activity() -> bool {
+    AGENDA.with(|agenda| std::mem::take(&mut agenda.borrow_mut().network_activity))
+}
+
+/// Wakes every sleeper whose deadline is at or before `now` (the driver, before a step).
+pub fn wake_due(now: Duration) {
+    let due: Vec<Waker> = AGENDA.with(|agenda| {
+        let mut agenda = agenda.borrow_mut();
+        let later = agenda.sleepers.split_off(&(now, u64::MAX));
+        std::mem::replace(&mut agenda.sleepers, later).into_values().collect()
+    });
+    due.into_iter().for_each(Waker::wake);
+}
+
+/// Simulated time since the start of the run (turmoil's elapsed time plus the warp); zero
+/// outside a simulation.
+pub fn elapsed() -> Duration {
+    turmoil::sim_elapsed().map_or(Duration::ZERO, |elapsed| elapsed + warp())
+}
+
+/// Completes at the first step at or after `deadline` (simulated time since the start).
+pub fn sleep_until(deadline: Duration) -> Sleep {
+    Sleep { deadline, entry: None }
+}
+
+/// Completes `duration` from now.
+pub fn sleep(duration: Duration) -> Sleep {
+    sleep_until(elapsed() + duration)
+}
+
+/// A timer in the agenda. Dropped early (a timeout whose future finished first), it leaves
+/// the agenda, so the driver never stops a jump at a deadline nobody waits for.
+pub struct Sleep {
+    deadline: Duration,
+    entry: Option<(Duration, u64)>,
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<()> {
+        if elapsed() >= self.deadline {
+            return Poll::Ready(());
+        }
+        let deadline = self.deadline;
+        let entry = self.entry;
+        self.entry = AGENDA.with(|agenda| {
+            let mut agenda = agenda.borrow_mut();
+            // Still waiting since the last poll: keep the entry, with the newest waker.
+            if let Some(waker) = entry.and_then(|key| agenda.sleepers.get_mut(&key)) {
+                waker.clone_from(context.waker());
+                return entry;
+            }
+            if agenda.sleepers.len() >= SLEEPERS_MAX {
+                return None;
+            }
+            agenda.registered += 1;
+            let key = (deadline, agenda.registered);
+            agenda.sleepers.insert(key, context.waker().clone());
+            Some(key)
+        });
+        Poll::Pending
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let Some(key) = self.entry {
+            // `try_with`: a task dropped while the thread's storage is torn down has no agenda.
+            let _ = AGENDA.try_with(|agenda| agenda.borrow_mut().sleepers.remove(&key));
+        }
+    }
+}
+
+/// `future`, or `Err(Elapsed)` if it has not finished `duration` from now.
+pub async fn timeout<F: Future>(duration: Duration, future: F) -> Result<F::Output, Elapsed> {
+    let deadline = sleep(duration);
+    tokio::select! {
+        biased;
+        output = future => Ok(output),
+        () = deadline => Err(Elapsed),
+    }
+}
+
+/// A [`timeout`] ran out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Elapsed;
 
 /// Simulated UNIX time in seconds, for a node whose clock is set to `epoch_s` at start.
 pub fn now_s(epoch_s: u64) -> u64 {

@@ -10,6 +10,7 @@ use authzlab_host::{Plugin, PluginHost};
 use rand_core::RngCore;
 
 use crate::check::{self, Report};
+use crate::clock;
 use crate::node::cucm_pub::{self, AdminCommand, Publisher, ADMIN_QUEUE_MAX};
 use crate::node::cucm_sub::{self, Subscriber};
 use crate::node::jabber::JabberConfig;
@@ -51,6 +52,8 @@ pub struct Run {
     pub jsonl: String,
     pub trace_hash: String,
     pub report: Report,
+    /// turmoil steps taken: with idle skipping, far fewer than duration / tick.
+    pub steps: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +92,7 @@ pub fn run_observed(
 ) -> Result<Run, RunError> {
     let seeds = Seeds::new(seed);
     let trace = Trace::new();
+    clock::reset();
     let epoch_s = scenario.epoch_s;
 
     let subscribers: Vec<String> =
@@ -158,7 +162,8 @@ pub fn run_observed(
     let mut steps = scenario.steps.iter().peekable();
     let mut steps_taken: u64 = 0;
     loop {
-        let elapsed = sim.elapsed();
+        // The time of the step about to run, as nodes and the trace see it.
+        let elapsed = sim.elapsed() + clock::warp();
         while let Some(step) = steps.next_if(|step| step.at <= elapsed) {
             let happening = match step.action {
                 Action::RegenerateKey(kind) => {
@@ -179,10 +184,21 @@ pub fn run_observed(
         if trace.overflowed() {
             return Err(RunError::TraceFull { at_ms: elapsed.as_millis() as u64 });
         }
+        clock::wake_due(elapsed);
         sim.step().map_err(|e| RunError::Simulation(e.to_string()))?;
         steps_taken += 1;
         if steps_taken.is_multiple_of(PROGRESS_EVERY_STEPS) {
             progress(elapsed);
+        }
+        let touched_sockets = clock::take_network_activity();
+        if scenario.skip_idle && !touched_sockets && network_quiet(&sim) {
+            let next_step_at = sim.elapsed() + clock::warp();
+            let wake_at = [clock::next_deadline(), steps.peek().map(|step| step.at), Some(scenario.duration)]
+                .into_iter()
+                .flatten()
+                .min()
+                .unwrap_or(scenario.duration);
+            clock::advance_warp(quiet_gap(next_step_at, wake_at, scenario.tick));
         }
     }
     drop(sim);
@@ -194,7 +210,28 @@ pub fn run_observed(
     let secrets = publisher.borrow().secrets();
     let jsonl = trace::to_jsonl(&events);
     let report = check::check(scenario, &events, &jsonl, &secrets);
-    Ok(Run { seed, trace_hash: trace::hash(&jsonl), jsonl, events, report })
+    Ok(Run { seed, trace_hash: trace::hash(&jsonl), jsonl, events, report, steps: steps_taken })
+}
+
+/// No message is on a link. Messages already handed to a host's queue are not listed here;
+/// the step that sent them touched a socket (`clock::take_network_activity`).
+fn network_quiet(sim: &turmoil::Sim<'_>) -> bool {
+    let mut quiet = true;
+    sim.links(|mut links| quiet = links.all(|mut link| link.next().is_none()));
+    quiet
+}
+
+/// The quiet time to skip when the next step would run at `next_step_at` and nothing can
+/// happen before `wake_at`: whole ticks, so that the step that wakes a sleeper runs at the
+/// same simulated time as it would without skipping (the first tick at or after its deadline).
+pub fn quiet_gap(next_step_at: Duration, wake_at: Duration, tick: Duration) -> Duration {
+    if wake_at <= next_step_at {
+        return Duration::ZERO;
+    }
+    let tick_ns = tick.as_nanos().max(1);
+    let ticks = (wake_at - next_step_at).as_nanos().div_ceil(tick_ns);
+    // Runs last at most DURATION_MAX (~7.9e15 ns): the product fits a u64 of nanoseconds.
+    Duration::from_nanos(u64::try_from(ticks * tick_ns).unwrap_or(u64::MAX))
 }
 
 /// A built-in plugin by name, or a component file relative to the scenario.
@@ -212,4 +249,26 @@ fn load_validator(scenario: &Scenario, name: &str, plugins: &PluginHost) -> Resu
         name: name.to_string(),
         builtins: authzlab_plugins::ALL.iter().map(|a| a.name).collect::<Vec<_>>().join(", "),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gap_is_whole_ticks_up_to_the_first_step_at_or_after_the_wake() {
+        let ms = Duration::from_millis;
+        assert_eq!(quiet_gap(ms(1000), ms(1000), ms(100)), Duration::ZERO);
+        assert_eq!(quiet_gap(ms(1000), ms(900), ms(100)), Duration::ZERO);
+        assert_eq!(
+            quiet_gap(ms(1000), ms(1250), ms(100)),
+            ms(300),
+            "the step at 1300 is the first at or after 1250"
+        );
+        assert_eq!(quiet_gap(ms(1000), ms(1300), ms(100)), ms(300));
+        assert_eq!(
+            quiet_gap(ms(0), Duration::from_secs(91 * 86_400), ms(1)),
+            Duration::from_secs(91 * 86_400)
+        );
+    }
 }

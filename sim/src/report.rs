@@ -79,6 +79,13 @@ pub fn render(scenario: &Scenario, run: &Run, mode: TimelineMode) -> String {
         run.report.invariants.len()
     );
     let _ = writeln!(out, "Trace: {} events, sha256 {}", run.events.len(), run.trace_hash);
+    let ticks = scenario.duration.as_nanos() / scenario.tick.as_nanos().max(1);
+    let _ = writeln!(
+        out,
+        "Steps: {} of {ticks} ticks stepped{}",
+        run.steps,
+        if scenario.skip_idle { " (quiet time skipped; --no-skip steps through it, same trace)" } else { "" }
+    );
     let _ = writeln!(out, "Replay: authzlab run {} --seed {}", scenario.path.display(), run.seed);
     out
 }

@@ -304,7 +304,7 @@ async fn sync_keys(node: String, mut keys: watch::Receiver<KeyBundle>, tracer: T
                     continue 'changes;
                 }
             }
-            tokio::time::sleep(KEY_SYNC_RETRY).await;
+            clock::sleep(KEY_SYNC_RETRY).await;
             if keys.has_changed().unwrap_or(false) {
                 // Newer keys supersede these; push those instead.
                 continue 'changes;

@@ -61,11 +61,11 @@ struct Client {
 
 /// The client's program; it runs until the simulation ends.
 pub async fn run(config: JabberConfig, tracer: Tracer) {
-    tokio::time::sleep(config.start_delay).await;
+    clock::sleep(config.start_delay).await;
     let client = Client { config, tracer };
     let mut session = client.sign_in().await;
     loop {
-        tokio::time::sleep(VOICEMAIL_POLL_INTERVAL).await;
+        clock::sleep(VOICEMAIL_POLL_INTERVAL).await;
         session = match session {
             Some(session) if client.now_s() >= session.refresh_at_s => client.renew(&session).await,
             Some(session) => Some(session),
@@ -94,7 +94,7 @@ impl Client {
                 }
                 Err(reason) => {
                     self.tracer.emit(Happening::LoginFailed { user: self.config.user.clone(), reason });
-                    tokio::time::sleep(RETRY_DELAY).await;
+                    clock::sleep(RETRY_DELAY).await;
                 }
             }
         }
@@ -204,7 +204,7 @@ impl Client {
                 }),
                 Err(e) => self.tracer.emit(Happening::VoicemailUnreachable { reason: e.to_string() }),
             }
-            tokio::time::sleep(RETRY_DELAY).await;
+            clock::sleep(RETRY_DELAY).await;
         }
         true
     }

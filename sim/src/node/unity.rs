@@ -138,7 +138,7 @@ async fn fetch_keys(unity: Rc<RefCell<Unity>>, cause: &'static str, attempts: u3
             Err(reason) if attempt == attempts => {
                 tracer.emit(Happening::KeyFetchFailed { from: server.clone(), reason });
             }
-            Err(_) => tokio::time::sleep(KEY_FETCH_RETRY).await,
+            Err(_) => clock::sleep(KEY_FETCH_RETRY).await,
         }
     }
 }

@@ -17,6 +17,9 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde::de::DeserializeOwned;
+
+use crate::clock;
+use crate::proto::metered::Metered;
 use serde::Serialize;
 
 /// How long a client waits for a whole exchange before giving up (simulated time).
@@ -100,7 +103,7 @@ pub async fn serve(port: u16, handler: Handler) -> turmoil::Result {
             });
             // A broken connection ends that exchange only; the listener goes on.
             let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
+                .serve_connection(TokioIo::new(Metered::new(stream)), service)
                 .await;
         });
     }
@@ -159,19 +162,22 @@ impl<'a> Call<'a> {
 
     /// One request on a fresh connection, bounded by [`REQUEST_TIMEOUT`].
     pub async fn send(self) -> Result<HttpResponse, NetError> {
-        match tokio::time::timeout(REQUEST_TIMEOUT, self.exchange()).await {
+        match clock::timeout(REQUEST_TIMEOUT, self.exchange()).await {
             Ok(result) => result,
             Err(_) => Err(NetError::Timeout),
         }
     }
 
     async fn exchange(self) -> Result<HttpResponse, NetError> {
+        // Connecting sends a SYN: network activity even if the connection is refused.
+        clock::note_network_activity();
         let stream = turmoil::net::TcpStream::connect((self.host, self.port))
             .await
             .map_err(|_| NetError::Connect(format!("{}:{}", self.host, self.port)))?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| NetError::Protocol(e.to_string()))?;
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake(TokioIo::new(Metered::new(stream)))
+                .await
+                .map_err(|e| NetError::Protocol(e.to_string()))?;
         tokio::task::spawn_local(async move {
             let _ = connection.await;
         });

@@ -1,8 +1,11 @@
 //! Wire protocols between nodes: one file per protocol.
 //!
 //! * [`http`]: HTTP/1.1 (hyper) over turmoil TCP, the transport of every API here.
+//! * [`metered`]: a stream that tells `clock` it was touched, so idle skipping never jumps
+//!   past a message turmoil has queued but not yet delivered.
 //! * [`authz`]: the AuthZ service's messages: login, refresh, key fetch and key sync, the
 //!   UDS and voicemail requests that carry a bearer token.
 
 pub mod authz;
 pub mod http;
+pub mod metered;

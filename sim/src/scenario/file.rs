@@ -30,6 +30,8 @@ pub(super) struct ScenarioFile {
     #[serde(default)]
     pub epoch: Option<Spanned<u64>>,
     #[serde(default)]
+    pub skip_idle: Option<bool>,
+    #[serde(default)]
     pub cluster: Table<ClusterFile>,
     #[serde(default)]
     pub params: Table<ParamsFile>,

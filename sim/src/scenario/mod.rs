@@ -67,6 +67,9 @@ pub struct Scenario {
     pub duration: Duration,
     /// UNIX seconds at the start of the run.
     pub epoch_s: u64,
+    /// Skip quiet simulated time (`clock`'s warp); on unless the file says
+    /// `skip_idle = false` or the run is given `--no-skip`. It changes nothing but speed.
+    pub skip_idle: bool,
     pub cluster: Cluster,
     pub lifetimes: Lifetimes,
     pub clients: Vec<ClientGroup>,

@@ -230,6 +230,7 @@ impl Scenario {
             tick,
             duration,
             epoch_s,
+            skip_idle: parsed.skip_idle.unwrap_or(true),
             cluster: Cluster {
                 cucm_subscribers: subscribers,
                 unity_validator: parsed.cluster.0.unity.map(|unity| unity.0.validator),
