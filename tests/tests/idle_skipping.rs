@@ -43,3 +43,32 @@ fn skipping_idle_time_changes_nothing_but_speed() {
         }
     }
 }
+
+/// The law beyond the shipped scenarios: a crowded cluster whose keys change twice, with
+/// short-lived tokens (many refreshes, refusals and refetches), at both ends of the tick
+/// range. Skipping must still change nothing but the steps taken.
+#[test]
+fn skipping_changes_nothing_in_a_crowded_cluster_at_either_end_of_the_tick_range() {
+    for (tick, duration) in [("1ms", "20m"), ("100ms", "2h"), ("2500ms", "2h")] {
+        let text = format!(
+            "name = \"crowd\"\nduration = \"{duration}\"\ntick = \"{tick}\"\n\
+             [cluster]\ncucm_subscribers = 3\nunity = {{ validator = \"unity-connection\" }}\n\
+             [params]\naccess_token_expiry = \"5m\"\n\
+             [[clients]]\nkind = \"jabber\"\ncount = 20\n\
+             [[step]]\nat = \"10m\"\naction = \"regenerate-key\"\nkey = \"signing\"\n\
+             [[step]]\nat = \"15m\"\naction = \"regenerate-key\"\nkey = \"encryption\"\n"
+        );
+        let skipping = Scenario::parse(&text, std::path::Path::new("crowd.toml")).unwrap();
+        let mut stepping = skipping.clone();
+        stepping.skip_idle = false;
+        let skipped = cluster::run(&skipping, 11, common::plugins()).unwrap();
+        let stepped = cluster::run(&stepping, 11, common::plugins()).unwrap();
+        assert!(
+            skipped.events.len() > 100,
+            "tick {tick}: the cluster is busy ({} events)",
+            skipped.events.len()
+        );
+        assert_eq!(skipped.trace_hash, stepped.trace_hash, "tick {tick}: the traces differ");
+        assert!(skipped.steps < stepped.steps, "tick {tick}: {} of {} steps", skipped.steps, stepped.steps);
+    }
+}

@@ -13,7 +13,7 @@ use std::time::Duration;
 use authzlab_host::{reference, Keyring, Request, TokenKind, Verdict};
 use hyper::{Method, StatusCode};
 use rand_chacha::ChaCha20Rng;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, Notify};
 
 use crate::clock;
 use crate::node::{checksum_field, held_keys, Refusal};
@@ -55,9 +55,8 @@ pub struct Publisher {
     store: RefreshTokenStore,
     codes: BTreeMap<String, PendingCode>,
     code_rng: ChaCha20Rng,
-    subscribers: Vec<String>,
-    /// The keys to distribute: each subscriber's sync task pushes the latest value.
-    keys_to_sync: watch::Sender<KeyBundle>,
+    /// One hand-off per subscriber, in subscriber order: its sync task pushes the newest keys.
+    pushes: Vec<Rc<KeyPush>>,
     /// Every secret key this publisher has held, in text forms: what must never reach the trace.
     secrets: BTreeSet<String>,
     epoch_s: u64,
@@ -75,15 +74,16 @@ impl Publisher {
         let tokens = TokenService::new(seeds, lifetimes);
         let keyring = Arc::new(tokens.keys.keyring());
         let secrets = tokens.keys.secret_forms().into_iter().collect();
-        let (keys_to_sync, _) = watch::channel(KeyBundle::from_keys(&tokens.keys));
+        // The keys at boot are news to every subscriber.
+        let pushes =
+            subscribers.iter().map(|node| KeyPush::new(node, KeyBundle::from_keys(&tokens.keys))).collect();
         Publisher {
-            keys_to_sync,
+            pushes,
             tokens,
             keyring,
             store: RefreshTokenStore::open_in_memory().expect("an in-memory SQLite database opens"),
             codes: BTreeMap::new(),
             code_rng: seeds.rng("authorization-codes"),
-            subscribers,
             secrets,
             epoch_s,
             tracer,
@@ -246,7 +246,10 @@ impl Publisher {
         self.tokens.regenerate(kind);
         self.keyring = Arc::new(self.tokens.keys.keyring());
         self.secrets.extend(self.tokens.keys.secret_forms());
-        self.keys_to_sync.send_replace(self.key_bundle());
+        let bundle = self.key_bundle();
+        for push in &self.pushes {
+            push.offer(bundle.clone());
+        }
         self.tracer.emit(Happening::KeyRegenerated {
             key: kind.to_string(),
             checksum: checksum_field(self.tokens.keys.checksum(kind)),
@@ -279,37 +282,76 @@ pub async fn run(
     }
     {
         let publisher = publisher.borrow();
-        for node in &publisher.subscribers {
-            let mut keys = publisher.keys_to_sync.subscribe();
-            // The keys at boot are news to every subscriber.
-            keys.mark_changed();
-            tokio::task::spawn_local(sync_keys(node.clone(), keys, publisher.tracer.clone()));
+        for push in &publisher.pushes {
+            tokio::task::spawn_local(sync_keys(push.clone(), publisher.tracer.clone()));
         }
     }
     let handler_state = publisher.clone();
     serve(HTTPS_PORT, Rc::new(move |request| handler_state.borrow_mut().handle(request))).await
 }
 
-/// Pushes the latest keys to one subscriber whenever they change, with bounded retries. One
+/// The newest keys not yet pushed to one subscriber, and the signal that they changed.
+///
+/// Not `tokio::sync::watch`: its receivers are spread over eight `Notify`s chosen by tokio's
+/// unseeded thread RNG, so the order in which subscribers' tasks wake after a regeneration,
+/// and with it the order of their connections and of turmoil's latency draws, differed from
+/// one process to the next. One `Notify` per subscriber, notified in subscriber order, wakes
+/// the tasks in the same order every time.
+pub struct KeyPush {
+    node: String,
+    newest: RefCell<Option<KeyBundle>>,
+    changed: Notify,
+}
+
+impl KeyPush {
+    fn new(node: &str, keys: KeyBundle) -> Rc<KeyPush> {
+        let push = KeyPush { node: node.to_string(), newest: RefCell::new(None), changed: Notify::new() };
+        push.offer(keys);
+        Rc::new(push)
+    }
+
+    /// Replaces what is waiting to be pushed; the sync task wakes (or finds the permit).
+    fn offer(&self, keys: KeyBundle) {
+        *self.newest.borrow_mut() = Some(keys);
+        self.changed.notify_one();
+    }
+
+    fn take(&self) -> Option<KeyBundle> {
+        self.newest.borrow_mut().take()
+    }
+
+    fn pending(&self) -> bool {
+        self.newest.borrow().is_some()
+    }
+}
+
+/// Pushes the newest keys to one subscriber whenever they change, with bounded retries. One
 /// task per subscriber, one push at a time: keys regenerated while a push is under way are
 /// pushed next (the newest only, as the node only ever needs the current keys), so however
 /// many regenerations a scenario makes at one instant, a subscriber sees one connection.
-async fn sync_keys(node: String, mut keys: watch::Receiver<KeyBundle>, tracer: Tracer) {
-    'changes: while keys.changed().await.is_ok() {
-        let bundle = keys.borrow_and_update().clone();
+async fn sync_keys(push: Rc<KeyPush>, tracer: Tracer) {
+    loop {
+        push.changed.notified().await;
+        let Some(bundle) = push.take() else { continue };
+        let mut delivered = false;
         for _ in 0..KEY_SYNC_ATTEMPTS_MAX {
-            let call = Call::post(&node, HTTPS_PORT, KEY_SYNC_PATH, "cucm-pub", &bundle);
+            let call = Call::post(&push.node, HTTPS_PORT, KEY_SYNC_PATH, "cucm-pub", &bundle);
             if let Ok(response) = call.send().await {
                 if response.status.is_success() {
-                    continue 'changes;
+                    delivered = true;
+                    break;
                 }
             }
             clock::sleep(KEY_SYNC_RETRY).await;
-            if keys.has_changed().unwrap_or(false) {
-                // Newer keys supersede these; push those instead.
-                continue 'changes;
+            if push.pending() {
+                // Newer keys supersede these; the permit `offer` left wakes the loop at once.
+                delivered = true;
+                break;
             }
         }
-        tracer.emit(Happening::KeySyncFailed { node: node.clone(), attempts: KEY_SYNC_ATTEMPTS_MAX });
+        if !delivered {
+            tracer
+                .emit(Happening::KeySyncFailed { node: push.node.clone(), attempts: KEY_SYNC_ATTEMPTS_MAX });
+        }
     }
 }
