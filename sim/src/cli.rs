@@ -52,8 +52,9 @@ pub enum Command {
         #[arg(long)]
         no_skip: bool,
         /// Refuse the run if it is estimated to take longer than this (e.g. "30m", "2h").
-        #[arg(long, value_parser = parse_budget, default_value = "10m")]
-        budget: Duration,
+        /// Default: 10m (`WALL_BUDGET_DEFAULT`).
+        #[arg(long, value_parser = parse_duration)]
+        budget: Option<Duration>,
     },
     /// List every event a trace records, with its fields: what `[[expect]]` may name.
     Events,
@@ -94,9 +95,14 @@ pub fn main() -> ExitCode {
 
 pub fn run(cli: Cli) -> Result<ExitCode, InputError> {
     match cli.command {
-        Command::Run { scenario, seed, trace, timeline, no_skip, budget } => {
-            run_scenario(&scenario, seed, trace.as_deref(), timeline, !no_skip, budget)
-        }
+        Command::Run { scenario, seed, trace, timeline, no_skip, budget } => run_scenario(
+            &scenario,
+            seed,
+            trace.as_deref(),
+            timeline,
+            !no_skip,
+            budget.unwrap_or(WALL_BUDGET_DEFAULT),
+        ),
         Command::Events => {
             print(&events_catalogue());
             Ok(ExitCode::SUCCESS)
@@ -139,10 +145,6 @@ fn cache_dir() -> Result<Option<PathBuf>, InputError> {
     Ok(std::env::var_os("HOME")
         .filter(|home| !home.is_empty())
         .map(|home| PathBuf::from(home).join(".cache").join("authzlab")))
-}
-
-fn parse_budget(text: &str) -> Result<Duration, String> {
-    parse_duration(text)
 }
 
 /// Prints to stdout; a reader that has gone (`authzlab run x | head`) is not an error, so a

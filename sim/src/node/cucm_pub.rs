@@ -75,8 +75,8 @@ impl Publisher {
         let keyring = Arc::new(tokens.keys.keyring());
         let secrets = tokens.keys.secret_forms().into_iter().collect();
         // The keys at boot are news to every subscriber.
-        let pushes =
-            subscribers.iter().map(|node| KeyPush::new(node, KeyBundle::from_keys(&tokens.keys))).collect();
+        let boot_keys = KeyBundle::from_keys(&tokens.keys);
+        let pushes = subscribers.iter().map(|node| KeyPush::new(node, boot_keys.clone())).collect();
         Publisher {
             pushes,
             tokens,
