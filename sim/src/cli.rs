@@ -10,7 +10,7 @@ use authzlab_host::vectors::Vectors;
 use authzlab_host::{Limits, PluginHost, Verdict};
 use clap::{Parser, Subcommand};
 
-use crate::cluster;
+use crate::cluster::{self, RunOptions};
 use crate::cost::Estimate;
 use crate::report::{self, TimelineMode};
 use crate::scenario::{format_duration, parse_duration, Scenario};
@@ -172,12 +172,16 @@ fn run_scenario(
         .map(|destination| TraceFile::create(destination, &[path]))
         .transpose()
         .map_err(|e| InputError(e.to_string()))?;
+    let sink = trace_file.as_ref().map(TraceFile::sink).transpose().map_err(|e| InputError(e.to_string()))?;
     let plugins = plugin_host(seed)?;
     let progress = Progress::start(&scenario, &estimate);
-    let run = cluster::run_observed(&scenario, seed, &plugins, &mut |elapsed| progress.show(elapsed));
+    let mut show = |elapsed| progress.show(elapsed);
+    let options = RunOptions { sink, timeline, progress: Some(&mut show) };
+    let run = cluster::run_with(&scenario, seed, &plugins, options);
     progress.finish();
+    // A run that fails drops `trace_file` here, which removes the partial trace.
     let run = run.map_err(|e| InputError(e.to_string()))?;
-    print(&report::render(&scenario, &run, timeline));
+    print(&report::render(&scenario, &run));
     let verdict = if run.report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) };
     if !run.report.passed() {
         eprintln!(
@@ -188,7 +192,14 @@ fn run_scenario(
         );
     }
     if let Some(trace_file) = trace_file {
-        if let Err(error) = trace_file.commit(run.jsonl.as_bytes()) {
+        let committed = match run.sink_error {
+            Some(error) => Err(format!(
+                "{}: the trace could not be written: {error}",
+                trace_file.destination().display()
+            )),
+            None => trace_file.commit().map_err(|error| error.to_string()),
+        };
+        if let Err(error) = committed {
             eprintln!("error: {error}");
             // A failed check is the verdict; a lost trace on a passing run is the input's fault.
             return Ok(if run.report.passed() { ExitCode::from(2) } else { verdict });

@@ -1,6 +1,7 @@
 //! Builds a turmoil simulation from a scenario, drives its steps and collects the trace.
 
 use std::cell::RefCell;
+use std::io::Write;
 use std::path::Path;
 use std::rc::Rc;
 use std::time::Duration;
@@ -9,16 +10,17 @@ use authzlab_host::plugin::PluginError;
 use authzlab_host::{Plugin, PluginHost};
 use rand_core::RngCore;
 
-use crate::check::{self, Report};
+use crate::check::{Checks, Report};
 use crate::clock;
 use crate::node::cucm_pub::{self, AdminCommand, Publisher, ADMIN_QUEUE_MAX};
 use crate::node::cucm_sub::{self, Subscriber};
 use crate::node::jabber::JabberConfig;
 use crate::node::site;
 use crate::node::unity::{self, Unity};
+use crate::report::{Timeline, TimelineMode};
 use crate::scenario::{Action, ClientKind, Scenario, CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX};
 use crate::seeds::Seeds;
-use crate::trace::{self, Event, Happening, Trace};
+use crate::trace::{self, Happening, Trace};
 
 /// The users clients sign in as, in order; later clients are `user-N`.
 const USERS: &[&str] = &["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"];
@@ -43,17 +45,42 @@ const PROGRESS_EVERY_STEPS: u64 = 4096;
 
 const _: () = assert!(SERVER_CONNECTIONS_MAX >= CUCM_SUBSCRIBERS_MAX as usize + 2);
 
-/// A finished run: the trace, its hash and what held.
+/// A finished run: what held, the trace's certificate and the timeline. The trace itself
+/// went to the sink as it happened (DESIGN.md "Trace and checks").
 pub struct Run {
     pub seed: u64,
-    pub events: Vec<Event>,
-    /// The trace as JSON Lines, serialized once: hashed, searched by the invariants and
-    /// written by `--trace`.
-    pub jsonl: String,
-    pub trace_hash: String,
+    /// The trace's hash (the replay certificate), its size and its events per kind.
+    pub trace: trace::Summary,
     pub report: Report,
+    pub timeline: Timeline,
     /// turmoil steps taken: with idle skipping, far fewer than duration / tick.
     pub steps: u64,
+    /// Why the trace sink failed, if it did (a full disk); the checks still saw every event.
+    pub sink_error: Option<std::io::Error>,
+}
+
+impl Run {
+    /// Events of kind `kind` in the trace.
+    pub fn count(&self, kind: &str) -> u64 {
+        self.trace.counts.get(kind).copied().unwrap_or(0)
+    }
+}
+
+/// Where a run's output goes besides its [`Run`].
+pub struct RunOptions<'p> {
+    /// Receives the trace as JSON Lines while the run goes (`--trace`).
+    pub sink: Option<Box<dyn Write>>,
+    /// What the timeline keeps.
+    pub timeline: TimelineMode,
+    /// Told the simulated time reached every few thousand steps (for a progress bar; it
+    /// sees nothing of the trace and cannot change the run).
+    pub progress: Option<&'p mut dyn FnMut(Duration)>,
+}
+
+impl Default for RunOptions<'_> {
+    fn default() -> Self {
+        RunOptions { sink: None, timeline: TimelineMode::Story, progress: None }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -77,21 +104,29 @@ pub enum RunError {
     AdminQueueFull,
 }
 
-/// Runs `scenario` with `seed` (the scenario's own seed unless overridden by the caller).
+/// Runs `scenario` with `seed` (the scenario's own seed unless overridden by the caller),
+/// keeping the story timeline.
 pub fn run(scenario: &Scenario, seed: u64, plugins: &PluginHost) -> Result<Run, RunError> {
-    run_observed(scenario, seed, plugins, &mut |_| {})
+    run_with(scenario, seed, plugins, RunOptions::default())
 }
 
-/// [`run`], telling `progress` the simulated time reached every few thousand steps (for a
-/// progress bar; it sees nothing of the trace and cannot change the run).
-pub fn run_observed(
+/// [`run`] with a trace sink, a timeline mode and a progress observer.
+pub fn run_with(
     scenario: &Scenario,
     seed: u64,
     plugins: &PluginHost,
-    progress: &mut dyn FnMut(Duration),
+    options: RunOptions<'_>,
 ) -> Result<Run, RunError> {
+    let RunOptions { sink, timeline, mut progress } = options;
     let seeds = Seeds::new(seed);
     let trace = Trace::new();
+    if let Some(sink) = sink {
+        trace.stream_to(sink);
+    }
+    let checks = Rc::new(RefCell::new(Checks::new(scenario)));
+    trace.observe(Box::new(checks.clone()));
+    let timeline = Rc::new(RefCell::new(Timeline::new(timeline)));
+    trace.observe(Box::new(timeline.clone()));
     clock::reset();
     let epoch_s = scenario.epoch_s;
 
@@ -187,7 +222,8 @@ pub fn run_observed(
         clock::wake_due(elapsed);
         sim.step().map_err(|e| RunError::Simulation(e.to_string()))?;
         steps_taken += 1;
-        if steps_taken.is_multiple_of(PROGRESS_EVERY_STEPS) {
+        if let Some(progress) = progress.as_mut().filter(|_| steps_taken.is_multiple_of(PROGRESS_EVERY_STEPS))
+        {
             progress(elapsed);
         }
         let touched_sockets = clock::take_network_activity();
@@ -206,11 +242,10 @@ pub fn run_observed(
     if trace.overflowed() {
         return Err(RunError::TraceFull { at_ms: scenario.duration.as_millis() as u64 });
     }
-    let events = trace.events();
-    let secrets = publisher.borrow().secrets();
-    let jsonl = trace::to_jsonl(&events);
-    let report = check::check(scenario, &events, &jsonl, &secrets);
-    Ok(Run { seed, trace_hash: trace::hash(&jsonl), jsonl, events, report, steps: steps_taken })
+    let (summary, written) = trace.finish();
+    let report = checks.borrow().report();
+    let timeline = timeline.borrow().clone();
+    Ok(Run { seed, trace: summary, report, timeline, steps: steps_taken, sink_error: written.err() })
 }
 
 /// No message is on a link. Messages already handed to a host's queue are not listed here;

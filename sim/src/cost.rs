@@ -82,7 +82,7 @@ impl Estimate {
 
     /// Refuses a run that would overflow the trace or take longer than `budget`.
     pub fn check(&self, budget: Duration) -> Result<(), CostError> {
-        if self.events > TRACE_EVENTS_MAX as u64 {
+        if self.events > TRACE_EVENTS_MAX {
             return Err(CostError::TraceTooLarge { estimate: *self });
         }
         if self.wall > budget {
@@ -193,7 +193,7 @@ mod tests {
         let crowd = Estimate::of(&scenario(
             "name=\"x\"\nduration=\"91d\"\ntick=\"2s\"\n[[clients]]\nkind=\"jabber\"\ncount=500\n",
         ));
-        assert!(crowd.events > TRACE_EVENTS_MAX as u64);
+        assert!(crowd.events > TRACE_EVENTS_MAX);
         assert!(matches!(crowd.check(Duration::MAX), Err(CostError::TraceTooLarge { .. })));
     }
 }

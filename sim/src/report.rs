@@ -7,7 +7,8 @@ use crate::check::Report;
 use crate::clock::format_elapsed;
 use crate::cluster::Run;
 use crate::scenario::{format_duration, Scenario};
-use crate::trace::Event;
+use crate::trace::catalogue::{EventSpec, Role};
+use crate::trace::{Event, Observe};
 
 /// How much of the trace the timeline shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -20,19 +21,76 @@ pub enum TimelineMode {
     None,
 }
 
-/// Events that happen all the time when all is well.
-const ROUTINE: &[&str] = &[
-    "keys-served",
-    "tokens-issued",
-    "access-token-refreshed",
-    "token-refreshed",
-    "uds-request-accepted",
-    "voicemail-login-accepted",
-    "logged-in",
-];
+/// Timeline lines a run keeps. Past it, the timeline says how many more it left out: the
+/// full trace is `--trace FILE`'s job, and a report must not grow with the run.
+pub const TIMELINE_LINES_MAX: usize = 10_000;
+
+/// The timeline, built as the trace streams: it keeps only the lines it will print and, for
+/// the story, which (event, party) pairs are currently quiet (bounded by the cluster's size).
+#[derive(Clone, Debug)]
+pub struct Timeline {
+    mode: TimelineMode,
+    lines: Vec<String>,
+    /// Lines the mode would show that did not fit under [`TIMELINE_LINES_MAX`].
+    omitted: u64,
+    /// (kind, who) pairs shown since that party's last trouble; routine events are shown once
+    /// per pair, and again after trouble, so recoveries appear and steady state does not.
+    quiet: BTreeSet<(String, String)>,
+}
+
+impl Timeline {
+    pub fn new(mode: TimelineMode) -> Timeline {
+        Timeline { mode, lines: Vec::new(), omitted: 0, quiet: BTreeSet::new() }
+    }
+
+    /// `hh:mm:ss.mmm  node  what happened`, one per event shown.
+    pub fn lines(&self) -> &[String] {
+        &self.lines
+    }
+
+    pub fn mode(&self) -> TimelineMode {
+        self.mode
+    }
+
+    pub fn omitted(&self) -> u64 {
+        self.omitted
+    }
+
+    fn shows(&mut self, event: &Event) -> bool {
+        let who = event.field_text("client").unwrap_or_else(|| event.node.clone());
+        match self.mode {
+            TimelineMode::Full => true,
+            TimelineMode::None => false,
+            TimelineMode::Story if EventSpec::kind_plays(&event.kind, Role::Routine) => {
+                self.quiet.insert((event.kind.clone(), who))
+            }
+            TimelineMode::Story => {
+                if event.node.starts_with("cucm-pub") || event.node == "scenario" {
+                    self.quiet.clear();
+                } else {
+                    self.quiet.retain(|(_, party)| party != &who && party != &event.node);
+                }
+                true
+            }
+        }
+    }
+}
+
+impl Observe for Timeline {
+    fn observe(&mut self, event: &Event, _line: &str) {
+        if !self.shows(event) {
+            return;
+        }
+        if self.lines.len() >= TIMELINE_LINES_MAX {
+            self.omitted += 1;
+            return;
+        }
+        self.lines.push(format!("{}  {:<11} {}", format_elapsed(event.t_ms), event.node, narrate(event)));
+    }
+}
 
 /// The whole report of a run.
-pub fn render(scenario: &Scenario, run: &Run, mode: TimelineMode) -> String {
+pub fn render(scenario: &Scenario, run: &Run) -> String {
     let mut out = String::new();
     let clients: u32 = scenario.clients.iter().map(|group| group.count).sum();
     let _ = writeln!(out, "authzlab: {}", scenario.name);
@@ -53,17 +111,24 @@ pub fn render(scenario: &Scenario, run: &Run, mode: TimelineMode) -> String {
             let _ = writeln!(out, "  {}", line.trim());
         }
     }
-    if mode != TimelineMode::None {
+    if run.timeline.mode() != TimelineMode::None {
         let _ = writeln!(out);
-        let shown = timeline(&run.events, mode);
+        let shown = run.timeline.lines();
         let _ = writeln!(
             out,
             "Timeline ({} of {} events; --timeline full shows all)",
-            shown.len(),
-            run.events.len()
+            shown.len() as u64 + run.timeline.omitted(),
+            run.trace.events
         );
-        for line in &shown {
+        for line in shown {
             let _ = writeln!(out, "  {line}");
+        }
+        if run.timeline.omitted() > 0 {
+            let _ = writeln!(
+                out,
+                "  ... and {} more lines not kept (TIMELINE_LINES_MAX); --trace FILE records every event",
+                run.timeline.omitted()
+            );
         }
     }
     let _ = writeln!(out);
@@ -78,7 +143,7 @@ pub fn render(scenario: &Scenario, run: &Run, mode: TimelineMode) -> String {
         run.report.expectations.len(),
         run.report.invariants.len()
     );
-    let _ = writeln!(out, "Trace: {} events, sha256 {}", run.events.len(), run.trace_hash);
+    let _ = writeln!(out, "Trace: {} events, sha256 {}", run.trace.events, run.trace.hash);
     let ticks = scenario.duration.as_nanos() / scenario.tick.as_nanos().max(1);
     let _ = writeln!(
         out,
@@ -104,35 +169,6 @@ fn render_checks(out: &mut String, report: &Report) {
         let mark = if outcome.held { "ok  " } else { "FAIL" };
         let _ = writeln!(out, "  {mark} {}: {}", outcome.name, outcome.detail);
     }
-}
-
-/// Timeline lines: `hh:mm:ss.mmm  node  what happened`.
-pub fn timeline(events: &[Event], mode: TimelineMode) -> Vec<String> {
-    let mut lines = Vec::new();
-    // (kind, who) pairs shown since that party's last trouble; routine events are shown once
-    // per pair, and again after trouble, so recoveries appear and steady state does not.
-    let mut quiet: BTreeSet<(String, String)> = BTreeSet::new();
-    for event in events {
-        let who = event.field_text("client").unwrap_or_else(|| event.node.clone());
-        let routine = ROUTINE.contains(&event.kind.as_str());
-        let show = match mode {
-            TimelineMode::Full => true,
-            TimelineMode::None => false,
-            TimelineMode::Story if routine => quiet.insert((event.kind.clone(), who.clone())),
-            TimelineMode::Story => {
-                if event.node.starts_with("cucm-pub") || event.node == "scenario" {
-                    quiet.clear();
-                } else {
-                    quiet.retain(|(_, party)| party != &who && party != &event.node);
-                }
-                true
-            }
-        };
-        if show {
-            lines.push(format!("{}  {:<11} {}", format_elapsed(event.t_ms), event.node, narrate(event)));
-        }
-    }
-    lines
 }
 
 /// One event in words a voice engineer reads.
@@ -169,7 +205,7 @@ pub fn narrate(event: &Event) -> String {
         ),
         "keys-served" => format!("served the keys to {}", f("to")),
         "key-sync-failed" => {
-            format!("could not push the keys to {} after {} attempts", f("node"), f("attempts"))
+            format!("could not push the keys to {} after {} attempts", f("to"), f("attempts"))
         }
         "key-fetch-failed" => format!("could not fetch the keys from {}: {}", f("from"), f("reason")),
         "tokens-issued" => format!(

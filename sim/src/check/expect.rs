@@ -1,70 +1,87 @@
-//! A scenario's `[[expect]]` entries, evaluated on the trace.
+//! A scenario's `[[expect]]` entries, each an online check over the trace.
 
-use crate::check::Outcome;
+use crate::check::{Check, Outcome};
 use crate::clock::format_elapsed;
 use crate::scenario::Expectation;
 use crate::trace::Event;
 
-/// Held when a matching event occurs in the window (or, with `absent`, when none does). The
-/// detail names the first match, or what came closest, so a failure says where to look.
-pub fn evaluate(expectation: &Expectation, events: &[Event]) -> Outcome {
-    let in_window = |event: &&Event| {
-        let t = std::time::Duration::from_millis(event.t_ms);
-        expectation.within.contains(&t)
-    };
-    let same_kind: Vec<&Event> = events
-        .iter()
-        .filter(|event| event.kind == expectation.event)
-        .filter(|event| expectation.node.as_ref().is_none_or(|node| &event.node == node))
-        .collect();
-    let matching: Vec<&Event> = same_kind
-        .iter()
-        .copied()
-        .filter(in_window)
-        .filter(|event| fields_match(expectation, event))
-        .collect();
-    let name = format!("line {}: {expectation}", expectation.line);
-    match (expectation.absent, matching.first()) {
-        (false, Some(first)) => Outcome {
-            name,
-            held: true,
-            detail: format!(
-                "{} at {} ({} in all)",
-                describe(first),
-                format_elapsed(first.t_ms),
-                matching.len()
-            ),
-        },
-        (true, None) => Outcome { name, held: true, detail: "none occurred".to_string() },
-        (true, Some(first)) => Outcome {
-            name,
-            held: false,
-            detail: format!(
-                "{} occurred at {} ({} in all)",
-                describe(first),
-                format_elapsed(first.t_ms),
-                matching.len()
-            ),
-        },
-        (false, None) => Outcome {
-            name,
-            held: false,
-            detail: match same_kind.first() {
-                Some(nearest) => format!(
-                    "no match; {} `{}` events elsewhere, first: {} at {}",
-                    same_kind.len(),
-                    expectation.event,
-                    describe(nearest),
-                    format_elapsed(nearest.t_ms)
-                ),
-                None => format!("no `{}` event at all", expectation.event),
-            },
-        },
+/// Held when a matching event occurs in the window (or, with `absent`, when none does). It
+/// remembers the first match, or the first event of the right kind that did not match, so
+/// that a failure says where to look; nothing else.
+pub struct ExpectationCheck {
+    expectation: Expectation,
+    /// The first matching event, described, and when.
+    first_match: Option<(String, u64)>,
+    matches: u64,
+    /// The first event of the expected kind (and node), matching or not.
+    first_of_kind: Option<(String, u64)>,
+    of_kind: u64,
+}
+
+impl ExpectationCheck {
+    pub fn new(expectation: Expectation) -> ExpectationCheck {
+        ExpectationCheck { expectation, first_match: None, matches: 0, first_of_kind: None, of_kind: 0 }
+    }
+
+    fn fields_match(&self, event: &Event) -> bool {
+        self.expectation
+            .fields
+            .iter()
+            .all(|(name, value)| event.field_text(name).as_deref() == Some(value.as_str()))
     }
 }
 
-fn fields_match(expectation: &Expectation, event: &Event) -> bool {
-    expectation.fields.iter().all(|(name, value)| event.field_text(name).as_deref() == Some(value.as_str()))
+impl Check for ExpectationCheck {
+    fn observe(&mut self, event: &Event, _line: &str) {
+        let expectation = &self.expectation;
+        if event.kind != expectation.event
+            || expectation.node.as_ref().is_some_and(|node| &event.node != node)
+        {
+            return;
+        }
+        self.of_kind += 1;
+        if self.first_of_kind.is_none() {
+            self.first_of_kind = Some((describe(event), event.t_ms));
+        }
+        let t = std::time::Duration::from_millis(event.t_ms);
+        if expectation.within.contains(&t) && self.fields_match(event) {
+            self.matches += 1;
+            if self.first_match.is_none() {
+                self.first_match = Some((describe(event), event.t_ms));
+            }
+        }
+    }
+
+    fn outcome(&self) -> Outcome {
+        let expectation = &self.expectation;
+        let name = format!("line {}: {expectation}", expectation.line);
+        match (expectation.absent, &self.first_match) {
+            (false, Some((first, t_ms))) => Outcome {
+                name,
+                held: true,
+                detail: format!("{first} at {} ({} in all)", format_elapsed(*t_ms), self.matches),
+            },
+            (true, None) => Outcome { name, held: true, detail: "none occurred".to_string() },
+            (true, Some((first, t_ms))) => Outcome {
+                name,
+                held: false,
+                detail: format!("{first} occurred at {} ({} in all)", format_elapsed(*t_ms), self.matches),
+            },
+            (false, None) => Outcome {
+                name,
+                held: false,
+                detail: match &self.first_of_kind {
+                    Some((nearest, t_ms)) => format!(
+                        "no match; {} `{}` events elsewhere, first: {nearest} at {}",
+                        self.of_kind,
+                        expectation.event,
+                        format_elapsed(*t_ms)
+                    ),
+                    None => format!("no `{}` event at all", expectation.event),
+                },
+            },
+        }
+    }
 }
 
 fn describe(event: &Event) -> String {

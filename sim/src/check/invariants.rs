@@ -1,76 +1,180 @@
-//! What must hold in every run, whatever the scenario. Each function is named after what it
-//! forbids and reads only the trace.
+//! What must hold in every run, whatever the scenario. Each check is named after what it
+//! forbids, reads only the trace, and reports its first offending event.
+
+use std::collections::BTreeSet;
 
 use aho_corasick::AhoCorasick;
 
-use crate::check::Outcome;
+use crate::check::{Check, Outcome};
 use crate::clock::format_elapsed;
+use crate::trace::catalogue::{EventSpec, Role};
 use crate::trace::Event;
 
-/// Events that record a consumer accepting an access token; each carries the token's `exp`.
-pub const ACCEPTANCE_EVENTS: &[&str] = &["voicemail-login-accepted", "uds-request-accepted"];
+/// Text forms of secrets searched for; shorter ones would match by chance (16 hex digits
+/// is 64 bits).
+pub const SECRET_CHARS_MIN: usize = 16;
 
-/// Every invariant, in a fixed order. `jsonl` is `events` as JSON Lines, one line an event.
-pub fn all(events: &[Event], jsonl: &str, epoch_s: u64, secrets: &[String]) -> Vec<Outcome> {
+/// Every invariant, in a fixed order.
+pub fn all(epoch_s: u64) -> Vec<Box<dyn Check>> {
     vec![
-        no_access_token_accepted_after_expiry(events, epoch_s),
-        no_raw_token_in_trace(events, jsonl),
-        no_key_material_in_trace(jsonl, secrets),
+        Box::new(NoAccessTokenAcceptedAfterExpiry::new(epoch_s)),
+        Box::new(NoRawTokenInTrace::default()),
+        Box::new(NoKeyMaterialInTrace::default()),
     ]
 }
 
 /// A consumer must not accept an access token at or after `exp` plus the clock leeway.
-pub fn no_access_token_accepted_after_expiry(events: &[Event], epoch_s: u64) -> Outcome {
-    let leeway_s = authzlab_host::CLOCK_LEEWAY_S;
-    let late = events.iter().filter(|event| ACCEPTANCE_EVENTS.contains(&event.kind.as_str())).find(|event| {
-        let now_s = epoch_s + event.t_ms / 1000;
+/// Acceptances are the events whose catalogue entry plays [`Role::AcceptsAccessToken`].
+pub struct NoAccessTokenAcceptedAfterExpiry {
+    epoch_s: u64,
+    first: Option<String>,
+}
+
+impl NoAccessTokenAcceptedAfterExpiry {
+    pub fn new(epoch_s: u64) -> NoAccessTokenAcceptedAfterExpiry {
+        NoAccessTokenAcceptedAfterExpiry { epoch_s, first: None }
+    }
+}
+
+impl Check for NoAccessTokenAcceptedAfterExpiry {
+    fn observe(&mut self, event: &Event, _line: &str) {
+        if self.first.is_some() || !EventSpec::kind_plays(&event.kind, Role::AcceptsAccessToken) {
+            return;
+        }
+        let now_s = self.epoch_s + event.t_ms / 1000;
+        // The catalogue gives every acceptance a required integer `exp` (a test holds it to
+        // that); a missing one reads as 0, expired, and is reported rather than ignored.
         let exp = event.fields.get("exp").and_then(|exp| exp.as_u64()).unwrap_or(0);
-        now_s >= exp + leeway_s
-    });
-    outcome(
-        "no_access_token_accepted_after_expiry",
-        late.map(|event| {
-            format!(
-                "{} at {} accepted a token expired at {}",
+        if now_s >= exp + authzlab_host::CLOCK_LEEWAY_S {
+            self.first = Some(format!(
+                "{} at {} accepted a token expired at {exp}",
                 event.node,
-                format_elapsed(event.t_ms),
-                event.fields["exp"]
-            )
-        }),
-    )
+                format_elapsed(event.t_ms)
+            ));
+        }
+    }
+
+    fn outcome(&self) -> Outcome {
+        outcome("no_access_token_accepted_after_expiry", self.first.clone())
+    }
 }
 
 /// Tokens appear in the trace only as ids: a compact JWS or JWE starts with `eyJ` (base64url
 /// of `{"`), which no id, checksum or verdict does.
-pub fn no_raw_token_in_trace(events: &[Event], jsonl: &str) -> Outcome {
-    let leak = jsonl.lines().zip(events).find_map(|(line, event)| line.contains("eyJ").then_some(event));
-    outcome(
-        "no_raw_token_in_trace",
-        leak.map(|event| format!("{} at {} holds a token", event.kind, format_elapsed(event.t_ms))),
-    )
+#[derive(Default)]
+pub struct NoRawTokenInTrace {
+    first: Option<String>,
 }
 
-/// No key the run used appears in the trace in any text form. All forms of all keys are
-/// searched for in one pass over the trace (Aho-Corasick): a run that regenerates keys
-/// 10,000 times must not read its trace 30,000 times.
-pub fn no_key_material_in_trace(jsonl: &str, secrets: &[String]) -> Outcome {
-    let searched: Vec<&String> = secrets.iter().filter(|secret| secret.len() >= 16).collect();
-    let found = match AhoCorasick::new(&searched) {
-        Ok(automaton) => automaton.find(jsonl).map(|found| found.pattern().as_usize()),
-        // Only a pattern set beyond the automaton's size limits fails to build; fall back to
-        // one search per key rather than not searching.
-        Err(_) => searched.iter().position(|secret| jsonl.contains(secret.as_str())),
-    };
-    match found {
-        Some(index) => {
-            outcome("no_key_material_in_trace", Some(format!("key material #{index} appears in the trace")))
+impl Check for NoRawTokenInTrace {
+    fn observe(&mut self, event: &Event, line: &str) {
+        if self.first.is_none() && line.contains("eyJ") {
+            self.first = Some(format!("{} at {} holds a token", event.kind, format_elapsed(event.t_ms)));
         }
-        // Saying how many were searched shows the check was not vacuous.
-        None => Outcome {
-            name: "no_key_material_in_trace".to_string(),
-            held: true,
-            detail: format!("held ({} key encodings searched)", searched.len()),
-        },
+    }
+
+    fn outcome(&self) -> Outcome {
+        outcome("no_raw_token_in_trace", self.first.clone())
+    }
+}
+
+/// No key the run held appears in the trace in any text form. Each event is searched for
+/// every form of every key held by then, in one pass per automaton (Aho-Corasick).
+///
+/// Keys arrive over the run (each regeneration adds one), so the automata are kept in
+/// levels, like a binary counter: new forms make a small automaton, and two neighbours are
+/// merged when the newer is as large as the older. Each form is rebuilt into an automaton
+/// O(log n) times and an event is searched by O(log n) automata, where rebuilding one
+/// automaton per new key would cost O(n^2) over a run with n regenerations.
+#[derive(Default)]
+pub struct NoKeyMaterialInTrace {
+    /// Every form learned, to count each once.
+    known: BTreeSet<String>,
+    /// Oldest first; each holds forms in the order learned, numbered from `first`.
+    levels: Vec<Level>,
+    found: Option<String>,
+}
+
+struct Level {
+    first: usize,
+    forms: Vec<String>,
+    automaton: Option<AhoCorasick>,
+}
+
+impl Level {
+    fn new(first: usize, forms: Vec<String>) -> Level {
+        // Only a pattern set beyond the automaton's size limits fails to build; such a level
+        // is searched one form at a time rather than not at all.
+        let automaton = AhoCorasick::new(&forms).ok();
+        Level { first, forms, automaton }
+    }
+
+    /// The number (in learning order) of the first form found in `line`.
+    fn find(&self, line: &str) -> Option<usize> {
+        let index = match &self.automaton {
+            Some(automaton) => automaton.find(line).map(|found| found.pattern().as_usize()),
+            None => self.forms.iter().position(|form| line.contains(form.as_str())),
+        };
+        index.map(|index| self.first + index)
+    }
+}
+
+impl NoKeyMaterialInTrace {
+    /// Forms searched so far.
+    pub fn searched(&self) -> usize {
+        self.known.len()
+    }
+}
+
+impl Check for NoKeyMaterialInTrace {
+    fn learn_secrets(&mut self, forms: &[String]) {
+        let new: Vec<String> = forms
+            .iter()
+            .filter(|form| form.len() >= SECRET_CHARS_MIN)
+            .filter(|form| self.known.insert(form.to_string()))
+            .cloned()
+            .collect();
+        if new.is_empty() {
+            return;
+        }
+        let first = self.known.len() - new.len();
+        self.levels.push(Level::new(first, new));
+        while let [.., older, newer] = self.levels.as_slice() {
+            if newer.forms.len() < older.forms.len() {
+                break;
+            }
+            let newer = self.levels.pop().expect("two levels matched above");
+            let older = self.levels.pop().expect("two levels matched above");
+            let mut forms = older.forms;
+            forms.extend(newer.forms);
+            self.levels.push(Level::new(older.first, forms));
+        }
+    }
+
+    fn observe(&mut self, event: &Event, line: &str) {
+        if self.found.is_some() {
+            return;
+        }
+        if let Some(index) = self.levels.iter().filter_map(|level| level.find(line)).min() {
+            self.found = Some(format!(
+                "key material #{index} appears in {} at {} on {}",
+                event.kind,
+                format_elapsed(event.t_ms),
+                event.node
+            ));
+        }
+    }
+
+    fn outcome(&self) -> Outcome {
+        match &self.found {
+            Some(detail) => outcome("no_key_material_in_trace", Some(detail.clone())),
+            // Saying how many were searched shows the check was not vacuous.
+            None => Outcome {
+                name: "no_key_material_in_trace".to_string(),
+                held: true,
+                detail: format!("held ({} key encodings searched)", self.searched()),
+            },
+        }
     }
 }
 
@@ -86,7 +190,6 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::trace::to_jsonl;
 
     fn event(t_ms: u64, kind: &str, fields: &[(&str, serde_json::Value)]) -> Event {
         Event {
@@ -97,44 +200,91 @@ mod tests {
         }
     }
 
+    fn run(check: &mut dyn Check, events: &[Event]) -> Outcome {
+        for event in events {
+            check.observe(event, &event.to_line());
+        }
+        check.outcome()
+    }
+
     #[test]
     fn late_acceptance_is_caught_and_timely_is_not() {
         let epoch = 1_000_000;
         let timely = [event(10_000, "voicemail-login-accepted", &[("exp", (epoch + 60).into())])];
-        assert!(no_access_token_accepted_after_expiry(&timely, epoch).held);
-        let late = [event(100_000, "voicemail-login-accepted", &[("exp", (epoch + 60).into())])];
-        assert!(!no_access_token_accepted_after_expiry(&late, epoch).held);
+        assert!(run(&mut NoAccessTokenAcceptedAfterExpiry::new(epoch), &timely).held);
+        let late = [
+            event(10_000, "voicemail-login-accepted", &[("exp", (epoch + 60).into())]),
+            event(100_000, "uds-request-accepted", &[("exp", (epoch + 60).into())]),
+            event(200_000, "voicemail-login-accepted", &[("exp", (epoch + 60).into())]),
+        ];
+        let outcome = run(&mut NoAccessTokenAcceptedAfterExpiry::new(epoch), &late);
+        assert!(!outcome.held);
+        assert_eq!(outcome.detail, "unity at 00:01:40.000 accepted a token expired at 1000060", "the first");
+        let refused = [event(100_000, "voicemail-login-rejected", &[("exp", (epoch + 60).into())])];
+        assert!(run(&mut NoAccessTokenAcceptedAfterExpiry::new(epoch), &refused).held, "not an acceptance");
     }
 
     #[test]
     fn raw_tokens_and_keys_are_caught() {
         let secret = ["c2VjcmV0LWtleS1ieXRlcw".to_string()];
         let clean = [event(0, "keys-synced", &[("signing_key", "ab12".into())])];
-        assert!(no_raw_token_in_trace(&clean, &to_jsonl(&clean)).held);
-        assert!(no_key_material_in_trace(&to_jsonl(&clean), &secret).held);
+        assert!(run(&mut NoRawTokenInTrace::default(), &clean).held);
+        let mut keys = NoKeyMaterialInTrace::default();
+        keys.learn_secrets(&secret);
+        assert!(run(&mut keys, &clean).held);
         let token = [
             event(0, "keys-synced", &[("signing_key", "ab12".into())]),
             event(5_000, "oops", &[("token", "eyJhbGciOi.x.y".into())]),
         ];
-        let leak = no_raw_token_in_trace(&token, &to_jsonl(&token));
+        let leak = run(&mut NoRawTokenInTrace::default(), &token);
         assert!(!leak.held);
         assert!(leak.detail.starts_with("oops at 00:00:05"), "names the leaking event: {}", leak.detail);
-        let key = [event(0, "oops", &[("k", "c2VjcmV0LWtleS1ieXRlcw".into())])];
-        assert!(!no_key_material_in_trace(&to_jsonl(&key), &secret).held);
+        let key = [event(7_000, "oops", &[("k", "c2VjcmV0LWtleS1ieXRlcw".into())])];
+        let leak = run(&mut keys, &key);
+        assert!(!leak.held);
+        assert_eq!(leak.detail, "key material #0 appears in oops at 00:00:07.000 on unity");
     }
 
     #[test]
-    fn every_key_of_many_is_found_and_named() {
-        let secrets: Vec<String> = (0..10_000).map(|n| format!("secret-key-number-{n:08}")).collect();
-        let clean = [event(0, "keys-synced", &[("signing_key", "ab12".into())])];
-        let held = no_key_material_in_trace(&to_jsonl(&clean), &secrets);
-        assert!(held.held);
-        assert_eq!(held.detail, "held (10000 key encodings searched)");
-        for n in [0, 4_321, 9_999] {
-            let leak = [event(0, "oops", &[("k", format!("..secret-key-number-{n:08}..").into())])];
-            let outcome = no_key_material_in_trace(&to_jsonl(&leak), &secrets);
-            assert!(!outcome.held);
-            assert_eq!(outcome.detail, format!("key material #{n} appears in the trace"));
+    fn every_key_of_many_learned_one_at_a_time_is_found_and_named() {
+        let mut check = NoKeyMaterialInTrace::default();
+        for n in 0..10_000 {
+            // Three forms per key, as the publisher tells them, and one repeated.
+            check.learn_secrets(&[
+                format!("secret-key-number-{n:08}"),
+                format!("secret-key-base64-{n:08}"),
+                format!("secret-key-base32-{n:08}"),
+                "secret-key-number-00000000".to_string(),
+            ]);
         }
+        assert!(check.levels.len() <= 15, "{} levels", check.levels.len());
+        let clean = [event(0, "keys-synced", &[("signing_key", "ab12".into())])];
+        let held = run(&mut check, &clean);
+        assert!(held.held);
+        assert_eq!(held.detail, "held (30000 key encodings searched)");
+        for n in [0, 4_321, 9_999] {
+            let mut fresh = NoKeyMaterialInTrace::default();
+            for m in 0..10_000 {
+                fresh.learn_secrets(&[format!("secret-key-number-{m:08}")]);
+            }
+            let leak = [event(0, "oops", &[("k", format!("..secret-key-number-{n:08}..").into())])];
+            let outcome = run(&mut fresh, &leak);
+            assert!(!outcome.held);
+            assert!(outcome.detail.starts_with(&format!("key material #{n} appears")), "{}", outcome.detail);
+        }
+    }
+
+    #[test]
+    fn short_forms_are_not_searched_and_a_key_learned_late_still_counts() {
+        let mut check = NoKeyMaterialInTrace::default();
+        check.learn_secrets(&["0123456789abcde".to_string()]);
+        assert_eq!(check.searched(), 0, "15 characters match by chance");
+        let early = event(0, "oops", &[("k", "fedcba9876543210fedcba".into())]);
+        check.observe(&early, &early.to_line());
+        assert!(check.outcome().held, "unknown when it was recorded");
+        check.learn_secrets(&["fedcba9876543210fedcba".to_string()]);
+        let late = event(1_000, "oops", &[("k", "fedcba9876543210fedcba".into())]);
+        check.observe(&late, &late.to_line());
+        assert!(!check.outcome().held);
     }
 }

@@ -1,5 +1,9 @@
 //! Checks read only the trace: nodes never see `check/`, `check/` never sees nodes.
 //!
+//! Every check is an online observer (DESIGN.md "Trace and checks"): it is shown each event
+//! once, as the run records it, keeps only the state it needs (a first offence, a count) and
+//! gives its [`Outcome`] when the run ends. Nothing here holds the trace.
+//!
 //! * [`expect`]: the scenario's own expectations.
 //! * [`invariants`]: what must hold in every run, named after what each forbids.
 
@@ -7,7 +11,7 @@ pub mod expect;
 pub mod invariants;
 
 use crate::scenario::Scenario;
-use crate::trace::Event;
+use crate::trace::{Event, Observe};
 
 /// Whether one expectation or invariant held, and why (or why not).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,15 +38,52 @@ impl Report {
     }
 }
 
-/// Runs the scenario's expectations and every invariant. `jsonl` is `events` as JSON Lines;
-/// `secrets` are the text forms of the keys the run used, which must not appear in it.
-pub fn check(scenario: &Scenario, events: &[Event], jsonl: &str, secrets: &[String]) -> Report {
-    Report {
-        expectations: scenario
-            .expectations
-            .iter()
-            .map(|expectation| expect::evaluate(expectation, events))
-            .collect(),
-        invariants: invariants::all(events, jsonl, scenario.epoch_s, secrets),
+/// One check as a small state machine over the trace.
+pub trait Check {
+    /// One event and its JSON Lines form, in trace order.
+    fn observe(&mut self, event: &Event, line: &str);
+    /// Secret text the run now holds (see [`Observe::learn_secrets`]).
+    fn learn_secrets(&mut self, _forms: &[String]) {}
+    /// The verdict on what was observed so far.
+    fn outcome(&self) -> Outcome;
+}
+
+/// The scenario's expectations and every invariant, observing one run.
+pub struct Checks {
+    expectations: Vec<expect::ExpectationCheck>,
+    invariants: Vec<Box<dyn Check>>,
+}
+
+impl Checks {
+    pub fn new(scenario: &Scenario) -> Checks {
+        Checks {
+            expectations: scenario.expectations.iter().cloned().map(expect::ExpectationCheck::new).collect(),
+            invariants: invariants::all(scenario.epoch_s),
+        }
+    }
+
+    /// What held, once the run has ended.
+    pub fn report(&self) -> Report {
+        Report {
+            expectations: self.expectations.iter().map(Check::outcome).collect(),
+            invariants: self.invariants.iter().map(|check| check.outcome()).collect(),
+        }
+    }
+}
+
+impl Observe for Checks {
+    fn observe(&mut self, event: &Event, line: &str) {
+        for check in &mut self.expectations {
+            check.observe(event, line);
+        }
+        for check in &mut self.invariants {
+            check.observe(event, line);
+        }
+    }
+
+    fn learn_secrets(&mut self, forms: &[String]) {
+        for check in &mut self.invariants {
+            check.learn_secrets(forms);
+        }
     }
 }

@@ -5,7 +5,7 @@
 //! refresh-token table and serves the keys to consumers outside the cluster.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,8 +57,6 @@ pub struct Publisher {
     code_rng: ChaCha20Rng,
     /// One hand-off per subscriber, in subscriber order: its sync task pushes the newest keys.
     pushes: Vec<Rc<KeyPush>>,
-    /// Every secret key this publisher has held, in text forms: what must never reach the trace.
-    secrets: BTreeSet<String>,
     epoch_s: u64,
     tracer: Tracer,
 }
@@ -73,7 +71,7 @@ impl Publisher {
     ) -> Publisher {
         let tokens = TokenService::new(seeds, lifetimes);
         let keyring = Arc::new(tokens.keys.keyring());
-        let secrets = tokens.keys.secret_forms().into_iter().collect();
+        tracer.learn_secrets(&tokens.keys.secret_forms());
         // The keys at boot are news to every subscriber.
         let boot_keys = KeyBundle::from_keys(&tokens.keys);
         let pushes = subscribers.iter().map(|node| KeyPush::new(node, boot_keys.clone())).collect();
@@ -84,7 +82,6 @@ impl Publisher {
             store: RefreshTokenStore::open_in_memory().expect("an in-memory SQLite database opens"),
             codes: BTreeMap::new(),
             code_rng: seeds.rng("authorization-codes"),
-            secrets,
             epoch_s,
             tracer,
         }
@@ -97,12 +94,6 @@ impl Publisher {
     /// The current keys in wire form (secrets: for the network and invariant checks only).
     pub fn key_bundle(&self) -> KeyBundle {
         KeyBundle::from_keys(&self.tokens.keys)
-    }
-
-    /// The secret keys held so far, in every text form a leak could take (base64, base64url,
-    /// hex), for the `no_key_material_in_trace` invariant.
-    pub fn secrets(&self) -> Vec<String> {
-        self.secrets.iter().cloned().collect()
     }
 
     fn now_s(&self) -> u64 {
@@ -245,7 +236,8 @@ impl Publisher {
         let old = self.tokens.keys.checksum(kind);
         self.tokens.regenerate(kind);
         self.keyring = Arc::new(self.tokens.keys.keyring());
-        self.secrets.extend(self.tokens.keys.secret_forms());
+        // Told before any event could carry it: the checks search every later event for it.
+        self.tracer.learn_secrets(&self.tokens.keys.secret_forms());
         let bundle = self.key_bundle();
         for push in &self.pushes {
             push.offer(bundle.clone());
@@ -350,8 +342,7 @@ async fn sync_keys(push: Rc<KeyPush>, tracer: Tracer) {
             }
         }
         if !delivered {
-            tracer
-                .emit(Happening::KeySyncFailed { node: push.node.clone(), attempts: KEY_SYNC_ATTEMPTS_MAX });
+            tracer.emit(Happening::KeySyncFailed { to: push.node.clone(), attempts: KEY_SYNC_ATTEMPTS_MAX });
         }
     }
 }

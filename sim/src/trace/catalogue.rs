@@ -64,6 +64,20 @@ pub struct EventSpec {
     pub kind: &'static str,
     pub about: &'static str,
     pub fields: &'static [FieldSpec],
+    /// What readers of the trace (checks, the timeline) may rely on this event for.
+    pub roles: &'static [Role],
+}
+
+/// A part an event kind plays for the trace's readers, declared with the event so that no
+/// check or timeline keeps its own list of event names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Happens all the time when all is well; the story timeline shows it only where it
+    /// shows a recovery.
+    Routine,
+    /// A consumer accepted an access token; the event carries the token's `exp`, which
+    /// `no_access_token_accepted_after_expiry` reads.
+    AcceptsAccessToken,
 }
 
 /// One field of an event kind.
@@ -84,12 +98,21 @@ impl EventSpec {
     pub fn field(&self, name: &str) -> Option<&'static FieldSpec> {
         self.fields.iter().find(|field| field.name == name)
     }
+
+    pub fn plays(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// Whether events of kind `kind` play `role`.
+    pub fn kind_plays(kind: &str, role: Role) -> bool {
+        EventSpec::find(kind).is_some_and(|spec| spec.plays(role))
+    }
 }
 
 macro_rules! catalogue {
     ($(
         #[doc = $about:literal]
-        $variant:ident = $kind:literal {
+        $variant:ident = $kind:literal $( [ $( $role:ident ),* ] )? {
             $( #[doc = $field_about:literal] $field:ident : $ty:ty ),* $(,)?
         }
     )*) => {
@@ -136,6 +159,7 @@ macro_rules! catalogue {
                     optional: <$ty as FieldValue>::OPTIONAL,
                     about: $field_about.trim_ascii(),
                 } ),* ],
+                roles: &[ $( $( Role::$role ),* )? ],
             }, )*
         ];
     };
@@ -168,12 +192,12 @@ catalogue! {
     /// The publisher gave up pushing the keys to a node.
     KeySyncFailed = "key-sync-failed" {
         /// The node left with its old keys.
-        node: String,
+        to: String,
         /// Pushes tried.
         attempts: u32,
     }
     /// The publisher served its keys to a consumer (Unity's Authz Server fetch).
-    KeysServed = "keys-served" {
+    KeysServed = "keys-served" [Routine] {
         /// Who asked.
         to: String,
         /// Checksum of the signing key served.
@@ -200,7 +224,7 @@ catalogue! {
         reason: String,
     }
     /// The publisher issued an access and a refresh token (authorization-code grant).
-    TokensIssued = "tokens-issued" {
+    TokensIssued = "tokens-issued" [Routine] {
         /// The user signed in.
         user: String,
         /// The device (OAuth client id).
@@ -217,7 +241,7 @@ catalogue! {
         signing_key: String,
     }
     /// The publisher issued a new access token for a refresh token.
-    AccessTokenRefreshed = "access-token-refreshed" {
+    AccessTokenRefreshed = "access-token-refreshed" [Routine] {
         /// The token's user.
         user: String,
         /// The device.
@@ -243,7 +267,7 @@ catalogue! {
         refresh_tid: Option<String>,
     }
     /// A subscriber accepted an access token on UDS.
-    UdsRequestAccepted = "uds-request-accepted" {
+    UdsRequestAccepted = "uds-request-accepted" [Routine, AcceptsAccessToken] {
         /// The device that presented it.
         client: String,
         /// The token's user.
@@ -265,7 +289,7 @@ catalogue! {
         detail: Option<String>,
     }
     /// Unity Connection accepted a voicemail login.
-    VoicemailLoginAccepted = "voicemail-login-accepted" {
+    VoicemailLoginAccepted = "voicemail-login-accepted" [Routine, AcceptsAccessToken] {
         /// The device that presented the token.
         client: String,
         /// The token's user.
@@ -287,7 +311,7 @@ catalogue! {
         detail: Option<String>,
     }
     /// A client signed in (authorization-code grant).
-    LoggedIn = "logged-in" {
+    LoggedIn = "logged-in" [Routine] {
         /// The user.
         user: String,
         /// The access token's id.
@@ -303,7 +327,7 @@ catalogue! {
         reason: String,
     }
     /// A client got a new access token with its refresh token.
-    TokenRefreshed = "token-refreshed" {
+    TokenRefreshed = "token-refreshed" [Routine] {
         /// The new access token's id.
         access_tid: String,
     }
@@ -364,6 +388,17 @@ mod tests {
         }
     }
 
+    /// An event's own `t_ms`, `node` and `kind` sit beside its fields in one JSON object; a
+    /// field of the same name would make a line with a duplicate member.
+    #[test]
+    fn no_field_shadows_the_event_itself() {
+        for spec in CATALOGUE {
+            for field in spec.fields {
+                assert!(!["t_ms", "node", "kind"].contains(&field.name), "{}.{}", spec.kind, field.name);
+            }
+        }
+    }
+
     #[test]
     fn a_happening_records_its_kind_and_only_present_fields() {
         let happening = Happening::UdsFailed { status: None, reason: "timeout".to_string() };
@@ -375,6 +410,20 @@ mod tests {
         assert_eq!(spec.field("status").unwrap().ty, "integer");
         assert!(!spec.field("reason").unwrap().optional);
         assert!(spec.about.starts_with("UDS refused"));
+    }
+
+    #[test]
+    fn acceptances_carry_the_expiry_the_expiry_check_reads() {
+        let accepting: Vec<&EventSpec> =
+            CATALOGUE.iter().filter(|spec| spec.plays(Role::AcceptsAccessToken)).collect();
+        assert_eq!(accepting.len(), 2);
+        for spec in accepting {
+            let exp = spec.field("exp").unwrap_or_else(|| panic!("{} has no exp", spec.kind));
+            assert_eq!((exp.ty, exp.optional), ("integer", false), "{}", spec.kind);
+        }
+        assert!(EventSpec::kind_plays("logged-in", Role::Routine));
+        assert!(!EventSpec::kind_plays("login-failed", Role::Routine));
+        assert!(!EventSpec::kind_plays("no-such-event", Role::Routine));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The `--trace` destination: vetted and opened before the run, written whole after it.
+//! The `--trace` destination: vetted and opened before the run, streamed into during it,
+//! renamed into place after it.
 //!
 //! Opening first means a destination that cannot be written (a directory, a read-only
 //! place, the scenario file itself, a device) is refused before the run spends minutes, not
@@ -8,7 +9,7 @@
 //! whole or not at all.
 
 use std::fs::{self, File};
-use std::io::Write as _;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Why a trace cannot go where it was asked to; always names the requested path.
@@ -70,11 +71,19 @@ impl TraceFile {
         &self.destination
     }
 
-    /// Writes the whole trace and renames it into place.
-    pub fn commit(mut self, bytes: &[u8]) -> Result<(), TraceFileError> {
+    /// Where the run streams the trace: the temporary file, through a second handle.
+    pub fn sink(&self) -> Result<Box<dyn Write>, TraceFileError> {
         let refuse = |reason: String| TraceFileError { path: self.destination.display().to_string(), reason };
-        let mut file = self.file.take().ok_or_else(|| refuse("already written".to_string()))?;
-        file.write_all(bytes).and_then(|()| file.sync_all()).map_err(|error| refuse(error.to_string()))?;
+        let file = self.file.as_ref().ok_or_else(|| refuse("already committed".to_string()))?;
+        Ok(Box::new(file.try_clone().map_err(|error| refuse(error.to_string()))?))
+    }
+
+    /// Makes what was streamed into [`TraceFile::sink`] durable and renames it into place.
+    /// The sink must have been flushed (the trace does so when it finishes).
+    pub fn commit(mut self) -> Result<(), TraceFileError> {
+        let refuse = |reason: String| TraceFileError { path: self.destination.display().to_string(), reason };
+        let file = self.file.take().ok_or_else(|| refuse("already committed".to_string()))?;
+        file.sync_all().map_err(|error| refuse(error.to_string()))?;
         drop(file);
         fs::rename(&self.temporary, &self.destination).map_err(|error| refuse(error.to_string()))
     }
@@ -114,8 +123,11 @@ mod tests {
         let destination = dir.join("trace.jsonl");
         fs::write(&destination, "old\n").unwrap();
         let trace = TraceFile::create(&destination, &[]).unwrap();
+        let mut sink = trace.sink().unwrap();
+        sink.write_all(b"new\n").unwrap();
+        sink.flush().unwrap();
         assert_eq!(fs::read_to_string(&destination).unwrap(), "old\n", "untouched until commit");
-        trace.commit(b"new\n").unwrap();
+        trace.commit().unwrap();
         assert_eq!(fs::read_to_string(&destination).unwrap(), "new\n");
         assert_eq!(listing(&dir), ["trace.jsonl"], "no temporary file left");
     }
@@ -125,7 +137,9 @@ mod tests {
         let dir = scratch("abandon");
         let destination = dir.join("trace.jsonl");
         fs::write(&destination, "old\n").unwrap();
-        drop(TraceFile::create(&destination, &[]).unwrap());
+        let trace = TraceFile::create(&destination, &[]).unwrap();
+        trace.sink().unwrap().write_all(b"half a tr").unwrap();
+        drop(trace);
         assert_eq!(fs::read_to_string(&destination).unwrap(), "old\n");
         assert_eq!(listing(&dir), ["trace.jsonl"]);
     }
