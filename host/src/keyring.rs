@@ -19,6 +19,7 @@ use josekit::jws::{JwsVerifier, RS256};
 use rsa::pkcs8::{DecodePublicKey, EncodePublicKey};
 use sha2::{Digest, Sha256};
 
+use crate::crypto_time::{self, CryptoOp};
 use crate::KeyError;
 
 /// Bytes of an A128CBC-HS256 key: 16 for HMAC-SHA-256, 16 for AES-128 (RFC 7518 §5.2.3).
@@ -219,7 +220,7 @@ impl Keyring {
     /// `Ok(false)` when the signature is wrong, `Err(UnknownKid)` when no key has `kid`.
     pub fn verify_rs256(&self, kid: &str, signing_input: &[u8], signature: &[u8]) -> Result<bool, KeyError> {
         let (_, verifier) = self.signing.get(kid).ok_or_else(|| KeyError::UnknownKid(kid.to_string()))?;
-        Ok(verifier.verify(signing_input, signature).is_ok())
+        Ok(crypto_time::measure(CryptoOp::RsaVerify, || verifier.verify(signing_input, signature).is_ok()))
     }
 
     /// Decrypts a compact JWE's parts; `Ok(None)` when the tag does not verify.
@@ -238,7 +239,9 @@ impl Keyring {
         if tag.len() != TAG_BYTES {
             return Err(KeyError::BadInput(format!("JWE tag has {} bytes, not {TAG_BYTES}", tag.len())));
         }
-        Ok(A128CBC_HS256.decrypt(key, Some(iv), ciphertext, protected_b64.as_bytes(), Some(tag)).ok())
+        Ok(crypto_time::measure(CryptoOp::Decrypt, || {
+            A128CBC_HS256.decrypt(key, Some(iv), ciphertext, protected_b64.as_bytes(), Some(tag)).ok()
+        }))
     }
 }
 

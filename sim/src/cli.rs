@@ -10,6 +10,7 @@ use authzlab_host::vectors::Vectors;
 use authzlab_host::{Limits, PluginHost, Verdict};
 use clap::{Parser, Subcommand};
 
+use crate::bench::{self, BenchError, Scale};
 use crate::cluster::{self, RunOptions};
 use crate::cost::Estimate;
 use crate::report::{self, TimelineMode};
@@ -58,6 +59,18 @@ pub enum Command {
     },
     /// List every event a trace records, with its fields: what `[[expect]]` may name.
     Events,
+    /// Measure speed and memory against the project's targets (build with --release).
+    Bench {
+        /// Small runs that finish in seconds: proves the command works, not figures to quote.
+        #[arg(long)]
+        quick: bool,
+        /// The scenario of the seeds-per-second figure.
+        #[arg(long, default_value = "scenarios/signing-key-regenerated.toml")]
+        seeds_of: PathBuf,
+        /// Internal: run this scenario and print this process's peak memory.
+        #[arg(long, hide = true)]
+        peak_rss_of: Option<PathBuf>,
+    },
     /// Work with validator plugins.
     Plugin {
         #[command(subcommand)]
@@ -107,6 +120,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, InputError> {
             print(&events_catalogue());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Bench { quick, seeds_of, peak_rss_of } => bench(quick, &seeds_of, peak_rss_of.as_deref()),
         Command::Plugin { command: PluginCommand::Check { component, vectors } } => {
             check_plugin(&component, &vectors)
         }
@@ -239,6 +253,30 @@ impl Progress {
         if let Some(bar) = &self.0 {
             bar.finish_and_clear();
         }
+    }
+}
+
+fn bench(quick: bool, seeds_of: &Path, peak_rss_of: Option<&Path>) -> Result<ExitCode, InputError> {
+    let plugins = plugin_host(0)?;
+    let outcome = match peak_rss_of {
+        Some(scenario) => {
+            bench::runs::run_for_peak(scenario, &plugins).map(|kib| format!("peak-rss-kib {kib}\n"))
+        }
+        None => {
+            let scale = if quick { Scale::QUICK } else { Scale::FULL };
+            bench::measure(scale, seeds_of, &plugins, &mut |doing| eprintln!("bench: {doing}"))
+        }
+    };
+    match outcome {
+        Ok(figures) => {
+            print(&figures);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(BenchError::CheckFailed(message)) => {
+            eprintln!("error: {message}");
+            Ok(ExitCode::from(1))
+        }
+        Err(BenchError::Input(message)) => Err(InputError(message)),
     }
 }
 

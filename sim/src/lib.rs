@@ -8,20 +8,24 @@
 //!   only from [`clock`] and randomness only from [`seeds`]; they never see [`check`].
 //! * [`proto`]: the wire protocols nodes speak over turmoil TCP.
 //! * [`tokens`]: AuthZ's keys and tokens in the real system's format.
+//! * [`key_pool`]: real RSA signing keys generated once per build, drawn by the seed.
 //! * [`store`]: the publisher's refresh-token table (SQLite).
 //! * [`trace`]: the ordered record of a run, its JSON Lines form and hash.
 //! * [`check`]: expectations and invariants; reads only the trace.
 //! * [`report`]: the timeline and summary a person reads.
 //! * [`cli`]: the `authzlab` command.
+//! * [`bench`]: `authzlab bench`, which times runs from outside (the only wall clock here).
 //!
 //! Determinism is a law here: no wall clock, no unseeded randomness, `BTreeMap` wherever
 //! order can reach the trace. Same scenario + seed + build = same trace hash.
 
+pub mod bench;
 pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod cluster;
 pub mod cost;
+pub mod key_pool;
 pub mod node;
 pub mod proto;
 pub mod report;

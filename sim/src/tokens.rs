@@ -11,6 +11,7 @@
 
 use std::fmt;
 
+use authzlab_host::crypto_time::{self, CryptoOp};
 use authzlab_host::keyring::ENCRYPTION_KEY_BYTES;
 use authzlab_host::{KeyChecksum, Keyring};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -25,6 +26,7 @@ use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::key_pool::KeyDraw;
 use crate::seeds::Seeds;
 
 /// OAuth Access Token Expiry Timer bounds and default, minutes (DOMAIN.md "Lifetimes").
@@ -35,8 +37,7 @@ pub const ACCESS_EXPIRY_MINUTES_DEFAULT: u64 = 60;
 pub const REFRESH_EXPIRY_DAYS_MIN: u64 = 1;
 pub const REFRESH_EXPIRY_DAYS_MAX: u64 = 90;
 pub const REFRESH_EXPIRY_DAYS_DEFAULT: u64 = 60;
-/// The signing key is a 2048-bit RSA key pair (DOMAIN.md "Signing and encryption keys").
-pub const SIGNING_KEY_BITS: usize = 2048;
+pub use crate::key_pool::SIGNING_KEY_BITS;
 /// A128CBC-HS256's IV.
 const IV_BYTES: usize = 16;
 
@@ -138,6 +139,20 @@ impl SigningKey {
         SigningKey { signer, private_der: private_der.as_bytes().to_vec(), public_der, checksum }
     }
 
+    /// A key pair from PKCS#8 DER (the key pool's form).
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<SigningKey, String> {
+        use rsa::pkcs8::DecodePrivateKey;
+        use rsa::traits::PublicKeyParts;
+        let private = rsa::RsaPrivateKey::from_pkcs8_der(der).map_err(|e| e.to_string())?;
+        if private.size() * 8 != SIGNING_KEY_BITS {
+            return Err(format!("{} bits, not {SIGNING_KEY_BITS}", private.size() * 8));
+        }
+        let public_der = private.to_public_key().to_public_key_der().map_err(|e| e.to_string())?.into_vec();
+        let signer = RS256.signer_from_der(der).map_err(|e| e.to_string())?;
+        let checksum = KeyChecksum::of(&public_der);
+        Ok(SigningKey { signer, private_der: der.to_vec(), public_der, checksum })
+    }
+
     /// SubjectPublicKeyInfo DER: what consumers receive.
     pub fn public_der(&self) -> &[u8] {
         &self.public_der
@@ -149,7 +164,9 @@ impl SigningKey {
 
     fn sign(&self, input: &[u8]) -> Vec<u8> {
         // RS256 signing with a loaded 2048-bit key does not fail.
-        self.signer.sign(input).expect("RS256 signs with a valid key")
+        crypto_time::measure(CryptoOp::RsaSign, || {
+            self.signer.sign(input).expect("RS256 signs with a valid key")
+        })
     }
 }
 
@@ -186,10 +203,11 @@ pub struct AuthzKeys {
 }
 
 impl AuthzKeys {
-    pub fn generate(cluster_id: &str, rng: &mut ChaCha20Rng) -> AuthzKeys {
+    /// The signing key from this run's `draw` of the key pool, the encryption key from `rng`.
+    pub fn generate(cluster_id: &str, draw: &mut KeyDraw, rng: &mut ChaCha20Rng) -> AuthzKeys {
         AuthzKeys {
             cluster_id: cluster_id.to_string(),
-            signing: SigningKey::generate(rng),
+            signing: draw.next_signing_key(),
             encryption: EncryptionKey::generate(rng),
         }
     }
@@ -209,9 +227,9 @@ impl AuthzKeys {
     }
 
     /// Replaces one key; every access token issued before is invalid from now on.
-    pub fn regenerate(&mut self, kind: KeyKind, rng: &mut ChaCha20Rng) {
+    pub fn regenerate(&mut self, kind: KeyKind, draw: &mut KeyDraw, rng: &mut ChaCha20Rng) {
         match kind {
-            KeyKind::Signing => self.signing = SigningKey::generate(rng),
+            KeyKind::Signing => self.signing = draw.next_signing_key(),
             KeyKind::Encryption => self.encryption = EncryptionKey::generate(rng),
         }
     }
@@ -355,6 +373,7 @@ pub struct TokenService {
     ids: ChaCha20Rng,
     ivs: ChaCha20Rng,
     keygen: ChaCha20Rng,
+    signing_keys: KeyDraw,
 }
 
 impl TokenService {
@@ -362,18 +381,20 @@ impl TokenService {
     pub fn new(seeds: &Seeds, lifetimes: Lifetimes) -> TokenService {
         let cluster_id = uuid_v4(&mut seeds.rng("cluster-id"));
         let mut keygen = seeds.rng("authz-keys");
+        let mut signing_keys = KeyDraw::new(&mut seeds.rng("signing-keys"));
         TokenService {
-            keys: AuthzKeys::generate(&cluster_id, &mut keygen),
+            keys: AuthzKeys::generate(&cluster_id, &mut signing_keys, &mut keygen),
             lifetimes,
             ids: seeds.rng("token-ids"),
             ivs: seeds.rng("jwe-iv"),
             keygen,
+            signing_keys,
         }
     }
 
     /// `set key regen authz signing|encryption` on the publisher.
     pub fn regenerate(&mut self, kind: KeyKind) {
-        self.keys.regenerate(kind, &mut self.keygen);
+        self.keys.regenerate(kind, &mut self.signing_keys, &mut self.keygen);
     }
 
     pub fn mint_access(&mut self, user: &str, client_id: &str, now_s: u64) -> Minted {
@@ -432,9 +453,11 @@ impl TokenService {
         let protected = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).expect("header serializes"));
         let mut iv = [0u8; IV_BYTES];
         self.ivs.fill_bytes(&mut iv);
-        let (ciphertext, tag) = A128CBC_HS256
-            .encrypt(self.keys.encryption.bytes(), Some(&iv), plaintext, protected.as_bytes())
-            .expect("A128CBC-HS256 encrypts with a 32-byte key and a 16-byte IV");
+        let (ciphertext, tag) = crypto_time::measure(CryptoOp::Encrypt, || {
+            A128CBC_HS256
+                .encrypt(self.keys.encryption.bytes(), Some(&iv), plaintext, protected.as_bytes())
+                .expect("A128CBC-HS256 encrypts with a 32-byte key and a 16-byte IV")
+        });
         let tag = tag.expect("A128CBC-HS256 always produces a tag");
         format!(
             "{protected}..{}.{}.{}",

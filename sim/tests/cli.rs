@@ -210,3 +210,47 @@ fn the_same_seed_gives_the_same_trace_in_separate_processes() {
     assert_eq!(hash(&[]), first);
     assert_eq!(hash(&["--no-skip"]), first, "stepping gives the same trace too");
 }
+
+/// `authzlab bench` measures every figure of the "scale with events" issue in one run. At
+/// `--quick` scale (small runs, seconds) it must print each with its measured ratio, each
+/// ratio a positive number, and the benched runs must have held their checks (exit 0).
+#[test]
+fn bench_prints_every_figure_with_its_ratio() {
+    let output = authzlab(&["bench", "--quick"]);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{}", text(&output.stderr));
+    let ratio_of = |figure: &str| -> f64 {
+        let line = stdout
+            .lines()
+            .find(|line| line.starts_with(figure))
+            .unwrap_or_else(|| panic!("{figure}:\n{stdout}"));
+        let after = line.split(" = ").nth(1).unwrap_or_else(|| panic!("no ratio: {line}"));
+        after.split_whitespace().next().unwrap().trim_end_matches('x').parse().unwrap()
+    };
+    for figure in [
+        "WASM component / native",
+        "native validation / bare OpenSSL RS256 verify",
+        "busy 2 h, 10 clients: wall / crypto",
+        "peak RSS, sparse 2 d / 1 d",
+    ] {
+        let ratio = ratio_of(figure);
+        assert!(ratio > 0.0 && ratio.is_finite(), "{figure}: {ratio}");
+    }
+    for figure in [
+        "sparse 2 d, 2 clients: wall time, skipping",
+        "  without skipping",
+        "  stepping / skipping",
+        "  RS256 sign",
+        "seeds/s",
+    ] {
+        assert!(stdout.lines().any(|line| line.starts_with(figure)), "{figure}:\n{stdout}");
+    }
+    assert!(stdout.contains("4 held every check"), "{stdout}");
+}
+
+#[test]
+fn bench_without_its_seed_scenario_exits_2_naming_it() {
+    let output = authzlab(&["bench", "--quick", "--seeds-of", "scenarios/missing.toml"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("scenarios/missing.toml"), "{}", text(&output.stderr));
+}

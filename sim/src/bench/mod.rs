@@ -1,0 +1,244 @@
+//! `authzlab bench`: the figures of issue "Scale with events, not with time", measured in one
+//! run and printed with their targets.
+//!
+//! This is the one place in `sim/` that reads the machine's clock, and it only times runs
+//! from outside: nothing it measures reaches a simulation, a verdict or a trace (a benched
+//! run's trace hash is the same as any other run's).
+//!
+//! * [`validators`]: validations per second: component, native, bare RS256 verify.
+//! * [`runs`]: whole runs timed: sparse and long, busy, peak memory, seeds per second.
+
+pub mod runs;
+pub mod validators;
+
+use std::fmt::Write as _;
+use std::io::Read as _;
+use std::path::Path;
+use std::time::Duration;
+
+use authzlab_host::PluginHost;
+
+use crate::scenario::Scenario;
+
+/// Why a figure could not be measured.
+#[derive(Debug)]
+pub enum BenchError {
+    /// Bad input (a scenario that does not load, a plugin that does not load): exit 2.
+    Input(String),
+    /// A benched run failed one of its checks, so its timing means nothing: exit 1.
+    CheckFailed(String),
+}
+
+impl std::fmt::Display for BenchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BenchError::Input(message) | BenchError::CheckFailed(message) => f.write_str(message),
+        }
+    }
+}
+
+/// How big the measurements are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scale {
+    /// Days of the sparse run (the issue's figure: 60).
+    pub sparse_days: u32,
+    /// The busy run's clients and hours (the issue's: 100 for 24 h).
+    pub busy_clients: u32,
+    pub busy_hours: u32,
+    /// Hours of the sparse run stepped tick by tick, from which stepping the whole is
+    /// extrapolated (stepping 60 days would take minutes).
+    pub stepped_hours: u32,
+    /// Seeds in the sweep.
+    pub seeds: u64,
+    /// Wall time per validator contender.
+    pub measure_for: Duration,
+}
+
+impl Scale {
+    /// The issue's figures.
+    pub const FULL: Scale = Scale {
+        sparse_days: 60,
+        stepped_hours: 24,
+        busy_clients: 100,
+        busy_hours: 24,
+        seeds: 60,
+        measure_for: Duration::from_secs(1),
+    };
+    /// Every figure, small: for the test that proves the command works (seconds, not a
+    /// minute), never for numbers anyone quotes.
+    pub const QUICK: Scale = Scale {
+        sparse_days: 2,
+        stepped_hours: 1,
+        busy_clients: 10,
+        busy_hours: 2,
+        seeds: 4,
+        measure_for: Duration::from_millis(50),
+    };
+}
+
+/// Every figure, measured in this order.
+pub fn measure(
+    scale: Scale,
+    seeds_scenario: &Path,
+    plugins: &PluginHost,
+    say: &mut dyn FnMut(&str),
+) -> Result<String, BenchError> {
+    let seeds_scenario = Scenario::load(seeds_scenario).map_err(|e| BenchError::Input(e.to_string()))?;
+    let mut out = String::new();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let _ = writeln!(
+        out,
+        "authzlab bench · {threads} core(s) · {} build{}",
+        if cfg!(debug_assertions) { "debug" } else { "release" },
+        if scale == Scale::QUICK { " · --quick: small runs, not the issue's figures" } else { "" }
+    );
+    if cfg!(debug_assertions) {
+        let _ =
+            writeln!(out, "  (a debug build: use `cargo run --release -- bench` for figures worth quoting)");
+    }
+    let _ = writeln!(out);
+    let row = |out: &mut String, figure: &str, measured: String, target: &str, verdict: Option<bool>| {
+        let mark = match verdict {
+            Some(true) => "met",
+            Some(false) => "MISSED",
+            None => "",
+        };
+        let _ = writeln!(out, "{figure:<52} {measured:<44} {target:<9} {mark}");
+    };
+    let _ = writeln!(out, "{:<52} {:<44} {:<9}", "figure", "measured", "target");
+
+    say("validators: component, native, bare RS256 verify");
+    let speed = validators::measure(plugins, scale.measure_for)?;
+    let wasm_native = speed.component_per_s / speed.native_per_s;
+    row(
+        &mut out,
+        "WASM component / native, valid access tokens, 1 core",
+        format!("{} / {} = {wasm_native:.2}", per_s(speed.component_per_s), per_s(speed.native_per_s)),
+        "≥ 0.95",
+        Some(wasm_native >= 0.95),
+    );
+    let native_raw = speed.native_per_s / speed.raw_verify_per_s;
+    row(
+        &mut out,
+        "native validation / bare OpenSSL RS256 verify",
+        format!("{} / {} = {native_raw:.2}", per_s(speed.native_per_s), per_s(speed.raw_verify_per_s)),
+        "",
+        None,
+    );
+
+    let days = scale.sparse_days;
+    say(&format!("sparse run: {days} simulated days, idle skipping on"));
+    let sparse_text = runs::SPARSE.replace("{duration}", &format!("{days}d"));
+    let sparse = runs::scenario(runs::SPARSE, &format!("{days}d"), 2)?;
+    let skipping = runs::timed(&sparse, plugins)?;
+    let hours = scale.stepped_hours;
+    say(&format!("sparse run: {hours} simulated hour(s) stepped tick by tick"));
+    let mut stepped = runs::scenario(runs::SPARSE, &format!("{hours}h"), 2)?;
+    stepped.skip_idle = false;
+    let stepped = runs::timed(&stepped, plugins)?;
+    let factor = days * 24 / hours;
+    let stepping = stepped.wall * factor;
+    row(
+        &mut out,
+        &format!("sparse {days} d, 2 clients: wall time, skipping"),
+        format!("{} ({} events, {} steps)", secs(skipping.wall), skipping.events, skipping.steps),
+        "< 5 s",
+        (days == 60).then_some(skipping.wall < Duration::from_secs(5)),
+    );
+    row(
+        &mut out,
+        &format!("  without skipping ({factor} x {hours} h stepped)"),
+        format!("{} = {factor} x {}", secs(stepping), secs(stepped.wall)),
+        "",
+        None,
+    );
+    row(
+        &mut out,
+        "  stepping / skipping",
+        format!("{:.0}x", stepping.as_secs_f64() / skipping.wall.as_secs_f64()),
+        "",
+        None,
+    );
+
+    say("busy run");
+    let busy = runs::scenario(runs::BUSY, &format!("{}h", scale.busy_hours), scale.busy_clients)?;
+    let busy_run = runs::timed(&busy, plugins)?;
+    let crypto = busy_run.crypto_total();
+    let wall_crypto = busy_run.wall.as_secs_f64() / crypto.as_secs_f64().max(1e-9);
+    row(
+        &mut out,
+        &format!("busy {} h, {} clients: wall / crypto", scale.busy_hours, scale.busy_clients),
+        format!("{} / {} = {wall_crypto:.2}", secs(busy_run.wall), secs(crypto)),
+        "≤ 1.5",
+        (scale == Scale::FULL).then_some(wall_crypto <= 1.5),
+    );
+    for (op, tally) in &busy_run.crypto {
+        if let Some(each_ns) = tally.nanos.checked_div(tally.count) {
+            let each = Duration::from_nanos(each_ns);
+            row(
+                &mut out,
+                &format!("  {}", op.name()),
+                format!("{} x {:?} = {}", tally.count, each, secs(Duration::from_nanos(tally.nanos))),
+                "",
+                None,
+            );
+        }
+    }
+
+    say("peak memory: one day and the whole sparse run, each in its own process");
+    let one_day_text = runs::SPARSE.replace("{duration}", "1d");
+    let rss_day = runs::peak_rss_kib(&one_day_text, "sparse-1d")?;
+    let rss_long = runs::peak_rss_kib(&sparse_text, &format!("sparse-{days}d"))?;
+    let rss_ratio = rss_long as f64 / rss_day as f64;
+    row(
+        &mut out,
+        &format!("peak RSS, sparse {days} d / 1 d"),
+        format!("{:.1} MB / {:.1} MB = {rss_ratio:.2}", rss_long as f64 / 1024.0, rss_day as f64 / 1024.0),
+        "≤ 1.2",
+        Some(rss_ratio <= 1.2),
+    );
+
+    say(&format!("seeds: {} on {threads} thread(s)", scale.seeds));
+    let sweep = runs::seed_sweep(&seeds_scenario, plugins, threads, scale.seeds);
+    row(
+        &mut out,
+        &format!("seeds/s, {} on {threads} core(s)", seeds_scenario.path.display()),
+        format!(
+            "{:.1}/s ({} seeds in {}, {} held every check)",
+            sweep.per_second(),
+            sweep.seeds,
+            secs(sweep.wall),
+            sweep.held
+        ),
+        "≥ 20",
+        (scale == Scale::FULL).then_some(sweep.per_second() >= 20.0),
+    );
+    if sweep.held < sweep.seeds {
+        return Err(BenchError::CheckFailed(format!(
+            "{} of {} seeds of {} failed a check; run them one by one to see which",
+            sweep.seeds - sweep.held,
+            sweep.seeds,
+            seeds_scenario.path.display()
+        )));
+    }
+    Ok(out)
+}
+
+fn per_s(rate: f64) -> String {
+    if rate >= 1000.0 {
+        format!("{:.1}k/s", rate / 1000.0)
+    } else {
+        format!("{rate:.0}/s")
+    }
+}
+
+fn secs(duration: Duration) -> String {
+    format!("{:.2} s", duration.as_secs_f64())
+}
+
+/// Reads a small system file, at most 64 KiB.
+fn read_small(path: &str) -> Option<String> {
+    let mut text = String::new();
+    std::fs::File::open(path).ok()?.take(64 * 1024).read_to_string(&mut text).ok()?;
+    Some(text)
+}

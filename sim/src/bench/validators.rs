@@ -1,0 +1,100 @@
+//! Validation throughput on one core: the WASM component against the native reference
+//! validator, and the native validator against a bare OpenSSL RS256 verify with the same
+//! key (the crypto floor every validation pays).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use authzlab_host::{reference, PluginHost, Request, TokenKind};
+use josekit::jws::{JwsVerifier, RS256};
+
+use crate::bench::BenchError;
+use crate::seeds::Seeds;
+use crate::tokens::{Lifetimes, TokenService};
+
+/// Distinct tokens cycled through, so no cache anywhere sees one token over and over.
+const TOKENS: usize = 64;
+/// Operations between two readings of the machine's clock.
+const BATCH: u64 = 64;
+
+/// Operations per second of each contender, measured one after the other on this thread.
+pub struct Throughput {
+    pub component_per_s: f64,
+    pub native_per_s: f64,
+    pub raw_verify_per_s: f64,
+}
+
+/// Measures each contender for `measure_for` of wall time on valid access tokens.
+pub fn measure(plugins: &PluginHost, measure_for: Duration) -> Result<Throughput, BenchError> {
+    let lifetimes = Lifetimes::new(3600, 86_400).expect("an hour and a day are valid lifetimes");
+    let mut service = TokenService::new(&Seeds::new(1), lifetimes);
+    let now_s = 1_767_571_200;
+    let requests: Vec<Request> = (0..TOKENS)
+        .map(|n| Request {
+            token: service.mint_access(&format!("user-{n}"), "jabber", now_s).token,
+            kind: TokenKind::Access,
+            now: now_s + 60,
+            consumer: "unity-connection".to_string(),
+        })
+        .collect();
+    let keyring = Arc::new(service.keys.keyring());
+    let artifact = authzlab_plugins::UNITY_CONNECTION;
+    let mut plugin =
+        plugins.load(artifact.name, artifact.bytes).map_err(|e| BenchError::Input(e.to_string()))?;
+
+    // Every contender must accept every token, or the figure would time a shortcut.
+    for request in &requests {
+        let verdict = plugin.validate(keyring.clone(), request);
+        if !verdict.is_accepted() {
+            return Err(BenchError::Input(format!(
+                "the component refused a valid token: {}",
+                verdict.name()
+            )));
+        }
+        reference::validate(&keyring, request)
+            .map_err(|e| BenchError::Input(format!("native refused: {e:?}")))?;
+    }
+    let component_per_s = per_second(measure_for, |n| {
+        let verdict = plugin.validate(keyring.clone(), &requests[n % TOKENS]);
+        assert!(verdict.is_accepted(), "accepted above");
+    });
+    let native_per_s = per_second(measure_for, |n| {
+        assert!(reference::validate(&keyring, &requests[n % TOKENS]).is_ok(), "accepted above");
+    });
+
+    let verifier = RS256
+        .verifier_from_der(service.keys.signing.public_der())
+        .map_err(|e| BenchError::Input(format!("the signing key does not load: {e}")))?;
+    let signed: Vec<(Vec<u8>, Vec<u8>)> = requests
+        .iter()
+        .map(|request| {
+            let (input, signature) = request.token.rsplit_once('.').expect("a JWS has three parts");
+            let signature =
+                base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, signature)
+                    .expect("our own signature is base64url");
+            (input.as_bytes().to_vec(), signature)
+        })
+        .collect();
+    let raw_verify_per_s = per_second(measure_for, |n| {
+        let (input, signature) = &signed[n % TOKENS];
+        assert!(verifier.verify(input, signature).is_ok(), "our own signature verifies");
+    });
+    Ok(Throughput { component_per_s, native_per_s, raw_verify_per_s })
+}
+
+/// Calls `operation` with 0, 1, 2, ... until `measure_for` has passed; calls per second.
+fn per_second(measure_for: Duration, mut operation: impl FnMut(usize)) -> f64 {
+    // Warm up: first calls fill caches and, for the component, start the instance.
+    for n in 0..TOKENS {
+        operation(n);
+    }
+    let started = Instant::now();
+    let mut done: u64 = 0;
+    while started.elapsed() < measure_for {
+        for _ in 0..BATCH {
+            operation(done as usize);
+            done += 1;
+        }
+    }
+    done as f64 / started.elapsed().as_secs_f64()
+}
