@@ -57,6 +57,33 @@ impl fmt::Debug for KeyChecksum {
     }
 }
 
+impl KeyChecksum {
+    /// What `show key authz signing|encryption` prints for this key: 32 hex digits.
+    pub fn show(&self) -> ShowChecksum {
+        let digest = Sha256::new().chain_update(SHOW_CHECKSUM_LABEL).chain_update(self.0).finalize();
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        ShowChecksum(bytes)
+    }
+}
+
+/// Assumption: the documents show `show key authz` printing a 32-hex-digit (128-bit)
+/// checksum, e.g. `a155d81be734850226f990a62816f1ae`, but not which digest of what. Ours is
+/// the first 128 bits of SHA-256 over this label and the key's [`KeyChecksum`]: a function of
+/// the key alone, equal on two nodes exactly when they hold the same key, and visibly not a
+/// prefix of the `kid`'s 64 hex digits (which a reader might otherwise compare by mistake).
+pub const SHOW_CHECKSUM_LABEL: &[u8] = b"authzlab show key authz/1";
+
+/// The checksum `show key authz` prints: 32 hex digits (see [`SHOW_CHECKSUM_LABEL`]).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct ShowChecksum([u8; 16]);
+
+impl fmt::Display for ShowChecksum {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
 /// Smallest RSA modulus an RS256 key may have (RFC 7518 §3.3).
 pub const RSA_MODULUS_BITS_MIN: usize = 2048;
 /// Largest RSA modulus accepted: OpenSSL's `OPENSSL_RSA_MAX_MODULUS_BITS`, past which it
@@ -305,6 +332,17 @@ mod tests {
 
     fn oct_set(k: &str) -> serde_json::Value {
         serde_json::json!({ "keys": [ { "kty": "oct", "kid": OCT_KID, "use": "enc", "alg": "dir", "k": k } ] })
+    }
+
+    #[test]
+    fn the_show_checksum_is_32_hex_digits_of_the_key_alone_and_not_the_kid_prefix() {
+        let one = KeyChecksum::of(b"one key");
+        let shown = one.show().to_string();
+        assert_eq!(shown.len(), 32);
+        assert!(shown.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(shown, KeyChecksum::of(b"one key").show().to_string(), "same key, same checksum");
+        assert_ne!(shown, KeyChecksum::of(b"another key").show().to_string());
+        assert!(!one.to_string().starts_with(&shown[..8]), "not the kid's digits");
     }
 
     #[test]

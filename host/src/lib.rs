@@ -24,7 +24,7 @@ pub mod verdict;
 
 pub use bindings::authzlab::validator::keyring::KeyError;
 pub use bindings::authzlab::validator::types::{Claims, PluginInfo, Rejection, Request, TokenKind};
-pub use keyring::{KeyChecksum, Keyring};
+pub use keyring::{KeyChecksum, Keyring, ShowChecksum};
 pub use plugin::{Limits, Plugin, PluginHost};
 pub use verdict::Verdict;
 

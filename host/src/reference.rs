@@ -38,8 +38,8 @@ pub fn validate(keyring: &Keyring, request: &Request) -> Result<Claims, Rejectio
             Some(Value::String(jwe)) => jwe,
             Some(_) => return Err(malformed("JWS payload `private` is not a string")),
             None => {
-                return Err(match payload.get("ctype") {
-                    Some(Value::String(ctype)) => Rejection::WrongTokenType(ctype.clone()),
+                return Err(match payload.get("ctyp") {
+                    Some(Value::String(ctyp)) => Rejection::WrongTokenType(ctyp.clone()),
                     _ => malformed("JWS payload has no `private` JWE"),
                 })
             }
@@ -51,10 +51,10 @@ pub fn validate(keyring: &Keyring, request: &Request) -> Result<Claims, Rejectio
         payload
     };
 
-    let ctype = text(&claims, "ctype", "claims")?;
+    let ctyp = text(&claims, "ctyp", "claims")?;
     let wanted = if request.kind == TokenKind::Access { "access" } else { "refresh" };
-    if ctype != wanted {
-        return Err(Rejection::WrongTokenType(ctype.to_owned()));
+    if ctyp != wanted {
+        return Err(Rejection::WrongTokenType(ctyp.to_owned()));
     }
     let issuer = text(&claims, "iss", "claims")?;
     if issuer != keyring.trusted_issuer() {

@@ -94,7 +94,7 @@ pub fn rejection_detail(rejection: &Rejection) -> Option<String> {
         Rejection::Expired(exp) => Some(format!("exp {exp}")),
         Rejection::NotYetValid(iat) => Some(format!("iat {iat}")),
         Rejection::WrongIssuer(iss) => Some(format!("iss {iss}")),
-        Rejection::WrongTokenType(ctype) => Some(format!("ctype {ctype}")),
+        Rejection::WrongTokenType(ctyp) => Some(format!("ctyp {ctyp}")),
         Rejection::BadSignature | Rejection::DecryptionFailed | Rejection::Revoked => None,
     }
 }

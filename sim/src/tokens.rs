@@ -4,7 +4,7 @@
 //! - Access token: JWS RS256 `{"alg","typ","kid"}` whose payload is `{"private": JWE}`; the
 //!   JWE is `dir` + `A128CBC-HS256` with `{"alg","cty","enc","kid"}` and an empty encrypted-key
 //!   part; its plaintext is the claims.
-//! - Refresh token: JWS RS256 whose payload is `{"exp","iss","typ","tid","ctype","ccid"}`.
+//! - Refresh token: JWS RS256 whose payload is `{"exp","iss","typ","tid","ctyp","ccid"}`.
 //!
 //! Minting is deterministic: RS256 (PKCS#1 v1.5) signatures are, and the JWE IV comes from
 //! the seeded `jwe-iv` stream instead of josekit's `JweContext`, which draws its own.
@@ -319,7 +319,7 @@ pub struct AccessClaims {
     pub scope: String,
     pub tid: String,
     pub typ: String,
-    pub ctype: String,
+    pub ctyp: String,
     pub iat: u64,
     pub exp: u64,
 }
@@ -331,7 +331,7 @@ pub struct RefreshClaims {
     pub iss: String,
     pub typ: String,
     pub tid: String,
-    pub ctype: String,
+    pub ctyp: String,
     pub ccid: String,
 }
 
@@ -405,7 +405,7 @@ impl TokenService {
             scope: SCOPE_DEFAULT.to_string(),
             tid: uuid_v4(&mut self.ids),
             typ: "user".to_string(),
-            ctype: "access".to_string(),
+            ctyp: "access".to_string(),
             iat: now_s,
             exp: now_s + self.lifetimes.access_s,
         };
@@ -419,7 +419,7 @@ impl TokenService {
             iss: self.keys.cluster_id.clone(),
             typ: "user".to_string(),
             tid: uuid_v4(&mut self.ids),
-            ctype: "refresh".to_string(),
+            ctyp: "refresh".to_string(),
             ccid: client_id_hash(client_id),
         };
         let payload = serde_json::to_vec(&claims).expect("claims serialize");

@@ -130,7 +130,7 @@ fn build_vectors() -> VectorsFile {
         None,
     );
     let id_token = claims_for(&service, "alice", issued_at, lifetimes.access_s, "id");
-    case("wrong-ctype", Kind::Access, service.seal_access(&id_token), NOW_S, "reject:wrong-token-type", None);
+    case("wrong-ctyp", Kind::Access, service.seal_access(&id_token), NOW_S, "reject:wrong-token-type", None);
     let mut foreign = claims_for(&service, "alice", issued_at, lifetimes.access_s, "access");
     foreign.iss = "00000000-0000-4000-8000-000000000000".to_string();
     case("wrong-issuer", Kind::Access, service.seal_access(&foreign), NOW_S, "reject:wrong-issuer", None);
@@ -172,7 +172,7 @@ fn build_vectors() -> VectorsFile {
     }
 }
 
-fn claims_for(service: &TokenService, user: &str, iat: u64, lifetime_s: u64, ctype: &str) -> AccessClaims {
+fn claims_for(service: &TokenService, user: &str, iat: u64, lifetime_s: u64, ctyp: &str) -> AccessClaims {
     AccessClaims {
         iss: service.keys.cluster_id().to_string(),
         sub: user.to_string(),
@@ -180,7 +180,7 @@ fn claims_for(service: &TokenService, user: &str, iat: u64, lifetime_s: u64, cty
         scope: "UnifiedCommunications:readwrite".to_string(),
         tid: format!("00000000-0000-4000-8000-{iat:012}"),
         typ: "user".to_string(),
-        ctype: ctype.to_string(),
+        ctyp: ctyp.to_string(),
         iat,
         exp: iat + lifetime_s,
     }
@@ -279,7 +279,7 @@ fn every_named_case_is_covered() {
         "tampered-jwe-tag",
         "alg-none",
         "hs256-keyed-with-rsa-public-key",
-        "wrong-ctype",
+        "wrong-ctyp",
         "truncated",
         "non-base64",
         "refresh-token-as-access-token",

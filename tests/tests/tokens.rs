@@ -77,21 +77,21 @@ fn access_token_matches_the_seed_format() {
     assert_eq!(claims.sub, "alice");
     assert_eq!(claims.client_id, "jabber-1");
     assert_eq!(claims.typ, "user");
-    assert_eq!(claims.ctype, "access");
+    assert_eq!(claims.ctyp, "access");
     assert_eq!(claims.tid, minted.tid);
     assert_eq!(claims.iat, NOW_S);
     assert_eq!(claims.exp, NOW_S + 3600, "the default 60-minute lifetime");
     let order: Vec<String> = {
         let text = String::from_utf8(plaintext).unwrap();
         let mut keys: Vec<(usize, &str)> =
-            ["iss", "sub", "client_id", "scope", "tid", "typ", "ctype", "iat", "exp"]
+            ["iss", "sub", "client_id", "scope", "tid", "typ", "ctyp", "iat", "exp"]
                 .iter()
                 .map(|key| (text.find(&format!("\"{key}\":")).unwrap(), *key))
                 .collect();
         keys.sort();
         keys.into_iter().map(|(_, key)| key.to_string()).collect()
     };
-    assert_eq!(order, ["iss", "sub", "client_id", "scope", "tid", "typ", "ctype", "iat", "exp"]);
+    assert_eq!(order, ["iss", "sub", "client_id", "scope", "tid", "typ", "ctyp", "iat", "exp"]);
 }
 
 #[test]
@@ -102,12 +102,12 @@ fn refresh_token_matches_the_seed_format() {
     assert_eq!(parts.len(), 3);
     assert_eq!(key_order(parts[0]), ["alg", "typ", "kid"]);
     // Exactly the seed sample's members, in its order.
-    assert_eq!(key_order(parts[1]), ["exp", "iss", "typ", "tid", "ctype", "ccid"]);
+    assert_eq!(key_order(parts[1]), ["exp", "iss", "typ", "tid", "ctyp", "ccid"]);
     let verifier = RS256.verifier_from_der(service.keys.signing.public_der()).unwrap();
     let (payload, _) = josekit::jws::deserialize_compact(&minted.token, &verifier).unwrap();
     let claims: RefreshClaims = serde_json::from_slice(&payload).unwrap();
     assert_eq!(claims.exp, NOW_S + 60 * 86_400, "the default 60-day lifetime");
-    assert_eq!(claims.ctype, "refresh");
+    assert_eq!(claims.ctyp, "refresh");
     assert_eq!(claims.typ, "user");
     assert_eq!(claims.ccid, client_id_hash("jabber-1"));
     assert_eq!(claims.tid, minted.tid);

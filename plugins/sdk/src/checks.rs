@@ -55,9 +55,9 @@ fn decrypt_private(payload: &Object) -> Result<Object, Rejection> {
         Some(serde_json::Value::String(private)) => private,
         Some(_) => return Err(Rejection::Malformed("JWS payload `private` is not a string".into())),
         None => {
-            // A refresh token offered where an access token belongs says so in its `ctype`.
-            return Err(match jose::string(payload, "ctype", "JWS payload") {
-                Ok(ctype) => Rejection::WrongTokenType(ctype.to_string()),
+            // A refresh token offered where an access token belongs says so in its `ctyp`.
+            return Err(match jose::string(payload, "ctyp", "JWS payload") {
+                Ok(ctyp) => Rejection::WrongTokenType(ctyp.to_string()),
                 Err(_) => Rejection::Malformed("JWS payload has no `private` JWE".into()),
             });
         }
@@ -90,7 +90,7 @@ fn decrypt_private(payload: &Object) -> Result<Object, Rejection> {
     jose::parse_object(&plaintext, "JWE claims").map_err(Rejection::Malformed)
 }
 
-/// `ctype`, `iss`, `iat`, `exp`, then the claims the consumer is handed.
+/// `ctyp`, `iss`, `iat`, `exp`, then the claims the consumer is handed.
 fn check_claims(
     claims: &Object,
     req: &Request,
@@ -98,13 +98,13 @@ fn check_claims(
     policy: Policy,
 ) -> Result<Claims, Rejection> {
     let malformed = Rejection::Malformed;
-    let ctype = jose::string(claims, "ctype", "claims").map_err(malformed)?;
+    let ctyp = jose::string(claims, "ctyp", "claims").map_err(malformed)?;
     let expected = match req.kind {
         TokenKind::Access => "access",
         TokenKind::Refresh => "refresh",
     };
-    if ctype != expected {
-        return Err(Rejection::WrongTokenType(ctype.to_string()));
+    if ctyp != expected {
+        return Err(Rejection::WrongTokenType(ctyp.to_string()));
     }
     let issuer = jose::string(claims, "iss", "claims").map_err(malformed)?;
     if issuer != trusted_issuer {

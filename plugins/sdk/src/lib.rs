@@ -2,7 +2,7 @@
 //!
 //! A plugin is a `cdylib` that implements [`Guest`] and calls [`export!`]. Most plugins are a
 //! few lines: [`check`] runs the checks every CallManager AuthZ token needs (structure, pinned
-//! algorithms, signature and decryption through the host's keyring, `ctype`, `iss`, `iat`, `exp`),
+//! algorithms, signature and decryption through the host's keyring, `ctyp`, `iss`, `iat`, `exp`),
 //! and the plugin adds its consumer's policy on the returned [`Claims`].
 //!
 //! * [`b64`]: strict base64url (no padding, canonical trailing bits), as RFC 7515 requires.

@@ -16,12 +16,12 @@ use rand_chacha::ChaCha20Rng;
 use tokio::sync::{mpsc, Notify};
 
 use crate::clock;
-use crate::node::{checksum_field, held_keys, Refusal};
+use crate::node::{checksum_field, key_checksums, Refusal};
 use crate::proto::authz::*;
 use crate::proto::http::{serve, Call, HttpRequest, HttpResponse};
 use crate::seeds::Seeds;
 use crate::store::{RefreshTokenStore, STATE_ACTIVE};
-use crate::tokens::{uuid_v4, KeyBundle, KeyKind, Lifetimes, TokenService};
+use crate::tokens::{client_id_hash, uuid_v4, KeyBundle, KeyKind, Lifetimes, TokenService};
 use crate::trace::{Happening, Tracer};
 
 /// How long an authorization code may wait for its token request.
@@ -113,7 +113,7 @@ impl Publisher {
                 Err(response) => response,
             },
             (&Method::GET, KEYS_PATH) => {
-                let (signing_key, encryption_key) = held_keys(&self.keyring);
+                let (signing_key, encryption_key) = key_checksums(&self.keyring);
                 self.tracer.emit(Happening::KeysServed { to: agent, signing_key, encryption_key });
                 HttpResponse::json(StatusCode::OK, &self.key_bundle())
             }
@@ -146,9 +146,10 @@ impl Publisher {
         };
         let access = self.tokens.mint_access(&pending.user, &pending.client_id, now_s);
         let refresh = self.tokens.mint_refresh(&pending.client_id, now_s);
-        if let Err(e) =
-            self.store.insert(&refresh.tid, &refresh.token, &pending.user, &pending.client_id, refresh.exp)
-        {
+        // The table's `clientid` is the refresh token's `ccid` (DOMAIN.md: the sample rows
+        // hold `C`-prefixed ids of that shape), not the device's name.
+        let ccid = client_id_hash(&pending.client_id);
+        if let Err(e) = self.store.insert(&refresh.tid, &refresh.token, &pending.user, &ccid, refresh.exp) {
             return HttpResponse::error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string());
         }
         self.tracer.emit(Happening::TokensIssued {
@@ -212,10 +213,12 @@ impl Publisher {
             }
             Err(e) => return HttpResponse::error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
         };
-        let access = self.tokens.mint_access(&row.userid, &row.clientid, now_s);
+        // The row knows the client only by its `ccid`; the new access token names the device
+        // that presented the refresh token, as the first one named the device that signed in.
+        let access = self.tokens.mint_access(&row.userid, agent, now_s);
         self.tracer.emit(Happening::AccessTokenRefreshed {
             user: row.userid.clone(),
-            client: row.clientid.clone(),
+            client: agent.to_string(),
             refresh_tid: row.pkid.clone(),
             access_tid: access.tid.clone(),
             access_exp: access.exp,
@@ -344,5 +347,50 @@ async fn sync_keys(push: Rc<KeyPush>, tracer: Tracer) {
         if !delivered {
             tracer.emit(Happening::KeySyncFailed { to: push.node.clone(), attempts: KEY_SYNC_ATTEMPTS_MAX });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+
+    use crate::trace::Trace;
+
+    /// DOMAIN.md "Token formats": the sample rows of `refreshtokendetails` hold `C`-prefixed
+    /// client ids of the refresh token's `ccid` shape, and the token only as a hash.
+    #[test]
+    fn the_table_holds_the_refresh_tokens_ccid_and_only_a_hash_of_it() {
+        let trace = Trace::new();
+        let mut publisher = Publisher::new(
+            &Seeds::new(3),
+            Lifetimes::defaults(),
+            Vec::new(),
+            1_767_571_200,
+            trace.node("cucm-pub"),
+        );
+        let authorized = publisher
+            .authorize(AuthorizeRequest { user: "alice".to_string(), client_id: "jabber-1".to_string() });
+        assert_eq!(authorized.status, StatusCode::OK);
+        let code = publisher.codes.keys().next().expect("a code was issued").clone();
+        let issued = publisher.exchange_code(&code);
+        let body: serde_json::Value = serde_json::from_slice(&issued.body).unwrap();
+        let refresh_token = body["refresh_token"].as_str().unwrap();
+
+        let rows = publisher.store.rows().unwrap();
+        assert_eq!(rows.len(), 1);
+        let ccid = client_id_hash("jabber-1");
+        assert_eq!(rows[0].clientid, ccid);
+        assert!(
+            ccid.starts_with('C') && ccid.len() == 65 && ccid[1..].chars().all(|c| c.is_ascii_hexdigit())
+        );
+        assert_eq!(rows[0].userid, "alice");
+        assert_ne!(rows[0].refreshtokenindex, refresh_token, "never the token itself");
+        let payload = refresh_token.split('.').nth(1).unwrap();
+        let claims: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+        assert_eq!(claims["ccid"], ccid.as_str(), "the row and the token name the client alike");
+        assert_eq!(publisher.store.find(refresh_token).unwrap().unwrap().pkid, rows[0].pkid);
     }
 }

@@ -9,21 +9,30 @@ use authzlab_host::{reference, Keyring, Request, TokenKind, Verdict};
 use hyper::{Method, StatusCode};
 
 use crate::clock;
-use crate::node::{held_keys, Refusal};
+use crate::node::held_keys::HeldKeys;
+use crate::node::{key_checksums, Refusal};
 use crate::proto::authz::*;
 use crate::proto::http::{serve, HttpRequest, HttpResponse};
+use crate::tokens::KeyKind;
 use crate::trace::{Happening, Tracer};
 
 /// A subscriber's state: the keys last pushed to it.
 pub struct Subscriber {
     keyring: Option<Arc<Keyring>>,
+    /// The same keys as `show key authz` reports them, with each key's sync time.
+    held: HeldKeys,
     epoch_s: u64,
     tracer: Tracer,
 }
 
 impl Subscriber {
     pub fn new(epoch_s: u64, tracer: Tracer) -> Subscriber {
-        Subscriber { keyring: None, epoch_s, tracer }
+        Subscriber { keyring: None, held: HeldKeys::default(), epoch_s, tracer }
+    }
+
+    /// What `show key authz signing|encryption` prints on this node now.
+    pub fn show_key(&self, kind: KeyKind) -> String {
+        self.held.show(kind)
     }
 
     fn handle(&mut self, request: HttpRequest) -> HttpResponse {
@@ -42,8 +51,9 @@ impl Subscriber {
             Ok(keyring) => keyring,
             Err(reason) => return HttpResponse::error(StatusCode::BAD_REQUEST, &reason),
         };
-        let (signing_key, encryption_key) = held_keys(&keyring);
+        let (signing_key, encryption_key) = key_checksums(&keyring);
         self.tracer.emit(Happening::KeysSynced { signing_key, encryption_key });
+        self.held.sync(&keyring, clock::now_s(self.epoch_s));
         self.keyring = Some(Arc::new(keyring));
         HttpResponse::json(StatusCode::OK, &serde_json::json!({ "synced": true }))
     }

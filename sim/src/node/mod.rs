@@ -7,9 +7,11 @@
 //! * [`unity`]: Unity Connection: fetches keys, validates voicemail logins via a plugin.
 //! * [`jabber`]: a Jabber client: logs in, refreshes, checks voicemail.
 //! * [`site`]: a site host running many clients as tasks.
+//! * [`held_keys`]: the keys a CallManager node holds, as `show key authz` prints them.
 
 pub mod cucm_pub;
 pub mod cucm_sub;
+pub mod held_keys;
 pub mod jabber;
 pub mod site;
 pub mod unity;
@@ -23,7 +25,7 @@ pub fn checksum_field(checksum: KeyChecksum) -> String {
 
 /// The checksums of the keys a node now holds, signing then encryption, as `keys-synced`,
 /// `keys-fetched` and `keys-served` record them (a bundle carries one key of each kind).
-pub fn held_keys(keyring: &Keyring) -> (String, String) {
+pub fn key_checksums(keyring: &Keyring) -> (String, String) {
     let signing = keyring.signing_keys().next().map(|(_, checksum)| checksum_field(checksum));
     let encryption = keyring.encryption_keys().next().map(|(_, checksum)| checksum_field(checksum));
     (signing.unwrap_or_default(), encryption.unwrap_or_default())

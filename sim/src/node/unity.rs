@@ -16,7 +16,7 @@ use authzlab_host::{Keyring, Plugin, Request, TokenKind, Verdict};
 use hyper::{Method, StatusCode};
 
 use crate::clock;
-use crate::node::{held_keys, Refusal};
+use crate::node::{key_checksums, Refusal};
 use crate::proto::authz::*;
 use crate::proto::http::{serve, Call, HttpRequest, HttpResponse};
 use crate::trace::{Happening, Tracer};
@@ -125,7 +125,7 @@ async fn fetch_keys(unity: Rc<RefCell<Unity>>, cause: &'static str, attempts: u3
         });
         match bundle.and_then(|bundle| bundle.keyring()) {
             Ok(keyring) => {
-                let (signing_key, encryption_key) = held_keys(&keyring);
+                let (signing_key, encryption_key) = key_checksums(&keyring);
                 tracer.emit(Happening::KeysFetched {
                     from: server.clone(),
                     cause: cause.to_string(),
