@@ -12,18 +12,18 @@ use rand_core::RngCore;
 
 use crate::check::{Checks, Report};
 use crate::clock;
+use crate::node::admin::{AdminCall, ADMIN_CALLS_MAX};
 use crate::node::cucm_pub::{self, AdminCommand, Publisher, ADMIN_QUEUE_MAX};
 use crate::node::cucm_sub::{self, Subscriber};
 use crate::node::jabber::JabberConfig;
 use crate::node::site;
 use crate::node::unity::{self, Unity};
-use crate::report::{Timeline, TimelineMode};
-use crate::scenario::{Action, ClientKind, Scenario, CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX};
+use crate::report::{Exposures, Timeline, TimelineMode};
+use crate::scenario::{Action, Scenario, CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX};
 use crate::seeds::Seeds;
+use crate::tokens::client_id_hash;
 use crate::trace::{self, Happening, Trace};
 
-/// The users clients sign in as, in order; later clients are `user-N`.
-const USERS: &[&str] = &["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"];
 /// Clients sign in spread evenly over this window after boot, as people arrive at work,
 /// each with a seeded jitter of up to a minute. Evenly spread sign-ins spread the refreshes
 /// too, so after a key change some clients still hold old tokens when others already
@@ -53,6 +53,8 @@ pub struct Run {
     pub trace: trace::Summary,
     pub report: Report,
     pub timeline: Timeline,
+    /// Each revocation's exposure window.
+    pub exposures: Exposures,
     /// turmoil steps taken: with idle skipping, far fewer than duration / tick.
     pub steps: u64,
     /// Why the trace sink failed, if it did (a full disk); the checks still saw every event.
@@ -127,6 +129,8 @@ pub fn run_with(
     trace.observe(Box::new(checks.clone()));
     let timeline = Rc::new(RefCell::new(Timeline::new(timeline)));
     trace.observe(Box::new(timeline.clone()));
+    let exposures = Rc::new(RefCell::new(Exposures::default()));
+    trace.observe(Box::new(exposures.clone()));
     clock::reset();
     let epoch_s = scenario.epoch_s;
 
@@ -169,29 +173,31 @@ pub fn run_with(
     };
 
     let mut starts = seeds.rng("client-start");
-    let client_total: u32 = scenario.clients.iter().map(|group| group.count).sum();
-    let start_step = CLIENT_START_WINDOW / client_total.max(1);
-    let mut clients = Vec::new();
-    for group in &scenario.clients {
-        for _ in 0..group.count {
-            let number = clients.len() + 1;
-            let ClientKind::Jabber = group.kind;
-            clients.push(JabberConfig {
-                name: format!("jabber-{number}"),
-                user: USERS.get(number - 1).map_or_else(|| format!("user-{number}"), |user| user.to_string()),
-                publisher: "cucm-pub".to_string(),
-                subscriber: subscribers[(number - 1) % subscribers.len()].clone(),
-                unity: unity_host.clone(),
-                epoch_s,
-                start_delay: CLIENT_START_MIN
-                    + start_step * (number as u32 - 1)
-                    + Duration::from_millis(starts.next_u64() % CLIENT_START_JITTER_MS),
-            });
-        }
-    }
+    let devices = scenario.devices();
+    let start_step = CLIENT_START_WINDOW / (devices.len() as u32).max(1);
+    let clients: Vec<JabberConfig> = devices
+        .into_iter()
+        .enumerate()
+        .map(|(index, device)| JabberConfig {
+            name: device.name,
+            user: device.user,
+            publisher: "cucm-pub".to_string(),
+            subscriber: subscribers[index % subscribers.len()].clone(),
+            unity: unity_host.clone(),
+            epoch_s,
+            start_delay: CLIENT_START_MIN
+                + start_step * index as u32
+                + Duration::from_millis(starts.next_u64() % CLIENT_START_JITTER_MS),
+        })
+        .collect();
+    // The administrator's console sits on the campus site with the clients.
+    let (admin_calls, admin_call_receiver) = tokio::sync::mpsc::channel(ADMIN_CALLS_MAX);
+    let admin_call_receiver = Rc::new(RefCell::new(Some(admin_call_receiver)));
     if !clients.is_empty() {
         let trace = trace.clone();
-        sim.host("site-campus", move || site::run(clients.clone(), trace.clone()));
+        sim.host("site-campus", move || {
+            site::run(clients.clone(), admin_call_receiver.clone(), trace.clone())
+        });
     }
 
     let mut steps = scenario.steps.iter().peekable();
@@ -200,14 +206,34 @@ pub fn run_with(
         // The time of the step about to run, as nodes and the trace see it.
         let elapsed = sim.elapsed() + clock::warp();
         while let Some(step) = steps.next_if(|step| step.at <= elapsed) {
-            let happening = match step.action {
+            // The driver only routes: what an action means lives in the node that carries it out.
+            let happening = match &step.action {
                 Action::RegenerateKey(kind) => {
                     // The receiver lives as long as the publisher's host, which lives as long
                     // as `sim`; the queue holds every step of a scenario (ADMIN_QUEUE_MAX).
                     admin_sender
-                        .try_send(AdminCommand::RegenerateKey(kind))
+                        .try_send(AdminCommand::RegenerateKey(*kind))
                         .map_err(|_| RunError::AdminQueueFull)?;
-                    Happening::Step { action: "regenerate-key".to_string(), key: Some(kind.to_string()) }
+                    Happening::Step {
+                        action: step.action.name().to_string(),
+                        key: Some(kind.to_string()),
+                        user: None,
+                        client: None,
+                    }
+                }
+                Action::Revoke { user, device } => {
+                    // The parser admits a revoke only for a user with a device, so the campus
+                    // site and its console exist; the queue holds every step (ADMIN_CALLS_MAX).
+                    let ccid = device.as_deref().map(client_id_hash);
+                    admin_calls
+                        .try_send(AdminCall::Revoke { user: user.clone(), ccid })
+                        .map_err(|_| RunError::AdminQueueFull)?;
+                    Happening::Step {
+                        action: step.action.name().to_string(),
+                        key: None,
+                        user: Some(user.clone()),
+                        client: device.clone(),
+                    }
                 }
             };
             trace.record(elapsed.as_millis() as u64, "scenario", happening);
@@ -245,7 +271,16 @@ pub fn run_with(
     let (summary, written) = trace.finish();
     let report = checks.borrow().report();
     let timeline = timeline.borrow().clone();
-    Ok(Run { seed, trace: summary, report, timeline, steps: steps_taken, sink_error: written.err() })
+    let exposures = exposures.borrow().clone();
+    Ok(Run {
+        seed,
+        trace: summary,
+        report,
+        timeline,
+        exposures,
+        steps: steps_taken,
+        sink_error: written.err(),
+    })
 }
 
 /// No message is on a link. Messages already handed to a host's queue are not listed here;

@@ -83,6 +83,27 @@ impl RefreshTokenStore {
             .optional()?)
     }
 
+    /// Revokes the active rows of `userid` (only those of `clientid` when given) and gives
+    /// their `pkid`s, in order. Rows stay until the purge removes them.
+    pub fn revoke(&self, userid: &str, clientid: Option<&str>) -> Result<Vec<String>, StoreError> {
+        let transaction = self.connection.unchecked_transaction()?;
+        let pkids: Vec<String> = {
+            let mut statement = transaction.prepare(
+                "SELECT pkid FROM refreshtokendetails
+                 WHERE userid = ?1 AND (?2 IS NULL OR clientid = ?2) AND state = ?3 ORDER BY pkid",
+            )?;
+            let rows = statement.query_map(params![userid, clientid, STATE_ACTIVE], |row| row.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        transaction.execute(
+            "UPDATE refreshtokendetails SET state = ?4
+             WHERE userid = ?1 AND (?2 IS NULL OR clientid = ?2) AND state = ?3",
+            params![userid, clientid, STATE_ACTIVE, STATE_REVOKED],
+        )?;
+        transaction.commit()?;
+        Ok(pkids)
+    }
+
     /// Every row, in `pkid` order.
     pub fn rows(&self) -> Result<Vec<RefreshTokenRow>, StoreError> {
         let mut statement = self.connection.prepare(
@@ -104,6 +125,27 @@ fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RefreshTokenRow> {
         validity: row.get::<_, i64>(4)? as u64,
         state: row.get(5)?,
     })
+}
+
+#[cfg(test)]
+mod revoke_tests {
+    use super::*;
+
+    #[test]
+    fn revoking_by_device_leaves_the_users_other_devices_and_other_users_alone() {
+        let store = RefreshTokenStore::open_in_memory().unwrap();
+        store.insert("t1", "token-1", "alice", "C-laptop", 100).unwrap();
+        store.insert("t2", "token-2", "alice", "C-phone", 100).unwrap();
+        store.insert("t3", "token-3", "bob", "C-laptop", 100).unwrap();
+        assert_eq!(store.revoke("alice", Some("C-phone")).unwrap(), ["t2"]);
+        assert_eq!(store.revoke("alice", Some("C-phone")).unwrap(), Vec::<String>::new(), "already revoked");
+        let state =
+            |pkid: &str| store.rows().unwrap().into_iter().find(|row| row.pkid == pkid).unwrap().state;
+        assert_eq!((state("t1"), state("t2"), state("t3")), (STATE_ACTIVE, STATE_REVOKED, STATE_ACTIVE));
+        assert_eq!(store.revoke("alice", None).unwrap(), ["t1"]);
+        assert_eq!(state("t3"), STATE_ACTIVE);
+        assert_eq!(store.rows().unwrap().len(), 3, "revoked rows stay until the purge");
+    }
 }
 
 #[cfg(test)]

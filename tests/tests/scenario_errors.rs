@@ -198,3 +198,51 @@ fn every_expectation_in_the_shipped_scenarios_names_a_real_event_and_field() {
         assert!(!scenario.expectations.is_empty(), "{}", path.display());
     }
 }
+
+/// A cluster with alice on two devices and bob on one, and one revoke step to get wrong.
+fn revoking(step: &str) -> String {
+    format!(
+        "name = \"r\"\nduration = \"3h\"\n\
+         [[clients]]\nkind = \"jabber\"\nuser = \"alice\"\ncount = 2\n\
+         [[clients]]\nkind = \"jabber\"\nuser = \"bob\"\ncount = 1\n\
+         [[step]]\nat = \"1h\"\naction = \"revoke\"\n{step}"
+    )
+}
+
+#[test]
+fn a_revocation_names_a_user_who_signs_in_and_that_users_device() {
+    let parsed =
+        Scenario::parse(&revoking("user = \"alice\"\nclient = \"jabber-2\"\n"), Path::new("x.toml")).unwrap();
+    assert_eq!(
+        parsed.steps[0].action,
+        authzlab::scenario::Action::Revoke { user: "alice".into(), device: Some("jabber-2".into()) }
+    );
+    let devices: Vec<(String, String)> = parsed.devices().into_iter().map(|d| (d.name, d.user)).collect();
+    assert_eq!(devices[2], ("jabber-3".to_string(), "bob".to_string()));
+
+    let (line, column, field, message) = error(&revoking("user = \"alcie\"\n"));
+    assert_eq!((line, column, field.as_str()), (14, 8, "step[0].user"));
+    assert!(message.contains("did you mean \"alice\"") && message.contains("alice, alice, bob"), "{message}");
+
+    let (line, _, field, message) = error(&revoking("user = \"alice\"\nclient = \"jabber-3\"\n"));
+    assert_eq!((line, field.as_str()), (15, "step[0].client"));
+    assert_eq!(message, "jabber-3 is bob's device, not alice's");
+
+    let (_, _, field, message) = error(&revoking("user = \"alice\"\nclient = \"jabber-9\"\n"));
+    assert_eq!(field, "step[0].client");
+    assert!(message.contains("jabber-1 to jabber-3"), "{message}");
+
+    let (line, _, field, message) = error(&revoking(""));
+    assert_eq!((line, field.as_str()), (13, "step[0].user"), "points at the action");
+    assert!(message.starts_with("revoke needs `user"), "{message}");
+
+    let (_, _, field, message) = error(&revoking("user = \"a&client_id=x\"\n"));
+    assert_eq!(field, "step[0].user");
+    assert!(message.contains("'&' is not allowed"), "{message}");
+
+    let (_, _, field, message) = error(&revoking("user = \"alice\"\nkey = \"signing\"\n"));
+    assert_eq!((field.as_str(), message.as_str()), ("step[0].key", "revoke takes no `key`"));
+    let (_, _, field, message) =
+        error(&GOOD.replace("key = \"signing\"", "key = \"signing\"\nuser = \"alice\""));
+    assert_eq!((field.as_str(), message.as_str()), ("step[0].user", "regenerate-key takes no `user`"));
+}

@@ -17,7 +17,12 @@ use authzlab::scenario::Scenario;
 
 /// Every scenario file and the test that runs it. A file missing here fails
 /// `every_scenario_file_is_run`.
-const SCENARIOS: &[&str] = &["encryption-key-regenerated.toml", "signing-key-regenerated.toml"];
+const SCENARIOS: &[&str] = &[
+    "encryption-key-regenerated.toml",
+    "revoke-by-device.toml",
+    "revoke-by-user.toml",
+    "signing-key-regenerated.toml",
+];
 
 fn load(name: &str) -> Scenario {
     let path = common::repo().join("scenarios").join(name);
@@ -41,15 +46,17 @@ fn story(name: &str) -> String {
     let scenario = load(name);
     let run = run(&scenario, scenario.seed);
     assert_passed(&run);
-    assert!(run.report.expectations.len() >= 8, "{name} says what must hold");
-    assert_every_key_was_searched(name, &run);
+    assert!(run.report.expectations.len() >= 7, "{name} says what must hold");
+    // The boot keys, and one more for each regeneration.
+    let keys = 2 + scenario.steps.iter().filter(|step| step.action.name() == "regenerate-key").count();
+    assert_every_key_was_searched(name, &run, keys);
     run.timeline.lines().join("\n")
 }
 
-/// Three secret keys over each shipped run (signing private key, encryption key, the
-/// regenerated one), each at least as hex and as base64 (base64 and base64url coincide when
+/// `keys` secret keys over a run (signing private key, encryption key, one per
+/// regeneration), each at least as hex and as base64 (base64 and base64url coincide when
 /// the text has no `+` or `/`, so the exact count depends on the key).
-fn assert_every_key_was_searched(name: &str, run: &Run) {
+fn assert_every_key_was_searched(name: &str, run: &Run, keys: usize) {
     let check = run.report.invariants.iter().find(|i| i.name == "no_key_material_in_trace").unwrap();
     // Forms are learned as keys appear; all of the run's keys must have reached the check.
     let searched: usize = check
@@ -58,7 +65,7 @@ fn assert_every_key_was_searched(name: &str, run: &Run) {
         .and_then(|rest| rest.split(' ').next())
         .and_then(|count| count.parse().ok())
         .unwrap_or_else(|| panic!("{name}: {}", check.detail));
-    assert!((6..=9).contains(&searched), "{name}: {}", check.detail);
+    assert!((2 * keys..=3 * keys).contains(&searched), "{name}: {}", check.detail);
 }
 
 #[test]
@@ -69,6 +76,40 @@ fn signing_key_regenerated() {
 #[test]
 fn encryption_key_regenerated() {
     insta::assert_snapshot!(story("encryption-key-regenerated.toml"));
+}
+
+#[test]
+fn revoke_by_device() {
+    insta::assert_snapshot!(story("revoke-by-device.toml"));
+}
+
+#[test]
+fn revoke_by_user() {
+    insta::assert_snapshot!(story("revoke-by-user.toml"));
+}
+
+/// The exposure window each revocation leaves, as the report states it: committed at the
+/// publisher just after the step, old access tokens valid until the latest one's expiry
+/// (under an hour later), and the last acceptance inside that window.
+#[test]
+fn a_revocation_reports_its_exposure_window() {
+    for name in ["revoke-by-device.toml", "revoke-by-user.toml"] {
+        let scenario = load(name);
+        for seed in [scenario.seed, 1, 2] {
+            let run = run(&scenario, seed);
+            assert_passed(&run);
+            let [window] = run.exposures.windows() else { panic!("{name}: one revocation") };
+            let (committed_ms, revoked) = window.committed.expect("committed");
+            assert!((7_200_000..7_201_000).contains(&committed_ms), "{name} seed {seed}: {committed_ms}");
+            assert!(revoked >= 1);
+            let until_s = window.valid_until_s.expect("an access token was outstanding");
+            let committed_s = scenario.epoch_s + committed_ms / 1000;
+            assert!(until_s > committed_s && until_s <= committed_s + 3600, "{name} seed {seed}");
+            let (last_ms, node) = window.last_accepted.clone().expect("the old token was used after");
+            assert!(last_ms > committed_ms && scenario.epoch_s + last_ms / 1000 < until_s + 30, "{name}");
+            assert_eq!(node, "unity");
+        }
+    }
 }
 
 #[test]

@@ -20,7 +20,43 @@ pub fn all(epoch_s: u64) -> Vec<Box<dyn Check>> {
         Box::new(NoAccessTokenAcceptedAfterExpiry::new(epoch_s)),
         Box::new(NoRawTokenInTrace::default()),
         Box::new(NoKeyMaterialInTrace::default()),
+        Box::new(NoAccessTokenFromRevokedRefreshToken::default()),
     ]
+}
+
+/// Once a revocation has committed (`tokens-revoked`), none of the refresh tokens it names
+/// may yield another access token (`access-token-refreshed` with that `refresh_tid`). It
+/// remembers the revoked ids: as many as the table held, not as long as the run.
+#[derive(Default)]
+pub struct NoAccessTokenFromRevokedRefreshToken {
+    revoked: BTreeSet<String>,
+    first: Option<String>,
+}
+
+impl Check for NoAccessTokenFromRevokedRefreshToken {
+    fn observe(&mut self, event: &Event, _line: &str) {
+        match event.kind.as_str() {
+            "tokens-revoked" => {
+                let tids = event.field_text("refresh_tids").unwrap_or_default();
+                self.revoked.extend(tids.split_whitespace().map(str::to_string));
+            }
+            "access-token-refreshed" if self.first.is_none() => {
+                let tid = event.field_text("refresh_tid").unwrap_or_default();
+                if self.revoked.contains(&tid) {
+                    self.first = Some(format!(
+                        "{} at {} issued an access token for revoked refresh token {tid}",
+                        event.node,
+                        format_elapsed(event.t_ms)
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn outcome(&self) -> Outcome {
+        outcome("no_access_token_from_revoked_refresh_token", self.first.clone())
+    }
 }
 
 /// A consumer must not accept an access token at or after `exp` plus the clock leeway.
@@ -222,6 +258,27 @@ mod tests {
         assert_eq!(outcome.detail, "unity at 00:01:40.000 accepted a token expired at 1000060", "the first");
         let refused = [event(100_000, "voicemail-login-rejected", &[("exp", (epoch + 60).into())])];
         assert!(run(&mut NoAccessTokenAcceptedAfterExpiry::new(epoch), &refused).held, "not an acceptance");
+    }
+
+    /// A deliberately wrong publisher, as a hand-made trace: it revokes a token and then
+    /// refreshes with it anyway. Before the revocation the same refresh is fine.
+    #[test]
+    fn a_refresh_with_a_revoked_token_is_caught_and_one_before_the_revocation_is_not() {
+        let refreshed = |t_ms| event(t_ms, "access-token-refreshed", &[("refresh_tid", "t-2".into())]);
+        let revoked = event(
+            1_000,
+            "tokens-revoked",
+            &[("user", "alice".into()), ("revoked", 2.into()), ("refresh_tids", "t-1 t-2".into())],
+        );
+        let held =
+            run(&mut NoAccessTokenFromRevokedRefreshToken::default(), &[refreshed(500), revoked.clone()]);
+        assert!(held.held, "{}", held.detail);
+        let broken = run(&mut NoAccessTokenFromRevokedRefreshToken::default(), &[revoked, refreshed(2_000)]);
+        assert!(!broken.held);
+        assert_eq!(
+            broken.detail,
+            "unity at 00:00:02.000 issued an access token for revoked refresh token t-2"
+        );
     }
 
     #[test]

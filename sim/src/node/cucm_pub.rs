@@ -112,6 +112,7 @@ impl Publisher {
                 Ok(TokenRequest::RefreshToken { refresh_token }) => self.refresh(&refresh_token, &agent),
                 Err(response) => response,
             },
+            (&Method::POST, path) if path.split('?').next() == Some(REVOKE_PATH) => self.revoke(path),
             (&Method::GET, KEYS_PATH) => {
                 let (signing_key, encryption_key) = key_checksums(&self.keyring);
                 self.tracer.emit(Happening::KeysServed { to: agent, signing_key, encryption_key });
@@ -235,6 +236,36 @@ impl Publisher {
         )
     }
 
+    /// `POST /ssosp/token/revoke?user_id=…[&client_id=…]`: revokes the user's refresh
+    /// tokens, or one device's. Access tokens already issued stay valid until their `exp`.
+    fn revoke(&mut self, path: &str) -> HttpResponse {
+        let query = path.split_once('?').map_or("", |(_, query)| query);
+        let (mut user, mut client) = (None, None);
+        for pair in query.split('&').take(REVOKE_PARAMETERS_MAX) {
+            match pair.split_once('=') {
+                Some(("user_id", value)) if is_user_id(value) => user = Some(value),
+                Some(("client_id", value)) if is_ccid(value) => client = Some(value),
+                _ => {
+                    return HttpResponse::error(StatusCode::BAD_REQUEST, "expected user_id=…[&client_id=C…]")
+                }
+            }
+        }
+        let Some(user) = user else {
+            return HttpResponse::error(StatusCode::BAD_REQUEST, "user_id is required");
+        };
+        let revoked = match self.store.revoke(user, client) {
+            Ok(pkids) => pkids,
+            Err(e) => return HttpResponse::error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        };
+        self.tracer.emit(Happening::TokensRevoked {
+            user: user.to_string(),
+            ccid: client.map(str::to_string),
+            revoked: revoked.len() as u64,
+            refresh_tids: revoked.join(" "),
+        });
+        HttpResponse::json(StatusCode::OK, &RevokeResponse { revoked: revoked.len() as u64 })
+    }
+
     fn regenerate(&mut self, kind: KeyKind) {
         let old = self.tokens.keys.checksum(kind);
         self.tokens.regenerate(kind);
@@ -348,6 +379,20 @@ async fn sync_keys(push: Rc<KeyPush>, tracer: Tracer) {
             tracer.emit(Happening::KeySyncFailed { to: push.node.clone(), attempts: KEY_SYNC_ATTEMPTS_MAX });
         }
     }
+}
+
+/// Query parameters the revoke API reads; more is a malformed request.
+const REVOKE_PARAMETERS_MAX: usize = 2;
+
+/// User ids as scenarios may write them (`scenario::USER_CHARS_MAX`), so no escaping.
+fn is_user_id(value: &str) -> bool {
+    (1..=crate::scenario::USER_CHARS_MAX).contains(&value.len())
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+/// A `ccid`: `C` and 64 hex digits.
+fn is_ccid(value: &str) -> bool {
+    value.len() == 65 && value.starts_with('C') && value[1..].chars().all(|c| c.is_ascii_hexdigit())
 }
 
 #[cfg(test)]

@@ -6,9 +6,11 @@
 //! * [`cucm_sub`]: CallManager subscriber: receives keys, validates tokens (UDS).
 //! * [`unity`]: Unity Connection: fetches keys, validates voicemail logins via a plugin.
 //! * [`jabber`]: a Jabber client: logs in, refreshes, checks voicemail.
-//! * [`site`]: a site host running many clients as tasks.
+//! * [`site`]: a site host running many clients (and the admin console) as tasks.
+//! * [`admin`]: the administrator's console: steps carried out over the network.
 //! * [`held_keys`]: the keys a CallManager node holds, as `show key authz` prints them.
 
+pub mod admin;
 pub mod cucm_pub;
 pub mod cucm_sub;
 pub mod held_keys;

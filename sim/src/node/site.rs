@@ -2,15 +2,27 @@
 //! every step, so a host per client would make long runs slow (DESIGN.md: 24 h at a 1 s tick
 //! took 1.2 s with 8 hosts and 157 s with 108); a partition or delay applies to a site.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use tokio::sync::mpsc;
+
+use crate::node::admin::{self, AdminCall};
 use crate::node::jabber::{self, JabberConfig};
 use crate::trace::Trace;
 
-/// The site's program: start every client, then idle while they run.
-pub async fn run(clients: Vec<JabberConfig>, trace: Trace) -> turmoil::Result {
+/// The site's program: start every client, then run the administrator's console.
+pub async fn run(
+    clients: Vec<JabberConfig>,
+    admin_calls: Rc<RefCell<Option<mpsc::Receiver<AdminCall>>>>,
+    trace: Trace,
+) -> turmoil::Result {
+    let publisher = clients.first().map(|client| client.publisher.clone()).unwrap_or_default();
     for config in clients {
         let tracer = trace.node(&config.name);
         tokio::task::spawn_local(jabber::run(config, tracer));
     }
+    admin::run(admin_calls, publisher, trace.node("admin")).await?;
     std::future::pending::<()>().await;
     Ok(())
 }

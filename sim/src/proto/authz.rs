@@ -20,6 +20,9 @@ pub const KEYS_PATH: &str = "/ssosp/keys";
 pub const KEY_SYNC_PATH: &str = "/ssosp/keys/sync";
 /// User Data Services on a CallManager node: Jabber's first call with a token.
 pub const UDS_PATH: &str = "/cucm-uds/user";
+/// Revocation of refresh tokens by user, or by user and device (DOMAIN.md: the documents'
+/// own path): `?user_id=…[&client_id=…]`, `client_id` being the table's `clientid` (`ccid`).
+pub const REVOKE_PATH: &str = "/ssosp/token/revoke";
 /// Unity Connection's voicemail login (VMREST) with a bearer token.
 pub const VOICEMAIL_LOGIN_PATH: &str = "/vmrest/user";
 
@@ -58,4 +61,11 @@ pub struct TokenResponse {
 pub struct OAuthError {
     pub error: String,
     pub reason: String,
+}
+
+/// The publisher's answer to a revocation.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RevokeResponse {
+    /// Refresh tokens revoked by this call.
+    pub revoked: u64,
 }

@@ -102,6 +102,9 @@ fn yes() -> Spanned<bool> {
 pub(super) struct ClientFile {
     pub kind: ClientKind,
     pub count: Spanned<u32>,
+    /// Every device of the group signs in as this user (one user on several devices).
+    #[serde(default)]
+    pub user: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -111,12 +114,19 @@ pub(super) struct StepFile {
     pub action: Spanned<ActionName>,
     #[serde(default)]
     pub key: Option<KeyKind>,
+    /// For `revoke`: whose refresh tokens.
+    #[serde(default)]
+    pub user: Option<Spanned<String>>,
+    /// For `revoke`: only this device's (e.g. `jabber-2`).
+    #[serde(default)]
+    pub client: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Clone, Copy)]
 #[serde(rename_all = "kebab-case")]
 pub(super) enum ActionName {
     RegenerateKey,
+    Revoke,
 }
 
 #[derive(Deserialize)]

@@ -95,7 +95,25 @@ pub enum ClientKind {
 pub struct ClientGroup {
     pub kind: ClientKind,
     pub count: u32,
+    /// The user every device of the group signs in as; unnamed groups take the next names
+    /// of [`USERS`], one user per device.
+    pub user: Option<String>,
 }
+
+/// One client device and the user signed in on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Device {
+    /// `jabber-N`, numbered across all groups from 1.
+    pub name: String,
+    pub user: String,
+    pub kind: ClientKind,
+}
+
+/// Users devices of unnamed groups sign in as, in order; later ones are `user-N`.
+pub const USERS: &[&str] = &["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"];
+/// Longest user id a scenario may name. User ids go into URL queries (the revoke API), so
+/// they are also limited to letters, digits, `.`, `_` and `-`.
+pub const USER_CHARS_MAX: usize = 64;
 
 /// Something an administrator (or fate) does at a simulated time.
 #[derive(Clone, Debug)]
@@ -108,6 +126,41 @@ pub struct Step {
 pub enum Action {
     /// `set key regen authz signing|encryption` on the publisher.
     RegenerateKey(KeyKind),
+    /// An administrator revokes the refresh tokens of `user`, or only those of one of the
+    /// user's devices: `https://<publisher>:8443/ssosp/token/revoke?user_id=…[&client_id=…]`.
+    Revoke { user: String, device: Option<String> },
+}
+
+impl Action {
+    /// The action's name in scenario files and traces.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::RegenerateKey(_) => "regenerate-key",
+            Action::Revoke { .. } => "revoke",
+        }
+    }
+}
+
+fn devices(groups: &[ClientGroup]) -> Vec<Device> {
+    let named: Vec<&str> = groups.iter().filter_map(|group| group.user.as_deref()).collect();
+    let mut devices = Vec::new();
+    for group in groups {
+        for _ in 0..group.count {
+            let number = devices.len() + 1;
+            // Device N of an unnamed group signs in as the N-th name, unless a group names
+            // that user itself: then it is `user-N`, never someone else's second device.
+            let user = match &group.user {
+                Some(user) => user.clone(),
+                None => match USERS.get(number - 1) {
+                    Some(user) if !named.contains(user) => user.to_string(),
+                    _ => format!("user-{number}"),
+                },
+            };
+            let ClientKind::Jabber = group.kind;
+            devices.push(Device { name: format!("jabber-{number}"), user, kind: group.kind });
+        }
+    }
+    devices
 }
 
 /// Something the trace must show (or must not).
@@ -149,5 +202,10 @@ impl Scenario {
     /// Clients of every group together.
     pub fn client_count(&self) -> u32 {
         self.clients.iter().map(|group| group.count).sum()
+    }
+
+    /// Every client device, numbered across groups, with its user.
+    pub fn devices(&self) -> Vec<Device> {
+        devices(&self.clients)
     }
 }

@@ -13,7 +13,7 @@ use super::error::line_column;
 use super::file::{ActionName, ParamsFile, ScenarioFile};
 use super::{
     Action, ClientGroup, Cluster, Expectation, Scenario, ScenarioError, Step, CLIENTS_MAX,
-    CUCM_SUBSCRIBERS_MAX, DURATION_MAX, EPOCH_S_MAX, TICK_MAX, TICK_MIN,
+    CUCM_SUBSCRIBERS_MAX, DURATION_MAX, EPOCH_S_MAX, TICK_MAX, TICK_MIN, USER_CHARS_MAX,
 };
 use crate::clock::EPOCH_S_DEFAULT;
 use crate::tokens::{LifetimeError, Lifetimes};
@@ -111,8 +111,16 @@ impl Scenario {
                     format!("must be 1 or more, and all clients together at most {CLIENTS_MAX}"),
                 ));
             }
-            clients.push(ClientGroup { kind: client.kind, count });
+            let user = match &client.user {
+                Some(user) => Some(
+                    check_user(user.get_ref())
+                        .map_err(|message| at(user.span(), &format!("clients[{index}].user"), message))?,
+                ),
+                None => None,
+            };
+            clients.push(ClientGroup { kind: client.kind, count, user });
         }
+        let devices = super::devices(&clients);
 
         let mut steps = Vec::new();
         for (index, step) in parsed.step.iter().map(|step| &step.0).enumerate() {
@@ -141,7 +149,77 @@ impl Scenario {
                         ))
                     }
                 },
+                ActionName::Revoke => {
+                    let Some(user) = &step.user else {
+                        return Err(at(
+                            step.action.span(),
+                            &format!("step[{index}].user"),
+                            "revoke needs `user = \"…\"` (and `client = \"jabber-N\"` for one device only)"
+                                .to_string(),
+                        ));
+                    };
+                    let field = format!("step[{index}].user");
+                    let name =
+                        check_user(user.get_ref()).map_err(|message| at(user.span(), &field, message))?;
+                    if !devices.iter().any(|device| device.user == name) {
+                        let users: Vec<&str> = devices.iter().map(|device| device.user.as_str()).collect();
+                        let hint = did_you_mean(&name, users.iter().copied())
+                            .map_or_else(String::new, |near| format!(" (did you mean {near:?}?)"));
+                        return Err(at(
+                            user.span(),
+                            &field,
+                            format!("no client signs in as {name:?}{hint}; users here: {}", users.join(", ")),
+                        ));
+                    }
+                    let device = match &step.client {
+                        None => None,
+                        Some(client) => {
+                            let wanted = client.get_ref();
+                            match devices.iter().find(|device| &device.name == wanted) {
+                                Some(device) if device.user == name => Some(device.name.clone()),
+                                Some(device) => {
+                                    return Err(at(
+                                        client.span(),
+                                        &format!("step[{index}].client"),
+                                        format!("{wanted} is {}'s device, not {name}'s", device.user),
+                                    ))
+                                }
+                                None => {
+                                    return Err(at(
+                                        client.span(),
+                                        &format!("step[{index}].client"),
+                                        format!(
+                                            "no such client; clients here: jabber-1 to jabber-{}",
+                                            devices.len()
+                                        ),
+                                    ))
+                                }
+                            }
+                        }
+                    };
+                    Action::Revoke { user: name, device }
+                }
             };
+            let stray = match step.action.get_ref() {
+                ActionName::RegenerateKey => [("user", step.user.as_ref()), ("client", step.client.as_ref())]
+                    .into_iter()
+                    .find_map(|(name, value)| value.map(|value| (name, value.span()))),
+                ActionName::Revoke => None,
+            };
+            if let Some((name, span)) = stray {
+                return Err(at(
+                    span,
+                    &format!("step[{index}].{name}"),
+                    format!("{} takes no `{name}`", action.name()),
+                ));
+            }
+            if matches!(action, Action::Revoke { .. }) && step.key.is_some() {
+                return Err(at(
+                    step.action.span(),
+                    &format!("step[{index}].key"),
+                    "revoke takes no `key`".to_string(),
+                ));
+            }
             steps.push(Step { at: step_at, action });
         }
         // Steps run in time order; equal times keep file order.
@@ -259,6 +337,17 @@ fn unknown_field(spec: &EventSpec, name: &str) -> String {
     };
     let all: Vec<&str> = names.collect();
     format!("`{}` events have no field {name:?}; {hint}its fields: {}", spec.kind, all.join(", "))
+}
+
+/// A user id as scenarios may write it: 1 to [`USER_CHARS_MAX`] letters, digits, `.`, `_`, `-`.
+fn check_user(user: &str) -> Result<String, String> {
+    if user.is_empty() || user.len() > USER_CHARS_MAX {
+        return Err(format!("a user id has 1 to {USER_CHARS_MAX} characters"));
+    }
+    match user.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))) {
+        Some(bad) => Err(format!("{bad:?} is not allowed in a user id (letters, digits, '.', '_', '-')")),
+        None => Ok(user.to_string()),
+    }
 }
 
 /// Words for an error toml reports without any: what stands at `offset`.

@@ -172,6 +172,10 @@ catalogue! {
         action: String,
         /// For `regenerate-key`: `signing` or `encryption`.
         key: Option<String>,
+        /// For `revoke`: whose refresh tokens.
+        user: Option<String>,
+        /// For `revoke` of one device: which (`jabber-N`).
+        client: Option<String>,
     }
     /// The publisher regenerated a key; every access token issued so far is now invalid.
     KeyRegenerated = "key-regenerated" {
@@ -265,6 +269,24 @@ catalogue! {
         detail: Option<String>,
         /// The refresh token's id, when it verified but the table refused it.
         refresh_tid: Option<String>,
+    }
+    /// The publisher revoked refresh tokens (the revoke API); the change is committed.
+    TokensRevoked = "tokens-revoked" {
+        /// The user whose tokens were revoked.
+        user: String,
+        /// The device's client id (`ccid`), when only one device's tokens were revoked.
+        ccid: Option<String>,
+        /// Refresh tokens revoked.
+        revoked: u64,
+        /// Their ids, space-separated, in order.
+        refresh_tids: String,
+    }
+    /// An administrator's call to a node failed (no answer, or an error status).
+    AdminCallFailed = "admin-call-failed" {
+        /// The step's action, e.g. `revoke`.
+        action: String,
+        /// What went wrong.
+        reason: String,
     }
     /// A subscriber accepted an access token on UDS.
     UdsRequestAccepted = "uds-request-accepted" [Routine, AcceptsAccessToken] {

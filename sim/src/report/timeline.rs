@@ -1,25 +1,11 @@
-//! What a person reads after a run: the timeline in words, the checks, the seed and hash.
+//! The timeline: one line in words per event shown, kept as the trace streams.
 
 use std::collections::BTreeSet;
-use std::fmt::Write as _;
 
-use crate::check::Report;
 use crate::clock::format_elapsed;
-use crate::cluster::Run;
-use crate::scenario::{format_duration, Scenario};
+use crate::report::TimelineMode;
 use crate::trace::catalogue::{EventSpec, Role};
 use crate::trace::{Event, Observe};
-
-/// How much of the trace the timeline shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum TimelineMode {
-    /// Everything unusual, and routine events only where they show a recovery.
-    Story,
-    /// Every event.
-    Full,
-    /// No timeline.
-    None,
-}
 
 /// Timeline lines a run keeps. Past it, the timeline says how many more it left out: the
 /// full trace is `--trace FILE`'s job, and a report must not grow with the run.
@@ -89,88 +75,6 @@ impl Observe for Timeline {
     }
 }
 
-/// The whole report of a run.
-pub fn render(scenario: &Scenario, run: &Run) -> String {
-    let mut out = String::new();
-    let clients: u32 = scenario.clients.iter().map(|group| group.count).sum();
-    let _ = writeln!(out, "authzlab: {}", scenario.name);
-    let _ = writeln!(
-        out,
-        "  {} · seed {} · {} simulated at {} ticks · {} CallManager subscriber(s), {} client(s){}",
-        scenario.path.display(),
-        run.seed,
-        format_duration(scenario.duration),
-        format_duration(scenario.tick),
-        scenario.cluster.cucm_subscribers,
-        clients,
-        if scenario.cluster.unity_validator.is_some() { ", Unity Connection" } else { "" },
-    );
-    if !scenario.description.is_empty() {
-        let _ = writeln!(out);
-        for line in scenario.description.trim().lines() {
-            let _ = writeln!(out, "  {}", line.trim());
-        }
-    }
-    if run.timeline.mode() != TimelineMode::None {
-        let _ = writeln!(out);
-        let shown = run.timeline.lines();
-        let _ = writeln!(
-            out,
-            "Timeline ({} of {} events; --timeline full shows all)",
-            shown.len() as u64 + run.timeline.omitted(),
-            run.trace.events
-        );
-        for line in shown {
-            let _ = writeln!(out, "  {line}");
-        }
-        if run.timeline.omitted() > 0 {
-            let _ = writeln!(
-                out,
-                "  ... and {} more lines not kept (TIMELINE_LINES_MAX); --trace FILE records every event",
-                run.timeline.omitted()
-            );
-        }
-    }
-    let _ = writeln!(out);
-    render_checks(&mut out, &run.report);
-    let _ = writeln!(out);
-    let verdict = if run.report.passed() { "PASS" } else { "FAIL" };
-    let held = run.report.expectations.iter().filter(|o| o.held).count();
-    let invariants_held = run.report.invariants.iter().filter(|o| o.held).count();
-    let _ = writeln!(
-        out,
-        "Result: {verdict}: {held}/{} expectations and {invariants_held}/{} invariants held",
-        run.report.expectations.len(),
-        run.report.invariants.len()
-    );
-    let _ = writeln!(out, "Trace: {} events, sha256 {}", run.trace.events, run.trace.hash);
-    let ticks = scenario.duration.as_nanos() / scenario.tick.as_nanos().max(1);
-    let _ = writeln!(
-        out,
-        "Steps: {} of {ticks} ticks stepped{}",
-        run.steps,
-        if scenario.skip_idle { " (quiet time skipped; --no-skip steps through it, same trace)" } else { "" }
-    );
-    let _ = writeln!(out, "Replay: authzlab run {} --seed {}", scenario.path.display(), run.seed);
-    out
-}
-
-fn render_checks(out: &mut String, report: &Report) {
-    let _ = writeln!(out, "Expectations");
-    if report.expectations.is_empty() {
-        let _ = writeln!(out, "  (none declared)");
-    }
-    for outcome in &report.expectations {
-        let mark = if outcome.held { "ok  " } else { "FAIL" };
-        let _ = writeln!(out, "  {mark} {}\n         {}", outcome.name, outcome.detail);
-    }
-    let _ = writeln!(out, "Invariants");
-    for outcome in &report.invariants {
-        let mark = if outcome.held { "ok  " } else { "FAIL" };
-        let _ = writeln!(out, "  {mark} {}: {}", outcome.name, outcome.detail);
-    }
-}
-
 /// One event in words a voice engineer reads.
 pub fn narrate(event: &Event) -> String {
     let f = |name: &str| event.field_text(name).unwrap_or_default();
@@ -183,6 +87,12 @@ pub fn narrate(event: &Event) -> String {
             "regenerate-key" => {
                 format!("administrator runs `set key regen authz {}` on the publisher", f("key"))
             }
+            "revoke" => match event.field_text("client") {
+                Some(client) => {
+                    format!("administrator revokes the refresh tokens of {} on {client}", f("user"))
+                }
+                None => format!("administrator revokes every refresh token of {}", f("user")),
+            },
             other => format!("scenario step {other}"),
         },
         "key-regenerated" => format!(
@@ -191,6 +101,15 @@ pub fn narrate(event: &Event) -> String {
             short("checksum"),
             short("previous")
         ),
+        "tokens-revoked" => format!(
+            "revoked {} refresh token(s) of {}{}; access tokens already issued stay valid until they expire",
+            f("revoked"),
+            f("user"),
+            event
+                .field_text("ccid")
+                .map_or_else(String::new, |ccid| format!(" on client {}", &ccid[..ccid.len().min(9)]))
+        ),
+        "admin-call-failed" => format!("the administrator's {} call failed: {}", f("action"), f("reason")),
         "keys-synced" => format!(
             "received the keys from the publisher: signing {}, encryption {}",
             short("signing_key"),

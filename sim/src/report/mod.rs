@@ -1,0 +1,117 @@
+//! What a person reads after a run: the timeline in words, the checks, the seed and hash.
+//!
+//! * [`timeline`]: the run's story in words, built as the trace streams.
+//! * [`exposure`]: after each revocation, how long access tokens of that session still worked.
+
+pub mod exposure;
+pub mod timeline;
+
+use std::fmt::Write as _;
+
+pub use exposure::Exposures;
+pub use timeline::{narrate, Timeline, TIMELINE_LINES_MAX};
+
+use crate::check::Report;
+use crate::cluster::Run;
+use crate::scenario::{format_duration, Scenario};
+
+/// How much of the trace the timeline shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TimelineMode {
+    /// Everything unusual, and routine events only where they show a recovery.
+    Story,
+    /// Every event.
+    Full,
+    /// No timeline.
+    None,
+}
+
+/// The whole report of a run.
+pub fn render(scenario: &Scenario, run: &Run) -> String {
+    let mut out = String::new();
+    let clients: u32 = scenario.clients.iter().map(|group| group.count).sum();
+    let _ = writeln!(out, "authzlab: {}", scenario.name);
+    let _ = writeln!(
+        out,
+        "  {} · seed {} · {} simulated at {} ticks · {} CallManager subscriber(s), {} client(s){}",
+        scenario.path.display(),
+        run.seed,
+        format_duration(scenario.duration),
+        format_duration(scenario.tick),
+        scenario.cluster.cucm_subscribers,
+        clients,
+        if scenario.cluster.unity_validator.is_some() { ", Unity Connection" } else { "" },
+    );
+    if !scenario.description.is_empty() {
+        let _ = writeln!(out);
+        for line in scenario.description.trim().lines() {
+            let _ = writeln!(out, "  {}", line.trim());
+        }
+    }
+    if run.timeline.mode() != TimelineMode::None {
+        let _ = writeln!(out);
+        let shown = run.timeline.lines();
+        let _ = writeln!(
+            out,
+            "Timeline ({} of {} events; --timeline full shows all)",
+            shown.len() as u64 + run.timeline.omitted(),
+            run.trace.events
+        );
+        for line in shown {
+            let _ = writeln!(out, "  {line}");
+        }
+        if run.timeline.omitted() > 0 {
+            let _ = writeln!(
+                out,
+                "  ... and {} more lines not kept (TIMELINE_LINES_MAX); --trace FILE records every event",
+                run.timeline.omitted()
+            );
+        }
+    }
+    let revocations = run.exposures.lines(scenario.epoch_s);
+    if !revocations.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "Revocations (the exposure window: access tokens outlive a revocation)");
+        for line in &revocations {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    let _ = writeln!(out);
+    render_checks(&mut out, &run.report);
+    let _ = writeln!(out);
+    let verdict = if run.report.passed() { "PASS" } else { "FAIL" };
+    let held = run.report.expectations.iter().filter(|o| o.held).count();
+    let invariants_held = run.report.invariants.iter().filter(|o| o.held).count();
+    let _ = writeln!(
+        out,
+        "Result: {verdict}: {held}/{} expectations and {invariants_held}/{} invariants held",
+        run.report.expectations.len(),
+        run.report.invariants.len()
+    );
+    let _ = writeln!(out, "Trace: {} events, sha256 {}", run.trace.events, run.trace.hash);
+    let ticks = scenario.duration.as_nanos() / scenario.tick.as_nanos().max(1);
+    let _ = writeln!(
+        out,
+        "Steps: {} of {ticks} ticks stepped{}",
+        run.steps,
+        if scenario.skip_idle { " (quiet time skipped; --no-skip steps through it, same trace)" } else { "" }
+    );
+    let _ = writeln!(out, "Replay: authzlab run {} --seed {}", scenario.path.display(), run.seed);
+    out
+}
+
+fn render_checks(out: &mut String, report: &Report) {
+    let _ = writeln!(out, "Expectations");
+    if report.expectations.is_empty() {
+        let _ = writeln!(out, "  (none declared)");
+    }
+    for outcome in &report.expectations {
+        let mark = if outcome.held { "ok  " } else { "FAIL" };
+        let _ = writeln!(out, "  {mark} {}\n         {}", outcome.name, outcome.detail);
+    }
+    let _ = writeln!(out, "Invariants");
+    for outcome in &report.invariants {
+        let mark = if outcome.held { "ok  " } else { "FAIL" };
+        let _ = writeln!(out, "  {mark} {}: {}", outcome.name, outcome.detail);
+    }
+}
