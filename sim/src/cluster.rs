@@ -219,6 +219,21 @@ pub fn run_with(
                         key: Some(kind.to_string()),
                         user: None,
                         client: None,
+                        param: None,
+                        value_s: None,
+                    }
+                }
+                Action::SetExpiry { timer, value_s } => {
+                    admin_sender
+                        .try_send(AdminCommand::SetExpiry(*timer, *value_s))
+                        .map_err(|_| RunError::AdminQueueFull)?;
+                    Happening::Step {
+                        action: step.action.name().to_string(),
+                        key: None,
+                        user: None,
+                        client: None,
+                        param: Some(timer.to_string()),
+                        value_s: Some(*value_s),
                     }
                 }
                 Action::Revoke { user, device } => {
@@ -233,6 +248,8 @@ pub fn run_with(
                         key: None,
                         user: Some(user.clone()),
                         client: device.clone(),
+                        param: None,
+                        value_s: None,
                     }
                 }
             };

@@ -94,6 +94,36 @@ impl Lifetimes {
     }
 }
 
+/// An expiry timer an administrator can change (System > Enterprise Parameters).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpiryTimer {
+    /// OAuth Access Token Expiry Timer.
+    AccessTokenExpiry,
+    /// OAuth Refresh Token Expiry Timer.
+    RefreshTokenExpiry,
+}
+
+impl fmt::Display for ExpiryTimer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ExpiryTimer::AccessTokenExpiry => "access_token_expiry",
+            ExpiryTimer::RefreshTokenExpiry => "refresh_token_expiry",
+        })
+    }
+}
+
+impl Lifetimes {
+    /// These lifetimes with `timer` set to `value_s`, if that is within its bounds. Tokens
+    /// already issued keep the lifetime they were issued with (their `exp`).
+    pub fn with(self, timer: ExpiryTimer, value_s: u64) -> Result<Lifetimes, LifetimeError> {
+        match timer {
+            ExpiryTimer::AccessTokenExpiry => Lifetimes::new(value_s, self.refresh_s),
+            ExpiryTimer::RefreshTokenExpiry => Lifetimes::new(self.access_s, value_s),
+        }
+    }
+}
+
 /// Which AuthZ key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

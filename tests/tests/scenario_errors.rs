@@ -246,3 +246,31 @@ fn a_revocation_names_a_user_who_signs_in_and_that_users_device() {
         error(&GOOD.replace("key = \"signing\"", "key = \"signing\"\nuser = \"alice\""));
     assert_eq!((field.as_str(), message.as_str()), ("step[0].user", "regenerate-key takes no `user`"));
 }
+
+#[test]
+fn an_expiry_timer_set_out_of_its_documented_bounds_names_the_bounds() {
+    let step = |value: &str| {
+        GOOD.replace(
+            "action = \"regenerate-key\"\nkey = \"signing\"",
+            &format!("action = \"set-param\"\nparam = \"access_token_expiry\"\nvalue = \"{value}\""),
+        )
+    };
+    let parsed = Scenario::parse(&step("15m"), Path::new("x.toml")).unwrap();
+    assert_eq!(
+        parsed.steps[0].action,
+        authzlab::scenario::Action::SetExpiry {
+            timer: authzlab::tokens::ExpiryTimer::AccessTokenExpiry,
+            value_s: 900
+        }
+    );
+    let (line, column, field, message) = error(&step("1441m"));
+    assert_eq!((line, column, field.as_str()), (8, 9, "step[0].value"));
+    assert!(message.contains("must be 1 to 1440 whole minutes"), "{message}");
+    let refresh = step("91d").replace("access_token_expiry", "refresh_token_expiry");
+    let (_, _, field, message) = error(&refresh);
+    assert_eq!(field, "step[0].value");
+    assert!(message.contains("must be 1 to 90 whole days"), "{message}");
+    let (_, _, field, message) = error(&step("15m").replace("access_token_expiry", "access_token_expiri"));
+    assert_eq!(field, "step[0].param");
+    assert!(message.contains("access_token_expiry"), "names the real ones: {message}");
+}

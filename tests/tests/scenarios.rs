@@ -18,6 +18,7 @@ use authzlab::scenario::Scenario;
 /// Every scenario file and the test that runs it. A file missing here fails
 /// `every_scenario_file_is_run`.
 const SCENARIOS: &[&str] = &[
+    "access-expiry-changed.toml",
     "encryption-key-regenerated.toml",
     "revoke-by-device.toml",
     "revoke-by-user.toml",
@@ -76,6 +77,42 @@ fn signing_key_regenerated() {
 #[test]
 fn encryption_key_regenerated() {
     insta::assert_snapshot!(story("encryption-key-regenerated.toml"));
+}
+
+#[test]
+fn access_expiry_changed() {
+    insta::assert_snapshot!(story("access-expiry-changed.toml"));
+}
+
+/// After the timer changes, every access token issued lives the new 15 minutes; every one
+/// issued before lived the old hour. Read from the streamed trace: `access_exp` minus the
+/// time of issue.
+#[test]
+fn a_changed_timer_applies_to_new_tokens_only() {
+    let scenario = load("access-expiry-changed.toml");
+    for seed in [scenario.seed, 1, 2] {
+        let (run, text) = run_captured(&scenario, seed);
+        assert_passed(&run);
+        let mut lifetimes = Vec::new();
+        let mut changed_at_ms = None;
+        for line in text.lines() {
+            let event: serde_json::Value = serde_json::from_str(line).unwrap();
+            let t_ms = event["t_ms"].as_u64().unwrap();
+            match event["kind"].as_str().unwrap() {
+                "expiry-changed" => changed_at_ms = Some(t_ms),
+                "tokens-issued" | "access-token-refreshed" => {
+                    let lifetime_s = event["access_exp"].as_u64().unwrap() - (scenario.epoch_s + t_ms / 1000);
+                    lifetimes.push((changed_at_ms.is_some(), lifetime_s));
+                }
+                _ => {}
+            }
+        }
+        assert!(changed_at_ms.is_some());
+        assert!(lifetimes.iter().any(|(after, _)| *after) && lifetimes.iter().any(|(after, _)| !*after));
+        for (after, lifetime_s) in lifetimes {
+            assert_eq!(lifetime_s, if after { 900 } else { 3600 }, "seed {seed}");
+        }
+    }
 }
 
 #[test]

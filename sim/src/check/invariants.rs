@@ -21,7 +21,62 @@ pub fn all(epoch_s: u64) -> Vec<Box<dyn Check>> {
         Box::new(NoRawTokenInTrace::default()),
         Box::new(NoKeyMaterialInTrace::default()),
         Box::new(NoAccessTokenFromRevokedRefreshToken::default()),
+        Box::new(NoTokenLifetimeOutOfBounds::new(epoch_s)),
     ]
+}
+
+/// Every token AuthZ issues lives within its expiry timer's documented bounds: access
+/// tokens 1 to 1440 minutes, refresh tokens 1 to 90 days (DOMAIN.md "Lifetimes"), whatever
+/// the timers were set to and whenever they changed. Read from each issuing event's `exp`
+/// and time.
+pub struct NoTokenLifetimeOutOfBounds {
+    epoch_s: u64,
+    first: Option<String>,
+}
+
+impl NoTokenLifetimeOutOfBounds {
+    pub fn new(epoch_s: u64) -> NoTokenLifetimeOutOfBounds {
+        NoTokenLifetimeOutOfBounds { epoch_s, first: None }
+    }
+}
+
+impl Check for NoTokenLifetimeOutOfBounds {
+    fn observe(&mut self, event: &Event, _line: &str) {
+        use crate::tokens::{
+            ACCESS_EXPIRY_MINUTES_MAX, ACCESS_EXPIRY_MINUTES_MIN, REFRESH_EXPIRY_DAYS_MAX,
+            REFRESH_EXPIRY_DAYS_MIN,
+        };
+        if self.first.is_some() {
+            return;
+        }
+        let bounds: &[(&str, u64, u64)] = match event.kind.as_str() {
+            "tokens-issued" => &[
+                ("access_exp", ACCESS_EXPIRY_MINUTES_MIN * 60, ACCESS_EXPIRY_MINUTES_MAX * 60),
+                ("refresh_exp", REFRESH_EXPIRY_DAYS_MIN * 86_400, REFRESH_EXPIRY_DAYS_MAX * 86_400),
+            ],
+            "access-token-refreshed" => {
+                &[("access_exp", ACCESS_EXPIRY_MINUTES_MIN * 60, ACCESS_EXPIRY_MINUTES_MAX * 60)]
+            }
+            _ => return,
+        };
+        let now_s = self.epoch_s + event.t_ms / 1000;
+        for (field, min_s, max_s) in bounds {
+            let exp = event.fields.get(*field).and_then(|exp| exp.as_u64()).unwrap_or(0);
+            let lifetime_s = exp.saturating_sub(now_s);
+            if !(*min_s..=*max_s).contains(&lifetime_s) {
+                self.first = Some(format!(
+                    "{} at {} issued a token with {field} {lifetime_s} s after issue (bounds {min_s} to {max_s} s)",
+                    event.node,
+                    format_elapsed(event.t_ms)
+                ));
+                return;
+            }
+        }
+    }
+
+    fn outcome(&self) -> Outcome {
+        outcome("no_token_lifetime_out_of_bounds", self.first.clone())
+    }
 }
 
 /// Once a revocation has committed (`tokens-revoked`), none of the refresh tokens it names
@@ -279,6 +334,31 @@ mod tests {
             broken.detail,
             "unity at 00:00:02.000 issued an access token for revoked refresh token t-2"
         );
+    }
+
+    /// A publisher that ignored the timer's bounds, as a hand-made trace: a 2-minute token is
+    /// fine, a 25-hour one (over 1440 minutes) and a 91-day refresh token are not.
+    #[test]
+    fn lifetimes_outside_the_documented_bounds_are_caught() {
+        let epoch = 1_000_000;
+        let refreshed = |lifetime_s: u64| {
+            event(10_000, "access-token-refreshed", &[("access_exp", (epoch + 10 + lifetime_s).into())])
+        };
+        assert!(run(&mut NoTokenLifetimeOutOfBounds::new(epoch), &[refreshed(120)]).held);
+        let long = run(&mut NoTokenLifetimeOutOfBounds::new(epoch), &[refreshed(25 * 3600)]);
+        assert!(!long.held);
+        assert!(
+            long.detail.contains("access_exp 90000 s after issue (bounds 60 to 86400 s)"),
+            "{}",
+            long.detail
+        );
+        let issued = event(
+            0,
+            "tokens-issued",
+            &[("access_exp", (epoch + 3600).into()), ("refresh_exp", (epoch + 91 * 86_400).into())],
+        );
+        let refresh = run(&mut NoTokenLifetimeOutOfBounds::new(epoch), &[issued]);
+        assert!(refresh.detail.contains("refresh_exp"), "{}", refresh.detail);
     }
 
     #[test]

@@ -21,7 +21,7 @@ use crate::proto::authz::*;
 use crate::proto::http::{serve, Call, HttpRequest, HttpResponse};
 use crate::seeds::Seeds;
 use crate::store::{RefreshTokenStore, STATE_ACTIVE};
-use crate::tokens::{client_id_hash, uuid_v4, KeyBundle, KeyKind, Lifetimes, TokenService};
+use crate::tokens::{client_id_hash, uuid_v4, ExpiryTimer, KeyBundle, KeyKind, Lifetimes, TokenService};
 use crate::trace::{Happening, Tracer};
 
 /// How long an authorization code may wait for its token request.
@@ -39,6 +39,8 @@ pub const ADMIN_QUEUE_MAX: usize = crate::scenario::STEPS_MAX;
 pub enum AdminCommand {
     /// `set key regen authz signing` / `set key regen authz encryption`.
     RegenerateKey(KeyKind),
+    /// An expiry timer changed on the Enterprise Parameters page, in seconds.
+    SetExpiry(ExpiryTimer, u64),
 }
 
 struct PendingCode {
@@ -266,6 +268,20 @@ impl Publisher {
         HttpResponse::json(StatusCode::OK, &RevokeResponse { revoked: revoked.len() as u64 })
     }
 
+    /// New tokens get the new lifetime; tokens already issued keep their `exp`.
+    fn set_expiry(&mut self, timer: ExpiryTimer, value_s: u64) {
+        let before = self.tokens.lifetimes;
+        // The parser checked the value against the bounds; a value out of them would be
+        // refused by the page, leaving the timer as it was.
+        let Ok(after) = before.with(timer, value_s) else { return };
+        self.tokens.lifetimes = after;
+        let previous_s = match timer {
+            ExpiryTimer::AccessTokenExpiry => before.access_s,
+            ExpiryTimer::RefreshTokenExpiry => before.refresh_s,
+        };
+        self.tracer.emit(Happening::ExpiryChanged { param: timer.to_string(), value_s, previous_s });
+    }
+
     fn regenerate(&mut self, kind: KeyKind) {
         let old = self.tokens.keys.checksum(kind);
         self.tokens.regenerate(kind);
@@ -302,6 +318,9 @@ pub async fn run(
             while let Some(command) = commands.recv().await {
                 match command {
                     AdminCommand::RegenerateKey(kind) => publisher.borrow_mut().regenerate(kind),
+                    AdminCommand::SetExpiry(timer, value_s) => {
+                        publisher.borrow_mut().set_expiry(timer, value_s)
+                    }
                 }
             }
         });

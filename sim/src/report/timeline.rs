@@ -87,6 +87,9 @@ pub fn narrate(event: &Event) -> String {
             "regenerate-key" => {
                 format!("administrator runs `set key regen authz {}` on the publisher", f("key"))
             }
+            "set-param" => {
+                format!("administrator sets {} to {}", f("param"), seconds_in_words(&f("value_s")))
+            }
             "revoke" => match event.field_text("client") {
                 Some(client) => {
                     format!("administrator revokes the refresh tokens of {} on {client}", f("user"))
@@ -108,6 +111,12 @@ pub fn narrate(event: &Event) -> String {
             event
                 .field_text("ccid")
                 .map_or_else(String::new, |ccid| format!(" on client {}", &ccid[..ccid.len().min(9)]))
+        ),
+        "expiry-changed" => format!(
+            "now issues tokens with {} = {} (was {}); tokens already issued keep theirs",
+            f("param"),
+            seconds_in_words(&f("value_s")),
+            seconds_in_words(&f("previous_s"))
         ),
         "admin-call-failed" => format!("the administrator's {} call failed: {}", f("action"), f("reason")),
         "keys-synced" => format!(
@@ -159,6 +168,14 @@ pub fn narrate(event: &Event) -> String {
             let fields: Vec<String> = event.fields.keys().map(|name| format!("{name}={}", f(name))).collect();
             format!("{} {}", event.kind, fields.join(" "))
         }
+    }
+}
+
+/// `900` as `15m`, `86400` as `1d`: the units the administration page uses.
+fn seconds_in_words(seconds: &str) -> String {
+    match seconds.parse::<u64>() {
+        Ok(s) => crate::scenario::format_duration(std::time::Duration::from_secs(s)),
+        Err(_) => seconds.to_string(),
     }
 }
 

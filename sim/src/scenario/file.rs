@@ -14,7 +14,7 @@ use toml::Spanned;
 use super::duration::SimDuration;
 use super::table::Table;
 use super::{ClientKind, CLIENTS_MAX, STEPS_MAX};
-use crate::tokens::KeyKind;
+use crate::tokens::{ExpiryTimer, KeyKind};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -120,6 +120,12 @@ pub(super) struct StepFile {
     /// For `revoke`: only this device's (e.g. `jabber-2`).
     #[serde(default)]
     pub client: Option<Spanned<String>>,
+    /// For `set-param`: which expiry timer.
+    #[serde(default)]
+    pub param: Option<Spanned<ExpiryTimer>>,
+    /// For `set-param`: its new value.
+    #[serde(default)]
+    pub value: Option<Spanned<SimDuration>>,
 }
 
 #[derive(Deserialize, Clone, Copy)]
@@ -127,6 +133,7 @@ pub(super) struct StepFile {
 pub(super) enum ActionName {
     RegenerateKey,
     Revoke,
+    SetParam,
 }
 
 #[derive(Deserialize)]

@@ -28,7 +28,7 @@ pub use duration::{format_duration, parse_duration, parse_window, SimDuration};
 pub use error::{line_column, ScenarioError};
 
 use crate::proto::http::{EXCHANGE_TICKS_MAX, REQUEST_TIMEOUT};
-use crate::tokens::{KeyKind, Lifetimes};
+use crate::tokens::{ExpiryTimer, KeyKind, Lifetimes};
 
 /// Clients one scenario may run: a bound on the site hosts' task count, and so on the
 /// connections one server may have to accept in one tick (see `cluster::TCP_BACKLOG`).
@@ -129,6 +129,9 @@ pub enum Action {
     /// An administrator revokes the refresh tokens of `user`, or only those of one of the
     /// user's devices: `https://<publisher>:8443/ssosp/token/revoke?user_id=…[&client_id=…]`.
     Revoke { user: String, device: Option<String> },
+    /// An administrator changes an expiry timer on the publisher: tokens issued from then on
+    /// get the new lifetime, tokens already issued keep theirs.
+    SetExpiry { timer: ExpiryTimer, value_s: u64 },
 }
 
 impl Action {
@@ -137,6 +140,7 @@ impl Action {
         match self {
             Action::RegenerateKey(_) => "regenerate-key",
             Action::Revoke { .. } => "revoke",
+            Action::SetExpiry { .. } => "set-param",
         }
     }
 }

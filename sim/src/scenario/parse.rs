@@ -199,13 +199,39 @@ impl Scenario {
                     };
                     Action::Revoke { user: name, device }
                 }
+                ActionName::SetParam => {
+                    let (Some(param), Some(value)) = (&step.param, &step.value) else {
+                        return Err(at(
+                            step.action.span(),
+                            &format!("step[{index}].param"),
+                            "set-param needs `param = \"access_token_expiry\"` or `\"refresh_token_expiry\"` \
+                             and `value = \"…\"`"
+                                .to_string(),
+                        ));
+                    };
+                    let value_s = value.get_ref().0.as_secs();
+                    // Checked against the documents' bounds now, not when the step runs.
+                    lifetimes.with(*param.get_ref(), value_s).map_err(|error| {
+                        at(value.span(), &format!("step[{index}].value"), error.to_string())
+                    })?;
+                    Action::SetExpiry { timer: *param.get_ref(), value_s }
+                }
             };
-            let stray = match step.action.get_ref() {
-                ActionName::RegenerateKey => [("user", step.user.as_ref()), ("client", step.client.as_ref())]
-                    .into_iter()
-                    .find_map(|(name, value)| value.map(|value| (name, value.span()))),
-                ActionName::Revoke => None,
+            let spans = [
+                ("user", step.user.as_ref().map(Spanned::span)),
+                ("client", step.client.as_ref().map(Spanned::span)),
+                ("param", step.param.as_ref().map(Spanned::span)),
+                ("value", step.value.as_ref().map(Spanned::span)),
+            ];
+            let takes: &[&str] = match step.action.get_ref() {
+                ActionName::RegenerateKey => &[],
+                ActionName::Revoke => &["user", "client"],
+                ActionName::SetParam => &["param", "value"],
             };
+            let stray = spans
+                .into_iter()
+                .filter(|(name, _)| !takes.contains(name))
+                .find_map(|(name, span)| span.map(|span| (name, span)));
             if let Some((name, span)) = stray {
                 return Err(at(
                     span,

@@ -176,6 +176,19 @@ catalogue! {
         user: Option<String>,
         /// For `revoke` of one device: which (`jabber-N`).
         client: Option<String>,
+        /// For `set-param`: the expiry timer.
+        param: Option<String>,
+        /// For `set-param`: its new value, seconds.
+        value_s: Option<u64>,
+    }
+    /// The publisher now issues tokens with a new lifetime (an expiry timer was changed).
+    ExpiryChanged = "expiry-changed" {
+        /// `access_token_expiry` or `refresh_token_expiry`.
+        param: String,
+        /// The new lifetime, seconds.
+        value_s: u64,
+        /// The lifetime it replaces, seconds.
+        previous_s: u64,
     }
     /// The publisher regenerated a key; every access token issued so far is now invalid.
     KeyRegenerated = "key-regenerated" {
