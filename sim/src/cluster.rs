@@ -10,7 +10,7 @@ use authzlab_host::plugin::PluginError;
 use authzlab_host::{Plugin, PluginHost};
 use rand_core::RngCore;
 
-use crate::check::{Checks, Report};
+use crate::check::{self, Checks, Report};
 use crate::clock;
 use crate::node::admin::{AdminCall, ADMIN_CALLS_MAX};
 use crate::node::cucm_pub::{self, AdminCommand, Publisher, ADMIN_QUEUE_MAX};
@@ -18,7 +18,7 @@ use crate::node::cucm_sub::{self, Subscriber};
 use crate::node::jabber::JabberConfig;
 use crate::node::site;
 use crate::node::unity::{self, Unity};
-use crate::report::{Exposures, Timeline, TimelineMode};
+use crate::report::{Exposures, Purges, Timeline, TimelineMode};
 use crate::scenario::{Action, Scenario, CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX};
 use crate::seeds::Seeds;
 use crate::tokens::client_id_hash;
@@ -55,6 +55,8 @@ pub struct Run {
     pub timeline: Timeline,
     /// Each revocation's exposure window.
     pub exposures: Exposures,
+    /// The daily purges and the refreshes that waited for them.
+    pub purges: Purges,
     /// turmoil steps taken: with idle skipping, far fewer than duration / tick.
     pub steps: u64,
     /// Why the trace sink failed, if it did (a full disk); the checks still saw every event.
@@ -131,6 +133,8 @@ pub fn run_with(
     trace.observe(Box::new(timeline.clone()));
     let exposures = Rc::new(RefCell::new(Exposures::default()));
     trace.observe(Box::new(exposures.clone()));
+    let purges = Rc::new(RefCell::new(Purges::default()));
+    trace.observe(Box::new(purges.clone()));
     clock::reset();
     let epoch_s = scenario.epoch_s;
 
@@ -153,9 +157,14 @@ pub fn run_with(
         .tcp_capacity(TCP_BACKLOG)
         .build();
 
+    publisher
+        .borrow_mut()
+        .preload_expired(scenario.purge.preloaded_expired_rows)
+        .map_err(|e| RunError::Simulation(e.to_string()))?;
     {
         let publisher = publisher.clone();
-        sim.host("cucm-pub", move || cucm_pub::run(publisher.clone(), admin.clone()));
+        let (purge, tick) = (scenario.purge, scenario.tick);
+        sim.host("cucm-pub", move || cucm_pub::run(publisher.clone(), admin.clone(), purge, tick));
     }
     for name in &subscribers {
         let subscriber = Rc::new(RefCell::new(Subscriber::new(epoch_s, trace.node(name))));
@@ -286,15 +295,20 @@ pub fn run_with(
         return Err(RunError::TraceFull { at_ms: scenario.duration.as_millis() as u64 });
     }
     let (summary, written) = trace.finish();
-    let report = checks.borrow().report();
+    let mut report = checks.borrow().report();
+    // One check reads the database itself rather than the trace.
+    let table = publisher.borrow().table().map_err(|e| RunError::Simulation(e.to_string()))?;
+    report.invariants.push(check::invariants::table_holds_no_raw_token(&table));
     let timeline = timeline.borrow().clone();
     let exposures = exposures.borrow().clone();
+    let purges = purges.borrow().clone();
     Ok(Run {
         seed,
         trace: summary,
         report,
         timeline,
         exposures,
+        purges,
         steps: steps_taken,
         sink_error: written.err(),
     })

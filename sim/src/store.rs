@@ -6,7 +6,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::tokens::token_hash;
+use crate::tokens::{client_id_hash, token_hash};
 
 /// `state` of a usable refresh token.
 pub const STATE_ACTIVE: i64 = 1;
@@ -48,7 +48,8 @@ impl RefreshTokenStore {
                  validity INTEGER NOT NULL,
                  state INTEGER NOT NULL
              );
-             CREATE INDEX refreshtokendetails_user ON refreshtokendetails (userid, clientid);",
+             CREATE INDEX refreshtokendetails_user ON refreshtokendetails (userid, clientid);
+             CREATE INDEX refreshtokendetails_validity ON refreshtokendetails (validity);",
         )?;
         Ok(RefreshTokenStore { connection })
     }
@@ -104,6 +105,56 @@ impl RefreshTokenStore {
         Ok(pkids)
     }
 
+    /// The daily purge, one batch: deletes up to `limit` rows whose validity has passed at
+    /// `now_s` (`validity <= now_s`: a token is expired from its `exp` on), oldest first, and
+    /// says how many it deleted.
+    pub fn purge_batch(&self, now_s: u64, limit: u64) -> Result<u64, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let deleted = self.connection.execute(
+            "DELETE FROM refreshtokendetails WHERE pkid IN
+                 (SELECT pkid FROM refreshtokendetails WHERE validity <= ?1 ORDER BY validity LIMIT ?2)",
+            params![now_s as i64, limit],
+        )?;
+        Ok(deleted as u64)
+    }
+
+    /// Rows whose validity has passed at `now_s`.
+    pub fn expired(&self, now_s: u64) -> Result<u64, StoreError> {
+        let count: i64 = self.connection.query_row(
+            "SELECT count(*) FROM refreshtokendetails WHERE validity <= ?1",
+            params![now_s as i64],
+            |row| row.get(0),
+        )?;
+        Ok(count as u64)
+    }
+
+    /// Fills the table with `rows` rows of former users whose tokens expired at
+    /// `validity`, as a cluster that has run for years holds (the documents: a table with
+    /// very many expired rows makes the purge spike the CPU). Their index is the SHA-256 of
+    /// a made-up token, as for real ones.
+    pub fn preload_expired(&self, rows: u64, validity: u64) -> Result<(), StoreError> {
+        let transaction = self.connection.unchecked_transaction()?;
+        {
+            let mut insert = transaction.prepare(
+                "INSERT INTO refreshtokendetails (pkid, refreshtokenindex, userid, clientid, validity, state)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for row in 0..rows {
+                let pkid = format!("former-{row:08}");
+                insert.execute(params![
+                    pkid,
+                    token_hash(&pkid),
+                    format!("former-user-{}", row % 10_000),
+                    client_id_hash(&pkid),
+                    validity as i64,
+                    STATE_ACTIVE
+                ])?;
+            }
+        }
+        transaction.commit()?;
+        Ok(())
+    }
+
     /// Every row, in `pkid` order.
     pub fn rows(&self) -> Result<Vec<RefreshTokenRow>, StoreError> {
         let mut statement = self.connection.prepare(
@@ -125,6 +176,40 @@ fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RefreshTokenRow> {
         validity: row.get::<_, i64>(4)? as u64,
         state: row.get(5)?,
     })
+}
+
+#[cfg(test)]
+mod purge_tests {
+    use super::*;
+
+    /// The boundary: a row whose validity is the purge instant has passed (a token is
+    /// expired from its `exp` on); one a second later has not.
+    #[test]
+    fn the_purge_deletes_rows_whose_validity_has_passed_and_no_other() {
+        let store = RefreshTokenStore::open_in_memory().unwrap();
+        let purge_at = 1_767_578_400;
+        store.insert("at", "token-at", "alice", "C1", purge_at).unwrap();
+        store.insert("after", "token-after", "alice", "C1", purge_at + 1).unwrap();
+        store.insert("before", "token-before", "bob", "C2", purge_at - 86_400).unwrap();
+        assert_eq!(store.expired(purge_at).unwrap(), 2);
+        assert_eq!(store.purge_batch(purge_at, 1).unwrap(), 1, "a batch stops at its limit");
+        assert_eq!(store.purge_batch(purge_at, 10).unwrap(), 1);
+        assert_eq!(store.purge_batch(purge_at, 10).unwrap(), 0);
+        let left: Vec<String> = store.rows().unwrap().into_iter().map(|row| row.pkid).collect();
+        assert_eq!(left, ["after"]);
+    }
+
+    #[test]
+    fn a_preloaded_table_holds_hashes_and_client_ids_like_real_rows() {
+        let store = RefreshTokenStore::open_in_memory().unwrap();
+        store.preload_expired(1_000, 100).unwrap();
+        let rows = store.rows().unwrap();
+        assert_eq!(rows.len(), 1_000);
+        assert_eq!(rows[0].refreshtokenindex.len(), 64);
+        assert!(rows[0].clientid.starts_with('C') && rows[0].clientid.len() == 65);
+        assert_eq!(store.expired(100).unwrap(), 1_000);
+        assert_eq!(store.purge_batch(100, u64::MAX).unwrap(), 1_000);
+    }
 }
 
 #[cfg(test)]

@@ -20,6 +20,8 @@ use authzlab::scenario::Scenario;
 const SCENARIOS: &[&str] = &[
     "access-expiry-changed.toml",
     "encryption-key-regenerated.toml",
+    "purge-large-table-batched.toml",
+    "purge-large-table.toml",
     "revoke-by-device.toml",
     "revoke-by-user.toml",
     "signing-key-regenerated.toml",
@@ -113,6 +115,27 @@ fn a_changed_timer_applies_to_new_tokens_only() {
             assert_eq!(lifetime_s, if after { 900 } else { 3600 }, "seed {seed}");
         }
     }
+}
+
+#[test]
+fn purge_large_table() {
+    insta::assert_snapshot!(story("purge-large-table.toml"));
+}
+
+#[test]
+fn purge_large_table_batched() {
+    insta::assert_snapshot!(story("purge-large-table-batched.toml"));
+}
+
+/// The two purges delete the same rows for the same CPU time; batching only spreads it.
+#[test]
+fn batching_spreads_the_purge_without_changing_what_it_deletes() {
+    let one = run(&load("purge-large-table.toml"), 2);
+    let batched = run(&load("purge-large-table-batched.toml"), 2);
+    let (one, batched) = (&one.purges.purges[0], &batched.purges.purges[0]);
+    assert_eq!((one.rows, one.took_ms, one.batches), (100_000, 500, 1));
+    assert_eq!((batched.rows, batched.took_ms, batched.batches), (100_000, 500, 101));
+    assert!(batched.t_ms > one.t_ms, "a tick between batches makes it last longer");
 }
 
 #[test]

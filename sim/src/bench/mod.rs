@@ -7,7 +7,9 @@
 //!
 //! * [`validators`]: validations per second: component, native, bare RS256 verify.
 //! * [`runs`]: whole runs timed: sparse and long, busy, peak memory, seeds per second.
+//! * [`purge`]: the daily purge of a large table, unbatched and batched.
 
+pub mod purge;
 pub mod runs;
 pub mod validators;
 
@@ -50,6 +52,8 @@ pub struct Scale {
     pub stepped_hours: u32,
     /// Seeds in the sweep.
     pub seeds: u64,
+    /// Expired rows in the purge figure (the issue's: 1,000,000).
+    pub purge_rows: u64,
     /// Wall time per validator contender.
     pub measure_for: Duration,
 }
@@ -62,6 +66,7 @@ impl Scale {
         busy_clients: 100,
         busy_hours: 24,
         seeds: 60,
+        purge_rows: 1_000_000,
         measure_for: Duration::from_secs(1),
     };
     /// Every figure, small: for the test that proves the command works (seconds, not a
@@ -72,6 +77,7 @@ impl Scale {
         busy_clients: 10,
         busy_hours: 2,
         seeds: 4,
+        purge_rows: 20_000,
         measure_for: Duration::from_millis(50),
     };
 }
@@ -197,6 +203,27 @@ pub fn measure(
         "≤ 1.2",
         Some(rss_ratio <= 1.2),
     );
+
+    for batch_rows in [None, Some(purge::BENCH_BATCH_ROWS)] {
+        let how = batch_rows.map_or_else(|| "one DELETE".to_string(), |rows| format!("batches of {rows}"));
+        say(&format!("purge of {} expired rows, {how}", scale.purge_rows));
+        let figure = purge::measure(scale.purge_rows, batch_rows)?;
+        row(
+            &mut out,
+            &format!("purge {} rows, {how}: wall time", figure.rows),
+            format!("{} ({} DELETEs)", secs(figure.wall), figure.batches),
+            "< 1 s",
+            (scale == Scale::FULL).then_some(figure.wall < Duration::from_secs(1)),
+        );
+        let target_met = batch_rows.map(|_| figure.worst_wait <= Duration::from_millis(10));
+        row(
+            &mut out,
+            "  simulated time; worst refresh wait",
+            format!("{}; {:?}", secs(figure.simulated), figure.worst_wait),
+            if batch_rows.is_some() { "≤ 10 ms" } else { "" },
+            target_met,
+        );
+    }
 
     say(&format!("seeds: {} on {threads} thread(s)", scale.seeds));
     let sweep = runs::seed_sweep(&seeds_scenario, plugins, threads, scale.seeds);

@@ -1,7 +1,7 @@
 //! What must hold in every run, whatever the scenario. Each check is named after what it
 //! forbids, reads only the trace, and reports its first offending event.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aho_corasick::AhoCorasick;
 
@@ -22,7 +22,73 @@ pub fn all(epoch_s: u64) -> Vec<Box<dyn Check>> {
         Box::new(NoKeyMaterialInTrace::default()),
         Box::new(NoAccessTokenFromRevokedRefreshToken::default()),
         Box::new(NoTokenLifetimeOutOfBounds::new(epoch_s)),
+        Box::new(PurgeDeletesExactlyTheExpiredRows::default()),
     ]
+}
+
+/// Each purge deletes every row whose validity has passed at its cutoff and no other: the
+/// number it reports equals the rows the trace says were due (preloaded rows, and the
+/// refresh tokens issued, by their `refresh_exp`). Too many means it deleted live tokens;
+/// too few, that it left expired ones behind. It keeps a count per expiry second, as many
+/// as the table has distinct expiries.
+#[derive(Default)]
+pub struct PurgeDeletesExactlyTheExpiredRows {
+    due: BTreeMap<u64, u64>,
+    first: Option<String>,
+}
+
+impl Check for PurgeDeletesExactlyTheExpiredRows {
+    fn observe(&mut self, event: &Event, _line: &str) {
+        let number = |name: &str| event.fields.get(name).and_then(|value| value.as_u64()).unwrap_or(0);
+        match event.kind.as_str() {
+            "table-preloaded" => *self.due.entry(number("validity")).or_default() += number("rows"),
+            "tokens-issued" => *self.due.entry(number("refresh_exp")).or_default() += 1,
+            "refresh-tokens-purged" => {
+                let cutoff = number("cutoff");
+                let later = self.due.split_off(&(cutoff + 1));
+                let expected: u64 = std::mem::replace(&mut self.due, later).values().sum();
+                let rows = number("rows");
+                if rows != expected && self.first.is_none() {
+                    let what = if rows > expected {
+                        format!("deleted {} row(s) still valid", rows - expected)
+                    } else {
+                        format!("left {} expired row(s) behind", expected - rows)
+                    };
+                    self.first = Some(format!(
+                        "the purge at {} {what} ({rows} deleted, {expected} due by {cutoff})",
+                        format_elapsed(event.t_ms)
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn outcome(&self) -> Outcome {
+        outcome("purge_deletes_exactly_the_expired_rows", self.first.clone())
+    }
+}
+
+/// The refresh-token table holds no raw token, read from the database itself at the end of
+/// the run (not from the trace): every `refreshtokenindex` is a SHA-256 in hex, and no
+/// column holds a compact JWS (`eyJ…`) or anything with its dots.
+pub fn table_holds_no_raw_token(rows: &[crate::store::RefreshTokenRow]) -> Outcome {
+    let raw = rows.iter().find(|row| {
+        let hashed =
+            row.refreshtokenindex.len() == 64 && row.refreshtokenindex.chars().all(|c| c.is_ascii_hexdigit());
+        let columns = [&row.pkid, &row.refreshtokenindex, &row.userid, &row.clientid];
+        !hashed || columns.iter().any(|column| column.contains("eyJ") || column.matches('.').count() >= 2)
+    });
+    match raw {
+        Some(row) => {
+            outcome("table_holds_no_raw_token", Some(format!("row {} holds a token in clear", row.pkid)))
+        }
+        None => Outcome {
+            name: "table_holds_no_raw_token".to_string(),
+            held: true,
+            detail: format!("held ({} rows read from the database)", rows.len()),
+        },
+    }
 }
 
 /// Every token AuthZ issues lives within its expiry timer's documented bounds: access
@@ -359,6 +425,48 @@ mod tests {
         );
         let refresh = run(&mut NoTokenLifetimeOutOfBounds::new(epoch), &[issued]);
         assert!(refresh.detail.contains("refresh_exp"), "{}", refresh.detail);
+    }
+
+    /// Deliberately wrong purges, as hand-made traces: one that leaves a due row behind and
+    /// one that deletes a row a second before it is due.
+    #[test]
+    fn a_purge_that_misses_or_overreaches_is_caught() {
+        let issued = |exp: u64| event(0, "tokens-issued", &[("refresh_exp", exp.into())]);
+        let purged = |rows: u64| {
+            event(7_200_000, "refresh-tokens-purged", &[("rows", rows.into()), ("cutoff", 1_000.into())])
+        };
+        let preloaded = event(0, "table-preloaded", &[("rows", 5.into()), ("validity", 10.into())]);
+        let trace = |rows| vec![preloaded.clone(), issued(1_000), issued(1_001), purged(rows)];
+        assert!(
+            run(&mut PurgeDeletesExactlyTheExpiredRows::default(), &trace(6)).held,
+            "5 preloaded + 1 due"
+        );
+        let missed = run(&mut PurgeDeletesExactlyTheExpiredRows::default(), &trace(5));
+        assert!(missed.detail.contains("left 1 expired row(s) behind"), "{}", missed.detail);
+        let over = run(&mut PurgeDeletesExactlyTheExpiredRows::default(), &trace(7));
+        assert!(over.detail.contains("deleted 1 row(s) still valid"), "{}", over.detail);
+        // The next day the row due at 1001 is due; it is counted once.
+        let mut next_day = trace(6);
+        next_day.push(event(
+            90_000_000,
+            "refresh-tokens-purged",
+            &[("rows", 1.into()), ("cutoff", 90_000.into())],
+        ));
+        assert!(run(&mut PurgeDeletesExactlyTheExpiredRows::default(), &next_day).held);
+    }
+
+    #[test]
+    fn a_raw_token_in_the_table_is_caught() {
+        let row = |index: &str| crate::store::RefreshTokenRow {
+            pkid: "t1".into(),
+            refreshtokenindex: index.into(),
+            userid: "alice".into(),
+            clientid: "C1".into(),
+            validity: 0,
+            state: 1,
+        };
+        assert!(table_holds_no_raw_token(&[row(&"ab".repeat(32))]).held);
+        assert!(!table_holds_no_raw_token(&[row("eyJhbGciOi.eyJleHAi.c2ln")]).held);
     }
 
     #[test]

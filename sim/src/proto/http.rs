@@ -5,6 +5,7 @@
 //! fetching keys, starts that work as its own task). This keeps a request's handling inside
 //! one simulation step and the trace's order independent of scheduling.
 
+use std::cell::Cell;
 use std::convert::Infallible;
 use std::rc::Rc;
 use std::time::Duration;
@@ -43,6 +44,9 @@ pub struct HttpRequest {
     /// `User-Agent`: which client sent it, for the trace.
     pub agent: Option<String>,
     pub body: Bytes,
+    /// How long it waited for the node to be free (a purge keeping it busy), as modelled:
+    /// from its arrival to the end of the busy period, not rounded to ticks.
+    pub waited: Duration,
 }
 
 impl HttpRequest {
@@ -90,16 +94,27 @@ pub enum NetError {
 /// A node's request handler.
 pub type Handler = Rc<dyn Fn(HttpRequest) -> HttpResponse>;
 
+/// Until when (simulated time since the start) a node is too busy to answer: a request that
+/// arrives earlier waits until then. Set by the node's own long work (the daily purge).
+pub type Busy = Rc<Cell<Duration>>;
+
 /// Accepts connections on `port` forever, answering each request with `handler`.
 pub async fn serve(port: u16, handler: Handler) -> turmoil::Result {
+    serve_unless_busy(port, handler, Busy::default()).await
+}
+
+/// [`serve`], holding each request while the node is [`Busy`].
+pub async fn serve_unless_busy(port: u16, handler: Handler, busy: Busy) -> turmoil::Result {
     let listener = turmoil::net::TcpListener::bind(("0.0.0.0", port)).await?;
     loop {
         let (stream, _) = listener.accept().await?;
         let handler = handler.clone();
+        let busy = busy.clone();
         tokio::task::spawn_local(async move {
             let service = service_fn(move |request: Request<Incoming>| {
                 let handler = handler.clone();
-                async move { Ok::<_, Infallible>(answer(&handler, request).await) }
+                let busy = busy.clone();
+                async move { Ok::<_, Infallible>(answer(&handler, &busy, request).await) }
             });
             // A broken connection ends that exchange only; the listener goes on.
             let _ = hyper::server::conn::http1::Builder::new()
@@ -109,14 +124,27 @@ pub async fn serve(port: u16, handler: Handler) -> turmoil::Result {
     }
 }
 
-async fn answer(handler: &Handler, request: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn answer(handler: &Handler, busy: &Busy, request: Request<Incoming>) -> Response<Full<Bytes>> {
     let (parts, body) = request.into_parts();
     let header =
         |name| parts.headers.get(name).and_then(|value: &hyper::header::HeaderValue| value.to_str().ok());
     let bearer = header(AUTHORIZATION).and_then(|value| value.strip_prefix("Bearer ")).map(str::to_string);
     let agent = header(USER_AGENT).map(str::to_string);
-    let response = match http_body_util::Limited::new(body, BODY_BYTES_MAX).collect().await {
+    let body = http_body_util::Limited::new(body, BODY_BYTES_MAX).collect().await;
+    // Each busy period the request meets adds its remainder; a node busy in batches lets
+    // waiting requests through between them. Bounded: each wait ends a busy period.
+    let mut waited = Duration::ZERO;
+    loop {
+        let (now, until) = (clock::elapsed(), busy.get());
+        if until <= now {
+            break;
+        }
+        waited += until - now;
+        clock::sleep_until(until).await;
+    }
+    let response = match body {
         Ok(body) => handler(HttpRequest {
+            waited,
             method: parts.method,
             path: parts
                 .uri
@@ -200,5 +228,66 @@ impl<'a> Call<'a> {
             .map_err(|e| NetError::Protocol(e.to_string()))?
             .to_bytes();
         Ok(HttpResponse { status, body })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+
+    /// A request that arrives while the node is busy waits until the busy period ends, and
+    /// is told how long it waited; one that arrives after is not held at all.
+    #[test]
+    fn a_busy_node_holds_requests_until_it_is_free() -> turmoil::Result {
+        clock::reset();
+        let mut sim = turmoil::Builder::new().tick_duration(Duration::from_millis(100)).build();
+        let waits = Rc::new(RefCell::new(Vec::new()));
+        let busy = Busy::default();
+        {
+            let (waits, busy) = (waits.clone(), busy.clone());
+            sim.host("server", move || {
+                let (waits, busy) = (waits.clone(), busy.clone());
+                async move {
+                    // Busy from 1 s to 3 s of simulated time, as a purge would be.
+                    let gate = busy.clone();
+                    tokio::task::spawn_local(async move {
+                        clock::sleep_until(Duration::from_secs(1)).await;
+                        gate.set(Duration::from_secs(3));
+                    });
+                    let handler: Handler = Rc::new(move |request: HttpRequest| {
+                        waits.borrow_mut().push((request.path.clone(), request.waited, clock::elapsed()));
+                        HttpResponse::json(StatusCode::OK, &serde_json::json!({}))
+                    });
+                    serve_unless_busy(8443, handler, busy).await
+                }
+            });
+        }
+        sim.client("client", async move {
+            clock::sleep_until(Duration::from_millis(1500)).await;
+            Call::get("server", 8443, "/during", "test").send().await.expect("answered after the wait");
+            clock::sleep_until(Duration::from_secs(5)).await;
+            Call::get("server", 8443, "/after", "test").send().await.expect("answered");
+            Ok(())
+        });
+        for _ in 0..200 {
+            clock::wake_due(sim.elapsed() + clock::warp());
+            if sim.step()? {
+                break;
+            }
+        }
+        let waits = waits.borrow();
+        assert_eq!(waits.len(), 2, "{waits:?}");
+        let (path, waited, answered_at) = &waits[0];
+        assert_eq!(path, "/during");
+        // Sent at 1.5 s, it arrives a few ticks later and waits out the rest until 3 s.
+        assert!(
+            *waited >= Duration::from_millis(1200) && *waited < Duration::from_millis(1500),
+            "{waited:?}"
+        );
+        assert!(*answered_at >= Duration::from_secs(3), "held until the node was free: {answered_at:?}");
+        assert_eq!((waits[1].0.as_str(), waits[1].1), ("/after", Duration::ZERO));
+        Ok(())
     }
 }

@@ -2,13 +2,16 @@
 //!
 //! * [`timeline`]: the run's story in words, built as the trace streams.
 //! * [`exposure`]: after each revocation, how long access tokens of that session still worked.
+//! * [`purges`]: the daily purges, and how long refreshes waited for them.
 
 pub mod exposure;
+pub mod purges;
 pub mod timeline;
 
 use std::fmt::Write as _;
 
 pub use exposure::Exposures;
+pub use purges::Purges;
 pub use timeline::{narrate, Timeline, TIMELINE_LINES_MAX};
 
 use crate::check::Report;
@@ -73,6 +76,14 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
         let _ = writeln!(out);
         let _ = writeln!(out, "Revocations (the exposure window: access tokens outlive a revocation)");
         for line in &revocations {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    let purges = run.purges.lines();
+    if !purges.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "Purges (the daily purge of expired refresh tokens)");
+        for line in &purges {
             let _ = writeln!(out, "  {line}");
         }
     }

@@ -118,6 +118,15 @@ pub fn narrate(event: &Event) -> String {
             seconds_in_words(&f("value_s")),
             seconds_in_words(&f("previous_s"))
         ),
+        "refresh-tokens-purged" => format!(
+            "daily purge: deleted {} expired refresh token(s) in {} DELETE(s), {} ms of CPU",
+            f("rows"),
+            f("batches"),
+            f("took_ms")
+        ),
+        "table-preloaded" => {
+            format!("the refresh-token table holds {} expired rows of former users", f("rows"))
+        }
         "admin-call-failed" => format!("the administrator's {} call failed: {}", f("action"), f("reason")),
         "keys-synced" => format!(
             "received the keys from the publisher: signing {}, encryption {}",
@@ -144,11 +153,14 @@ pub fn narrate(event: &Event) -> String {
             short("refresh_tid")
         ),
         "access-token-refreshed" => format!(
-            "new access token {} for {} on {} (refresh token {})",
+            "new access token {} for {} on {} (refresh token {}){}",
             short("access_tid"),
             f("user"),
             f("client"),
-            short("refresh_tid")
+            short("refresh_tid"),
+            event
+                .field_text("waited_ms")
+                .map_or_else(String::new, |ms| format!(" after waiting {ms} ms for the purge"))
         ),
         "refresh-rejected" => format!("refused the refresh token of {}: {}", f("client"), refusal()),
         "logged-in" => format!("signed in as {} (access token {})", f("user"), short("access_tid")),

@@ -58,11 +58,14 @@ pub(super) struct ClusterFile {
     pub cucm_subscribers: Spanned<u32>,
     #[serde(default)]
     pub unity: Option<Table<UnityFile>>,
+    /// The cluster's offset from UTC, `+HH:MM` or `-HH:MM`.
+    #[serde(default)]
+    pub time_zone: Option<Spanned<String>>,
 }
 
 impl Default for ClusterFile {
     fn default() -> Self {
-        ClusterFile { cucm_subscribers: default_subscribers(), unity: None }
+        ClusterFile { cucm_subscribers: default_subscribers(), unity: None, time_zone: None }
     }
 }
 
@@ -85,11 +88,27 @@ pub(super) struct ParamsFile {
     pub access_token_expiry: Option<Spanned<SimDuration>>,
     #[serde(default)]
     pub refresh_token_expiry: Option<Spanned<SimDuration>>,
+    /// The daily purge's local time of day, `HH:MM`.
+    #[serde(default)]
+    pub purge_at: Option<Spanned<String>>,
+    /// Rows per purge batch (absent: one DELETE).
+    #[serde(default)]
+    pub purge_batch_rows: Option<Spanned<u64>>,
+    /// Expired rows in the table at the start.
+    #[serde(default)]
+    pub expired_refresh_tokens: Option<Spanned<u64>>,
 }
 
 impl Default for ParamsFile {
     fn default() -> Self {
-        ParamsFile { refresh_login_flow: yes(), access_token_expiry: None, refresh_token_expiry: None }
+        ParamsFile {
+            refresh_login_flow: yes(),
+            access_token_expiry: None,
+            refresh_token_expiry: None,
+            purge_at: None,
+            purge_batch_rows: None,
+            expired_refresh_tokens: None,
+        }
     }
 }
 

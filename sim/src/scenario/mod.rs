@@ -72,6 +72,8 @@ pub struct Scenario {
     pub skip_idle: bool,
     pub cluster: Cluster,
     pub lifetimes: Lifetimes,
+    /// The publisher's daily purge of expired refresh tokens.
+    pub purge: Purge,
     pub clients: Vec<ClientGroup>,
     pub steps: Vec<Step>,
     pub expectations: Vec<Expectation>,
@@ -84,6 +86,42 @@ pub struct Cluster {
     /// a built-in plugin or a path to a `.wasm` component (relative to the scenario file).
     pub unity_validator: Option<String>,
 }
+
+/// When and how the publisher purges expired refresh tokens (DOMAIN.md: a timer thread,
+/// daily at 02:00, changeable only by a remote-support account).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Purge {
+    /// Local time of day, seconds after midnight (`params.purge_at`, default 02:00).
+    pub at_s_of_day: u64,
+    /// The cluster's offset from UTC, seconds (`cluster.time_zone`, default `+00:00`: an
+    /// assumption, the documents name no zone).
+    pub utc_offset_s: i64,
+    /// Rows deleted per batch, with the publisher free between batches
+    /// (`params.purge_batch_rows`); `None`: one DELETE, as the documents describe.
+    pub batch_rows: Option<u64>,
+    /// Expired rows the table holds at the start (`params.expired_refresh_tokens`), as on a
+    /// cluster that has run for years: what makes the purge spike the CPU.
+    pub preloaded_expired_rows: u64,
+}
+
+impl Default for Purge {
+    fn default() -> Purge {
+        Purge {
+            at_s_of_day: PURGE_AT_DEFAULT_S,
+            utc_offset_s: 0,
+            batch_rows: None,
+            preloaded_expired_rows: 0,
+        }
+    }
+}
+
+/// The purge's time of day when a scenario names none: 02:00 (DOMAIN.md).
+pub const PURGE_AT_DEFAULT_S: u64 = 2 * 3600;
+/// Expired rows a scenario may preload: a bound on the table's size and the run's memory.
+pub const PRELOADED_ROWS_MAX: u64 = 2_000_000;
+/// Time-zone offsets as real zones have them, seconds.
+pub const UTC_OFFSET_MIN_S: i64 = -12 * 3600;
+pub const UTC_OFFSET_MAX_S: i64 = 14 * 3600;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]

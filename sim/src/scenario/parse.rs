@@ -12,8 +12,9 @@ use super::duration::{format_duration, parse_window};
 use super::error::line_column;
 use super::file::{ActionName, ParamsFile, ScenarioFile};
 use super::{
-    Action, ClientGroup, Cluster, Expectation, Scenario, ScenarioError, Step, CLIENTS_MAX,
-    CUCM_SUBSCRIBERS_MAX, DURATION_MAX, EPOCH_S_MAX, TICK_MAX, TICK_MIN, USER_CHARS_MAX,
+    Action, ClientGroup, Cluster, Expectation, Purge, Scenario, ScenarioError, Step, CLIENTS_MAX,
+    CUCM_SUBSCRIBERS_MAX, DURATION_MAX, EPOCH_S_MAX, PRELOADED_ROWS_MAX, TICK_MAX, TICK_MIN, USER_CHARS_MAX,
+    UTC_OFFSET_MAX_S, UTC_OFFSET_MIN_S,
 };
 use crate::clock::EPOCH_S_DEFAULT;
 use crate::tokens::{LifetimeError, Lifetimes};
@@ -98,6 +99,7 @@ impl Scenario {
             ));
         }
         let lifetimes = lifetimes(params, &at)?;
+        let purge = purge(params, cluster.time_zone.as_ref(), &at)?;
 
         let mut clients = Vec::new();
         let mut client_total: u32 = 0;
@@ -340,6 +342,7 @@ impl Scenario {
                 unity_validator: parsed.cluster.0.unity.map(|unity| unity.0.validator),
             },
             lifetimes,
+            purge,
             clients,
             steps,
             expectations,
@@ -363,6 +366,72 @@ fn unknown_field(spec: &EventSpec, name: &str) -> String {
     };
     let all: Vec<&str> = names.collect();
     format!("`{}` events have no field {name:?}; {hint}its fields: {}", spec.kind, all.join(", "))
+}
+
+/// `params.purge_at`, `params.purge_batch_rows`, `params.expired_refresh_tokens` and
+/// `cluster.time_zone`, each checked.
+fn purge(
+    params: &ParamsFile,
+    time_zone: Option<&Spanned<String>>,
+    at: &impl Fn(Range<usize>, &str, String) -> ScenarioError,
+) -> Result<Purge, ScenarioError> {
+    let mut purge = Purge::default();
+    if let Some(text) = &params.purge_at {
+        purge.at_s_of_day = clock_time(text.get_ref()).ok_or_else(|| {
+            at(text.span(), "params.purge_at", "is a time of day, HH:MM from 00:00 to 23:59".into())
+        })?;
+    }
+    if let Some(zone) = time_zone {
+        let offset = zone_offset(zone.get_ref())
+            .filter(|offset| (UTC_OFFSET_MIN_S..=UTC_OFFSET_MAX_S).contains(offset))
+            .ok_or_else(|| {
+                at(zone.span(), "cluster.time_zone", "is an offset from UTC, -12:00 to +14:00".into())
+            })?;
+        purge.utc_offset_s = offset;
+    }
+    if let Some(rows) = &params.purge_batch_rows {
+        if *rows.get_ref() == 0 {
+            return Err(at(
+                rows.span(),
+                "params.purge_batch_rows",
+                "is 1 or more (leave it out for one DELETE)".into(),
+            ));
+        }
+        purge.batch_rows = Some(*rows.get_ref());
+    }
+    if let Some(rows) = &params.expired_refresh_tokens {
+        if *rows.get_ref() > PRELOADED_ROWS_MAX {
+            return Err(at(
+                rows.span(),
+                "params.expired_refresh_tokens",
+                format!("is at most {PRELOADED_ROWS_MAX}"),
+            ));
+        }
+        purge.preloaded_expired_rows = *rows.get_ref();
+    }
+    Ok(purge)
+}
+
+/// `HH:MM` as seconds after midnight.
+fn clock_time(text: &str) -> Option<u64> {
+    let (hours, minutes) = text.split_once(':')?;
+    let two_digits = |part: &str| {
+        (part.len() == 2 && part.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| part.parse::<u64>().ok())
+            .flatten()
+    };
+    let (hours, minutes) = (two_digits(hours)?, two_digits(minutes)?);
+    (hours < 24 && minutes < 60).then_some(hours * 3600 + minutes * 60)
+}
+
+/// `+HH:MM` or `-HH:MM` as seconds east of UTC.
+fn zone_offset(text: &str) -> Option<i64> {
+    let sign = match text.as_bytes().first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    clock_time(text.get(1..)?).map(|seconds| sign * seconds as i64)
 }
 
 /// A user id as scenarios may write it: 1 to [`USER_CHARS_MAX`] letters, digits, `.`, `_`, `-`.

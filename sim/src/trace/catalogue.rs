@@ -269,6 +269,26 @@ catalogue! {
         access_tid: String,
         /// The new access token's expiry, UNIX seconds.
         access_exp: u64,
+        /// How long the request waited for a busy publisher (a purge), milliseconds.
+        waited_ms: Option<u64>,
+    }
+    /// The refresh-token table held this many expired rows at start-up (a scenario setting).
+    TablePreloaded = "table-preloaded" {
+        /// Rows of former users.
+        rows: u64,
+        /// Their validity, UNIX seconds (passed).
+        validity: u64,
+    }
+    /// The daily purge deleted the refresh tokens whose validity had passed.
+    RefreshTokensPurged = "refresh-tokens-purged" [Routine] {
+        /// Rows deleted.
+        rows: u64,
+        /// DELETE statements it took (1 unless batched).
+        batches: u64,
+        /// CPU time it kept the publisher busy, milliseconds (the modelled cost).
+        took_ms: u64,
+        /// Rows with validity at or before this UNIX time were due.
+        cutoff: u64,
     }
     /// The publisher refused a refresh token.
     RefreshRejected = "refresh-rejected" {
