@@ -134,12 +134,12 @@ pub fn measure(
 
     let days = scale.sparse_days;
     say(&format!("sparse run: {days} simulated days, idle skipping on"));
-    let sparse_text = runs::SPARSE.replace("{duration}", &format!("{days}d"));
-    let sparse = runs::scenario(runs::SPARSE, &format!("{days}d"), 2)?;
+    let sparse_text = runs::text(&format!("{days}d"), runs::SPARSE_CLIENTS);
+    let sparse = runs::scenario(&format!("{days}d"), runs::SPARSE_CLIENTS)?;
     let skipping = runs::timed(&sparse, plugins)?;
     let hours = scale.stepped_hours;
     say(&format!("sparse run: {hours} simulated hour(s) stepped tick by tick"));
-    let mut stepped = runs::scenario(runs::SPARSE, &format!("{hours}h"), 2)?;
+    let mut stepped = runs::scenario(&format!("{hours}h"), runs::SPARSE_CLIENTS)?;
     stepped.skip_idle = false;
     let stepped = runs::timed(&stepped, plugins)?;
     let factor = days * 24 / hours;
@@ -167,7 +167,7 @@ pub fn measure(
     );
 
     say("busy run");
-    let busy = runs::scenario(runs::BUSY, &format!("{}h", scale.busy_hours), scale.busy_clients)?;
+    let busy = runs::scenario(&format!("{}h", scale.busy_hours), scale.busy_clients)?;
     let busy_run = runs::timed(&busy, plugins)?;
     let crypto = busy_run.crypto_total();
     let wall_crypto = busy_run.wall.as_secs_f64() / crypto.as_secs_f64().max(1e-9);
@@ -192,7 +192,7 @@ pub fn measure(
     }
 
     say("peak memory: one day and the whole sparse run, each in its own process");
-    let one_day_text = runs::SPARSE.replace("{duration}", "1d");
+    let one_day_text = runs::text("1d", runs::SPARSE_CLIENTS);
     let rss_day = runs::peak_rss_kib(&one_day_text, "sparse-1d")?;
     let rss_long = runs::peak_rss_kib(&sparse_text, &format!("sparse-{days}d"))?;
     let rss_ratio = rss_long as f64 / rss_day as f64;

@@ -13,24 +13,11 @@ use crate::cluster::{self, Run, RunOptions};
 use crate::report::TimelineMode;
 use crate::scenario::Scenario;
 
-/// The sparse run of the issue: the full current cluster (publisher, two subscribers, Unity
-/// Connection) with two Jabber clients; `{duration}` is filled in.
-pub const SPARSE: &str = r#"
-name = "bench: sparse, two clients"
-seed = 7
-tick = "100ms"
-duration = "{duration}"
-[cluster]
-cucm_subscribers = 2
-unity = { validator = "unity-connection" }
-[[clients]]
-kind = "jabber"
-count = 2
-"#;
-
-/// The busy run: a publisher, two subscribers, Unity Connection and `{clients}` clients.
-pub const BUSY: &str = r#"
-name = "bench: busy"
+/// The cluster of both benched runs: a publisher, two subscribers and Unity Connection (the
+/// full current cluster), with `{clients}` Jabber clients for `{duration}`. The sparse run
+/// has 2 clients, the busy run 100.
+pub const CLUSTER: &str = r#"
+name = "bench: {clients} clients for {duration}"
 seed = 7
 tick = "100ms"
 duration = "{duration}"
@@ -42,10 +29,18 @@ kind = "jabber"
 count = {clients}
 "#;
 
-/// A bench scenario from its template.
-pub fn scenario(template: &str, duration: &str, clients: u32) -> Result<Scenario, BenchError> {
-    let text = template.replace("{duration}", duration).replace("{clients}", &clients.to_string());
-    Scenario::parse(&text, Path::new("bench.toml")).map_err(|e| BenchError::Input(e.to_string()))
+/// Clients of the sparse run.
+pub const SPARSE_CLIENTS: u32 = 2;
+
+/// The scenario text of the benched cluster.
+pub fn text(duration: &str, clients: u32) -> String {
+    CLUSTER.replace("{duration}", duration).replace("{clients}", &clients.to_string())
+}
+
+/// The benched cluster as a scenario.
+pub fn scenario(duration: &str, clients: u32) -> Result<Scenario, BenchError> {
+    Scenario::parse(&text(duration, clients), Path::new("bench.toml"))
+        .map_err(|e| BenchError::Input(e.to_string()))
 }
 
 /// One run, timed, with the time spent in each kind of crypto on the way.
