@@ -166,8 +166,10 @@ pub fn run_with(
         let (purge, tick) = (scenario.purge, scenario.tick);
         sim.host("cucm-pub", move || cucm_pub::run(publisher.clone(), admin.clone(), purge, tick));
     }
+    let mut subscriber_states = Vec::new();
     for name in &subscribers {
         let subscriber = Rc::new(RefCell::new(Subscriber::new(epoch_s, trace.node(name))));
+        subscriber_states.push(subscriber.clone());
         sim.host(name.as_str(), move || cucm_sub::run(subscriber.clone()));
     }
     let unity_host = match &scenario.cluster.unity_validator {
@@ -231,6 +233,17 @@ pub fn run_with(
                         param: None,
                         value_s: None,
                     }
+                }
+                Action::ShowKeys => {
+                    // A CLI command answered on each node at once, from the node's own state;
+                    // recorded here, at the step's time (the driver runs between steps).
+                    let t_ms = elapsed.as_millis() as u64;
+                    trace.record(t_ms, "scenario", step_event(&step.action));
+                    trace.record(t_ms, "cucm-pub", publisher.borrow().show_keys());
+                    for (name, subscriber) in subscribers.iter().zip(&subscriber_states) {
+                        trace.record(t_ms, name, subscriber.borrow().show_keys());
+                    }
+                    continue;
                 }
                 Action::SetExpiry { timer, value_s } => {
                     admin_sender
@@ -312,6 +325,18 @@ pub fn run_with(
         steps: steps_taken,
         sink_error: written.err(),
     })
+}
+
+/// The `step` event of an action that carries no parameters.
+fn step_event(action: &Action) -> Happening {
+    Happening::Step {
+        action: action.name().to_string(),
+        key: None,
+        user: None,
+        client: None,
+        param: None,
+        value_s: None,
+    }
 }
 
 /// No message is on a link. Messages already handed to a host's queue are not listed here;

@@ -138,6 +138,42 @@ fn batching_spreads_the_purge_without_changing_what_it_deletes() {
     assert!(batched.t_ms > one.t_ms, "a tick between batches makes it last longer");
 }
 
+/// `show key authz` before and after the encryption key is regenerated: on every node the
+/// encryption line (checksum and "last synced on") changes and the signing line does not,
+/// and all CallManager nodes print the same lines once the push has arrived.
+#[test]
+fn show_keys_tells_which_key_changed_and_when_it_was_synced() {
+    let scenario = load("encryption-key-regenerated.toml");
+    let (run, text) = run_captured(&scenario, scenario.seed);
+    assert_passed(&run);
+    let mut shown: Vec<(u64, String, String, String)> = Vec::new();
+    for line in text.lines() {
+        let event: serde_json::Value = serde_json::from_str(line).unwrap();
+        if event["kind"] == "keys-shown" {
+            let field = |name: &str| event[name].as_str().unwrap().to_string();
+            shown.push((
+                event["t_ms"].as_u64().unwrap(),
+                field("node"),
+                field("signing"),
+                field("encryption"),
+            ));
+        }
+    }
+    let (before, after): (Vec<_>, Vec<_>) = shown.iter().partition(|(t_ms, ..)| *t_ms < 7_200_000);
+    assert_eq!((before.len(), after.len()), (2, 2), "publisher and subscriber, twice: {shown:?}");
+    for (b, a) in before.iter().zip(&after) {
+        assert_eq!(b.1, a.1);
+        assert_eq!(b.2, a.2, "{}: the signing key did not change", b.1);
+        assert_ne!(b.3, a.3, "{}: the encryption key did", b.1);
+        assert!(b.3.ends_with("last synced on: 01/05/2026 00:00:00"), "{}", b.3);
+        assert!(a.3.ends_with("last synced on: 01/05/2026 02:00:00"), "{}", a.3);
+        let checksum = a.3.split_whitespace().nth(5).unwrap();
+        assert_eq!(checksum.len(), 32, "{}", a.3);
+    }
+    assert_eq!((&before[0].2, &before[0].3), (&before[1].2, &before[1].3), "the nodes agree");
+    assert_eq!((&after[0].2, &after[0].3), (&after[1].2, &after[1].3), "the nodes agree");
+}
+
 #[test]
 fn revoke_by_device() {
     insta::assert_snapshot!(story("revoke-by-device.toml"));

@@ -16,6 +16,7 @@ use rand_chacha::ChaCha20Rng;
 use tokio::sync::{mpsc, Notify};
 
 use crate::clock;
+use crate::node::held_keys::HeldKeys;
 use crate::node::{checksum_field, key_checksums, Refusal};
 use crate::proto::authz::*;
 use crate::proto::http::{serve_unless_busy, Busy, Call, HttpRequest, HttpResponse};
@@ -55,6 +56,8 @@ pub struct Publisher {
     tokens: TokenService,
     /// The keys as a validator holds them, rebuilt when a key is regenerated.
     keyring: Arc<Keyring>,
+    /// The keys as `show key authz` reports them here: synced when generated.
+    held: HeldKeys,
     store: RefreshTokenStore,
     codes: BTreeMap<String, PendingCode>,
     code_rng: ChaCha20Rng,
@@ -78,10 +81,13 @@ impl Publisher {
         // The keys at boot are news to every subscriber.
         let boot_keys = KeyBundle::from_keys(&tokens.keys);
         let pushes = subscribers.iter().map(|node| KeyPush::new(node, boot_keys.clone())).collect();
+        let mut held = HeldKeys::default();
+        held.sync(&keyring, epoch_s);
         Publisher {
             pushes,
             tokens,
             keyring,
+            held,
             store: RefreshTokenStore::open_in_memory().expect("an in-memory SQLite database opens"),
             codes: BTreeMap::new(),
             code_rng: seeds.rng("authorization-codes"),
@@ -92,6 +98,14 @@ impl Publisher {
 
     pub fn cluster_id(&self) -> &str {
         self.tokens.keys.cluster_id()
+    }
+
+    /// What `show key authz signing` and `show key authz encryption` print here now.
+    pub fn show_keys(&self) -> Happening {
+        Happening::KeysShown {
+            signing: self.held.show(KeyKind::Signing),
+            encryption: self.held.show(KeyKind::Encryption),
+        }
     }
 
     /// Fills the table with `rows` expired rows of former users (a scenario setting), which
@@ -307,6 +321,7 @@ impl Publisher {
         let old = self.tokens.keys.checksum(kind);
         self.tokens.regenerate(kind);
         self.keyring = Arc::new(self.tokens.keys.keyring());
+        self.held.sync(&self.keyring, self.now_s());
         // Told before any event could carry it: the checks search every later event for it.
         self.tracer.learn_secrets(&self.tokens.keys.secret_forms());
         let bundle = self.key_bundle();

@@ -30,9 +30,12 @@ impl Subscriber {
         Subscriber { keyring: None, held: HeldKeys::default(), epoch_s, tracer }
     }
 
-    /// What `show key authz signing|encryption` prints on this node now.
-    pub fn show_key(&self, kind: KeyKind) -> String {
-        self.held.show(kind)
+    /// What `show key authz signing` and `show key authz encryption` print here now.
+    pub fn show_keys(&self) -> Happening {
+        Happening::KeysShown {
+            signing: self.held.show(KeyKind::Signing),
+            encryption: self.held.show(KeyKind::Encryption),
+        }
     }
 
     fn handle(&mut self, request: HttpRequest) -> HttpResponse {

@@ -87,6 +87,7 @@ pub fn narrate(event: &Event) -> String {
             "regenerate-key" => {
                 format!("administrator runs `set key regen authz {}` on the publisher", f("key"))
             }
+            "show-keys" => "administrator runs `show key authz signing` and `show key authz encryption` on every CallManager node".to_string(),
             "set-param" => {
                 format!("administrator sets {} to {}", f("param"), seconds_in_words(&f("value_s")))
             }
@@ -104,6 +105,7 @@ pub fn narrate(event: &Event) -> String {
             short("checksum"),
             short("previous")
         ),
+        "keys-shown" => format!("{}; {}", f("signing"), f("encryption")),
         "tokens-revoked" => format!(
             "revoked {} refresh token(s) of {}{}; access tokens already issued stay valid until they expire",
             f("revoked"),

@@ -153,6 +153,7 @@ pub(super) enum ActionName {
     RegenerateKey,
     Revoke,
     SetParam,
+    ShowKeys,
 }
 
 #[derive(Deserialize)]

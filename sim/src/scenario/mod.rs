@@ -170,6 +170,9 @@ pub enum Action {
     /// An administrator changes an expiry timer on the publisher: tokens issued from then on
     /// get the new lifetime, tokens already issued keep theirs.
     SetExpiry { timer: ExpiryTimer, value_s: u64 },
+    /// `show key authz signing` and `show key authz encryption` on every CallManager node:
+    /// each records the two lines it prints.
+    ShowKeys,
 }
 
 impl Action {
@@ -179,6 +182,7 @@ impl Action {
             Action::RegenerateKey(_) => "regenerate-key",
             Action::Revoke { .. } => "revoke",
             Action::SetExpiry { .. } => "set-param",
+            Action::ShowKeys => "show-keys",
         }
     }
 }

@@ -218,6 +218,7 @@ impl Scenario {
                     })?;
                     Action::SetExpiry { timer: *param.get_ref(), value_s }
                 }
+                ActionName::ShowKeys => Action::ShowKeys,
             };
             let spans = [
                 ("user", step.user.as_ref().map(Spanned::span)),
@@ -229,6 +230,7 @@ impl Scenario {
                 ActionName::RegenerateKey => &[],
                 ActionName::Revoke => &["user", "client"],
                 ActionName::SetParam => &["param", "value"],
+                ActionName::ShowKeys => &[],
             };
             let stray = spans
                 .into_iter()

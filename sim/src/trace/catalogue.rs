@@ -206,6 +206,13 @@ catalogue! {
         /// Checksum of the encryption key now held.
         encryption_key: String,
     }
+    /// A CallManager node answered `show key authz signing` and `show key authz encryption`.
+    KeysShown = "keys-shown" {
+        /// The signing line: its 32-hex checksum and when it was last synced.
+        signing: String,
+        /// The encryption line.
+        encryption: String,
+    }
     /// The publisher gave up pushing the keys to a node.
     KeySyncFailed = "key-sync-failed" {
         /// The node left with its old keys.
