@@ -159,12 +159,12 @@ pub fn run_with(
 
     publisher
         .borrow_mut()
-        .preload_expired(scenario.purge.preloaded_expired_rows)
+        .preload(scenario.purge.preloaded_expired_rows, &scenario.purge.preloaded)
         .map_err(|e| RunError::Simulation(e.to_string()))?;
     {
         let publisher = publisher.clone();
-        let (purge, tick) = (scenario.purge, scenario.tick);
-        sim.host("cucm-pub", move || cucm_pub::run(publisher.clone(), admin.clone(), purge, tick));
+        let (purge, tick) = (scenario.purge.clone(), scenario.tick);
+        sim.host("cucm-pub", move || cucm_pub::run(publisher.clone(), admin.clone(), purge.clone(), tick));
     }
     let mut subscriber_states = Vec::new();
     for name in &subscribers {

@@ -85,7 +85,7 @@ impl Estimate {
             .saturating_mul(STEP_NS_PER_HOST)
             .saturating_add(events.saturating_mul(EVENT_NS))
             .saturating_add(generated_keys.saturating_mul(SIGNING_KEY_NS))
-            .saturating_add(scenario.purge.preloaded_expired_rows.saturating_mul(PRELOADED_ROW_NS));
+            .saturating_add(scenario.purge.preloaded_rows().saturating_mul(PRELOADED_ROW_NS));
         Estimate { steps, hosts, events, wall: Duration::from_nanos(wall_ns) }
     }
 

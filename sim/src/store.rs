@@ -133,6 +133,12 @@ impl RefreshTokenStore {
     /// very many expired rows makes the purge spike the CPU). Their index is the SHA-256 of
     /// a made-up token, as for real ones.
     pub fn preload_expired(&self, rows: u64, validity: u64) -> Result<(), StoreError> {
+        self.preload("former", rows, validity)
+    }
+
+    /// Fills the table with `rows` rows of former users valid until `validity`; their
+    /// `pkid`s start with `prefix` (one prefix per call, so calls never collide).
+    pub fn preload(&self, prefix: &str, rows: u64, validity: u64) -> Result<(), StoreError> {
         let transaction = self.connection.unchecked_transaction()?;
         {
             let mut insert = transaction.prepare(
@@ -140,7 +146,7 @@ impl RefreshTokenStore {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
             for row in 0..rows {
-                let pkid = format!("former-{row:08}");
+                let pkid = format!("{prefix}-{row:08}");
                 insert.execute(params![
                     pkid,
                     token_hash(&pkid),

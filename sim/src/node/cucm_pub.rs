@@ -108,15 +108,21 @@ impl Publisher {
         }
     }
 
-    /// Fills the table with `rows` expired rows of former users (a scenario setting), which
-    /// expired a day before the run starts.
-    pub fn preload_expired(&mut self, rows: u64) -> Result<(), crate::store::StoreError> {
-        if rows == 0 {
-            return Ok(());
+    /// Fills the table with the scenario's rows of former users: `expired` rows that expired
+    /// a day before the run starts, and each `(valid_for, rows)` valid until that long after
+    /// the start.
+    pub fn preload(
+        &mut self,
+        expired: u64,
+        valid: &[(Duration, u64)],
+    ) -> Result<(), crate::store::StoreError> {
+        let expired_at = self.epoch_s.saturating_sub(86_400);
+        let batches = std::iter::once((expired_at, expired))
+            .chain(valid.iter().map(|(valid_for, rows)| (self.epoch_s + valid_for.as_secs(), *rows)));
+        for (index, (validity, rows)) in batches.enumerate().filter(|(_, (_, rows))| *rows > 0) {
+            self.store.preload(&format!("former-{index}"), rows, validity)?;
+            self.tracer.emit(Happening::TablePreloaded { rows, validity });
         }
-        let validity = self.epoch_s.saturating_sub(86_400);
-        self.store.preload_expired(rows, validity)?;
-        self.tracer.emit(Happening::TablePreloaded { rows, validity });
         Ok(())
     }
 

@@ -127,7 +127,7 @@ pub fn narrate(event: &Event) -> String {
             f("took_ms")
         ),
         "table-preloaded" => {
-            format!("the refresh-token table holds {} expired rows of former users", f("rows"))
+            format!("the refresh-token table holds {} row(s) of former users, validity {}", f("rows"), f("validity"))
         }
         "admin-call-failed" => format!("the administrator's {} call failed: {}", f("action"), f("reason")),
         "keys-synced" => format!(

@@ -41,6 +41,17 @@ pub(super) struct ScenarioFile {
     pub step: Vec<Table<StepFile>>,
     #[serde(default, deserialize_with = "bounded_vec::<_, _, STEPS_MAX>")]
     pub expect: Vec<Spanned<Table<ExpectFile>>>,
+    /// Rows in the refresh-token table at the start.
+    #[serde(default, deserialize_with = "bounded_vec::<_, _, STEPS_MAX>")]
+    pub table: Vec<Table<TableRowsFile>>,
+}
+
+/// `[[table]]`: `rows` rows of former users, valid until `validity` after the start.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct TableRowsFile {
+    pub validity: Spanned<SimDuration>,
+    pub rows: Spanned<u64>,
 }
 
 fn default_seed() -> u64 {

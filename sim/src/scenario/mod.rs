@@ -89,7 +89,7 @@ pub struct Cluster {
 
 /// When and how the publisher purges expired refresh tokens (DOMAIN.md: a timer thread,
 /// daily at 02:00, changeable only by a remote-support account).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Purge {
     /// Local time of day, seconds after midnight (`params.purge_at`, default 02:00).
     pub at_s_of_day: u64,
@@ -102,6 +102,16 @@ pub struct Purge {
     /// Expired rows the table holds at the start (`params.expired_refresh_tokens`), as on a
     /// cluster that has run for years: what makes the purge spike the CPU.
     pub preloaded_expired_rows: u64,
+    /// Rows in the table at the start, valid until the given time after the start
+    /// (`[[table]]` entries): to put a row's validity exactly at a purge.
+    pub preloaded: Vec<(Duration, u64)>,
+}
+
+impl Purge {
+    /// Every preloaded row, expired or not.
+    pub fn preloaded_rows(&self) -> u64 {
+        self.preloaded.iter().fold(self.preloaded_expired_rows, |sum, (_, rows)| sum.saturating_add(*rows))
+    }
 }
 
 impl Default for Purge {
@@ -111,6 +121,7 @@ impl Default for Purge {
             utc_offset_s: 0,
             batch_rows: None,
             preloaded_expired_rows: 0,
+            preloaded: Vec::new(),
         }
     }
 }

@@ -99,7 +99,18 @@ impl Scenario {
             ));
         }
         let lifetimes = lifetimes(params, &at)?;
-        let purge = purge(params, cluster.time_zone.as_ref(), &at)?;
+        let mut purge = purge(params, cluster.time_zone.as_ref(), &at)?;
+        for (index, entry) in parsed.table.iter().map(|entry| &entry.0).enumerate() {
+            let rows = *entry.rows.get_ref();
+            purge.preloaded.push((entry.validity.get_ref().0, rows));
+            if rows == 0 || purge.preloaded_rows() > PRELOADED_ROWS_MAX {
+                return Err(at(
+                    entry.rows.span(),
+                    &format!("table[{index}].rows"),
+                    format!("is 1 or more, and all preloaded rows together at most {PRELOADED_ROWS_MAX}"),
+                ));
+            }
+        }
 
         let mut clients = Vec::new();
         let mut client_total: u32 = 0;
