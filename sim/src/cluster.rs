@@ -217,65 +217,35 @@ pub fn run_with(
         // The time of the step about to run, as nodes and the trace see it.
         let elapsed = sim.elapsed() + clock::warp();
         while let Some(step) = steps.next_if(|step| step.at <= elapsed) {
-            // The driver only routes: what an action means lives in the node that carries it out.
-            let happening = match &step.action {
-                Action::RegenerateKey(kind) => {
-                    // The receiver lives as long as the publisher's host, which lives as long
-                    // as `sim`; the queue holds every step of a scenario (ADMIN_QUEUE_MAX).
-                    admin_sender
-                        .try_send(AdminCommand::RegenerateKey(*kind))
-                        .map_err(|_| RunError::AdminQueueFull)?;
-                    Happening::Step {
-                        action: step.action.name().to_string(),
-                        key: Some(kind.to_string()),
-                        user: None,
-                        client: None,
-                        param: None,
-                        value_s: None,
-                    }
-                }
+            let t_ms = elapsed.as_millis() as u64;
+            trace.record(t_ms, "scenario", step_event(&step.action));
+            // The driver only routes: what an action means lives in the node that carries it
+            // out. The queues hold every step of a scenario (ADMIN_QUEUE_MAX, ADMIN_CALLS_MAX)
+            // and their receivers live as long as `sim`.
+            match &step.action {
+                Action::RegenerateKey(kind) => admin_sender
+                    .try_send(AdminCommand::RegenerateKey(*kind))
+                    .map_err(|_| RunError::AdminQueueFull)?,
+                Action::SetExpiry { timer, value_s } => admin_sender
+                    .try_send(AdminCommand::SetExpiry(*timer, *value_s))
+                    .map_err(|_| RunError::AdminQueueFull)?,
+                // The parser admits a revoke only for a user with a device, so the campus site
+                // and its console exist.
+                Action::Revoke { user, device } => admin_calls
+                    .try_send(AdminCall::Revoke {
+                        user: user.clone(),
+                        ccid: device.as_deref().map(client_id_hash),
+                    })
+                    .map_err(|_| RunError::AdminQueueFull)?,
+                // A CLI command each node answers at once from its own state, recorded at the
+                // step's time (the driver runs between turmoil steps).
                 Action::ShowKeys => {
-                    // A CLI command answered on each node at once, from the node's own state;
-                    // recorded here, at the step's time (the driver runs between steps).
-                    let t_ms = elapsed.as_millis() as u64;
-                    trace.record(t_ms, "scenario", step_event(&step.action));
                     trace.record(t_ms, "cucm-pub", publisher.borrow().show_keys());
                     for (name, subscriber) in subscribers.iter().zip(&subscriber_states) {
                         trace.record(t_ms, name, subscriber.borrow().show_keys());
                     }
-                    continue;
                 }
-                Action::SetExpiry { timer, value_s } => {
-                    admin_sender
-                        .try_send(AdminCommand::SetExpiry(*timer, *value_s))
-                        .map_err(|_| RunError::AdminQueueFull)?;
-                    Happening::Step {
-                        action: step.action.name().to_string(),
-                        key: None,
-                        user: None,
-                        client: None,
-                        param: Some(timer.to_string()),
-                        value_s: Some(*value_s),
-                    }
-                }
-                Action::Revoke { user, device } => {
-                    // The parser admits a revoke only for a user with a device, so the campus
-                    // site and its console exist; the queue holds every step (ADMIN_CALLS_MAX).
-                    let ccid = device.as_deref().map(client_id_hash);
-                    admin_calls
-                        .try_send(AdminCall::Revoke { user: user.clone(), ccid })
-                        .map_err(|_| RunError::AdminQueueFull)?;
-                    Happening::Step {
-                        action: step.action.name().to_string(),
-                        key: None,
-                        user: Some(user.clone()),
-                        client: device.clone(),
-                        param: None,
-                        value_s: None,
-                    }
-                }
-            };
-            trace.record(elapsed.as_millis() as u64, "scenario", happening);
+            }
         }
         if elapsed >= scenario.duration {
             break;
@@ -327,16 +297,18 @@ pub fn run_with(
     })
 }
 
-/// The `step` event of an action that carries no parameters.
+/// The `step` event of a scenario action, with its parameters.
 fn step_event(action: &Action) -> Happening {
-    Happening::Step {
-        action: action.name().to_string(),
-        key: None,
-        user: None,
-        client: None,
-        param: None,
-        value_s: None,
+    let (mut key, mut user, mut client, mut param, mut value_s) = (None, None, None, None, None);
+    match action {
+        Action::RegenerateKey(kind) => key = Some(kind.to_string()),
+        Action::Revoke { user: whose, device } => (user, client) = (Some(whose.clone()), device.clone()),
+        Action::SetExpiry { timer, value_s: value } => {
+            (param, value_s) = (Some(timer.to_string()), Some(*value))
+        }
+        Action::ShowKeys => {}
     }
+    Happening::Step { action: action.name().to_string(), key, user, client, param, value_s }
 }
 
 /// No message is on a link. Messages already handed to a host's queue are not listed here;
