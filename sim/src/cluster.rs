@@ -280,8 +280,12 @@ pub fn run_with(
     let (summary, written) = trace.finish();
     let mut report = checks.borrow().report();
     // One check reads the database itself rather than the trace.
-    let table = publisher.borrow().table().map_err(|e| RunError::Simulation(e.to_string()))?;
-    report.invariants.push(check::invariants::table_holds_no_raw_token(&table));
+    let mut audit = check::invariants::TableHoldsNoRawToken::default();
+    publisher
+        .borrow()
+        .each_table_row(|row| audit.observe(row))
+        .map_err(|e| RunError::Simulation(e.to_string()))?;
+    report.invariants.push(audit.outcome());
     let timeline = timeline.borrow().clone();
     let exposures = exposures.borrow().clone();
     let purges = purges.borrow().clone();

@@ -161,6 +161,20 @@ impl RefreshTokenStore {
         Ok(())
     }
 
+    /// Shows every row to `each`, in `pkid` order, one at a time (the table may hold
+    /// millions of rows).
+    pub fn each_row(&self, mut each: impl FnMut(&RefreshTokenRow)) -> Result<(), StoreError> {
+        let mut statement = self.connection.prepare(
+            "SELECT pkid, refreshtokenindex, userid, clientid, validity, state
+             FROM refreshtokendetails ORDER BY pkid",
+        )?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            each(&read_row(row)?);
+        }
+        Ok(())
+    }
+
     /// Every row, in `pkid` order.
     pub fn rows(&self) -> Result<Vec<RefreshTokenRow>, StoreError> {
         let mut statement = self.connection.prepare(

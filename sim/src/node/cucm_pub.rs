@@ -126,9 +126,13 @@ impl Publisher {
         Ok(())
     }
 
-    /// The refresh-token table as it stands (for the checks that read the database itself).
-    pub fn table(&self) -> Result<Vec<crate::store::RefreshTokenRow>, crate::store::StoreError> {
-        self.store.rows()
+    /// Shows each row of the refresh-token table to `each` (for the checks that read the
+    /// database itself).
+    pub fn each_table_row(
+        &self,
+        each: impl FnMut(&crate::store::RefreshTokenRow),
+    ) -> Result<(), crate::store::StoreError> {
+        self.store.each_row(each)
     }
 
     /// The current keys in wire form (secrets: for the network and invariant checks only).
@@ -286,7 +290,7 @@ impl Publisher {
         let (mut user, mut client) = (None, None);
         for pair in query.split('&').take(REVOKE_PARAMETERS_MAX) {
             match pair.split_once('=') {
-                Some(("user_id", value)) if is_user_id(value) => user = Some(value),
+                Some(("user_id", value)) if crate::scenario::is_user_id(value) => user = Some(value),
                 Some(("client_id", value)) if is_ccid(value) => client = Some(value),
                 _ => {
                     return HttpResponse::error(StatusCode::BAD_REQUEST, "expected user_id=…[&client_id=C…]")
@@ -512,12 +516,6 @@ pub fn next_purge_s(now_s: u64, purge: &Purge) -> u64 {
 
 /// Query parameters the revoke API reads; more is a malformed request.
 const REVOKE_PARAMETERS_MAX: usize = 2;
-
-/// User ids as scenarios may write them (`scenario::USER_CHARS_MAX`), so no escaping.
-fn is_user_id(value: &str) -> bool {
-    (1..=crate::scenario::USER_CHARS_MAX).contains(&value.len())
-        && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-}
 
 /// A `ccid`: `C` and 64 hex digits.
 fn is_ccid(value: &str) -> bool {

@@ -160,6 +160,16 @@ pub struct Device {
 
 /// Users devices of unnamed groups sign in as, in order; later ones are `user-N`.
 pub const USERS: &[&str] = &["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"];
+/// Whether `user` is a user id as scenarios and the revoke API accept it: 1 to
+/// [`USER_CHARS_MAX`] letters, digits, `.`, `_` or `-`.
+pub fn is_user_id(user: &str) -> bool {
+    (1..=USER_CHARS_MAX).contains(&user.len()) && user.chars().all(is_user_id_char)
+}
+
+fn is_user_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')
+}
+
 /// Longest user id a scenario may name. User ids go into URL queries (the revoke API), so
 /// they are also limited to letters, digits, `.`, `_` and `-`.
 pub const USER_CHARS_MAX: usize = 64;

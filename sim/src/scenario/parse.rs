@@ -449,12 +449,12 @@ fn zone_offset(text: &str) -> Option<i64> {
 
 /// A user id as scenarios may write it: 1 to [`USER_CHARS_MAX`] letters, digits, `.`, `_`, `-`.
 fn check_user(user: &str) -> Result<String, String> {
-    if user.is_empty() || user.len() > USER_CHARS_MAX {
-        return Err(format!("a user id has 1 to {USER_CHARS_MAX} characters"));
+    if super::is_user_id(user) {
+        return Ok(user.to_string());
     }
-    match user.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))) {
+    match user.chars().find(|c| !super::is_user_id_char(*c)) {
         Some(bad) => Err(format!("{bad:?} is not allowed in a user id (letters, digits, '.', '_', '-')")),
-        None => Ok(user.to_string()),
+        None => Err(format!("a user id has 1 to {USER_CHARS_MAX} characters")),
     }
 }
 
