@@ -13,12 +13,14 @@ use rand_core::RngCore;
 use crate::check::{self, Checks, Report};
 use crate::clock;
 use crate::node::admin::{AdminCall, ADMIN_CALLS_MAX};
-use crate::node::cucm_pub::{self, AdminCommand, Publisher, ADMIN_QUEUE_MAX};
+use crate::node::cucm_pub::{self, AdminCommand, Grants, Publisher, ADMIN_QUEUE_MAX};
 use crate::node::cucm_sub::{self, Subscriber};
-use crate::node::jabber::JabberConfig;
+use crate::node::idp::{self, Idp};
+use crate::node::login::ClientConfig;
 use crate::node::site;
 use crate::node::unity::{self, Unity};
-use crate::report::{Exposures, Purges, Timeline, TimelineMode};
+use crate::proto::sso::AssertionKey;
+use crate::report::{Exposures, Logins, Purges, Timeline, TimelineMode};
 use crate::scenario::{Action, Scenario, CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX};
 use crate::seeds::Seeds;
 use crate::tokens::client_id_hash;
@@ -34,8 +36,9 @@ const CLIENT_START_JITTER_MS: u64 = 60_000;
 /// Connections one listener may have waiting to be accepted within one tick. turmoil panics
 /// past its capacity (default 64), and every client may connect to the same server in the
 /// same tick (at a 10 s tick, hundreds do), so the backlog is sized from the scenario
-/// limits: one connection per client (a client has at most one request in flight), plus
-/// the cluster's own: one key push per subscriber and Unity's key fetches.
+/// limits: one connection per client (a client has at most one request in flight, and a
+/// proxy-mode question about its token is asked only while that request waits), plus the
+/// cluster's own: one key push per subscriber and Unity's key fetches.
 pub const TCP_BACKLOG: usize = CLIENTS_MAX as usize + SERVER_CONNECTIONS_MAX;
 /// Connections between server nodes at once: a key push per subscriber, Unity's start-up
 /// fetch and its refetches (at most one a minute, each bounded by the request timeout).
@@ -57,6 +60,8 @@ pub struct Run {
     pub exposures: Exposures,
     /// The daily purges and the refreshes that waited for them.
     pub purges: Purges,
+    /// How each device signed in, and what proxy mode cost.
+    pub logins: Logins,
     /// turmoil steps taken: with idle skipping, far fewer than duration / tick.
     pub steps: u64,
     /// Why the trace sink failed, if it did (a full disk); the checks still saw every event.
@@ -135,14 +140,28 @@ pub fn run_with(
     trace.observe(Box::new(exposures.clone()));
     let purges = Rc::new(RefCell::new(Purges::default()));
     trace.observe(Box::new(purges.clone()));
+    let logins = Rc::new(RefCell::new(Logins::default()));
+    trace.observe(Box::new(logins.clone()));
     clock::reset();
     let epoch_s = scenario.epoch_s;
 
     let subscribers: Vec<String> =
         (1..=scenario.cluster.cucm_subscribers).map(|n| format!("cucm-sub-{n}")).collect();
+    // The key the IdP and AuthZ share from the SSO set-up, drawn from the seed.
+    let assertion_key = scenario.cluster.sso.then(|| {
+        let mut bytes = [0u8; 32];
+        seeds.rng("sso-assertion-key").fill_bytes(&mut bytes);
+        AssertionKey::new(bytes)
+    });
+    let grants = Grants {
+        release: scenario.cluster.release,
+        refresh_login_flow: scenario.refresh_login_flow,
+        sso: assertion_key.clone(),
+    };
     let publisher = Rc::new(RefCell::new(Publisher::new(
         &seeds,
         scenario.lifetimes,
+        grants,
         subscribers.clone(),
         epoch_s,
         trace.node("cucm-pub"),
@@ -168,7 +187,7 @@ pub fn run_with(
     }
     let mut subscriber_states = Vec::new();
     for name in &subscribers {
-        let subscriber = Rc::new(RefCell::new(Subscriber::new(epoch_s, trace.node(name))));
+        let subscriber = Rc::new(RefCell::new(Subscriber::new("cucm-pub", epoch_s, trace.node(name))));
         subscriber_states.push(subscriber.clone());
         sim.host(name.as_str(), move || cucm_sub::run(subscriber.clone()));
     }
@@ -182,16 +201,31 @@ pub fn run_with(
         }
         None => None,
     };
+    let idp_host = match assertion_key {
+        Some(key) => {
+            let idp = Rc::new(RefCell::new(Idp::new(
+                key,
+                seeds.rng("sso-assertion-ids"),
+                epoch_s,
+                trace.node("idp"),
+            )));
+            sim.host("idp", move || idp::run(idp.clone()));
+            Some("idp".to_string())
+        }
+        None => None,
+    };
 
     let mut starts = seeds.rng("client-start");
     let devices = scenario.devices();
     let start_step = CLIENT_START_WINDOW / (devices.len() as u32).max(1);
-    let clients: Vec<JabberConfig> = devices
+    let clients: Vec<ClientConfig> = devices
         .into_iter()
         .enumerate()
-        .map(|(index, device)| JabberConfig {
+        .map(|(index, device)| ClientConfig {
             name: device.name,
             user: device.user,
+            kind: device.kind,
+            idp: idp_host.clone(),
             publisher: "cucm-pub".to_string(),
             subscriber: subscribers[index % subscribers.len()].clone(),
             unity: unity_host.clone(),
@@ -228,6 +262,9 @@ pub fn run_with(
                     .map_err(|_| RunError::AdminQueueFull)?,
                 Action::SetExpiry { timer, value_s } => admin_sender
                     .try_send(AdminCommand::SetExpiry(*timer, *value_s))
+                    .map_err(|_| RunError::AdminQueueFull)?,
+                Action::SetRefreshLoginFlow(enabled) => admin_sender
+                    .try_send(AdminCommand::SetRefreshLoginFlow(*enabled))
                     .map_err(|_| RunError::AdminQueueFull)?,
                 // The parser admits a revoke only for a user with a device, so the campus site
                 // and its console exist.
@@ -289,6 +326,7 @@ pub fn run_with(
     let timeline = timeline.borrow().clone();
     let exposures = exposures.borrow().clone();
     let purges = purges.borrow().clone();
+    let logins = logins.borrow().clone();
     Ok(Run {
         seed,
         trace: summary,
@@ -296,6 +334,7 @@ pub fn run_with(
         timeline,
         exposures,
         purges,
+        logins,
         steps: steps_taken,
         sink_error: written.err(),
     })
@@ -303,16 +342,20 @@ pub fn run_with(
 
 /// The `step` event of a scenario action, with its parameters.
 fn step_event(action: &Action) -> Happening {
-    let (mut key, mut user, mut client, mut param, mut value_s) = (None, None, None, None, None);
+    let (mut key, mut user, mut client, mut param, mut value_s, mut enabled) =
+        (None, None, None, None, None, None);
     match action {
         Action::RegenerateKey(kind) => key = Some(kind.to_string()),
         Action::Revoke { user: whose, device } => (user, client) = (Some(whose.clone()), device.clone()),
         Action::SetExpiry { timer, value_s: value } => {
             (param, value_s) = (Some(timer.to_string()), Some(*value))
         }
+        Action::SetRefreshLoginFlow(flag) => {
+            (param, enabled) = (Some("refresh_login_flow".to_string()), Some(*flag))
+        }
         Action::ShowKeys => {}
     }
-    Happening::Step { action: action.name().to_string(), key, user, client, param, value_s }
+    Happening::Step { action: action.name().to_string(), key, user, client, param, value_s, enabled }
 }
 
 /// No message is on a link. Messages already handed to a host's queue are not listed here;

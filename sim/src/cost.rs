@@ -61,8 +61,12 @@ impl Estimate {
         let ticks = scenario.duration.as_millis() as u64 / tick_ms;
         let clients = u64::from(scenario.client_count());
         let subscribers = u64::from(scenario.cluster.cucm_subscribers);
-        let hosts =
-            1 + subscribers + u64::from(scenario.cluster.unity_validator.is_some()) + u64::from(clients > 0);
+        // The publisher, its subscribers, Unity, the identity provider and the client site.
+        let hosts = 1
+            + subscribers
+            + u64::from(scenario.cluster.unity_validator.is_some())
+            + u64::from(scenario.cluster.sso)
+            + u64::from(clients > 0);
         let hours = scenario.duration.as_secs().div_ceil(3600);
         let step_events = scenario.steps.len() as u64 * (1 + EVENTS_PER_STEP_AND_SUBSCRIBER * subscribers);
         let per_client_hour = EVENTS_PER_CLIENT_HOUR

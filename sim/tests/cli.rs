@@ -105,6 +105,7 @@ fn a_scenario_can_load_a_validator_from_a_wasm_file() {
         format!(
             "name = \"my own validator\"\nduration = \"15m\"\n\
              [cluster]\nunity = {{ validator = {:?} }}\n\
+             [params]\nrefresh_login_flow = true\n\
              [[clients]]\nkind = \"jabber\"\ncount = 1\n\
              [[expect]]\nevent = \"voicemail-login-accepted\"\nnode = \"unity\"\n",
             authzlab_plugins::UNITY_CONNECTION.path

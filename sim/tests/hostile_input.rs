@@ -69,16 +69,26 @@ fn four_hundred_clients_at_a_ten_second_tick_are_refused_not_a_panic() {
 }
 
 /// Every client may connect to one server in the same tick; at the largest tick, the most
-/// clients on the most subscribers must run, and every sign-in must succeed.
+/// clients on the most subscribers must run, and every sign-in must succeed: with the refresh
+/// login flow, and with the implicit grant, where every opaque token a subscriber or Unity
+/// sees makes one more connection to the publisher (proxy mode) and every login one to the
+/// identity provider.
 #[test]
 fn the_most_clients_at_the_largest_tick_run_and_sign_in() {
-    let scenario = "name = \"crowd\"\nduration = \"40m\"\ntick = \"2500ms\"\n\
-                    [cluster]\ncucm_subscribers = 8\nunity = { validator = \"unity-connection\" }\n\
-                    [[clients]]\nkind = \"jabber\"\ncount = 500\n\
-                    [[expect]]\nevent = \"logged-in\"\n\
-                    [[expect]]\nevent = \"login-failed\"\nabsent = true\n";
-    let output = run_file("crowd.toml", scenario);
-    assert_eq!(output.status.code(), Some(0), "{}{}", text(&output.stdout), text(&output.stderr));
+    for (name, grant) in [
+        ("crowd.toml", "[params]\nrefresh_login_flow = true\n"),
+        ("crowd-implicit.toml", "sso = true\n[params]\naccess_token_expiry = \"15m\"\n"),
+    ] {
+        let scenario = format!(
+            "name = \"crowd\"\nduration = \"40m\"\ntick = \"2500ms\"\n\
+             [cluster]\ncucm_subscribers = 8\nunity = {{ validator = \"unity-connection\" }}\n{grant}\
+             [[clients]]\nkind = \"jabber\"\ncount = 500\n\
+             [[expect]]\nevent = \"logged-in\"\n\
+             [[expect]]\nevent = \"login-failed\"\nabsent = true\n"
+        );
+        let output = run_file(name, &scenario);
+        assert_eq!(output.status.code(), Some(0), "{name}: {}{}", text(&output.stdout), text(&output.stderr));
+    }
 }
 
 // ---- the precompile cache ------------------------------------------------------------------

@@ -53,7 +53,7 @@ fn skipping_changes_nothing_in_a_crowded_cluster_at_either_end_of_the_tick_range
         let text = format!(
             "name = \"crowd\"\nduration = \"{duration}\"\ntick = \"{tick}\"\n\
              [cluster]\ncucm_subscribers = 3\nunity = {{ validator = \"unity-connection\" }}\n\
-             [params]\naccess_token_expiry = \"5m\"\n\
+             [params]\nrefresh_login_flow = true\naccess_token_expiry = \"5m\"\n\
              [[clients]]\nkind = \"jabber\"\ncount = 20\n\
              [[step]]\nat = \"10m\"\naction = \"regenerate-key\"\nkey = \"signing\"\n\
              [[step]]\nat = \"15m\"\naction = \"regenerate-key\"\nkey = \"encryption\"\n"

@@ -230,7 +230,7 @@ fn a_revocation_names_a_user_who_signs_in_and_that_users_device() {
 
     let (_, _, field, message) = error(&revoking("user = \"alice\"\nclient = \"jabber-9\"\n"));
     assert_eq!(field, "step[0].client");
-    assert!(message.contains("jabber-1 to jabber-3"), "{message}");
+    assert!(message.contains("clients here: jabber-1, jabber-2, jabber-3"), "{message}");
 
     let (line, _, field, message) = error(&revoking(""));
     assert_eq!((line, field.as_str()), (13, "step[0].user"), "points at the action");
@@ -273,4 +273,86 @@ fn an_expiry_timer_set_out_of_its_documented_bounds_names_the_bounds() {
     let (_, _, field, message) = error(&step("15m").replace("access_token_expiry", "access_token_expiri"));
     assert_eq!(field, "step[0].param");
     assert!(message.contains("access_token_expiry"), "names the real ones: {message}");
+}
+
+/// DOMAIN.md "Lifetimes": "OAuth with Refresh Login Flow" is Disabled by default; a
+/// `set-param` step switches it, with a boolean, and a timer still takes a duration.
+#[test]
+fn the_refresh_login_flow_is_disabled_by_default_and_a_step_switches_it() {
+    let parsed = Scenario::parse(GOOD, Path::new("x.toml")).unwrap();
+    assert!(!parsed.refresh_login_flow, "Disabled by default");
+    assert_eq!(parsed.cluster.release, authzlab::scenario::Release::New);
+    assert!(!parsed.cluster.sso);
+    let step = |param: &str, value: &str| {
+        GOOD.replace(
+            "action = \"regenerate-key\"\nkey = \"signing\"",
+            &format!("action = \"set-param\"\nparam = \"{param}\"\nvalue = {value}"),
+        )
+    };
+    let parsed = Scenario::parse(&step("refresh_login_flow", "true"), Path::new("x.toml")).unwrap();
+    assert_eq!(parsed.steps[0].action, authzlab::scenario::Action::SetRefreshLoginFlow(true));
+    let (line, column, field, message) = error(&step("refresh_login_flow", "\"yes\""));
+    assert_eq!((line, column, field.as_str()), (8, 9, "step[0].value"));
+    assert!(message.contains("`true` (Enabled) or `false` (Disabled)"), "{message}");
+    let (_, _, field, message) = error(&step("access_token_expiry", "true"));
+    assert_eq!(field, "step[0].value");
+    assert!(message.contains("access_token_expiry is a duration"), "{message}");
+    let (_, _, field, message) = error(&step("refresh_login_flows", "true"));
+    assert_eq!(field, "step[0].param");
+    assert!(message.contains("refresh_login_flow"), "names the real ones: {message}");
+}
+
+/// An old cluster's AuthZ predates the refresh login flow and its keys: the parameter, its
+/// step and a key regeneration are refused there, each naming why.
+#[test]
+fn an_old_cluster_has_no_refresh_login_flow_and_no_keys_to_regenerate() {
+    let old = "name = \"o\"\nduration = \"1h\"\n[cluster]\nrelease = \"old\"\nsso = true\n";
+    let parsed = Scenario::parse(old, Path::new("x.toml")).unwrap();
+    assert_eq!(parsed.cluster.release, authzlab::scenario::Release::Old);
+    assert!(parsed.cluster.sso);
+
+    let (line, _, field, message) = error(&format!("{old}[params]\nrefresh_login_flow = true\n"));
+    assert_eq!((line, field.as_str()), (7, "params.refresh_login_flow"));
+    assert!(message.contains("offers only the implicit grant"), "{message}");
+
+    let flow_step =
+        "[[step]]\nat = \"30m\"\naction = \"set-param\"\nparam = \"refresh_login_flow\"\nvalue = true\n";
+    let (line, _, field, message) = error(&format!("{old}{flow_step}"));
+    assert_eq!((line, field.as_str()), (9, "step[0].param"));
+    assert!(message.contains("cluster.release = \"old\""), "{message}");
+
+    let (line, _, field, message) = error(&format!("{old}{}", &GOOD[GOOD.find("[[step]]").unwrap()..]));
+    assert_eq!((line, field.as_str()), (8, "step[0].action"));
+    assert!(message.contains("no AuthZ signing or encryption key"), "{message}");
+
+    let (_, _, field, message) = error(&old.replace("\"old\"", "\"ancient\""));
+    assert_eq!(field, "cluster.release");
+    assert!(message.contains("new") && message.contains("old"), "{message}");
+}
+
+/// Old Jabber and RTMT are client kinds of their own; RTMT's devices are `rtmt-N`, numbered
+/// with the others.
+#[test]
+fn old_clients_and_rtmt_are_kinds_with_their_own_device_names() {
+    let text = "name = \"k\"\nduration = \"1h\"\n\
+                [[clients]]\nkind = \"jabber\"\ncount = 1\n\
+                [[clients]]\nkind = \"jabber-legacy\"\ncount = 1\n\
+                [[clients]]\nkind = \"rtmt\"\ncount = 2\n";
+    let parsed = Scenario::parse(text, Path::new("x.toml")).unwrap();
+    let devices: Vec<(String, authzlab::scenario::ClientKind)> =
+        parsed.devices().into_iter().map(|d| (d.name, d.kind)).collect();
+    use authzlab::scenario::ClientKind::*;
+    assert_eq!(
+        devices,
+        [
+            ("jabber-1".to_string(), Jabber),
+            ("jabber-2".to_string(), JabberLegacy),
+            ("rtmt-3".to_string(), Rtmt),
+            ("rtmt-4".to_string(), Rtmt)
+        ]
+    );
+    assert!(Jabber.knows_refresh_flow() && !JabberLegacy.knows_refresh_flow() && !Rtmt.knows_refresh_flow());
+    let (_, _, field, message) = error(&text.replace("\"rtmt\"", "\"rtmt-legacy\""));
+    assert_eq!(field, "clients[2].kind");
+    assert!(message.contains("rtmt") && message.contains("jabber-legacy"), "{message}");
 }

@@ -20,9 +20,13 @@ use authzlab::scenario::Scenario;
 const SCENARIOS: &[&str] = &[
     "access-expiry-changed.toml",
     "encryption-key-regenerated.toml",
+    "new-client-on-old-cluster.toml",
+    "old-client-on-new-cluster.toml",
     "purge-boundary.toml",
     "purge-large-table-batched.toml",
     "purge-large-table.toml",
+    "refresh-login-flow-disabled.toml",
+    "refresh-login-flow-enabled.toml",
     "revoke-by-device.toml",
     "revoke-by-user.toml",
     "signing-key-regenerated.toml",
@@ -51,10 +55,20 @@ fn story(name: &str) -> String {
     let run = run(&scenario, scenario.seed);
     assert_passed(&run);
     assert!(run.report.expectations.len() >= 2, "{name} says what must hold");
-    // The boot keys, and one more for each regeneration.
-    let keys = 2 + scenario.steps.iter().filter(|step| step.action.name() == "regenerate-key").count();
+    // The boot keys, one more for each regeneration, and the SSO assertion key.
+    let keys = 2
+        + scenario.steps.iter().filter(|step| step.action.name() == "regenerate-key").count()
+        + usize::from(scenario.cluster.sso);
     assert_every_key_was_searched(name, &run, keys);
-    run.timeline.lines().join("\n")
+    let mut story = run.timeline.lines().join("\n");
+    // The story shows a routine event once per device; the grant flows' point is how often
+    // they recur (IdP logins, proxy round trips), which the report's sign-in lines count.
+    let sign_ins = run.logins.lines();
+    if !sign_ins.is_empty() {
+        story.push_str("\n\nSign-ins\n");
+        story.push_str(&sign_ins.join("\n"));
+    }
+    story
 }
 
 /// `keys` secret keys over a run (signing private key, encryption key, one per
@@ -212,6 +226,100 @@ fn a_revocation_reports_its_exposure_window() {
             assert_eq!(node, "unity");
         }
     }
+}
+
+#[test]
+fn refresh_login_flow_disabled() {
+    insta::assert_snapshot!(story("refresh-login-flow-disabled.toml"));
+}
+
+#[test]
+fn refresh_login_flow_enabled() {
+    insta::assert_snapshot!(story("refresh-login-flow-enabled.toml"));
+}
+
+#[test]
+fn old_client_on_new_cluster() {
+    insta::assert_snapshot!(story("old-client-on-new-cluster.toml"));
+}
+
+#[test]
+fn new_client_on_old_cluster() {
+    insta::assert_snapshot!(story("new-client-on-old-cluster.toml"));
+}
+
+/// The implicit grant's cost, read from the streamed trace for several seeds: a device with
+/// no refresh token is back at the identity provider at every expiry (60-minute tokens over
+/// four hours: four or five logins), a device with one logs in there once; every opaque
+/// token is checked by asking its issuer (`proxy_ms` on the verdict) and no self-contained
+/// token is.
+#[test]
+fn the_implicit_grant_sends_users_back_to_the_idp_and_opaque_tokens_through_proxy_mode() {
+    for name in ["refresh-login-flow-disabled.toml", "old-client-on-new-cluster.toml"] {
+        let scenario = load(name);
+        for seed in [scenario.seed, 1, 2] {
+            let (run, text) = run_captured(&scenario, seed);
+            assert_passed(&run);
+            let mut idp_logins = std::collections::BTreeMap::<String, u64>::new();
+            let mut grant = std::collections::BTreeMap::<String, &'static str>::new();
+            let mut format = std::collections::BTreeMap::<String, String>::new();
+            let mut verdicts = 0;
+            for line in text.lines() {
+                let event: serde_json::Value = serde_json::from_str(line).unwrap();
+                let field = |name: &str| event[name].as_str().unwrap_or_default().to_string();
+                match event["kind"].as_str().unwrap() {
+                    "sso-login" => *idp_logins.entry(field("client")).or_default() += 1,
+                    "tokens-issued" => {
+                        grant.insert(field("client"), "code");
+                        format.insert(field("access_tid"), "jwt".to_string());
+                    }
+                    "access-token-refreshed" => {
+                        format.insert(field("access_tid"), "jwt".to_string());
+                    }
+                    "access-token-issued" => {
+                        grant.insert(field("client"), "implicit");
+                        format.insert(field("access_tid"), field("format"));
+                    }
+                    "uds-request-accepted" | "voicemail-login-accepted" | "perfmon-request-accepted" => {
+                        verdicts += 1;
+                        let opaque = format[&field("tid")] == "opaque";
+                        assert_eq!(event.get("proxy_ms").is_some(), opaque, "{name} seed {seed}: {line}");
+                    }
+                    _ => {}
+                }
+            }
+            assert!(verdicts > 10, "{name} seed {seed}: {verdicts} verdicts");
+            assert!(!grant.is_empty());
+            for (client, grant) in &grant {
+                let logins = idp_logins[client];
+                match *grant {
+                    "implicit" => assert!((4..=5).contains(&logins), "{name} seed {seed}: {client} {logins}"),
+                    _ => assert_eq!(logins, 1, "{name} seed {seed}: {client}"),
+                }
+            }
+        }
+    }
+}
+
+/// DOMAIN.md: the implicit grant issued tokens only with SSO, so a cluster with the flow
+/// disabled and no SSO signs nobody in; with the flow enabled the same cluster does.
+#[test]
+fn without_sso_the_implicit_grant_signs_nobody_in() {
+    let text = |flow: bool| {
+        format!(
+            "name = \"no sso\"\nduration = \"20m\"\n[params]\nrefresh_login_flow = {flow}\n\
+             [[clients]]\nkind = \"jabber\"\ncount = 1\n"
+        )
+    };
+    let disabled = Scenario::parse(&text(false), Path::new("no-sso.toml")).unwrap();
+    let (refused, trace) = run_captured(&disabled, 1);
+    assert_passed(&refused);
+    assert_eq!(refused.count("logged-in"), 0);
+    assert!(refused.count("login-failed") >= 2, "it keeps trying");
+    assert!(trace.contains("\"reason\":\"implicit-grant-needs-sso\""), "{trace}");
+    let enabled = Scenario::parse(&text(true), Path::new("no-sso.toml")).unwrap();
+    let signed_in = run(&enabled, 1);
+    assert_eq!((signed_in.count("logged-in"), signed_in.count("login-failed")), (1, 0));
 }
 
 #[test]

@@ -24,6 +24,8 @@ duration = "{duration}"
 [cluster]
 cucm_subscribers = 2
 unity = { validator = "unity-connection" }
+[params]
+refresh_login_flow = true
 [[clients]]
 kind = "jabber"
 count = {clients}

@@ -3,16 +3,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use aho_corasick::AhoCorasick;
-
+use crate::check::secrets::SecretSet;
 use crate::check::{Check, Outcome};
 use crate::clock::format_elapsed;
 use crate::trace::catalogue::{EventSpec, Role};
 use crate::trace::Event;
-
-/// Text forms of secrets searched for; shorter ones would match by chance (16 hex digits
-/// is 64 bits).
-pub const SECRET_CHARS_MIN: usize = 16;
 
 /// Every invariant, in a fixed order.
 pub fn all(epoch_s: u64) -> Vec<Box<dyn Check>> {
@@ -135,7 +130,7 @@ impl Check for NoTokenLifetimeOutOfBounds {
                 ("access_exp", ACCESS_EXPIRY_MINUTES_MIN * 60, ACCESS_EXPIRY_MINUTES_MAX * 60),
                 ("refresh_exp", REFRESH_EXPIRY_DAYS_MIN * 86_400, REFRESH_EXPIRY_DAYS_MAX * 86_400),
             ],
-            "access-token-refreshed" => {
+            "access-token-refreshed" | "access-token-issued" => {
                 &[("access_exp", ACCESS_EXPIRY_MINUTES_MIN * 60, ACCESS_EXPIRY_MINUTES_MAX * 60)]
             }
             _ => return,
@@ -232,15 +227,21 @@ impl Check for NoAccessTokenAcceptedAfterExpiry {
 }
 
 /// Tokens appear in the trace only as ids: a compact JWS or JWE starts with `eyJ` (base64url
-/// of `{"`), which no id, checksum or verdict does.
+/// of `{"`), which no id, checksum or verdict does; an opaque token has no such shape, so
+/// each is searched for by its text, learned when it is issued.
 #[derive(Default)]
 pub struct NoRawTokenInTrace {
+    opaque: SecretSet,
     first: Option<String>,
 }
 
 impl Check for NoRawTokenInTrace {
+    fn learn_token(&mut self, token: &str) {
+        self.opaque.learn(&[token.to_string()]);
+    }
+
     fn observe(&mut self, event: &Event, line: &str) {
-        if self.first.is_none() && line.contains("eyJ") {
+        if self.first.is_none() && (line.contains("eyJ") || self.opaque.find(line).is_some()) {
             self.first = Some(format!("{} at {} holds a token", event.kind, format_elapsed(event.t_ms)));
         }
     }
@@ -251,83 +252,31 @@ impl Check for NoRawTokenInTrace {
 }
 
 /// No key the run held appears in the trace in any text form. Each event is searched for
-/// every form of every key held by then, in one pass per automaton (Aho-Corasick).
-///
-/// Keys arrive over the run (each regeneration adds one), so the automata are kept in
-/// levels, like a binary counter: new forms make a small automaton, and two neighbours are
-/// merged when the newer is as large as the older. Each form is rebuilt into an automaton
-/// O(log n) times and an event is searched by O(log n) automata, where rebuilding one
-/// automaton per new key would cost O(n^2) over a run with n regenerations.
+/// every form of every key held by then ([`SecretSet`]: one pass per automaton, O(log n)
+/// automata for n keys learned over the run).
 #[derive(Default)]
 pub struct NoKeyMaterialInTrace {
-    /// Every form learned, to count each once.
-    known: BTreeSet<String>,
-    /// Oldest first; each holds forms in the order learned, numbered from `first`.
-    levels: Vec<Level>,
+    keys: SecretSet,
     found: Option<String>,
-}
-
-struct Level {
-    first: usize,
-    forms: Vec<String>,
-    automaton: Option<AhoCorasick>,
-}
-
-impl Level {
-    fn new(first: usize, forms: Vec<String>) -> Level {
-        // Only a pattern set beyond the automaton's size limits fails to build; such a level
-        // is searched one form at a time rather than not at all.
-        let automaton = AhoCorasick::new(&forms).ok();
-        Level { first, forms, automaton }
-    }
-
-    /// The number (in learning order) of the first form found in `line`.
-    fn find(&self, line: &str) -> Option<usize> {
-        let index = match &self.automaton {
-            Some(automaton) => automaton.find(line).map(|found| found.pattern().as_usize()),
-            None => self.forms.iter().position(|form| line.contains(form.as_str())),
-        };
-        index.map(|index| self.first + index)
-    }
 }
 
 impl NoKeyMaterialInTrace {
     /// Forms searched so far.
     pub fn searched(&self) -> usize {
-        self.known.len()
+        self.keys.len()
     }
 }
 
 impl Check for NoKeyMaterialInTrace {
     fn learn_secrets(&mut self, forms: &[String]) {
-        let new: Vec<String> = forms
-            .iter()
-            .filter(|form| form.len() >= SECRET_CHARS_MIN)
-            .filter(|form| self.known.insert(form.to_string()))
-            .cloned()
-            .collect();
-        if new.is_empty() {
-            return;
-        }
-        let first = self.known.len() - new.len();
-        self.levels.push(Level::new(first, new));
-        while let [.., older, newer] = self.levels.as_slice() {
-            if newer.forms.len() < older.forms.len() {
-                break;
-            }
-            let newer = self.levels.pop().expect("two levels matched above");
-            let older = self.levels.pop().expect("two levels matched above");
-            let mut forms = older.forms;
-            forms.extend(newer.forms);
-            self.levels.push(Level::new(older.first, forms));
-        }
+        self.keys.learn(forms);
     }
 
     fn observe(&mut self, event: &Event, line: &str) {
         if self.found.is_some() {
             return;
         }
-        if let Some(index) = self.levels.iter().filter_map(|level| level.find(line)).min() {
+        if let Some(index) = self.keys.find(line) {
             self.found = Some(format!(
                 "key material #{index} appears in {} at {} on {}",
                 event.kind,
@@ -513,6 +462,19 @@ mod tests {
     }
 
     #[test]
+    fn an_opaque_token_is_caught_once_learned() {
+        let token = "q0Zb9Xw2mJ7s1VvYp3kTn8LrHc6dEfGa4uBiOyWz5x0";
+        let leak = [event(1_000, "oops", &[("token", token.into())])];
+        let mut check = NoRawTokenInTrace::default();
+        assert!(run(&mut check, &leak).held, "not known as a token yet");
+        let mut check = NoRawTokenInTrace::default();
+        check.learn_token(token);
+        let outcome = run(&mut check, &leak);
+        assert!(!outcome.held);
+        assert!(outcome.detail.starts_with("oops at 00:00:01"), "{}", outcome.detail);
+    }
+
+    #[test]
     fn every_key_of_many_learned_one_at_a_time_is_found_and_named() {
         let mut check = NoKeyMaterialInTrace::default();
         for n in 0..10_000 {
@@ -524,7 +486,7 @@ mod tests {
                 "secret-key-number-00000000".to_string(),
             ]);
         }
-        assert!(check.levels.len() <= 15, "{} levels", check.levels.len());
+        assert!(check.keys.levels() <= 15, "{} levels", check.keys.levels());
         let clean = [event(0, "keys-synced", &[("signing_key", "ab12".into())])];
         let held = run(&mut check, &clean);
         assert!(held.held);

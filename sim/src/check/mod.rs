@@ -6,9 +6,11 @@
 //!
 //! * [`expect`]: the scenario's own expectations.
 //! * [`invariants`]: what must hold in every run, named after what each forbids.
+//! * [`secrets`]: a growing set of secret strings searched for in every event.
 
 pub mod expect;
 pub mod invariants;
+pub mod secrets;
 
 use crate::scenario::Scenario;
 use crate::trace::{Event, Observe};
@@ -44,6 +46,8 @@ pub trait Check {
     fn observe(&mut self, event: &Event, line: &str);
     /// Secret text the run now holds (see [`Observe::learn_secrets`]).
     fn learn_secrets(&mut self, _forms: &[String]) {}
+    /// A bearer token just issued that has no recognisable shape (an opaque token).
+    fn learn_token(&mut self, _token: &str) {}
     /// The verdict on what was observed so far.
     fn outcome(&self) -> Outcome;
 }
@@ -84,6 +88,12 @@ impl Observe for Checks {
     fn learn_secrets(&mut self, forms: &[String]) {
         for check in &mut self.invariants {
             check.learn_secrets(forms);
+        }
+    }
+
+    fn learn_token(&mut self, token: &str) {
+        for check in &mut self.invariants {
+            check.learn_token(token);
         }
     }
 }

@@ -1,5 +1,7 @@
 //! A CallManager subscriber: it receives the AuthZ keys from the publisher and validates
-//! tokens itself (here on UDS, Jabber's first call after login) with the native validator.
+//! tokens itself (on UDS, Jabber's first call after login, and on PerfmonService, RTMT's
+//! counter queries) with the native validator. An opaque token of the implicit grant it
+//! cannot validate itself: it asks the publisher that issued it (proxy mode).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -10,9 +12,11 @@ use hyper::{Method, StatusCode};
 
 use crate::clock;
 use crate::node::held_keys::HeldKeys;
+use crate::node::opaque_tokens::is_opaque;
+use crate::node::proxy::{ask_issuer, Vouched};
 use crate::node::{key_checksums, Refusal};
 use crate::proto::authz::*;
-use crate::proto::http::{serve, HttpRequest, HttpResponse};
+use crate::proto::http::{HttpRequest, HttpResponse, Pending};
 use crate::tokens::KeyKind;
 use crate::trace::{Happening, Tracer};
 
@@ -21,13 +25,55 @@ pub struct Subscriber {
     keyring: Option<Arc<Keyring>>,
     /// The same keys as `show key authz` reports them, with each key's sync time.
     held: HeldKeys,
+    /// The node that issues opaque tokens, asked about them in proxy mode.
+    publisher: String,
     epoch_s: u64,
     tracer: Tracer,
 }
 
+/// The services here that take a bearer token, each with its own events.
+#[derive(Clone, Copy)]
+enum Service {
+    /// User Data Services (Jabber).
+    Uds,
+    /// PerfmonService (RTMT).
+    Perfmon,
+}
+
+impl Service {
+    fn consumer(self) -> &'static str {
+        match self {
+            Service::Uds => "cucm-uds",
+            Service::Perfmon => "cucm-perfmon",
+        }
+    }
+
+    fn accepted(self, client: String, vouched: Vouched, proxy_ms: Option<u64>) -> Happening {
+        let Vouched { user, tid, exp } = vouched;
+        match self {
+            Service::Uds => Happening::UdsRequestAccepted { client, user, tid, exp, proxy_ms },
+            Service::Perfmon => Happening::PerfmonRequestAccepted { client, user, tid, exp, proxy_ms },
+        }
+    }
+
+    fn rejected(self, client: String, refusal: Refusal, proxy_ms: Option<u64>) -> Happening {
+        let Refusal { reason, kid, detail } = refusal;
+        match self {
+            Service::Uds => Happening::UdsRequestRejected { client, reason, kid, detail, proxy_ms },
+            Service::Perfmon => Happening::PerfmonRequestRejected { client, reason, kid, detail, proxy_ms },
+        }
+    }
+}
+
 impl Subscriber {
-    pub fn new(epoch_s: u64, tracer: Tracer) -> Subscriber {
-        Subscriber { keyring: None, held: HeldKeys::default(), epoch_s, tracer }
+    pub fn new(publisher: &str, epoch_s: u64, tracer: Tracer) -> Subscriber {
+        Subscriber {
+            keyring: None,
+            held: HeldKeys::default(),
+            publisher: publisher.to_string(),
+            epoch_s,
+            tracer,
+        }
     }
 
     /// What `show key authz signing` and `show key authz encryption` print here now.
@@ -38,14 +84,29 @@ impl Subscriber {
         }
     }
 
-    fn handle(&mut self, request: HttpRequest) -> HttpResponse {
-        match (&request.method, request.path.as_str()) {
-            (&Method::POST, KEY_SYNC_PATH) => match request.json::<KeyBundle>() {
-                Ok(bundle) => self.install(&bundle),
-                Err(response) => response,
-            },
-            (&Method::GET, UDS_PATH) => self.uds(&request),
-            _ => HttpResponse::error(StatusCode::NOT_FOUND, "no such endpoint"),
+    fn handle(subscriber: &Rc<RefCell<Subscriber>>, request: HttpRequest) -> Pending {
+        let service = match (&request.method, request.path.as_str()) {
+            (&Method::POST, KEY_SYNC_PATH) => {
+                let response = match request.json::<KeyBundle>() {
+                    Ok(bundle) => subscriber.borrow_mut().install(&bundle),
+                    Err(response) => response,
+                };
+                return Box::pin(std::future::ready(response));
+            }
+            (&Method::GET, UDS_PATH) => Service::Uds,
+            (&Method::GET, PERFMON_PATH) => Service::Perfmon,
+            _ => {
+                return Box::pin(std::future::ready(HttpResponse::error(
+                    StatusCode::NOT_FOUND,
+                    "no such endpoint",
+                )))
+            }
+        };
+        match request.bearer.as_deref() {
+            Some(token) if is_opaque(token) => {
+                Box::pin(Subscriber::validate_by_proxy(subscriber.clone(), service, request))
+            }
+            _ => Box::pin(std::future::ready(subscriber.borrow().validate(service, &request))),
         }
     }
 
@@ -61,39 +122,63 @@ impl Subscriber {
         HttpResponse::json(StatusCode::OK, &serde_json::json!({ "synced": true }))
     }
 
-    fn uds(&mut self, request: &HttpRequest) -> HttpResponse {
+    /// A self-contained token, checked here with the keys this node holds.
+    fn validate(&self, service: Service, request: &HttpRequest) -> HttpResponse {
         let client = request.agent.clone().unwrap_or_default();
         let (Some(keyring), Some(token)) = (&self.keyring, &request.bearer) else {
-            let Refusal { reason, kid, detail } = Refusal::plain("no-keys-or-token");
-            self.tracer.emit(Happening::UdsRequestRejected { client, reason, kid, detail });
+            self.tracer.emit(service.rejected(client, Refusal::plain("no-keys-or-token"), None));
             return HttpResponse::error(StatusCode::UNAUTHORIZED, "no-keys-or-token");
         };
         let request = Request {
             token: token.clone(),
             kind: TokenKind::Access,
             now: clock::now_s(self.epoch_s),
-            consumer: "cucm-uds".to_string(),
+            consumer: service.consumer().to_string(),
         };
         match Verdict::from(reference::validate(keyring, &request)) {
             Verdict::Accepted(claims) => {
-                self.tracer.emit(Happening::UdsRequestAccepted {
-                    client,
-                    user: claims.subject.clone(),
-                    tid: claims.token_id.clone(),
-                    exp: claims.expires_at,
-                });
-                HttpResponse::json(StatusCode::OK, &serde_json::json!({ "user": claims.subject }))
+                let user = claims.subject.clone();
+                let vouched = Vouched { user: user.clone(), tid: claims.token_id, exp: claims.expires_at };
+                self.tracer.emit(service.accepted(client, vouched, None));
+                HttpResponse::json(StatusCode::OK, &serde_json::json!({ "user": user }))
             }
             verdict => {
-                let Refusal { reason, kid, detail } = Refusal::of(&verdict);
-                self.tracer.emit(Happening::UdsRequestRejected { client, reason, kid, detail });
+                self.tracer.emit(service.rejected(client, Refusal::of(&verdict), None));
                 HttpResponse::error(StatusCode::UNAUTHORIZED, verdict.reason().unwrap_or("unknown"))
+            }
+        }
+    }
+
+    /// An opaque token: only its issuer knows it, so ask the issuer and wait.
+    async fn validate_by_proxy(
+        subscriber: Rc<RefCell<Subscriber>>,
+        service: Service,
+        request: HttpRequest,
+    ) -> HttpResponse {
+        let client = request.agent.clone().unwrap_or_default();
+        let token = request.bearer.unwrap_or_default();
+        let (publisher, tracer) = {
+            let subscriber = subscriber.borrow();
+            (subscriber.publisher.clone(), subscriber.tracer.clone())
+        };
+        let verdict = ask_issuer(&publisher, tracer.node(), &token).await;
+        let proxy_ms = Some(verdict.proxy_ms);
+        match verdict.outcome {
+            Ok(vouched) => {
+                let user = vouched.user.clone();
+                tracer.emit(service.accepted(client, vouched, proxy_ms));
+                HttpResponse::json(StatusCode::OK, &serde_json::json!({ "user": user }))
+            }
+            Err(reason) => {
+                tracer.emit(service.rejected(client, Refusal::plain(&reason), proxy_ms));
+                HttpResponse::error(StatusCode::UNAUTHORIZED, &reason)
             }
         }
     }
 }
 
-/// The subscriber's program: serve key sync and UDS.
+/// The subscriber's program: serve key sync, UDS and PerfmonService.
 pub async fn run(subscriber: Rc<RefCell<Subscriber>>) -> turmoil::Result {
-    serve(HTTPS_PORT, Rc::new(move |request| subscriber.borrow_mut().handle(request))).await
+    crate::proto::http::serve(HTTPS_PORT, Rc::new(move |request| Subscriber::handle(&subscriber, request)))
+        .await
 }

@@ -9,12 +9,22 @@
 //! * [`site`]: a site host running many clients (and the admin console) as tasks.
 //! * [`admin`]: the administrator's console: steps carried out over the network.
 //! * [`held_keys`]: the keys a CallManager node holds, as `show key authz` prints them.
+//! * [`idp`]: the identity provider (SSO): authenticates users, counts their logins.
+//! * [`login`]: a client's side of the grant flows (SSO, code or implicit, fallback).
+//! * [`rtmt`]: the Real-Time Monitoring Tool: implicit grant, polls a node's counters.
+//! * [`opaque_tokens`]: the implicit grant's opaque tokens, in the issuer's memory.
+//! * [`proxy`]: proxy mode: asking the issuer about an opaque token.
 
 pub mod admin;
 pub mod cucm_pub;
 pub mod cucm_sub;
 pub mod held_keys;
+pub mod idp;
 pub mod jabber;
+pub mod login;
+pub mod opaque_tokens;
+pub mod proxy;
+pub mod rtmt;
 pub mod site;
 pub mod unity;
 

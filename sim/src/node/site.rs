@@ -8,19 +8,26 @@ use std::rc::Rc;
 use tokio::sync::mpsc;
 
 use crate::node::admin::{self, AdminCall};
-use crate::node::jabber::{self, JabberConfig};
+use crate::node::login::ClientConfig;
+use crate::node::{jabber, rtmt};
+use crate::scenario::ClientKind;
 use crate::trace::Trace;
 
 /// The site's program: start every client, then run the administrator's console.
 pub async fn run(
-    clients: Vec<JabberConfig>,
+    clients: Vec<ClientConfig>,
     admin_calls: Rc<RefCell<Option<mpsc::Receiver<AdminCall>>>>,
     trace: Trace,
 ) -> turmoil::Result {
     let publisher = clients.first().map(|client| client.publisher.clone()).unwrap_or_default();
     for config in clients {
         let tracer = trace.node(&config.name);
-        tokio::task::spawn_local(jabber::run(config, tracer));
+        match config.kind {
+            ClientKind::Jabber | ClientKind::JabberLegacy => {
+                tokio::task::spawn_local(jabber::run(config, tracer))
+            }
+            ClientKind::Rtmt => tokio::task::spawn_local(rtmt::run(config, tracer)),
+        };
     }
     admin::run(admin_calls, publisher, trace.node("admin")).await?;
     std::future::pending::<()>().await;

@@ -6,6 +6,10 @@
 //! accepting tokens signed with the old key until it fetches again, which it does when a
 //! token names a key it does not hold. The login in hand is refused; the next one, once the
 //! fetch has landed, is checked with the new keys.
+//!
+//! An opaque token of the implicit grant holds nothing a plugin could check: Unity asks its
+//! Authz server, which issued it (proxy mode). Assumption: the documents describe proxy mode
+//! between CallManager nodes only; Unity asking its Authz server is our reading of it.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -16,9 +20,11 @@ use authzlab_host::{Keyring, Plugin, Request, TokenKind, Verdict};
 use hyper::{Method, StatusCode};
 
 use crate::clock;
+use crate::node::opaque_tokens::is_opaque;
+use crate::node::proxy::ask_issuer;
 use crate::node::{key_checksums, Refusal};
 use crate::proto::authz::*;
-use crate::proto::http::{serve, Call, HttpRequest, HttpResponse};
+use crate::proto::http::{serve, Call, HttpRequest, HttpResponse, Pending};
 use crate::trace::{Happening, Tracer};
 
 /// Unity fetches keys at most once per this many seconds on unknown kids, so a flood of
@@ -51,15 +57,56 @@ impl Unity {
         }
     }
 
-    fn handle(unity: &Rc<RefCell<Unity>>, request: HttpRequest) -> HttpResponse {
+    fn handle(unity: &Rc<RefCell<Unity>>, request: HttpRequest) -> Pending {
         if (&request.method, request.path.as_str()) != (&Method::POST, VOICEMAIL_LOGIN_PATH) {
-            return HttpResponse::error(StatusCode::NOT_FOUND, "no such endpoint");
+            return Box::pin(std::future::ready(HttpResponse::error(
+                StatusCode::NOT_FOUND,
+                "no such endpoint",
+            )));
+        }
+        if request.bearer.as_deref().is_some_and(is_opaque) {
+            return Box::pin(Unity::voicemail_login_by_proxy(unity.clone(), request));
         }
         let (response, refetch_cause) = unity.borrow_mut().voicemail_login(&request);
         if let Some(cause) = refetch_cause {
             tokio::task::spawn_local(fetch_keys(unity.clone(), cause, 1));
         }
-        response
+        Box::pin(std::future::ready(response))
+    }
+
+    /// An opaque token: ask the Authz server that issued it, and wait.
+    async fn voicemail_login_by_proxy(unity: Rc<RefCell<Unity>>, request: HttpRequest) -> HttpResponse {
+        let client = request.agent.clone().unwrap_or_default();
+        let token = request.bearer.unwrap_or_default();
+        let (server, tracer) = {
+            let unity = unity.borrow();
+            (unity.authz_server.clone(), unity.tracer.clone())
+        };
+        let verdict = ask_issuer(&server, tracer.node(), &token).await;
+        let proxy_ms = Some(verdict.proxy_ms);
+        match verdict.outcome {
+            Ok(vouched) => {
+                let user = vouched.user.clone();
+                tracer.emit(Happening::VoicemailLoginAccepted {
+                    client,
+                    user: vouched.user,
+                    tid: vouched.tid,
+                    exp: vouched.exp,
+                    proxy_ms,
+                });
+                HttpResponse::json(StatusCode::OK, &serde_json::json!({ "user": user }))
+            }
+            Err(reason) => {
+                tracer.emit(Happening::VoicemailLoginRejected {
+                    client,
+                    reason: reason.clone(),
+                    kid: None,
+                    detail: None,
+                    proxy_ms,
+                });
+                HttpResponse::error(StatusCode::UNAUTHORIZED, &reason)
+            }
+        }
     }
 
     /// Validates a voicemail login; also says whether the verdict calls for a key fetch.
@@ -68,7 +115,13 @@ impl Unity {
         let now_s = clock::now_s(self.epoch_s);
         let (Some(keyring), Some(token)) = (&self.keyring, &request.bearer) else {
             let Refusal { reason, kid, detail } = Refusal::plain("no-keys-or-token");
-            self.tracer.emit(Happening::VoicemailLoginRejected { client, reason, kid, detail });
+            self.tracer.emit(Happening::VoicemailLoginRejected {
+                client,
+                reason,
+                kid,
+                detail,
+                proxy_ms: None,
+            });
             return (HttpResponse::error(StatusCode::UNAUTHORIZED, "no-keys-or-token"), None);
         };
         let validation = Request {
@@ -84,6 +137,7 @@ impl Unity {
                     user: claims.subject.clone(),
                     tid: claims.token_id.clone(),
                     exp: claims.expires_at,
+                    proxy_ms: None,
                 });
                 (HttpResponse::json(StatusCode::OK, &serde_json::json!({ "user": claims.subject })), None)
             }
@@ -95,6 +149,7 @@ impl Unity {
                     reason: refusal.reason,
                     kid: refusal.kid,
                     detail: refusal.detail,
+                    proxy_ms: None,
                 });
                 let unknown_key = matches!(reason, "unknown-signing-key" | "unknown-encryption-key");
                 let may_fetch = self.last_fetch_s.is_none_or(|last| now_s >= last + KEY_REFETCH_INTERVAL_S);

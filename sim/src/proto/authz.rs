@@ -26,15 +26,60 @@ pub const REVOKE_PATH: &str = "/ssosp/token/revoke";
 /// Unity Connection's voicemail login (VMREST) with a bearer token.
 pub const VOICEMAIL_LOGIN_PATH: &str = "/vmrest/user";
 
+/// Opaque-token validation in proxy mode: a node asks the node that issued an opaque access
+/// token whether it is valid (RFC 7662's shape). Assumption: the documents say only that
+/// node 2 had to ask node 1; the path and messages are ours.
+pub const INTROSPECT_PATH: &str = "/ssosp/token/introspect";
+/// The Real-Time Monitoring Tool's counter queries on a CallManager node (the PerfmonService
+/// SOAP API), with a bearer token.
+pub const PERFMON_PATH: &str = "/perfmonservice2/services/PerfmonService";
+
+/// Authorization request (RFC 6749 §4.1.1 and §4.2.1): the user signs in (a password, or
+/// with SSO the identity provider's assertion) and asks for a code or, in the implicit grant,
+/// an access token at once.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AuthorizeRequest {
     pub user: String,
     pub client_id: String,
+    pub response_type: ResponseType,
+    /// The identity provider's signed assertion, when the cluster uses SSO.
+    pub assertion: Option<String>,
+}
+
+/// What the client asks the authorization endpoint for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseType {
+    /// The authorization-code grant ("OAuth with Refresh Login Flow").
+    Code,
+    /// The implicit grant: an access token only.
+    Token,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AuthorizeResponse {
     pub code: String,
+}
+
+/// The OAuth error (RFC 6749 §4.1.2.1) AuthZ answers when it does not offer the grant asked
+/// for: a new client takes it as "this cluster has no refresh login flow" and falls back.
+pub const UNSUPPORTED_RESPONSE_TYPE: &str = "unsupported_response_type";
+
+/// Proxy-mode question about an opaque access token.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct IntrospectRequest {
+    pub token: String,
+}
+
+/// The issuing node's answer: active with the token's claims, or why not.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct IntrospectResponse {
+    pub active: bool,
+    pub user: Option<String>,
+    pub tid: Option<String>,
+    pub exp: Option<u64>,
+    /// Why it is not active: `expired` or `unknown-token`.
+    pub reason: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -1,9 +1,10 @@
 //! HTTP/1.1 with hyper over turmoil's simulated TCP.
 //!
-//! Handlers are synchronous functions from request to response: every node answers from its
-//! own state without waiting on another node (a node that needs the network, such as Unity
-//! fetching keys, starts that work as its own task). This keeps a request's handling inside
-//! one simulation step and the trace's order independent of scheduling.
+//! Most handlers answer at once from the node's own state ([`answer_now`]): a node that
+//! needs the network for later, such as Unity fetching keys, starts that work as its own
+//! task, which keeps a request's handling inside one simulation step. The exception is a
+//! request that cannot be answered without another node: an opaque token validated in
+//! proxy mode, where the handler's future waits for the issuing node's answer.
 
 use std::cell::Cell;
 use std::convert::Infallible;
@@ -91,8 +92,20 @@ pub enum NetError {
     Protocol(String),
 }
 
-/// A node's request handler.
-pub type Handler = Rc<dyn Fn(HttpRequest) -> HttpResponse>;
+/// A node's request handler: the response may wait on the network (proxy mode).
+pub type Handler = Rc<dyn Fn(HttpRequest) -> Pending>;
+
+/// A response still being worked out.
+pub type Pending = std::pin::Pin<Box<dyn std::future::Future<Output = HttpResponse>>>;
+
+/// A handler that answers from the node's own state, within the step the request arrived
+/// in (a ready future adds no poll, so the trace is as if the handler were a plain function).
+pub fn answer_now(handle: impl Fn(HttpRequest) -> HttpResponse + 'static) -> Handler {
+    Rc::new(move |request| {
+        let response = handle(request);
+        Box::pin(std::future::ready(response))
+    })
+}
 
 /// Until when (simulated time since the start) a node is too busy to answer: a request that
 /// arrives earlier waits until then. Set by the node's own long work (the daily purge).
@@ -143,17 +156,20 @@ async fn answer(handler: &Handler, busy: &Busy, request: Request<Incoming>) -> R
         clock::sleep_until(until).await;
     }
     let response = match body {
-        Ok(body) => handler(HttpRequest {
-            waited,
-            method: parts.method,
-            path: parts
-                .uri
-                .path_and_query()
-                .map_or_else(|| parts.uri.path().to_string(), |pq| pq.to_string()),
-            bearer,
-            agent,
-            body: body.to_bytes(),
-        }),
+        Ok(body) => {
+            handler(HttpRequest {
+                waited,
+                method: parts.method,
+                path: parts
+                    .uri
+                    .path_and_query()
+                    .map_or_else(|| parts.uri.path().to_string(), |pq| pq.to_string()),
+                bearer,
+                agent,
+                body: body.to_bytes(),
+            })
+            .await
+        }
         Err(_) => HttpResponse::error(StatusCode::PAYLOAD_TOO_LARGE, "body too large"),
     };
     let mut out = Response::new(Full::new(response.body));
@@ -256,7 +272,7 @@ mod tests {
                         clock::sleep_until(Duration::from_secs(1)).await;
                         gate.set(Duration::from_secs(3));
                     });
-                    let handler: Handler = Rc::new(move |request: HttpRequest| {
+                    let handler = answer_now(move |request: HttpRequest| {
                         waits.borrow_mut().push((request.path.clone(), request.waited, clock::elapsed()));
                         HttpResponse::json(StatusCode::OK, &serde_json::json!({}))
                     });

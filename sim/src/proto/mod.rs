@@ -4,8 +4,10 @@
 //! * [`metered`]: a stream that tells `clock` it was touched, so idle skipping never jumps
 //!   past a message turmoil has queued but not yet delivered.
 //! * [`authz`]: the AuthZ service's messages: login, refresh, key fetch and key sync, the
-//!   UDS and voicemail requests that carry a bearer token.
+//!   UDS and voicemail requests that carry a bearer token, opaque-token introspection.
+//! * [`sso`]: single sign-on: the identity provider's login and its signed assertion.
 
 pub mod authz;
 pub mod http;
 pub mod metered;
+pub mod sso;

@@ -3,14 +3,17 @@
 //! * [`timeline`]: the run's story in words, built as the trace streams.
 //! * [`exposure`]: after each revocation, how long access tokens of that session still worked.
 //! * [`purges`]: the daily purges, and how long refreshes waited for them.
+//! * [`logins`]: how each device signed in (IdP logins, grants, fallbacks), proxy mode's cost.
 
 pub mod exposure;
+pub mod logins;
 pub mod purges;
 pub mod timeline;
 
 use std::fmt::Write as _;
 
 pub use exposure::Exposures;
+pub use logins::Logins;
 pub use purges::Purges;
 pub use timeline::{narrate, Timeline, TIMELINE_LINES_MAX};
 
@@ -44,6 +47,16 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
         scenario.cluster.cucm_subscribers,
         clients,
         if scenario.cluster.unity_validator.is_some() { ", Unity Connection" } else { "" },
+    );
+    let _ = writeln!(
+        out,
+        "  {} release · OAuth with Refresh Login Flow {} at the start · SSO {}",
+        match scenario.cluster.release {
+            crate::scenario::Release::New => "new",
+            crate::scenario::Release::Old => "old (implicit grant only)",
+        },
+        if scenario.refresh_login_flow { "Enabled" } else { "Disabled" },
+        if scenario.cluster.sso { "on (idp)" } else { "off" },
     );
     if !scenario.description.is_empty() {
         let _ = writeln!(out);
@@ -84,6 +97,14 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
         let _ = writeln!(out);
         let _ = writeln!(out, "Purges (the daily purge of expired refresh tokens)");
         for line in &purges {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    let logins = run.logins.lines();
+    if !logins.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "Sign-ins (grant flows, identity-provider logins, proxy mode)");
+        for line in &logins {
             let _ = writeln!(out, "  {line}");
         }
     }

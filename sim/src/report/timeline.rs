@@ -88,9 +88,13 @@ pub fn narrate(event: &Event) -> String {
                 format!("administrator runs `set key regen authz {}` on the publisher", f("key"))
             }
             "show-keys" => "administrator runs `show key authz signing` and `show key authz encryption` on every CallManager node".to_string(),
-            "set-param" => {
-                format!("administrator sets {} to {}", f("param"), seconds_in_words(&f("value_s")))
-            }
+            "set-param" => match event.field_text("enabled") {
+                Some(enabled) => format!(
+                    "administrator sets \"OAuth with Refresh Login Flow\" to {}",
+                    if enabled == "true" { "Enabled" } else { "Disabled" }
+                ),
+                None => format!("administrator sets {} to {}", f("param"), seconds_in_words(&f("value_s"))),
+            },
             "revoke" => match event.field_text("client") {
                 Some(client) => {
                     format!("administrator revokes the refresh tokens of {} on {client}", f("user"))
@@ -100,7 +104,7 @@ pub fn narrate(event: &Event) -> String {
             other => format!("scenario step {other}"),
         },
         "key-regenerated" => format!(
-            "{} key regenerated: checksum {} (was {}); every access token issued so far is now invalid",
+            "{} key regenerated: checksum {} (was {}); every self-contained access token issued so far is now invalid",
             f("key"),
             short("checksum"),
             short("previous")
@@ -120,6 +124,22 @@ pub fn narrate(event: &Event) -> String {
             seconds_in_words(&f("value_s")),
             seconds_in_words(&f("previous_s"))
         ),
+        "login-flow-changed" => {
+            if f("enabled") == "true" {
+                "refresh login flow enabled: new sign-ins may use the authorization-code grant".to_string()
+            } else {
+                "refresh login flow disabled: only the implicit grant from now on".to_string()
+            }
+        }
+        "access-token-issued" => format!(
+            "implicit grant for {} on {}: {} access token {}, no refresh token",
+            f("user"),
+            f("client"),
+            f("format"),
+            short("access_tid")
+        ),
+        "sso-login" => format!("{} authenticated on {} (login #{} of this user)", f("user"), f("client"), f("logins")),
+        "login-flow-fallback" => format!("the refresh login flow is not offered ({}); falls back to the implicit grant", f("reason")),
         "refresh-tokens-purged" => format!(
             "daily purge: deleted {} expired refresh token(s) in {} DELETE(s), {} ms of CPU",
             f("rows"),
@@ -165,15 +185,31 @@ pub fn narrate(event: &Event) -> String {
                 .map_or_else(String::new, |ms| format!(" after waiting {ms} ms for the purge"))
         ),
         "refresh-rejected" => format!("refused the refresh token of {}: {}", f("client"), refusal()),
-        "logged-in" => format!("signed in as {} (access token {})", f("user"), short("access_tid")),
+        "logged-in" => match event.field_text("grant") {
+            Some(grant) => format!("signed in as {} ({grant} grant, access token {})", f("user"), short("access_tid")),
+            None => format!("signed in as {} (access token {})", f("user"), short("access_tid")),
+        },
         "login-failed" => format!("sign-in failed: {}", f("reason")),
         "token-refreshed" => format!("refreshed its access token (now {})", short("access_tid")),
         "refresh-failed" => format!("logs \"{}\" ({})", f("message"), f("reason")),
-        "uds-request-accepted" => format!("accepted the token of {} ({}) on UDS", f("client"), f("user")),
-        "uds-request-rejected" => format!("refused the token of {} on UDS: {}", f("client"), refusal()),
+        "uds-request-accepted" => {
+            format!("accepted the token of {} ({}) on UDS{}", f("client"), f("user"), by_proxy(event))
+        }
+        "uds-request-rejected" => format!("refused the token of {} on UDS: {}{}", f("client"), refusal(), by_proxy(event)),
+        "perfmon-request-accepted" => {
+            format!("answered RTMT's counter query from {} ({}){}", f("client"), f("user"), by_proxy(event))
+        }
+        "perfmon-request-rejected" => {
+            format!("refused RTMT's token from {}: {}{}", f("client"), refusal(), by_proxy(event))
+        }
+        "perfmon-failed" => format!("the counter query was refused: {}", f("reason")),
         "uds-failed" => format!("UDS refused its token: {}", f("reason")),
-        "voicemail-login-accepted" => format!("voicemail login of {} on {} accepted", f("user"), f("client")),
-        "voicemail-login-rejected" => format!("voicemail login from {} refused: {}", f("client"), refusal()),
+        "voicemail-login-accepted" => {
+            format!("voicemail login of {} on {} accepted{}", f("user"), f("client"), by_proxy(event))
+        }
+        "voicemail-login-rejected" => {
+            format!("voicemail login from {} refused: {}{}", f("client"), refusal(), by_proxy(event))
+        }
         "voicemail-login-failed" => {
             format!("voicemail refused its token (attempt {}): {}", f("attempt"), f("reason"))
         }
@@ -190,6 +226,14 @@ fn seconds_in_words(seconds: &str) -> String {
     match seconds.parse::<u64>() {
         Ok(s) => crate::scenario::format_duration(std::time::Duration::from_secs(s)),
         Err(_) => seconds.to_string(),
+    }
+}
+
+/// ` (opaque token: asked its issuer, 300 ms)` when the verdict came by proxy mode.
+fn by_proxy(event: &Event) -> String {
+    match event.field_text("proxy_ms") {
+        Some(ms) => format!(" (opaque token: asked its issuer, {ms} ms)"),
+        None => String::new(),
     }
 }
 
@@ -218,6 +262,11 @@ fn explain(reason: &str) -> String {
         "not-in-table" => "AuthZ has no record of this refresh token",
         "plugin-fault" => "the validator plugin failed",
         "no-keys-or-token" => "no keys yet, or no token presented",
+        "unknown-token" => "its issuer has no record of this opaque token",
+        "issuer-unreachable" => "the node that issued this opaque token did not answer",
+        "refresh-login-flow-disabled" => "the refresh login flow is disabled on this cluster",
+        "implicit-grant-only" => "this cluster's AuthZ predates the refresh login flow",
+        "implicit-grant-needs-sso" => "the implicit grant issues tokens only with SSO",
         _ => return reason.to_string(),
     };
     format!("{reason} ({meaning})")

@@ -13,8 +13,8 @@ use toml::Spanned;
 
 use super::duration::SimDuration;
 use super::table::Table;
-use super::{ClientKind, CLIENTS_MAX, STEPS_MAX};
-use crate::tokens::{ExpiryTimer, KeyKind};
+use super::{ClientKind, Release, CLIENTS_MAX, STEPS_MAX};
+use crate::tokens::KeyKind;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -72,11 +72,23 @@ pub(super) struct ClusterFile {
     /// The cluster's offset from UTC, `+HH:MM` or `-HH:MM`.
     #[serde(default)]
     pub time_zone: Option<Spanned<String>>,
+    /// Single sign-on through the identity provider.
+    #[serde(default)]
+    pub sso: bool,
+    /// `new` (the default) or `old` (AuthZ before the refresh login flow).
+    #[serde(default)]
+    pub release: Option<Spanned<Release>>,
 }
 
 impl Default for ClusterFile {
     fn default() -> Self {
-        ClusterFile { cucm_subscribers: default_subscribers(), unity: None, time_zone: None }
+        ClusterFile {
+            cucm_subscribers: default_subscribers(),
+            unity: None,
+            time_zone: None,
+            sso: false,
+            release: None,
+        }
     }
 }
 
@@ -93,7 +105,8 @@ pub(super) struct UnityFile {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ParamsFile {
-    #[serde(default = "yes")]
+    /// "OAuth with Refresh Login Flow": Disabled by default (DOMAIN.md).
+    #[serde(default = "disabled")]
     pub refresh_login_flow: Spanned<bool>,
     #[serde(default)]
     pub access_token_expiry: Option<Spanned<SimDuration>>,
@@ -113,7 +126,7 @@ pub(super) struct ParamsFile {
 impl Default for ParamsFile {
     fn default() -> Self {
         ParamsFile {
-            refresh_login_flow: yes(),
+            refresh_login_flow: disabled(),
             access_token_expiry: None,
             refresh_token_expiry: None,
             purge_at: None,
@@ -123,8 +136,8 @@ impl Default for ParamsFile {
     }
 }
 
-fn yes() -> Spanned<bool> {
-    Spanned::new(0..0, true)
+fn disabled() -> Spanned<bool> {
+    Spanned::new(0..0, false)
 }
 
 #[derive(Deserialize)]
@@ -150,12 +163,21 @@ pub(super) struct StepFile {
     /// For `revoke`: only this device's (e.g. `jabber-2`).
     #[serde(default)]
     pub client: Option<Spanned<String>>,
-    /// For `set-param`: which expiry timer.
+    /// For `set-param`: which enterprise parameter.
     #[serde(default)]
-    pub param: Option<Spanned<ExpiryTimer>>,
-    /// For `set-param`: its new value.
+    pub param: Option<Spanned<ParamName>>,
+    /// For `set-param`: its new value (a duration for a timer, a boolean for the flow).
     #[serde(default)]
-    pub value: Option<Spanned<SimDuration>>,
+    pub value: Option<Spanned<toml::Value>>,
+}
+
+/// The enterprise parameters a `set-param` step may change.
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum ParamName {
+    AccessTokenExpiry,
+    RefreshTokenExpiry,
+    RefreshLoginFlow,
 }
 
 #[derive(Deserialize, Clone, Copy)]

@@ -72,6 +72,10 @@ pub struct Scenario {
     pub skip_idle: bool,
     pub cluster: Cluster,
     pub lifetimes: Lifetimes,
+    /// The "OAuth with Refresh Login Flow" enterprise parameter at the start
+    /// (`params.refresh_login_flow`): **Disabled by default**, as the documents say. While
+    /// it is disabled AuthZ offers only the implicit grant.
+    pub refresh_login_flow: bool,
     /// The publisher's daily purge of expired refresh tokens.
     pub purge: Purge,
     pub clients: Vec<ClientGroup>,
@@ -85,6 +89,27 @@ pub struct Cluster {
     /// The validator Unity Connection loads, if the cluster has Unity Connection: the name of
     /// a built-in plugin or a path to a `.wasm` component (relative to the scenario file).
     pub unity_validator: Option<String>,
+    /// Single sign-on through an identity provider (`cluster.sso`): adds the `idp` node,
+    /// where every interactive login authenticates. The implicit grant issues tokens only
+    /// with SSO (DOMAIN.md). Off unless the scenario turns it on (an assumption: the
+    /// documents describe deployments of both kinds).
+    pub sso: bool,
+    /// Which CallManager release runs AuthZ (`cluster.release`).
+    pub release: Release,
+}
+
+/// A CallManager release as the documents tell the grant flows apart: the "existing"
+/// CallManager and the "new" one that brought the refresh login flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Release {
+    /// AuthZ offers the implicit grant and, when the enterprise parameter enables it, the
+    /// authorization-code grant with refresh tokens (the default).
+    New,
+    /// AuthZ predates the refresh login flow: the implicit grant only, opaque access tokens
+    /// kept in the issuing node's memory and validated elsewhere in proxy mode; the
+    /// enterprise parameter does not exist.
+    Old,
 }
 
 /// When and how the publisher purges expired refresh tokens (DOMAIN.md: a timer thread,
@@ -134,10 +159,33 @@ pub const PRELOADED_ROWS_MAX: u64 = 2_000_000;
 pub const UTC_OFFSET_MIN_S: i64 = -12 * 3600;
 pub const UTC_OFFSET_MAX_S: i64 = 14 * 3600;
 
+/// What a client is, and so which grant flows it knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ClientKind {
+    /// A Jabber release that knows the refresh login flow: it asks for it and falls back to
+    /// the implicit grant when the cluster does not offer it.
     Jabber,
+    /// A Jabber release from before the refresh login flow: the implicit grant only.
+    JabberLegacy,
+    /// The Real-Time Monitoring Tool: the implicit grant only (the documents name it as the
+    /// client the implicit flow is kept for); it polls a subscriber's counters.
+    Rtmt,
+}
+
+impl ClientKind {
+    /// Whether the client asks for the authorization-code grant with refresh tokens.
+    pub fn knows_refresh_flow(self) -> bool {
+        self == ClientKind::Jabber
+    }
+
+    /// The first part of its device names: `jabber-3`, `rtmt-4`.
+    pub fn device_prefix(self) -> &'static str {
+        match self {
+            ClientKind::Jabber | ClientKind::JabberLegacy => "jabber",
+            ClientKind::Rtmt => "rtmt",
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -152,7 +200,7 @@ pub struct ClientGroup {
 /// One client device and the user signed in on it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Device {
-    /// `jabber-N`, numbered across all groups from 1.
+    /// `jabber-N` or `rtmt-N`, numbered across all groups from 1.
     pub name: String,
     pub user: String,
     pub kind: ClientKind,
@@ -191,6 +239,9 @@ pub enum Action {
     /// An administrator changes an expiry timer on the publisher: tokens issued from then on
     /// get the new lifetime, tokens already issued keep theirs.
     SetExpiry { timer: ExpiryTimer, value_s: u64 },
+    /// An administrator sets "OAuth with Refresh Login Flow" to Enabled (`true`) or
+    /// Disabled: logins from then on get the flows it allows; tokens already issued stay.
+    SetRefreshLoginFlow(bool),
     /// `show key authz signing` and `show key authz encryption` on every CallManager node:
     /// each records the two lines it prints.
     ShowKeys,
@@ -202,7 +253,7 @@ impl Action {
         match self {
             Action::RegenerateKey(_) => "regenerate-key",
             Action::Revoke { .. } => "revoke",
-            Action::SetExpiry { .. } => "set-param",
+            Action::SetExpiry { .. } | Action::SetRefreshLoginFlow(_) => "set-param",
             Action::ShowKeys => "show-keys",
         }
     }
@@ -223,8 +274,8 @@ fn devices(groups: &[ClientGroup]) -> Vec<Device> {
                     _ => format!("user-{number}"),
                 },
             };
-            let ClientKind::Jabber = group.kind;
-            devices.push(Device { name: format!("jabber-{number}"), user, kind: group.kind });
+            let name = format!("{}-{number}", group.kind.device_prefix());
+            devices.push(Device { name, user, kind: group.kind });
         }
     }
     devices

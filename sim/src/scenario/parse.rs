@@ -8,16 +8,21 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::duration::{format_duration, parse_window};
+use super::duration::{format_duration, parse_duration, parse_window};
 use super::error::line_column;
-use super::file::{ActionName, ParamsFile, ScenarioFile};
+use super::file::{ActionName, ParamName, ParamsFile, ScenarioFile};
 use super::{
-    Action, ClientGroup, Cluster, Expectation, Purge, Scenario, ScenarioError, Step, CLIENTS_MAX,
+    Action, ClientGroup, Cluster, Expectation, Purge, Release, Scenario, ScenarioError, Step, CLIENTS_MAX,
     CUCM_SUBSCRIBERS_MAX, DURATION_MAX, EPOCH_S_MAX, PRELOADED_ROWS_MAX, TICK_MAX, TICK_MIN, USER_CHARS_MAX,
     UTC_OFFSET_MAX_S, UTC_OFFSET_MIN_S,
 };
 use crate::clock::EPOCH_S_DEFAULT;
-use crate::tokens::{LifetimeError, Lifetimes};
+use crate::tokens::{ExpiryTimer, LifetimeError, Lifetimes};
+
+/// Why an old cluster refuses the refresh login flow.
+const OLD_RELEASE_HAS_NO_FLOW: &str =
+    "an old cluster (cluster.release = \"old\") has no \"OAuth with Refresh \
+     Login Flow\" parameter: its AuthZ offers only the implicit grant";
 use crate::trace::catalogue::{did_you_mean, EventSpec, CATALOGUE};
 
 impl Scenario {
@@ -91,11 +96,13 @@ impl Scenario {
             ));
         }
         let params = &parsed.params.0;
-        if !*params.refresh_login_flow.get_ref() {
+        let release = cluster.release.as_ref().map_or(Release::New, |release| *release.get_ref());
+        let refresh_login_flow = *params.refresh_login_flow.get_ref();
+        if refresh_login_flow && release == Release::Old {
             return Err(at(
                 params.refresh_login_flow.span(),
                 "params.refresh_login_flow",
-                "the implicit-grant flow is not simulated yet; only `true` is supported".to_string(),
+                OLD_RELEASE_HAS_NO_FLOW.to_string(),
             ));
         }
         let lifetimes = lifetimes(params, &at)?;
@@ -152,6 +159,13 @@ impl Scenario {
                 ));
             }
             let action = match step.action.get_ref() {
+                ActionName::RegenerateKey if release == Release::Old => return Err(at(
+                    step.action.span(),
+                    &format!("step[{index}].action"),
+                    "an old cluster (cluster.release = \"old\") has no AuthZ signing or encryption key to \
+                         regenerate: they came with the refresh login flow"
+                        .to_string(),
+                )),
                 ActionName::RegenerateKey => match step.key {
                     Some(kind) => Action::RegenerateKey(kind),
                     None => {
@@ -202,8 +216,12 @@ impl Scenario {
                                         client.span(),
                                         &format!("step[{index}].client"),
                                         format!(
-                                            "no such client; clients here: jabber-1 to jabber-{}",
-                                            devices.len()
+                                            "no such client; clients here: {}",
+                                            devices
+                                                .iter()
+                                                .map(|d| d.name.as_str())
+                                                .collect::<Vec<_>>()
+                                                .join(", ")
                                         ),
                                     ))
                                 }
@@ -217,17 +235,51 @@ impl Scenario {
                         return Err(at(
                             step.action.span(),
                             &format!("step[{index}].param"),
-                            "set-param needs `param = \"access_token_expiry\"` or `\"refresh_token_expiry\"` \
-                             and `value = \"…\"`"
+                            "set-param needs `param = \"access_token_expiry\"`, `\"refresh_token_expiry\"` \
+                             or `\"refresh_login_flow\"`, and `value = …`"
                                 .to_string(),
                         ));
                     };
-                    let value_s = value.get_ref().0.as_secs();
-                    // Checked against the documents' bounds now, not when the step runs.
-                    lifetimes.with(*param.get_ref(), value_s).map_err(|error| {
-                        at(value.span(), &format!("step[{index}].value"), error.to_string())
-                    })?;
-                    Action::SetExpiry { timer: *param.get_ref(), value_s }
+                    let field = format!("step[{index}].value");
+                    let timer = match param.get_ref() {
+                        ParamName::AccessTokenExpiry => Some(ExpiryTimer::AccessTokenExpiry),
+                        ParamName::RefreshTokenExpiry => Some(ExpiryTimer::RefreshTokenExpiry),
+                        ParamName::RefreshLoginFlow => None,
+                    };
+                    match (timer, value.get_ref()) {
+                        (None, _) if release == Release::Old => {
+                            return Err(at(
+                                param.span(),
+                                &format!("step[{index}].param"),
+                                OLD_RELEASE_HAS_NO_FLOW.to_string(),
+                            ))
+                        }
+                        (None, toml::Value::Boolean(enabled)) => Action::SetRefreshLoginFlow(*enabled),
+                        (None, _) => {
+                            return Err(at(
+                                value.span(),
+                                &field,
+                                "refresh_login_flow is `true` (Enabled) or `false` (Disabled)".to_string(),
+                            ))
+                        }
+                        (Some(timer), toml::Value::String(text)) => {
+                            let value_s = parse_duration(text)
+                                .map_err(|message| at(value.span(), &field, message))?
+                                .as_secs();
+                            // Checked against the documents' bounds now, not when the step runs.
+                            lifetimes
+                                .with(timer, value_s)
+                                .map_err(|error| at(value.span(), &field, error.to_string()))?;
+                            Action::SetExpiry { timer, value_s }
+                        }
+                        (Some(timer), _) => {
+                            return Err(at(
+                                value.span(),
+                                &field,
+                                format!("{timer} is a duration such as \"30m\""),
+                            ))
+                        }
+                    }
                 }
                 ActionName::ShowKeys => Action::ShowKeys,
             };
@@ -352,9 +404,12 @@ impl Scenario {
             skip_idle: parsed.skip_idle.unwrap_or(true),
             cluster: Cluster {
                 cucm_subscribers: subscribers,
+                sso: parsed.cluster.0.sso,
+                release,
                 unity_validator: parsed.cluster.0.unity.map(|unity| unity.0.validator),
             },
             lifetimes,
+            refresh_login_flow,
             purge,
             clients,
             steps,

@@ -50,6 +50,13 @@ impl FieldValue for u16 {
     }
 }
 
+impl FieldValue for bool {
+    const TYPE: &'static str = "boolean";
+    fn to_value(&self) -> Option<Value> {
+        Some(Value::Bool(*self))
+    }
+}
+
 impl<T: FieldValue> FieldValue for Option<T> {
     const TYPE: &'static str = T::TYPE;
     const OPTIONAL: bool = true;
@@ -178,8 +185,17 @@ catalogue! {
         client: Option<String>,
         /// For `set-param`: the expiry timer.
         param: Option<String>,
-        /// For `set-param`: its new value, seconds.
+        /// For `set-param` of an expiry timer: its new value, seconds.
         value_s: Option<u64>,
+        /// For `set-param` of `refresh_login_flow`: Enabled (`true`) or Disabled.
+        enabled: Option<bool>,
+    }
+    /// "OAuth with Refresh Login Flow" was set on the publisher: logins from now on get the grants it allows.
+    LoginFlowChanged = "login-flow-changed" {
+        /// Enabled now.
+        enabled: bool,
+        /// Enabled before.
+        previous: bool,
     }
     /// The publisher now issues tokens with a new lifetime (an expiry timer was changed).
     ExpiryChanged = "expiry-changed" {
@@ -264,6 +280,28 @@ catalogue! {
         /// Checksum of the key that signed them.
         signing_key: String,
     }
+    /// The publisher issued an access token only (implicit grant).
+    AccessTokenIssued = "access-token-issued" [Routine] {
+        /// The user signed in.
+        user: String,
+        /// The device (OAuth client id).
+        client: String,
+        /// The access token's id.
+        access_tid: String,
+        /// The access token's expiry, UNIX seconds.
+        access_exp: u64,
+        /// `opaque` (in the issuer's memory; others ask it: proxy mode) or `jwt` (self-contained).
+        format: String,
+    }
+    /// The identity provider authenticated a user (SSO); each implicit-grant expiry brings them back.
+    SsoLogin = "sso-login" [Routine] {
+        /// The user.
+        user: String,
+        /// The device signing in.
+        client: String,
+        /// The user's logins at the IdP so far, this one included.
+        logins: u64,
+    }
     /// The publisher issued a new access token for a refresh token.
     AccessTokenRefreshed = "access-token-refreshed" [Routine] {
         /// The token's user.
@@ -338,6 +376,8 @@ catalogue! {
         tid: String,
         /// The token's expiry, UNIX seconds.
         exp: u64,
+        /// For an opaque token: how long the issuer took to answer in proxy mode, ms.
+        proxy_ms: Option<u64>,
     }
     /// A subscriber refused an access token on UDS.
     UdsRequestRejected = "uds-request-rejected" {
@@ -349,6 +389,34 @@ catalogue! {
         kid: Option<String>,
         /// A plugin fault's detail.
         detail: Option<String>,
+        /// For an opaque token: how long the issuer took to answer in proxy mode, ms.
+        proxy_ms: Option<u64>,
+    }
+    /// A CallManager node answered RTMT's counter query (PerfmonService) with a valid token.
+    PerfmonRequestAccepted = "perfmon-request-accepted" [Routine, AcceptsAccessToken] {
+        /// The device that presented it.
+        client: String,
+        /// The token's user.
+        user: String,
+        /// The token's id.
+        tid: String,
+        /// The token's expiry, UNIX seconds.
+        exp: u64,
+        /// For an opaque token: how long the issuer took to answer in proxy mode, ms.
+        proxy_ms: Option<u64>,
+    }
+    /// A CallManager node refused RTMT's token.
+    PerfmonRequestRejected = "perfmon-request-rejected" {
+        /// The device that presented it.
+        client: String,
+        /// The rejection.
+        reason: String,
+        /// The key id the token names, when the reason is an unknown key.
+        kid: Option<String>,
+        /// A plugin fault's detail.
+        detail: Option<String>,
+        /// For an opaque token: how long the issuer took to answer in proxy mode, ms.
+        proxy_ms: Option<u64>,
     }
     /// Unity Connection accepted a voicemail login.
     VoicemailLoginAccepted = "voicemail-login-accepted" [Routine, AcceptsAccessToken] {
@@ -360,6 +428,8 @@ catalogue! {
         tid: String,
         /// The token's expiry, UNIX seconds.
         exp: u64,
+        /// For an opaque token: how long the issuer took to answer in proxy mode, ms.
+        proxy_ms: Option<u64>,
     }
     /// Unity Connection refused a voicemail login.
     VoicemailLoginRejected = "voicemail-login-rejected" {
@@ -371,15 +441,24 @@ catalogue! {
         kid: Option<String>,
         /// A plugin fault's detail.
         detail: Option<String>,
+        /// For an opaque token: how long the issuer took to answer in proxy mode, ms.
+        proxy_ms: Option<u64>,
     }
-    /// A client signed in (authorization-code grant).
+    /// A client signed in.
     LoggedIn = "logged-in" [Routine] {
         /// The user.
         user: String,
         /// The access token's id.
         access_tid: String,
-        /// The refresh token's id.
-        refresh_tid: String,
+        /// The refresh token's id (authorization-code grant).
+        refresh_tid: Option<String>,
+        /// `implicit` for the implicit grant (no refresh token: every expiry is a new login).
+        grant: Option<String>,
+    }
+    /// A client that knows the refresh login flow found it not offered and fell back to the implicit grant.
+    LoginFlowFallback = "login-flow-fallback" [Routine] {
+        /// What AuthZ answered, e.g. `refresh-login-flow-disabled`, `implicit-grant-only`.
+        reason: String,
     }
     /// A client's sign-in failed.
     LoginFailed = "login-failed" {
@@ -415,6 +494,13 @@ catalogue! {
         reason: Option<String>,
         /// The HTTP status, when it was not 401.
         status: Option<u16>,
+    }
+    /// A CallManager node refused RTMT's counter query (the client's view).
+    PerfmonFailed = "perfmon-failed" {
+        /// The HTTP status, when there was an answer.
+        status: Option<u16>,
+        /// Why.
+        reason: String,
     }
     /// A client could not reach Unity Connection.
     VoicemailUnreachable = "voicemail-unreachable" {
@@ -478,7 +564,7 @@ mod tests {
     fn acceptances_carry_the_expiry_the_expiry_check_reads() {
         let accepting: Vec<&EventSpec> =
             CATALOGUE.iter().filter(|spec| spec.plays(Role::AcceptsAccessToken)).collect();
-        assert_eq!(accepting.len(), 2);
+        assert_eq!(accepting.len(), 3);
         for spec in accepting {
             let exp = spec.field("exp").unwrap_or_else(|| panic!("{} has no exp", spec.kind));
             assert_eq!((exp.ty, exp.optional), ("integer", false), "{}", spec.kind);

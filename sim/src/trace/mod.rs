@@ -69,6 +69,9 @@ pub trait Observe {
     /// Text that must never reach the trace (a key the run now holds, in its text forms).
     /// It is told before any event could carry it, and is written nowhere.
     fn learn_secrets(&mut self, _forms: &[String]) {}
+
+    /// A bearer token with no recognisable shape (an opaque token), told when it is issued.
+    fn learn_token(&mut self, _token: &str) {}
 }
 
 /// A shared observer: the run keeps one handle to read the result, the trace the other.
@@ -79,6 +82,10 @@ impl<T: Observe> Observe for Rc<RefCell<T>> {
 
     fn learn_secrets(&mut self, forms: &[String]) {
         self.borrow_mut().learn_secrets(forms);
+    }
+
+    fn learn_token(&mut self, token: &str) {
+        self.borrow_mut().learn_token(token);
     }
 }
 
@@ -184,6 +191,13 @@ impl Trace {
         }
     }
 
+    /// Tells the observers about an opaque token just issued (see [`Observe::learn_token`]).
+    pub fn learn_token(&self, token: &str) {
+        for observer in &mut self.inner.borrow_mut().observers {
+            observer.learn_token(token);
+        }
+    }
+
     /// True once an event was dropped because the trace was full.
     pub fn overflowed(&self) -> bool {
         self.inner.borrow().overflowed
@@ -224,6 +238,11 @@ impl Tracer {
     /// Secret text this node now holds, for the checks that make sure it never leaks.
     pub fn learn_secrets(&self, forms: &[String]) {
         self.trace.learn_secrets(forms);
+    }
+
+    /// An opaque token this node just issued, for the check that keeps tokens out of the trace.
+    pub fn learn_token(&self, token: &str) {
+        self.trace.learn_token(token);
     }
 }
 

@@ -1,0 +1,241 @@
+//! A client's side of the grant flows: sign in (through the identity provider when the
+//! cluster uses SSO), then the authorization-code grant with a refresh token or the implicit
+//! grant with an access token only, and renew before the access token expires.
+//!
+//! A client that knows the refresh login flow asks for it first; AuthZ refuses a grant it
+//! does not offer before the user signs in (`unsupported_response_type`), and the client
+//! falls back to the implicit grant with the same sign-in (DOMAIN.md: new clients check
+//! whether the cluster supports the new flow). It asks again at every sign-in, so a flow
+//! enabled later is taken up at the next one. Assumption: the documents do not say how the
+//! client checks; asking the authorization endpoint is OAuth's own way.
+
+use std::time::Duration;
+
+use hyper::StatusCode;
+
+use crate::clock;
+use crate::proto::authz::*;
+use crate::proto::http::Call;
+use crate::proto::sso::{IdpLoginRequest, IdpLoginResponse, IDP_LOGIN_PATH, IDP_PORT};
+use crate::scenario::ClientKind;
+use crate::trace::{Happening, Tracer};
+
+/// What Jabber logs when AuthZ refuses its refresh token (`SingleSignOn.cpp`,
+/// `handleRefreshTokenFailure`, in the seed documents).
+pub const REFRESH_FAILURE_LOG: &str =
+    "Failed to get valid access token from refresh token, maybe server issue.";
+/// Pause before trying a refused request again.
+pub const RETRY_DELAY: Duration = Duration::from_secs(30);
+/// Tries of one sign-in before the client gives up until its next poll.
+pub const LOGIN_ATTEMPTS_MAX: u32 = 10;
+/// The access token is renewed once this fraction of its lifetime is left (1/5): with a
+/// refresh token, or in the implicit grant by signing in again. Assumption: the documents
+/// give no client timing.
+pub const REFRESH_WHEN_LEFT_DIVISOR: u64 = 5;
+
+/// One client's fixed settings.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// The device name, e.g. `jabber-1`; also its OAuth `client_id`.
+    pub name: String,
+    pub user: String,
+    pub kind: ClientKind,
+    pub publisher: String,
+    /// The CallManager node the client is homed on.
+    pub subscriber: String,
+    pub unity: Option<String>,
+    /// The identity provider, when the cluster uses SSO.
+    pub idp: Option<String>,
+    pub epoch_s: u64,
+    pub start_delay: Duration,
+}
+
+/// The tokens a signed-in client holds (they never leave the client's memory but for the
+/// requests that carry them).
+pub struct Session {
+    pub access_token: String,
+    /// `None` in the implicit grant: renewing means signing in again.
+    pub refresh_token: Option<String>,
+    pub renew_at_s: u64,
+}
+
+/// What the authorization endpoint answered.
+enum Authorized {
+    Code(String),
+    Token(TokenResponse),
+    /// The grant asked for is not offered here, and why.
+    Unsupported(String),
+}
+
+/// A client program's identity and trace.
+pub struct Client {
+    pub config: ClientConfig,
+    pub tracer: Tracer,
+}
+
+impl Client {
+    pub fn now_s(&self) -> u64 {
+        clock::now_s(self.config.epoch_s)
+    }
+
+    /// Signs in, trying again after [`RETRY_DELAY`] up to [`LOGIN_ATTEMPTS_MAX`] times.
+    pub async fn sign_in(&self) -> Option<Session> {
+        for _ in 0..LOGIN_ATTEMPTS_MAX {
+            match self.log_in_once().await {
+                Ok(session) => return Some(session),
+                Err(reason) => {
+                    self.tracer.emit(Happening::LoginFailed { user: self.config.user.clone(), reason });
+                    clock::sleep(RETRY_DELAY).await;
+                }
+            }
+        }
+        None
+    }
+
+    async fn log_in_once(&self) -> Result<Session, String> {
+        let assertion = match &self.config.idp {
+            Some(idp) => Some(self.idp_login(idp).await?),
+            None => None,
+        };
+        if self.config.kind.knows_refresh_flow() {
+            match self.authorize(ResponseType::Code, assertion.clone()).await? {
+                Authorized::Code(code) => return self.exchange_code(code).await,
+                Authorized::Unsupported(reason) => self.tracer.emit(Happening::LoginFlowFallback { reason }),
+                Authorized::Token(_) => return Err("a token where a code was asked for".to_string()),
+            }
+        }
+        match self.authorize(ResponseType::Token, assertion).await? {
+            Authorized::Token(tokens) => {
+                self.tracer.emit(Happening::LoggedIn {
+                    user: self.config.user.clone(),
+                    access_tid: tokens.access_tid.clone(),
+                    refresh_tid: None,
+                    grant: Some("implicit".to_string()),
+                });
+                Ok(Session {
+                    access_token: tokens.access_token,
+                    refresh_token: None,
+                    renew_at_s: self.renew_at(tokens.expires_in),
+                })
+            }
+            Authorized::Unsupported(reason) => Err(reason),
+            Authorized::Code(_) => Err("a code where a token was asked for".to_string()),
+        }
+    }
+
+    /// SSO: the user authenticates at the identity provider; the client gets an assertion.
+    async fn idp_login(&self, idp: &str) -> Result<String, String> {
+        let config = &self.config;
+        let login = IdpLoginRequest { user: config.user.clone(), client_id: config.name.clone() };
+        let response = Call::post(idp, IDP_PORT, IDP_LOGIN_PATH, &config.name, &login)
+            .send()
+            .await
+            .map_err(|e| format!("identity provider: {e}"))?;
+        if response.status != StatusCode::OK {
+            return Err(format!("identity provider: {}", error_reason(&response.body)));
+        }
+        Ok(response.decode::<IdpLoginResponse>().map_err(|e| e.to_string())?.assertion)
+    }
+
+    async fn authorize(
+        &self,
+        response_type: ResponseType,
+        assertion: Option<String>,
+    ) -> Result<Authorized, String> {
+        let config = &self.config;
+        let authorize = AuthorizeRequest {
+            user: config.user.clone(),
+            client_id: config.name.clone(),
+            response_type,
+            assertion,
+        };
+        let response = Call::post(&config.publisher, HTTPS_PORT, AUTHORIZE_PATH, &config.name, &authorize)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if response.status != StatusCode::OK {
+            return match serde_json::from_slice::<OAuthError>(&response.body) {
+                Ok(error) if error.error == UNSUPPORTED_RESPONSE_TYPE => {
+                    Ok(Authorized::Unsupported(error.reason))
+                }
+                _ => Err(error_reason(&response.body)),
+            };
+        }
+        match response_type {
+            ResponseType::Code => {
+                Ok(Authorized::Code(response.decode::<AuthorizeResponse>().map_err(|e| e.to_string())?.code))
+            }
+            ResponseType::Token => {
+                Ok(Authorized::Token(response.decode::<TokenResponse>().map_err(|e| e.to_string())?))
+            }
+        }
+    }
+
+    async fn exchange_code(&self, code: String) -> Result<Session, String> {
+        let config = &self.config;
+        let grant = TokenRequest::AuthorizationCode { code };
+        let response = Call::post(&config.publisher, HTTPS_PORT, TOKEN_PATH, &config.name, &grant)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if response.status != StatusCode::OK {
+            return Err(error_reason(&response.body));
+        }
+        let tokens = response.decode::<TokenResponse>().map_err(|e| e.to_string())?;
+        let refresh_token = tokens.refresh_token.ok_or("no refresh token in the grant")?;
+        self.tracer.emit(Happening::LoggedIn {
+            user: config.user.clone(),
+            access_tid: tokens.access_tid.clone(),
+            refresh_tid: Some(tokens.refresh_tid.unwrap_or_default()),
+            grant: None,
+        });
+        Ok(Session {
+            access_token: tokens.access_token,
+            refresh_token: Some(refresh_token),
+            renew_at_s: self.renew_at(tokens.expires_in),
+        })
+    }
+
+    fn renew_at(&self, expires_in_s: u64) -> u64 {
+        self.now_s() + expires_in_s - expires_in_s / REFRESH_WHEN_LEFT_DIVISOR
+    }
+
+    /// A new access token from the refresh token; `None` when the client must sign in again:
+    /// AuthZ refused the refresh token (logged as Jabber logs it), or the session has none
+    /// (the implicit grant: back to the identity provider).
+    pub async fn refresh(&self, session: &Session) -> Option<Session> {
+        let refresh_token = session.refresh_token.as_ref()?;
+        let config = &self.config;
+        let grant = TokenRequest::RefreshToken { refresh_token: refresh_token.clone() };
+        let outcome =
+            Call::post(&config.publisher, HTTPS_PORT, TOKEN_PATH, &config.name, &grant).send().await;
+        let refused = match outcome {
+            Ok(response) if response.status == StatusCode::OK => match response.decode::<TokenResponse>() {
+                Ok(tokens) => {
+                    self.tracer.emit(Happening::TokenRefreshed { access_tid: tokens.access_tid.clone() });
+                    return Some(Session {
+                        access_token: tokens.access_token,
+                        refresh_token: session.refresh_token.clone(),
+                        renew_at_s: self.renew_at(tokens.expires_in),
+                    });
+                }
+                Err(e) => e.to_string(),
+            },
+            Ok(response) => error_reason(&response.body),
+            Err(e) => e.to_string(),
+        };
+        self.tracer
+            .emit(Happening::RefreshFailed { message: REFRESH_FAILURE_LOG.to_string(), reason: refused });
+        None
+    }
+}
+
+/// The `reason` (or `error`) of an error body, or the body's first bytes.
+pub fn error_reason(body: &[u8]) -> String {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|value| {
+            value.get("reason").or_else(|| value.get("error")).and_then(|v| v.as_str()).map(str::to_string)
+        })
+        .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(80)]).into_owned())
+}

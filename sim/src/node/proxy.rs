@@ -1,0 +1,45 @@
+//! Proxy mode (DOMAIN.md "Two grant flows"): an opaque access token is not self-contained,
+//! so a node that is handed one asks the node that issued it, over the network, and waits.
+//! The wait is the cost the documents name ("network delay"); every acceptance or refusal
+//! made this way records it as `proxy_ms`.
+
+use hyper::StatusCode;
+
+use crate::clock;
+use crate::proto::authz::{IntrospectRequest, IntrospectResponse, HTTPS_PORT, INTROSPECT_PATH};
+use crate::proto::http::Call;
+
+/// What the issuer vouched for.
+pub struct Vouched {
+    pub user: String,
+    pub tid: String,
+    pub exp: u64,
+}
+
+/// The issuer's verdict on a token and how long it took to get it.
+pub struct ProxyVerdict {
+    /// The claims, or the reason for refusing: the issuer's (`expired`, `unknown-token`) or
+    /// `issuer-unreachable` when no answer came.
+    pub outcome: Result<Vouched, String>,
+    pub proxy_ms: u64,
+}
+
+/// Asks `issuer` about `token` on behalf of `asker` (a node name, for the issuer's logs).
+/// Bounded by one request's timeout (`REQUEST_TIMEOUT`).
+pub async fn ask_issuer(issuer: &str, asker: &str, token: &str) -> ProxyVerdict {
+    let started = clock::elapsed();
+    let question = IntrospectRequest { token: token.to_string() };
+    let answer = Call::post(issuer, HTTPS_PORT, INTROSPECT_PATH, asker, &question).send().await;
+    let proxy_ms = (clock::elapsed().saturating_sub(started)).as_millis() as u64;
+    let outcome = match answer {
+        Ok(response) if response.status == StatusCode::OK => match response.decode::<IntrospectResponse>() {
+            Ok(IntrospectResponse {
+                active: true, user: Some(user), tid: Some(tid), exp: Some(exp), ..
+            }) => Ok(Vouched { user, tid, exp }),
+            Ok(answer) => Err(answer.reason.unwrap_or_else(|| "unknown-token".to_string())),
+            Err(_) => Err("issuer-unreachable".to_string()),
+        },
+        _ => Err("issuer-unreachable".to_string()),
+    };
+    ProxyVerdict { outcome, proxy_ms }
+}
