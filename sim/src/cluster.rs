@@ -230,9 +230,12 @@ pub fn run_with(
             subscriber: subscribers[index % subscribers.len()].clone(),
             unity: unity_host.clone(),
             epoch_s,
-            start_delay: CLIENT_START_MIN
-                + start_step * index as u32
-                + Duration::from_millis(starts.next_u64() % CLIENT_START_JITTER_MS),
+            start_delay: {
+                // Drawn for every device, so that a group with its own start leaves the
+                // others' jitter as it was.
+                let jitter = Duration::from_millis(starts.next_u64() % CLIENT_START_JITTER_MS);
+                device.start.unwrap_or(CLIENT_START_MIN + start_step * index as u32 + jitter)
+            },
         })
         .collect();
     // The administrator's console sits on the campus site with the clients.

@@ -352,6 +352,16 @@ fn old_clients_and_rtmt_are_kinds_with_their_own_device_names() {
         ]
     );
     assert!(Jabber.knows_refresh_flow() && !JabberLegacy.knows_refresh_flow() && !Rtmt.knows_refresh_flow());
+    let (_, _, field, message) = error(&text.replace("count = 2\n", "count = 2\nstart = \"1h\"\n"));
+    assert_eq!(field, "clients[2].start");
+    assert!(message.contains("not before the end of the run (1h)"), "{message}");
+    let started =
+        Scenario::parse(&text.replace("count = 2\n", "count = 2\nstart = \"30m\"\n"), Path::new("x.toml"));
+    let starts: Vec<_> = started.unwrap().devices().into_iter().map(|d| d.start).collect();
+    assert_eq!(
+        starts,
+        [None, None, Some(std::time::Duration::from_secs(1800)), Some(std::time::Duration::from_secs(1800))]
+    );
     let (_, _, field, message) = error(&text.replace("\"rtmt\"", "\"rtmt-legacy\""));
     assert_eq!(field, "clients[2].kind");
     assert!(message.contains("rtmt") && message.contains("jabber-legacy"), "{message}");

@@ -148,6 +148,9 @@ pub(super) struct ClientFile {
     /// Every device of the group signs in as this user (one user on several devices).
     #[serde(default)]
     pub user: Option<Spanned<String>>,
+    /// When every device of the group signs in (absent: spread over the first half hour).
+    #[serde(default)]
+    pub start: Option<Spanned<SimDuration>>,
 }
 
 #[derive(Deserialize)]

@@ -195,6 +195,9 @@ pub struct ClientGroup {
     /// The user every device of the group signs in as; unnamed groups take the next names
     /// of [`USERS`], one user per device.
     pub user: Option<String>,
+    /// When every device of the group signs in, after the start of the run (`start`); absent:
+    /// sign-ins are spread over the first half hour, as people arrive at work.
+    pub start: Option<Duration>,
 }
 
 /// One client device and the user signed in on it.
@@ -204,6 +207,8 @@ pub struct Device {
     pub name: String,
     pub user: String,
     pub kind: ClientKind,
+    /// Its group's `start`, if the group sets one.
+    pub start: Option<Duration>,
 }
 
 /// Users devices of unnamed groups sign in as, in order; later ones are `user-N`.
@@ -275,7 +280,7 @@ fn devices(groups: &[ClientGroup]) -> Vec<Device> {
                 },
             };
             let name = format!("{}-{number}", group.kind.device_prefix());
-            devices.push(Device { name, user, kind: group.kind });
+            devices.push(Device { name, user, kind: group.kind, start: group.start });
         }
     }
     devices

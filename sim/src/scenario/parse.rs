@@ -138,7 +138,22 @@ impl Scenario {
                 ),
                 None => None,
             };
-            clients.push(ClientGroup { kind: client.kind, count, user });
+            let start = match &client.start {
+                Some(start) if start.get_ref().0 >= duration => {
+                    return Err(at(
+                        start.span(),
+                        &format!("clients[{index}].start"),
+                        format!(
+                            "{} is not before the end of the run ({})",
+                            format_duration(start.get_ref().0),
+                            format_duration(duration)
+                        ),
+                    ))
+                }
+                Some(start) => Some(start.get_ref().0),
+                None => None,
+            };
+            clients.push(ClientGroup { kind: client.kind, count, user, start });
         }
         let devices = super::devices(&clients);
 
