@@ -27,6 +27,7 @@ const SCENARIOS: &[&str] = &[
     "purge-large-table.toml",
     "refresh-login-flow-disabled.toml",
     "refresh-login-flow-enabled.toml",
+    "refresh-expiry-changed.toml",
     "revoke-by-device.toml",
     "revoke-by-user.toml",
     "signing-key-regenerated.toml",
@@ -129,6 +130,37 @@ fn a_changed_timer_applies_to_new_tokens_only() {
         for (after, lifetime_s) in lifetimes {
             assert_eq!(lifetime_s, if after { 900 } else { 3600 }, "seed {seed}");
         }
+    }
+}
+
+#[test]
+fn refresh_expiry_changed() {
+    insta::assert_snapshot!(story("refresh-expiry-changed.toml"));
+}
+
+/// The refresh-token timer shortened to a day: every refresh token issued after the change
+/// lives a day, every one before it 60 days; read from the streamed trace for three seeds.
+#[test]
+fn a_changed_refresh_timer_applies_to_new_refresh_tokens_only() {
+    let scenario = load("refresh-expiry-changed.toml");
+    for seed in [scenario.seed, 1, 2] {
+        let (run, text) = run_captured(&scenario, seed);
+        assert_passed(&run);
+        let (mut before, mut after, mut changed) = (0, 0, false);
+        for line in text.lines() {
+            let event: serde_json::Value = serde_json::from_str(line).unwrap();
+            match event["kind"].as_str().unwrap() {
+                "expiry-changed" => changed = true,
+                "tokens-issued" => {
+                    let issued_s = scenario.epoch_s + event["t_ms"].as_u64().unwrap() / 1000;
+                    let lifetime_s = event["refresh_exp"].as_u64().unwrap() - issued_s;
+                    assert_eq!(lifetime_s, if changed { 86_400 } else { 60 * 86_400 }, "seed {seed}: {line}");
+                    *(if changed { &mut after } else { &mut before }) += 1;
+                }
+                _ => {}
+            }
+        }
+        assert!(before >= 2 && after >= 2, "seed {seed}: {before} before, {after} after");
     }
 }
 
