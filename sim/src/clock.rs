@@ -36,6 +36,27 @@ struct Agenda {
     /// in registration order.
     sleepers: BTreeMap<(Duration, u64), Waker>,
     registered: u64,
+    /// Per-node clock error (the `skew` step), by node name.
+    skews: BTreeMap<String, Skew>,
+}
+
+/// One node's clock error: an offset, and a drift that grows it from when it was set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Skew {
+    pub offset_ms: i64,
+    pub drift_ppm: i64,
+    /// Simulated time (since the start) at which it was set.
+    pub set_at: Duration,
+}
+
+impl Skew {
+    /// The node's error, milliseconds, at simulated time `at`.
+    pub fn error_ms(&self, at: Duration) -> i64 {
+        let since_ms = at.saturating_sub(self.set_at).as_millis() as i64;
+        // i128: ppm × a 91-day run in ms (~7.9e9) fits, but the product is checked anyway.
+        let drift_ms = (i128::from(self.drift_ppm) * i128::from(since_ms) / 1_000_000) as i64;
+        self.offset_ms.saturating_add(drift_ms)
+    }
 }
 
 thread_local! {
@@ -83,6 +104,30 @@ pub fn wake_due(now: Duration) {
         std::mem::replace(&mut agenda.sleepers, later).into_values().collect()
     });
     due.into_iter().for_each(Waker::wake);
+}
+
+/// Sets `node`'s clock error from now on: `offset_ms` at once, plus `drift_ppm` parts per
+/// million of the time that passes (the `skew` step). Replaces any earlier skew of `node`.
+pub fn set_skew(node: &str, offset_ms: i64, drift_ppm: i64) {
+    let set_at = elapsed();
+    AGENDA.with(|agenda| {
+        agenda.borrow_mut().skews.insert(node.to_string(), Skew { offset_ms, drift_ppm, set_at });
+    });
+}
+
+/// `node`'s clock error now, milliseconds (zero unless a `skew` step set one).
+pub fn skew_ms(node: &str) -> i64 {
+    let now = elapsed();
+    AGENDA.with(|agenda| agenda.borrow().skews.get(node).map_or(0, |skew| skew.error_ms(now)))
+}
+
+/// UNIX seconds on `node`'s own clock: the true simulated time plus its skew. Every decision
+/// a node makes with its clock (token expiry, issue times, validators' `now`) reads this,
+/// so a skewed node decides as a real one with a wrong clock would; the trace's `t_ms` stays
+/// true time.
+pub fn node_now_s(node: &str, epoch_s: u64) -> u64 {
+    let true_ms = epoch_s.saturating_mul(1000).saturating_add(elapsed().as_millis() as u64);
+    (true_ms as i64).saturating_add(skew_ms(node)).max(0) as u64 / 1000
 }
 
 /// Simulated time since the start of the run (turmoil's elapsed time plus the warp); zero
@@ -158,11 +203,6 @@ pub async fn timeout<F: Future>(duration: Duration, future: F) -> Result<F::Outp
 /// A [`timeout`] ran out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Elapsed;
-
-/// Simulated UNIX time in seconds, for a node whose clock is set to `epoch_s` at start.
-pub fn now_s(epoch_s: u64) -> u64 {
-    epoch_s + elapsed().as_secs()
-}
 
 /// `hh:mm:ss.mmm` since the start of the run (days prefixed as `Nd `), for timelines.
 pub fn format_elapsed(t_ms: u64) -> String {

@@ -23,6 +23,7 @@ use crate::proto::sso::AssertionKey;
 use crate::report::{Exposures, Logins, Purges, Timeline, TimelineMode};
 use crate::scenario::{Action, Scenario, CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX};
 use crate::seeds::Seeds;
+use crate::store::RefreshTokenStore;
 use crate::tokens::client_id_hash;
 use crate::trace::{self, Happening, Trace};
 
@@ -158,16 +159,25 @@ pub fn run_with(
         refresh_login_flow: scenario.refresh_login_flow,
         sso: assertion_key.clone(),
     };
+    // The publisher's disk: its refresh-token table is a database file here, which a crash
+    // of the node does not touch. Removed when the run ends.
+    let disk = tempfile::Builder::new()
+        .prefix("authzlab-run-")
+        .tempdir()
+        .map_err(|e| RunError::Simulation(format!("cannot make the run's temporary directory: {e}")))?;
+    let store = RefreshTokenStore::open(&disk.path().join("refreshtokendetails.sqlite"))
+        .map_err(|e| RunError::Simulation(e.to_string()))?;
     let publisher = Rc::new(RefCell::new(Publisher::new(
         &seeds,
         scenario.lifetimes,
         grants,
+        store,
         subscribers.clone(),
         epoch_s,
         trace.node("cucm-pub"),
     )));
     let (admin_sender, admin_receiver) = tokio::sync::mpsc::channel(ADMIN_QUEUE_MAX);
-    let admin = Rc::new(RefCell::new(Some(admin_receiver)));
+    let admin = Rc::new(RefCell::new(admin_receiver));
 
     let mut sim = turmoil::Builder::new()
         .rng_seed(seeds.derive_u64("turmoil"))
@@ -240,7 +250,7 @@ pub fn run_with(
         .collect();
     // The administrator's console sits on the campus site with the clients.
     let (admin_calls, admin_call_receiver) = tokio::sync::mpsc::channel(ADMIN_CALLS_MAX);
-    let admin_call_receiver = Rc::new(RefCell::new(Some(admin_call_receiver)));
+    let admin_call_receiver = Rc::new(RefCell::new(admin_call_receiver));
     if !clients.is_empty() {
         let trace = trace.clone();
         sim.host("site-campus", move || {
@@ -285,6 +295,22 @@ pub fn run_with(
                         trace.record(t_ms, name, subscriber.borrow().show_keys());
                     }
                 }
+                // Faults act on the network and the hosts, which only the driver holds.
+                Action::Partition { a, b, oneway: false } => sim.partition(a.as_str(), b.as_str()),
+                Action::Partition { a, b, oneway: true } => sim.partition_oneway(a.as_str(), b.as_str()),
+                Action::Repair { a, b, oneway: false } => sim.repair(a.as_str(), b.as_str()),
+                Action::Repair { a, b, oneway: true } => sim.repair_oneway(a.as_str(), b.as_str()),
+                Action::Link { a, b, latency, loss_ppm } => {
+                    if let Some(latency) = latency {
+                        sim.set_link_latency(a.as_str(), b.as_str(), *latency);
+                    }
+                    if let Some(loss_ppm) = loss_ppm {
+                        sim.set_link_fail_rate(a.as_str(), b.as_str(), f64::from(*loss_ppm) / 1e6);
+                    }
+                }
+                Action::Crash(node) => sim.crash(node.as_str()),
+                Action::Restart(node) => sim.bounce(node.as_str()),
+                Action::Skew { node, offset_ms, drift_ppm } => clock::set_skew(node, *offset_ms, *drift_ppm),
             }
         }
         if elapsed >= scenario.duration {
@@ -326,6 +352,7 @@ pub fn run_with(
         .each_table_row(|row| audit.observe(row))
         .map_err(|e| RunError::Simulation(e.to_string()))?;
     report.invariants.push(audit.outcome());
+    report.expect_violations(&scenario.violates);
     let timeline = timeline.borrow().clone();
     let exposures = exposures.borrow().clone();
     let purges = purges.borrow().clone();
@@ -345,20 +372,65 @@ pub fn run_with(
 
 /// The `step` event of a scenario action, with its parameters.
 fn step_event(action: &Action) -> Happening {
-    let (mut key, mut user, mut client, mut param, mut value_s, mut enabled) =
-        (None, None, None, None, None, None);
+    let mut event = Happening::Step {
+        action: action.name().to_string(),
+        key: None,
+        user: None,
+        client: None,
+        param: None,
+        value_s: None,
+        enabled: None,
+        between: None,
+        oneway: None,
+        target: None,
+        offset_ms: None,
+        drift_ppm: None,
+        latency_ms: None,
+        loss_ppm: None,
+    };
+    let Happening::Step {
+        key,
+        user,
+        client,
+        param,
+        value_s,
+        enabled,
+        between,
+        oneway,
+        target,
+        offset_ms,
+        drift_ppm,
+        latency_ms,
+        loss_ppm,
+        ..
+    } = &mut event
+    else {
+        unreachable!("built as a step just above")
+    };
     match action {
-        Action::RegenerateKey(kind) => key = Some(kind.to_string()),
-        Action::Revoke { user: whose, device } => (user, client) = (Some(whose.clone()), device.clone()),
+        Action::RegenerateKey(kind) => *key = Some(kind.to_string()),
+        Action::Revoke { user: whose, device } => (*user, *client) = (Some(whose.clone()), device.clone()),
         Action::SetExpiry { timer, value_s: value } => {
-            (param, value_s) = (Some(timer.to_string()), Some(*value))
+            (*param, *value_s) = (Some(timer.to_string()), Some(*value))
         }
         Action::SetRefreshLoginFlow(flag) => {
-            (param, enabled) = (Some("refresh_login_flow".to_string()), Some(*flag))
+            (*param, *enabled) = (Some("refresh_login_flow".to_string()), Some(*flag))
         }
         Action::ShowKeys => {}
+        Action::Partition { a, b, oneway: one } | Action::Repair { a, b, oneway: one } => {
+            (*between, *oneway) = (Some(format!("{a} {b}")), one.then_some(true))
+        }
+        Action::Link { a, b, latency, loss_ppm: loss } => {
+            *between = Some(format!("{a} {b}"));
+            *latency_ms = latency.map(|latency| latency.as_millis() as u64);
+            *loss_ppm = *loss;
+        }
+        Action::Crash(node) | Action::Restart(node) => *target = Some(node.clone()),
+        Action::Skew { node, offset_ms: offset, drift_ppm: drift } => {
+            (*target, *offset_ms, *drift_ppm) = (Some(node.clone()), Some(*offset), Some(*drift))
+        }
     }
-    Happening::Step { action: action.name().to_string(), key, user, client, param, value_s, enabled }
+    event
 }
 
 /// No message is on a link. Messages already handed to a host's queue are not listed here;

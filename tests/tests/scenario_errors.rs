@@ -366,3 +366,68 @@ fn old_clients_and_rtmt_are_kinds_with_their_own_device_names() {
     assert_eq!(field, "clients[2].kind");
     assert!(message.contains("rtmt") && message.contains("jabber-legacy"), "{message}");
 }
+
+/// Fault steps name hosts of this scenario (or, for `skew`, a client device), with a
+/// suggestion when a name is near one; each takes only its own fields.
+#[test]
+fn fault_steps_name_real_nodes_and_take_their_own_fields() {
+    let base = "name = \"f\"\nduration = \"1h\"\n[cluster]\nunity = { validator = \"unity-connection\" }\n\
+                [[clients]]\nkind = \"jabber\"\ncount = 1\n[[step]]\nat = \"10m\"\n";
+    let parse = |step: &str| Scenario::parse(&format!("{base}{step}"), Path::new("x.toml"));
+    use authzlab::scenario::Action;
+    let step = |text: &str| parse(text).unwrap().steps[0].action.clone();
+    assert_eq!(
+        step("action = \"partition\"\nbetween = [\"cucm-pub\", \"site-campus\"]\noneway = true\n"),
+        Action::Partition { a: "cucm-pub".into(), b: "site-campus".into(), oneway: true }
+    );
+    assert_eq!(step("action = \"crash\"\nnode = \"unity\"\n"), Action::Crash("unity".into()));
+    assert_eq!(
+        step("action = \"skew\"\nnode = \"jabber-1\"\noffset = \"-1m30s\"\ndrift_ppm = -50\n"),
+        Action::Skew { node: "jabber-1".into(), offset_ms: -90_000, drift_ppm: -50 }
+    );
+    assert_eq!(
+        step("action = \"link\"\nbetween = [\"unity\", \"cucm-pub\"]\nlatency = \"250ms\"\nloss = 0.01\n"),
+        Action::Link {
+            a: "unity".into(),
+            b: "cucm-pub".into(),
+            latency: Some(std::time::Duration::from_millis(250)),
+            loss_ppm: Some(10_000)
+        }
+    );
+    let error = |step: &str| error(&format!("{base}{step}"));
+    let (line, _, field, message) = error("action = \"crash\"\nnode = \"cucm-sub-2\"\n");
+    assert_eq!((line, field.as_str()), (11, "step[0].node"));
+    assert!(message.contains("did you mean \"cucm-sub-1\"") && message.contains("site-campus"), "{message}");
+    let (_, _, field, message) = error("action = \"partition\"\nbetween = [\"cucm-pub\"]\n");
+    assert_eq!(field, "step[0].between");
+    assert!(message.contains("two different"), "{message}");
+    let (_, _, field, message) = error("action = \"skew\"\nnode = \"unity\"\noffset = \"25h\"\n");
+    assert_eq!((field.as_str(), message.as_str()), ("step[0].offset", "is at most a day either way"));
+    let (_, _, field, _) = error("action = \"skew\"\nnode = \"unity\"\noffset = \"5\"\n");
+    assert_eq!(field, "step[0].offset");
+    let (_, _, field, message) =
+        error("action = \"link\"\nbetween = [\"unity\", \"cucm-pub\"]\nloss = 1.0\n");
+    assert_eq!(field, "step[0].loss");
+    assert!(message.contains("0 up to"), "{message}");
+    let (_, _, field, message) = error("action = \"crash\"\nnode = \"unity\"\nbetween = [\"a\", \"b\"]\n");
+    assert_eq!((field.as_str(), message.as_str()), ("step[0].between", "crash takes no `between`"));
+    let (_, _, field, message) = error("action = \"skew\"\nnode = \"unity\"\n");
+    assert_eq!(field, "step[0].offset");
+    assert!(message.contains("offset") && message.contains("drift_ppm"), "{message}");
+}
+
+/// A negative scenario names the invariants it expects violated; a name that is no
+/// invariant is refused with the nearest one.
+#[test]
+fn violates_names_real_invariants() {
+    let parsed = Scenario::parse(
+        &format!("violates = [\"crash_loses_no_committed_row\"]\n{GOOD}"),
+        Path::new("x.toml"),
+    )
+    .unwrap();
+    assert_eq!(parsed.violates, ["crash_loses_no_committed_row"]);
+    let (line, _, field, message) =
+        error(&format!("violates = [\"no_token_lifetime_out_of_bound\"]\n{GOOD}"));
+    assert_eq!((line, field.as_str()), (1, "violates"));
+    assert!(message.contains("did you mean \"no_token_lifetime_out_of_bounds\""), "{message}");
+}

@@ -19,9 +19,15 @@ use authzlab::scenario::Scenario;
 /// `every_scenario_file_is_run`.
 const SCENARIOS: &[&str] = &[
     "access-expiry-changed.toml",
+    "clocks-behind-accept-expired.toml",
+    "consumer-clock-beyond-leeway.toml",
+    "consumer-clock-within-leeway.toml",
     "encryption-key-regenerated.toml",
     "new-client-on-old-cluster.toml",
     "old-client-on-new-cluster.toml",
+    "partition-during-regeneration.toml",
+    "publisher-clock-ahead.toml",
+    "publisher-crash-during-distribution.toml",
     "purge-boundary.toml",
     "purge-large-table-batched.toml",
     "purge-large-table.toml",
@@ -64,6 +70,10 @@ fn story(name: &str) -> String {
     let mut story = run.timeline.lines().join("\n");
     // The story shows a routine event once per device; the grant flows' point is how often
     // they recur (IdP logins, proxy round trips), which the report's sign-in lines count.
+    // A negative scenario's point is the violation it provokes: the first offending event.
+    for outcome in run.report.invariants.iter().filter(|o| scenario.violates.contains(&o.name)) {
+        story.push_str(&format!("\n\n{}: {}", outcome.name, outcome.detail));
+    }
     let sign_ins = run.logins.lines();
     if !sign_ins.is_empty() {
         story.push_str("\n\nSign-ins\n");
@@ -367,6 +377,79 @@ fn without_sso_the_implicit_grant_signs_nobody_in() {
     let enabled = Scenario::parse(&text(true), Path::new("no-sso.toml")).unwrap();
     let signed_in = run(&enabled, 1);
     assert_eq!((signed_in.count("logged-in"), signed_in.count("login-failed")), (1, 0));
+}
+
+#[test]
+fn partition_during_regeneration() {
+    insta::assert_snapshot!(story("partition-during-regeneration.toml"));
+}
+
+#[test]
+fn publisher_crash_during_distribution() {
+    insta::assert_snapshot!(story("publisher-crash-during-distribution.toml"));
+}
+
+#[test]
+fn consumer_clock_within_leeway() {
+    insta::assert_snapshot!(story("consumer-clock-within-leeway.toml"));
+}
+
+#[test]
+fn consumer_clock_beyond_leeway() {
+    insta::assert_snapshot!(story("consumer-clock-beyond-leeway.toml"));
+}
+
+#[test]
+fn clocks_behind_accept_expired() {
+    insta::assert_snapshot!(story("clocks-behind-accept-expired.toml"));
+}
+
+#[test]
+fn publisher_clock_ahead() {
+    insta::assert_snapshot!(story("publisher-clock-ahead.toml"));
+}
+
+/// The two negative scenarios: each invariant they name is violated, and the report names
+/// the first offending event (node and time); without their fault (the skew steps taken
+/// out) the same runs hold every invariant, so the scenario fails: it did not show what it
+/// set out to show.
+#[test]
+fn negative_scenarios_report_the_first_offending_event_and_fail_without_their_fault() {
+    for (name, invariant, first) in [
+        ("clocks-behind-accept-expired.toml", "no_access_token_accepted_after_expiry", "unity at 01:"),
+        ("publisher-clock-ahead.toml", "no_token_lifetime_out_of_bounds", "cucm-pub at 00:4"),
+    ] {
+        let scenario = load(name);
+        assert_eq!(scenario.violates, [invariant]);
+        for seed in [scenario.seed, 1] {
+            let run = run(&scenario, seed);
+            assert_passed(&run);
+            let outcome = run.report.invariants.iter().find(|o| o.name == invariant).unwrap();
+            let detail = outcome.detail.strip_prefix("violated, as the scenario expects: ").unwrap();
+            assert!(detail.starts_with(first), "{name} seed {seed}: {detail}");
+        }
+        let mut healthy = scenario.clone();
+        healthy.steps.retain(|step| step.action.name() != "skew");
+        let run = run(&healthy, scenario.seed);
+        assert!(!run.report.passed(), "{name}");
+        let failure = run.report.failures().find(|o| o.name == invariant).expect("the named invariant fails");
+        assert!(failure.detail.starts_with("expected to be violated"), "{}", failure.detail);
+    }
+}
+
+/// A crash of the publisher: every refresh token committed before it is in the table when it
+/// starts again, and the subscriber that missed the push gets the keys from the restarted
+/// publisher; for three seeds.
+#[test]
+fn a_publisher_crash_loses_no_committed_row_and_the_keys_reach_every_node() {
+    let scenario = load("publisher-crash-during-distribution.toml");
+    for seed in [scenario.seed, 1, 2] {
+        let run = run(&scenario, seed);
+        assert_passed(&run);
+        let crash = run.report.invariants.iter().find(|o| o.name == "crash_loses_no_committed_row").unwrap();
+        assert!(crash.detail.contains("1 restart(s)"), "seed {seed}: {}", crash.detail);
+        assert_eq!(run.count("node-restarted"), 1, "seed {seed}");
+    }
 }
 
 #[test]

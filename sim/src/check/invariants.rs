@@ -9,6 +9,19 @@ use crate::clock::format_elapsed;
 use crate::trace::catalogue::{EventSpec, Role};
 use crate::trace::Event;
 
+/// Every invariant's name, in report order: those of [`all`], then the database audit
+/// ([`TableHoldsNoRawToken`]). A scenario's `violates` may name only these.
+pub const NAMES: &[&str] = &[
+    "no_access_token_accepted_after_expiry",
+    "no_raw_token_in_trace",
+    "no_key_material_in_trace",
+    "no_access_token_from_revoked_refresh_token",
+    "no_token_lifetime_out_of_bounds",
+    "purge_deletes_exactly_the_expired_rows",
+    "crash_loses_no_committed_row",
+    "table_holds_no_raw_token",
+];
+
 /// Every invariant, in a fixed order.
 pub fn all(epoch_s: u64) -> Vec<Box<dyn Check>> {
     vec![
@@ -18,7 +31,59 @@ pub fn all(epoch_s: u64) -> Vec<Box<dyn Check>> {
         Box::new(NoAccessTokenFromRevokedRefreshToken::default()),
         Box::new(NoTokenLifetimeOutOfBounds::new(epoch_s)),
         Box::new(PurgeDeletesExactlyTheExpiredRows::default()),
+        Box::new(CrashLosesNoCommittedRow::default()),
     ]
+}
+
+/// A crash of the publisher loses nothing it committed: when it starts again, its
+/// refresh-token table (a file on its disk) holds exactly the rows the trace says were
+/// committed: preloaded, plus every refresh token issued, less every row purged.
+/// Revocations change rows, never their number.
+#[derive(Default)]
+pub struct CrashLosesNoCommittedRow {
+    committed: u64,
+    restarts: u64,
+    first: Option<String>,
+}
+
+impl Check for CrashLosesNoCommittedRow {
+    fn observe(&mut self, event: &Event, _line: &str) {
+        let number = |name: &str| event.fields.get(name).and_then(|value| value.as_u64());
+        match event.kind.as_str() {
+            "table-preloaded" => self.committed += number("rows").unwrap_or(0),
+            "tokens-issued" => self.committed += 1,
+            "refresh-tokens-purged" => {
+                self.committed = self.committed.saturating_sub(number("rows").unwrap_or(0))
+            }
+            "node-restarted" => {
+                let Some(rows) = number("table_rows") else { return };
+                self.restarts += 1;
+                if self.first.is_none() && rows != self.committed {
+                    self.first = Some(format!(
+                        "{} at {} started again with {rows} row(s) in its table; {} were committed",
+                        event.node,
+                        format_elapsed(event.t_ms),
+                        self.committed
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn outcome(&self) -> Outcome {
+        match &self.first {
+            Some(detail) => outcome("crash_loses_no_committed_row", Some(detail.clone())),
+            None => Outcome {
+                name: "crash_loses_no_committed_row".to_string(),
+                held: true,
+                detail: match self.restarts {
+                    0 => "held (the publisher never restarted)".to_string(),
+                    n => format!("held ({n} restart(s) of the publisher, every committed row found)"),
+                },
+            },
+        }
+    }
 }
 
 /// Each purge deletes every row whose validity has passed at its cutoff and no other: the
@@ -459,6 +524,35 @@ mod tests {
         let leak = run(&mut keys, &key);
         assert!(!leak.held);
         assert_eq!(leak.detail, "key material #0 appears in oops at 00:00:07.000 on unity");
+    }
+
+    #[test]
+    fn a_restart_that_lost_a_committed_row_is_caught() {
+        let restart = |t_ms, rows: u64| event(t_ms, "node-restarted", &[("table_rows", rows.into())]);
+        let history = |rows_after: u64| {
+            vec![
+                event(0, "table-preloaded", &[("rows", 3.into()), ("validity", 0.into())]),
+                event(1_000, "tokens-issued", &[]),
+                event(2_000, "tokens-issued", &[]),
+                event(3_000, "refresh-tokens-purged", &[("rows", 3.into())]),
+                restart(4_000, rows_after),
+            ]
+        };
+        assert!(run(&mut CrashLosesNoCommittedRow::default(), &history(2)).held);
+        let lost = run(&mut CrashLosesNoCommittedRow::default(), &history(1));
+        assert!(!lost.held);
+        assert!(lost.detail.contains("with 1 row(s) in its table; 2 were committed"), "{}", lost.detail);
+        let extra = run(&mut CrashLosesNoCommittedRow::default(), &history(3));
+        assert!(!extra.held, "a row nobody committed is as wrong");
+    }
+
+    #[test]
+    fn every_invariant_is_named_once_in_report_order() {
+        let names: Vec<String> = all(0).iter().map(|check| check.outcome().name).collect();
+        let audit = TableHoldsNoRawToken::default().outcome().name;
+        let mut expected: Vec<&str> = names.iter().map(String::as_str).collect();
+        expected.push(&audit);
+        assert_eq!(expected, NAMES);
     }
 
     #[test]

@@ -38,6 +38,27 @@ impl Report {
     pub fn failures(&self) -> impl Iterator<Item = &Outcome> {
         self.expectations.iter().chain(&self.invariants).filter(|outcome| !outcome.held)
     }
+
+    /// A negative scenario's verdict: each invariant it names (`violates`) must have been
+    /// violated, which then counts as holding, with its first offending event; one that held
+    /// fails, since the scenario did not show what it set out to show.
+    pub fn expect_violations(&mut self, violates: &[String]) {
+        for outcome in self.invariants.iter_mut().filter(|outcome| violates.contains(&outcome.name)) {
+            *outcome = if outcome.held {
+                Outcome {
+                    name: outcome.name.clone(),
+                    held: false,
+                    detail: format!("expected to be violated (`violates`), but it held: {}", outcome.detail),
+                }
+            } else {
+                Outcome {
+                    name: outcome.name.clone(),
+                    held: true,
+                    detail: format!("violated, as the scenario expects: {}", outcome.detail),
+                }
+            };
+        }
+    }
 }
 
 /// One check as a small state machine over the trace.

@@ -23,18 +23,14 @@ pub enum AdminCall {
     Revoke { user: String, ccid: Option<String> },
 }
 
-/// The console's program: make each call in turn.
+/// The console's program: make each call in turn. The queue is the scenario's and outlives
+/// a crash of the site; it is borrowed only while polled.
 pub async fn run(
-    calls: Rc<RefCell<Option<mpsc::Receiver<AdminCall>>>>,
+    calls: Rc<RefCell<mpsc::Receiver<AdminCall>>>,
     publisher: String,
     tracer: Tracer,
 ) -> turmoil::Result {
-    // The receiver is taken once; a restarted site would find it gone and idle.
-    let Some(mut calls) = calls.borrow_mut().take() else {
-        std::future::pending::<()>().await;
-        return Ok(());
-    };
-    while let Some(call) = calls.recv().await {
+    while let Some(call) = std::future::poll_fn(|cx| calls.borrow_mut().poll_recv(cx)).await {
         match call {
             AdminCall::Revoke { user, ccid } => {
                 let mut path = format!("{REVOKE_PATH}?user_id={user}");

@@ -105,6 +105,8 @@ pub struct Publisher {
     opaque: OpaqueTokens,
     /// Assertion ids already used, with their expiry, so that none is used twice.
     assertions_used: BTreeMap<String, u64>,
+    /// Times the node has started (1 at boot; more after crashes).
+    boots: u32,
     /// One hand-off per subscriber, in subscriber order: its sync task pushes the newest keys.
     pushes: Vec<Rc<KeyPush>>,
     epoch_s: u64,
@@ -116,6 +118,7 @@ impl Publisher {
         seeds: &Seeds,
         lifetimes: Lifetimes,
         grants: Grants,
+        store: RefreshTokenStore,
         subscribers: Vec<String>,
         epoch_s: u64,
         tracer: Tracer,
@@ -136,15 +139,43 @@ impl Publisher {
             tokens,
             keyring,
             held,
-            store: RefreshTokenStore::open_in_memory().expect("an in-memory SQLite database opens"),
+            store,
             codes: BTreeMap::new(),
             code_rng: seeds.rng("authorization-codes"),
             grants,
             opaque: OpaqueTokens::new(seeds.rng("opaque-tokens")),
             assertions_used: BTreeMap::new(),
+            boots: 0,
             epoch_s,
             tracer,
         }
+    }
+
+    /// Starts the node: at boot, nothing to do; after a crash, what was in memory is gone
+    /// (authorization codes, opaque tokens, used assertion ids, pushes under way), the
+    /// refresh-token table is read again from its file, and the current keys are pushed to
+    /// every node again. Assumption: the documents do not say what a publisher does at
+    /// start; pushing its keys, as at first boot, is ours.
+    fn boot(&mut self) {
+        self.boots += 1;
+        if self.boots == 1 {
+            return;
+        }
+        let forgot = format!(
+            "{} authorization code(s), {} opaque token(s), {} assertion id(s)",
+            self.codes.len(),
+            self.opaque.len(),
+            self.assertions_used.len()
+        );
+        self.codes.clear();
+        self.opaque.forget_all();
+        self.assertions_used.clear();
+        let table_rows = self.store.reopen().and_then(|()| self.store.count()).ok();
+        let bundle = self.key_bundle();
+        for push in &self.pushes {
+            push.offer(bundle.clone());
+        }
+        self.tracer.emit(Happening::NodeRestarted { table_rows, forgot: Some(forgot) });
     }
 
     pub fn cluster_id(&self) -> &str {
@@ -192,7 +223,7 @@ impl Publisher {
     }
 
     fn now_s(&self) -> u64 {
-        clock::now_s(self.epoch_s)
+        clock::node_now_s(self.tracer.node(), self.epoch_s)
     }
 
     fn handle(&mut self, request: HttpRequest) -> HttpResponse {
@@ -526,16 +557,19 @@ fn oauth_error(error: &str, reason: &str) -> HttpResponse {
 /// purge daily. `tick` is the pause a batched purge leaves between batches.
 pub async fn run(
     publisher: Rc<RefCell<Publisher>>,
-    admin: Rc<RefCell<Option<mpsc::Receiver<AdminCommand>>>>,
+    admin: Rc<RefCell<mpsc::Receiver<AdminCommand>>>,
     purge: Purge,
     tick: Duration,
 ) -> turmoil::Result {
+    publisher.borrow_mut().boot();
     let busy = Busy::default();
     tokio::task::spawn_local(purge_daily(publisher.clone(), busy.clone(), purge, tick));
-    if let Some(mut commands) = admin.borrow_mut().take() {
+    {
         let publisher = publisher.clone();
         tokio::task::spawn_local(async move {
-            while let Some(command) = commands.recv().await {
+            // The queue outlives a crash of this task (it is the scenario's, not the node's);
+            // it is borrowed only while polled.
+            while let Some(command) = std::future::poll_fn(|cx| admin.borrow_mut().poll_recv(cx)).await {
                 match command {
                     AdminCommand::RegenerateKey(kind) => publisher.borrow_mut().regenerate(kind),
                     AdminCommand::SetExpiry(timer, value_s) => {
@@ -635,15 +669,18 @@ pub const PURGE_ROW_COST_NS: u64 = 5_000;
 /// passed, in one DELETE or in batches with the publisher free between them. While a
 /// batch runs the publisher is busy: requests wait (`Busy`).
 async fn purge_daily(publisher: Rc<RefCell<Publisher>>, busy: Busy, purge: Purge, tick: Duration) {
-    let epoch_s = publisher.borrow().epoch_s;
+    let (epoch_s, node) = {
+        let publisher = publisher.borrow();
+        (publisher.epoch_s, publisher.tracer.node().to_string())
+    };
     // One iteration a simulated day (each purge is at least a day after the one before);
     // the run's duration (DURATION_MAX) bounds the days.
-    let mut earliest_s = clock::now_s(epoch_s);
+    let mut earliest_s = clock::node_now_s(&node, epoch_s);
     loop {
         let next_s = next_purge_s(earliest_s, &purge);
         earliest_s = next_s + 1;
         clock::sleep_until(Duration::from_secs(next_s.saturating_sub(epoch_s))).await;
-        let cutoff = clock::now_s(epoch_s);
+        let cutoff = clock::node_now_s(&node, epoch_s);
         let limit = purge.batch_rows.unwrap_or(u64::MAX);
         let (mut rows, mut batches, mut took_ns) = (0u64, 0u64, 0u64);
         loop {
@@ -727,6 +764,7 @@ mod tests {
             &Seeds::new(3),
             Lifetimes::defaults(),
             grants,
+            RefreshTokenStore::open_in_memory().unwrap(),
             Vec::new(),
             1_767_571_200,
             trace.node("cucm-pub"),

@@ -27,6 +27,8 @@ pub struct Subscriber {
     held: HeldKeys,
     /// The node that issues opaque tokens, asked about them in proxy mode.
     publisher: String,
+    /// Times the node has started (more than 1 after a crash).
+    boots: u32,
     epoch_s: u64,
     tracer: Tracer,
 }
@@ -71,6 +73,7 @@ impl Subscriber {
             keyring: None,
             held: HeldKeys::default(),
             publisher: publisher.to_string(),
+            boots: 0,
             epoch_s,
             tracer,
         }
@@ -117,7 +120,7 @@ impl Subscriber {
         };
         let (signing_key, encryption_key) = key_checksums(&keyring);
         self.tracer.emit(Happening::KeysSynced { signing_key, encryption_key });
-        self.held.sync(&keyring, clock::now_s(self.epoch_s));
+        self.held.sync(&keyring, clock::node_now_s(self.tracer.node(), self.epoch_s));
         self.keyring = Some(Arc::new(keyring));
         HttpResponse::json(StatusCode::OK, &serde_json::json!({ "synced": true }))
     }
@@ -132,7 +135,7 @@ impl Subscriber {
         let request = Request {
             token: token.clone(),
             kind: TokenKind::Access,
-            now: clock::now_s(self.epoch_s),
+            now: clock::node_now_s(self.tracer.node(), self.epoch_s),
             consumer: service.consumer().to_string(),
         };
         match Verdict::from(reference::validate(keyring, &request)) {
@@ -177,8 +180,16 @@ impl Subscriber {
     }
 }
 
-/// The subscriber's program: serve key sync, UDS and PerfmonService.
+/// The subscriber's program: serve key sync, UDS and PerfmonService. The keys it was pushed
+/// are on its disk and survive a crash.
 pub async fn run(subscriber: Rc<RefCell<Subscriber>>) -> turmoil::Result {
+    {
+        let mut node = subscriber.borrow_mut();
+        node.boots += 1;
+        if node.boots > 1 {
+            node.tracer.emit(Happening::NodeRestarted { table_rows: None, forgot: None });
+        }
+    }
     crate::proto::http::serve(HTTPS_PORT, Rc::new(move |request| Subscriber::handle(&subscriber, request)))
         .await
 }

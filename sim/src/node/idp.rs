@@ -52,7 +52,7 @@ impl Idp {
             logins: *logins,
         });
         let id = uuid_v4(&mut self.ids);
-        let assertion = self.key.sign(&login.user, &id, clock::now_s(self.epoch_s));
+        let assertion = self.key.sign(&login.user, &id, clock::node_now_s(self.tracer.node(), self.epoch_s));
         HttpResponse::json(StatusCode::OK, &IdpLoginResponse { assertion })
     }
 }

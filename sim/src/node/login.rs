@@ -75,7 +75,7 @@ pub struct Client {
 
 impl Client {
     pub fn now_s(&self) -> u64 {
-        clock::now_s(self.config.epoch_s)
+        clock::node_now_s(&self.config.name, self.config.epoch_s)
     }
 
     /// Signs in, trying again after [`RETRY_DELAY`] up to [`LOGIN_ATTEMPTS_MAX`] times.

@@ -97,6 +97,12 @@ impl OpaqueTokens {
         }
     }
 
+    /// Forgets every token (the node's memory is gone after a crash).
+    pub fn forget_all(&mut self) {
+        self.by_hash.clear();
+        self.by_expiry.clear();
+    }
+
     /// Tokens held now.
     pub fn len(&self) -> usize {
         self.by_hash.len()

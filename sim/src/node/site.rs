@@ -16,7 +16,7 @@ use crate::trace::Trace;
 /// The site's program: start every client, then run the administrator's console.
 pub async fn run(
     clients: Vec<ClientConfig>,
-    admin_calls: Rc<RefCell<Option<mpsc::Receiver<AdminCall>>>>,
+    admin_calls: Rc<RefCell<mpsc::Receiver<AdminCall>>>,
     trace: Trace,
 ) -> turmoil::Result {
     let publisher = clients.first().map(|client| client.publisher.clone()).unwrap_or_default();

@@ -41,6 +41,8 @@ pub struct Unity {
     /// The Authz Server entry: the CallManager node Unity fetches keys from.
     authz_server: String,
     last_fetch_s: Option<u64>,
+    /// Times the node has started (more than 1 after a crash).
+    boots: u32,
     epoch_s: u64,
     tracer: Tracer,
 }
@@ -52,6 +54,7 @@ impl Unity {
             keyring: None,
             authz_server: authz_server.to_string(),
             last_fetch_s: None,
+            boots: 0,
             epoch_s,
             tracer,
         }
@@ -112,7 +115,7 @@ impl Unity {
     /// Validates a voicemail login; also says whether the verdict calls for a key fetch.
     fn voicemail_login(&mut self, request: &HttpRequest) -> (HttpResponse, Option<&'static str>) {
         let client = request.agent.clone().unwrap_or_default();
-        let now_s = clock::now_s(self.epoch_s);
+        let now_s = clock::node_now_s(self.tracer.node(), self.epoch_s);
         let (Some(keyring), Some(token)) = (&self.keyring, &request.bearer) else {
             let Refusal { reason, kid, detail } = Refusal::plain("no-keys-or-token");
             self.tracer.emit(Happening::VoicemailLoginRejected {
@@ -198,8 +201,19 @@ async fn fetch_keys(unity: Rc<RefCell<Unity>>, cause: &'static str, attempts: u3
     }
 }
 
-/// Unity's program: fetch the keys, then serve voicemail logins.
+/// Unity's program: fetch the keys, then serve voicemail logins. After a crash the fetched
+/// keys are gone with the memory (assumption: Unity keeps them in memory only) and are
+/// fetched again at start-up.
 pub async fn run(unity: Rc<RefCell<Unity>>) -> turmoil::Result {
+    {
+        let mut unity = unity.borrow_mut();
+        unity.boots += 1;
+        if unity.boots > 1 {
+            let forgot = unity.keyring.take().map(|_| "the fetched keys".to_string());
+            unity.last_fetch_s = None;
+            unity.tracer.emit(Happening::NodeRestarted { table_rows: None, forgot });
+        }
+    }
     tokio::task::spawn_local(fetch_keys(unity.clone(), "start-up", KEY_FETCH_ATTEMPTS_MAX));
     let handler_state = unity.clone();
     serve(HTTPS_PORT, Rc::new(move |request| Unity::handle(&handler_state, request))).await

@@ -101,8 +101,52 @@ pub fn narrate(event: &Event) -> String {
                 }
                 None => format!("administrator revokes every refresh token of {}", f("user")),
             },
+            "partition" | "repair" => {
+                let (a, b) = f("between").split_once(' ').map_or((String::new(), String::new()), |(a, b)| (a.to_string(), b.to_string()));
+                let verb = if f("action") == "partition" { "breaks" } else { "is whole again" };
+                match event.field_text("oneway") {
+                    Some(_) => format!("the network from {a} to {b} {verb} (one way)"),
+                    None => format!("the network between {a} and {b} {verb}"),
+                }
+            }
+            "link" => {
+                let mut parts = Vec::new();
+                if let Some(ms) = event.field_text("latency_ms") {
+                    parts.push(format!("{ms} ms latency"));
+                }
+                if let Some(ppm) = event.fields.get("loss_ppm").and_then(|value| value.as_u64()) {
+                    parts.push(format!("{}% of messages break the link", ppm as f64 / 10_000.0));
+                }
+                format!("the link {} now has {}", f("between").replace(' ', " – "), parts.join(" and "))
+            }
+            "crash" => format!("{} crashes: what it held in memory is gone, its disk is kept", f("target")),
+            "restart" => format!("{} is started again", f("target")),
+            "skew" => {
+                let offset_ms = event.fields.get("offset_ms").and_then(|value| value.as_i64()).unwrap_or(0);
+                let drift_ppm = event.fields.get("drift_ppm").and_then(|value| value.as_i64()).unwrap_or(0);
+                let offset = crate::scenario::format_duration(std::time::Duration::from_millis(offset_ms.unsigned_abs()));
+                let mut said = match offset_ms {
+                    0 => format!("{}'s clock is right", f("target")),
+                    ms if ms < 0 => format!("{}'s clock is set {offset} behind", f("target")),
+                    _ => format!("{}'s clock is set {offset} ahead", f("target")),
+                };
+                if drift_ppm != 0 {
+                    said.push_str(&format!(", drifting {drift_ppm} ppm"));
+                }
+                said
+            }
             other => format!("scenario step {other}"),
         },
+        "node-restarted" => {
+            let mut said = "started again after a crash".to_string();
+            if let Some(rows) = event.field_text("table_rows") {
+                said.push_str(&format!("; its refresh-token table still holds {rows} row(s)"));
+            }
+            if let Some(forgot) = event.field_text("forgot") {
+                said.push_str(&format!("; forgot {forgot}"));
+            }
+            said
+        }
         "key-regenerated" => format!(
             "{} key regenerated: checksum {} (was {}); every self-contained access token issued so far is now invalid",
             f("key"),

@@ -41,6 +41,9 @@ pub(super) struct ScenarioFile {
     pub step: Vec<Table<StepFile>>,
     #[serde(default, deserialize_with = "bounded_vec::<_, _, STEPS_MAX>")]
     pub expect: Vec<Spanned<Table<ExpectFile>>>,
+    /// A negative scenario: the invariants it expects the run to violate.
+    #[serde(default)]
+    pub violates: Option<Spanned<Vec<String>>>,
     /// Rows in the refresh-token table at the start.
     #[serde(default, deserialize_with = "bounded_vec::<_, _, STEPS_MAX>")]
     pub table: Vec<Table<TableRowsFile>>,
@@ -172,6 +175,27 @@ pub(super) struct StepFile {
     /// For `set-param`: its new value (a duration for a timer, a boolean for the flow).
     #[serde(default)]
     pub value: Option<Spanned<toml::Value>>,
+    /// For `partition`, `repair` and `link`: the two nodes or sites.
+    #[serde(default)]
+    pub between: Option<Spanned<Vec<String>>>,
+    /// For `partition` and `repair`: only from the first to the second.
+    #[serde(default)]
+    pub oneway: Option<Spanned<bool>>,
+    /// For `crash`, `restart` and `skew`: which node.
+    #[serde(default)]
+    pub node: Option<Spanned<String>>,
+    /// For `skew`: the clock's offset, e.g. `"-90s"`.
+    #[serde(default)]
+    pub offset: Option<Spanned<String>>,
+    /// For `skew`: how fast the clock drifts, parts per million (negative: slow).
+    #[serde(default)]
+    pub drift_ppm: Option<Spanned<i64>>,
+    /// For `link`: every message's latency.
+    #[serde(default)]
+    pub latency: Option<Spanned<SimDuration>>,
+    /// For `link`: the chance that a message breaks the link (turmoil's fail rate), 0 to 1.
+    #[serde(default)]
+    pub loss: Option<Spanned<f64>>,
 }
 
 /// The enterprise parameters a `set-param` step may change.
@@ -190,6 +214,12 @@ pub(super) enum ActionName {
     Revoke,
     SetParam,
     ShowKeys,
+    Partition,
+    Repair,
+    Link,
+    Crash,
+    Restart,
+    Skew,
 }
 
 #[derive(Deserialize)]

@@ -5,12 +5,14 @@
 //!
 //! * [`file`]: the file as written (serde structs), every list bounded while parsing.
 //! * [`parse`]: from the file as written to a checked [`Scenario`]: ranges, limits, order.
+//! * [`faults`]: the fault steps (partition, repair, link, crash, restart, skew), checked.
 //! * [`duration`]: durations (`2h5m`) and windows (`"2h..2h5m"`).
 //! * [`table`]: a table where the format wants one, never an array in its place.
 //! * [`error`]: [`ScenarioError`] and positions.
 
 mod duration;
 mod error;
+mod faults;
 mod file;
 mod parse;
 mod table;
@@ -81,6 +83,9 @@ pub struct Scenario {
     pub clients: Vec<ClientGroup>,
     pub steps: Vec<Step>,
     pub expectations: Vec<Expectation>,
+    /// A negative scenario's invariants, which the run must violate (`violates`): the run
+    /// then shows a violation being detected and reported with its first offending event.
+    pub violates: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -211,6 +216,11 @@ pub struct Device {
     pub start: Option<Duration>,
 }
 
+/// The CallManager publisher's host name.
+pub const PUBLISHER: &str = "cucm-pub";
+/// The site host where the clients and the administrator's console run.
+pub const CAMPUS_SITE: &str = "site-campus";
+
 /// Users devices of unnamed groups sign in as, in order; later ones are `user-N`.
 pub const USERS: &[&str] = &["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"];
 /// Whether `user` is a user id as scenarios and the revoke API accept it: 1 to
@@ -250,6 +260,18 @@ pub enum Action {
     /// `show key authz signing` and `show key authz encryption` on every CallManager node:
     /// each records the two lines it prints.
     ShowKeys,
+    /// The network between two nodes or sites breaks: both ways, or `oneway` from `a` to `b`.
+    Partition { a: String, b: String, oneway: bool },
+    /// The network between two nodes or sites is whole again (both ways, or `a` to `b`).
+    Repair { a: String, b: String, oneway: bool },
+    /// Latency and loss on the link between two nodes or sites.
+    Link { a: String, b: String, latency: Option<Duration>, loss_ppm: Option<u32> },
+    /// A node stops: what it held in memory is gone; its disk is kept.
+    Crash(String),
+    /// A crashed (or running) node starts again from its disk.
+    Restart(String),
+    /// A node's clock is off by `offset_ms` from now on, drifting `drift_ppm`.
+    Skew { node: String, offset_ms: i64, drift_ppm: i64 },
 }
 
 impl Action {
@@ -260,6 +282,12 @@ impl Action {
             Action::Revoke { .. } => "revoke",
             Action::SetExpiry { .. } | Action::SetRefreshLoginFlow(_) => "set-param",
             Action::ShowKeys => "show-keys",
+            Action::Partition { .. } => "partition",
+            Action::Repair { .. } => "repair",
+            Action::Link { .. } => "link",
+            Action::Crash(_) => "crash",
+            Action::Restart(_) => "restart",
+            Action::Skew { .. } => "skew",
         }
     }
 }
@@ -331,4 +359,26 @@ impl Scenario {
     pub fn devices(&self) -> Vec<Device> {
         devices(&self.clients)
     }
+
+    /// The hosts of this scenario's simulation, as fault steps name them.
+    pub fn hosts(&self) -> Vec<String> {
+        hosts(&self.cluster, !self.clients.is_empty())
+    }
+}
+
+/// The publisher, its subscribers, Unity, the identity provider and the campus site (where
+/// the clients and the administrator's console run).
+fn hosts(cluster: &Cluster, clients: bool) -> Vec<String> {
+    let mut hosts = vec![PUBLISHER.to_string()];
+    hosts.extend((1..=cluster.cucm_subscribers).map(|n| format!("cucm-sub-{n}")));
+    if cluster.unity_validator.is_some() {
+        hosts.push("unity".to_string());
+    }
+    if cluster.sso {
+        hosts.push("idp".to_string());
+    }
+    if clients {
+        hosts.push(CAMPUS_SITE.to_string());
+    }
+    hosts
 }

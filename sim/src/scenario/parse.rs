@@ -156,6 +156,13 @@ impl Scenario {
             clients.push(ClientGroup { kind: client.kind, count, user, start });
         }
         let devices = super::devices(&clients);
+        let cluster = Cluster {
+            cucm_subscribers: subscribers,
+            sso: parsed.cluster.0.sso,
+            release,
+            unity_validator: parsed.cluster.0.unity.as_ref().map(|unity| unity.0.validator.clone()),
+        };
+        let hosts = super::hosts(&cluster, !clients.is_empty());
 
         let mut steps = Vec::new();
         for (index, step) in parsed.step.iter().map(|step| &step.0).enumerate() {
@@ -297,18 +304,40 @@ impl Scenario {
                     }
                 }
                 ActionName::ShowKeys => Action::ShowKeys,
+                name @ (ActionName::Partition
+                | ActionName::Repair
+                | ActionName::Link
+                | ActionName::Crash
+                | ActionName::Restart
+                | ActionName::Skew) => super::faults::fault_action(
+                    *name,
+                    step,
+                    index,
+                    &hosts,
+                    &devices,
+                    step.action.span(),
+                    &at,
+                )?,
             };
             let spans = [
                 ("user", step.user.as_ref().map(Spanned::span)),
                 ("client", step.client.as_ref().map(Spanned::span)),
                 ("param", step.param.as_ref().map(Spanned::span)),
                 ("value", step.value.as_ref().map(Spanned::span)),
+                ("between", step.between.as_ref().map(Spanned::span)),
+                ("oneway", step.oneway.as_ref().map(Spanned::span)),
+                ("node", step.node.as_ref().map(Spanned::span)),
+                ("offset", step.offset.as_ref().map(Spanned::span)),
+                ("drift_ppm", step.drift_ppm.as_ref().map(Spanned::span)),
+                ("latency", step.latency.as_ref().map(Spanned::span)),
+                ("loss", step.loss.as_ref().map(Spanned::span)),
             ];
             let takes: &[&str] = match step.action.get_ref() {
                 ActionName::RegenerateKey => &[],
                 ActionName::Revoke => &["user", "client"],
                 ActionName::SetParam => &["param", "value"],
                 ActionName::ShowKeys => &[],
+                fault => super::faults::fields(*fault),
             };
             let stray = spans
                 .into_iter()
@@ -375,7 +404,7 @@ impl Scenario {
                     ));
                 };
                 let integer = matches!(value, toml::Value::Integer(_))
-                    || matches!(value, toml::Value::String(text) if text.parse::<u64>().is_ok());
+                    || matches!(value, toml::Value::String(text) if text.parse::<i64>().is_ok());
                 if field.ty == "integer" && !integer {
                     return Err(at(
                         spanned.span(),
@@ -408,6 +437,25 @@ impl Scenario {
             });
         }
 
+        let mut violates = Vec::new();
+        if let Some(names) = &parsed.violates {
+            for name in names.get_ref() {
+                if !crate::check::invariants::NAMES.contains(&name.as_str()) {
+                    let hint = did_you_mean(name, crate::check::invariants::NAMES.iter().copied())
+                        .map_or_else(String::new, |near| format!("did you mean {near:?}? "));
+                    return Err(at(
+                        names.span(),
+                        "violates",
+                        format!(
+                            "no invariant {name:?}; {hint}the invariants: {}",
+                            crate::check::invariants::NAMES.join(", ")
+                        ),
+                    ));
+                }
+                violates.push(name.clone());
+            }
+        }
+
         Ok(Scenario {
             path: path.to_path_buf(),
             name: parsed.name,
@@ -417,18 +465,14 @@ impl Scenario {
             duration,
             epoch_s,
             skip_idle: parsed.skip_idle.unwrap_or(true),
-            cluster: Cluster {
-                cucm_subscribers: subscribers,
-                sso: parsed.cluster.0.sso,
-                release,
-                unity_validator: parsed.cluster.0.unity.map(|unity| unity.0.validator),
-            },
+            cluster,
             lifetimes,
             refresh_login_flow,
             purge,
             clients,
             steps,
             expectations,
+            violates,
         })
     }
 }

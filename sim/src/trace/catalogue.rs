@@ -50,6 +50,13 @@ impl FieldValue for u16 {
     }
 }
 
+impl FieldValue for i64 {
+    const TYPE: &'static str = "integer";
+    fn to_value(&self) -> Option<Value> {
+        Some((*self).into())
+    }
+}
+
 impl FieldValue for bool {
     const TYPE: &'static str = "boolean";
     fn to_value(&self) -> Option<Value> {
@@ -189,6 +196,20 @@ catalogue! {
         value_s: Option<u64>,
         /// For `set-param` of `refresh_login_flow`: Enabled (`true`) or Disabled.
         enabled: Option<bool>,
+        /// For `partition`, `repair` and `link`: the two nodes or sites, space-separated.
+        between: Option<String>,
+        /// For `partition` and `repair`: only from the first to the second.
+        oneway: Option<bool>,
+        /// For `crash`, `restart` and `skew`: the node.
+        target: Option<String>,
+        /// For `skew`: the clock's offset, milliseconds.
+        offset_ms: Option<i64>,
+        /// For `skew`: the clock's drift, parts per million.
+        drift_ppm: Option<i64>,
+        /// For `link`: every message's latency, milliseconds.
+        latency_ms: Option<u64>,
+        /// For `link`: the chance a message breaks the link, parts per million.
+        loss_ppm: Option<u32>,
     }
     /// "OAuth with Refresh Login Flow" was set on the publisher: logins from now on get the grants it allows.
     LoginFlowChanged = "login-flow-changed" {
@@ -205,6 +226,13 @@ catalogue! {
         value_s: u64,
         /// The lifetime it replaces, seconds.
         previous_s: u64,
+    }
+    /// A node started again after a crash: its disk is as it was, its memory is empty.
+    NodeRestarted = "node-restarted" {
+        /// The publisher: rows found in the refresh-token table (its database file).
+        table_rows: Option<u64>,
+        /// What was lost with the node's memory, e.g. `2 opaque tokens, 1 authorization code`.
+        forgot: Option<String>,
     }
     /// The publisher regenerated a key; every access token issued so far is now invalid.
     KeyRegenerated = "key-regenerated" {
