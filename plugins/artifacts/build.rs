@@ -18,7 +18,8 @@ use std::process::Command;
 
 /// The plugins to build: (package name, constant name). A plugin that no test or node uses
 /// does not belong here.
-const PLUGINS: &[(&str, &str)] = &[("unity-connection", "UNITY_CONNECTION"), ("faulty", "FAULTY")];
+const PLUGINS: &[(&str, &str)] =
+    &[("unity-connection", "UNITY_CONNECTION"), ("imp", "IMP"), ("faulty", "FAULTY")];
 
 const TARGET: &str = "wasm32-wasip2";
 

@@ -16,6 +16,7 @@ use crate::node::admin::{AdminCall, ADMIN_CALLS_MAX};
 use crate::node::cucm_pub::{self, AdminCommand, Grants, Publisher, ADMIN_QUEUE_MAX};
 use crate::node::cucm_sub::{self, Subscriber};
 use crate::node::idp::{self, Idp};
+use crate::node::imp::{self, ImpNode};
 use crate::node::login::ClientConfig;
 use crate::node::site;
 use crate::node::unity::{self, Unity};
@@ -148,6 +149,7 @@ pub fn run_with(
 
     let subscribers: Vec<String> =
         (1..=scenario.cluster.cucm_subscribers).map(|n| format!("cucm-sub-{n}")).collect();
+    let imp_nodes: Vec<String> = scenario.cluster.imp.as_ref().map(|imp| imp.nodes()).unwrap_or_default();
     // The key the IdP and AuthZ share from the SSO set-up, drawn from the seed.
     let assertion_key = scenario.cluster.sso.then(|| {
         let mut bytes = [0u8; 32];
@@ -172,7 +174,8 @@ pub fn run_with(
         scenario.lifetimes,
         grants,
         store,
-        subscribers.clone(),
+        // Every CallManager and IM and Presence node receives the keys (DOMAIN.md).
+        subscribers.iter().cloned().chain(imp_nodes.iter().cloned()).collect(),
         epoch_s,
         trace.node("cucm-pub"),
     )));
@@ -200,6 +203,16 @@ pub fn run_with(
         let subscriber = Rc::new(RefCell::new(Subscriber::new("cucm-pub", epoch_s, trace.node(name))));
         subscriber_states.push(subscriber.clone());
         sim.host(name.as_str(), move || cucm_sub::run(subscriber.clone()));
+    }
+    let mut imp_states = Vec::new();
+    if let Some(imp) = &scenario.cluster.imp {
+        for name in &imp_nodes {
+            let mut plugin = load_validator(scenario, &imp.validator, plugins)?;
+            plugin.reseed(seeds.derive_u64(&format!("plugin:{name}")));
+            let node = Rc::new(RefCell::new(ImpNode::new(plugin, "cucm-pub", epoch_s, trace.node(name))));
+            imp_states.push(node.clone());
+            sim.host(name.as_str(), move || imp::run(node.clone()));
+        }
     }
     let unity_host = match &scenario.cluster.unity_validator {
         Some(validator) => {
@@ -239,6 +252,8 @@ pub fn run_with(
             publisher: "cucm-pub".to_string(),
             subscriber: subscribers[index % subscribers.len()].clone(),
             unity: unity_host.clone(),
+            // Homed on the IM and Presence nodes in turn, as on the subscribers.
+            imp: (!imp_nodes.is_empty()).then(|| imp_nodes[index % imp_nodes.len()].clone()),
             epoch_s,
             start_delay: {
                 // Drawn for every device, so that a group with its own start leaves the
@@ -293,6 +308,9 @@ pub fn run_with(
                     trace.record(t_ms, "cucm-pub", publisher.borrow().show_keys());
                     for (name, subscriber) in subscribers.iter().zip(&subscriber_states) {
                         trace.record(t_ms, name, subscriber.borrow().show_keys());
+                    }
+                    for (name, node) in imp_nodes.iter().zip(&imp_states) {
+                        trace.record(t_ms, name, node.borrow().show_keys());
                     }
                 }
                 // Faults act on the network and the hosts, which only the driver holds.

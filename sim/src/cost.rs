@@ -61,9 +61,12 @@ impl Estimate {
         let ticks = scenario.duration.as_millis() as u64 / tick_ms;
         let clients = u64::from(scenario.client_count());
         let subscribers = u64::from(scenario.cluster.cucm_subscribers);
-        // The publisher, its subscribers, Unity, the identity provider and the client site.
+        // The publisher, its subscribers, IM and Presence, Unity, the identity provider and
+        // the client site.
+        let imp_nodes = scenario.cluster.imp.as_ref().map_or(0, |imp| 1 + u64::from(imp.subscribers));
         let hosts = 1
             + subscribers
+            + imp_nodes
             + u64::from(scenario.cluster.unity_validator.is_some())
             + u64::from(scenario.cluster.sso)
             + u64::from(clients > 0);

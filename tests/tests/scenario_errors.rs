@@ -431,3 +431,23 @@ fn violates_names_real_invariants() {
     assert_eq!((line, field.as_str()), (1, "violates"));
     assert!(message.contains("did you mean \"no_token_lifetime_out_of_bounds\""), "{message}");
 }
+
+/// IM and Presence nodes come from the scenario: `imp-pub` and `imp-sub-N`, each a host that
+/// fault steps may name; too many are refused with the bound.
+#[test]
+fn imp_nodes_come_from_the_scenario() {
+    let text = |imp: &str| format!("name = \"i\"\nduration = \"1h\"\n[cluster]\nimp = {imp}\n");
+    let parsed = Scenario::parse(&text("{ subscribers = 2 }"), Path::new("x.toml")).unwrap();
+    let imp = parsed.cluster.imp.clone().unwrap();
+    assert_eq!((imp.subscribers, imp.validator.as_str()), (2, "imp"));
+    assert_eq!(imp.nodes(), ["imp-pub", "imp-sub-1", "imp-sub-2"]);
+    assert_eq!(parsed.hosts(), ["cucm-pub", "cucm-sub-1", "imp-pub", "imp-sub-1", "imp-sub-2"]);
+    assert!(
+        Scenario::parse(&text("{}"), Path::new("x.toml")).unwrap().cluster.imp.unwrap().nodes()
+            == ["imp-pub"]
+    );
+    let (line, _, field, message) = error(&text("{ subscribers = 5 }"));
+    assert_eq!((line, field.as_str(), message.as_str()), (4, "cluster.imp.subscribers", "must be 0 to 4"));
+    let (_, _, field, _) = error(&text("{ subscriber = 1 }"));
+    assert!(field.starts_with("cluster.imp"), "{field}");
+}

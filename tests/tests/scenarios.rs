@@ -23,6 +23,7 @@ const SCENARIOS: &[&str] = &[
     "consumer-clock-beyond-leeway.toml",
     "consumer-clock-within-leeway.toml",
     "encryption-key-regenerated.toml",
+    "imp-node-misses-distribution.toml",
     "new-client-on-old-cluster.toml",
     "old-client-on-new-cluster.toml",
     "partition-during-regeneration.toml",
@@ -377,6 +378,41 @@ fn without_sso_the_implicit_grant_signs_nobody_in() {
     let enabled = Scenario::parse(&text(true), Path::new("no-sso.toml")).unwrap();
     let signed_in = run(&enabled, 1);
     assert_eq!((signed_in.count("logged-in"), signed_in.count("login-failed")), (1, 0));
+}
+
+#[test]
+fn imp_node_misses_distribution() {
+    insta::assert_snapshot!(story("imp-node-misses-distribution.toml"));
+}
+
+/// `show key authz` on all four nodes tells the story: after the missed push, imp-sub-1's
+/// encryption line differs from the other three (its signing line does not); after the
+/// second distribution all four agree.
+#[test]
+fn show_keys_on_every_node_finds_the_one_that_missed_the_push() {
+    let scenario = load("imp-node-misses-distribution.toml");
+    let (run, text) = run_captured(&scenario, scenario.seed);
+    assert_passed(&run);
+    let mut shown = std::collections::BTreeMap::<(u64, String), (String, String)>::new();
+    for line in text.lines() {
+        let event: serde_json::Value = serde_json::from_str(line).unwrap();
+        if event["kind"] == "keys-shown" {
+            let field = |name: &str| event[name].as_str().unwrap().to_string();
+            shown.insert(
+                (event["t_ms"].as_u64().unwrap(), field("node")),
+                (field("signing"), field("encryption")),
+            );
+        }
+    }
+    let nodes = ["cucm-pub", "cucm-sub-1", "imp-pub", "imp-sub-1"];
+    let at = |t_ms: u64| nodes.map(|node| shown[&(t_ms, node.to_string())].clone());
+    let before = at(9_900_000);
+    assert!(before.iter().all(|(signing, _)| signing == &before[0].0), "the signing key never changed");
+    assert_eq!(before[0].1, before[1].1);
+    assert_eq!(before[0].1, before[2].1);
+    assert_ne!(before[0].1, before[3].1, "imp-sub-1 holds another encryption key");
+    let after = at(11_100_000);
+    assert!(after.iter().all(|keys| keys == &after[0]), "all four agree: {after:?}");
 }
 
 #[test]

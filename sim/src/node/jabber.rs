@@ -8,6 +8,7 @@ use std::time::Duration;
 use hyper::StatusCode;
 
 use crate::clock;
+use crate::node::imp::{BOSH_PATH, BOSH_PORT};
 use crate::node::login::{error_reason, Client, ClientConfig, Session, RETRY_DELAY};
 use crate::proto::authz::*;
 use crate::proto::http::Call;
@@ -42,17 +43,37 @@ pub async fn run(config: ClientConfig, tracer: Tracer) {
     }
 }
 
-/// Sign-in, then UDS on the subscriber.
+/// Sign-in, then UDS on the subscriber and the XMPP session on IM and Presence.
 async fn sign_in(client: &Client) -> Option<Session> {
     let session = client.sign_in().await?;
     call_uds(client, &session).await;
+    im_login(client, &session).await;
     Some(session)
 }
 
-/// A new access token: refreshed, or else from a new sign-in.
+/// Opens the XMPP session (BOSH) on the client's IM and Presence node with its token.
+async fn im_login(client: &Client, session: &Session) {
+    let Some(imp) = client.config.imp.as_deref() else { return };
+    let call = Call::post(imp, BOSH_PORT, BOSH_PATH, &client.config.name, &()).bearer(&session.access_token);
+    match call.send().await {
+        Ok(response) if response.status == StatusCode::OK => {}
+        Ok(response) => client.tracer.emit(Happening::ImLoginFailed {
+            status: Some(response.status.as_u16()),
+            reason: error_reason(&response.body),
+        }),
+        Err(e) => client.tracer.emit(Happening::ImLoginFailed { status: None, reason: e.to_string() }),
+    }
+}
+
+/// A new access token: refreshed (and the XMPP session re-authenticated with it), or else
+/// from a new sign-in. Assumption: Jabber re-authenticates its XMPP session with each new
+/// access token; the documents do not say.
 async fn renew(client: &Client, session: &Session) -> Option<Session> {
     match client.refresh(session).await {
-        Some(renewed) => Some(renewed),
+        Some(renewed) => {
+            im_login(client, &renewed).await;
+            Some(renewed)
+        }
         None => sign_in(client).await,
     }
 }

@@ -44,6 +44,8 @@ pub struct ClientConfig {
     /// The CallManager node the client is homed on.
     pub subscriber: String,
     pub unity: Option<String>,
+    /// The IM and Presence node the client is homed on, if the cluster has any.
+    pub imp: Option<String>,
     /// The identity provider, when the cluster uses SSO.
     pub idp: Option<String>,
     pub epoch_s: u64,

@@ -9,6 +9,7 @@
 //! * [`site`]: a site host running many clients (and the admin console) as tasks.
 //! * [`admin`]: the administrator's console: steps carried out over the network.
 //! * [`held_keys`]: the keys a CallManager node holds, as `show key authz` prints them.
+//! * [`imp`]: an IM and Presence node: receives keys, validates XMPP logins via a plugin.
 //! * [`idp`]: the identity provider (SSO): authenticates users, counts their logins.
 //! * [`login`]: a client's side of the grant flows (SSO, code or implicit, fallback).
 //! * [`rtmt`]: the Real-Time Monitoring Tool: implicit grant, polls a node's counters.
@@ -20,6 +21,7 @@ pub mod cucm_pub;
 pub mod cucm_sub;
 pub mod held_keys;
 pub mod idp;
+pub mod imp;
 pub mod jabber;
 pub mod login;
 pub mod opaque_tokens;

@@ -87,7 +87,7 @@ pub fn narrate(event: &Event) -> String {
             "regenerate-key" => {
                 format!("administrator runs `set key regen authz {}` on the publisher", f("key"))
             }
-            "show-keys" => "administrator runs `show key authz signing` and `show key authz encryption` on every CallManager node".to_string(),
+            "show-keys" => "administrator runs `show key authz signing` and `show key authz encryption` on every CallManager and IM and Presence node".to_string(),
             "set-param" => match event.field_text("enabled") {
                 Some(enabled) => format!(
                     "administrator sets \"OAuth with Refresh Login Flow\" to {}",
@@ -247,6 +247,13 @@ pub fn narrate(event: &Event) -> String {
             format!("refused RTMT's token from {}: {}{}", f("client"), refusal(), by_proxy(event))
         }
         "perfmon-failed" => format!("the counter query was refused: {}", f("reason")),
+        "im-login-accepted" => {
+            format!("XMPP login of {} on {} accepted{}", f("user"), f("client"), by_proxy(event))
+        }
+        "im-login-rejected" => {
+            format!("XMPP login from {} refused: {}{}", f("client"), refusal(), by_proxy(event))
+        }
+        "im-login-failed" => format!("IM and Presence refused its XMPP login: {}", f("reason")),
         "uds-failed" => format!("UDS refused its token: {}", f("reason")),
         "voicemail-login-accepted" => {
             format!("voicemail login of {} on {} accepted{}", f("user"), f("client"), by_proxy(event))

@@ -81,6 +81,19 @@ pub(super) struct ClusterFile {
     /// `new` (the default) or `old` (AuthZ before the refresh login flow).
     #[serde(default)]
     pub release: Option<Spanned<Release>>,
+    /// IM and Presence: a publisher node and `subscribers` more.
+    #[serde(default)]
+    pub imp: Option<Table<ImpFile>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ImpFile {
+    #[serde(default)]
+    pub subscribers: Option<Spanned<u32>>,
+    /// The validator every IM and Presence node loads (default: the built-in `imp`).
+    #[serde(default)]
+    pub validator: Option<String>,
 }
 
 impl Default for ClusterFile {
@@ -91,6 +104,7 @@ impl Default for ClusterFile {
             time_zone: None,
             sso: false,
             release: None,
+            imp: None,
         }
     }
 }

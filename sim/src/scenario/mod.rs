@@ -101,7 +101,31 @@ pub struct Cluster {
     pub sso: bool,
     /// Which CallManager release runs AuthZ (`cluster.release`).
     pub release: Release,
+    /// IM and Presence nodes, if the cluster has them (`cluster.imp`).
+    pub imp: Option<ImpCluster>,
 }
+
+/// The IM and Presence nodes: `imp-pub` and `imp-sub-1` to `imp-sub-N`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImpCluster {
+    pub subscribers: u32,
+    /// The validator each node loads: a built-in plugin's name or a `.wasm` path.
+    pub validator: String,
+}
+
+impl ImpCluster {
+    /// The nodes' host names, publisher first.
+    pub fn nodes(&self) -> Vec<String> {
+        std::iter::once("imp-pub".to_string())
+            .chain((1..=self.subscribers).map(|n| format!("imp-sub-{n}")))
+            .collect()
+    }
+}
+
+/// IM and Presence subscribers one scenario may run (turmoil polls every host every tick).
+pub const IMP_SUBSCRIBERS_MAX: u32 = 4;
+/// The validator IM and Presence nodes load when the scenario names none.
+pub const IMP_VALIDATOR_DEFAULT: &str = "imp";
 
 /// A CallManager release as the documents tell the grant flows apart: the "existing"
 /// CallManager and the "new" one that brought the refresh login flow.
@@ -257,7 +281,8 @@ pub enum Action {
     /// An administrator sets "OAuth with Refresh Login Flow" to Enabled (`true`) or
     /// Disabled: logins from then on get the flows it allows; tokens already issued stay.
     SetRefreshLoginFlow(bool),
-    /// `show key authz signing` and `show key authz encryption` on every CallManager node:
+    /// `show key authz signing` and `show key authz encryption` on every CallManager and IM
+    /// and Presence node:
     /// each records the two lines it prints.
     ShowKeys,
     /// The network between two nodes or sites breaks: both ways, or `oneway` from `a` to `b`.
@@ -371,6 +396,9 @@ impl Scenario {
 fn hosts(cluster: &Cluster, clients: bool) -> Vec<String> {
     let mut hosts = vec![PUBLISHER.to_string()];
     hosts.extend((1..=cluster.cucm_subscribers).map(|n| format!("cucm-sub-{n}")));
+    if let Some(imp) = &cluster.imp {
+        hosts.extend(imp.nodes());
+    }
     if cluster.unity_validator.is_some() {
         hosts.push("unity".to_string());
     }

@@ -12,9 +12,9 @@ use super::duration::{format_duration, parse_duration, parse_window};
 use super::error::line_column;
 use super::file::{ActionName, ParamName, ParamsFile, ScenarioFile};
 use super::{
-    Action, ClientGroup, Cluster, Expectation, Purge, Release, Scenario, ScenarioError, Step, CLIENTS_MAX,
-    CUCM_SUBSCRIBERS_MAX, DURATION_MAX, EPOCH_S_MAX, PRELOADED_ROWS_MAX, TICK_MAX, TICK_MIN, USER_CHARS_MAX,
-    UTC_OFFSET_MAX_S, UTC_OFFSET_MIN_S,
+    Action, ClientGroup, Cluster, Expectation, ImpCluster, Purge, Release, Scenario, ScenarioError, Step,
+    CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX, DURATION_MAX, EPOCH_S_MAX, IMP_SUBSCRIBERS_MAX, IMP_VALIDATOR_DEFAULT,
+    PRELOADED_ROWS_MAX, TICK_MAX, TICK_MIN, USER_CHARS_MAX, UTC_OFFSET_MAX_S, UTC_OFFSET_MIN_S,
 };
 use crate::clock::EPOCH_S_DEFAULT;
 use crate::tokens::{ExpiryTimer, LifetimeError, Lifetimes};
@@ -156,7 +156,25 @@ impl Scenario {
             clients.push(ClientGroup { kind: client.kind, count, user, start });
         }
         let devices = super::devices(&clients);
+        let imp = match &parsed.cluster.0.imp {
+            None => None,
+            Some(imp) => {
+                let imp = &imp.0;
+                let subscribers = imp.subscribers.as_ref().map_or(0, |n| *n.get_ref());
+                if subscribers > IMP_SUBSCRIBERS_MAX {
+                    let span = imp.subscribers.as_ref().map_or(0..0, Spanned::span);
+                    return Err(at(
+                        span,
+                        "cluster.imp.subscribers",
+                        format!("must be 0 to {IMP_SUBSCRIBERS_MAX}"),
+                    ));
+                }
+                let validator = imp.validator.clone().unwrap_or_else(|| IMP_VALIDATOR_DEFAULT.to_string());
+                Some(ImpCluster { subscribers, validator })
+            }
+        };
         let cluster = Cluster {
+            imp,
             cucm_subscribers: subscribers,
             sso: parsed.cluster.0.sso,
             release,

@@ -446,6 +446,32 @@ catalogue! {
         /// For an opaque token: how long the issuer took to answer in proxy mode, ms.
         proxy_ms: Option<u64>,
     }
+    /// An IM and Presence node accepted Jabber's XMPP login (BOSH) with its access token.
+    ImLoginAccepted = "im-login-accepted" [Routine, AcceptsAccessToken] {
+        /// The device that presented it.
+        client: String,
+        /// The token's user.
+        user: String,
+        /// The token's id.
+        tid: String,
+        /// The token's expiry, UNIX seconds.
+        exp: u64,
+        /// For an opaque token: how long the issuer took to answer in proxy mode, ms.
+        proxy_ms: Option<u64>,
+    }
+    /// An IM and Presence node refused Jabber's XMPP login.
+    ImLoginRejected = "im-login-rejected" {
+        /// The device that presented it.
+        client: String,
+        /// The rejection.
+        reason: String,
+        /// The key id the token names, when the reason is an unknown key.
+        kid: Option<String>,
+        /// A plugin fault's detail.
+        detail: Option<String>,
+        /// For an opaque token: how long the issuer took to answer in proxy mode, ms.
+        proxy_ms: Option<u64>,
+    }
     /// Unity Connection accepted a voicemail login.
     VoicemailLoginAccepted = "voicemail-login-accepted" [Routine, AcceptsAccessToken] {
         /// The device that presented the token.
@@ -530,6 +556,13 @@ catalogue! {
         /// Why.
         reason: String,
     }
+    /// IM and Presence refused the client's XMPP login, or could not be reached (its view).
+    ImLoginFailed = "im-login-failed" {
+        /// The HTTP status, when there was an answer.
+        status: Option<u16>,
+        /// Why.
+        reason: String,
+    }
     /// A client could not reach Unity Connection.
     VoicemailUnreachable = "voicemail-unreachable" {
         /// What went wrong.
@@ -592,7 +625,7 @@ mod tests {
     fn acceptances_carry_the_expiry_the_expiry_check_reads() {
         let accepting: Vec<&EventSpec> =
             CATALOGUE.iter().filter(|spec| spec.plays(Role::AcceptsAccessToken)).collect();
-        assert_eq!(accepting.len(), 3);
+        assert_eq!(accepting.len(), 4);
         for spec in accepting {
             let exp = spec.field("exp").unwrap_or_else(|| panic!("{} has no exp", spec.kind));
             assert_eq!((exp.ty, exp.optional), ("integer", false), "{}", spec.kind);

@@ -1,0 +1,187 @@
+//! An IM and Presence node (`imp-pub`, `imp-sub-N`): it receives the AuthZ keys from the
+//! CallManager publisher, as every CallManager node does, and checks Jabber's XMPP logins
+//! (BOSH over HTTPS) through its validator plugin, `imp` unless the scenario loads another.
+//! An opaque token of the implicit grant it asks the publisher about (proxy mode).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use authzlab_host::{Keyring, Plugin, Request, TokenKind, Verdict};
+use hyper::{Method, StatusCode};
+
+use crate::clock;
+use crate::node::held_keys::HeldKeys;
+use crate::node::opaque_tokens::is_opaque;
+use crate::node::proxy::ask_issuer;
+use crate::node::{key_checksums, Refusal};
+use crate::proto::authz::{KeyBundle, HTTPS_PORT, KEY_SYNC_PATH};
+use crate::proto::http::{serve, HttpRequest, HttpResponse, Pending};
+use crate::tokens::KeyKind;
+use crate::trace::{Happening, Tracer};
+
+/// IM and Presence's BOSH port (XMPP over HTTPS: `https://<imp>:7335/httpbinding`).
+pub const BOSH_PORT: u16 = 7335;
+/// The BOSH endpoint where Jabber opens its XMPP session with a bearer token.
+pub const BOSH_PATH: &str = "/httpbinding";
+
+/// An IM and Presence node's state.
+pub struct ImpNode {
+    plugin: Plugin,
+    keyring: Option<Arc<Keyring>>,
+    /// The keys as `show key authz` reports them here, with each key's sync time.
+    held: HeldKeys,
+    /// The node that issues opaque tokens, asked about them in proxy mode.
+    publisher: String,
+    boots: u32,
+    epoch_s: u64,
+    tracer: Tracer,
+}
+
+impl ImpNode {
+    pub fn new(plugin: Plugin, publisher: &str, epoch_s: u64, tracer: Tracer) -> ImpNode {
+        ImpNode {
+            plugin,
+            keyring: None,
+            held: HeldKeys::default(),
+            publisher: publisher.to_string(),
+            boots: 0,
+            epoch_s,
+            tracer,
+        }
+    }
+
+    /// What `show key authz signing` and `show key authz encryption` print here now.
+    pub fn show_keys(&self) -> Happening {
+        Happening::KeysShown {
+            signing: self.held.show(KeyKind::Signing),
+            encryption: self.held.show(KeyKind::Encryption),
+        }
+    }
+
+    fn install(&mut self, request: &HttpRequest) -> HttpResponse {
+        let bundle = match request.json::<KeyBundle>() {
+            Ok(bundle) => bundle,
+            Err(response) => return response,
+        };
+        let keyring = match bundle.keyring() {
+            Ok(keyring) => keyring,
+            Err(reason) => return HttpResponse::error(StatusCode::BAD_REQUEST, &reason),
+        };
+        let (signing_key, encryption_key) = key_checksums(&keyring);
+        self.tracer.emit(Happening::KeysSynced { signing_key, encryption_key });
+        self.held.sync(&keyring, clock::node_now_s(self.tracer.node(), self.epoch_s));
+        self.keyring = Some(Arc::new(keyring));
+        HttpResponse::json(StatusCode::OK, &serde_json::json!({ "synced": true }))
+    }
+
+    /// A self-contained token, checked here by the plugin with the keys this node holds.
+    fn im_login(&mut self, request: &HttpRequest) -> HttpResponse {
+        let client = request.agent.clone().unwrap_or_default();
+        let (Some(keyring), Some(token)) = (&self.keyring, &request.bearer) else {
+            let Refusal { reason, kid, detail } = Refusal::plain("no-keys-or-token");
+            self.tracer.emit(Happening::ImLoginRejected { client, reason, kid, detail, proxy_ms: None });
+            return HttpResponse::error(StatusCode::UNAUTHORIZED, "no-keys-or-token");
+        };
+        let validation = Request {
+            token: token.clone(),
+            kind: TokenKind::Access,
+            now: clock::node_now_s(self.tracer.node(), self.epoch_s),
+            consumer: "imp".to_string(),
+        };
+        match self.plugin.validate(keyring.clone(), &validation) {
+            Verdict::Accepted(claims) => {
+                let user = claims.subject.clone();
+                self.tracer.emit(Happening::ImLoginAccepted {
+                    client,
+                    user: claims.subject,
+                    tid: claims.token_id,
+                    exp: claims.expires_at,
+                    proxy_ms: None,
+                });
+                HttpResponse::json(StatusCode::OK, &serde_json::json!({ "user": user }))
+            }
+            verdict => {
+                let Refusal { reason, kid, detail } = Refusal::of(&verdict);
+                self.tracer.emit(Happening::ImLoginRejected { client, reason, kid, detail, proxy_ms: None });
+                HttpResponse::error(StatusCode::UNAUTHORIZED, verdict.reason().unwrap_or("unknown"))
+            }
+        }
+    }
+
+    /// An opaque token: only its issuer knows it, so ask the issuer and wait.
+    async fn im_login_by_proxy(node: Rc<RefCell<ImpNode>>, request: HttpRequest) -> HttpResponse {
+        let client = request.agent.clone().unwrap_or_default();
+        let token = request.bearer.unwrap_or_default();
+        let (publisher, tracer) = {
+            let node = node.borrow();
+            (node.publisher.clone(), node.tracer.clone())
+        };
+        let verdict = ask_issuer(&publisher, tracer.node(), &token).await;
+        let proxy_ms = Some(verdict.proxy_ms);
+        match verdict.outcome {
+            Ok(vouched) => {
+                let user = vouched.user.clone();
+                tracer.emit(Happening::ImLoginAccepted {
+                    client,
+                    user: vouched.user,
+                    tid: vouched.tid,
+                    exp: vouched.exp,
+                    proxy_ms,
+                });
+                HttpResponse::json(StatusCode::OK, &serde_json::json!({ "user": user }))
+            }
+            Err(reason) => {
+                tracer.emit(Happening::ImLoginRejected {
+                    client,
+                    reason: reason.clone(),
+                    kid: None,
+                    detail: None,
+                    proxy_ms,
+                });
+                HttpResponse::error(StatusCode::UNAUTHORIZED, &reason)
+            }
+        }
+    }
+}
+
+/// The node's program: key sync on the AuthZ port, XMPP logins on the BOSH port. The keys it
+/// was pushed are on its disk and survive a crash.
+pub async fn run(node: Rc<RefCell<ImpNode>>) -> turmoil::Result {
+    {
+        let mut state = node.borrow_mut();
+        state.boots += 1;
+        if state.boots > 1 {
+            state.tracer.emit(Happening::NodeRestarted { table_rows: None, forgot: None });
+        }
+    }
+    let sync = node.clone();
+    tokio::task::spawn_local(serve(
+        HTTPS_PORT,
+        Rc::new(move |request: HttpRequest| -> Pending {
+            let response = if (&request.method, request.path.as_str()) == (&Method::POST, KEY_SYNC_PATH) {
+                sync.borrow_mut().install(&request)
+            } else {
+                HttpResponse::error(StatusCode::NOT_FOUND, "no such endpoint")
+            };
+            Box::pin(std::future::ready(response))
+        }),
+    ));
+    serve(
+        BOSH_PORT,
+        Rc::new(move |request: HttpRequest| -> Pending {
+            if (&request.method, request.path.as_str()) != (&Method::POST, BOSH_PATH) {
+                return Box::pin(std::future::ready(HttpResponse::error(
+                    StatusCode::NOT_FOUND,
+                    "no such endpoint",
+                )));
+            }
+            if request.bearer.as_deref().is_some_and(is_opaque) {
+                return Box::pin(ImpNode::im_login_by_proxy(node.clone(), request));
+            }
+            let response = node.borrow_mut().im_login(&request);
+            Box::pin(std::future::ready(response))
+        }),
+    )
+    .await
+}
