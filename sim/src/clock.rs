@@ -126,8 +126,13 @@ pub fn skew_ms(node: &str) -> i64 {
 /// so a skewed node decides as a real one with a wrong clock would; the trace's `t_ms` stays
 /// true time.
 pub fn node_now_s(node: &str, epoch_s: u64) -> u64 {
+    node_now_ms(node, epoch_s) / 1000
+}
+
+/// [`node_now_s`] in milliseconds, for what a node writes with its clock (log lines).
+pub fn node_now_ms(node: &str, epoch_s: u64) -> u64 {
     let true_ms = epoch_s.saturating_mul(1000).saturating_add(elapsed().as_millis() as u64);
-    (true_ms as i64).saturating_add(skew_ms(node)).max(0) as u64 / 1000
+    (true_ms as i64).saturating_add(skew_ms(node)).max(0) as u64
 }
 
 /// Simulated time since the start of the run (turmoil's elapsed time plus the warp); zero

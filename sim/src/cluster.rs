@@ -18,6 +18,7 @@ use crate::node::cucm_sub::{self, Subscriber};
 use crate::node::idp::{self, Idp};
 use crate::node::imp::{self, ImpNode};
 use crate::node::login::ClientConfig;
+use crate::node::node_keys::NodeCommand;
 use crate::node::site;
 use crate::node::unity::{self, Unity};
 use crate::proto::sso::AssertionKey;
@@ -198,11 +199,19 @@ pub fn run_with(
         let (purge, tick) = (scenario.purge.clone(), scenario.tick);
         sim.host("cucm-pub", move || cucm_pub::run(publisher.clone(), admin.clone(), purge.clone(), tick));
     }
+    // One CLI queue per subscriber and IM and Presence node (the publisher has its own).
+    let mut node_commands = std::collections::BTreeMap::new();
+    let mut command_queue = |name: &str| {
+        let (sender, receiver) = tokio::sync::mpsc::channel(crate::scenario::STEPS_MAX);
+        node_commands.insert(name.to_string(), sender);
+        Rc::new(RefCell::new(receiver))
+    };
     let mut subscriber_states = Vec::new();
     for name in &subscribers {
         let subscriber = Rc::new(RefCell::new(Subscriber::new("cucm-pub", epoch_s, trace.node(name))));
         subscriber_states.push(subscriber.clone());
-        sim.host(name.as_str(), move || cucm_sub::run(subscriber.clone()));
+        let commands = command_queue(name);
+        sim.host(name.as_str(), move || cucm_sub::run(subscriber.clone(), commands.clone()));
     }
     let mut imp_states = Vec::new();
     if let Some(imp) = &scenario.cluster.imp {
@@ -211,7 +220,8 @@ pub fn run_with(
             plugin.reseed(seeds.derive_u64(&format!("plugin:{name}")));
             let node = Rc::new(RefCell::new(ImpNode::new(plugin, "cucm-pub", epoch_s, trace.node(name))));
             imp_states.push(node.clone());
-            sim.host(name.as_str(), move || imp::run(node.clone()));
+            let commands = command_queue(name);
+            sim.host(name.as_str(), move || imp::run(node.clone(), commands.clone()));
         }
     }
     let unity_host = match &scenario.cluster.unity_validator {
@@ -326,6 +336,21 @@ pub fn run_with(
                         sim.set_link_fail_rate(a.as_str(), b.as_str(), f64::from(*loss_ppm) / 1e6);
                     }
                 }
+                // The parser admits these only for a subscriber or IM and Presence node
+                // (`PullKeys`), or any of those and the publisher (`RestartService`).
+                Action::PullKeys { node, .. } => node_commands
+                    .get(node)
+                    .ok_or_else(|| RunError::Simulation(format!("{node} takes no CLI commands")))?
+                    .try_send(NodeCommand::PullKeys)
+                    .map_err(|_| RunError::AdminQueueFull)?,
+                Action::RestartService { node, .. } if node == "cucm-pub" => admin_sender
+                    .try_send(AdminCommand::RestartTomcat)
+                    .map_err(|_| RunError::AdminQueueFull)?,
+                Action::RestartService { node, .. } => node_commands
+                    .get(node)
+                    .ok_or_else(|| RunError::Simulation(format!("{node} takes no CLI commands")))?
+                    .try_send(NodeCommand::RestartTomcat)
+                    .map_err(|_| RunError::AdminQueueFull)?,
                 Action::Crash(node) => sim.crash(node.as_str()),
                 Action::Restart(node) => sim.bounce(node.as_str()),
                 Action::Skew { node, offset_ms, drift_ppm } => clock::set_skew(node, *offset_ms, *drift_ppm),
@@ -444,6 +469,10 @@ fn step_event(action: &Action) -> Happening {
             *loss_ppm = *loss;
         }
         Action::Crash(node) | Action::Restart(node) => *target = Some(node.clone()),
+        Action::PullKeys { node, kind } => (*target, *key) = (Some(node.clone()), Some(kind.to_string())),
+        Action::RestartService { node, service } => {
+            (*target, *param) = (Some(node.clone()), Some(service.clone()))
+        }
         Action::Skew { node, offset_ms: offset, drift_ppm: drift } => {
             (*target, *offset_ms, *drift_ppm) = (Some(node.clone()), Some(*offset), Some(*drift))
         }

@@ -451,3 +451,37 @@ fn imp_nodes_come_from_the_scenario() {
     let (_, _, field, _) = error(&text("{ subscriber = 1 }"));
     assert!(field.starts_with("cluster.imp"), "{field}");
 }
+
+/// The regeneration command on another node than the publisher, and `restart-service`:
+/// only on CallManager and IM and Presence nodes, only Cisco Tomcat.
+#[test]
+fn node_commands_name_cli_nodes_and_tomcat() {
+    let base = "name = \"c\"\nduration = \"1h\"\n[cluster]\nimp = {}\nunity = { validator = \"unity-connection\" }\n\
+                [[step]]\nat = \"10m\"\n";
+    use authzlab::scenario::Action;
+    let step = |text: &str| {
+        Scenario::parse(&format!("{base}{text}"), Path::new("x.toml")).unwrap().steps[0].action.clone()
+    };
+    assert_eq!(
+        step("action = \"regenerate-key\"\nkey = \"signing\"\nnode = \"imp-pub\"\n"),
+        Action::PullKeys { node: "imp-pub".into(), kind: authzlab::tokens::KeyKind::Signing }
+    );
+    assert_eq!(
+        step("action = \"regenerate-key\"\nkey = \"signing\"\nnode = \"cucm-pub\"\n"),
+        Action::RegenerateKey(authzlab::tokens::KeyKind::Signing)
+    );
+    assert_eq!(
+        step("action = \"restart-service\"\nnode = \"cucm-pub\"\nservice = \"tomcat\"\n"),
+        Action::RestartService { node: "cucm-pub".into(), service: "tomcat".into() }
+    );
+    let error = |text: &str| error(&format!("{base}{text}"));
+    let (_, _, field, message) = error("action = \"regenerate-key\"\nkey = \"signing\"\nnode = \"unity\"\n");
+    assert_eq!(field, "step[0].node");
+    assert!(message.contains("not a CallManager or IM and Presence node"), "{message}");
+    let (_, _, field, message) =
+        error("action = \"restart-service\"\nnode = \"imp-pub\"\nservice = \"xcp-router\"\n");
+    assert_eq!(field, "step[0].service");
+    assert!(message.contains("only \"tomcat\""), "{message}");
+    let (_, _, field, _) = error("action = \"restart-service\"\nservice = \"tomcat\"\n");
+    assert_eq!(field, "step[0].node");
+}

@@ -24,6 +24,7 @@ const SCENARIOS: &[&str] = &[
     "consumer-clock-within-leeway.toml",
     "encryption-key-regenerated.toml",
     "imp-node-misses-distribution.toml",
+    "key-mismatch-and-fix.toml",
     "new-client-on-old-cluster.toml",
     "old-client-on-new-cluster.toml",
     "partition-during-regeneration.toml",
@@ -413,6 +414,50 @@ fn show_keys_on_every_node_finds_the_one_that_missed_the_push() {
     assert_ne!(before[0].1, before[3].1, "imp-sub-1 holds another encryption key");
     let after = at(11_100_000);
     assert!(after.iter().all(|keys| keys == &after[0]), "all four agree: {after:?}");
+}
+
+#[test]
+fn key_mismatch_and_fix() {
+    insta::assert_snapshot!(story("key-mismatch-and-fix.toml"));
+}
+
+/// Loaded versus on disk, read from `show key authz` and the XMPP verdicts for three seeds:
+/// after the node's own regeneration its disk agrees with every other node, yet its logins
+/// are refused until its Tomcat restarts, and accepted after.
+#[test]
+fn keys_on_disk_are_used_only_after_tomcat_restarts() {
+    let scenario = load("key-mismatch-and-fix.toml");
+    for seed in [scenario.seed, 1, 2] {
+        let (run, text) = run_captured(&scenario, seed);
+        assert_passed(&run);
+        let mut signing_lines = std::collections::BTreeMap::<u64, Vec<String>>::new();
+        let (mut refused_after_pull, mut accepted_after_restart) = (0, 0);
+        for line in text.lines() {
+            let event: serde_json::Value = serde_json::from_str(line).unwrap();
+            let t_ms = event["t_ms"].as_u64().unwrap();
+            match (event["kind"].as_str().unwrap(), event["node"].as_str().unwrap()) {
+                ("keys-shown", _) => {
+                    let checksum = event["signing"].as_str().unwrap().split_whitespace().nth(5).unwrap();
+                    signing_lines.entry(t_ms).or_default().push(checksum.to_string());
+                }
+                ("im-login-rejected", "imp-sub-1") if (9_900_000..11_220_000).contains(&t_ms) => {
+                    refused_after_pull += 1
+                }
+                ("im-login-accepted", "imp-sub-1") if t_ms >= 11_220_000 => accepted_after_restart += 1,
+                _ => {}
+            }
+        }
+        let before = &signing_lines[&9_600_000];
+        assert_eq!(before.len(), 4);
+        assert!(
+            before[..3].iter().all(|c| c == &before[0]) && before[3] != before[0],
+            "seed {seed}: {before:?}"
+        );
+        let after_pull = &signing_lines[&10_200_000];
+        assert!(after_pull.iter().all(|c| c == &after_pull[0]), "seed {seed}: the disks agree");
+        assert!(refused_after_pull >= 1, "seed {seed}: the running Tomcat still refuses");
+        assert!(accepted_after_restart >= 1, "seed {seed}: accepted once restarted");
+    }
 }
 
 #[test]

@@ -82,6 +82,8 @@ pub enum AdminCommand {
     SetExpiry(ExpiryTimer, u64),
     /// "OAuth with Refresh Login Flow" set to Enabled (`true`) or Disabled.
     SetRefreshLoginFlow(bool),
+    /// `utils service restart Cisco Tomcat`: AuthZ answers 503 meanwhile.
+    RestartTomcat,
 }
 
 struct PendingCode {
@@ -107,6 +109,8 @@ pub struct Publisher {
     assertions_used: BTreeMap<String, u64>,
     /// Times the node has started (1 at boot; more after crashes).
     boots: u32,
+    /// Until when Cisco Tomcat (and so AuthZ) is restarting, simulated time since the start.
+    tomcat_restarting_until: Option<Duration>,
     /// One hand-off per subscriber, in subscriber order: its sync task pushes the newest keys.
     pushes: Vec<Rc<KeyPush>>,
     epoch_s: u64,
@@ -146,6 +150,7 @@ impl Publisher {
             opaque: OpaqueTokens::new(seeds.rng("opaque-tokens")),
             assertions_used: BTreeMap::new(),
             boots: 0,
+            tomcat_restarting_until: None,
             epoch_s,
             tracer,
         }
@@ -227,6 +232,9 @@ impl Publisher {
     }
 
     fn handle(&mut self, request: HttpRequest) -> HttpResponse {
+        if self.tomcat_restarting_until.is_some_and(|until| clock::elapsed() < until) {
+            return HttpResponse::error(StatusCode::SERVICE_UNAVAILABLE, "Cisco Tomcat is restarting");
+        }
         let agent = request.agent.clone().unwrap_or_default();
         match (&request.method, request.path.as_str()) {
             (&Method::POST, AUTHORIZE_PATH) => match request.json::<AuthorizeRequest>() {
@@ -577,6 +585,20 @@ pub async fn run(
                     }
                     AdminCommand::SetRefreshLoginFlow(enabled) => {
                         publisher.borrow_mut().set_refresh_login_flow(enabled)
+                    }
+                    AdminCommand::RestartTomcat => {
+                        let until = clock::elapsed() + crate::node::node_keys::TOMCAT_RESTART;
+                        publisher.borrow_mut().tomcat_restarting_until = Some(until);
+                        clock::sleep_until(until).await;
+                        let publisher = publisher.borrow();
+                        // The publisher's keys are generated here and used at once: the
+                        // restart loads the same keys.
+                        let (signing_key, encryption_key) = key_checksums(&publisher.keyring);
+                        publisher.tracer.emit(Happening::ServiceRestarted {
+                            service: "tomcat".to_string(),
+                            signing_key: Some(signing_key),
+                            encryption_key: Some(encryption_key),
+                        });
                     }
                 }
             }

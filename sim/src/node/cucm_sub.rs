@@ -5,26 +5,23 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::Arc;
 
-use authzlab_host::{reference, Keyring, Request, TokenKind, Verdict};
+use authzlab_host::{reference, Request, TokenKind, Verdict};
 use hyper::{Method, StatusCode};
 
 use crate::clock;
-use crate::node::held_keys::HeldKeys;
+use crate::node::node_keys::{run_commands, NodeCommands, NodeKeys};
 use crate::node::opaque_tokens::is_opaque;
 use crate::node::proxy::{ask_issuer, Vouched};
 use crate::node::{key_checksums, Refusal};
 use crate::proto::authz::*;
 use crate::proto::http::{HttpRequest, HttpResponse, Pending};
-use crate::tokens::KeyKind;
 use crate::trace::{Happening, Tracer};
 
 /// A subscriber's state: the keys last pushed to it.
 pub struct Subscriber {
-    keyring: Option<Arc<Keyring>>,
-    /// The same keys as `show key authz` reports them, with each key's sync time.
-    held: HeldKeys,
+    /// The keys on disk (`show key authz`) and those its running Tomcat validates with.
+    keys: Rc<RefCell<NodeKeys>>,
     /// The node that issues opaque tokens, asked about them in proxy mode.
     publisher: String,
     /// Times the node has started (more than 1 after a crash).
@@ -69,25 +66,19 @@ impl Service {
 
 impl Subscriber {
     pub fn new(publisher: &str, epoch_s: u64, tracer: Tracer) -> Subscriber {
-        Subscriber {
-            keyring: None,
-            held: HeldKeys::default(),
-            publisher: publisher.to_string(),
-            boots: 0,
-            epoch_s,
-            tracer,
-        }
+        Subscriber { keys: Rc::default(), publisher: publisher.to_string(), boots: 0, epoch_s, tracer }
     }
 
     /// What `show key authz signing` and `show key authz encryption` print here now.
     pub fn show_keys(&self) -> Happening {
-        Happening::KeysShown {
-            signing: self.held.show(KeyKind::Signing),
-            encryption: self.held.show(KeyKind::Encryption),
-        }
+        self.keys.borrow().show()
     }
 
     fn handle(subscriber: &Rc<RefCell<Subscriber>>, request: HttpRequest) -> Pending {
+        if subscriber.borrow().keys.borrow().restarting(clock::elapsed()) {
+            let response = HttpResponse::error(StatusCode::SERVICE_UNAVAILABLE, "Cisco Tomcat is restarting");
+            return Box::pin(std::future::ready(response));
+        }
         let service = match (&request.method, request.path.as_str()) {
             (&Method::POST, KEY_SYNC_PATH) => {
                 let response = match request.json::<KeyBundle>() {
@@ -120,15 +111,15 @@ impl Subscriber {
         };
         let (signing_key, encryption_key) = key_checksums(&keyring);
         self.tracer.emit(Happening::KeysSynced { signing_key, encryption_key });
-        self.held.sync(&keyring, clock::node_now_s(self.tracer.node(), self.epoch_s));
-        self.keyring = Some(Arc::new(keyring));
+        self.keys.borrow_mut().pushed(keyring, clock::node_now_s(self.tracer.node(), self.epoch_s));
         HttpResponse::json(StatusCode::OK, &serde_json::json!({ "synced": true }))
     }
 
     /// A self-contained token, checked here with the keys this node holds.
     fn validate(&self, service: Service, request: &HttpRequest) -> HttpResponse {
         let client = request.agent.clone().unwrap_or_default();
-        let (Some(keyring), Some(token)) = (&self.keyring, &request.bearer) else {
+        let keyring = self.keys.borrow().loaded().cloned();
+        let (Some(keyring), Some(token)) = (keyring, &request.bearer) else {
             self.tracer.emit(service.rejected(client, Refusal::plain("no-keys-or-token"), None));
             return HttpResponse::error(StatusCode::UNAUTHORIZED, "no-keys-or-token");
         };
@@ -138,7 +129,7 @@ impl Subscriber {
             now: clock::node_now_s(self.tracer.node(), self.epoch_s),
             consumer: service.consumer().to_string(),
         };
-        match Verdict::from(reference::validate(keyring, &request)) {
+        match Verdict::from(reference::validate(&keyring, &request)) {
             Verdict::Accepted(claims) => {
                 let user = claims.subject.clone();
                 let vouched = Vouched { user: user.clone(), tid: claims.token_id, exp: claims.expires_at };
@@ -180,15 +171,18 @@ impl Subscriber {
     }
 }
 
-/// The subscriber's program: serve key sync, UDS and PerfmonService. The keys it was pushed
-/// are on its disk and survive a crash.
-pub async fn run(subscriber: Rc<RefCell<Subscriber>>) -> turmoil::Result {
+/// The subscriber's program: serve key sync, UDS and PerfmonService, and carry out its CLI
+/// commands. The keys it was pushed are on its disk and survive a crash.
+pub async fn run(subscriber: Rc<RefCell<Subscriber>>, commands: NodeCommands) -> turmoil::Result {
     {
         let mut node = subscriber.borrow_mut();
         node.boots += 1;
         if node.boots > 1 {
             node.tracer.emit(Happening::NodeRestarted { table_rows: None, forgot: None });
         }
+        let (keys, publisher, epoch_s, tracer) =
+            (node.keys.clone(), node.publisher.clone(), node.epoch_s, node.tracer.clone());
+        tokio::task::spawn_local(run_commands(commands, keys, publisher, epoch_s, tracer));
     }
     crate::proto::http::serve(HTTPS_PORT, Rc::new(move |request| Subscriber::handle(&subscriber, request)))
         .await

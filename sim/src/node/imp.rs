@@ -5,19 +5,17 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::Arc;
 
-use authzlab_host::{Keyring, Plugin, Request, TokenKind, Verdict};
+use authzlab_host::{Plugin, Request, TokenKind, Verdict};
 use hyper::{Method, StatusCode};
 
 use crate::clock;
-use crate::node::held_keys::HeldKeys;
+use crate::node::node_keys::{run_commands, NodeCommands, NodeKeys};
 use crate::node::opaque_tokens::is_opaque;
 use crate::node::proxy::ask_issuer;
 use crate::node::{key_checksums, Refusal};
 use crate::proto::authz::{KeyBundle, HTTPS_PORT, KEY_SYNC_PATH};
 use crate::proto::http::{serve, HttpRequest, HttpResponse, Pending};
-use crate::tokens::KeyKind;
 use crate::trace::{Happening, Tracer};
 
 /// IM and Presence's BOSH port (XMPP over HTTPS: `https://<imp>:7335/httpbinding`).
@@ -28,9 +26,8 @@ pub const BOSH_PATH: &str = "/httpbinding";
 /// An IM and Presence node's state.
 pub struct ImpNode {
     plugin: Plugin,
-    keyring: Option<Arc<Keyring>>,
-    /// The keys as `show key authz` reports them here, with each key's sync time.
-    held: HeldKeys,
+    /// The keys on disk (`show key authz`) and those its running Tomcat validates with.
+    keys: Rc<RefCell<NodeKeys>>,
     /// The node that issues opaque tokens, asked about them in proxy mode.
     publisher: String,
     boots: u32,
@@ -40,23 +37,12 @@ pub struct ImpNode {
 
 impl ImpNode {
     pub fn new(plugin: Plugin, publisher: &str, epoch_s: u64, tracer: Tracer) -> ImpNode {
-        ImpNode {
-            plugin,
-            keyring: None,
-            held: HeldKeys::default(),
-            publisher: publisher.to_string(),
-            boots: 0,
-            epoch_s,
-            tracer,
-        }
+        ImpNode { plugin, keys: Rc::default(), publisher: publisher.to_string(), boots: 0, epoch_s, tracer }
     }
 
     /// What `show key authz signing` and `show key authz encryption` print here now.
     pub fn show_keys(&self) -> Happening {
-        Happening::KeysShown {
-            signing: self.held.show(KeyKind::Signing),
-            encryption: self.held.show(KeyKind::Encryption),
-        }
+        self.keys.borrow().show()
     }
 
     fn install(&mut self, request: &HttpRequest) -> HttpResponse {
@@ -70,15 +56,15 @@ impl ImpNode {
         };
         let (signing_key, encryption_key) = key_checksums(&keyring);
         self.tracer.emit(Happening::KeysSynced { signing_key, encryption_key });
-        self.held.sync(&keyring, clock::node_now_s(self.tracer.node(), self.epoch_s));
-        self.keyring = Some(Arc::new(keyring));
+        self.keys.borrow_mut().pushed(keyring, clock::node_now_s(self.tracer.node(), self.epoch_s));
         HttpResponse::json(StatusCode::OK, &serde_json::json!({ "synced": true }))
     }
 
     /// A self-contained token, checked here by the plugin with the keys this node holds.
     fn im_login(&mut self, request: &HttpRequest) -> HttpResponse {
         let client = request.agent.clone().unwrap_or_default();
-        let (Some(keyring), Some(token)) = (&self.keyring, &request.bearer) else {
+        let keyring = self.keys.borrow().loaded().cloned();
+        let (Some(keyring), Some(token)) = (keyring, &request.bearer) else {
             let Refusal { reason, kid, detail } = Refusal::plain("no-keys-or-token");
             self.tracer.emit(Happening::ImLoginRejected { client, reason, kid, detail, proxy_ms: None });
             return HttpResponse::error(StatusCode::UNAUTHORIZED, "no-keys-or-token");
@@ -89,7 +75,7 @@ impl ImpNode {
             now: clock::node_now_s(self.tracer.node(), self.epoch_s),
             consumer: "imp".to_string(),
         };
-        match self.plugin.validate(keyring.clone(), &validation) {
+        match self.plugin.validate(keyring, &validation) {
             Verdict::Accepted(claims) => {
                 let user = claims.subject.clone();
                 self.tracer.emit(Happening::ImLoginAccepted {
@@ -147,19 +133,30 @@ impl ImpNode {
 
 /// The node's program: key sync on the AuthZ port, XMPP logins on the BOSH port. The keys it
 /// was pushed are on its disk and survive a crash.
-pub async fn run(node: Rc<RefCell<ImpNode>>) -> turmoil::Result {
+pub async fn run(node: Rc<RefCell<ImpNode>>, commands: NodeCommands) -> turmoil::Result {
     {
         let mut state = node.borrow_mut();
         state.boots += 1;
         if state.boots > 1 {
             state.tracer.emit(Happening::NodeRestarted { table_rows: None, forgot: None });
         }
+        let (keys, publisher, epoch_s, tracer) =
+            (state.keys.clone(), state.publisher.clone(), state.epoch_s, state.tracer.clone());
+        tokio::task::spawn_local(run_commands(commands, keys, publisher, epoch_s, tracer));
     }
+    let restarting = {
+        let keys = node.borrow().keys.clone();
+        move || keys.borrow().restarting(clock::elapsed())
+    };
+    let restarting = Rc::new(restarting);
     let sync = node.clone();
+    let tomcat_down = restarting.clone();
     tokio::task::spawn_local(serve(
         HTTPS_PORT,
         Rc::new(move |request: HttpRequest| -> Pending {
-            let response = if (&request.method, request.path.as_str()) == (&Method::POST, KEY_SYNC_PATH) {
+            let response = if tomcat_down() {
+                HttpResponse::error(StatusCode::SERVICE_UNAVAILABLE, "Cisco Tomcat is restarting")
+            } else if (&request.method, request.path.as_str()) == (&Method::POST, KEY_SYNC_PATH) {
                 sync.borrow_mut().install(&request)
             } else {
                 HttpResponse::error(StatusCode::NOT_FOUND, "no such endpoint")
@@ -170,6 +167,11 @@ pub async fn run(node: Rc<RefCell<ImpNode>>) -> turmoil::Result {
     serve(
         BOSH_PORT,
         Rc::new(move |request: HttpRequest| -> Pending {
+            if restarting() {
+                let response =
+                    HttpResponse::error(StatusCode::SERVICE_UNAVAILABLE, "Cisco Tomcat is restarting");
+                return Box::pin(std::future::ready(response));
+            }
             if (&request.method, request.path.as_str()) != (&Method::POST, BOSH_PATH) {
                 return Box::pin(std::future::ready(HttpResponse::error(
                     StatusCode::NOT_FOUND,

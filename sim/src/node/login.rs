@@ -24,6 +24,37 @@ use crate::trace::{Happening, Tracer};
 /// `handleRefreshTokenFailure`, in the seed documents).
 pub const REFRESH_FAILURE_LOG: &str =
     "Failed to get valid access token from refresh token, maybe server issue.";
+/// The prefix of that line in Jabber's log, after the time: level, thread, source file and
+/// line, logger and function, exactly as in the documents' sample
+/// (`2021-03-30 14:21:49,631 WARN [0x0000264c] [vices\impl\system\SingleSignOn.cpp(1186)] …`).
+/// Assumption: every client logs from the sample's thread id.
+pub const REFRESH_FAILURE_PREFIX: &str = "WARN [0x0000264c] [vices\\impl\\system\\SingleSignOn.cpp(1186)] \
+     [Single-Sign-On-Logger] [CSFUnified::SingleSignOn::Impl::handleRefreshTokenFailure] - ";
+
+/// The whole line Jabber logs when its refresh is refused, stamped `YYYY-MM-DD HH:MM:SS,mmm`
+/// by the client's own clock (UTC: the client's time zone is not modelled).
+pub fn refresh_failure_line(now_ms: u64) -> String {
+    let stamp = i64::try_from(now_ms / 1000)
+        .ok()
+        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+        .map_or_else(
+            || format!("@{now_ms}"),
+            |at| {
+                format!(
+                    "{:04}-{:02}-{:02} {:02}:{:02}:{:02},{:03}",
+                    at.year(),
+                    u8::from(at.month()),
+                    at.day(),
+                    at.hour(),
+                    at.minute(),
+                    at.second(),
+                    now_ms % 1000
+                )
+            },
+        );
+    format!("{stamp} {REFRESH_FAILURE_PREFIX}{REFRESH_FAILURE_LOG}")
+}
+
 /// Pause before trying a refused request again.
 pub const RETRY_DELAY: Duration = Duration::from_secs(30);
 /// Tries of one sign-in before the client gives up until its next poll.
@@ -226,8 +257,12 @@ impl Client {
             Ok(response) => error_reason(&response.body),
             Err(e) => e.to_string(),
         };
-        self.tracer
-            .emit(Happening::RefreshFailed { message: REFRESH_FAILURE_LOG.to_string(), reason: refused });
+        let line = refresh_failure_line(clock::node_now_ms(&self.config.name, self.config.epoch_s));
+        self.tracer.emit(Happening::RefreshFailed {
+            message: REFRESH_FAILURE_LOG.to_string(),
+            line,
+            reason: refused,
+        });
         None
     }
 }
@@ -240,4 +275,18 @@ pub fn error_reason(body: &[u8]) -> String {
             value.get("reason").or_else(|| value.get("error")).and_then(|v| v.as_str()).map(str::to_string)
         })
         .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(80)]).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The German document's sample line (copied into the fixture), re-made from its time:
+    /// everything after the time is the documents' text, byte for byte.
+    #[test]
+    fn the_refresh_failure_line_is_the_documents_line() {
+        let sample = include_str!("../../../tests/fixtures/seed-jabber-refresh-failure.log").trim_end();
+        // 2021-03-30 14:21:49.631 UTC.
+        assert_eq!(refresh_failure_line(1_617_114_109_631), sample);
+    }
 }

@@ -13,6 +13,7 @@
 //! * [`idp`]: the identity provider (SSO): authenticates users, counts their logins.
 //! * [`login`]: a client's side of the grant flows (SSO, code or implicit, fallback).
 //! * [`rtmt`]: the Real-Time Monitoring Tool: implicit grant, polls a node's counters.
+//! * [`node_keys`]: a node's keys on disk and in its running Tomcat; its CLI commands.
 //! * [`opaque_tokens`]: the implicit grant's opaque tokens, in the issuer's memory.
 //! * [`proxy`]: proxy mode: asking the issuer about an opaque token.
 
@@ -24,6 +25,7 @@ pub mod idp;
 pub mod imp;
 pub mod jabber;
 pub mod login;
+pub mod node_keys;
 pub mod opaque_tokens;
 pub mod proxy;
 pub mod rtmt;

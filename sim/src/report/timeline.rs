@@ -84,9 +84,12 @@ pub fn narrate(event: &Event) -> String {
     let refusal = || format!("{}{}", explain(&f("reason")), names_key(event));
     match event.kind.as_str() {
         "step" => match f("action").as_str() {
-            "regenerate-key" => {
-                format!("administrator runs `set key regen authz {}` on the publisher", f("key"))
-            }
+            "regenerate-key" => format!(
+                "administrator runs `set key regen authz {}` on {}",
+                f("key"),
+                event.field_text("target").unwrap_or_else(|| "the publisher".to_string())
+            ),
+            "restart-service" => format!("administrator restarts Cisco Tomcat on {}", f("target")),
             "show-keys" => "administrator runs `show key authz signing` and `show key authz encryption` on every CallManager and IM and Presence node".to_string(),
             "set-param" => match event.field_text("enabled") {
                 Some(enabled) => format!(
@@ -137,6 +140,16 @@ pub fn narrate(event: &Event) -> String {
             }
             other => format!("scenario step {other}"),
         },
+        "keys-pulled" => format!(
+            "wrote the publisher's keys to disk: signing {}, encryption {}; the running Tomcat still uses the keys it loaded",
+            short("signing_key"),
+            short("encryption_key")
+        ),
+        "service-restarted" => format!(
+            "Cisco Tomcat is up again and uses the keys on disk: signing {}, encryption {}",
+            short("signing_key"),
+            short("encryption_key")
+        ),
         "node-restarted" => {
             let mut said = "started again after a crash".to_string();
             if let Some(rows) = event.field_text("table_rows") {

@@ -195,7 +195,8 @@ pub(super) struct StepFile {
     /// For `partition` and `repair`: only from the first to the second.
     #[serde(default)]
     pub oneway: Option<Spanned<bool>>,
-    /// For `crash`, `restart` and `skew`: which node.
+    /// For `crash`, `restart`, `skew`, `restart-service` and `regenerate-key` (default: the
+    /// publisher): which node.
     #[serde(default)]
     pub node: Option<Spanned<String>>,
     /// For `skew`: the clock's offset, e.g. `"-90s"`.
@@ -210,6 +211,9 @@ pub(super) struct StepFile {
     /// For `link`: the chance that a message breaks the link (turmoil's fail rate), 0 to 1.
     #[serde(default)]
     pub loss: Option<Spanned<f64>>,
+    /// For `restart-service`: which service (`tomcat`).
+    #[serde(default)]
+    pub service: Option<Spanned<String>>,
 }
 
 /// The enterprise parameters a `set-param` step may change.
@@ -234,6 +238,7 @@ pub(super) enum ActionName {
     Crash,
     Restart,
     Skew,
+    RestartService,
 }
 
 #[derive(Deserialize)]

@@ -291,6 +291,12 @@ pub enum Action {
     Repair { a: String, b: String, oneway: bool },
     /// Latency and loss on the link between two nodes or sites.
     Link { a: String, b: String, latency: Option<Duration>, loss_ppm: Option<u32> },
+    /// `set key regen authz …` run on a subscriber or IM and Presence node: it fetches the
+    /// cluster's keys from the publisher onto its disk (keys are generated on the publisher
+    /// only); its running Tomcat uses them once restarted.
+    PullKeys { node: String, kind: KeyKind },
+    /// `utils service restart <service>` on a node (only `tomcat` is modelled).
+    RestartService { node: String, service: String },
     /// A node stops: what it held in memory is gone; its disk is kept.
     Crash(String),
     /// A crashed (or running) node starts again from its disk.
@@ -310,6 +316,8 @@ impl Action {
             Action::Partition { .. } => "partition",
             Action::Repair { .. } => "repair",
             Action::Link { .. } => "link",
+            Action::PullKeys { .. } => "regenerate-key",
+            Action::RestartService { .. } => "restart-service",
             Action::Crash(_) => "crash",
             Action::Restart(_) => "restart",
             Action::Skew { .. } => "skew",

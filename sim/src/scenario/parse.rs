@@ -14,7 +14,7 @@ use super::file::{ActionName, ParamName, ParamsFile, ScenarioFile};
 use super::{
     Action, ClientGroup, Cluster, Expectation, ImpCluster, Purge, Release, Scenario, ScenarioError, Step,
     CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX, DURATION_MAX, EPOCH_S_MAX, IMP_SUBSCRIBERS_MAX, IMP_VALIDATOR_DEFAULT,
-    PRELOADED_ROWS_MAX, TICK_MAX, TICK_MIN, USER_CHARS_MAX, UTC_OFFSET_MAX_S, UTC_OFFSET_MIN_S,
+    PRELOADED_ROWS_MAX, PUBLISHER, TICK_MAX, TICK_MIN, USER_CHARS_MAX, UTC_OFFSET_MAX_S, UTC_OFFSET_MIN_S,
 };
 use crate::clock::EPOCH_S_DEFAULT;
 use crate::tokens::{ExpiryTimer, LifetimeError, Lifetimes};
@@ -206,6 +206,53 @@ impl Scenario {
                          regenerate: they came with the refresh login flow"
                         .to_string(),
                 )),
+                ActionName::RegenerateKey
+                    if step.node.as_ref().is_some_and(|node| node.get_ref() != PUBLISHER) =>
+                {
+                    let node = step.node.as_ref().expect("checked just above");
+                    cli_node(node, &cluster, &format!("step[{index}].node"), false, &at)?;
+                    let Some(kind) = step.key else {
+                        return Err(at(
+                            step.action.span(),
+                            &format!("step[{index}].key"),
+                            "regenerate-key needs `key = \"signing\"` or `key = \"encryption\"`".to_string(),
+                        ));
+                    };
+                    Action::PullKeys { node: node.get_ref().clone(), kind }
+                }
+                ActionName::RestartService => {
+                    let Some(node) = &step.node else {
+                        return Err(at(
+                            step.action.span(),
+                            &format!("step[{index}].node"),
+                            "restart-service needs `node = \"…\"` and `service = \"tomcat\"`".to_string(),
+                        ));
+                    };
+                    cli_node(node, &cluster, &format!("step[{index}].node"), true, &at)?;
+                    match &step.service {
+                        Some(service) if service.get_ref() == "tomcat" => Action::RestartService {
+                            node: node.get_ref().clone(),
+                            service: "tomcat".to_string(),
+                        },
+                        Some(service) => {
+                            return Err(at(
+                                service.span(),
+                                &format!("step[{index}].service"),
+                                format!(
+                                    "only \"tomcat\" (Cisco Tomcat) is modelled; {:?} is not yet",
+                                    service.get_ref()
+                                ),
+                            ))
+                        }
+                        None => {
+                            return Err(at(
+                                step.action.span(),
+                                &format!("step[{index}].service"),
+                                "restart-service needs `service = \"tomcat\"`".to_string(),
+                            ))
+                        }
+                    }
+                }
                 ActionName::RegenerateKey => match step.key {
                     Some(kind) => Action::RegenerateKey(kind),
                     None => {
@@ -349,9 +396,11 @@ impl Scenario {
                 ("drift_ppm", step.drift_ppm.as_ref().map(Spanned::span)),
                 ("latency", step.latency.as_ref().map(Spanned::span)),
                 ("loss", step.loss.as_ref().map(Spanned::span)),
+                ("service", step.service.as_ref().map(Spanned::span)),
             ];
             let takes: &[&str] = match step.action.get_ref() {
-                ActionName::RegenerateKey => &[],
+                ActionName::RegenerateKey => &["node"],
+                ActionName::RestartService => &["node", "service"],
                 ActionName::Revoke => &["user", "client"],
                 ActionName::SetParam => &["param", "value"],
                 ActionName::ShowKeys => &[],
@@ -555,6 +604,34 @@ fn purge(
         purge.preloaded_expired_rows = *rows.get_ref();
     }
     Ok(purge)
+}
+
+/// A node whose CLI a step may use: a CallManager subscriber or IM and Presence node, or
+/// (when `publisher_too`) the publisher.
+fn cli_node(
+    node: &Spanned<String>,
+    cluster: &Cluster,
+    field: &str,
+    publisher_too: bool,
+    at: &impl Fn(Range<usize>, &str, String) -> ScenarioError,
+) -> Result<(), ScenarioError> {
+    let mut nodes: Vec<String> = if publisher_too { vec![PUBLISHER.to_string()] } else { Vec::new() };
+    nodes.extend((1..=cluster.cucm_subscribers).map(|n| format!("cucm-sub-{n}")));
+    nodes.extend(cluster.imp.as_ref().map(ImpCluster::nodes).unwrap_or_default());
+    if nodes.contains(node.get_ref()) {
+        return Ok(());
+    }
+    let hint = did_you_mean(node.get_ref(), nodes.iter().map(String::as_str))
+        .map_or_else(String::new, |near| format!(" (did you mean {near:?}?)"));
+    Err(at(
+        node.span(),
+        field,
+        format!(
+            "{:?} is not a CallManager or IM and Presence node here{hint}; here: {}",
+            node.get_ref(),
+            nodes.join(", ")
+        ),
+    ))
 }
 
 /// `HH:MM` as seconds after midnight.

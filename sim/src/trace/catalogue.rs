@@ -257,6 +257,24 @@ catalogue! {
         /// The encryption line.
         encryption: String,
     }
+    /// A node's own regeneration command put the publisher's keys on its disk (used once Tomcat restarts).
+    KeysPulled = "keys-pulled" {
+        /// The publisher they came from.
+        from: String,
+        /// Checksum of the signing key now on disk.
+        signing_key: String,
+        /// Checksum of the encryption key now on disk.
+        encryption_key: String,
+    }
+    /// A service on a node restarted (`restart-service`); Tomcat loaded the keys on disk.
+    ServiceRestarted = "service-restarted" {
+        /// The service, e.g. `tomcat`.
+        service: String,
+        /// For Tomcat: checksum of the signing key it loaded.
+        signing_key: Option<String>,
+        /// For Tomcat: checksum of the encryption key it loaded.
+        encryption_key: Option<String>,
+    }
     /// The publisher gave up pushing the keys to a node.
     KeySyncFailed = "key-sync-failed" {
         /// The node left with its old keys.
@@ -528,8 +546,10 @@ catalogue! {
     }
     /// A client's refresh was refused; it logs the real Jabber line and signs in again.
     RefreshFailed = "refresh-failed" {
-        /// The line Jabber logs.
+        /// The message Jabber logs.
         message: String,
+        /// The whole log line, with the time by the client's clock and the documents' prefix.
+        line: String,
         /// Why AuthZ refused.
         reason: String,
     }
