@@ -10,10 +10,24 @@ mod common;
 use authzlab::cluster;
 use authzlab::scenario::Scenario;
 
-const SEEDS: [u64; 3] = [1, 7, 99];
+/// One test per seed, so that the test harness runs them on every core at once (each runs
+/// every scenario twice; together they are the suite's longest test).
+#[test]
+fn skipping_idle_time_changes_nothing_but_speed_seed_1() {
+    skipping_changes_nothing_but_speed(1);
+}
 
 #[test]
-fn skipping_idle_time_changes_nothing_but_speed() {
+fn skipping_idle_time_changes_nothing_but_speed_seed_7() {
+    skipping_changes_nothing_but_speed(7);
+}
+
+#[test]
+fn skipping_idle_time_changes_nothing_but_speed_seed_99() {
+    skipping_changes_nothing_but_speed(99);
+}
+
+fn skipping_changes_nothing_but_speed(seed: u64) {
     let mut scenarios: Vec<_> = std::fs::read_dir(common::repo().join("scenarios"))
         .unwrap()
         .map(|entry| entry.unwrap().path())
@@ -26,21 +40,14 @@ fn skipping_idle_time_changes_nothing_but_speed() {
         assert!(skipping.skip_idle, "skipping is on by default");
         let mut stepping = skipping.clone();
         stepping.skip_idle = false;
-        for seed in SEEDS {
-            let skipped = cluster::run(&skipping, seed, common::plugins()).unwrap();
-            let stepped = cluster::run(&stepping, seed, common::plugins()).unwrap();
-            let name = format!("{} seed {seed}", path.display());
-            assert_eq!(skipped.trace.events, stepped.trace.events, "{name}");
-            assert_eq!(skipped.trace.hash, stepped.trace.hash, "{name}: the traces differ");
-            let ticks = skipping.duration.as_nanos() / skipping.tick.as_nanos();
-            assert_eq!(u128::from(stepped.steps), ticks, "{name}: stepping takes every tick");
-            assert!(
-                skipped.steps * 10 < stepped.steps,
-                "{name}: {} of {} steps",
-                skipped.steps,
-                stepped.steps
-            );
-        }
+        let skipped = cluster::run(&skipping, seed, common::plugins()).unwrap();
+        let stepped = cluster::run(&stepping, seed, common::plugins()).unwrap();
+        let name = format!("{} seed {seed}", path.display());
+        assert_eq!(skipped.trace.events, stepped.trace.events, "{name}");
+        assert_eq!(skipped.trace.hash, stepped.trace.hash, "{name}: the traces differ");
+        let ticks = skipping.duration.as_nanos() / skipping.tick.as_nanos();
+        assert_eq!(u128::from(stepped.steps), ticks, "{name}: stepping takes every tick");
+        assert!(skipped.steps * 10 < stepped.steps, "{name}: {} of {} steps", skipped.steps, stepped.steps);
     }
 }
 

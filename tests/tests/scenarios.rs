@@ -564,6 +564,19 @@ fn run_captured(scenario: &Scenario, seed: u64) -> (Run, String) {
     (run, text)
 }
 
+/// Every scenario, run twice with its own seed in one process, gives the same trace: the
+/// replay certificate holds for all of them (idle_skipping.rs also runs each with three
+/// more seeds, stepped and skipped).
+#[test]
+fn every_scenario_replays_byte_for_byte() {
+    for name in SCENARIOS {
+        let scenario = load(name);
+        let (first, second) = (run(&scenario, scenario.seed), run(&scenario, scenario.seed));
+        assert_eq!(first.trace.hash, second.trace.hash, "{name}");
+        assert_eq!(first.trace.events, second.trace.events, "{name}");
+    }
+}
+
 #[test]
 fn same_seed_same_trace_other_seed_other_trace() {
     let scenario = load("signing-key-regenerated.toml");
