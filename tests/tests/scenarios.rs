@@ -30,6 +30,7 @@ const SCENARIOS: &[&str] = &[
     "partition-during-regeneration.toml",
     "publisher-clock-ahead.toml",
     "publisher-crash-during-distribution.toml",
+    "publisher-crash-during-refresh.toml",
     "purge-boundary.toml",
     "purge-large-table-batched.toml",
     "purge-large-table.toml",
@@ -468,6 +469,11 @@ fn partition_during_regeneration() {
 #[test]
 fn publisher_crash_during_distribution() {
     insta::assert_snapshot!(story("publisher-crash-during-distribution.toml"));
+}
+
+#[test]
+fn publisher_crash_during_refresh() {
+    insta::assert_snapshot!(story("publisher-crash-during-refresh.toml"));
 }
 
 #[test]

@@ -19,6 +19,7 @@ pub const NAMES: &[&str] = &[
     "no_token_lifetime_out_of_bounds",
     "purge_deletes_exactly_the_expired_rows",
     "crash_loses_no_committed_row",
+    "no_token_accepted_under_a_key_the_node_replaced",
     "table_holds_no_raw_token",
 ];
 
@@ -32,7 +33,94 @@ pub fn all(epoch_s: u64) -> Vec<Box<dyn Check>> {
         Box::new(NoTokenLifetimeOutOfBounds::new(epoch_s)),
         Box::new(PurgeDeletesExactlyTheExpiredRows::default()),
         Box::new(CrashLosesNoCommittedRow::default()),
+        Box::new(NoTokenAcceptedUnderAKeyTheNodeReplaced::new(epoch_s)),
     ]
+}
+
+/// Once a node has loaded a signing key (a push it used at once, Tomcat's restart, Unity's
+/// fetch), it accepts no token signed with another: a regenerated key is dead on every node
+/// that loaded its successor. The signing key of each self-contained access token comes from
+/// the event that issued it; the key a node uses, from the events that load keys there.
+/// Opaque tokens carry no key and are not judged. It remembers each token until its expiry.
+pub struct NoTokenAcceptedUnderAKeyTheNodeReplaced {
+    epoch_s: u64,
+    /// Access token id → the checksum of the key that signed it.
+    signed_by: BTreeMap<String, String>,
+    /// (expiry, token id), to forget tokens once expired.
+    expiries: BTreeSet<(u64, String)>,
+    /// Node → the signing key it validates with now.
+    loaded: BTreeMap<String, String>,
+    first: Option<String>,
+}
+
+impl NoTokenAcceptedUnderAKeyTheNodeReplaced {
+    pub fn new(epoch_s: u64) -> NoTokenAcceptedUnderAKeyTheNodeReplaced {
+        NoTokenAcceptedUnderAKeyTheNodeReplaced {
+            epoch_s,
+            signed_by: BTreeMap::new(),
+            expiries: BTreeSet::new(),
+            loaded: BTreeMap::new(),
+            first: None,
+        }
+    }
+}
+
+impl Check for NoTokenAcceptedUnderAKeyTheNodeReplaced {
+    fn observe(&mut self, event: &Event, _line: &str) {
+        if self.first.is_some() {
+            return;
+        }
+        // Tokens past their expiry (and the leeway) are accepted nowhere; forget them.
+        let now_s = self.epoch_s + event.t_ms / 1000;
+        while let Some((exp, _)) = self.expiries.first() {
+            if *exp + authzlab_host::CLOCK_LEEWAY_S > now_s {
+                break;
+            }
+            let (_, tid) = self.expiries.pop_first().expect("just looked");
+            self.signed_by.remove(&tid);
+        }
+        let text = |name: &str| event.field_text(name);
+        match event.kind.as_str() {
+            "tokens-issued" | "access-token-refreshed" | "access-token-issued" => {
+                let (Some(tid), Some(key), Some(exp)) = (
+                    text("access_tid"),
+                    text("signing_key"),
+                    event.fields.get("access_exp").and_then(|v| v.as_u64()),
+                ) else {
+                    return;
+                };
+                self.expiries.insert((exp, tid.clone()));
+                self.signed_by.insert(tid, key);
+            }
+            "keys-synced" | "service-restarted" | "keys-fetched" => {
+                if let Some(key) = text("signing_key") {
+                    self.loaded.insert(event.node.clone(), key);
+                }
+            }
+            kind if EventSpec::kind_plays(kind, Role::AcceptsAccessToken) => {
+                let Some(tid) = text("tid") else { return };
+                let (Some(signed_by), Some(loaded)) =
+                    (self.signed_by.get(&tid), self.loaded.get(&event.node))
+                else {
+                    return;
+                };
+                if signed_by != loaded {
+                    self.first = Some(format!(
+                        "{} at {} accepted token {tid} signed by key {} while it uses key {}",
+                        event.node,
+                        format_elapsed(event.t_ms),
+                        &signed_by[..signed_by.len().min(8)],
+                        &loaded[..loaded.len().min(8)]
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn outcome(&self) -> Outcome {
+        outcome("no_token_accepted_under_a_key_the_node_replaced", self.first.clone())
+    }
 }
 
 /// A crash of the publisher loses nothing it committed: when it starts again, its
@@ -544,6 +632,41 @@ mod tests {
         assert!(lost.detail.contains("with 1 row(s) in its table; 2 were committed"), "{}", lost.detail);
         let extra = run(&mut CrashLosesNoCommittedRow::default(), &history(3));
         assert!(!extra.held, "a row nobody committed is as wrong");
+    }
+
+    #[test]
+    fn a_token_under_a_replaced_key_is_caught_and_one_under_the_loaded_key_is_not() {
+        let issued = |t_ms, tid: &str, key: &str| {
+            event(
+                t_ms,
+                "tokens-issued",
+                &[("access_tid", tid.into()), ("signing_key", key.into()), ("access_exp", 10_000.into())],
+            )
+        };
+        let synced = |t_ms, key: &str| {
+            let mut e =
+                event(t_ms, "keys-synced", &[("signing_key", key.into()), ("encryption_key", "e".into())]);
+            e.node = "cucm-sub-1".to_string();
+            e
+        };
+        let accepted = |t_ms, tid: &str| {
+            let mut e = event(t_ms, "uds-request-accepted", &[("tid", tid.into()), ("exp", 10_000.into())]);
+            e.node = "cucm-sub-1".to_string();
+            e
+        };
+        let history = vec![synced(0, "old-key"), issued(1_000, "t1", "old-key"), accepted(2_000, "t1")];
+        let mut check = NoTokenAcceptedUnderAKeyTheNodeReplaced::new(0);
+        assert!(run(&mut check, &history).held);
+        let mut late = history.clone();
+        late.push(synced(3_000, "new-key"));
+        late.push(accepted(4_000, "t1"));
+        let outcome = run(&mut NoTokenAcceptedUnderAKeyTheNodeReplaced::new(0), &late);
+        assert!(!outcome.held);
+        assert!(
+            outcome.detail.contains("cucm-sub-1 at 00:00:04.000 accepted token t1 signed by key old-key"),
+            "{}",
+            outcome.detail
+        );
     }
 
     #[test]

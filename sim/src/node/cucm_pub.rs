@@ -343,6 +343,7 @@ impl Publisher {
             access_tid: tid.clone(),
             access_exp: exp,
             format: if self_contained { "jwt" } else { "opaque" }.to_string(),
+            signing_key: self_contained.then(|| checksum_field(self.tokens.keys.checksum(KeyKind::Signing))),
         });
         HttpResponse::json(
             StatusCode::OK,
@@ -478,6 +479,7 @@ impl Publisher {
             access_tid: access.tid.clone(),
             access_exp: access.exp,
             waited_ms: (!waited.is_zero()).then_some(waited.as_millis() as u64),
+            signing_key: checksum_field(self.tokens.keys.checksum(KeyKind::Signing)),
         });
         HttpResponse::json(
             StatusCode::OK,

@@ -338,6 +338,8 @@ catalogue! {
         access_exp: u64,
         /// `opaque` (in the issuer's memory; others ask it: proxy mode) or `jwt` (self-contained).
         format: String,
+        /// For a `jwt`: checksum of the key that signed it.
+        signing_key: Option<String>,
     }
     /// The identity provider authenticated a user (SSO); each implicit-grant expiry brings them back.
     SsoLogin = "sso-login" [Routine] {
@@ -362,6 +364,8 @@ catalogue! {
         access_exp: u64,
         /// How long the request waited for a busy publisher (a purge), milliseconds.
         waited_ms: Option<u64>,
+        /// Checksum of the key that signed the new access token.
+        signing_key: String,
     }
     /// The refresh-token table held this many expired rows at start-up (a scenario setting).
     TablePreloaded = "table-preloaded" {
