@@ -12,8 +12,8 @@ use hyper::{Method, StatusCode};
 use crate::clock;
 use crate::node::node_keys::{run_commands, NodeCommands, NodeKeys};
 use crate::node::opaque_tokens::is_opaque;
-use crate::node::proxy::{ask_issuer, Vouched};
-use crate::node::{key_checksums, Refusal};
+use crate::node::proxy::{answer_by_proxy, Vouched};
+use crate::node::Refusal;
 use crate::proto::authz::*;
 use crate::proto::http::{HttpRequest, HttpResponse, Pending};
 use crate::trace::{Happening, Tracer};
@@ -81,10 +81,7 @@ impl Subscriber {
         }
         let service = match (&request.method, request.path.as_str()) {
             (&Method::POST, KEY_SYNC_PATH) => {
-                let response = match request.json::<KeyBundle>() {
-                    Ok(bundle) => subscriber.borrow_mut().install(&bundle),
-                    Err(response) => response,
-                };
+                let response = subscriber.borrow_mut().install(&request);
                 return Box::pin(std::future::ready(response));
             }
             (&Method::GET, UDS_PATH) => Service::Uds,
@@ -98,21 +95,25 @@ impl Subscriber {
         };
         match request.bearer.as_deref() {
             Some(token) if is_opaque(token) => {
-                Box::pin(Subscriber::validate_by_proxy(subscriber.clone(), service, request))
+                let (publisher, tracer) = {
+                    let subscriber = subscriber.borrow();
+                    (subscriber.publisher.clone(), subscriber.tracer.clone())
+                };
+                Box::pin(answer_by_proxy(
+                    publisher,
+                    tracer,
+                    request,
+                    move |client, vouched, proxy_ms| service.accepted(client, vouched, proxy_ms),
+                    move |client, refusal, proxy_ms| service.rejected(client, refusal, proxy_ms),
+                ))
             }
             _ => Box::pin(std::future::ready(subscriber.borrow().validate(service, &request))),
         }
     }
 
-    fn install(&mut self, bundle: &KeyBundle) -> HttpResponse {
-        let keyring = match bundle.keyring() {
-            Ok(keyring) => keyring,
-            Err(reason) => return HttpResponse::error(StatusCode::BAD_REQUEST, &reason),
-        };
-        let (signing_key, encryption_key) = key_checksums(&keyring);
-        self.tracer.emit(Happening::KeysSynced { signing_key, encryption_key });
-        self.keys.borrow_mut().pushed(keyring, clock::node_now_s(self.tracer.node(), self.epoch_s));
-        HttpResponse::json(StatusCode::OK, &serde_json::json!({ "synced": true }))
+    fn install(&mut self, request: &HttpRequest) -> HttpResponse {
+        let now_s = clock::node_now_s(self.tracer.node(), self.epoch_s);
+        self.keys.borrow_mut().receive_push(request, &self.tracer, now_s)
     }
 
     /// A self-contained token, checked here with the keys this node holds.
@@ -139,33 +140,6 @@ impl Subscriber {
             verdict => {
                 self.tracer.emit(service.rejected(client, Refusal::of(&verdict), None));
                 HttpResponse::error(StatusCode::UNAUTHORIZED, verdict.reason().unwrap_or("unknown"))
-            }
-        }
-    }
-
-    /// An opaque token: only its issuer knows it, so ask the issuer and wait.
-    async fn validate_by_proxy(
-        subscriber: Rc<RefCell<Subscriber>>,
-        service: Service,
-        request: HttpRequest,
-    ) -> HttpResponse {
-        let client = request.agent.clone().unwrap_or_default();
-        let token = request.bearer.unwrap_or_default();
-        let (publisher, tracer) = {
-            let subscriber = subscriber.borrow();
-            (subscriber.publisher.clone(), subscriber.tracer.clone())
-        };
-        let verdict = ask_issuer(&publisher, tracer.node(), &token).await;
-        let proxy_ms = Some(verdict.proxy_ms);
-        match verdict.outcome {
-            Ok(vouched) => {
-                let user = vouched.user.clone();
-                tracer.emit(service.accepted(client, vouched, proxy_ms));
-                HttpResponse::json(StatusCode::OK, &serde_json::json!({ "user": user }))
-            }
-            Err(reason) => {
-                tracer.emit(service.rejected(client, Refusal::plain(&reason), proxy_ms));
-                HttpResponse::error(StatusCode::UNAUTHORIZED, &reason)
             }
         }
     }

@@ -12,9 +12,9 @@ use hyper::{Method, StatusCode};
 use crate::clock;
 use crate::node::node_keys::{run_commands, NodeCommands, NodeKeys};
 use crate::node::opaque_tokens::is_opaque;
-use crate::node::proxy::ask_issuer;
-use crate::node::{key_checksums, Refusal};
-use crate::proto::authz::{KeyBundle, HTTPS_PORT, KEY_SYNC_PATH};
+use crate::node::proxy::{answer_by_proxy, Vouched};
+use crate::node::Refusal;
+use crate::proto::authz::{HTTPS_PORT, KEY_SYNC_PATH};
 use crate::proto::http::{serve, HttpRequest, HttpResponse, Pending};
 use crate::trace::{Happening, Tracer};
 
@@ -46,18 +46,8 @@ impl ImpNode {
     }
 
     fn install(&mut self, request: &HttpRequest) -> HttpResponse {
-        let bundle = match request.json::<KeyBundle>() {
-            Ok(bundle) => bundle,
-            Err(response) => return response,
-        };
-        let keyring = match bundle.keyring() {
-            Ok(keyring) => keyring,
-            Err(reason) => return HttpResponse::error(StatusCode::BAD_REQUEST, &reason),
-        };
-        let (signing_key, encryption_key) = key_checksums(&keyring);
-        self.tracer.emit(Happening::KeysSynced { signing_key, encryption_key });
-        self.keys.borrow_mut().pushed(keyring, clock::node_now_s(self.tracer.node(), self.epoch_s));
-        HttpResponse::json(StatusCode::OK, &serde_json::json!({ "synced": true }))
+        let now_s = clock::node_now_s(self.tracer.node(), self.epoch_s);
+        self.keys.borrow_mut().receive_push(request, &self.tracer, now_s)
     }
 
     /// A self-contained token, checked here by the plugin with the keys this node holds.
@@ -91,41 +81,6 @@ impl ImpNode {
                 let Refusal { reason, kid, detail } = Refusal::of(&verdict);
                 self.tracer.emit(Happening::ImLoginRejected { client, reason, kid, detail, proxy_ms: None });
                 HttpResponse::error(StatusCode::UNAUTHORIZED, verdict.reason().unwrap_or("unknown"))
-            }
-        }
-    }
-
-    /// An opaque token: only its issuer knows it, so ask the issuer and wait.
-    async fn im_login_by_proxy(node: Rc<RefCell<ImpNode>>, request: HttpRequest) -> HttpResponse {
-        let client = request.agent.clone().unwrap_or_default();
-        let token = request.bearer.unwrap_or_default();
-        let (publisher, tracer) = {
-            let node = node.borrow();
-            (node.publisher.clone(), node.tracer.clone())
-        };
-        let verdict = ask_issuer(&publisher, tracer.node(), &token).await;
-        let proxy_ms = Some(verdict.proxy_ms);
-        match verdict.outcome {
-            Ok(vouched) => {
-                let user = vouched.user.clone();
-                tracer.emit(Happening::ImLoginAccepted {
-                    client,
-                    user: vouched.user,
-                    tid: vouched.tid,
-                    exp: vouched.exp,
-                    proxy_ms,
-                });
-                HttpResponse::json(StatusCode::OK, &serde_json::json!({ "user": user }))
-            }
-            Err(reason) => {
-                tracer.emit(Happening::ImLoginRejected {
-                    client,
-                    reason: reason.clone(),
-                    kid: None,
-                    detail: None,
-                    proxy_ms,
-                });
-                HttpResponse::error(StatusCode::UNAUTHORIZED, &reason)
             }
         }
     }
@@ -179,7 +134,29 @@ pub async fn run(node: Rc<RefCell<ImpNode>>, commands: NodeCommands) -> turmoil:
                 )));
             }
             if request.bearer.as_deref().is_some_and(is_opaque) {
-                return Box::pin(ImpNode::im_login_by_proxy(node.clone(), request));
+                let (publisher, tracer) = {
+                    let node = node.borrow();
+                    (node.publisher.clone(), node.tracer.clone())
+                };
+                return Box::pin(answer_by_proxy(
+                    publisher,
+                    tracer,
+                    request,
+                    |client, Vouched { user, tid, exp }, proxy_ms| Happening::ImLoginAccepted {
+                        client,
+                        user,
+                        tid,
+                        exp,
+                        proxy_ms,
+                    },
+                    |client, Refusal { reason, kid, detail }, proxy_ms| Happening::ImLoginRejected {
+                        client,
+                        reason,
+                        kid,
+                        detail,
+                        proxy_ms,
+                    },
+                ));
             }
             let response = node.borrow_mut().im_login(&request);
             Box::pin(std::future::ready(response))

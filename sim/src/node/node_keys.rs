@@ -21,9 +21,10 @@ use crate::clock;
 use crate::node::held_keys::HeldKeys;
 use crate::node::key_checksums;
 use crate::proto::authz::{KeyBundle, HTTPS_PORT, KEYS_PATH};
-use crate::proto::http::Call;
+use crate::proto::http::{Call, HttpRequest, HttpResponse};
 use crate::tokens::KeyKind;
 use crate::trace::{Happening, Tracer};
+use hyper::StatusCode;
 
 /// Assumption: how long Cisco Tomcat takes to restart (its web services answer 503 meanwhile).
 pub const TOMCAT_RESTART: Duration = Duration::from_secs(60);
@@ -45,6 +46,22 @@ impl NodeKeys {
         let keyring = Arc::new(keyring);
         self.disk = Some(keyring.clone());
         self.loaded = Some(keyring);
+    }
+
+    /// Answers the publisher's key push (`POST /ssosp/keys/sync`): the keys are recorded
+    /// (`keys-synced`), written and used at once.
+    pub fn receive_push(&mut self, request: &HttpRequest, tracer: &Tracer, now_s: u64) -> HttpResponse {
+        let keyring = match request.json::<KeyBundle>() {
+            Ok(bundle) => match bundle.keyring() {
+                Ok(keyring) => keyring,
+                Err(reason) => return HttpResponse::error(StatusCode::BAD_REQUEST, &reason),
+            },
+            Err(response) => return response,
+        };
+        let (signing_key, encryption_key) = key_checksums(&keyring);
+        tracer.emit(Happening::KeysSynced { signing_key, encryption_key });
+        self.pushed(keyring, now_s);
+        HttpResponse::json(StatusCode::OK, &serde_json::json!({ "synced": true }))
     }
 
     /// Keys written to disk by the regeneration command run on this node: loaded only when

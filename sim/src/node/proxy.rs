@@ -6,8 +6,10 @@
 use hyper::StatusCode;
 
 use crate::clock;
+use crate::node::Refusal;
 use crate::proto::authz::{IntrospectRequest, IntrospectResponse, HTTPS_PORT, INTROSPECT_PATH};
-use crate::proto::http::Call;
+use crate::proto::http::{Call, HttpRequest, HttpResponse};
+use crate::trace::{Happening, Tracer};
 
 /// What the issuer vouched for.
 pub struct Vouched {
@@ -42,4 +44,32 @@ pub async fn ask_issuer(issuer: &str, asker: &str, token: &str) -> ProxyVerdict 
         _ => Err("issuer-unreachable".to_string()),
     };
     ProxyVerdict { outcome, proxy_ms }
+}
+
+/// Answers a request that carries an opaque token: asks `issuer`, records the verdict with
+/// the consumer's own events (`accepted`, `rejected`: the client, the verdict and `proxy_ms`)
+/// and answers 200 with the user or 401 with the reason. Every consumer of opaque tokens
+/// (subscriber, Unity, IM and Presence) answers this way.
+pub async fn answer_by_proxy(
+    issuer: String,
+    tracer: Tracer,
+    request: HttpRequest,
+    accepted: impl FnOnce(String, Vouched, Option<u64>) -> Happening,
+    rejected: impl FnOnce(String, Refusal, Option<u64>) -> Happening,
+) -> HttpResponse {
+    let client = request.agent.clone().unwrap_or_default();
+    let token = request.bearer.unwrap_or_default();
+    let verdict = ask_issuer(&issuer, tracer.node(), &token).await;
+    let proxy_ms = Some(verdict.proxy_ms);
+    match verdict.outcome {
+        Ok(vouched) => {
+            let user = vouched.user.clone();
+            tracer.emit(accepted(client, vouched, proxy_ms));
+            HttpResponse::json(StatusCode::OK, &serde_json::json!({ "user": user }))
+        }
+        Err(reason) => {
+            tracer.emit(rejected(client, Refusal::plain(&reason), proxy_ms));
+            HttpResponse::error(StatusCode::UNAUTHORIZED, &reason)
+        }
+    }
 }

@@ -21,7 +21,7 @@ use hyper::{Method, StatusCode};
 
 use crate::clock;
 use crate::node::opaque_tokens::is_opaque;
-use crate::node::proxy::ask_issuer;
+use crate::node::proxy::{answer_by_proxy, Vouched};
 use crate::node::{key_checksums, Refusal};
 use crate::proto::authz::*;
 use crate::proto::http::{serve, Call, HttpRequest, HttpResponse, Pending};
@@ -68,48 +68,35 @@ impl Unity {
             )));
         }
         if request.bearer.as_deref().is_some_and(is_opaque) {
-            return Box::pin(Unity::voicemail_login_by_proxy(unity.clone(), request));
+            let (server, tracer) = {
+                let unity = unity.borrow();
+                (unity.authz_server.clone(), unity.tracer.clone())
+            };
+            return Box::pin(answer_by_proxy(
+                server,
+                tracer,
+                request,
+                |client, Vouched { user, tid, exp }, proxy_ms| Happening::VoicemailLoginAccepted {
+                    client,
+                    user,
+                    tid,
+                    exp,
+                    proxy_ms,
+                },
+                |client, Refusal { reason, kid, detail }, proxy_ms| Happening::VoicemailLoginRejected {
+                    client,
+                    reason,
+                    kid,
+                    detail,
+                    proxy_ms,
+                },
+            ));
         }
         let (response, refetch_cause) = unity.borrow_mut().voicemail_login(&request);
         if let Some(cause) = refetch_cause {
             tokio::task::spawn_local(fetch_keys(unity.clone(), cause, 1));
         }
         Box::pin(std::future::ready(response))
-    }
-
-    /// An opaque token: ask the Authz server that issued it, and wait.
-    async fn voicemail_login_by_proxy(unity: Rc<RefCell<Unity>>, request: HttpRequest) -> HttpResponse {
-        let client = request.agent.clone().unwrap_or_default();
-        let token = request.bearer.unwrap_or_default();
-        let (server, tracer) = {
-            let unity = unity.borrow();
-            (unity.authz_server.clone(), unity.tracer.clone())
-        };
-        let verdict = ask_issuer(&server, tracer.node(), &token).await;
-        let proxy_ms = Some(verdict.proxy_ms);
-        match verdict.outcome {
-            Ok(vouched) => {
-                let user = vouched.user.clone();
-                tracer.emit(Happening::VoicemailLoginAccepted {
-                    client,
-                    user: vouched.user,
-                    tid: vouched.tid,
-                    exp: vouched.exp,
-                    proxy_ms,
-                });
-                HttpResponse::json(StatusCode::OK, &serde_json::json!({ "user": user }))
-            }
-            Err(reason) => {
-                tracer.emit(Happening::VoicemailLoginRejected {
-                    client,
-                    reason: reason.clone(),
-                    kid: None,
-                    detail: None,
-                    proxy_ms,
-                });
-                HttpResponse::error(StatusCode::UNAUTHORIZED, &reason)
-            }
-        }
     }
 
     /// Validates a voicemail login; also says whether the verdict calls for a key fetch.
