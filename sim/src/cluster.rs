@@ -1,6 +1,6 @@
 //! Builds a turmoil simulation from a scenario, drives its steps and collects the trace.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io::Write;
 use std::path::Path;
 use std::rc::Rc;
@@ -10,6 +10,8 @@ use authzlab_host::plugin::PluginError;
 use authzlab_host::{Plugin, PluginHost};
 use rand_core::RngCore;
 
+use crate::certs::device_trust::CLIENT_CHECKED;
+use crate::certs::{self, DeviceTrust, Service};
 use crate::check::{self, Checks, Report};
 use crate::clock;
 use crate::node::admin::{AdminCall, ADMIN_CALLS_MAX};
@@ -23,7 +25,7 @@ use crate::node::site;
 use crate::node::unity::{self, Unity};
 use crate::proto::sso::AssertionKey;
 use crate::report::{Exposures, Logins, Purges, Timeline, TimelineMode};
-use crate::scenario::{Action, Scenario, CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX};
+use crate::scenario::{Action, Scenario, CAMPUS_SITE, CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX};
 use crate::seeds::Seeds;
 use crate::store::RefreshTokenStore;
 use crate::tokens::client_id_hash;
@@ -214,13 +216,31 @@ pub fn run_with(
         sim.host(name.as_str(), move || cucm_sub::run(subscriber.clone(), commands.clone()));
     }
     let mut imp_states = Vec::new();
+    let device_trust = DeviceTrust::default();
+    let high_availability =
+        Rc::new(Cell::new(scenario.cluster.imp.as_ref().is_some_and(|imp| imp.high_availability)));
     if let Some(imp) = &scenario.cluster.imp {
-        for name in &imp_nodes {
+        // Issued before the run, as when the nodes were installed.
+        let stores = certs::install::install(&imp_nodes, &seeds, epoch_s, imp.expired_trust)
+            .map_err(RunError::Simulation)?;
+        for (name, certs) in imp_nodes.iter().zip(stores) {
             let mut plugin = load_validator(scenario, &imp.validator, plugins)?;
             plugin.reseed(seeds.derive_u64(&format!("plugin:{name}")));
-            let node = Rc::new(RefCell::new(ImpNode::new(plugin, "cucm-pub", epoch_s, trace.node(name))));
+            let node = Rc::new(RefCell::new(ImpNode::new(
+                plugin,
+                "cucm-pub",
+                &imp_nodes[0],
+                certs,
+                high_availability.clone(),
+                epoch_s,
+                trace.node(name),
+            )));
             imp_states.push(node.clone());
             let commands = command_queue(name);
+            // Devices trust what was pushed at set-up (assumption in certs::device_trust).
+            let certs = node.borrow().certs();
+            let certs = certs.borrow();
+            device_trust.push(CLIENT_CHECKED.map(|identity| certs.identity(identity)));
             sim.host(name.as_str(), move || imp::run(node.clone(), commands.clone()));
         }
     }
@@ -264,6 +284,7 @@ pub fn run_with(
             unity: unity_host.clone(),
             // Homed on the IM and Presence nodes in turn, as on the subscribers.
             imp: (!imp_nodes.is_empty()).then(|| imp_nodes[index % imp_nodes.len()].clone()),
+            device_trust: device_trust.clone(),
             epoch_s,
             start_delay: {
                 // Drawn for every device, so that a group with its own start leaves the
@@ -336,21 +357,38 @@ pub fn run_with(
                         sim.set_link_fail_rate(a.as_str(), b.as_str(), f64::from(*loss_ppm) / 1e6);
                     }
                 }
-                // The parser admits these only for a subscriber or IM and Presence node
-                // (`PullKeys`), or any of those and the publisher (`RestartService`).
-                Action::PullKeys { node, .. } => node_commands
+                // The parser admits these only for nodes that take them: key pulls on a
+                // subscriber or IM and Presence node, a Tomcat restart on any CallManager or IM
+                // and Presence node, the rest on IM and Presence nodes.
+                Action::RestartService { node, service: Service::Tomcat } if node == "cucm-pub" => {
+                    admin_sender
+                        .try_send(AdminCommand::RestartTomcat)
+                        .map_err(|_| RunError::AdminQueueFull)?
+                }
+                Action::PullKeys { node, .. }
+                | Action::RestartService { node, .. }
+                | Action::StopService { node, .. }
+                | Action::StartService { node, .. }
+                | Action::RegenerateCertificate { node, .. }
+                | Action::DeleteCertificate { node, .. } => node_commands
                     .get(node)
                     .ok_or_else(|| RunError::Simulation(format!("{node} takes no CLI commands")))?
-                    .try_send(NodeCommand::PullKeys)
+                    .try_send(node_command(&step.action))
                     .map_err(|_| RunError::AdminQueueFull)?,
-                Action::RestartService { node, .. } if node == "cucm-pub" => admin_sender
-                    .try_send(AdminCommand::RestartTomcat)
-                    .map_err(|_| RunError::AdminQueueFull)?,
-                Action::RestartService { node, .. } => node_commands
-                    .get(node)
-                    .ok_or_else(|| RunError::Simulation(format!("{node} takes no CLI commands")))?
-                    .try_send(NodeCommand::RestartTomcat)
-                    .map_err(|_| RunError::AdminQueueFull)?,
+                // Settings the administrator changes on a page, in effect at once.
+                Action::SetHighAvailability(enabled) => {
+                    high_availability.set(*enabled);
+                    trace.record(t_ms, "cucm-pub", Happening::HighAvailabilityChanged { enabled: *enabled });
+                }
+                Action::PushClientTrust => {
+                    let mut pushed = 0;
+                    for node in &imp_states {
+                        let certs = node.borrow().certs();
+                        let certs = certs.borrow();
+                        pushed = device_trust.push(CLIENT_CHECKED.map(|identity| certs.identity(identity)));
+                    }
+                    trace.record(t_ms, CAMPUS_SITE, Happening::ClientTrustPushed { certificates: pushed });
+                }
                 Action::Crash(node) => sim.crash(node.as_str()),
                 Action::Restart(node) => sim.bounce(node.as_str()),
                 Action::Skew { node, offset_ms, drift_ppm } => clock::set_skew(node, *offset_ms, *drift_ppm),
@@ -413,6 +451,19 @@ pub fn run_with(
     })
 }
 
+/// The command a node carries out for a step routed to it.
+fn node_command(action: &Action) -> NodeCommand {
+    match action {
+        Action::PullKeys { .. } => NodeCommand::PullKeys,
+        Action::RestartService { service, .. } => NodeCommand::RestartService(*service),
+        Action::StopService { service, .. } => NodeCommand::StopService(*service),
+        Action::StartService { service, .. } => NodeCommand::StartService(*service),
+        Action::RegenerateCertificate { identity, .. } => NodeCommand::RegenerateCertificate(*identity),
+        Action::DeleteCertificate { certificate, .. } => NodeCommand::DeleteCertificate(certificate.clone()),
+        other => unreachable!("{} is not a node's command", other.name()),
+    }
+}
+
 /// The `step` event of a scenario action, with its parameters.
 fn step_event(action: &Action) -> Happening {
     let mut event = Happening::Step {
@@ -430,6 +481,8 @@ fn step_event(action: &Action) -> Happening {
         drift_ppm: None,
         latency_ms: None,
         loss_ppm: None,
+        service: None,
+        certificate: None,
     };
     let Happening::Step {
         key,
@@ -445,6 +498,8 @@ fn step_event(action: &Action) -> Happening {
         drift_ppm,
         latency_ms,
         loss_ppm,
+        service: service_name,
+        certificate: certificate_name,
         ..
     } = &mut event
     else {
@@ -470,9 +525,19 @@ fn step_event(action: &Action) -> Happening {
         }
         Action::Crash(node) | Action::Restart(node) => *target = Some(node.clone()),
         Action::PullKeys { node, kind } => (*target, *key) = (Some(node.clone()), Some(kind.to_string())),
-        Action::RestartService { node, service } => {
-            (*target, *param) = (Some(node.clone()), Some(service.clone()))
+        Action::RestartService { node, service }
+        | Action::StopService { node, service }
+        | Action::StartService { node, service } => {
+            (*target, *service_name) = (Some(node.clone()), Some(service.name().to_string()))
         }
+        Action::RegenerateCertificate { node, identity } => {
+            (*target, *certificate_name) = (Some(node.clone()), Some(identity.name().to_string()))
+        }
+        Action::DeleteCertificate { node, certificate } => {
+            (*target, *certificate_name) = (Some(node.clone()), Some(certificate.to_string()))
+        }
+        Action::SetHighAvailability(flag) => *enabled = Some(*flag),
+        Action::PushClientTrust => {}
         Action::Skew { node, offset_ms: offset, drift_ppm: drift } => {
             (*target, *offset_ms, *drift_ppm) = (Some(node.clone()), Some(*offset), Some(*drift))
         }

@@ -8,6 +8,7 @@
 //!   only from [`clock`] and randomness only from [`seeds`]; they never see [`check`].
 //! * [`proto`]: the wire protocols nodes speak over turmoil TCP.
 //! * [`tokens`]: AuthZ's keys and tokens in the real system's format.
+//! * [`certs`]: IM and Presence identity certificates (rcgen), trust stores and services.
 //! * [`key_pool`]: real RSA signing keys generated once per build, drawn by the seed.
 //! * [`store`]: the publisher's refresh-token table (SQLite).
 //! * [`trace`]: the ordered record of a run, its JSON Lines form and hash.
@@ -20,6 +21,7 @@
 //! order can reach the trace. Same scenario + seed + build = same trace hash.
 
 pub mod bench;
+pub mod certs;
 pub mod check;
 pub mod cli;
 pub mod clock;

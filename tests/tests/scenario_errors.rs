@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use authzlab::certs::{CertificateName, Identity, Service};
+
 use authzlab::scenario::{Scenario, ScenarioError};
 
 const GOOD: &str = r#"name = "ok"
@@ -453,9 +455,10 @@ fn imp_nodes_come_from_the_scenario() {
 }
 
 /// The regeneration command on another node than the publisher, and `restart-service`:
-/// only on CallManager and IM and Presence nodes, only Cisco Tomcat.
+/// Tomcat on CallManager and IM and Presence nodes, the other services on IM and Presence
+/// nodes only.
 #[test]
-fn node_commands_name_cli_nodes_and_tomcat() {
+fn node_commands_name_cli_nodes_and_services() {
     let base = "name = \"c\"\nduration = \"1h\"\n[cluster]\nimp = {}\nunity = { validator = \"unity-connection\" }\n\
                 [[step]]\nat = \"10m\"\n";
     use authzlab::scenario::Action;
@@ -472,16 +475,80 @@ fn node_commands_name_cli_nodes_and_tomcat() {
     );
     assert_eq!(
         step("action = \"restart-service\"\nnode = \"cucm-pub\"\nservice = \"tomcat\"\n"),
-        Action::RestartService { node: "cucm-pub".into(), service: "tomcat".into() }
+        Action::RestartService { node: "cucm-pub".into(), service: Service::Tomcat }
+    );
+    assert_eq!(
+        step("action = \"restart-service\"\nnode = \"imp-pub\"\nservice = \"xcp-router\"\n"),
+        Action::RestartService { node: "imp-pub".into(), service: Service::XcpRouter }
     );
     let error = |text: &str| error(&format!("{base}{text}"));
     let (_, _, field, message) = error("action = \"regenerate-key\"\nkey = \"signing\"\nnode = \"unity\"\n");
     assert_eq!(field, "step[0].node");
     assert!(message.contains("not a CallManager or IM and Presence node"), "{message}");
     let (_, _, field, message) =
-        error("action = \"restart-service\"\nnode = \"imp-pub\"\nservice = \"xcp-router\"\n");
+        error("action = \"restart-service\"\nnode = \"cucm-sub-1\"\nservice = \"xcp-router\"\n");
+    assert_eq!(field, "step[0].node");
+    assert!(message.contains("acts on an IM and Presence node") && message.contains("imp-pub"), "{message}");
+    let (_, _, field, message) =
+        error("action = \"restart-service\"\nnode = \"imp-pub\"\nservice = \"xcp-routr\"\n");
     assert_eq!(field, "step[0].service");
-    assert!(message.contains("only \"tomcat\""), "{message}");
+    assert!(message.contains("did you mean \"xcp-router\""), "{message}");
     let (_, _, field, _) = error("action = \"restart-service\"\nservice = \"tomcat\"\n");
     assert_eq!(field, "step[0].node");
+}
+
+/// Certificate and service steps: what each takes, and a mistake in each names its field.
+#[test]
+fn certificate_steps_name_an_identity_or_a_trust_certificate_on_an_imp_node() {
+    // Without IM and Presence nodes there is nothing to act on.
+    let bare = "name = \"c\"\nduration = \"1h\"\n[[step]]\nat = \"10m\"\naction = \"push-client-trust\"\n";
+    let (_, _, field, message) = error(bare);
+    assert_eq!(field, "step[0].action");
+    assert!(message.contains("[cluster.imp]"), "{message}");
+    let base =
+        "name = \"c\"\nduration = \"1h\"\n[cluster]\nimp = { subscribers = 1 }\n[[step]]\nat = \"10m\"\n";
+    use authzlab::scenario::Action;
+    let step = |text: &str| {
+        Scenario::parse(&format!("{base}{text}"), Path::new("x.toml")).unwrap().steps[0].action.clone()
+    };
+    assert_eq!(
+        step("action = \"regenerate-certificate\"\nnode = \"imp-sub-1\"\ncertificate = \"cup-xmpp-s2s\"\n"),
+        Action::RegenerateCertificate { node: "imp-sub-1".into(), identity: Identity::CupXmppS2s }
+    );
+    assert_eq!(
+        step("action = \"delete-certificate\"\nnode = \"imp-pub\"\ncertificate = \"ipsec-trust/imp-sub-1.pem\"\n"),
+        Action::DeleteCertificate {
+            node: "imp-pub".into(),
+            certificate: CertificateName::Trust { store: Identity::Ipsec, host: "imp-sub-1".into() }
+        }
+    );
+    assert_eq!(
+        step("action = \"set-high-availability\"\nvalue = false\n"),
+        Action::SetHighAvailability(false)
+    );
+    assert_eq!(step("action = \"push-client-trust\"\n"), Action::PushClientTrust);
+    let error = |text: &str| error(&format!("{base}{text}"));
+    let (line, _, field, message) =
+        error("action = \"regenerate-certificate\"\nnode = \"imp-pub\"\ncertificate = \"authz\"\n");
+    assert_eq!((line, field.as_str()), (9, "step[0].certificate"));
+    assert!(message.contains("not an identity certificate"), "{message}");
+    let (_, _, field, message) =
+        error("action = \"regenerate-certificate\"\nnode = \"cucm-pub\"\ncertificate = \"ipsec\"\n");
+    assert_eq!(field, "step[0].node");
+    assert!(message.contains("IM and Presence node"), "{message}");
+    let (_, _, field, message) =
+        error("action = \"delete-certificate\"\nnode = \"imp-pub\"\ncertificate = \"tomcat-trust/\"\n");
+    assert_eq!(field, "step[0].certificate");
+    assert!(message.contains("<host>.pem"), "{message}");
+    let (_, _, field, _) = error("action = \"regenerate-certificate\"\nnode = \"imp-pub\"\n");
+    assert_eq!(field, "step[0].certificate");
+    let (_, _, field, message) =
+        error("action = \"stop-service\"\nnode = \"imp-pub\"\nservice = \"tomcat\"\n");
+    assert_eq!(field, "step[0].service");
+    assert!(message.contains("restart-service"), "{message}");
+    let (_, _, field, message) = error("action = \"set-high-availability\"\nvalue = \"off\"\n");
+    assert_eq!((field.as_str(), message.as_str()), ("step[0].value", "is true or false"));
+    let (_, _, field, message) = error("action = \"push-client-trust\"\nnode = \"imp-pub\"\n");
+    assert_eq!(field, "step[0].node");
+    assert!(message.contains("takes no `node`"), "{message}");
 }

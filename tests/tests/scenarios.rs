@@ -22,8 +22,13 @@ const SCENARIOS: &[&str] = &[
     "clocks-behind-accept-expired.toml",
     "consumer-clock-beyond-leeway.toml",
     "consumer-clock-within-leeway.toml",
+    "cup-xmpp-regenerated-untrusted-on-jabber.toml",
     "encryption-key-regenerated.toml",
+    "imp-certificates-in-order.toml",
+    "imp-certificates-out-of-order.toml",
+    "imp-expired-trust-deleted.toml",
     "imp-node-misses-distribution.toml",
+    "imp-restart-with-high-availability-on.toml",
     "key-mismatch-and-fix.toml",
     "new-client-on-old-cluster.toml",
     "old-client-on-new-cluster.toml",
@@ -458,6 +463,72 @@ fn keys_on_disk_are_used_only_after_tomcat_restarts() {
         assert!(after_pull.iter().all(|c| c == &after_pull[0]), "seed {seed}: the disks agree");
         assert!(refused_after_pull >= 1, "seed {seed}: the running Tomcat still refuses");
         assert!(accepted_after_restart >= 1, "seed {seed}: accepted once restarted");
+    }
+}
+
+#[test]
+fn imp_certificates_in_order() {
+    insta::assert_snapshot!(story("imp-certificates-in-order.toml"));
+}
+
+#[test]
+fn imp_certificates_out_of_order() {
+    insta::assert_snapshot!(story("imp-certificates-out-of-order.toml"));
+}
+
+#[test]
+fn cup_xmpp_regenerated_untrusted_on_jabber() {
+    insta::assert_snapshot!(story("cup-xmpp-regenerated-untrusted-on-jabber.toml"));
+}
+
+#[test]
+fn imp_restart_with_high_availability_on() {
+    insta::assert_snapshot!(story("imp-restart-with-high-availability-on.toml"));
+}
+
+#[test]
+fn imp_expired_trust_deleted() {
+    insta::assert_snapshot!(story("imp-expired-trust-deleted.toml"));
+}
+
+/// The order rule, read from the trace for three seeds each: regenerated in the documented
+/// order, every DRF Local is shown the publisher's new `ipsec.pem` and trusts it; with
+/// imp-sub-1 first, its IPSec-trust still holds the publisher's previous serial (the one
+/// `certificate-regenerated` on imp-pub replaced), while imp-sub-2 trusts the new one.
+#[test]
+fn the_regeneration_order_decides_what_ipsec_trust_holds() {
+    for (name, odd_one_out) in
+        [("imp-certificates-in-order.toml", None), ("imp-certificates-out-of-order.toml", Some("imp-sub-1"))]
+    {
+        let scenario = load(name);
+        for seed in [scenario.seed, 3, 4] {
+            let (run, text) = run_captured(&scenario, seed);
+            assert_passed(&run);
+            let events: Vec<serde_json::Value> =
+                text.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+            let regenerated = events
+                .iter()
+                .find(|e| e["kind"] == "certificate-regenerated" && e["node"] == "imp-pub")
+                .expect("imp-pub regenerates ipsec.pem");
+            let (new, old) =
+                (regenerated["serial"].as_str().unwrap(), regenerated["previous"].as_str().unwrap());
+            assert_ne!(new, old);
+            // The first DRF session of each node, after the restarts.
+            for node in ["imp-pub", "imp-sub-1", "imp-sub-2"] {
+                let first = events
+                    .iter()
+                    .find(|e| e["node"] == node && e["kind"].as_str().unwrap().starts_with("drf-"))
+                    .unwrap_or_else(|| panic!("{name} seed {seed}: {node} opens a DRF session"));
+                if odd_one_out == Some(node) {
+                    assert_eq!(first["kind"], "drf-trust-mismatch", "{name} seed {seed} {node}");
+                    assert_eq!(first["presented"], new);
+                    assert_eq!(first["trusted"], old, "{name} seed {seed}: the publisher's old ipsec.pem");
+                } else {
+                    assert_eq!(first["kind"], "drf-connected", "{name} seed {seed} {node}");
+                    assert_eq!(first["serial"], new);
+                }
+            }
+        }
     }
 }
 

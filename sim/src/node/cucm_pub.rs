@@ -595,12 +595,8 @@ pub async fn run(
                         let publisher = publisher.borrow();
                         // The publisher's keys are generated here and used at once: the
                         // restart loads the same keys.
-                        let (signing_key, encryption_key) = key_checksums(&publisher.keyring);
-                        publisher.tracer.emit(Happening::ServiceRestarted {
-                            service: "tomcat".to_string(),
-                            signing_key: Some(signing_key),
-                            encryption_key: Some(encryption_key),
-                        });
+                        let loaded = key_checksums(&publisher.keyring);
+                        publisher.tracer.emit(crate::node::node_keys::tomcat_restarted(Some(loaded), None));
                     }
                 }
             }

@@ -2,20 +2,34 @@
 //! CallManager publisher, as every CallManager node does, and checks Jabber's XMPP logins
 //! (BOSH over HTTPS) through its validator plugin, `imp` unless the scenario loads another.
 //! An opaque token of the implicit grant it asks the publisher about (proxy mode).
+//!
+//! Each node also holds its five identity certificates and trust stores (`certs`), which
+//! its services load when they start; `imp-pub` is the source of the cluster's trust and
+//! runs DRF Primary. What the administrator does to services and certificates on the node
+//! is in [`commands`](run_commands).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::time::Duration;
 
 use authzlab_host::{Plugin, Request, TokenKind, Verdict};
 use hyper::{Method, StatusCode};
 
+use crate::certs::service::IMP_SERVICE_RESTART;
+use crate::certs::sync::{
+    CertificateSet, WireCertificate, CERTIFICATE_SET_MAX, CERTS_PATH, DRF_PATH, DRF_PORT, PRESENTED_PATH,
+};
+use crate::certs::{CertStore, Identity, Service};
 use crate::clock;
-use crate::node::node_keys::{run_commands, NodeCommands, NodeKeys};
+use crate::node::node_keys::{
+    next_command, pull_keys, restart_tomcat, tomcat_restarted, NodeCommand, NodeCommands, NodeKeys,
+};
 use crate::node::opaque_tokens::is_opaque;
 use crate::node::proxy::{answer_by_proxy, Vouched};
 use crate::node::Refusal;
 use crate::proto::authz::{HTTPS_PORT, KEY_SYNC_PATH};
-use crate::proto::http::{serve, HttpRequest, HttpResponse, Pending};
+use crate::proto::http::{serve, Call, HttpRequest, HttpResponse, Pending};
 use crate::trace::{Happening, Tracer};
 
 /// IM and Presence's BOSH port (XMPP over HTTPS: `https://<imp>:7335/httpbinding`).
@@ -33,11 +47,104 @@ pub struct ImpNode {
     boots: u32,
     epoch_s: u64,
     tracer: Tracer,
+    /// Its certificates: on disk (they survive a crash) and loaded by its services.
+    certs: Rc<RefCell<CertStore>>,
+    /// The IM and Presence publisher: the source of trust, and DRF Primary.
+    imp_publisher: String,
+    /// "Enable High Availability" of the Presence Redundancy Group, shared by its nodes.
+    high_availability: Rc<Cell<bool>>,
+    /// Services restarting now, and until when (simulated time since the start).
+    restarting: BTreeMap<Service, Duration>,
 }
 
 impl ImpNode {
-    pub fn new(plugin: Plugin, publisher: &str, epoch_s: u64, tracer: Tracer) -> ImpNode {
-        ImpNode { plugin, keys: Rc::default(), publisher: publisher.to_string(), boots: 0, epoch_s, tracer }
+    pub fn new(
+        plugin: Plugin,
+        publisher: &str,
+        imp_publisher: &str,
+        certs: CertStore,
+        high_availability: Rc<Cell<bool>>,
+        epoch_s: u64,
+        tracer: Tracer,
+    ) -> ImpNode {
+        ImpNode {
+            plugin,
+            keys: Rc::default(),
+            publisher: publisher.to_string(),
+            boots: 0,
+            epoch_s,
+            tracer,
+            certs: Rc::new(RefCell::new(certs)),
+            imp_publisher: imp_publisher.to_string(),
+            high_availability,
+            restarting: BTreeMap::new(),
+        }
+    }
+
+    /// The node's certificates (the driver reads them to push trust to devices).
+    pub fn certs(&self) -> Rc<RefCell<CertStore>> {
+        self.certs.clone()
+    }
+
+    fn is_imp_publisher(&self) -> bool {
+        self.tracer.node() == self.imp_publisher
+    }
+
+    /// Whether `service` runs and is not restarting at `now`.
+    fn serving(&self, service: Service, now: Duration) -> bool {
+        self.certs.borrow().running(service)
+            && self.restarting.get(&service).is_none_or(|until| now >= *until)
+    }
+
+    /// `GET CERTS_PATH/<identity>` on the IM and Presence publisher: its certificates of
+    /// that kind, its own and its trust store's.
+    fn serve_certificates(&self, path: &str) -> HttpResponse {
+        let Some(identity) = path
+            .strip_prefix(CERTS_PATH)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .and_then(Identity::from_name)
+        else {
+            return HttpResponse::error(StatusCode::NOT_FOUND, "no such certificate kind");
+        };
+        let certs = self.certs.borrow();
+        HttpResponse::json(StatusCode::OK, &CertificateSet::of(certs.trust_store(identity)))
+    }
+
+    /// `POST CERTS_PATH` on the IM and Presence publisher: a subscriber's new certificate
+    /// into the publisher's trust store.
+    fn receive_certificate(&self, request: &HttpRequest) -> HttpResponse {
+        let set = match request.json::<CertificateSet>() {
+            Ok(set) => set,
+            Err(response) => return response,
+        };
+        if set.certificates.len() > CERTIFICATE_SET_MAX {
+            return HttpResponse::error(StatusCode::PAYLOAD_TOO_LARGE, "too many certificates");
+        }
+        let mut received = Vec::new();
+        for wire in &set.certificates {
+            match wire.certificate() {
+                Ok(certificate) => received.push(certificate),
+                Err(reason) => return HttpResponse::error(StatusCode::BAD_REQUEST, &reason),
+            }
+        }
+        let mut certs = self.certs.borrow_mut();
+        for certificate in received {
+            certs.trust_certificate(certificate);
+        }
+        HttpResponse::json(StatusCode::OK, &serde_json::json!({ "stored": true }))
+    }
+
+    /// What a service presents for `identity`, as a handshake would show it.
+    fn present(&self, service: Service, identity: Identity) -> HttpResponse {
+        let now = clock::elapsed();
+        let certs = self.certs.borrow();
+        match certs.presented(service, identity).filter(|_| self.serving(service, now)) {
+            Some(certificate) => HttpResponse::json(StatusCode::OK, &WireCertificate::of(certificate)),
+            None => HttpResponse::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &format!("{} is not running", service.display_name()),
+            ),
+        }
     }
 
     /// What `show key authz signing` and `show key authz encryption` print here now.
@@ -86,18 +193,23 @@ impl ImpNode {
     }
 }
 
-/// The node's program: key sync on the AuthZ port, XMPP logins on the BOSH port. The keys it
-/// was pushed are on its disk and survive a crash.
+/// The node's program: key sync (and, on `imp-pub`, the cluster's certificates) on the
+/// AuthZ port, XMPP logins on the BOSH port, DRF Primary on `imp-pub`. The keys it was
+/// pushed and its certificates are on its disk and survive a crash; its services start
+/// again with what is on disk.
 pub async fn run(node: Rc<RefCell<ImpNode>>, commands: NodeCommands) -> turmoil::Result {
     {
         let mut state = node.borrow_mut();
         state.boots += 1;
         if state.boots > 1 {
             state.tracer.emit(Happening::NodeRestarted { table_rows: None, forgot: None });
+            state.restarting.clear();
+            let certs = state.certs.clone();
+            for service in Service::ALL {
+                certs.borrow_mut().load(service);
+            }
         }
-        let (keys, publisher, epoch_s, tracer) =
-            (state.keys.clone(), state.publisher.clone(), state.epoch_s, state.tracer.clone());
-        tokio::task::spawn_local(run_commands(commands, keys, publisher, epoch_s, tracer));
+        tokio::task::spawn_local(run_commands(node.clone(), commands));
     }
     let restarting = {
         let keys = node.borrow().keys.clone();
@@ -109,16 +221,38 @@ pub async fn run(node: Rc<RefCell<ImpNode>>, commands: NodeCommands) -> turmoil:
     tokio::task::spawn_local(serve(
         HTTPS_PORT,
         Rc::new(move |request: HttpRequest| -> Pending {
+            let node = sync.borrow();
             let response = if tomcat_down() {
                 HttpResponse::error(StatusCode::SERVICE_UNAVAILABLE, "Cisco Tomcat is restarting")
             } else if (&request.method, request.path.as_str()) == (&Method::POST, KEY_SYNC_PATH) {
+                drop(node);
                 sync.borrow_mut().install(&request)
+            } else if node.is_imp_publisher() && request.path.starts_with(CERTS_PATH) {
+                match request.method {
+                    Method::GET => node.serve_certificates(&request.path),
+                    Method::POST => node.receive_certificate(&request),
+                    _ => HttpResponse::error(StatusCode::METHOD_NOT_ALLOWED, "GET or POST"),
+                }
             } else {
                 HttpResponse::error(StatusCode::NOT_FOUND, "no such endpoint")
             };
             Box::pin(std::future::ready(response))
         }),
     ));
+    if node.borrow().is_imp_publisher() {
+        let drf = node.clone();
+        tokio::task::spawn_local(serve(
+            DRF_PORT,
+            Rc::new(move |request: HttpRequest| -> Pending {
+                let response = if (&request.method, request.path.as_str()) == (&Method::GET, DRF_PATH) {
+                    drf.borrow().present(Service::DrfPrimary, Identity::Ipsec)
+                } else {
+                    HttpResponse::error(StatusCode::NOT_FOUND, "no such endpoint")
+                };
+                Box::pin(std::future::ready(response))
+            }),
+        ));
+    }
     serve(
         BOSH_PORT,
         Rc::new(move |request: HttpRequest| -> Pending {
@@ -127,11 +261,20 @@ pub async fn run(node: Rc<RefCell<ImpNode>>, commands: NodeCommands) -> turmoil:
                     HttpResponse::error(StatusCode::SERVICE_UNAVAILABLE, "Cisco Tomcat is restarting");
                 return Box::pin(std::future::ready(response));
             }
+            if (&request.method, request.path.as_str()) == (&Method::GET, PRESENTED_PATH) {
+                let response = node.borrow().present(Service::XcpRouter, Identity::CupXmpp);
+                return Box::pin(std::future::ready(response));
+            }
             if (&request.method, request.path.as_str()) != (&Method::POST, BOSH_PATH) {
                 return Box::pin(std::future::ready(HttpResponse::error(
                     StatusCode::NOT_FOUND,
                     "no such endpoint",
                 )));
+            }
+            if !node.borrow().serving(Service::XcpRouter, clock::elapsed()) {
+                let response =
+                    HttpResponse::error(StatusCode::SERVICE_UNAVAILABLE, "Cisco XCP Router is not running");
+                return Box::pin(std::future::ready(response));
             }
             if request.bearer.as_deref().is_some_and(is_opaque) {
                 let (publisher, tracer) = {
@@ -163,4 +306,216 @@ pub async fn run(node: Rc<RefCell<ImpNode>>, commands: NodeCommands) -> turmoil:
         }),
     )
     .await
+}
+
+/// Carries out the administrator's commands on this node, one at a time, for as long as
+/// the node runs.
+async fn run_commands(node: Rc<RefCell<ImpNode>>, commands: NodeCommands) {
+    while let Some(command) = next_command(&commands).await {
+        let (keys, certs, publisher, epoch_s, tracer) = {
+            let node = node.borrow();
+            (node.keys.clone(), node.certs.clone(), node.publisher.clone(), node.epoch_s, node.tracer.clone())
+        };
+        match command {
+            NodeCommand::PullKeys => pull_keys(&keys, &publisher, epoch_s, &tracer).await,
+            NodeCommand::RestartService(service) => {
+                fail_over_if_high_availability(&node, service);
+                let loaded = if service == Service::Tomcat {
+                    Some(restart_tomcat(&keys).await)
+                } else {
+                    let until = clock::elapsed() + IMP_SERVICE_RESTART;
+                    node.borrow_mut().restarting.insert(service, until);
+                    clock::sleep_until(until).await;
+                    node.borrow_mut().restarting.remove(&service);
+                    None
+                };
+                let presented = presents(&certs.borrow_mut().load(service));
+                tracer.emit(match loaded {
+                    Some(keys) => tomcat_restarted(keys, presented),
+                    None => Happening::ServiceRestarted {
+                        service: service.name().to_string(),
+                        signing_key: None,
+                        encryption_key: None,
+                        certificates: presented,
+                    },
+                });
+                if service == Service::DrfLocal {
+                    drf_session(&node).await;
+                }
+            }
+            NodeCommand::StopService(service) => {
+                fail_over_if_high_availability(&node, service);
+                certs.borrow_mut().stop(service);
+                tracer.emit(Happening::ServiceStopped { service: service.name().to_string() });
+            }
+            NodeCommand::StartService(service) => {
+                certs.borrow_mut().load(service);
+                tracer.emit(Happening::ServiceStarted { service: service.name().to_string() });
+                if service == Service::DrfLocal {
+                    drf_session(&node).await;
+                }
+            }
+            NodeCommand::RegenerateCertificate(identity) => regenerate(&node, identity).await,
+            NodeCommand::DeleteCertificate(name) => {
+                let now_s = clock::node_now_s(tracer.node(), epoch_s);
+                let outcome = certs.borrow_mut().delete(&name);
+                tracer.emit(match outcome {
+                    Ok(deleted) => Happening::CertificateDeleted {
+                        certificate: name.to_string(),
+                        serial: deleted.serial.clone(),
+                        expired: deleted.expired(now_s),
+                    },
+                    Err(refused) => Happening::CertificateDeleteRefused {
+                        certificate: name.to_string(),
+                        reason: refused.reason(),
+                    },
+                });
+            }
+        }
+    }
+}
+
+/// `file=serial` of each certificate a service loaded, or nothing for a service that loads none.
+fn presents(loaded: &[&crate::certs::Certificate]) -> Option<String> {
+    let text: Vec<String> = loaded
+        .iter()
+        .map(|certificate| format!("{}={}", certificate.identity.file(), certificate.serial))
+        .collect();
+    (!text.is_empty()).then(|| text.join(" "))
+}
+
+/// A service that serves users going down with High Availability on makes the Presence
+/// Redundancy Group move the node's users to its peer (assumption: the documents only say
+/// to turn High Availability off before restarting).
+fn fail_over_if_high_availability(node: &RefCell<ImpNode>, service: Service) {
+    let node = node.borrow();
+    if service.serves_users() && node.high_availability.get() {
+        node.tracer.emit(Happening::HaFailover { service: service.name().to_string() });
+    }
+}
+
+/// Regenerates an identity certificate here; on a subscriber, then uploads it to the IM
+/// and Presence publisher and takes the publisher's certificates of that kind into its
+/// trust store (the assumption in [`crate::certs::sync`]).
+async fn regenerate(node: &Rc<RefCell<ImpNode>>, identity: Identity) {
+    let (certs, imp_publisher, tracer, epoch_s, on_publisher) = {
+        let node = node.borrow();
+        (
+            node.certs.clone(),
+            node.imp_publisher.clone(),
+            node.tracer.clone(),
+            node.epoch_s,
+            node.is_imp_publisher(),
+        )
+    };
+    let now_s = clock::node_now_s(tracer.node(), epoch_s);
+    let previous = certs.borrow().identity(identity).serial.clone();
+    let regenerated = certs.borrow_mut().regenerate(identity, now_s).cloned();
+    let new = match regenerated {
+        Ok(new) => new,
+        Err(reason) => {
+            // Issuing fails only for a host name that is no DNS name, which the scenario never makes.
+            tracer.emit(Happening::TrustSyncFailed {
+                store: identity.trust_store(),
+                from: tracer.node().to_string(),
+                reason,
+            });
+            return;
+        }
+    };
+    tracer.emit(Happening::CertificateRegenerated {
+        certificate: identity.file(),
+        serial: new.serial.clone(),
+        previous,
+        fingerprint: new.short_fingerprint(),
+    });
+    if on_publisher {
+        return;
+    }
+    let upload = CertificateSet::of([&new]);
+    let uploaded = Call::post(&imp_publisher, HTTPS_PORT, CERTS_PATH, tracer.node(), &upload).send().await;
+    let path = format!("{CERTS_PATH}/{}", identity.name());
+    let synced = match uploaded {
+        Ok(response) if response.status.is_success() => {
+            Call::get(&imp_publisher, HTTPS_PORT, &path, tracer.node())
+                .send()
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|response| {
+                    if response.status.is_success() {
+                        response.decode::<CertificateSet>().map_err(|e| e.to_string())?.read(identity)
+                    } else {
+                        Err(format!("HTTP {}", response.status.as_u16()))
+                    }
+                })
+        }
+        Ok(response) => Err(format!("HTTP {}", response.status.as_u16())),
+        Err(e) => Err(e.to_string()),
+    };
+    match synced {
+        Ok(certificates) => {
+            let mut store = certs.borrow_mut();
+            for certificate in
+                certificates.into_iter().filter(|certificate| certificate.host != tracer.node())
+            {
+                store.trust_certificate(certificate);
+            }
+            let serials: Vec<String> = store
+                .trust_store(identity)
+                .map(|certificate| format!("{}={}", certificate.host, certificate.serial))
+                .collect();
+            tracer.emit(Happening::TrustSynced {
+                store: identity.trust_store(),
+                from: imp_publisher,
+                serials: serials.join(" "),
+            });
+        }
+        Err(reason) => tracer.emit(Happening::TrustSyncFailed {
+            store: identity.trust_store(),
+            from: imp_publisher,
+            reason,
+        }),
+    }
+}
+
+/// DRF Local opens its session with DRF Primary and checks the `ipsec.pem` it presents
+/// against this node's IPSec-trust (on the publisher, against its own store as well).
+async fn drf_session(node: &Rc<RefCell<ImpNode>>) {
+    let (certs, primary, tracer, on_publisher) = {
+        let node = node.borrow();
+        (node.certs.clone(), node.imp_publisher.clone(), node.tracer.clone(), node.is_imp_publisher())
+    };
+    let presented = if on_publisher {
+        let serving = node.borrow().serving(Service::DrfPrimary, clock::elapsed());
+        certs
+            .borrow()
+            .presented(Service::DrfPrimary, Identity::Ipsec)
+            .filter(|_| serving)
+            .cloned()
+            .ok_or_else(|| "Cisco DRF Primary is not running".to_string())
+    } else {
+        match Call::get(&primary, DRF_PORT, DRF_PATH, tracer.node()).send().await {
+            Ok(response) if response.status.is_success() => response
+                .decode::<WireCertificate>()
+                .map_err(|e| e.to_string())
+                .and_then(|wire| wire.certificate()),
+            Ok(response) => Err(format!("HTTP {}", response.status.as_u16())),
+            Err(e) => Err(e.to_string()),
+        }
+    };
+    let presented = match presented {
+        Ok(presented) => presented,
+        Err(reason) => return tracer.emit(Happening::DrfConnectFailed { primary, reason }),
+    };
+    let trusted = certs.borrow().trusted(Identity::Ipsec, &primary).cloned();
+    match trusted {
+        Some(trusted) if trusted.der() == presented.der() => {
+            tracer.emit(Happening::DrfConnected { primary, serial: presented.serial })
+        }
+        trusted => tracer.emit(Happening::DrfTrustMismatch {
+            primary,
+            presented: presented.serial,
+            trusted: trusted.map(|certificate| certificate.serial),
+        }),
+    }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use hyper::StatusCode;
 
+use crate::certs::sync::{WireCertificate, PRESENTED_PATH};
 use crate::clock;
 use crate::node::imp::{BOSH_PATH, BOSH_PORT};
 use crate::node::login::{error_reason, Client, ClientConfig, Session, RETRY_DELAY};
@@ -51,9 +52,36 @@ async fn sign_in(client: &Client) -> Option<Session> {
     Some(session)
 }
 
-/// Opens the XMPP session (BOSH) on the client's IM and Presence node with its token.
+/// Opens the XMPP session (BOSH) on the client's IM and Presence node with its token, once
+/// the certificate the node presents (`cup-xmpp.pem`) is one the device trusts; otherwise
+/// Jabber shows the untrusted-certificate pop-up and does not send its token.
 async fn im_login(client: &Client, session: &Session) {
     let Some(imp) = client.config.imp.as_deref() else { return };
+    let presented = Call::get(imp, BOSH_PORT, PRESENTED_PATH, &client.config.name).send().await;
+    let presented = match presented {
+        Ok(response) if response.status == StatusCode::OK => response
+            .decode::<WireCertificate>()
+            .map_err(|e| e.to_string())
+            .and_then(|wire| wire.certificate()),
+        Ok(response) => {
+            return client.tracer.emit(Happening::ImLoginFailed {
+                status: Some(response.status.as_u16()),
+                reason: error_reason(&response.body),
+            })
+        }
+        Err(e) => Err(e.to_string()),
+    };
+    match presented {
+        Ok(certificate) if client.config.device_trust.trusts(&certificate) => {}
+        Ok(certificate) => {
+            return client.tracer.emit(Happening::UntrustedCertificate {
+                host: imp.to_string(),
+                certificate: certificate.identity.file(),
+                serial: certificate.serial,
+            })
+        }
+        Err(reason) => return client.tracer.emit(Happening::ImLoginFailed { status: None, reason }),
+    }
     let call = Call::post(imp, BOSH_PORT, BOSH_PATH, &client.config.name, &()).bearer(&session.access_token);
     match call.send().await {
         Ok(response) if response.status == StatusCode::OK => {}

@@ -77,6 +77,8 @@ pub struct ClientConfig {
     pub unity: Option<String>,
     /// The IM and Presence node the client is homed on, if the cluster has any.
     pub imp: Option<String>,
+    /// The certificates the device trusts (shared by every device of the run).
+    pub device_trust: crate::certs::DeviceTrust,
     /// The identity provider, when the cluster uses SSO.
     pub idp: Option<String>,
     pub epoch_s: u64,

@@ -17,6 +17,7 @@ use std::time::Duration;
 use authzlab_host::Keyring;
 use tokio::sync::mpsc;
 
+use crate::certs::{CertificateName, Identity, Service};
 use crate::clock;
 use crate::node::held_keys::HeldKeys;
 use crate::node::key_checksums;
@@ -101,22 +102,36 @@ impl NodeKeys {
     }
 }
 
-/// A command an administrator runs on one node's CLI; the driver routes it to that node.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A command an administrator runs on one node; the driver routes it to that node.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NodeCommand {
     /// `set key regen authz signing|encryption` run on this (non-publisher) node: it fetches
     /// the cluster's keys from the publisher onto its disk (keys are generated on the
     /// publisher only: DOMAIN.md).
     PullKeys,
-    /// `utils service restart Cisco Tomcat`.
-    RestartTomcat,
+    /// `utils service restart <service>` (on CallManager only Cisco Tomcat).
+    RestartService(Service),
+    /// Control Center: stop a service (IM and Presence).
+    StopService(Service),
+    /// Control Center: start a stopped service (IM and Presence).
+    StartService(Service),
+    /// Certificate Management: regenerate an identity certificate (IM and Presence).
+    RegenerateCertificate(Identity),
+    /// Certificate Management: delete a certificate (IM and Presence).
+    DeleteCertificate(CertificateName),
 }
 
 /// Commands waiting for one node, at most one per scenario step. The queue is the
 /// scenario's and outlives a crash of the node; it is borrowed only while polled.
 pub type NodeCommands = Rc<RefCell<mpsc::Receiver<NodeCommand>>>;
 
-/// Carries out the node's commands, one at a time, for as long as the node runs.
+/// The next command for this node, when one comes.
+pub async fn next_command(commands: &NodeCommands) -> Option<NodeCommand> {
+    std::future::poll_fn(|cx| commands.borrow_mut().poll_recv(cx)).await
+}
+
+/// A CallManager subscriber's commands, one at a time, for as long as the node runs. The
+/// parser routes only key pulls and Tomcat restarts to a CallManager node.
 pub async fn run_commands(
     commands: NodeCommands,
     keys: Rc<RefCell<NodeKeys>>,
@@ -124,46 +139,56 @@ pub async fn run_commands(
     epoch_s: u64,
     tracer: Tracer,
 ) {
-    while let Some(command) = std::future::poll_fn(|cx| commands.borrow_mut().poll_recv(cx)).await {
+    while let Some(command) = next_command(&commands).await {
         match command {
-            NodeCommand::PullKeys => {
-                let outcome = Call::get(&publisher, HTTPS_PORT, KEYS_PATH, tracer.node()).send().await;
-                let keyring = outcome.map_err(|e| e.to_string()).and_then(|response| {
-                    if response.status.is_success() {
-                        response.decode::<KeyBundle>().map_err(|e| e.to_string())?.keyring()
-                    } else {
-                        Err(format!("HTTP {}", response.status.as_u16()))
-                    }
-                });
-                match keyring {
-                    Ok(keyring) => {
-                        let (signing_key, encryption_key) = key_checksums(&keyring);
-                        keys.borrow_mut().pulled(keyring, clock::node_now_s(tracer.node(), epoch_s));
-                        tracer.emit(Happening::KeysPulled {
-                            from: publisher.clone(),
-                            signing_key,
-                            encryption_key,
-                        });
-                    }
-                    Err(reason) => tracer.emit(Happening::KeyFetchFailed { from: publisher.clone(), reason }),
-                }
+            NodeCommand::PullKeys => pull_keys(&keys, &publisher, epoch_s, &tracer).await,
+            NodeCommand::RestartService(Service::Tomcat) => {
+                let loaded = restart_tomcat(&keys).await;
+                tracer.emit(tomcat_restarted(loaded, None));
             }
-            NodeCommand::RestartTomcat => {
-                keys.borrow_mut().begin_restart(clock::elapsed());
-                clock::sleep(TOMCAT_RESTART).await;
-                let loaded = {
-                    let mut keys = keys.borrow_mut();
-                    keys.finish_restart();
-                    keys.loaded().map(|keyring| key_checksums(keyring))
-                };
-                let (signing_key, encryption_key) = loaded.unwrap_or_default();
-                tracer.emit(Happening::ServiceRestarted {
-                    service: "tomcat".to_string(),
-                    signing_key: Some(signing_key).filter(|key| !key.is_empty()),
-                    encryption_key: Some(encryption_key).filter(|key| !key.is_empty()),
-                });
-            }
+            other => unreachable!("the parser gives a CallManager node no {other:?}"),
         }
+    }
+}
+
+/// `set key regen authz …` on this node: the publisher's keys onto this node's disk.
+pub async fn pull_keys(keys: &RefCell<NodeKeys>, publisher: &str, epoch_s: u64, tracer: &Tracer) {
+    let outcome = Call::get(publisher, HTTPS_PORT, KEYS_PATH, tracer.node()).send().await;
+    let keyring = outcome.map_err(|e| e.to_string()).and_then(|response| {
+        if response.status.is_success() {
+            response.decode::<KeyBundle>().map_err(|e| e.to_string())?.keyring()
+        } else {
+            Err(format!("HTTP {}", response.status.as_u16()))
+        }
+    });
+    match keyring {
+        Ok(keyring) => {
+            let (signing_key, encryption_key) = key_checksums(&keyring);
+            keys.borrow_mut().pulled(keyring, clock::node_now_s(tracer.node(), epoch_s));
+            tracer.emit(Happening::KeysPulled { from: publisher.to_string(), signing_key, encryption_key });
+        }
+        Err(reason) => tracer.emit(Happening::KeyFetchFailed { from: publisher.to_string(), reason }),
+    }
+}
+
+/// Cisco Tomcat restarts: down for [`TOMCAT_RESTART`], then up with the keys on disk.
+/// Returns the checksums of the keys it loaded.
+pub async fn restart_tomcat(keys: &RefCell<NodeKeys>) -> Option<(String, String)> {
+    keys.borrow_mut().begin_restart(clock::elapsed());
+    clock::sleep(TOMCAT_RESTART).await;
+    let mut keys = keys.borrow_mut();
+    keys.finish_restart();
+    keys.loaded().map(|keyring| key_checksums(keyring))
+}
+
+/// The `service-restarted` event of a Tomcat restart.
+pub fn tomcat_restarted(loaded: Option<(String, String)>, certificates: Option<String>) -> Happening {
+    let (signing_key, encryption_key) = loaded.unwrap_or_default();
+    Happening::ServiceRestarted {
+        service: Service::Tomcat.name().to_string(),
+        signing_key: Some(signing_key).filter(|key| !key.is_empty()),
+        encryption_key: Some(encryption_key).filter(|key| !key.is_empty()),
+        certificates,
     }
 }
 

@@ -89,7 +89,18 @@ pub fn narrate(event: &Event) -> String {
                 f("key"),
                 event.field_text("target").unwrap_or_else(|| "the publisher".to_string())
             ),
-            "restart-service" => format!("administrator restarts Cisco Tomcat on {}", f("target")),
+            "restart-service" => format!("administrator restarts {} on {}", service_in_words(&f("service")), f("target")),
+            "stop-service" => format!("administrator stops {} on {}", service_in_words(&f("service")), f("target")),
+            "start-service" => format!("administrator starts {} on {}", service_in_words(&f("service")), f("target")),
+            "regenerate-certificate" => {
+                format!("administrator regenerates {}.pem on {}", f("certificate"), f("target"))
+            }
+            "delete-certificate" => format!("administrator deletes {} on {}", f("certificate"), f("target")),
+            "set-high-availability" => format!(
+                "administrator turns High Availability {} in the Presence Redundancy Group",
+                if f("enabled") == "true" { "on" } else { "off" }
+            ),
+            "push-client-trust" => "administrator pushes the IM and Presence nodes' current cup-xmpp.pem and tomcat.pem to the Jabber devices (group policy, MDM)".to_string(),
             "show-keys" => "administrator runs `show key authz signing` and `show key authz encryption` on every CallManager and IM and Presence node".to_string(),
             "set-param" => match event.field_text("enabled") {
                 Some(enabled) => format!(
@@ -145,11 +156,65 @@ pub fn narrate(event: &Event) -> String {
             short("signing_key"),
             short("encryption_key")
         ),
-        "service-restarted" => format!(
-            "Cisco Tomcat is up again and uses the keys on disk: signing {}, encryption {}",
-            short("signing_key"),
-            short("encryption_key")
+        "service-restarted" => {
+            let mut said = format!("{} is up again", service_in_words(&f("service")));
+            if event.field_text("signing_key").is_some() {
+                said.push_str(&format!(
+                    " and uses the keys on disk: signing {}, encryption {}",
+                    short("signing_key"),
+                    short("encryption_key")
+                ));
+            }
+            if let Some(certificates) = event.field_text("certificates") {
+                said.push_str(&format!(", presenting {}", certificates.replace('=', " serial ")));
+            }
+            said
+        }
+        "service-stopped" => format!("{} stopped", service_in_words(&f("service"))),
+        "service-started" => format!("{} started", service_in_words(&f("service"))),
+        "certificate-regenerated" => format!(
+            "new {} on disk: serial {} (was {}); its services present the old one until they restart",
+            f("certificate"),
+            f("serial"),
+            f("previous")
         ),
+        "trust-synced" => format!(
+            "uploaded its certificate to {} and took its {} in: {}",
+            f("from"),
+            f("store"),
+            f("serials").replace('=', " serial ")
+        ),
+        "trust-sync-failed" => format!("could not sync {} with {}: {}", f("store"), f("from"), f("reason")),
+        "drf-connected" => format!("DRF Local trusts the ipsec.pem {} presents (serial {})", f("primary"), f("serial")),
+        "drf-trust-mismatch" => format!(
+            "DRF Local refuses {}: it presents ipsec.pem serial {} but IPSec-trust holds {}; backups and restores fail",
+            f("primary"),
+            f("presented"),
+            event.field_text("trusted").map_or_else(|| "none".to_string(), |serial| format!("serial {serial}"))
+        ),
+        "drf-connect-failed" => format!("DRF Local cannot reach DRF Primary on {}: {}", f("primary"), f("reason")),
+        "untrusted-certificate" => format!(
+            "Jabber shows the untrusted-certificate pop-up: {} presents {} serial {}, which the device does not trust",
+            f("host"),
+            f("certificate"),
+            f("serial")
+        ),
+        "certificate-deleted" => format!(
+            "deleted {} (serial {}{})",
+            f("certificate"),
+            f("serial"),
+            if f("expired") == "true" { ", expired" } else { ", still valid" }
+        ),
+        "certificate-delete-refused" => format!("refused to delete {}: {}", f("certificate"), f("reason")),
+        "high-availability-changed" => format!(
+            "High Availability of the Presence Redundancy Group is now {}",
+            if f("enabled") == "true" { "on" } else { "off" }
+        ),
+        "ha-failover" => format!(
+            "{} went down with High Availability on: the Presence Redundancy Group fails this node's users over to its peer",
+            service_in_words(&f("service"))
+        ),
+        "client-trust-pushed" => format!("the Jabber devices now trust {} certificate(s)", f("certificates")),
         "node-restarted" => {
             let mut said = "started again after a crash".to_string();
             if let Some(rows) = event.field_text("table_rows") {
@@ -283,6 +348,12 @@ pub fn narrate(event: &Event) -> String {
             format!("{} {}", event.kind, fields.join(" "))
         }
     }
+}
+
+/// `xcp-router` as "Cisco XCP Router", as Control Center names it.
+fn service_in_words(name: &str) -> String {
+    crate::certs::Service::from_name(name)
+        .map_or_else(|| name.to_string(), |service| service.display_name().to_string())
 }
 
 /// `900` as `15m`, `86400` as `1d`: the units the administration page uses.

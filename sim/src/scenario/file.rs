@@ -94,6 +94,13 @@ pub(super) struct ImpFile {
     /// The validator every IM and Presence node loads (default: the built-in `imp`).
     #[serde(default)]
     pub validator: Option<String>,
+    /// "Enable High Availability" in the Presence Redundancy Group (default: off).
+    #[serde(default)]
+    pub high_availability: bool,
+    /// Every node's trust stores also hold the expired certificates of a node removed from
+    /// the cluster long ago, `imp-retired.pem` (default: no).
+    #[serde(default)]
+    pub expired_trust: bool,
 }
 
 impl Default for ClusterFile {
@@ -211,9 +218,14 @@ pub(super) struct StepFile {
     /// For `link`: the chance that a message breaks the link (turmoil's fail rate), 0 to 1.
     #[serde(default)]
     pub loss: Option<Spanned<f64>>,
-    /// For `restart-service`: which service (`tomcat`).
+    /// For `restart-service`, `stop-service` and `start-service`: which service (`tomcat`,
+    /// `xcp-router`, `drf-local`, ...).
     #[serde(default)]
     pub service: Option<Spanned<String>>,
+    /// For `regenerate-certificate` (`cup`, `cup-xmpp`, `cup-xmpp-s2s`, `ipsec`, `tomcat`) and
+    /// `delete-certificate` (`ipsec.pem`, or `<store>-trust/<host>.pem`).
+    #[serde(default)]
+    pub certificate: Option<Spanned<String>>,
 }
 
 /// The enterprise parameters a `set-param` step may change.
@@ -239,6 +251,12 @@ pub(super) enum ActionName {
     Restart,
     Skew,
     RestartService,
+    StopService,
+    StartService,
+    RegenerateCertificate,
+    DeleteCertificate,
+    SetHighAvailability,
+    PushClientTrust,
 }
 
 #[derive(Deserialize)]

@@ -15,6 +15,7 @@ mod error;
 mod faults;
 mod file;
 mod parse;
+mod service_steps;
 mod table;
 
 use std::collections::BTreeMap;
@@ -29,6 +30,7 @@ use serde::Deserialize;
 pub use duration::{format_duration, parse_duration, parse_window, SimDuration};
 pub use error::{line_column, ScenarioError};
 
+use crate::certs::{CertificateName, Identity, Service};
 use crate::proto::http::{EXCHANGE_TICKS_MAX, REQUEST_TIMEOUT};
 use crate::tokens::{ExpiryTimer, KeyKind, Lifetimes};
 
@@ -111,6 +113,10 @@ pub struct ImpCluster {
     pub subscribers: u32,
     /// The validator each node loads: a built-in plugin's name or a `.wasm` path.
     pub validator: String,
+    /// "Enable High Availability" in the Presence Redundancy Group at the start.
+    pub high_availability: bool,
+    /// Every node's trust stores hold `imp-retired.pem`, expired before the run.
+    pub expired_trust: bool,
 }
 
 impl ImpCluster {
@@ -295,8 +301,21 @@ pub enum Action {
     /// cluster's keys from the publisher onto its disk (keys are generated on the publisher
     /// only); its running Tomcat uses them once restarted.
     PullKeys { node: String, kind: KeyKind },
-    /// `utils service restart <service>` on a node (only `tomcat` is modelled).
-    RestartService { node: String, service: String },
+    /// `utils service restart <service>` on a node: the service loads what is on disk.
+    RestartService { node: String, service: Service },
+    /// Stop a service on an IM and Presence node (Control Center).
+    StopService { node: String, service: Service },
+    /// Start a stopped service on an IM and Presence node.
+    StartService { node: String, service: Service },
+    /// Regenerate an identity certificate on an IM and Presence node (Certificate Management).
+    RegenerateCertificate { node: String, identity: Identity },
+    /// Delete a certificate on an IM and Presence node (refused for identity certificates).
+    DeleteCertificate { node: String, certificate: CertificateName },
+    /// Turn "Enable High Availability" of the Presence Redundancy Group on or off.
+    SetHighAvailability(bool),
+    /// The administrator pushes the IM and Presence nodes' current `cup-xmpp.pem` and
+    /// `tomcat.pem` into the Jabber devices' trust stores (group policy, MDM, e-mail).
+    PushClientTrust,
     /// A node stops: what it held in memory is gone; its disk is kept.
     Crash(String),
     /// A crashed (or running) node starts again from its disk.
@@ -318,6 +337,12 @@ impl Action {
             Action::Link { .. } => "link",
             Action::PullKeys { .. } => "regenerate-key",
             Action::RestartService { .. } => "restart-service",
+            Action::StopService { .. } => "stop-service",
+            Action::StartService { .. } => "start-service",
+            Action::RegenerateCertificate { .. } => "regenerate-certificate",
+            Action::DeleteCertificate { .. } => "delete-certificate",
+            Action::SetHighAvailability(_) => "set-high-availability",
+            Action::PushClientTrust => "push-client-trust",
             Action::Crash(_) => "crash",
             Action::Restart(_) => "restart",
             Action::Skew { .. } => "skew",

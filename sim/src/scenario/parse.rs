@@ -170,7 +170,12 @@ impl Scenario {
                     ));
                 }
                 let validator = imp.validator.clone().unwrap_or_else(|| IMP_VALIDATOR_DEFAULT.to_string());
-                Some(ImpCluster { subscribers, validator })
+                Some(ImpCluster {
+                    subscribers,
+                    validator,
+                    high_availability: imp.high_availability,
+                    expired_trust: imp.expired_trust,
+                })
             }
         };
         let cluster = Cluster {
@@ -220,39 +225,20 @@ impl Scenario {
                     };
                     Action::PullKeys { node: node.get_ref().clone(), kind }
                 }
-                ActionName::RestartService => {
-                    let Some(node) = &step.node else {
-                        return Err(at(
-                            step.action.span(),
-                            &format!("step[{index}].node"),
-                            "restart-service needs `node = \"…\"` and `service = \"tomcat\"`".to_string(),
-                        ));
-                    };
-                    cli_node(node, &cluster, &format!("step[{index}].node"), true, &at)?;
-                    match &step.service {
-                        Some(service) if service.get_ref() == "tomcat" => Action::RestartService {
-                            node: node.get_ref().clone(),
-                            service: "tomcat".to_string(),
-                        },
-                        Some(service) => {
-                            return Err(at(
-                                service.span(),
-                                &format!("step[{index}].service"),
-                                format!(
-                                    "only \"tomcat\" (Cisco Tomcat) is modelled; {:?} is not yet",
-                                    service.get_ref()
-                                ),
-                            ))
-                        }
-                        None => {
-                            return Err(at(
-                                step.action.span(),
-                                &format!("step[{index}].service"),
-                                "restart-service needs `service = \"tomcat\"`".to_string(),
-                            ))
-                        }
-                    }
-                }
+                name @ (ActionName::RestartService
+                | ActionName::StopService
+                | ActionName::StartService
+                | ActionName::RegenerateCertificate
+                | ActionName::DeleteCertificate
+                | ActionName::SetHighAvailability
+                | ActionName::PushClientTrust) => super::service_steps::service_action(
+                    *name,
+                    step,
+                    index,
+                    &cluster,
+                    step.action.span(),
+                    &at,
+                )?,
                 ActionName::RegenerateKey => match step.key {
                     Some(kind) => Action::RegenerateKey(kind),
                     None => {
@@ -397,10 +383,17 @@ impl Scenario {
                 ("latency", step.latency.as_ref().map(Spanned::span)),
                 ("loss", step.loss.as_ref().map(Spanned::span)),
                 ("service", step.service.as_ref().map(Spanned::span)),
+                ("certificate", step.certificate.as_ref().map(Spanned::span)),
             ];
             let takes: &[&str] = match step.action.get_ref() {
                 ActionName::RegenerateKey => &["node"],
-                ActionName::RestartService => &["node", "service"],
+                name @ (ActionName::RestartService
+                | ActionName::StopService
+                | ActionName::StartService
+                | ActionName::RegenerateCertificate
+                | ActionName::DeleteCertificate
+                | ActionName::SetHighAvailability
+                | ActionName::PushClientTrust) => super::service_steps::fields(*name),
                 ActionName::Revoke => &["user", "client"],
                 ActionName::SetParam => &["param", "value"],
                 ActionName::ShowKeys => &[],

@@ -194,7 +194,7 @@ catalogue! {
         param: Option<String>,
         /// For `set-param` of an expiry timer: its new value, seconds.
         value_s: Option<u64>,
-        /// For `set-param` of `refresh_login_flow`: Enabled (`true`) or Disabled.
+        /// For `set-param` of `refresh_login_flow` and for `set-high-availability`: on (`true`) or off.
         enabled: Option<bool>,
         /// For `partition`, `repair` and `link`: the two nodes or sites, space-separated.
         between: Option<String>,
@@ -210,6 +210,10 @@ catalogue! {
         latency_ms: Option<u64>,
         /// For `link`: the chance a message breaks the link, parts per million.
         loss_ppm: Option<u32>,
+        /// For `restart-service`, `stop-service` and `start-service`: the service.
+        service: Option<String>,
+        /// For `regenerate-certificate` and `delete-certificate`: the certificate.
+        certificate: Option<String>,
     }
     /// "OAuth with Refresh Login Flow" was set on the publisher: logins from now on get the grants it allows.
     LoginFlowChanged = "login-flow-changed" {
@@ -266,14 +270,118 @@ catalogue! {
         /// Checksum of the encryption key now on disk.
         encryption_key: String,
     }
-    /// A service on a node restarted (`restart-service`); Tomcat loaded the keys on disk.
+    /// A service on a node restarted (`restart-service`) and loaded what is on disk: Tomcat the keys, every service its certificates.
     ServiceRestarted = "service-restarted" {
-        /// The service, e.g. `tomcat`.
+        /// The service, e.g. `tomcat`, `xcp-router`.
         service: String,
         /// For Tomcat: checksum of the signing key it loaded.
         signing_key: Option<String>,
         /// For Tomcat: checksum of the encryption key it loaded.
         encryption_key: Option<String>,
+        /// On IM and Presence: the certificates it now presents, `file=serial`, space-separated.
+        certificates: Option<String>,
+    }
+    /// A service on an IM and Presence node was stopped (`stop-service`).
+    ServiceStopped = "service-stopped" {
+        /// The service.
+        service: String,
+    }
+    /// A stopped service on an IM and Presence node was started (`start-service`).
+    ServiceStarted = "service-started" {
+        /// The service.
+        service: String,
+    }
+    /// An identity certificate was regenerated on this node: on disk now, presented once its services restart.
+    CertificateRegenerated = "certificate-regenerated" {
+        /// The file, e.g. `ipsec.pem`.
+        certificate: String,
+        /// The new serial number (hex).
+        serial: String,
+        /// The serial it replaces.
+        previous: String,
+        /// The new certificate's SHA-256 fingerprint, first 16 hex digits.
+        fingerprint: String,
+    }
+    /// A subscriber's regeneration uploaded its certificate to the IM and Presence publisher and took the publisher's into its trust store.
+    TrustSynced = "trust-synced" {
+        /// The trust store, e.g. `ipsec-trust`.
+        store: String,
+        /// The publisher asked.
+        from: String,
+        /// What the store now holds, `host=serial`, space-separated.
+        serials: String,
+    }
+    /// A subscriber could not sync its trust store with the IM and Presence publisher.
+    TrustSyncFailed = "trust-sync-failed" {
+        /// The trust store.
+        store: String,
+        /// The publisher asked.
+        from: String,
+        /// Why.
+        reason: String,
+    }
+    /// DRF Local opened its session with DRF Primary: the `ipsec.pem` presented is the one in IPSec-trust.
+    DrfConnected = "drf-connected" {
+        /// The node running DRF Primary.
+        primary: String,
+        /// Serial of the `ipsec.pem` it presented.
+        serial: String,
+    }
+    /// DRF Local refused DRF Primary: the `ipsec.pem` it presented is not the one in this node's IPSec-trust (backups and restores fail).
+    DrfTrustMismatch = "drf-trust-mismatch" {
+        /// The node running DRF Primary.
+        primary: String,
+        /// Serial of the `ipsec.pem` it presented.
+        presented: String,
+        /// Serial this node's IPSec-trust holds for it (absent: none).
+        trusted: Option<String>,
+    }
+    /// DRF Local could not reach DRF Primary.
+    DrfConnectFailed = "drf-connect-failed" {
+        /// The node running DRF Primary.
+        primary: String,
+        /// Why.
+        reason: String,
+    }
+    /// Jabber showed the untrusted-certificate pop-up: the certificate a node presented is not in the device's trust store.
+    UntrustedCertificate = "untrusted-certificate" {
+        /// The node.
+        host: String,
+        /// The certificate presented, e.g. `cup-xmpp.pem`.
+        certificate: String,
+        /// Its serial.
+        serial: String,
+    }
+    /// A certificate was deleted from a trust store.
+    CertificateDeleted = "certificate-deleted" {
+        /// `<store>/<host>.pem`.
+        certificate: String,
+        /// Its serial.
+        serial: String,
+        /// Whether it had expired.
+        expired: bool,
+    }
+    /// A certificate deletion was refused.
+    CertificateDeleteRefused = "certificate-delete-refused" {
+        /// What the step named.
+        certificate: String,
+        /// Why.
+        reason: String,
+    }
+    /// "Enable High Availability" of the Presence Redundancy Group changed.
+    HighAvailabilityChanged = "high-availability-changed" {
+        /// On now.
+        enabled: bool,
+    }
+    /// A service that serves users went down on a node while High Availability was on: the Presence Redundancy Group failed its users over to the peer node (assumption; the documents say to turn High Availability off first).
+    HaFailover = "ha-failover" {
+        /// The service that went down.
+        service: String,
+    }
+    /// The administrator pushed the IM and Presence nodes' current certificates to the Jabber devices' trust stores.
+    ClientTrustPushed = "client-trust-pushed" {
+        /// How many certificates the devices now trust.
+        certificates: u32,
     }
     /// The publisher gave up pushing the keys to a node.
     KeySyncFailed = "key-sync-failed" {

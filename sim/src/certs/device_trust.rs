@@ -1,0 +1,36 @@
+//! The certificates Jabber devices trust. The documents: a self-signed `cup-xmpp.pem` or
+//! `tomcat.pem` that is not in the device's trust store makes Jabber show an
+//! untrusted-certificate pop-up; the administrator pushes certificates to the devices by
+//! group policy, MDM or e-mail. Identity certificates here are self-signed, so a device
+//! trusts exactly what was pushed to it.
+//!
+//! Assumption: at the start every device trusts every IM and Presence node's
+//! `cup-xmpp.pem` and `tomcat.pem` (they were pushed when the cluster was set up), and one
+//! push reaches every device at once.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::rc::Rc;
+
+use crate::certs::certificate::Certificate;
+use crate::certs::identity::Identity;
+
+/// The identity certificates Jabber checks.
+pub const CLIENT_CHECKED: [Identity; 2] = [Identity::CupXmpp, Identity::Tomcat];
+
+/// Fingerprints of the certificates the devices trust, shared by every device of the run.
+#[derive(Clone, Default, Debug)]
+pub struct DeviceTrust(Rc<RefCell<BTreeSet<String>>>);
+
+impl DeviceTrust {
+    /// Adds certificates (devices keep what they trusted before); returns how many they trust now.
+    pub fn push<'a>(&self, certificates: impl IntoIterator<Item = &'a Certificate>) -> u32 {
+        let mut trusted = self.0.borrow_mut();
+        trusted.extend(certificates.into_iter().map(|certificate| certificate.fingerprint.clone()));
+        u32::try_from(trusted.len()).unwrap_or(u32::MAX)
+    }
+
+    pub fn trusts(&self, certificate: &Certificate) -> bool {
+        self.0.borrow().contains(&certificate.fingerprint)
+    }
+}

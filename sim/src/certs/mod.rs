@@ -1,0 +1,26 @@
+//! IM and Presence certificates (DOMAIN.md "IM and Presence certificates"): the five
+//! identity certificates of every node as real X.509 certificates, trust stores, which
+//! services present which certificate, and the trust synchronisation that makes the
+//! documented regeneration order matter.
+//!
+//! * [`identity`]: the five identity certificates and the services each one needs restarted.
+//! * [`service`]: the services a scenario restarts, stops or starts, and what each loads.
+//! * [`certificate`]: one certificate, made by rcgen, deterministic from the seed.
+//! * [`store`]: one node's certificates, trust stores and loaded certificates.
+//! * [`device_trust`]: what the Jabber devices trust (pushed by the administrator).
+//! * [`install`]: the nodes' certificates and trust as the run finds them.
+//! * [`sync`]: certificates over the network: trust sync with the publisher, DRF's check.
+
+pub mod certificate;
+pub mod device_trust;
+pub mod identity;
+pub mod install;
+pub mod service;
+pub mod store;
+pub mod sync;
+
+pub use certificate::Certificate;
+pub use device_trust::DeviceTrust;
+pub use identity::Identity;
+pub use service::Service;
+pub use store::{CertStore, CertificateName, Refused};

@@ -1,0 +1,129 @@
+//! The services an administrator restarts, stops or starts on a node, and what each one
+//! loads when it starts (DOMAIN.md "IM and Presence certificates", "Signing and encryption
+//! keys").
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::certs::identity::Identity;
+
+/// A node service the scenario can restart (`restart-service`), stop or start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Service {
+    /// Cisco Tomcat: the web services (AuthZ keys, `tomcat.pem`). On every CallManager and
+    /// IM and Presence node.
+    Tomcat,
+    /// Cisco SIP Proxy (IM and Presence): presents `cup.pem`.
+    SipProxy,
+    /// Cisco Presence Engine (IM and Presence): presents `cup.pem`.
+    PresenceEngine,
+    /// Cisco XCP Router (IM and Presence): presents `cup-xmpp.pem` to Jabber and
+    /// `cup-xmpp-s2s.pem` to federated servers.
+    XcpRouter,
+    /// Cisco XCP XMPP Federation Connection Manager: presents `cup-xmpp-s2s.pem`.
+    XmppFederationConnectionManager,
+    /// Cisco DRF Primary, on the IM and Presence publisher: presents `ipsec.pem` to the
+    /// DRF Local agents.
+    DrfPrimary,
+    /// Cisco DRF Local: connects to DRF Primary when it starts, trusting IPSec-trust.
+    DrfLocal,
+    /// Cisco Certificate Expiry Monitor: stopped before expired trust certificates are deleted.
+    CertificateExpiryMonitor,
+    /// Cisco Intercluster Sync Agent: stopped before expired trust certificates are deleted.
+    InterclusterSyncAgent,
+}
+
+/// Assumption (the documents give no figure): how long an IM and Presence service other
+/// than Tomcat takes to restart. Tomcat's is `node_keys::TOMCAT_RESTART`.
+pub const IMP_SERVICE_RESTART: Duration = Duration::from_secs(20);
+
+impl Service {
+    pub const ALL: [Service; 9] = [
+        Service::Tomcat,
+        Service::SipProxy,
+        Service::PresenceEngine,
+        Service::XcpRouter,
+        Service::XmppFederationConnectionManager,
+        Service::DrfPrimary,
+        Service::DrfLocal,
+        Service::CertificateExpiryMonitor,
+        Service::InterclusterSyncAgent,
+    ];
+
+    /// The name in scenario files and the trace.
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Tomcat => "tomcat",
+            Service::SipProxy => "sip-proxy",
+            Service::PresenceEngine => "presence-engine",
+            Service::XcpRouter => "xcp-router",
+            Service::XmppFederationConnectionManager => "xmpp-federation-connection-manager",
+            Service::DrfPrimary => "drf-primary",
+            Service::DrfLocal => "drf-local",
+            Service::CertificateExpiryMonitor => "certificate-expiry-monitor",
+            Service::InterclusterSyncAgent => "intercluster-sync-agent",
+        }
+    }
+
+    /// The name on Cisco Unified Serviceability's Control Center.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Service::Tomcat => "Cisco Tomcat",
+            Service::SipProxy => "Cisco SIP Proxy",
+            Service::PresenceEngine => "Cisco Presence Engine",
+            Service::XcpRouter => "Cisco XCP Router",
+            Service::XmppFederationConnectionManager => "Cisco XCP XMPP Federation Connection Manager",
+            Service::DrfPrimary => "Cisco DRF Primary",
+            Service::DrfLocal => "Cisco DRF Local",
+            Service::CertificateExpiryMonitor => "Cisco Certificate Expiry Monitor",
+            Service::InterclusterSyncAgent => "Cisco Intercluster Sync Agent",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Service> {
+        Service::ALL.into_iter().find(|service| service.name() == name)
+    }
+
+    /// The identity certificates the service reads when it starts and presents until it
+    /// restarts (a regenerated certificate is on disk at once, in use only after a restart).
+    pub fn loads(self) -> &'static [Identity] {
+        match self {
+            Service::Tomcat => &[Identity::Tomcat],
+            Service::SipProxy | Service::PresenceEngine => &[Identity::Cup],
+            Service::XcpRouter => &[Identity::CupXmpp, Identity::CupXmppS2s],
+            Service::XmppFederationConnectionManager => &[Identity::CupXmppS2s],
+            Service::DrfPrimary | Service::DrfLocal => &[Identity::Ipsec],
+            Service::CertificateExpiryMonitor | Service::InterclusterSyncAgent => &[],
+        }
+    }
+
+    /// Whether only IM and Presence nodes run it (all but Tomcat).
+    pub fn imp_only(self) -> bool {
+        self != Service::Tomcat
+    }
+
+    /// Whether restarting it interrupts IM and Presence for users, which the Presence
+    /// Redundancy Group notices (turn High Availability off first, the documents say).
+    pub fn serves_users(self) -> bool {
+        matches!(self, Service::SipProxy | Service::PresenceEngine | Service::XcpRouter)
+    }
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for service in Service::ALL {
+            assert_eq!(Service::from_name(service.name()), Some(service));
+        }
+        assert_eq!(Service::from_name("Cisco Tomcat"), None);
+    }
+}
