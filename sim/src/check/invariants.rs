@@ -20,6 +20,7 @@ pub const NAMES: &[&str] = &[
     "purge_deletes_exactly_the_expired_rows",
     "crash_loses_no_committed_row",
     "no_token_accepted_under_a_key_the_node_replaced",
+    crate::check::keys_agree::NAME,
     "table_holds_no_raw_token",
 ];
 
@@ -34,6 +35,7 @@ pub fn all(epoch_s: u64) -> Vec<Box<dyn Check>> {
         Box::new(PurgeDeletesExactlyTheExpiredRows::default()),
         Box::new(CrashLosesNoCommittedRow::default()),
         Box::new(NoTokenAcceptedUnderAKeyTheNodeReplaced::new(epoch_s)),
+        Box::new(crate::check::keys_agree::KeysAgree::default()),
     ]
 }
 

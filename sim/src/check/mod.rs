@@ -6,10 +6,12 @@
 //!
 //! * [`expect`]: the scenario's own expectations.
 //! * [`invariants`]: what must hold in every run, named after what each forbids.
+//! * [`keys_agree`]: `show key authz` agrees on every node once every node caught up.
 //! * [`secrets`]: a growing set of secret strings searched for in every event.
 
 pub mod expect;
 pub mod invariants;
+pub mod keys_agree;
 pub mod secrets;
 
 use crate::scenario::Scenario;
