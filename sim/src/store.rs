@@ -91,6 +91,16 @@ impl RefreshTokenStore {
         Ok(rows as u64)
     }
 
+    /// Rows in the table whose refresh token was revoked (and not yet purged).
+    pub fn count_revoked(&self) -> Result<u64, StoreError> {
+        let rows: i64 = self.connection.query_row(
+            "SELECT COUNT(*) FROM refreshtokendetails WHERE state = ?1",
+            params![STATE_REVOKED],
+            |row| row.get(0),
+        )?;
+        Ok(rows as u64)
+    }
+
     /// Records a refresh token just issued.
     pub fn insert(
         &self,

@@ -34,6 +34,7 @@ const SCENARIOS: &[&str] = &[
     "old-client-on-new-cluster.toml",
     "partition-during-regeneration.toml",
     "publisher-clock-ahead.toml",
+    "publisher-crash-after-revocation.toml",
     "publisher-crash-during-distribution.toml",
     "publisher-crash-during-refresh.toml",
     "purge-boundary.toml",
@@ -545,6 +546,11 @@ fn publisher_crash_during_distribution() {
 #[test]
 fn publisher_crash_during_refresh() {
     insta::assert_snapshot!(story("publisher-crash-during-refresh.toml"));
+}
+
+#[test]
+fn publisher_crash_after_revocation() {
+    insta::assert_snapshot!(story("publisher-crash-after-revocation.toml"));
 }
 
 #[test]

@@ -127,11 +127,15 @@ impl Check for NoTokenAcceptedUnderAKeyTheNodeReplaced {
 
 /// A crash of the publisher loses nothing it committed: when it starts again, its
 /// refresh-token table (a file on its disk) holds exactly the rows the trace says were
-/// committed: preloaded, plus every refresh token issued, less every row purged.
-/// Revocations change rows, never their number.
+/// committed (preloaded, plus every refresh token issued, less every row purged), and
+/// exactly the revoked rows the trace says were revoked and not yet purged.
 #[derive(Default)]
 pub struct CrashLosesNoCommittedRow {
     committed: u64,
+    /// Refresh token id → its validity, for tokens issued and not yet purged.
+    validity: BTreeMap<String, u64>,
+    /// (validity, token id) of revoked rows not yet purged.
+    revoked: BTreeSet<(u64, String)>,
     restarts: u64,
     first: Option<String>,
 }
@@ -141,19 +145,45 @@ impl Check for CrashLosesNoCommittedRow {
         let number = |name: &str| event.fields.get(name).and_then(|value| value.as_u64());
         match event.kind.as_str() {
             "table-preloaded" => self.committed += number("rows").unwrap_or(0),
-            "tokens-issued" => self.committed += 1,
+            "tokens-issued" => {
+                self.committed += 1;
+                if let (Some(tid), Some(exp)) = (event.field_text("refresh_tid"), number("refresh_exp")) {
+                    self.validity.insert(tid, exp);
+                }
+            }
+            "tokens-revoked" => {
+                for tid in event.field_text("refresh_tids").unwrap_or_default().split_whitespace() {
+                    if let Some(exp) = self.validity.get(tid) {
+                        self.revoked.insert((*exp, tid.to_string()));
+                    }
+                }
+            }
             "refresh-tokens-purged" => {
-                self.committed = self.committed.saturating_sub(number("rows").unwrap_or(0))
+                self.committed = self.committed.saturating_sub(number("rows").unwrap_or(0));
+                let cutoff = number("cutoff").unwrap_or(0);
+                self.validity.retain(|_, exp| *exp > cutoff);
+                while self.revoked.first().is_some_and(|(exp, _)| *exp <= cutoff) {
+                    self.revoked.pop_first();
+                }
             }
             "node-restarted" => {
                 let Some(rows) = number("table_rows") else { return };
                 self.restarts += 1;
+                let revoked = number("revoked_rows");
                 if self.first.is_none() && rows != self.committed {
                     self.first = Some(format!(
                         "{} at {} started again with {rows} row(s) in its table; {} were committed",
                         event.node,
                         format_elapsed(event.t_ms),
                         self.committed
+                    ));
+                } else if self.first.is_none() && revoked != Some(self.revoked.len() as u64) {
+                    self.first = Some(format!(
+                        "{} at {} started again with {} revoked row(s); {} revocation(s) were committed",
+                        event.node,
+                        format_elapsed(event.t_ms),
+                        revoked.map_or_else(|| "no count of".to_string(), |n| n.to_string()),
+                        self.revoked.len()
                     ));
                 }
             }
@@ -169,7 +199,9 @@ impl Check for CrashLosesNoCommittedRow {
                 held: true,
                 detail: match self.restarts {
                     0 => "held (the publisher never restarted)".to_string(),
-                    n => format!("held ({n} restart(s) of the publisher, every committed row found)"),
+                    n => format!(
+                        "held ({n} restart(s) of the publisher, every committed row and revocation found)"
+                    ),
                 },
             },
         }
@@ -618,7 +650,9 @@ mod tests {
 
     #[test]
     fn a_restart_that_lost_a_committed_row_is_caught() {
-        let restart = |t_ms, rows: u64| event(t_ms, "node-restarted", &[("table_rows", rows.into())]);
+        let restart = |t_ms, rows: u64| {
+            event(t_ms, "node-restarted", &[("table_rows", rows.into()), ("revoked_rows", 0.into())])
+        };
         let history = |rows_after: u64| {
             vec![
                 event(0, "table-preloaded", &[("rows", 3.into()), ("validity", 0.into())]),
@@ -634,6 +668,34 @@ mod tests {
         assert!(lost.detail.contains("with 1 row(s) in its table; 2 were committed"), "{}", lost.detail);
         let extra = run(&mut CrashLosesNoCommittedRow::default(), &history(3));
         assert!(!extra.held, "a row nobody committed is as wrong");
+    }
+
+    /// Revocations survive too: the revoked rows found are those revoked and not purged.
+    #[test]
+    fn a_restart_that_lost_a_revocation_is_caught() {
+        let issued = |t_ms, tid: &str, exp: u64| {
+            event(t_ms, "tokens-issued", &[("refresh_tid", tid.into()), ("refresh_exp", exp.into())])
+        };
+        let restart = |t_ms, revoked: u64| {
+            event(t_ms, "node-restarted", &[("table_rows", 3.into()), ("revoked_rows", revoked.into())])
+        };
+        let history = vec![
+            issued(1_000, "r1", 100),
+            issued(2_000, "r2", 500),
+            issued(3_000, "r3", 500),
+            event(4_000, "tokens-revoked", &[("refresh_tids", "r1 r2".into())]),
+        ];
+        let with = |tail: Vec<Event>| [history.clone(), tail].concat();
+        assert!(run(&mut CrashLosesNoCommittedRow::default(), &with(vec![restart(5_000, 2)])).held);
+        let lost = run(&mut CrashLosesNoCommittedRow::default(), &with(vec![restart(5_000, 1)]));
+        assert!(!lost.held && lost.detail.contains("1 revoked row(s); 2 revocation(s)"), "{}", lost.detail);
+        // The purge removes r1 (valid until 100): one revoked row is left of two rows.
+        let purged = vec![
+            event(6_000, "refresh-tokens-purged", &[("rows", 1.into()), ("cutoff", 100.into())]),
+            event(7_000, "node-restarted", &[("table_rows", 2.into()), ("revoked_rows", 1.into())]),
+        ];
+        let outcome = run(&mut CrashLosesNoCommittedRow::default(), &with(purged));
+        assert!(outcome.held, "{}", outcome.detail);
     }
 
     #[test]

@@ -175,12 +175,14 @@ impl Publisher {
         self.codes.clear();
         self.opaque.forget_all();
         self.assertions_used.clear();
-        let table_rows = self.store.reopen().and_then(|()| self.store.count()).ok();
+        let reopened = self.store.reopen();
+        let table_rows = reopened.as_ref().ok().and_then(|()| self.store.count().ok());
+        let revoked_rows = reopened.ok().and_then(|()| self.store.count_revoked().ok());
         let bundle = self.key_bundle();
         for push in &self.pushes {
             push.offer(bundle.clone());
         }
-        self.tracer.emit(Happening::NodeRestarted { table_rows, forgot: Some(forgot) });
+        self.tracer.emit(Happening::NodeRestarted { table_rows, revoked_rows, forgot: Some(forgot) });
     }
 
     pub fn cluster_id(&self) -> &str {

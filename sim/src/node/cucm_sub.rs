@@ -152,7 +152,7 @@ pub async fn run(subscriber: Rc<RefCell<Subscriber>>, commands: NodeCommands) ->
         let mut node = subscriber.borrow_mut();
         node.boots += 1;
         if node.boots > 1 {
-            node.tracer.emit(Happening::NodeRestarted { table_rows: None, forgot: None });
+            node.tracer.emit(Happening::NodeRestarted { table_rows: None, revoked_rows: None, forgot: None });
         }
         let (keys, publisher, epoch_s, tracer) =
             (node.keys.clone(), node.publisher.clone(), node.epoch_s, node.tracer.clone());

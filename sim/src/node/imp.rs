@@ -202,7 +202,11 @@ pub async fn run(node: Rc<RefCell<ImpNode>>, commands: NodeCommands) -> turmoil:
         let mut state = node.borrow_mut();
         state.boots += 1;
         if state.boots > 1 {
-            state.tracer.emit(Happening::NodeRestarted { table_rows: None, forgot: None });
+            state.tracer.emit(Happening::NodeRestarted {
+                table_rows: None,
+                revoked_rows: None,
+                forgot: None,
+            });
             state.restarting.clear();
             let certs = state.certs.clone();
             for service in Service::ALL {

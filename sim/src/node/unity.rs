@@ -198,7 +198,7 @@ pub async fn run(unity: Rc<RefCell<Unity>>) -> turmoil::Result {
         if unity.boots > 1 {
             let forgot = unity.keyring.take().map(|_| "the fetched keys".to_string());
             unity.last_fetch_s = None;
-            unity.tracer.emit(Happening::NodeRestarted { table_rows: None, forgot });
+            unity.tracer.emit(Happening::NodeRestarted { table_rows: None, revoked_rows: None, forgot });
         }
     }
     tokio::task::spawn_local(fetch_keys(unity.clone(), "start-up", KEY_FETCH_ATTEMPTS_MAX));

@@ -220,6 +220,9 @@ pub fn narrate(event: &Event) -> String {
             if let Some(rows) = event.field_text("table_rows") {
                 said.push_str(&format!("; its refresh-token table still holds {rows} row(s)"));
             }
+            if let Some(revoked) = event.field_text("revoked_rows").filter(|revoked| revoked != "0") {
+                said.push_str(&format!(", {revoked} of them revoked"));
+            }
             if let Some(forgot) = event.field_text("forgot") {
                 said.push_str(&format!("; forgot {forgot}"));
             }

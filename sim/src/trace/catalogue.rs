@@ -235,6 +235,8 @@ catalogue! {
     NodeRestarted = "node-restarted" {
         /// The publisher: rows found in the refresh-token table (its database file).
         table_rows: Option<u64>,
+        /// The publisher: of those, rows of revoked refresh tokens.
+        revoked_rows: Option<u64>,
         /// What was lost with the node's memory, e.g. `2 opaque tokens, 1 authorization code`.
         forgot: Option<String>,
     }
