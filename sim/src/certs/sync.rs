@@ -3,12 +3,18 @@
 //!
 //! Assumption (the documents give the order, publisher first and then each subscriber, but
 //! not the mechanism behind it): the IM and Presence publisher holds the cluster's trust. A
-//! subscriber's regeneration uploads its new certificate to the publisher and downloads the
-//! publisher's certificates of that kind into its own trust store; the publisher's own
-//! regeneration reaches no subscriber until that subscriber regenerates. In the documented
-//! order every subscriber ends up trusting the publisher's new certificate; a subscriber
-//! regenerated before the publisher keeps the old one, and its IPSec-trust no longer matches
-//! the publisher's `ipsec.pem` serial.
+//! subscriber's regeneration uploads its new certificate to the publisher (not `ipsec.pem`:
+//! a subscriber's is not in the publisher's IPSec-trust in a standard deployment, the Korean
+//! document says) and downloads the publisher's certificates of that kind into its own trust
+//! store; the publisher's own regeneration reaches no subscriber until that subscriber
+//! regenerates. In the documented order every subscriber ends up trusting the publisher's
+//! new certificate; a subscriber regenerated before the publisher keeps the old one, and its
+//! IPSec-trust no longer matches the publisher's `ipsec.pem` serial.
+//!
+//! Departure: the Korean document names the *CallManager* publisher's `ipsec.pem` as the one
+//! every subscriber (CallManager and IM and Presence) must trust, and DRF's primary agent runs
+//! there. Here the IM and Presence publisher plays that part for the IM and Presence nodes,
+//! since CallManager nodes hold no certificates yet (issue 10 brings them).
 //!
 //! Until the TLS of issue 10 exists, a service shows the certificate it presents through a
 //! small HTTP answer ([`PRESENTED_PATH`], [`DRF_PATH`]) in place of a handshake; the peer

@@ -436,25 +436,15 @@ async fn regenerate(node: &Rc<RefCell<ImpNode>>, identity: Identity) {
     if on_publisher {
         return;
     }
-    let upload = CertificateSet::of([&new]);
-    let uploaded = Call::post(&imp_publisher, HTTPS_PORT, CERTS_PATH, tracer.node(), &upload).send().await;
-    let path = format!("{CERTS_PATH}/{}", identity.name());
+    // A subscriber's ipsec.pem is not in the publisher's IPSec-trust in a standard
+    // deployment (the Korean document): it is not uploaded.
+    let uploaded = match identity {
+        Identity::Ipsec => Ok(()),
+        _ => upload_certificate(&imp_publisher, &new, tracer.node()).await,
+    };
     let synced = match uploaded {
-        Ok(response) if response.status.is_success() => {
-            Call::get(&imp_publisher, HTTPS_PORT, &path, tracer.node())
-                .send()
-                .await
-                .map_err(|e| e.to_string())
-                .and_then(|response| {
-                    if response.status.is_success() {
-                        response.decode::<CertificateSet>().map_err(|e| e.to_string())?.read(identity)
-                    } else {
-                        Err(format!("HTTP {}", response.status.as_u16()))
-                    }
-                })
-        }
-        Ok(response) => Err(format!("HTTP {}", response.status.as_u16())),
-        Err(e) => Err(e.to_string()),
+        Ok(()) => fetch_trust(&imp_publisher, identity, tracer.node()).await,
+        Err(reason) => Err(reason),
     };
     match synced {
         Ok(certificates) => {
@@ -480,6 +470,35 @@ async fn regenerate(node: &Rc<RefCell<ImpNode>>, identity: Identity) {
             reason,
         }),
     }
+}
+
+/// Sends a new certificate to the IM and Presence publisher's trust store.
+async fn upload_certificate(
+    imp_publisher: &str,
+    certificate: &crate::certs::Certificate,
+    agent: &str,
+) -> Result<(), String> {
+    let upload = CertificateSet::of([certificate]);
+    match Call::post(imp_publisher, HTTPS_PORT, CERTS_PATH, agent, &upload).send().await {
+        Ok(response) if response.status.is_success() => Ok(()),
+        Ok(response) => Err(format!("HTTP {}", response.status.as_u16())),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The IM and Presence publisher's certificates of one kind.
+async fn fetch_trust(
+    imp_publisher: &str,
+    identity: Identity,
+    agent: &str,
+) -> Result<Vec<crate::certs::Certificate>, String> {
+    let path = format!("{CERTS_PATH}/{}", identity.name());
+    let response =
+        Call::get(imp_publisher, HTTPS_PORT, &path, agent).send().await.map_err(|e| e.to_string())?;
+    if !response.status.is_success() {
+        return Err(format!("HTTP {}", response.status.as_u16()));
+    }
+    response.decode::<CertificateSet>().map_err(|e| e.to_string())?.read(identity)
 }
 
 /// DRF Local opens its session with DRF Primary and checks the `ipsec.pem` it presents

@@ -179,9 +179,9 @@ pub fn narrate(event: &Event) -> String {
             f("previous")
         ),
         "trust-synced" => format!(
-            "uploaded its certificate to {} and took its {} in: {}",
-            f("from"),
+            "synced its {} with {}; the store now holds {}",
             f("store"),
+            f("from"),
             f("serials").replace('=', " serial ")
         ),
         "trust-sync-failed" => format!("could not sync {} with {}: {}", f("store"), f("from"), f("reason")),

@@ -304,7 +304,7 @@ catalogue! {
         /// The new certificate's SHA-256 fingerprint, first 16 hex digits.
         fingerprint: String,
     }
-    /// A subscriber's regeneration uploaded its certificate to the IM and Presence publisher and took the publisher's into its trust store.
+    /// A subscriber's regeneration synced its trust store with the IM and Presence publisher: it uploaded its new certificate (not for ipsec.pem) and took the publisher's in.
     TrustSynced = "trust-synced" {
         /// The trust store, e.g. `ipsec-trust`.
         store: String,
