@@ -47,7 +47,10 @@ fn skipping_changes_nothing_but_speed(seed: u64) {
         assert_eq!(skipped.trace.hash, stepped.trace.hash, "{name}: the traces differ");
         let ticks = skipping.duration.as_nanos() / skipping.tick.as_nanos();
         assert_eq!(u128::from(stepped.steps), ticks, "{name}: stepping takes every tick");
-        assert!(skipped.steps * 10 < stepped.steps, "{name}: {} of {} steps", skipped.steps, stepped.steps);
+        // A guard against skipping silently turned off, not a speed target (those are in
+        // `authzlab bench`): the busiest shipped scenario, a batched purge in a 30-minute run,
+        // is busy for about 11 % of its ticks.
+        assert!(skipped.steps * 5 < stepped.steps, "{name}: {} of {} steps", skipped.steps, stepped.steps);
     }
 }
 

@@ -558,13 +558,6 @@ impl Publisher {
     }
 }
 
-fn oauth_error(error: &str, reason: &str) -> HttpResponse {
-    HttpResponse::json(
-        StatusCode::BAD_REQUEST,
-        &OAuthError { error: error.to_string(), reason: reason.to_string() },
-    )
-}
-
 /// The publisher's program: distribute keys at boot, then serve AuthZ, obey the admin and
 /// purge daily. `tick` is the pause a batched purge leaves between batches.
 pub async fn run(

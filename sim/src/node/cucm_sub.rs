@@ -2,6 +2,14 @@
 //! tokens itself (on UDS, Jabber's first call after login, and on PerfmonService, RTMT's
 //! counter queries) with the native validator. An opaque token of the implicit grant it
 //! cannot validate itself: it asks the publisher that issued it (proxy mode).
+//!
+//! Its AuthZ answers the refreshes of the clients homed on it: it checks the refresh token
+//! with the keys its running Tomcat loaded, as every CallManager node's AuthZ does, and
+//! refuses one it cannot verify (the documents' mismatch: Jabber homed on a node with other
+//! keys fails to refresh). One it can verify goes on to the publisher, whose database holds
+//! the refresh-token table and which issues the new access token. Assumption (the documents
+//! do not say how the nodes' AuthZ share the table): writes go to the publisher's database,
+//! modelled as forwarding the request there.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -15,7 +23,7 @@ use crate::node::opaque_tokens::is_opaque;
 use crate::node::proxy::{answer_by_proxy, Vouched};
 use crate::node::Refusal;
 use crate::proto::authz::*;
-use crate::proto::http::{HttpRequest, HttpResponse, Pending};
+use crate::proto::http::{Call, HttpRequest, HttpResponse, Pending};
 use crate::trace::{Happening, Tracer};
 
 /// A subscriber's state: the keys last pushed to it.
@@ -84,6 +92,7 @@ impl Subscriber {
                 let response = subscriber.borrow_mut().install(&request);
                 return Box::pin(std::future::ready(response));
             }
+            (&Method::POST, TOKEN_PATH) => return Subscriber::refresh_at_home(subscriber, request),
             (&Method::GET, UDS_PATH) => Service::Uds,
             (&Method::GET, PERFMON_PATH) => Service::Perfmon,
             _ => {
@@ -109,6 +118,56 @@ impl Subscriber {
             }
             _ => Box::pin(std::future::ready(subscriber.borrow().validate(service, &request))),
         }
+    }
+
+    /// A refresh from a client homed here: checked with this node's loaded keys, then
+    /// carried out by the publisher.
+    fn refresh_at_home(subscriber: &Rc<RefCell<Subscriber>>, request: HttpRequest) -> Pending {
+        let subscriber = subscriber.borrow();
+        let client = request.agent.clone().unwrap_or_default();
+        let refresh_token = match request.json::<TokenRequest>() {
+            Ok(TokenRequest::RefreshToken { refresh_token }) => refresh_token,
+            // Sign-ins (the authorization code) are the publisher's.
+            Ok(_) => {
+                return Box::pin(std::future::ready(oauth_error(
+                    "unsupported_grant_type",
+                    "sign-in-at-publisher",
+                )))
+            }
+            Err(response) => return Box::pin(std::future::ready(response)),
+        };
+        let verdict = match subscriber.keys.borrow().loaded() {
+            Some(keyring) => Verdict::from(reference::validate(
+                keyring,
+                &Request {
+                    token: refresh_token.clone(),
+                    kind: TokenKind::Refresh,
+                    now: clock::node_now_s(subscriber.tracer.node(), subscriber.epoch_s),
+                    consumer: "cucm-authz".to_string(),
+                },
+            )),
+            None => Verdict::Rejected(authzlab_host::Rejection::Malformed("no keys loaded".to_string())),
+        };
+        if !matches!(verdict, Verdict::Accepted(_)) {
+            let Refusal { reason, kid, detail } = Refusal::of(&verdict);
+            subscriber.tracer.emit(Happening::RefreshRejected {
+                client,
+                reason,
+                kid,
+                detail,
+                refresh_tid: None,
+            });
+            let response = oauth_error("invalid_grant", verdict.reason().unwrap_or("unknown"));
+            return Box::pin(std::future::ready(response));
+        }
+        let publisher = subscriber.publisher.clone();
+        Box::pin(async move {
+            let grant = TokenRequest::RefreshToken { refresh_token };
+            match Call::post(&publisher, HTTPS_PORT, TOKEN_PATH, &client, &grant).send().await {
+                Ok(response) => response,
+                Err(e) => HttpResponse::error(StatusCode::BAD_GATEWAY, &format!("publisher: {e}")),
+            }
+        })
     }
 
     fn install(&mut self, request: &HttpRequest) -> HttpResponse {

@@ -235,7 +235,8 @@ impl Client {
         self.now_s() + expires_in_s - expires_in_s / REFRESH_WHEN_LEFT_DIVISOR
     }
 
-    /// A new access token from the refresh token; `None` when the client must sign in again:
+    /// A new access token from the refresh token, asked of the AuthZ of the client's home
+    /// CallManager node; `None` when the client must sign in again:
     /// AuthZ refused the refresh token (logged as Jabber logs it), or the session has none
     /// (the implicit grant: back to the identity provider).
     pub async fn refresh(&self, session: &Session) -> Option<Session> {
@@ -243,7 +244,7 @@ impl Client {
         let config = &self.config;
         let grant = TokenRequest::RefreshToken { refresh_token: refresh_token.clone() };
         let outcome =
-            Call::post(&config.publisher, HTTPS_PORT, TOKEN_PATH, &config.name, &grant).send().await;
+            Call::post(&config.subscriber, HTTPS_PORT, TOKEN_PATH, &config.name, &grant).send().await;
         let refused = match outcome {
             Ok(response) if response.status == StatusCode::OK => match response.decode::<TokenResponse>() {
                 Ok(tokens) => {

@@ -108,6 +108,14 @@ pub struct OAuthError {
     pub reason: String,
 }
 
+/// An OAuth error answer (`400`, `{"error", "reason"}`).
+pub fn oauth_error(error: &str, reason: &str) -> crate::proto::http::HttpResponse {
+    crate::proto::http::HttpResponse::json(
+        hyper::StatusCode::BAD_REQUEST,
+        &OAuthError { error: error.to_string(), reason: reason.to_string() },
+    )
+}
+
 /// The publisher's answer to a revocation.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RevokeResponse {

@@ -51,7 +51,9 @@ impl Timeline {
                 self.quiet.insert((event.kind.clone(), who))
             }
             TimelineMode::Story => {
-                if event.node.starts_with("cucm-pub") || event.node == "scenario" {
+                // Trouble at a CallManager node's AuthZ (publisher or a client's home node)
+                // or a step concerns everyone; trouble elsewhere, the parties named.
+                if event.node.starts_with("cucm-") || event.node == "scenario" {
                     self.quiet.clear();
                 } else {
                     self.quiet.retain(|(_, party)| party != &who && party != &event.node);
