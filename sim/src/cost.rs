@@ -218,7 +218,7 @@ mod tests {
         assert!(error.to_string().contains("allow it with --budget 1m"), "{error}");
 
         let crowd = Estimate::of(&scenario(
-            "name=\"x\"\nduration=\"91d\"\ntick=\"2s\"\n[[clients]]\nkind=\"jabber\"\ncount=500\n",
+            "name=\"x\"\nduration=\"91d\"\ntick=\"1s\"\n[[clients]]\nkind=\"jabber\"\ncount=500\n",
         ));
         assert!(crowd.events > TRACE_EVENTS_MAX);
         assert!(matches!(crowd.check(Duration::MAX), Err(CostError::TraceTooLarge { .. })));

@@ -1,5 +1,6 @@
 //! The largest tick a scenario may set is not arbitrary: at it every request finishes within
-//! its timeout, and just past what an exchange needs (3 ticks) requests time out, so a
+//! its timeout, forwarded ones too (a refresh goes through the client's home node to the
+//! publisher), and just past what a single exchange needs (3 ticks) requests time out, so a
 //! scenario there would only show a network that never answers.
 //!
 //! How: the shipped signing-key scenario without its steps, 3 simulated hours, built in code
@@ -25,6 +26,7 @@ fn sign_ins_at(tick: Duration) -> (u64, u64) {
 
 #[test]
 fn at_the_largest_tick_every_request_finishes() {
+    // Two clients sign in once each and then only refresh, through their home node.
     assert_eq!(sign_ins_at(TICK_MAX), (2, 0));
 }
 

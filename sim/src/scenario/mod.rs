@@ -45,19 +45,27 @@ pub const STEPS_MAX: usize = 10_000;
 pub const DURATION_MAX: Duration = Duration::from_secs(90 * 86_400 + 86_400);
 /// The tick when a scenario names none.
 pub const TICK_DEFAULT: Duration = Duration::from_millis(100);
-/// Tick bounds: below 1 ms turmoil's per-step cost dominates. Above `TICK_MAX` an HTTP
-/// exchange (connect, request, response: up to [`EXCHANGE_TICKS_MAX`] ticks) could not
-/// finish within [`REQUEST_TIMEOUT`], so every request would time out.
+/// Tick bounds: below 1 ms turmoil's per-step cost dominates. Above `TICK_MAX` a request
+/// that a node forwards (a refresh at the client's home node, a token asked of its issuer in
+/// proxy mode: [`EXCHANGES_PER_REQUEST_MAX`] HTTP exchanges of up to [`EXCHANGE_TICKS_MAX`]
+/// ticks each) could not finish within [`REQUEST_TIMEOUT`], so it would always time out.
 pub const TICK_MIN: Duration = Duration::from_millis(1);
-pub const TICK_MAX: Duration =
-    Duration::from_millis(REQUEST_TIMEOUT.as_millis() as u64 / EXCHANGE_TICKS_MAX as u64 / 100 * 100);
+pub const TICK_MAX: Duration = Duration::from_millis(
+    REQUEST_TIMEOUT.as_millis() as u64 / (EXCHANGE_TICKS_MAX * EXCHANGES_PER_REQUEST_MAX) as u64 / 100 * 100,
+);
+/// Exchanges one client request may set off in turn: its own, and the one the node it asked
+/// makes on its behalf (no node forwards further).
+pub const EXCHANGES_PER_REQUEST_MAX: u32 = 2;
 /// Latest scenario epoch, UNIX seconds (9999-12-31 23:59:59 UTC): leaves room for 90-day
 /// runs and 90-day tokens without overflowing a `u64` of seconds anywhere.
 pub const EPOCH_S_MAX: u64 = 253_402_300_799;
 
 const _: () = assert!(TICK_MIN.as_millis() < TICK_DEFAULT.as_millis());
 const _: () = assert!(TICK_DEFAULT.as_millis() <= TICK_MAX.as_millis());
-const _: () = assert!(TICK_MAX.as_millis() * (EXCHANGE_TICKS_MAX as u128) <= REQUEST_TIMEOUT.as_millis());
+const _: () = assert!(
+    TICK_MAX.as_millis() * ((EXCHANGE_TICKS_MAX * EXCHANGES_PER_REQUEST_MAX) as u128)
+        <= REQUEST_TIMEOUT.as_millis()
+);
 
 /// A parsed, checked scenario.
 #[derive(Clone, Debug)]
