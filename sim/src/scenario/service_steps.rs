@@ -72,6 +72,14 @@ pub(super) fn service_action(
             at(action_span.clone(), &field("certificate"), format!("{action} needs `certificate = \"…\"`"))
         })
     };
+    // The Presence Redundancy Group and the devices' trust exist only with IM and Presence.
+    if matches!(name, ActionName::SetHighAvailability | ActionName::PushClientTrust) && imp_nodes.is_empty() {
+        return Err(at(
+            action_span,
+            &field("action"),
+            format!("{action} needs IM and Presence nodes ([cluster.imp])"),
+        ));
+    }
     Ok(match name {
         ActionName::RestartService => {
             let service = service()?;
@@ -115,13 +123,6 @@ pub(super) fn service_action(
             Action::DeleteCertificate { node: node(&imp_nodes)?, certificate: name }
         }
         ActionName::SetHighAvailability => {
-            if imp_nodes.is_empty() {
-                return Err(at(
-                    action_span,
-                    &field("action"),
-                    "set-high-availability needs IM and Presence nodes ([cluster.imp])".to_string(),
-                ));
-            }
             match step.value.as_ref().map(|value| (value.get_ref().as_bool(), value.span())) {
                 Some((Some(enabled), _)) => Action::SetHighAvailability(enabled),
                 Some((None, span)) => return Err(at(span, &field("value"), "is true or false".to_string())),
@@ -134,16 +135,7 @@ pub(super) fn service_action(
                 }
             }
         }
-        ActionName::PushClientTrust => {
-            if imp_nodes.is_empty() {
-                return Err(at(
-                    action_span,
-                    &field("action"),
-                    "push-client-trust needs IM and Presence nodes ([cluster.imp])".to_string(),
-                ));
-            }
-            Action::PushClientTrust
-        }
+        ActionName::PushClientTrust => Action::PushClientTrust,
         other => unreachable!("{} is not a service or certificate step", name_of(other)),
     })
 }
