@@ -1,6 +1,7 @@
 //! Every parser a user's input reaches returns a value or an error for any input, and never
-//! panics: durations, scenario files, vectors files and the SDK's token parser (which runs
-//! inside every plugin, on tokens anyone can send).
+//! panics: durations, scenario files, vectors files, the SDK's token parser (which runs
+//! inside every plugin, on tokens anyone can send), certificate names in scenario steps, and
+//! X.509 certificates as nodes receive them over the network.
 //!
 //! How: proptest, with a fixed number of cases, a fixed seed and no persistence, so a CI
 //! run is bounded (about 1.4 million cases, ~15 s on 2 cores) and reproducible; it shrinks
@@ -13,6 +14,8 @@ mod common;
 
 use std::path::Path;
 
+use authzlab::certs::sync::{CertificateSet, WireCertificate};
+use authzlab::certs::{Certificate, CertificateName, Identity};
 use authzlab::scenario::{format_duration, parse_duration, Scenario, ScenarioError};
 use authzlab_host::vectors::Vectors;
 use authzlab_validator_sdk::jose;
@@ -135,6 +138,78 @@ proptest! {
         let bytes = mangle(&original, &edits);
         if let Err(error) = Vectors::parse(&bytes, "v.json") {
             prop_assert!(!error.to_string().is_empty());
+        }
+    }
+}
+
+fn a_certificate() -> Certificate {
+    let draw = authzlab::certs::certificate::Draw { serial: [3; 8], key_seed: [4; 32] };
+    Certificate::issue(
+        Identity::Ipsec,
+        "imp-pub",
+        &draw,
+        1_767_571_200,
+        authzlab::certs::certificate::IDENTITY_VALIDITY,
+    )
+    .expect("a valid certificate")
+}
+
+proptest! {
+    #![proptest_config(config(20_000))]
+
+    /// `delete-certificate`'s name: what parses prints back to itself.
+    #[test]
+    fn any_text_is_a_certificate_name_or_a_reason(text in any::<String>()) {
+        match CertificateName::parse(&text) {
+            Ok(name) => prop_assert_eq!(CertificateName::parse(&name.to_string()), Ok(name)),
+            Err(reason) => prop_assert!(!reason.is_empty()),
+        }
+    }
+
+    #[test]
+    fn any_bytes_as_a_certificate_are_read_or_refused(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        let _ = Certificate::from_der(Identity::Tomcat, &bytes);
+        if let Ok(set) = serde_json::from_slice::<CertificateSet>(&bytes) {
+            let _ = set.read(Identity::Tomcat);
+        }
+    }
+
+    /// A real certificate damaged on the way: read (and then fingerprinted as received) or
+    /// refused with a reason.
+    #[test]
+    fn edited_certificates_are_read_or_refused(
+        edits in prop::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 1..6),
+    ) {
+        let certificate = a_certificate();
+        let mut der = certificate.der().to_vec();
+        for &(at, byte, kind) in &edits {
+            if der.is_empty() {
+                der.push(byte);
+                continue;
+            }
+            let at = at % der.len();
+            match kind % 3 {
+                0 => { der.remove(at); }
+                1 => der.insert(at, byte),
+                _ => der[at] = byte,
+            }
+        }
+        let wire = WireCertificate { identity: "ipsec".to_string(), der: base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &der) };
+        match wire.certificate() {
+            Ok(read) => prop_assert_eq!(read.fingerprint == certificate.fingerprint, der == certificate.der()),
+            Err(reason) => prop_assert!(!reason.is_empty()),
+        }
+    }
+
+    /// Edits of a shipped certificate scenario reach the service and certificate steps.
+    #[test]
+    fn edited_certificate_scenarios_parse_or_give_a_located_error(
+        edits in prop::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 1..6),
+    ) {
+        let original = shipped("scenarios/imp-certificates-out-of-order.toml");
+        let bytes = mangle(&original, &edits);
+        if let Ok(text) = std::str::from_utf8(&bytes) {
+            assert_located(Scenario::parse(text, Path::new("x.toml")));
         }
     }
 }
