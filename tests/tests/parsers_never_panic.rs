@@ -38,7 +38,11 @@ fn shipped(name: &str) -> String {
 
 /// Applies `edits` (position, byte, kind) to `original`: delete, insert or overwrite a byte.
 fn mangle(original: &str, edits: &[(usize, u8, u8)]) -> Vec<u8> {
-    let mut bytes = original.as_bytes().to_vec();
+    mangle_bytes(original.as_bytes(), edits)
+}
+
+fn mangle_bytes(original: &[u8], edits: &[(usize, u8, u8)]) -> Vec<u8> {
+    let mut bytes = original.to_vec();
     for &(at, byte, kind) in edits {
         if bytes.is_empty() {
             bytes.push(byte);
@@ -181,19 +185,7 @@ proptest! {
         edits in prop::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 1..6),
     ) {
         let certificate = a_certificate();
-        let mut der = certificate.der().to_vec();
-        for &(at, byte, kind) in &edits {
-            if der.is_empty() {
-                der.push(byte);
-                continue;
-            }
-            let at = at % der.len();
-            match kind % 3 {
-                0 => { der.remove(at); }
-                1 => der.insert(at, byte),
-                _ => der[at] = byte,
-            }
-        }
+        let der = mangle_bytes(certificate.der(), &edits);
         let wire = WireCertificate { identity: "ipsec".to_string(), der: base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &der) };
         match wire.certificate() {
             Ok(read) => prop_assert_eq!(read.fingerprint == certificate.fingerprint, der == certificate.der()),
