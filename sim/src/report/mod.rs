@@ -4,7 +4,9 @@
 //! * [`exposure`]: after each revocation, how long access tokens of that session still worked.
 //! * [`purges`]: the daily purges, and how long refreshes waited for them.
 //! * [`logins`]: how each device signed in (IdP logins, grants, fallbacks), proxy mode's cost.
+//! * [`assumptions`]: which of our assumptions (not the documents') the run relied on.
 
+pub mod assumptions;
 pub mod exposure;
 pub mod logins;
 pub mod purges;
@@ -39,12 +41,17 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
     let _ = writeln!(out, "authzlab: {}", scenario.name);
     let _ = writeln!(
         out,
-        "  {} · seed {} · {} simulated at {} ticks · {} CallManager subscriber(s), {} client(s){}",
+        "  {} · seed {} · {} simulated at {} ticks · {} CallManager subscriber(s), {}{} client(s){}",
         scenario.path.display(),
         run.seed,
         format_duration(scenario.duration),
         format_duration(scenario.tick),
         scenario.cluster.cucm_subscribers,
+        scenario
+            .cluster
+            .imp
+            .as_ref()
+            .map_or_else(String::new, |imp| format!("{} IM and Presence node(s), ", imp.nodes().len())),
         clients,
         if scenario.cluster.unity_validator.is_some() { ", Unity Connection" } else { "" },
     );
@@ -106,6 +113,17 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
         let _ = writeln!(out, "Sign-ins (grant flows, identity-provider logins, proxy mode)");
         for line in &logins {
             let _ = writeln!(out, "  {line}");
+        }
+    }
+    let relied_on = assumptions::relied_on(scenario);
+    if !relied_on.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "Assumptions this run relied on (ours, not the documents': DOMAIN.md's last section)"
+        );
+        for assumption in relied_on {
+            let _ = writeln!(out, "  - {} [{}]", assumption.what, assumption.lives_in);
         }
     }
     let _ = writeln!(out);

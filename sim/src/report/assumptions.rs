@@ -1,0 +1,178 @@
+//! The assumptions a run relied on (DESIGN.md "Assumptions are visible"): what the documents
+//! do not say and we chose, each kept in a named constant or setting whose doc says so. The
+//! report lists those the scenario's cluster, clients and steps reach, so an architect knows
+//! which verdicts are the documents' and which are ours.
+
+use crate::certs::Service;
+use crate::scenario::{Action, ClientKind, Scenario, PUBLISHER};
+
+/// One of our assumptions: what we chose, where the code keeps it, and when a run relies on it.
+pub struct Assumption {
+    pub what: &'static str,
+    pub lives_in: &'static str,
+    relied_on: fn(&Scenario) -> bool,
+}
+
+fn steps(scenario: &Scenario, matches: impl Fn(&Action) -> bool) -> bool {
+    scenario.steps.iter().any(|step| matches(&step.action))
+}
+
+fn refreshes(scenario: &Scenario) -> bool {
+    scenario.clients.iter().any(|group| group.kind == ClientKind::Jabber)
+        && (scenario.refresh_login_flow
+            || steps(scenario, |a| matches!(a, Action::SetRefreshLoginFlow(true))))
+}
+
+fn implicit_grant(scenario: &Scenario) -> bool {
+    scenario.cluster.sso
+        && (!scenario.refresh_login_flow
+            || scenario.clients.iter().any(|group| group.kind != ClientKind::Jabber))
+}
+
+/// Every assumption the report may name, in the order it names them.
+pub const ASSUMPTIONS: &[Assumption] = &[
+    Assumption {
+        what: "client timing: Jabber renews at 4/5 of its access token's life, polls voicemail every 5 minutes, retries every 30 s",
+        lives_in: "REFRESH_WHEN_LEFT_DIVISOR, VOICEMAIL_POLL_INTERVAL, RETRY_DELAY (node/login.rs, node/jabber.rs)",
+        relied_on: |s| !s.clients.is_empty(),
+    },
+    Assumption {
+        what: "a refresh is checked by the AuthZ of the client's home node with the keys it loaded, then carried out by the publisher, whose database holds the table",
+        lives_in: "node/cucm_sub.rs",
+        relied_on: refreshes,
+    },
+    Assumption {
+        what: "Jabber re-authenticates its XMPP session with each new access token",
+        lives_in: "node/jabber.rs",
+        relied_on: |s| s.cluster.imp.is_some() && !s.clients.is_empty(),
+    },
+    Assumption {
+        what: "the publisher retries a key push 5 times, 5 s apart, then gives up",
+        lives_in: "KEY_SYNC_ATTEMPTS_MAX, KEY_SYNC_RETRY (node/cucm_pub.rs)",
+        relied_on: |s| steps(s, |a| matches!(a, Action::Partition { .. } | Action::Link { .. } | Action::Crash(_))),
+    },
+    Assumption {
+        what: "a publisher started again after a crash pushes its keys to every node",
+        lives_in: "node/cucm_pub.rs (Publisher::boot)",
+        relied_on: |s| steps(s, |a| matches!(a, Action::Restart(node) if node == PUBLISHER)),
+    },
+    Assumption {
+        what: "Unity Connection fetches the keys at start-up and on a token naming an unknown key (at most once a minute); nobody tells it of a regeneration",
+        lives_in: "KEY_REFETCH_INTERVAL_S (node/unity.rs)",
+        relied_on: |s| s.cluster.unity_validator.is_some() && steps(s, |a| matches!(a, Action::RegenerateKey(_))),
+    },
+    Assumption {
+        what: "`show key authz` prints the first 128 bits of a labelled SHA-256 of the key",
+        lives_in: "SHOW_CHECKSUM_LABEL (host/src/keyring.rs)",
+        relied_on: |s| steps(s, |a| matches!(a, Action::ShowKeys)),
+    },
+    Assumption {
+        what: "keys pushed to a node are used at once; keys its own regeneration command put on disk only after Cisco Tomcat restarts, which takes 60 s",
+        lives_in: "TOMCAT_RESTART (node/node_keys.rs)",
+        relied_on: |s| {
+            steps(s, |a| {
+                matches!(a, Action::PullKeys { .. } | Action::RestartService { service: Service::Tomcat, .. })
+            })
+        },
+    },
+    Assumption {
+        what: "the clock leeway validators allow is 30 s",
+        lives_in: "CLOCK_LEEWAY_S (host/src/lib.rs)",
+        relied_on: |s| steps(s, |a| matches!(a, Action::Skew { .. })),
+    },
+    Assumption {
+        what: "the purge costs 5 us of the publisher's CPU per row (calibrated on SQLite here)",
+        lives_in: "PURGE_ROW_COST_NS (node/cucm_pub.rs)",
+        relied_on: |s| s.purge.preloaded_rows() > 0,
+    },
+    Assumption {
+        what: "an SSO assertion is a JWS (HS256) standing in for SAML, valid 5 minutes, used once",
+        lives_in: "ASSERTION_TTL_S (proto/sso.rs)",
+        relied_on: |s| s.cluster.sso,
+    },
+    Assumption {
+        what: "nodes ask the issuer about an opaque token over /ssosp/token/introspect (proxy mode)",
+        lives_in: "proto/authz.rs, node/proxy.rs",
+        relied_on: implicit_grant,
+    },
+    Assumption {
+        what: "IM and Presence identity certificates are self-signed with Ed25519 keys drawn from the seed, valid 5 years",
+        lives_in: "IDENTITY_VALIDITY (certs/certificate.rs)",
+        relied_on: |s| s.cluster.imp.is_some(),
+    },
+    Assumption {
+        what: "Jabber devices trust every IM and Presence node's cup-xmpp.pem and tomcat.pem from the start; one push reaches every device",
+        lives_in: "certs/device_trust.rs",
+        relied_on: |s| s.cluster.imp.is_some() && !s.clients.is_empty(),
+    },
+    Assumption {
+        what: "a subscriber's regeneration uploads its certificate to the IM and Presence publisher and takes the publisher's; the publisher's own reaches nobody (why the order matters)",
+        lives_in: "certs/sync.rs",
+        relied_on: |s| steps(s, |a| matches!(a, Action::RegenerateCertificate { .. })),
+    },
+    Assumption {
+        what: "an IM and Presence service other than Tomcat restarts in 20 s",
+        lives_in: "IMP_SERVICE_RESTART (certs/service.rs)",
+        relied_on: |s| {
+            steps(s, |a| matches!(a, Action::RestartService { service, .. } if *service != Service::Tomcat))
+        },
+    },
+    Assumption {
+        what: "a service that serves users going down with High Availability on fails the node's users over to its peer",
+        lives_in: "node/imp.rs",
+        relied_on: |s| {
+            s.cluster.imp.as_ref().is_some_and(|imp| imp.high_availability)
+                || steps(s, |a| matches!(a, Action::SetHighAvailability(true)))
+        },
+    },
+    Assumption {
+        what: "a trust certificate is deleted only while Certificate Expiry Monitor and Intercluster Sync Agent are stopped",
+        lives_in: "certs/store.rs",
+        relied_on: |s| steps(s, |a| matches!(a, Action::DeleteCertificate { .. })),
+    },
+];
+
+/// The assumptions this scenario relies on, in [`ASSUMPTIONS`] order.
+pub fn relied_on(scenario: &Scenario) -> Vec<&'static Assumption> {
+    ASSUMPTIONS.iter().filter(|assumption| (assumption.relied_on)(scenario)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn names(text: &str) -> Vec<&'static str> {
+        let scenario = Scenario::parse(text, Path::new("a.toml")).unwrap();
+        relied_on(&scenario).into_iter().map(|assumption| assumption.lives_in).collect()
+    }
+
+    #[test]
+    fn an_empty_cluster_relies_on_nothing_and_each_feature_on_its_own() {
+        assert!(names("name = \"x\"\nduration = \"1h\"\n").is_empty());
+        let certificates = names(
+            "name = \"x\"\nduration = \"1h\"\n[cluster]\nimp = { subscribers = 1 }\n[[step]]\nat = \"10m\"\n\
+             action = \"regenerate-certificate\"\nnode = \"imp-sub-1\"\ncertificate = \"ipsec\"\n[[step]]\n\
+             at = \"20m\"\naction = \"restart-service\"\nnode = \"imp-sub-1\"\nservice = \"drf-local\"\n",
+        );
+        assert_eq!(
+            certificates,
+            [
+                "IDENTITY_VALIDITY (certs/certificate.rs)",
+                "certs/sync.rs",
+                "IMP_SERVICE_RESTART (certs/service.rs)"
+            ]
+        );
+        let refreshing = names(
+            "name = \"x\"\nduration = \"1h\"\n[params]\nrefresh_login_flow = true\n[[clients]]\nkind = \"jabber\"\ncount = 1\n",
+        );
+        assert!(refreshing.contains(&"node/cucm_sub.rs"), "{refreshing:?}");
+        let implicit = names(
+            "name = \"x\"\nduration = \"1h\"\n[cluster]\nsso = true\n[[clients]]\nkind = \"jabber\"\ncount = 1\n",
+        );
+        assert!(
+            !implicit.contains(&"node/cucm_sub.rs") && implicit.contains(&"proto/authz.rs, node/proxy.rs")
+        );
+    }
+}
