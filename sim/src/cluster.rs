@@ -150,9 +150,8 @@ pub fn run_with(
     clock::reset();
     let epoch_s = scenario.epoch_s;
 
-    let subscribers: Vec<String> =
-        (1..=scenario.cluster.cucm_subscribers).map(|n| format!("cucm-sub-{n}")).collect();
-    let imp_nodes: Vec<String> = scenario.cluster.imp.as_ref().map(|imp| imp.nodes()).unwrap_or_default();
+    let subscribers = scenario.cluster.cucm_subscriber_nodes();
+    let imp_nodes = scenario.cluster.imp_nodes();
     // The key the IdP and AuthZ share from the SSO set-up, drawn from the seed.
     let assertion_key = scenario.cluster.sso.then(|| {
         let mut bytes = [0u8; 32];
@@ -237,13 +236,11 @@ pub fn run_with(
             )));
             imp_states.push(node.clone());
             let commands = command_queue(name);
-            // Devices trust what was pushed at set-up (assumption in certs::device_trust).
-            let certs = node.borrow().certs();
-            let certs = certs.borrow();
-            device_trust.push(CLIENT_CHECKED.map(|identity| certs.identity(identity)));
             sim.host(name.as_str(), move || imp::run(node.clone(), commands.clone()));
         }
     }
+    // Devices trust what was pushed at set-up (assumption in certs::device_trust).
+    push_client_trust(&device_trust, &imp_states);
     let unity_host = match &scenario.cluster.unity_validator {
         Some(validator) => {
             let mut plugin = load_validator(scenario, validator, plugins)?;
@@ -381,13 +378,8 @@ pub fn run_with(
                     trace.record(t_ms, "cucm-pub", Happening::HighAvailabilityChanged { enabled: *enabled });
                 }
                 Action::PushClientTrust => {
-                    let mut pushed = 0;
-                    for node in &imp_states {
-                        let certs = node.borrow().certs();
-                        let certs = certs.borrow();
-                        pushed = device_trust.push(CLIENT_CHECKED.map(|identity| certs.identity(identity)));
-                    }
-                    trace.record(t_ms, CAMPUS_SITE, Happening::ClientTrustPushed { certificates: pushed });
+                    let certificates = push_client_trust(&device_trust, &imp_states);
+                    trace.record(t_ms, CAMPUS_SITE, Happening::ClientTrustPushed { certificates });
                 }
                 Action::Crash(node) => sim.crash(node.as_str()),
                 Action::Restart(node) => sim.bounce(node.as_str()),
@@ -449,6 +441,18 @@ pub fn run_with(
         steps: steps_taken,
         sink_error: written.err(),
     })
+}
+
+/// The IM and Presence nodes' current `cup-xmpp.pem` and `tomcat.pem` into the devices' trust
+/// (group policy, MDM); how many certificates the devices trust now.
+fn push_client_trust(device_trust: &DeviceTrust, imp_nodes: &[Rc<RefCell<ImpNode>>]) -> u32 {
+    let mut trusted = 0;
+    for node in imp_nodes {
+        let certs = node.borrow().certs();
+        let certs = certs.borrow();
+        trusted = device_trust.push(CLIENT_CHECKED.map(|identity| certs.identity(identity)));
+    }
+    trusted
 }
 
 /// The command a node carries out for a step routed to it.

@@ -16,7 +16,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use authzlab_host::{reference, Keyring, Request, TokenKind, Verdict};
+use authzlab_host::Keyring;
 use hyper::{Method, StatusCode};
 use rand_chacha::ChaCha20Rng;
 use tokio::sync::{mpsc, Notify};
@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, Notify};
 use crate::clock;
 use crate::node::held_keys::HeldKeys;
 use crate::node::opaque_tokens::OpaqueTokens;
-use crate::node::{checksum_field, key_checksums, Refusal};
+use crate::node::{checksum_field, key_checksums, verify_refresh_token};
 use crate::proto::authz::*;
 use crate::proto::http::{answer_now, serve_unless_busy, Busy, Call, HttpRequest, HttpResponse};
 use crate::proto::sso::AssertionKey;
@@ -435,27 +435,11 @@ impl Publisher {
             });
             return oauth_error("unsupported_grant_type", "refresh-login-flow-disabled");
         }
-        let request = Request {
-            token: refresh_token.to_string(),
-            kind: TokenKind::Refresh,
-            now: now_s,
-            consumer: "cucm-authz".to_string(),
-        };
-        let claims = match Verdict::from(reference::validate(&self.keyring, &request)) {
-            Verdict::Accepted(claims) => claims,
-            verdict => {
-                let Refusal { reason, kid, detail } = Refusal::of(&verdict);
-                let client = agent.to_string();
-                self.tracer.emit(Happening::RefreshRejected {
-                    client,
-                    reason,
-                    kid,
-                    detail,
-                    refresh_tid: None,
-                });
-                return oauth_error("invalid_grant", verdict.reason().unwrap_or("unknown"));
-            }
-        };
+        let claims =
+            match verify_refresh_token(Some(&self.keyring), refresh_token, now_s, agent, &self.tracer) {
+                Ok(claims) => claims,
+                Err(response) => return response,
+            };
         let row = match self.store.find(refresh_token) {
             Ok(Some(row)) if row.state == STATE_ACTIVE && row.validity > now_s => row,
             Ok(found) => {

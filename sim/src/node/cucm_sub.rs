@@ -21,7 +21,7 @@ use crate::clock;
 use crate::node::node_keys::{run_commands, NodeCommands, NodeKeys};
 use crate::node::opaque_tokens::is_opaque;
 use crate::node::proxy::{answer_by_proxy, Vouched};
-use crate::node::Refusal;
+use crate::node::{verify_refresh_token, Refusal};
 use crate::proto::authz::*;
 use crate::proto::http::{Call, HttpRequest, HttpResponse, Pending};
 use crate::trace::{Happening, Tracer};
@@ -136,28 +136,11 @@ impl Subscriber {
             }
             Err(response) => return Box::pin(std::future::ready(response)),
         };
-        let verdict = match subscriber.keys.borrow().loaded() {
-            Some(keyring) => Verdict::from(reference::validate(
-                keyring,
-                &Request {
-                    token: refresh_token.clone(),
-                    kind: TokenKind::Refresh,
-                    now: clock::node_now_s(subscriber.tracer.node(), subscriber.epoch_s),
-                    consumer: "cucm-authz".to_string(),
-                },
-            )),
-            None => Verdict::Rejected(authzlab_host::Rejection::Malformed("no keys loaded".to_string())),
-        };
-        if !matches!(verdict, Verdict::Accepted(_)) {
-            let Refusal { reason, kid, detail } = Refusal::of(&verdict);
-            subscriber.tracer.emit(Happening::RefreshRejected {
-                client,
-                reason,
-                kid,
-                detail,
-                refresh_tid: None,
-            });
-            let response = oauth_error("invalid_grant", verdict.reason().unwrap_or("unknown"));
+        let now_s = clock::node_now_s(subscriber.tracer.node(), subscriber.epoch_s);
+        let keyring = subscriber.keys.borrow().loaded().cloned();
+        if let Err(response) =
+            verify_refresh_token(keyring.as_deref(), &refresh_token, now_s, &client, &subscriber.tracer)
+        {
             return Box::pin(std::future::ready(response));
         }
         let publisher = subscriber.publisher.clone();

@@ -15,12 +15,13 @@ use std::time::Duration;
 
 use authzlab_host::{Plugin, Request, TokenKind, Verdict};
 use hyper::{Method, StatusCode};
+use serde::de::IgnoredAny;
 
 use crate::certs::service::IMP_SERVICE_RESTART;
 use crate::certs::sync::{
     CertificateSet, WireCertificate, CERTIFICATE_SET_MAX, CERTS_PATH, DRF_PATH, DRF_PORT, PRESENTED_PATH,
 };
-use crate::certs::{CertStore, Identity, Service};
+use crate::certs::{CertStore, Certificate, Identity, Service};
 use crate::clock;
 use crate::node::node_keys::{
     next_command, pull_keys, restart_tomcat, tomcat_restarted, NodeCommand, NodeCommands, NodeKeys,
@@ -29,7 +30,7 @@ use crate::node::opaque_tokens::is_opaque;
 use crate::node::proxy::{answer_by_proxy, Vouched};
 use crate::node::Refusal;
 use crate::proto::authz::{HTTPS_PORT, KEY_SYNC_PATH};
-use crate::proto::http::{serve, Call, HttpRequest, HttpResponse, Pending};
+use crate::proto::http::{answer_now, serve, Call, HttpRequest, HttpResponse, Pending};
 use crate::trace::{Happening, Tracer};
 
 /// IM and Presence's BOSH port (XMPP over HTTPS: `https://<imp>:7335/httpbinding`).
@@ -134,16 +135,22 @@ impl ImpNode {
         HttpResponse::json(StatusCode::OK, &serde_json::json!({ "stored": true }))
     }
 
+    /// The certificate a service presents for `identity` now, or why none.
+    fn presenting(&self, service: Service, identity: Identity) -> Result<Certificate, String> {
+        let now = clock::elapsed();
+        self.certs
+            .borrow()
+            .presented(service, identity)
+            .filter(|_| self.serving(service, now))
+            .cloned()
+            .ok_or_else(|| format!("{} is not running", service.display_name()))
+    }
+
     /// What a service presents for `identity`, as a handshake would show it.
     fn present(&self, service: Service, identity: Identity) -> HttpResponse {
-        let now = clock::elapsed();
-        let certs = self.certs.borrow();
-        match certs.presented(service, identity).filter(|_| self.serving(service, now)) {
-            Some(certificate) => HttpResponse::json(StatusCode::OK, &WireCertificate::of(certificate)),
-            None => HttpResponse::error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                &format!("{} is not running", service.display_name()),
-            ),
+        match self.presenting(service, identity) {
+            Ok(certificate) => HttpResponse::json(StatusCode::OK, &WireCertificate::of(&certificate)),
+            Err(reason) => HttpResponse::error(StatusCode::SERVICE_UNAVAILABLE, &reason),
         }
     }
 
@@ -224,36 +231,34 @@ pub async fn run(node: Rc<RefCell<ImpNode>>, commands: NodeCommands) -> turmoil:
     let tomcat_down = restarting.clone();
     tokio::task::spawn_local(serve(
         HTTPS_PORT,
-        Rc::new(move |request: HttpRequest| -> Pending {
+        answer_now(move |request: HttpRequest| {
+            if tomcat_down() {
+                return HttpResponse::error(StatusCode::SERVICE_UNAVAILABLE, "Cisco Tomcat is restarting");
+            }
+            if (&request.method, request.path.as_str()) == (&Method::POST, KEY_SYNC_PATH) {
+                return sync.borrow_mut().install(&request);
+            }
             let node = sync.borrow();
-            let response = if tomcat_down() {
-                HttpResponse::error(StatusCode::SERVICE_UNAVAILABLE, "Cisco Tomcat is restarting")
-            } else if (&request.method, request.path.as_str()) == (&Method::POST, KEY_SYNC_PATH) {
-                drop(node);
-                sync.borrow_mut().install(&request)
-            } else if node.is_imp_publisher() && request.path.starts_with(CERTS_PATH) {
-                match request.method {
-                    Method::GET => node.serve_certificates(&request.path),
-                    Method::POST => node.receive_certificate(&request),
-                    _ => HttpResponse::error(StatusCode::METHOD_NOT_ALLOWED, "GET or POST"),
-                }
-            } else {
-                HttpResponse::error(StatusCode::NOT_FOUND, "no such endpoint")
-            };
-            Box::pin(std::future::ready(response))
+            if !node.is_imp_publisher() || !request.path.starts_with(CERTS_PATH) {
+                return HttpResponse::error(StatusCode::NOT_FOUND, "no such endpoint");
+            }
+            match request.method {
+                Method::GET => node.serve_certificates(&request.path),
+                Method::POST => node.receive_certificate(&request),
+                _ => HttpResponse::error(StatusCode::METHOD_NOT_ALLOWED, "GET or POST"),
+            }
         }),
     ));
     if node.borrow().is_imp_publisher() {
         let drf = node.clone();
         tokio::task::spawn_local(serve(
             DRF_PORT,
-            Rc::new(move |request: HttpRequest| -> Pending {
-                let response = if (&request.method, request.path.as_str()) == (&Method::GET, DRF_PATH) {
+            answer_now(move |request: HttpRequest| {
+                if (&request.method, request.path.as_str()) == (&Method::GET, DRF_PATH) {
                     drf.borrow().present(Service::DrfPrimary, Identity::Ipsec)
                 } else {
                     HttpResponse::error(StatusCode::NOT_FOUND, "no such endpoint")
-                };
-                Box::pin(std::future::ready(response))
+                }
             }),
         ));
     }
@@ -380,7 +385,7 @@ async fn run_commands(node: Rc<RefCell<ImpNode>>, commands: NodeCommands) {
 }
 
 /// `file=serial` of each certificate a service loaded, or nothing for a service that loads none.
-fn presents(loaded: &[&crate::certs::Certificate]) -> Option<String> {
+fn presents(loaded: &[&Certificate]) -> Option<String> {
     let text: Vec<String> = loaded
         .iter()
         .map(|certificate| format!("{}={}", certificate.identity.file(), certificate.serial))
@@ -475,15 +480,11 @@ async fn regenerate(node: &Rc<RefCell<ImpNode>>, identity: Identity) {
 /// Sends a new certificate to the IM and Presence publisher's trust store.
 async fn upload_certificate(
     imp_publisher: &str,
-    certificate: &crate::certs::Certificate,
+    certificate: &Certificate,
     agent: &str,
 ) -> Result<(), String> {
     let upload = CertificateSet::of([certificate]);
-    match Call::post(imp_publisher, HTTPS_PORT, CERTS_PATH, agent, &upload).send().await {
-        Ok(response) if response.status.is_success() => Ok(()),
-        Ok(response) => Err(format!("HTTP {}", response.status.as_u16())),
-        Err(e) => Err(e.to_string()),
-    }
+    Call::post(imp_publisher, HTTPS_PORT, CERTS_PATH, agent, &upload).fetch::<IgnoredAny>().await.map(|_| ())
 }
 
 /// The IM and Presence publisher's certificates of one kind.
@@ -491,14 +492,9 @@ async fn fetch_trust(
     imp_publisher: &str,
     identity: Identity,
     agent: &str,
-) -> Result<Vec<crate::certs::Certificate>, String> {
+) -> Result<Vec<Certificate>, String> {
     let path = format!("{CERTS_PATH}/{}", identity.name());
-    let response =
-        Call::get(imp_publisher, HTTPS_PORT, &path, agent).send().await.map_err(|e| e.to_string())?;
-    if !response.status.is_success() {
-        return Err(format!("HTTP {}", response.status.as_u16()));
-    }
-    response.decode::<CertificateSet>().map_err(|e| e.to_string())?.read(identity)
+    Call::get(imp_publisher, HTTPS_PORT, &path, agent).fetch::<CertificateSet>().await?.read(identity)
 }
 
 /// DRF Local opens its session with DRF Primary and checks the `ipsec.pem` it presents
@@ -509,22 +505,10 @@ async fn drf_session(node: &Rc<RefCell<ImpNode>>) {
         (node.certs.clone(), node.imp_publisher.clone(), node.tracer.clone(), node.is_imp_publisher())
     };
     let presented = if on_publisher {
-        let serving = node.borrow().serving(Service::DrfPrimary, clock::elapsed());
-        certs
-            .borrow()
-            .presented(Service::DrfPrimary, Identity::Ipsec)
-            .filter(|_| serving)
-            .cloned()
-            .ok_or_else(|| "Cisco DRF Primary is not running".to_string())
+        node.borrow().presenting(Service::DrfPrimary, Identity::Ipsec)
     } else {
-        match Call::get(&primary, DRF_PORT, DRF_PATH, tracer.node()).send().await {
-            Ok(response) if response.status.is_success() => response
-                .decode::<WireCertificate>()
-                .map_err(|e| e.to_string())
-                .and_then(|wire| wire.certificate()),
-            Ok(response) => Err(format!("HTTP {}", response.status.as_u16())),
-            Err(e) => Err(e.to_string()),
-        }
+        let wire = Call::get(&primary, DRF_PORT, DRF_PATH, tracer.node()).fetch::<WireCertificate>().await;
+        wire.and_then(|wire| wire.certificate())
     };
     let presented = match presented {
         Ok(presented) => presented,

@@ -32,7 +32,44 @@ pub mod rtmt;
 pub mod site;
 pub mod unity;
 
-use authzlab_host::{KeyChecksum, Keyring, Rejection, Verdict};
+use authzlab_host::{reference, Claims, KeyChecksum, Keyring, Rejection, Request, TokenKind, Verdict};
+
+use crate::proto::authz::oauth_error;
+use crate::proto::http::HttpResponse;
+use crate::trace::{Happening, Tracer};
+
+/// AuthZ's check of a refresh token with the keys a node uses (the publisher's, or a home
+/// node's loaded ones; `None`: it has none yet): the token's claims, or the refusal, recorded
+/// as `refresh-rejected`, as the OAuth error to answer.
+pub fn verify_refresh_token(
+    keyring: Option<&Keyring>,
+    token: &str,
+    now_s: u64,
+    client: &str,
+    tracer: &Tracer,
+) -> Result<Claims, HttpResponse> {
+    let request = Request {
+        token: token.to_string(),
+        kind: TokenKind::Refresh,
+        now: now_s,
+        consumer: "cucm-authz".to_string(),
+    };
+    let Refusal { reason, kid, detail } =
+        match keyring.map(|keyring| Verdict::from(reference::validate(keyring, &request))) {
+            Some(Verdict::Accepted(claims)) => return Ok(claims),
+            Some(verdict) => Refusal::of(&verdict),
+            None => Refusal::plain("no-keys-or-token"),
+        };
+    let response = oauth_error("invalid_grant", &reason);
+    tracer.emit(Happening::RefreshRejected {
+        client: client.to_string(),
+        reason,
+        kid,
+        detail,
+        refresh_tid: None,
+    });
+    Err(response)
+}
 
 /// A checksum as trace fields write it.
 pub fn checksum_field(checksum: KeyChecksum) -> String {

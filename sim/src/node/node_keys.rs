@@ -153,14 +153,8 @@ pub async fn run_commands(
 
 /// `set key regen authz …` on this node: the publisher's keys onto this node's disk.
 pub async fn pull_keys(keys: &RefCell<NodeKeys>, publisher: &str, epoch_s: u64, tracer: &Tracer) {
-    let outcome = Call::get(publisher, HTTPS_PORT, KEYS_PATH, tracer.node()).send().await;
-    let keyring = outcome.map_err(|e| e.to_string()).and_then(|response| {
-        if response.status.is_success() {
-            response.decode::<KeyBundle>().map_err(|e| e.to_string())?.keyring()
-        } else {
-            Err(format!("HTTP {}", response.status.as_u16()))
-        }
-    });
+    let bundle = Call::get(publisher, HTTPS_PORT, KEYS_PATH, tracer.node()).fetch::<KeyBundle>().await;
+    let keyring = bundle.and_then(|bundle| bundle.keyring());
     match keyring {
         Ok(keyring) => {
             let (signing_key, encryption_key) = key_checksums(&keyring);

@@ -160,14 +160,7 @@ async fn fetch_keys(unity: Rc<RefCell<Unity>>, cause: &'static str, attempts: u3
         (unity.authz_server.clone(), unity.tracer.clone())
     };
     for attempt in 1..=attempts {
-        let outcome = Call::get(&server, HTTPS_PORT, KEYS_PATH, "unity").send().await;
-        let bundle = outcome.map_err(|e| e.to_string()).and_then(|response| {
-            if response.status.is_success() {
-                response.decode::<KeyBundle>().map_err(|e| e.to_string())
-            } else {
-                Err(format!("HTTP {}", response.status.as_u16()))
-            }
-        });
+        let bundle = Call::get(&server, HTTPS_PORT, KEYS_PATH, "unity").fetch::<KeyBundle>().await;
         match bundle.and_then(|bundle| bundle.keyring()) {
             Ok(keyring) => {
                 let (signing_key, encryption_key) = key_checksums(&keyring);

@@ -204,6 +204,16 @@ impl<'a> Call<'a> {
         self
     }
 
+    /// The answer's JSON body as `T`, or why there is none, in words for the trace: the
+    /// network's error, `HTTP <status>` for an error status, or the body's decoding error.
+    pub async fn fetch<T: DeserializeOwned>(self) -> Result<T, String> {
+        let response = self.send().await.map_err(|e| e.to_string())?;
+        if !response.status.is_success() {
+            return Err(format!("HTTP {}", response.status.as_u16()));
+        }
+        response.decode::<T>().map_err(|e| e.to_string())
+    }
+
     /// One request on a fresh connection, bounded by [`REQUEST_TIMEOUT`].
     pub async fn send(self) -> Result<HttpResponse, NetError> {
         match clock::timeout(REQUEST_TIMEOUT, self.exchange()).await {

@@ -127,6 +127,18 @@ pub struct ImpCluster {
     pub expired_trust: bool,
 }
 
+impl Cluster {
+    /// The CallManager subscribers' host names, `cucm-sub-1` on.
+    pub fn cucm_subscriber_nodes(&self) -> Vec<String> {
+        (1..=self.cucm_subscribers).map(|n| format!("cucm-sub-{n}")).collect()
+    }
+
+    /// The IM and Presence nodes' host names, publisher first (none without IM and Presence).
+    pub fn imp_nodes(&self) -> Vec<String> {
+        self.imp.as_ref().map(ImpCluster::nodes).unwrap_or_default()
+    }
+}
+
 impl ImpCluster {
     /// The nodes' host names, publisher first.
     pub fn nodes(&self) -> Vec<String> {
@@ -436,10 +448,8 @@ impl Scenario {
 /// the clients and the administrator's console run).
 fn hosts(cluster: &Cluster, clients: bool) -> Vec<String> {
     let mut hosts = vec![PUBLISHER.to_string()];
-    hosts.extend((1..=cluster.cucm_subscribers).map(|n| format!("cucm-sub-{n}")));
-    if let Some(imp) = &cluster.imp {
-        hosts.extend(imp.nodes());
-    }
+    hosts.extend(cluster.cucm_subscriber_nodes());
+    hosts.extend(cluster.imp_nodes());
     if cluster.unity_validator.is_some() {
         hosts.push("unity".to_string());
     }

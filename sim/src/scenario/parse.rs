@@ -215,7 +215,7 @@ impl Scenario {
                     if step.node.as_ref().is_some_and(|node| node.get_ref() != PUBLISHER) =>
                 {
                     let node = step.node.as_ref().expect("checked just above");
-                    cli_node(node, &cluster, &format!("step[{index}].node"), false, &at)?;
+                    cli_node(node, &cluster, &format!("step[{index}].node"), &at)?;
                     let Some(kind) = step.key else {
                         return Err(at(
                             step.action.span(),
@@ -599,18 +599,15 @@ fn purge(
     Ok(purge)
 }
 
-/// A node whose CLI a step may use: a CallManager subscriber or IM and Presence node, or
-/// (when `publisher_too`) the publisher.
+/// A node whose CLI a step may use: a CallManager subscriber or IM and Presence node.
 fn cli_node(
     node: &Spanned<String>,
     cluster: &Cluster,
     field: &str,
-    publisher_too: bool,
     at: &impl Fn(Range<usize>, &str, String) -> ScenarioError,
 ) -> Result<(), ScenarioError> {
-    let mut nodes: Vec<String> = if publisher_too { vec![PUBLISHER.to_string()] } else { Vec::new() };
-    nodes.extend((1..=cluster.cucm_subscribers).map(|n| format!("cucm-sub-{n}")));
-    nodes.extend(cluster.imp.as_ref().map(ImpCluster::nodes).unwrap_or_default());
+    let mut nodes = cluster.cucm_subscriber_nodes();
+    nodes.extend(cluster.imp_nodes());
     if nodes.contains(node.get_ref()) {
         return Ok(());
     }

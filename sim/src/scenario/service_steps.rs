@@ -11,6 +11,9 @@ use super::{Action, Cluster, ScenarioError, PUBLISHER};
 use crate::certs::{CertificateName, Identity, Service};
 use crate::trace::catalogue::did_you_mean;
 
+/// How errors name the nodes most of these steps act on.
+const IMP_NODE: &str = "an IM and Presence node";
+
 type At<'a> = &'a dyn Fn(Range<usize>, &str, String) -> ScenarioError;
 
 /// The action of a service or certificate step (`name` is one of them).
@@ -23,12 +26,12 @@ pub(super) fn service_action(
     at: At<'_>,
 ) -> Result<Action, ScenarioError> {
     let field = |name: &str| format!("step[{index}].{name}");
-    let imp_nodes = cluster.imp.as_ref().map(|imp| imp.nodes()).unwrap_or_default();
+    let imp_nodes = cluster.imp_nodes();
     let mut cucm_nodes = vec![PUBLISHER.to_string()];
-    cucm_nodes.extend((1..=cluster.cucm_subscribers).map(|n| format!("cucm-sub-{n}")));
+    cucm_nodes.extend(cluster.cucm_subscriber_nodes());
     let action = name_of(name);
     // Every step here acts on IM and Presence, except a Tomcat restart on CallManager.
-    let node = |allowed: &[String]| -> Result<String, ScenarioError> {
+    let node = |allowed: &[String], what: &str| -> Result<String, ScenarioError> {
         let Some(node) = &step.node else {
             return Err(at(action_span.clone(), &field("node"), format!("{action} needs `node = \"…\"`")));
         };
@@ -42,11 +45,7 @@ pub(super) fn service_action(
         } else {
             format!("here: {}", allowed.join(", "))
         };
-        Err(at(
-            node.span(),
-            &field("node"),
-            format!("{action} acts on {}{hint}; {here}", whose(allowed, &imp_nodes),),
-        ))
+        Err(at(node.span(), &field("node"), format!("{action} acts on {what}{hint}; {here}")))
     };
     let service = || -> Result<Service, ScenarioError> {
         let Some(service) = &step.service else {
@@ -83,11 +82,12 @@ pub(super) fn service_action(
     Ok(match name {
         ActionName::RestartService => {
             let service = service()?;
-            let mut allowed = imp_nodes.clone();
-            if !service.imp_only() {
-                allowed.extend(cucm_nodes);
-            }
-            Action::RestartService { node: node(&allowed)?, service }
+            let node = if service.imp_only() {
+                node(&imp_nodes, IMP_NODE)?
+            } else {
+                node(&[cucm_nodes, imp_nodes.clone()].concat(), "a CallManager or IM and Presence node")?
+            };
+            Action::RestartService { node, service }
         }
         ActionName::StopService | ActionName::StartService => {
             let service = service()?;
@@ -95,7 +95,7 @@ pub(super) fn service_action(
                 let span = step.service.as_ref().map_or(action_span.clone(), Spanned::span);
                 return Err(at(span, &field("service"), format!("{action} takes IM and Presence services; Cisco Tomcat is restarted, not stopped (restart-service)")));
             }
-            let node = node(&imp_nodes)?;
+            let node = node(&imp_nodes, IMP_NODE)?;
             if matches!(name, ActionName::StopService) {
                 Action::StopService { node, service }
             } else {
@@ -114,13 +114,13 @@ pub(super) fn service_action(
                     ),
                 )
             })?;
-            Action::RegenerateCertificate { node: node(&imp_nodes)?, identity }
+            Action::RegenerateCertificate { node: node(&imp_nodes, IMP_NODE)?, identity }
         }
         ActionName::DeleteCertificate => {
             let certificate = certificate()?;
             let name = CertificateName::parse(certificate.get_ref())
                 .map_err(|message| at(certificate.span(), &field("certificate"), message))?;
-            Action::DeleteCertificate { node: node(&imp_nodes)?, certificate: name }
+            Action::DeleteCertificate { node: node(&imp_nodes, IMP_NODE)?, certificate: name }
         }
         ActionName::SetHighAvailability => {
             match step.value.as_ref().map(|value| (value.get_ref().as_bool(), value.span())) {
@@ -162,13 +162,5 @@ fn name_of(name: ActionName) -> &'static str {
         ActionName::SetHighAvailability => "set-high-availability",
         ActionName::PushClientTrust => "push-client-trust",
         _ => "this step",
-    }
-}
-
-fn whose(allowed: &[String], imp_nodes: &[String]) -> &'static str {
-    if allowed.len() > imp_nodes.len() {
-        "a CallManager or IM and Presence node"
-    } else {
-        "an IM and Presence node"
     }
 }
