@@ -18,8 +18,13 @@ use std::process::Command;
 
 /// The plugins to build: (package name, constant name). A plugin that no test or node uses
 /// does not belong here.
-const PLUGINS: &[(&str, &str)] =
-    &[("unity-connection", "UNITY_CONNECTION"), ("imp", "IMP"), ("faulty", "FAULTY")];
+const PLUGINS: &[(&str, &str)] = &[
+    ("unity-connection", "UNITY_CONNECTION"),
+    ("imp", "IMP"),
+    ("callmanager-sip", "CALLMANAGER_SIP"),
+    ("expressway", "EXPRESSWAY"),
+    ("faulty", "FAULTY"),
+];
 
 const TARGET: &str = "wasm32-wasip2";
 

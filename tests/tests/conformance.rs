@@ -247,17 +247,23 @@ fn committed_vectors_are_the_generated_ones() {
     assert!(committed == generated, "{} is stale: rerun with AUTHZLAB_UPDATE_VECTORS=1", path.display());
 }
 
-/// IM and Presence's plugin, built with the same SDK, agrees with the native reference on
-/// every vector too (every valid vector carries the Unified Communications scope it asks for).
+/// The consumers' plugins built with the same SDK (IM and Presence, CallManager's SIP check,
+/// the Expressway edge) agree with the native reference on every vector too (every valid
+/// vector carries the Unified Communications scope their policies ask for).
 #[test]
-fn the_imp_component_agrees_with_every_vector() {
+fn every_consumer_component_agrees_with_every_vector() {
     let vectors = Vectors::load(&vectors_path()).expect("the committed vectors load");
-    let artifact = authzlab_plugins::IMP;
-    let mut plugin = common::plugins().load(artifact.name, artifact.bytes).unwrap();
-    assert_eq!(plugin.info().consumer, "imp");
-    let outcomes = vectors.run(&mut plugin);
-    let failures: Vec<String> = outcomes.iter().filter(|o| !o.passed()).map(|o| o.to_string()).collect();
-    assert!(failures.is_empty(), "mismatches:\n{}", failures.join("\n"));
+    for (artifact, consumer) in [
+        (authzlab_plugins::IMP, "imp"),
+        (authzlab_plugins::CALLMANAGER_SIP, "callmanager-sip"),
+        (authzlab_plugins::EXPRESSWAY, "expressway"),
+    ] {
+        let mut plugin = common::plugins().load(artifact.name, artifact.bytes).unwrap();
+        assert_eq!(plugin.info().consumer, consumer);
+        let outcomes = vectors.run(&mut plugin);
+        let failures: Vec<String> = outcomes.iter().filter(|o| !o.passed()).map(|o| o.to_string()).collect();
+        assert!(failures.is_empty(), "{consumer} mismatches:\n{}", failures.join("\n"));
+    }
 }
 
 #[test]

@@ -24,8 +24,9 @@ pub const IDENTITY_VALIDITY: Duration = Duration::from_secs(5 * 365 * 86_400);
 const ED25519_PKCS8_PREFIX: [u8; 16] =
     [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
 
-/// One issued certificate. Its private key is not kept: nothing here signs with it yet.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One certificate: issued here (with its private key, which TLS signs with) or received
+/// over the network (without). Two certificates are the same when their DER is.
+#[derive(Clone, Debug)]
 pub struct Certificate {
     pub identity: Identity,
     /// The node it identifies (subject CN and SAN).
@@ -37,6 +38,31 @@ pub struct Certificate {
     /// SHA-256 of the DER encoding, hex: what a trust store compares.
     pub fingerprint: String,
     der: Arc<[u8]>,
+    key: Option<PrivateKey>,
+}
+
+impl PartialEq for Certificate {
+    fn eq(&self, other: &Certificate) -> bool {
+        self.identity == other.identity && self.der == other.der
+    }
+}
+
+impl Eq for Certificate {}
+
+/// A private key in PKCS#8 DER. It never reaches a trace or a log: its `Debug` prints no bytes.
+#[derive(Clone)]
+pub struct PrivateKey(Arc<[u8]>);
+
+impl PrivateKey {
+    pub fn pkcs8_der(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PrivateKey(..)")
+    }
 }
 
 /// What issuing takes from the scenario's randomness: a serial and a key seed.
@@ -55,36 +81,51 @@ impl Certificate {
         not_before_s: u64,
         validity: Duration,
     ) -> Result<Certificate, String> {
-        let mut pkcs8 = ED25519_PKCS8_PREFIX.to_vec();
-        pkcs8.extend_from_slice(&draw.key_seed);
-        let key = KeyPair::from_pkcs8_der_and_sign_algo(&pkcs8.as_slice().into(), &PKCS_ED25519)
-            .map_err(|e| format!("cannot make the {identity} key: {e}"))?;
-        // A positive serial with its top byte set, so that it always prints as 16 hex digits.
-        let mut serial = draw.serial;
-        serial[0] = (serial[0] & 0x7f) | 0x40;
-        let not_after_s = not_before_s.saturating_add(validity.as_secs());
-        let time = |s: u64| {
-            OffsetDateTime::from_unix_timestamp(i64::try_from(s).unwrap_or(i64::MAX))
-                .map_err(|e| format!("{identity} validity out of range: {e}"))
-        };
-        let mut params = CertificateParams::new(vec![host.to_string()])
-            .map_err(|e| format!("{host:?} is not a certificate name: {e}"))?;
-        params.distinguished_name.push(DnType::CommonName, host);
-        params.distinguished_name.push(DnType::OrganizationalUnitName, identity.name());
-        params.serial_number = Some(SerialNumber::from_slice(&serial));
-        params.not_before = time(not_before_s)?;
-        params.not_after = time(not_after_s)?;
+        let (key, pkcs8) = key_pair(identity, &draw.key_seed)?;
+        let (params, serial, not_after_s) = params(identity, host, &[], draw, not_before_s, validity)?;
         let certificate =
             params.self_signed(&key).map_err(|e| format!("cannot sign the {identity} certificate: {e}"))?;
-        let der: Arc<[u8]> = certificate.der().as_ref().into();
-        Ok(Certificate {
+        Ok(Certificate::assemble(identity, host, serial, not_after_s, certificate.der(), pkcs8))
+    }
+
+    /// A certificate for `host` (and the further DNS names `sans`) signed by a certificate
+    /// authority: `issuer` is the authority's own certificate and `issuer_key` its key.
+    #[allow(clippy::too_many_arguments)]
+    pub fn issue_signed(
+        identity: Identity,
+        host: &str,
+        sans: &[String],
+        draw: &Draw,
+        not_before_s: u64,
+        validity: Duration,
+        issuer: &rcgen::Certificate,
+        issuer_key: &KeyPair,
+    ) -> Result<Certificate, String> {
+        let (key, pkcs8) = key_pair(identity, &draw.key_seed)?;
+        let (params, serial, not_after_s) = params(identity, host, sans, draw, not_before_s, validity)?;
+        let certificate = params
+            .signed_by(&key, issuer, issuer_key)
+            .map_err(|e| format!("cannot sign the {identity} certificate of {host}: {e}"))?;
+        Ok(Certificate::assemble(identity, host, serial, not_after_s, certificate.der(), pkcs8))
+    }
+
+    fn assemble(
+        identity: Identity,
+        host: &str,
+        serial: [u8; 8],
+        not_after_s: u64,
+        der: &[u8],
+        key: PrivateKey,
+    ) -> Certificate {
+        Certificate {
             identity,
             host: host.to_string(),
             serial: hex::encode_upper(serial),
             not_after_s,
-            fingerprint: hex::encode(Sha256::digest(&der)),
-            der,
-        })
+            fingerprint: hex::encode(Sha256::digest(der)),
+            der: der.into(),
+            key: Some(key),
+        }
     }
 
     /// A certificate received over the network, read with OpenSSL: its subject CN is the
@@ -114,12 +155,24 @@ impl Certificate {
             not_after_s,
             fingerprint: hex::encode(Sha256::digest(der)),
             der: der.into(),
+            key: None,
         })
     }
 
     /// The DER encoding.
     pub fn der(&self) -> &[u8] {
         &self.der
+    }
+
+    /// The same certificate with its private key (the issuer keeps it).
+    pub fn with_key(mut self, key: PrivateKey) -> Certificate {
+        self.key = Some(key);
+        self
+    }
+
+    /// The private key, on the node that issued the certificate.
+    pub fn private_key(&self) -> Option<&PrivateKey> {
+        self.key.as_ref()
     }
 
     /// Whether it has expired at `now_s`.
@@ -131,6 +184,44 @@ impl Certificate {
     pub fn short_fingerprint(&self) -> String {
         self.fingerprint[..16].to_string()
     }
+}
+
+/// The parameters of a certificate for `host` and `sans`: CN and first SAN the host, OU the
+/// identity, a 16-hex serial, the validity. Also returns the serial and end of validity.
+pub fn params(
+    identity: Identity,
+    host: &str,
+    sans: &[String],
+    draw: &Draw,
+    not_before_s: u64,
+    validity: Duration,
+) -> Result<(CertificateParams, [u8; 8], u64), String> {
+    // A positive serial with its top byte set, so that it always prints as 16 hex digits.
+    let mut serial = draw.serial;
+    serial[0] = (serial[0] & 0x7f) | 0x40;
+    let not_after_s = not_before_s.saturating_add(validity.as_secs());
+    let time = |s: u64| {
+        OffsetDateTime::from_unix_timestamp(i64::try_from(s).unwrap_or(i64::MAX))
+            .map_err(|e| format!("{identity} validity out of range: {e}"))
+    };
+    let names: Vec<String> = std::iter::once(host.to_string()).chain(sans.iter().cloned()).collect();
+    let mut params =
+        CertificateParams::new(names).map_err(|e| format!("{host:?} is not a certificate name: {e}"))?;
+    params.distinguished_name.push(DnType::CommonName, host);
+    params.distinguished_name.push(DnType::OrganizationalUnitName, identity.name());
+    params.serial_number = Some(SerialNumber::from_slice(&serial));
+    params.not_before = time(not_before_s)?;
+    params.not_after = time(not_after_s)?;
+    Ok((params, serial, not_after_s))
+}
+
+/// An Ed25519 key pair from a 32-byte seed, for rcgen and as PKCS#8 for TLS.
+pub fn key_pair(identity: impl std::fmt::Display, seed: &[u8; 32]) -> Result<(KeyPair, PrivateKey), String> {
+    let mut pkcs8 = ED25519_PKCS8_PREFIX.to_vec();
+    pkcs8.extend_from_slice(seed);
+    let key = KeyPair::from_pkcs8_der_and_sign_algo(&pkcs8.as_slice().into(), &PKCS_ED25519)
+        .map_err(|e| format!("cannot make the {identity} key: {e}"))?;
+    Ok((key, PrivateKey(pkcs8.into())))
 }
 
 #[cfg(test)]

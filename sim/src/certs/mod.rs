@@ -5,12 +5,14 @@
 //!
 //! * [`identity`]: the five identity certificates and the services each one needs restarted.
 //! * [`service`]: the services a scenario restarts, stops or starts, and what each loads.
+//! * [`authority`]: a CA outside the cluster, which signs the Expressway's certificates.
 //! * [`certificate`]: one certificate, made by rcgen, deterministic from the seed.
 //! * [`store`]: one node's certificates, trust stores and loaded certificates.
 //! * [`device_trust`]: what the Jabber devices trust (pushed by the administrator).
 //! * [`install`]: the nodes' certificates and trust as the run finds them.
 //! * [`sync`]: certificates over the network: trust sync with the publisher, DRF's check.
 
+pub mod authority;
 pub mod certificate;
 pub mod device_trust;
 pub mod identity;

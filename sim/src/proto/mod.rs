@@ -6,8 +6,12 @@
 //! * [`authz`]: the AuthZ service's messages: login, refresh, key fetch and key sync, the
 //!   UDS and voicemail requests that carry a bearer token, opaque-token introspection.
 //! * [`sso`]: single sign-on: the identity provider's login and its signed assertion.
+//! * [`sip`]: SIP REGISTER with a bearer token and CallManager's answer (rsip), bounded.
+//! * [`tls`]: real TLS (rustls) over turmoil TCP, seeded, on the nodes' own clocks.
 
 pub mod authz;
 pub mod http;
 pub mod metered;
+pub mod sip;
 pub mod sso;
+pub mod tls;

@@ -1,0 +1,35 @@
+//! CallManager's SIP OAuth check: a REGISTER on the SIP Phone OAuth Port (5090) or the SIP
+//! Mobile and Remote Access Port (5091) carries an AuthZ access token in place of a client
+//! certificate (DOMAIN.md "SIP OAuth mode").
+//!
+//! The checks are the SDK's. CallManager's own policy: a registration is a device's, so the
+//! token must be one AuthZ granted for Unified Communications (the scope Jabber and phones
+//! are given); any other grant is `denied`. A token that fails is answered
+//! `SIP/2.0 403 Forbidden` by the host; which rejection it was goes to the trace only.
+
+use authzlab_validator_sdk::{check, export, Claims, Guest, PluginInfo, Policy, Rejection, Request, TokenKind};
+
+/// The scope AuthZ grants devices for their Unified Communications services.
+const UC_SCOPE: &str = "UnifiedCommunications:readwrite";
+
+struct CallManagerSip;
+
+impl Guest for CallManagerSip {
+    fn describe() -> PluginInfo {
+        PluginInfo {
+            name: env!("CARGO_PKG_NAME").into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            consumer: "callmanager-sip".into(),
+        }
+    }
+
+    fn validate(req: Request) -> Result<Claims, Rejection> {
+        let claims = check(&req, Policy::default())?;
+        if req.kind == TokenKind::Access && !claims.scope.iter().any(|scope| scope == UC_SCOPE) {
+            return Err(Rejection::Denied(format!("scope lacks {UC_SCOPE}")));
+        }
+        Ok(claims)
+    }
+}
+
+export!(CallManagerSip);

@@ -1,0 +1,442 @@
+//! Real TLS between nodes (DESIGN.md "TLS and certificates"): rustls over turmoil's TCP, with
+//! the nodes' rcgen certificates and their trust stores.
+//!
+//! Determinism: rustls draws its handshake randomness (client and server randoms, session
+//! ids) from [`SeededRandom`], a per-thread ChaCha stream the run seeds, and reads the time
+//! for certificate validity from the node's own clock (`clock::node_now_ms`, skew included),
+//! never the wall clock. The ephemeral key shares come from ring's own generator, which the
+//! provider interface does not let us replace: they change the handshake's bytes, never its
+//! message sizes, its timing or its outcome, and nothing in the trace depends on them.
+//!
+//! Only TLS 1.3, no resumption: every connection makes a full handshake, as a fresh REGISTER
+//! connection or a new zone's first connection does, and costs what the note measures.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand_chacha::ChaCha20Rng;
+use rand_core::{RngCore, SeedableRng};
+use rustls::client::Resumption;
+use rustls::crypto::{CryptoProvider, GetRandomFailed, SecureRandom};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::server::{NoServerSessionStorage, WebPkiClientVerifier};
+use rustls::time_provider::TimeProvider;
+use rustls::{AlertDescription, ClientConfig, RootCertStore, ServerConfig};
+use tokio_rustls::{TlsAcceptor, TlsConnector};
+
+use crate::certs::certificate::Certificate;
+use crate::clock;
+use crate::proto::http::REQUEST_TIMEOUT;
+use crate::proto::metered::Metered;
+
+/// A TLS connection over a simulated TCP stream, client side.
+pub type ClientStream = tokio_rustls::client::TlsStream<Metered<turmoil::net::TcpStream>>;
+/// A TLS connection over a simulated TCP stream, server side.
+pub type ServerStream = tokio_rustls::server::TlsStream<Metered<turmoil::net::TcpStream>>;
+
+thread_local! {
+    /// One run's handshake randomness. Each run is on one thread; runs on other threads
+    /// (parallel tests) have their own stream.
+    static RANDOM: RefCell<ChaCha20Rng> = RefCell::new(ChaCha20Rng::seed_from_u64(0));
+}
+
+/// Seeds this thread's handshake randomness; the driver calls it when a run starts.
+pub fn reseed(seed: u64) {
+    RANDOM.with(|random| *random.borrow_mut() = ChaCha20Rng::seed_from_u64(seed));
+}
+
+/// rustls's random source, drawn from the run's seed.
+#[derive(Debug)]
+struct SeededRandom;
+
+impl SecureRandom for SeededRandom {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), GetRandomFailed> {
+        RANDOM.with(|random| random.borrow_mut().fill_bytes(buf));
+        Ok(())
+    }
+}
+
+static SEEDED_RANDOM: SeededRandom = SeededRandom;
+
+/// ring's algorithms with the seeded random source.
+fn provider() -> Arc<CryptoProvider> {
+    let mut provider = rustls::crypto::ring::default_provider();
+    provider.secure_random = &SEEDED_RANDOM;
+    Arc::new(provider)
+}
+
+/// The time a node's TLS reads: its own clock.
+#[derive(Debug)]
+struct NodeTime {
+    node: String,
+    epoch_s: u64,
+}
+
+impl TimeProvider for NodeTime {
+    fn current_time(&self) -> Option<UnixTime> {
+        Some(UnixTime::since_unix_epoch(Duration::from_millis(clock::node_now_ms(&self.node, self.epoch_s))))
+    }
+}
+
+fn node_time(node: &str, epoch_s: u64) -> Arc<NodeTime> {
+    Arc::new(NodeTime { node: node.to_string(), epoch_s })
+}
+
+/// A certificate with its key, as rustls takes it.
+fn chain_and_key(
+    identity: &Certificate,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), String> {
+    let key = identity.private_key().ok_or_else(|| {
+        format!("{} of {} came without its private key", identity.identity.file(), identity.host)
+    })?;
+    let chain = vec![CertificateDer::from(identity.der().to_vec())];
+    Ok((chain, PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.pkcs8_der().to_vec()))))
+}
+
+/// A trust store as rustls's root store. Every certificate in it is a trust anchor, as in
+/// the platform's trust stores (a self-signed peer certificate or a CA's).
+fn roots(trust: &[Certificate]) -> RootCertStore {
+    let mut roots = RootCertStore::empty();
+    let (_added, _unparsable) =
+        roots.add_parsable_certificates(trust.iter().map(|cert| CertificateDer::from(cert.der().to_vec())));
+    roots
+}
+
+/// A server end on `node` presenting `identity`; with `client_trust`, mutual TLS: the peer
+/// must present a certificate that store trusts.
+pub fn acceptor(
+    node: &str,
+    epoch_s: u64,
+    identity: &Certificate,
+    client_trust: Option<&[Certificate]>,
+) -> Result<TlsAcceptor, String> {
+    let provider = provider();
+    let builder = ServerConfig::builder_with_details(provider.clone(), node_time(node, epoch_s))
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(|e| e.to_string())?;
+    let builder = match client_trust {
+        Some(trust) => {
+            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots(trust)), provider)
+                .build()
+                .map_err(|e| format!("no usable trust anchors: {e}"))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+        None => builder.with_no_client_auth(),
+    };
+    let (chain, key) = chain_and_key(identity)?;
+    let mut config = builder.with_single_cert(chain, key).map_err(|e| e.to_string())?;
+    config.session_storage = Arc::new(NoServerSessionStorage {});
+    config.send_tls13_tickets = 0;
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// A client end on `node` trusting `trust`; with `identity`, it presents that certificate
+/// when the server asks (mutual TLS).
+pub fn connector(
+    node: &str,
+    epoch_s: u64,
+    trust: &[Certificate],
+    identity: Option<&Certificate>,
+) -> Result<TlsConnector, String> {
+    let builder = ClientConfig::builder_with_details(provider(), node_time(node, epoch_s))
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots(trust));
+    let mut config = match identity {
+        Some(identity) => {
+            let (chain, key) = chain_and_key(identity)?;
+            builder.with_client_auth_cert(chain, key).map_err(|e| e.to_string())?
+        }
+        None => builder.with_no_client_auth(),
+    };
+    config.resumption = Resumption::disabled();
+    Ok(TlsConnector::from(Arc::new(config)))
+}
+
+/// Why a TLS connection was not made.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TlsFailure {
+    #[error("cannot connect to {0}")]
+    Connect(String),
+    #[error("no handshake within {}s", REQUEST_TIMEOUT.as_secs())]
+    Timeout,
+    /// The handshake failed; `alert` is the TLS alert rustls sent or received, by its name
+    /// (`UnknownCA`), and `sent` says which.
+    #[error("{} alert {alert}: {detail}", if *sent { "sent" } else { "received" })]
+    Alert { alert: String, sent: bool, detail: String },
+    /// The connection ended without an alert (the peer closed it, a reset).
+    #[error("handshake failed: {0}")]
+    Broken(String),
+}
+
+impl TlsFailure {
+    /// The failure of a handshake (or of the first read after it, where a TLS 1.3 client
+    /// learns that the server refused its certificate) as rustls reported it.
+    pub fn of(error: &std::io::Error) -> TlsFailure {
+        let Some(rustls_error) = error.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        else {
+            return TlsFailure::Broken(error.to_string());
+        };
+        let detail = rustls_error.to_string();
+        match rustls_error {
+            rustls::Error::AlertReceived(alert) => {
+                TlsFailure::Alert { alert: format!("{alert:?}"), sent: false, detail }
+            }
+            rustls::Error::InvalidCertificate(reason) => {
+                let alert = AlertDescription::from(reason.clone());
+                TlsFailure::Alert { alert: format!("{alert:?}"), sent: true, detail }
+            }
+            _ => TlsFailure::Broken(detail),
+        }
+    }
+
+    /// The alert's name, if the handshake ended with one.
+    pub fn alert(&self) -> Option<&str> {
+        match self {
+            TlsFailure::Alert { alert, .. } => Some(alert),
+            _ => None,
+        }
+    }
+}
+
+/// Connects to `host:port` and makes the handshake, expecting the server to be `host`;
+/// bounded by [`REQUEST_TIMEOUT`].
+pub async fn connect(connector: &TlsConnector, host: &str, port: u16) -> Result<ClientStream, TlsFailure> {
+    let handshake = async {
+        clock::note_network_activity();
+        let stream = turmoil::net::TcpStream::connect((host, port))
+            .await
+            .map_err(|_| TlsFailure::Connect(format!("{host}:{port}")))?;
+        let name = ServerName::try_from(host.to_string()).map_err(|e| TlsFailure::Broken(e.to_string()))?;
+        connector.connect(name, Metered::new(stream)).await.map_err(|e| TlsFailure::of(&e))
+    };
+    clock::timeout(REQUEST_TIMEOUT, handshake).await.unwrap_or(Err(TlsFailure::Timeout))
+}
+
+/// The server's side of the handshake on an accepted connection, bounded by [`REQUEST_TIMEOUT`].
+pub async fn accept(
+    acceptor: &TlsAcceptor,
+    stream: turmoil::net::TcpStream,
+) -> Result<ServerStream, TlsFailure> {
+    let handshake = async {
+        match acceptor.accept(Metered::new(stream)).into_fallible().await {
+            Ok(stream) => Ok(stream),
+            Err((error, stream)) => {
+                tokio::task::spawn_local(linger(stream));
+                Err(TlsFailure::of(&error))
+            }
+        }
+    };
+    clock::timeout(REQUEST_TIMEOUT, handshake).await.unwrap_or(Err(TlsFailure::Timeout))
+}
+
+/// How long a server keeps a connection whose handshake failed, so that its alert reaches
+/// the client before the close: dropping a socket with unread data resets it, and a TLS 1.3
+/// client that already sent its request would see "connection reset" instead of the alert.
+pub const FAILED_HANDSHAKE_LINGER: Duration = Duration::from_secs(2);
+/// Bytes a lingering connection reads and discards at most.
+const LINGER_BYTES_MAX: usize = 64 * 1024;
+
+/// Reads and discards until the peer closes, [`FAILED_HANDSHAKE_LINGER`] passes or
+/// [`LINGER_BYTES_MAX`] arrive.
+async fn linger(mut stream: Metered<turmoil::net::TcpStream>) {
+    use tokio::io::AsyncReadExt;
+    let drain = async {
+        let mut discarded = 0;
+        let mut buf = [0u8; 4096];
+        while discarded < LINGER_BYTES_MAX {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => discarded += n,
+            }
+        }
+    };
+    let _ = clock::timeout(FAILED_HANDSHAKE_LINGER, drain).await;
+}
+
+/// The subject CN and DNS SANs of the certificate the peer presented, for checks above TLS
+/// (CallManager matching Expressway-C against `expresswaycconfiguration`).
+pub fn peer_names(stream: &ServerStream) -> Vec<String> {
+    let Some(der) = stream.get_ref().1.peer_certificates().and_then(|chain| chain.first()) else {
+        return Vec::new();
+    };
+    let Ok(x509) = openssl::x509::X509::from_der(der) else { return Vec::new() };
+    let mut names: Vec<String> = x509
+        .subject_name()
+        .entries_by_nid(openssl::nid::Nid::COMMONNAME)
+        .filter_map(|cn| cn.data().to_string().ok().map(|s| s.to_string()))
+        .collect();
+    if let Some(sans) = x509.subject_alt_names() {
+        names.extend(sans.iter().filter_map(|san| san.dnsname().map(str::to_string)));
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+    use crate::certs::authority::Authority;
+    use crate::certs::certificate::{Draw, IDENTITY_VALIDITY};
+    use crate::certs::Identity;
+
+    const AT: u64 = 1_767_571_200;
+
+    fn draw(n: u8) -> Draw {
+        Draw { serial: [n; 8], key_seed: [n; 32] }
+    }
+
+    fn tomcat(host: &str, n: u8) -> Certificate {
+        Certificate::issue(Identity::Tomcat, host, &draw(n), AT, IDENTITY_VALIDITY).unwrap()
+    }
+
+    /// What each side saw: the server's accept and the client's exchange (`Ok` = the echo came back).
+    type Outcome = (Option<Result<(), TlsFailure>>, Option<Result<(), TlsFailure>>);
+
+    /// One connection from `client` to `server`: the server presents `server_cert` and, with
+    /// `client_trust`, asks for a client certificate; the client trusts `client_roots` and
+    /// presents `client_cert`. The client writes a line and reads the echo.
+    fn handshake(
+        server_cert: Certificate,
+        client_trust: Option<Vec<Certificate>>,
+        client_roots: Vec<Certificate>,
+        client_cert: Option<Certificate>,
+    ) -> Outcome {
+        clock::reset();
+        reseed(7);
+        let outcome: Rc<RefCell<Outcome>> = Rc::default();
+        let mut sim = turmoil::Builder::new().build();
+        let seen = outcome.clone();
+        sim.host("server", move || {
+            let (seen, server_cert, client_trust) = (seen.clone(), server_cert.clone(), client_trust.clone());
+            async move {
+                let acceptor = acceptor("server", AT, &server_cert, client_trust.as_deref()).unwrap();
+                let listener = turmoil::net::TcpListener::bind(("0.0.0.0", 5091)).await?;
+                let (stream, _) = listener.accept().await?;
+                let result = match accept(&acceptor, stream).await {
+                    Ok(mut stream) => {
+                        let mut line = [0u8; 5];
+                        stream.read_exact(&mut line).await?;
+                        stream.write_all(&line).await?;
+                        stream.flush().await?;
+                        Ok(())
+                    }
+                    Err(failure) => Err(failure),
+                };
+                seen.borrow_mut().0 = Some(result);
+                std::future::pending::<()>().await;
+                Ok(())
+            }
+        });
+        let seen = outcome.clone();
+        sim.client("client", async move {
+            let connector = connector("client", AT, &client_roots, client_cert.as_ref()).unwrap();
+            let result = async {
+                let mut stream = connect(&connector, "server", 5091).await?;
+                stream.write_all(b"hello").await.map_err(|e| TlsFailure::of(&e))?;
+                let mut echo = [0u8; 5];
+                stream.read_exact(&mut echo).await.map_err(|e| TlsFailure::of(&e))?;
+                assert_eq!(&echo, b"hello");
+                Ok(())
+            }
+            .await;
+            seen.borrow_mut().1 = Some(result);
+            Ok(())
+        });
+        for _ in 0..2_000 {
+            clock::wake_due(sim.elapsed() + clock::warp());
+            sim.step().unwrap();
+            if matches!(&*outcome.borrow(), (Some(_), Some(_))) {
+                break;
+            }
+        }
+        outcome.take()
+    }
+
+    #[test]
+    fn a_client_that_trusts_the_server_certificate_completes_the_handshake() {
+        let server = tomcat("server", 1);
+        let (server_side, client_side) = handshake(server.clone(), None, vec![server], None);
+        assert_eq!(server_side, Some(Ok(())));
+        assert_eq!(client_side, Some(Ok(())));
+    }
+
+    /// "unknown CA" is rustls's own alert: the client that does not trust the server's
+    /// certificate sends it, and the server receives it.
+    #[test]
+    fn an_untrusted_server_certificate_ends_in_unknown_ca_both_sides_see() {
+        let (server_side, client_side) = handshake(tomcat("server", 1), None, vec![tomcat("other", 2)], None);
+        let client = client_side.unwrap().unwrap_err();
+        assert_eq!((client.alert(), &client), (Some("UnknownCA"), &client));
+        assert!(matches!(client, TlsFailure::Alert { sent: true, .. }), "{client}");
+        assert!(client.to_string().contains("UnknownIssuer"), "{client}");
+        let server = server_side.unwrap().unwrap_err();
+        assert_eq!(
+            server,
+            TlsFailure::Alert {
+                alert: "UnknownCA".into(),
+                sent: false,
+                detail: "received fatal alert: UnknownCA".into()
+            }
+        );
+    }
+
+    /// A trust store that holds another certificate with the same name (the server's
+    /// regenerated one, while the server still presents the old): the issuer is found but its
+    /// key does not verify the signature, and rustls sends "decrypt error".
+    #[test]
+    fn a_certificate_replaced_in_the_trust_store_fails_on_its_signature() {
+        let (server_side, client_side) =
+            handshake(tomcat("server", 1), None, vec![tomcat("server", 2)], None);
+        let client = client_side.unwrap().unwrap_err();
+        assert_eq!(client.alert(), Some("DecryptError"), "{client}");
+        assert!(client.to_string().contains("BadSignature"), "{client}");
+        assert_eq!(server_side.unwrap().unwrap_err().alert(), Some("DecryptError"));
+    }
+
+    /// Mutual TLS: a client certificate signed by a CA the server trusts is accepted; one
+    /// whose signer the server's store lacks is refused with "unknown CA", which the client
+    /// learns on its first read (TLS 1.3 finishes the client's side first).
+    #[test]
+    fn mutual_tls_admits_a_client_signed_by_a_trusted_ca_only() {
+        let ca = Authority::new("Enterprise CA", &draw(9), AT - 86_400).unwrap();
+        let other_ca = Authority::new("Other CA", &draw(10), AT - 86_400).unwrap();
+        let client = ca.issue("expc", &["expc.example.com".into()], &draw(3), AT, IDENTITY_VALIDITY).unwrap();
+        let server = tomcat("server", 1);
+        let trusted = handshake(
+            server.clone(),
+            Some(vec![server.clone(), ca.certificate.clone()]),
+            vec![server.clone()],
+            Some(client.clone()),
+        );
+        assert_eq!(trusted, (Some(Ok(())), Some(Ok(()))));
+        let (server_side, client_side) = handshake(
+            server.clone(),
+            Some(vec![server.clone(), other_ca.certificate.clone()]),
+            vec![server],
+            Some(client),
+        );
+        let server_side = server_side.unwrap().unwrap_err();
+        assert_eq!(server_side.alert(), Some("UnknownCA"), "{server_side}");
+        assert!(matches!(server_side, TlsFailure::Alert { sent: true, .. }));
+        let client_side = client_side.unwrap().unwrap_err();
+        assert_eq!(client_side.alert(), Some("UnknownCA"), "{client_side}");
+        assert!(matches!(client_side, TlsFailure::Alert { sent: false, .. }));
+    }
+
+    #[test]
+    fn a_client_certificate_names_its_host_and_sans() {
+        let ca = Authority::new("Enterprise CA", &draw(9), AT).unwrap();
+        let cert = ca.issue("expc", &["expc.example.com".into()], &draw(3), AT, IDENTITY_VALIDITY).unwrap();
+        let x509 = openssl::x509::X509::from_der(cert.der()).unwrap();
+        assert!(x509
+            .verify(&openssl::x509::X509::from_der(ca.certificate.der()).unwrap().public_key().unwrap())
+            .unwrap());
+        assert_eq!(ca.name(), "Enterprise CA");
+    }
+}
