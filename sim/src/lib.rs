@@ -11,6 +11,8 @@
 //! * [`certs`]: IM and Presence identity certificates (rcgen), trust stores and services.
 //! * [`key_pool`]: real RSA signing keys generated once per build, drawn by the seed.
 //! * [`store`]: the publisher's refresh-token table (SQLite).
+//! * [`cluster_database`]: the cluster's configuration tables (`processconfig`, SIP ports,
+//!   `expresswaycconfiguration`) in the publisher's database.
 //! * [`trace`]: the ordered record of a run, its JSON Lines form and hash.
 //! * [`check`]: expectations and invariants; reads only the trace.
 //! * [`report`]: the timeline and summary a person reads.
@@ -26,6 +28,7 @@ pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod cluster;
+pub mod cluster_database;
 pub mod cost;
 pub mod key_pool;
 pub mod node;

@@ -24,12 +24,14 @@ const SCENARIOS: &[&str] = &[
     "consumer-clock-within-leeway.toml",
     "cup-xmpp-regenerated-untrusted-on-jabber.toml",
     "encryption-key-regenerated.toml",
+    "expressway-reissued-san.toml",
     "imp-certificates-in-order.toml",
     "imp-certificates-out-of-order.toml",
     "imp-expired-trust-deleted.toml",
     "imp-node-misses-distribution.toml",
     "imp-restart-with-high-availability-on.toml",
     "key-mismatch-and-fix.toml",
+    "mra-phone-activation-code.toml",
     "new-client-on-old-cluster.toml",
     "old-client-on-new-cluster.toml",
     "partition-during-regeneration.toml",
@@ -46,6 +48,11 @@ const SCENARIOS: &[&str] = &[
     "revoke-by-device.toml",
     "revoke-by-user.toml",
     "signing-key-regenerated.toml",
+    "sip-oauth-enabled-without-restart.toml",
+    "sip-port-out-of-range.toml",
+    "stale-tomcat-certificate-on-oauth-ports.toml",
+    "unknown-ca-at-callmanager.toml",
+    "unknown-ca-at-expressway.toml",
 ];
 
 fn load(name: &str) -> Scenario {
@@ -464,6 +471,74 @@ fn keys_on_disk_are_used_only_after_tomcat_restarts() {
         assert!(after_pull.iter().all(|c| c == &after_pull[0]), "seed {seed}: the disks agree");
         assert!(refused_after_pull >= 1, "seed {seed}: the running Tomcat still refuses");
         assert!(accepted_after_restart >= 1, "seed {seed}: accepted once restarted");
+    }
+}
+
+#[test]
+fn sip_oauth_enabled_without_restart() {
+    insta::assert_snapshot!(story("sip-oauth-enabled-without-restart.toml"));
+}
+
+#[test]
+fn sip_port_out_of_range() {
+    insta::assert_snapshot!(story("sip-port-out-of-range.toml"));
+}
+
+#[test]
+fn stale_tomcat_certificate_on_oauth_ports() {
+    insta::assert_snapshot!(story("stale-tomcat-certificate-on-oauth-ports.toml"));
+}
+
+#[test]
+fn expressway_reissued_san() {
+    insta::assert_snapshot!(story("expressway-reissued-san.toml"));
+}
+
+#[test]
+fn unknown_ca_at_callmanager() {
+    insta::assert_snapshot!(story("unknown-ca-at-callmanager.toml"));
+}
+
+#[test]
+fn unknown_ca_at_expressway() {
+    insta::assert_snapshot!(story("unknown-ca-at-expressway.toml"));
+}
+
+#[test]
+fn mra_phone_activation_code() {
+    insta::assert_snapshot!(story("mra-phone-activation-code.toml"));
+}
+
+/// A failed handshake in the trace carries rustls's own words, both sides: the side that
+/// refused the certificate, rustls's `invalid peer certificate: UnknownIssuer` and the alert
+/// it sent for it; the other side, `received fatal alert: UnknownCA`. Each way round.
+#[test]
+fn a_failed_handshake_carries_rustls_alert_each_way() {
+    for (name, refuser, refused) in [
+        ("unknown-ca-at-callmanager.toml", "cucm-sub-1", "expressway-c"),
+        ("unknown-ca-at-expressway.toml", "expressway-c", "cucm-sub-1"),
+    ] {
+        let scenario = load(name);
+        let (run, lines) = run_captured(&scenario, scenario.seed);
+        assert_passed(&run);
+        let failures: Vec<serde_json::Value> = lines
+            .lines()
+            .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+            .filter(|event| event["kind"] == "tls-handshake-failed")
+            .collect();
+        let at = |node: &str| {
+            failures
+                .iter()
+                .find(|event| event["node"] == node)
+                .unwrap_or_else(|| panic!("{name}: none at {node}"))
+        };
+        let (sent, received) = (at(refuser), at(refused));
+        assert_eq!(sent["alert"], "UnknownCA", "{name}");
+        assert_eq!(sent["sent"], true, "{name}");
+        assert_eq!(sent["detail"], "invalid peer certificate: UnknownIssuer", "{name}");
+        assert_eq!(received["alert"], "UnknownCA", "{name}");
+        assert_eq!(received["sent"], false, "{name}");
+        assert_eq!(received["detail"], "received fatal alert: UnknownCA", "{name}");
     }
 }
 

@@ -9,7 +9,7 @@
 //! push reaches every device at once.
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use crate::certs::certificate::Certificate;
@@ -18,19 +18,26 @@ use crate::certs::identity::Identity;
 /// The identity certificates Jabber checks.
 pub const CLIENT_CHECKED: [Identity; 2] = [Identity::CupXmpp, Identity::Tomcat];
 
-/// Fingerprints of the certificates the devices trust, shared by every device of the run.
+/// The certificates the devices trust, by fingerprint, shared by every device of the run.
 #[derive(Clone, Default, Debug)]
-pub struct DeviceTrust(Rc<RefCell<BTreeSet<String>>>);
+pub struct DeviceTrust(Rc<RefCell<BTreeMap<String, Certificate>>>);
 
 impl DeviceTrust {
     /// Adds certificates (devices keep what they trusted before); returns how many they trust now.
     pub fn push<'a>(&self, certificates: impl IntoIterator<Item = &'a Certificate>) -> u32 {
         let mut trusted = self.0.borrow_mut();
-        trusted.extend(certificates.into_iter().map(|certificate| certificate.fingerprint.clone()));
+        for certificate in certificates {
+            trusted.insert(certificate.fingerprint.clone(), certificate.clone());
+        }
         u32::try_from(trusted.len()).unwrap_or(u32::MAX)
     }
 
     pub fn trusts(&self, certificate: &Certificate) -> bool {
-        self.0.borrow().contains(&certificate.fingerprint)
+        self.0.borrow().contains_key(&certificate.fingerprint)
+    }
+
+    /// Every trusted certificate, as TLS trust anchors (Jabber's SIP OAuth connection).
+    pub fn roots(&self) -> Vec<Certificate> {
+        self.0.borrow().values().cloned().collect()
     }
 }

@@ -31,6 +31,22 @@ pub enum Service {
     CertificateExpiryMonitor,
     /// Cisco Intercluster Sync Agent: stopped before expired trust certificates are deleted.
     InterclusterSyncAgent,
+    /// Cisco CallManager, on the CallManager subscribers where devices register: reads
+    /// `ClusterSIPOAuthMode` and the SIP OAuth ports when it starts, and its OAuth ports
+    /// present the `tomcat.pem` it loaded then (DOMAIN.md "SIP OAuth mode").
+    CallManager,
+}
+
+/// Where a service runs, and so which nodes a scenario may name for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunsOn {
+    /// Every CallManager and IM and Presence node (Cisco Tomcat).
+    Everywhere,
+    /// IM and Presence nodes only.
+    Imp,
+    /// CallManager subscribers only: here devices register on the subscribers, and the
+    /// publisher runs no Cisco CallManager service (a common deployment; an assumption).
+    CucmSubscribers,
 }
 
 /// Assumption (the documents give no figure): how long an IM and Presence service other
@@ -38,7 +54,7 @@ pub enum Service {
 pub const IMP_SERVICE_RESTART: Duration = Duration::from_secs(20);
 
 impl Service {
-    pub const ALL: [Service; 9] = [
+    pub const ALL: [Service; 10] = [
         Service::Tomcat,
         Service::SipProxy,
         Service::PresenceEngine,
@@ -48,6 +64,7 @@ impl Service {
         Service::DrfLocal,
         Service::CertificateExpiryMonitor,
         Service::InterclusterSyncAgent,
+        Service::CallManager,
     ];
 
     /// The name in scenario files and the trace.
@@ -62,6 +79,7 @@ impl Service {
             Service::DrfLocal => "drf-local",
             Service::CertificateExpiryMonitor => "certificate-expiry-monitor",
             Service::InterclusterSyncAgent => "intercluster-sync-agent",
+            Service::CallManager => "callmanager",
         }
     }
 
@@ -77,6 +95,7 @@ impl Service {
             Service::DrfLocal => "Cisco DRF Local",
             Service::CertificateExpiryMonitor => "Cisco Certificate Expiry Monitor",
             Service::InterclusterSyncAgent => "Cisco Intercluster Sync Agent",
+            Service::CallManager => "Cisco CallManager",
         }
     }
 
@@ -88,7 +107,7 @@ impl Service {
     /// restarts (a regenerated certificate is on disk at once, in use only after a restart).
     pub fn loads(self) -> &'static [Identity] {
         match self {
-            Service::Tomcat => &[Identity::Tomcat],
+            Service::Tomcat | Service::CallManager => &[Identity::Tomcat],
             Service::SipProxy | Service::PresenceEngine => &[Identity::Cup],
             Service::XcpRouter => &[Identity::CupXmpp, Identity::CupXmppS2s],
             Service::XmppFederationConnectionManager => &[Identity::CupXmppS2s],
@@ -97,9 +116,13 @@ impl Service {
         }
     }
 
-    /// Whether only IM and Presence nodes run it (all but Tomcat).
-    pub fn imp_only(self) -> bool {
-        self != Service::Tomcat
+    /// Which nodes run it.
+    pub fn runs_on(self) -> RunsOn {
+        match self {
+            Service::Tomcat => RunsOn::Everywhere,
+            Service::CallManager => RunsOn::CucmSubscribers,
+            _ => RunsOn::Imp,
+        }
     }
 
     /// Whether restarting it interrupts IM and Presence for users, which the Presence

@@ -95,9 +95,24 @@ pub struct CertStore {
 impl CertStore {
     /// The node's five identity certificates, issued at `now_s`, each trusted by the node
     /// itself and loaded by every service. `draws` is the node's own seeded stream.
-    pub fn new(host: &str, mut draws: ChaCha20Rng, now_s: u64) -> Result<CertStore, String> {
+    pub fn new(host: &str, draws: ChaCha20Rng, now_s: u64) -> Result<CertStore, String> {
+        CertStore::with_identities(host, &Identity::ALL, draws, now_s)
+    }
+
+    /// A CallManager node's certificates as far as the token story needs them: `tomcat.pem`
+    /// (which the SIP OAuth ports present) and Tomcat-trust.
+    pub fn callmanager(host: &str, draws: ChaCha20Rng, now_s: u64) -> Result<CertStore, String> {
+        CertStore::with_identities(host, &[Identity::Tomcat], draws, now_s)
+    }
+
+    fn with_identities(
+        host: &str,
+        held: &[Identity],
+        mut draws: ChaCha20Rng,
+        now_s: u64,
+    ) -> Result<CertStore, String> {
         let mut identities = BTreeMap::new();
-        for identity in Identity::ALL {
+        for &identity in held {
             identities.insert(
                 identity,
                 Certificate::issue(identity, host, &draw(&mut draws), now_s, IDENTITY_VALIDITY)?,
@@ -111,8 +126,8 @@ impl CertStore {
             stopped: BTreeSet::new(),
             draws,
         };
-        for identity in Identity::ALL {
-            let own = store.identities[&identity].clone();
+        for identity in held {
+            let own = store.identities[identity].clone();
             store.trust_certificate(own);
         }
         for service in Service::ALL {
@@ -137,7 +152,8 @@ impl CertStore {
         &self.host
     }
 
-    /// The identity certificate on disk.
+    /// The identity certificate on disk. Every node holds `tomcat.pem`; only IM and Presence
+    /// nodes hold the other four, and only their code asks for them.
     pub fn identity(&self, identity: Identity) -> &Certificate {
         &self.identities[&identity]
     }
@@ -178,8 +194,11 @@ impl CertStore {
     /// The service (re)starts and loads the identity certificates on disk.
     pub fn load(&mut self, service: Service) -> Vec<&Certificate> {
         self.stopped.remove(&service);
-        let loaded: BTreeMap<Identity, Certificate> =
-            service.loads().iter().map(|identity| (*identity, self.identities[identity].clone())).collect();
+        let loaded: BTreeMap<Identity, Certificate> = service
+            .loads()
+            .iter()
+            .filter_map(|identity| Some((*identity, self.identities.get(identity)?.clone())))
+            .collect();
         self.loaded.insert(service, loaded);
         self.loaded[&service].values().collect()
     }

@@ -24,8 +24,10 @@ use tokio::sync::{mpsc, Notify};
 use crate::clock;
 use crate::node::held_keys::HeldKeys;
 use crate::node::opaque_tokens::OpaqueTokens;
+use crate::node::sip_admin::SipAdmin;
 use crate::node::{checksum_field, key_checksums, verify_refresh_token};
 use crate::proto::authz::*;
+use crate::proto::axl::{AXL_CALLMANAGERS_PATH, AXL_EXPRESSWAY_PATH};
 use crate::proto::http::{answer_now, serve_unless_busy, Busy, Call, HttpRequest, HttpResponse};
 use crate::proto::sso::AssertionKey;
 use crate::scenario::{Purge, Release};
@@ -84,6 +86,10 @@ pub enum AdminCommand {
     SetRefreshLoginFlow(bool),
     /// `utils service restart Cisco Tomcat`: AuthZ answers 503 meanwhile.
     RestartTomcat,
+    /// `utils sipOAuth-mode enable|disable`.
+    SetSipOAuthMode(bool),
+    /// The CallManager page: a subscriber's SIP OAuth ports (unchecked: the page checks).
+    SetSipPorts { node: String, phone_port: Option<i64>, mra_port: Option<i64> },
 }
 
 struct PendingCode {
@@ -113,6 +119,8 @@ pub struct Publisher {
     tomcat_restarting_until: Option<Duration>,
     /// One hand-off per subscriber, in subscriber order: its sync task pushes the newest keys.
     pushes: Vec<Rc<KeyPush>>,
+    /// SIP OAuth administration, when the cluster registers devices over SIP.
+    sip: Option<SipAdmin>,
     epoch_s: u64,
     tracer: Tracer,
 }
@@ -151,9 +159,16 @@ impl Publisher {
             assertions_used: BTreeMap::new(),
             boots: 0,
             tomcat_restarting_until: None,
+            sip: None,
             epoch_s,
             tracer,
         }
+    }
+
+    /// The publisher administers SIP OAuth too.
+    pub fn with_sip(mut self, sip: SipAdmin) -> Publisher {
+        self.sip = Some(sip);
+        self
     }
 
     /// Starts the node: at boot, nothing to do; after a crash, what was in memory is gone
@@ -248,7 +263,27 @@ impl Publisher {
                 Ok(TokenRequest::RefreshToken { refresh_token }) => {
                     self.refresh(&refresh_token, &agent, request.waited)
                 }
+                Ok(TokenRequest::ActivationCode { code }) => {
+                    let user = match self.sip.as_mut() {
+                        Some(sip) => sip.activate(&agent, &code),
+                        None => Err("no-sip-oauth"),
+                    };
+                    self.phone_grant(user, &agent)
+                }
+                Ok(TokenRequest::RegisteredDevice) => {
+                    let user =
+                        self.sip.as_ref().map_or(Err("no-sip-oauth"), |sip| sip.registered_device(&agent));
+                    self.phone_grant(user, &agent)
+                }
                 Err(response) => response,
+            },
+            (&Method::GET, AXL_CALLMANAGERS_PATH) => match &self.sip {
+                Some(sip) => sip.discovery(),
+                None => HttpResponse::error(StatusCode::NOT_FOUND, "no SIP in this cluster"),
+            },
+            (&Method::POST, AXL_EXPRESSWAY_PATH) => match &self.sip {
+                Some(sip) => sip.take_expressway_names(&request),
+                None => HttpResponse::error(StatusCode::NOT_FOUND, "no SIP in this cluster"),
             },
             (&Method::POST, path) if path.split('?').next() == Some(REVOKE_PATH) => self.revoke(path),
             (&Method::POST, INTROSPECT_PATH) => match request.json::<IntrospectRequest>() {
@@ -392,6 +427,29 @@ impl Publisher {
         let Some(pending) = self.codes.remove(code).filter(|pending| pending.expires_at_s > now_s) else {
             return oauth_error("invalid_grant", "unknown-or-expired-code");
         };
+        self.issue_pair(pending, now_s)
+    }
+
+    /// A phone's tokens, by activation code or as an already registered device: an access
+    /// and a refresh token, as the authorization-code grant gives (SIP OAuth requires the
+    /// refresh login flow).
+    fn phone_grant(&mut self, user: Result<String, &'static str>, device: &str) -> HttpResponse {
+        if !self.grants.offers_refresh_flow() {
+            return oauth_error("unsupported_grant_type", "refresh-login-flow-disabled");
+        }
+        match user {
+            Ok(user) => {
+                let now_s = self.now_s();
+                let pending = PendingCode { user, client_id: device.to_string(), expires_at_s: now_s };
+                self.issue_pair(pending, now_s)
+            }
+            Err(reason) => oauth_error("invalid_grant", reason),
+        }
+    }
+
+    /// An access and a refresh token for the user and device of `pending`; the refresh
+    /// token's row is committed to the table first.
+    fn issue_pair(&mut self, pending: PendingCode, now_s: u64) -> HttpResponse {
         let access = self.tokens.mint_access(&pending.user, &pending.client_id, now_s);
         let refresh = self.tokens.mint_refresh(&pending.client_id, now_s);
         // The table's `clientid` is the refresh token's `ccid` (DOMAIN.md: the sample rows
@@ -566,6 +624,19 @@ pub async fn run(
                     }
                     AdminCommand::SetRefreshLoginFlow(enabled) => {
                         publisher.borrow_mut().set_refresh_login_flow(enabled)
+                    }
+                    AdminCommand::SetSipOAuthMode(enabled) => {
+                        let publisher = publisher.borrow();
+                        // The parser admits this step only with [cluster.sip].
+                        if let Some(sip) = &publisher.sip {
+                            sip.set_mode(enabled, publisher.grants.offers_refresh_flow(), &publisher.tracer);
+                        }
+                    }
+                    AdminCommand::SetSipPorts { node, phone_port, mra_port } => {
+                        let publisher = publisher.borrow();
+                        if let Some(sip) = &publisher.sip {
+                            sip.set_ports(&node, phone_port, mra_port, &publisher.tracer);
+                        }
                     }
                     AdminCommand::RestartTomcat => {
                         let until = clock::elapsed() + crate::node::node_keys::TOMCAT_RESTART;

@@ -17,19 +17,29 @@ use std::rc::Rc;
 use authzlab_host::{reference, Request, TokenKind, Verdict};
 use hyper::{Method, StatusCode};
 
+use crate::certs::{CertStore, Identity, Service as NodeService};
 use crate::clock;
-use crate::node::node_keys::{run_commands, NodeCommands, NodeKeys};
+use crate::cluster_database::ClusterDatabase;
+use crate::node::callmanager::CallManager;
+use crate::node::node_keys::{
+    next_command, pull_keys, restart_tomcat, run_commands, tomcat_restarted, NodeCommand, NodeCommands,
+    NodeKeys,
+};
 use crate::node::opaque_tokens::is_opaque;
 use crate::node::proxy::{answer_by_proxy, Vouched};
+use crate::node::tftp::{self, ClusterCerts};
 use crate::node::{verify_refresh_token, Refusal};
 use crate::proto::authz::*;
 use crate::proto::http::{Call, HttpRequest, HttpResponse, Pending};
+use crate::proto::tftp::{TFTP_HTTPS_PORT, TFTP_HTTP_PORT};
 use crate::trace::{Happening, Tracer};
 
 /// A subscriber's state: the keys last pushed to it.
 pub struct Subscriber {
     /// The keys on disk (`show key authz`) and those its running Tomcat validates with.
     keys: Rc<RefCell<NodeKeys>>,
+    /// SIP registration, when the cluster has it.
+    sip: Option<SubscriberSip>,
     /// The node that issues opaque tokens, asked about them in proxy mode.
     publisher: String,
     /// Times the node has started (more than 1 after a crash).
@@ -72,9 +82,38 @@ impl Service {
     }
 }
 
+/// What a subscriber runs for SIP: Cisco CallManager, TFTP, its certificates.
+pub struct SubscriberSip {
+    pub callmanager: Rc<RefCell<CallManager>>,
+    /// `tomcat.pem` and Tomcat-trust on its disk.
+    pub certs: Rc<RefCell<CertStore>>,
+    /// Every subscriber's certificates: the trust list TFTP serves, and the Tomcat-trust a
+    /// regeneration updates cluster-wide.
+    pub cluster: ClusterCerts,
+    pub database: Rc<ClusterDatabase>,
+}
+
 impl Subscriber {
     pub fn new(publisher: &str, epoch_s: u64, tracer: Tracer) -> Subscriber {
-        Subscriber { keys: Rc::default(), publisher: publisher.to_string(), boots: 0, epoch_s, tracer }
+        Subscriber {
+            keys: Rc::default(),
+            sip: None,
+            publisher: publisher.to_string(),
+            boots: 0,
+            epoch_s,
+            tracer,
+        }
+    }
+
+    /// The node's AuthZ keys (CallManager validates with what its Tomcat loaded).
+    pub fn keys(&self) -> Rc<RefCell<NodeKeys>> {
+        self.keys.clone()
+    }
+
+    /// The subscriber registers devices over SIP too.
+    pub fn with_sip(mut self, sip: SubscriberSip) -> Subscriber {
+        self.sip = Some(sip);
+        self
     }
 
     /// What `show key authz signing` and `show key authz encryption` print here now.
@@ -198,8 +237,91 @@ pub async fn run(subscriber: Rc<RefCell<Subscriber>>, commands: NodeCommands) ->
         }
         let (keys, publisher, epoch_s, tracer) =
             (node.keys.clone(), node.publisher.clone(), node.epoch_s, node.tracer.clone());
-        tokio::task::spawn_local(run_commands(commands, keys, publisher, epoch_s, tracer));
+        match &node.sip {
+            None => {
+                tokio::task::spawn_local(run_commands(commands, keys, publisher, epoch_s, tracer));
+            }
+            Some(sip) => {
+                // A restart of the node starts its services again from what is on disk.
+                sip.callmanager.borrow_mut().forget_listeners();
+                sip.certs.borrow_mut().load(NodeService::Tomcat);
+                CallManager::start(&sip.callmanager);
+                let node_name = tracer.node().to_string();
+                for port in [TFTP_HTTP_PORT, TFTP_HTTPS_PORT] {
+                    let (database, cluster) = (sip.database.clone(), sip.cluster.clone());
+                    tokio::task::spawn_local(tftp::run(node_name.clone(), port, database, cluster));
+                }
+                let (callmanager, certs, cluster) =
+                    (sip.callmanager.clone(), sip.certs.clone(), sip.cluster.clone());
+                tokio::task::spawn_local(run_sip_commands(
+                    commands,
+                    keys,
+                    SipCommandTargets { callmanager, certs, cluster },
+                    publisher,
+                    epoch_s,
+                    tracer,
+                ));
+            }
+        }
     }
     crate::proto::http::serve(HTTPS_PORT, Rc::new(move |request| Subscriber::handle(&subscriber, request)))
         .await
+}
+
+/// What a subscriber's SIP commands act on.
+struct SipCommandTargets {
+    callmanager: Rc<RefCell<CallManager>>,
+    certs: Rc<RefCell<CertStore>>,
+    cluster: ClusterCerts,
+}
+
+/// A subscriber's commands with SIP: the key pulls and Tomcat restarts of every subscriber,
+/// and Cisco CallManager restarts and `tomcat.pem` regenerations.
+async fn run_sip_commands(
+    commands: NodeCommands,
+    keys: Rc<RefCell<NodeKeys>>,
+    targets: SipCommandTargets,
+    publisher: String,
+    epoch_s: u64,
+    tracer: Tracer,
+) {
+    while let Some(command) = next_command(&commands).await {
+        match command {
+            NodeCommand::PullKeys => pull_keys(&keys, &publisher, epoch_s, &tracer).await,
+            NodeCommand::RestartService(NodeService::Tomcat) => {
+                let loaded = restart_tomcat(&keys).await;
+                let certificate =
+                    targets.certs.borrow_mut().load(NodeService::Tomcat).first().map(|c| c.serial.clone());
+                tracer
+                    .emit(tomcat_restarted(loaded, certificate.map(|serial| format!("tomcat.pem={serial}"))));
+            }
+            NodeCommand::RestartService(NodeService::CallManager) => {
+                CallManager::restart(targets.callmanager.clone()).await
+            }
+            NodeCommand::RegenerateCertificate(Identity::Tomcat) => {
+                let now_s = clock::node_now_s(tracer.node(), epoch_s);
+                let previous = targets.certs.borrow().identity(Identity::Tomcat).clone();
+                let regenerated = targets.certs.borrow_mut().regenerate(Identity::Tomcat, now_s).cloned();
+                match regenerated {
+                    Ok(certificate) => {
+                        // Tomcat-trust is the cluster's: every subscriber holds the new one
+                        // (assumption: the platform replicates it; the documents do not say).
+                        for other in targets.cluster.iter() {
+                            if !Rc::ptr_eq(other, &targets.certs) {
+                                other.borrow_mut().trust_certificate(certificate.clone());
+                            }
+                        }
+                        tracer.emit(Happening::CertificateRegenerated {
+                            certificate: Identity::Tomcat.file(),
+                            serial: certificate.serial.clone(),
+                            previous: previous.serial,
+                            fingerprint: certificate.short_fingerprint(),
+                        });
+                    }
+                    Err(reason) => tracer.emit(Happening::CallmanagerFailed { reason }),
+                }
+            }
+            other => unreachable!("the parser gives a CallManager subscriber no {other:?}"),
+        }
+    }
 }

@@ -11,6 +11,7 @@ use crate::certs::sync::{WireCertificate, PRESENTED_PATH};
 use crate::clock;
 use crate::node::imp::{BOSH_PATH, BOSH_PORT};
 use crate::node::login::{error_reason, Client, ClientConfig, Session, RETRY_DELAY};
+use crate::node::registration;
 use crate::proto::authz::*;
 use crate::proto::http::Call;
 use crate::trace::{Happening, Tracer};
@@ -49,14 +50,19 @@ async fn sign_in(client: &Client) -> Option<Session> {
     let session = client.sign_in().await?;
     call_uds(client, &session).await;
     im_login(client, &session).await;
+    registration::register(client, &session).await;
     Some(session)
 }
 
 /// Opens the XMPP session (BOSH) on the client's IM and Presence node with its token, once
 /// the certificate the node presents (`cup-xmpp.pem`) is one the device trusts; otherwise
 /// Jabber shows the untrusted-certificate pop-up and does not send its token.
+///
+/// Remote Jabber (through the edge) signs in, refreshes, calls UDS and registers over SIP;
+/// its IM and voicemail are not modelled through the edge (a departure: the real edge
+/// carries XMPP and voicemail too).
 async fn im_login(client: &Client, session: &Session) {
-    let Some(imp) = client.config.imp.as_deref() else { return };
+    let Some(imp) = client.config.imp.as_deref().filter(|_| client.config.edge.is_none()) else { return };
     let presented = Call::get(imp, BOSH_PORT, PRESENTED_PATH, &client.config.name).send().await;
     let presented = match presented {
         Ok(response) if response.status == StatusCode::OK => response
@@ -100,6 +106,7 @@ async fn renew(client: &Client, session: &Session) -> Option<Session> {
     match client.refresh(session).await {
         Some(renewed) => {
             im_login(client, &renewed).await;
+            registration::register(client, &renewed).await;
             Some(renewed)
         }
         None => sign_in(client).await,
@@ -110,7 +117,7 @@ async fn call_uds(client: &Client, session: &Session) {
     let config = &client.config;
     let call =
         Call::get(&config.subscriber, HTTPS_PORT, UDS_PATH, &config.name).bearer(&session.access_token);
-    match call.send().await {
+    match call.send_via(config.edge.as_deref()).await {
         Ok(response) if response.status == StatusCode::OK => {}
         Ok(response) => client.tracer.emit(Happening::UdsFailed {
             status: Some(response.status.as_u16()),
@@ -123,7 +130,7 @@ async fn call_uds(client: &Client, session: &Session) {
 /// One voicemail poll, renewing the token when Unity refuses it. `false` when the client
 /// lost its session (sign-in failed).
 async fn poll_voicemail(client: &Client, session: &mut Session) -> bool {
-    let Some(unity) = client.config.unity.as_deref() else {
+    let Some(unity) = client.config.unity.as_deref().filter(|_| client.config.edge.is_none()) else {
         return true;
     };
     for attempt in 1..=VOICEMAIL_ATTEMPTS_MAX {

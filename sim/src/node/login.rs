@@ -81,6 +81,12 @@ pub struct ClientConfig {
     pub device_trust: crate::certs::DeviceTrust,
     /// The identity provider, when the cluster uses SSO.
     pub idp: Option<String>,
+    /// Expressway-E, for a remote device: every request for the cluster goes through it.
+    pub edge: Option<String>,
+    /// Whether the device registers over SIP (the cluster has `[cluster.sip]`).
+    pub sip: bool,
+    /// A phone's activation code (a secret), when it onboards by code.
+    pub activation_code: Option<String>,
     pub epoch_s: u64,
     pub start_delay: Duration,
 }
@@ -185,7 +191,7 @@ impl Client {
             assertion,
         };
         let response = Call::post(&config.publisher, HTTPS_PORT, AUTHORIZE_PATH, &config.name, &authorize)
-            .send()
+            .send_via(config.edge.as_deref())
             .await
             .map_err(|e| e.to_string())?;
         if response.status != StatusCode::OK {
@@ -207,10 +213,20 @@ impl Client {
     }
 
     async fn exchange_code(&self, code: String) -> Result<Session, String> {
-        let config = &self.config;
         let grant = TokenRequest::AuthorizationCode { code };
-        let response = Call::post(&config.publisher, HTTPS_PORT, TOKEN_PATH, &config.name, &grant)
-            .send()
+        self.token_grant(&grant, None).await
+    }
+
+    /// Asks the publisher's token endpoint for an access and a refresh token with `grant`
+    /// (logged in the trace as `grant_name`, or as the authorization-code grant).
+    pub async fn token_grant(
+        &self,
+        grant: &TokenRequest,
+        grant_name: Option<&str>,
+    ) -> Result<Session, String> {
+        let config = &self.config;
+        let response = Call::post(&config.publisher, HTTPS_PORT, TOKEN_PATH, &config.name, grant)
+            .send_via(config.edge.as_deref())
             .await
             .map_err(|e| e.to_string())?;
         if response.status != StatusCode::OK {
@@ -222,7 +238,7 @@ impl Client {
             user: config.user.clone(),
             access_tid: tokens.access_tid.clone(),
             refresh_tid: Some(tokens.refresh_tid.unwrap_or_default()),
-            grant: None,
+            grant: grant_name.map(str::to_string),
         });
         Ok(Session {
             access_token: tokens.access_token,
@@ -231,7 +247,7 @@ impl Client {
         })
     }
 
-    fn renew_at(&self, expires_in_s: u64) -> u64 {
+    pub fn renew_at(&self, expires_in_s: u64) -> u64 {
         self.now_s() + expires_in_s - expires_in_s / REFRESH_WHEN_LEFT_DIVISOR
     }
 
@@ -243,8 +259,9 @@ impl Client {
         let refresh_token = session.refresh_token.as_ref()?;
         let config = &self.config;
         let grant = TokenRequest::RefreshToken { refresh_token: refresh_token.clone() };
-        let outcome =
-            Call::post(&config.subscriber, HTTPS_PORT, TOKEN_PATH, &config.name, &grant).send().await;
+        let outcome = Call::post(&config.subscriber, HTTPS_PORT, TOKEN_PATH, &config.name, &grant)
+            .send_via(config.edge.as_deref())
+            .await;
         let refused = match outcome {
             Ok(response) if response.status == StatusCode::OK => match response.decode::<TokenResponse>() {
                 Ok(tokens) => {

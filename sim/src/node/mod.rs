@@ -16,20 +16,34 @@
 //! * [`node_keys`]: a node's keys on disk and in its running Tomcat; its CLI commands.
 //! * [`opaque_tokens`]: the implicit grant's opaque tokens, in the issuer's memory.
 //! * [`proxy`]: proxy mode: asking the issuer about an opaque token.
+//! * [`callmanager`]: Cisco CallManager on a subscriber: SIP registration, OAuth ports, TLS.
+//! * [`expressway`]: the MRA edge: Expressway-E, and Expressway-C's token check, zones, mTLS.
+//! * [`key_fetch`]: consumers outside the cluster fetch the keys (Unity, Expressway-C).
+//! * [`phone`]: a 78xx/88xx phone: tokens implicitly or by activation code, SIP OAuth.
+//! * [`registration`]: a device's SIP registration, direct (TLS) or through the edge.
+//! * [`tftp`]: a subscriber's TFTP: device configuration files and the trust list.
+//! * [`sip_admin`]: SIP OAuth as the publisher administers it (mode, ports, AXL, phones).
 
 pub mod admin;
+pub mod callmanager;
 pub mod cucm_pub;
 pub mod cucm_sub;
+pub mod expressway;
 pub mod held_keys;
 pub mod idp;
 pub mod imp;
 pub mod jabber;
+pub mod key_fetch;
 pub mod login;
 pub mod node_keys;
 pub mod opaque_tokens;
+pub mod phone;
 pub mod proxy;
+pub mod registration;
 pub mod rtmt;
+pub mod sip_admin;
 pub mod site;
+pub mod tftp;
 pub mod unity;
 
 use authzlab_host::{reference, Claims, KeyChecksum, Keyring, Rejection, Request, TokenKind, Verdict};

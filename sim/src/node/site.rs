@@ -1,4 +1,4 @@
-//! A site: one turmoil host that runs many clients as tasks. turmoil polls every host on
+//! A site (`site-campus`, `site-remote`): one turmoil host that runs many clients as tasks. turmoil polls every host on
 //! every step, so a host per client would make long runs slow (DESIGN.md: 24 h at a 1 s tick
 //! took 1.2 s with 8 hosts and 157 s with 108); a partition or delay applies to a site.
 
@@ -9,14 +9,14 @@ use tokio::sync::mpsc;
 
 use crate::node::admin::{self, AdminCall};
 use crate::node::login::ClientConfig;
-use crate::node::{jabber, rtmt};
+use crate::node::{jabber, phone, rtmt};
 use crate::scenario::ClientKind;
 use crate::trace::Trace;
 
 /// The site's program: start every client, then run the administrator's console.
 pub async fn run(
     clients: Vec<ClientConfig>,
-    admin_calls: Rc<RefCell<mpsc::Receiver<AdminCall>>>,
+    admin_calls: Option<Rc<RefCell<mpsc::Receiver<AdminCall>>>>,
     trace: Trace,
 ) -> turmoil::Result {
     let publisher = clients.first().map(|client| client.publisher.clone()).unwrap_or_default();
@@ -27,9 +27,13 @@ pub async fn run(
                 tokio::task::spawn_local(jabber::run(config, tracer))
             }
             ClientKind::Rtmt => tokio::task::spawn_local(rtmt::run(config, tracer)),
+            ClientKind::Phone => tokio::task::spawn_local(phone::run(config, tracer)),
         };
     }
-    admin::run(admin_calls, publisher, trace.node("admin")).await?;
+    // The administrator's console is on the campus site only.
+    if let Some(admin_calls) = admin_calls {
+        admin::run(admin_calls, publisher, trace.node("admin")).await?;
+    }
     std::future::pending::<()>().await;
     Ok(())
 }

@@ -14,7 +14,6 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
 
 use authzlab_host::{Keyring, Plugin, Request, TokenKind, Verdict};
 use hyper::{Method, StatusCode};
@@ -22,17 +21,12 @@ use hyper::{Method, StatusCode};
 use crate::clock;
 use crate::node::opaque_tokens::is_opaque;
 use crate::node::proxy::{answer_by_proxy, Vouched};
-use crate::node::{key_checksums, Refusal};
+use crate::node::{key_fetch, Refusal};
 use crate::proto::authz::*;
-use crate::proto::http::{serve, Call, HttpRequest, HttpResponse, Pending};
+use crate::proto::http::{serve, HttpRequest, HttpResponse, Pending};
 use crate::trace::{Happening, Tracer};
 
-/// Unity fetches keys at most once per this many seconds on unknown kids, so a flood of
-/// foreign tokens cannot turn into a flood of fetches against AuthZ.
-pub const KEY_REFETCH_INTERVAL_S: u64 = 60;
-/// Attempts of the first key fetch at start-up, and the pause between them.
-pub const KEY_FETCH_ATTEMPTS_MAX: u32 = 30;
-pub const KEY_FETCH_RETRY: Duration = Duration::from_secs(10);
+pub use crate::node::key_fetch::{KEY_FETCH_ATTEMPTS_MAX, KEY_FETCH_RETRY, KEY_REFETCH_INTERVAL_S};
 
 /// Unity Connection's state.
 pub struct Unity {
@@ -133,6 +127,7 @@ impl Unity {
             }
             verdict => {
                 let reason = verdict.reason().unwrap_or("unknown");
+                let refetch = key_fetch::refetch_due(reason, &mut self.last_fetch_s, now_s);
                 let refusal = Refusal::of(&verdict);
                 self.tracer.emit(Happening::VoicemailLoginRejected {
                     client,
@@ -141,12 +136,6 @@ impl Unity {
                     detail: refusal.detail,
                     proxy_ms: None,
                 });
-                let unknown_key = matches!(reason, "unknown-signing-key" | "unknown-encryption-key");
-                let may_fetch = self.last_fetch_s.is_none_or(|last| now_s >= last + KEY_REFETCH_INTERVAL_S);
-                let refetch = unknown_key && may_fetch;
-                if refetch {
-                    self.last_fetch_s = Some(now_s);
-                }
                 (HttpResponse::error(StatusCode::UNAUTHORIZED, reason), refetch.then_some(reason))
             }
         }
@@ -159,25 +148,8 @@ async fn fetch_keys(unity: Rc<RefCell<Unity>>, cause: &'static str, attempts: u3
         let unity = unity.borrow();
         (unity.authz_server.clone(), unity.tracer.clone())
     };
-    for attempt in 1..=attempts {
-        let bundle = Call::get(&server, HTTPS_PORT, KEYS_PATH, "unity").fetch::<KeyBundle>().await;
-        match bundle.and_then(|bundle| bundle.keyring()) {
-            Ok(keyring) => {
-                let (signing_key, encryption_key) = key_checksums(&keyring);
-                tracer.emit(Happening::KeysFetched {
-                    from: server.clone(),
-                    cause: cause.to_string(),
-                    signing_key,
-                    encryption_key,
-                });
-                unity.borrow_mut().keyring = Some(Arc::new(keyring));
-                return;
-            }
-            Err(reason) if attempt == attempts => {
-                tracer.emit(Happening::KeyFetchFailed { from: server.clone(), reason });
-            }
-            Err(_) => clock::sleep(KEY_FETCH_RETRY).await,
-        }
+    if let Some(keyring) = key_fetch::fetch(&server, cause, attempts, &tracer).await {
+        unity.borrow_mut().keyring = Some(Arc::new(keyring));
     }
 }
 

@@ -85,8 +85,21 @@ pub struct IntrospectResponse {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "grant_type", rename_all = "snake_case")]
 pub enum TokenRequest {
-    AuthorizationCode { code: String },
-    RefreshToken { refresh_token: String },
+    AuthorizationCode {
+        code: String,
+    },
+    RefreshToken {
+        refresh_token: String,
+    },
+    /// A phone onboarding with the activation code the administrator gave it ("Explicit:
+    /// activation-code onboarding required"; over MRA always).
+    ActivationCode {
+        code: String,
+    },
+    /// A phone already registered asks for its tokens without onboarding ("Implicit:
+    /// already registered devices"). Assumption: the device's existing registration is
+    /// what vouches for it; the documents do not say how.
+    RegisteredDevice,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

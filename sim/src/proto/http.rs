@@ -214,6 +214,14 @@ impl<'a> Call<'a> {
         response.decode::<T>().map_err(|e| e.to_string())
     }
 
+    /// [`Call::send`], through the edge when `edge` names Expressway-E (a remote device):
+    /// the request goes there, its target in the path ([`crate::proto::edge`]).
+    pub async fn send_via(self, edge: Option<&str>) -> Result<HttpResponse, NetError> {
+        let Some(edge) = edge else { return self.send().await };
+        let path = crate::proto::edge::edge_path(self.host, self.port, self.path);
+        Call { host: edge, port: crate::proto::edge::EDGE_PORT, path: &path, ..self }.send().await
+    }
+
     /// One request on a fresh connection, bounded by [`REQUEST_TIMEOUT`].
     pub async fn send(self) -> Result<HttpResponse, NetError> {
         match clock::timeout(REQUEST_TIMEOUT, self.exchange()).await {

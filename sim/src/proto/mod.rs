@@ -5,13 +5,19 @@
 //!   past a message turmoil has queued but not yet delivered.
 //! * [`authz`]: the AuthZ service's messages: login, refresh, key fetch and key sync, the
 //!   UDS and voicemail requests that carry a bearer token, opaque-token introspection.
+//! * [`axl`]: what Expressway-C asks of the publisher (discovery, `expresswaycconfiguration`).
+//! * [`edge`]: requests through Expressway-E and Expressway-C (MRA), and SIP registration there.
+//! * [`tftp`]: a device's configuration file (`<device>.cnf.xml`) and the trust list.
 //! * [`sso`]: single sign-on: the identity provider's login and its signed assertion.
 //! * [`sip`]: SIP REGISTER with a bearer token and CallManager's answer (rsip), bounded.
 //! * [`tls`]: real TLS (rustls) over turmoil TCP, seeded, on the nodes' own clocks.
 
 pub mod authz;
+pub mod axl;
+pub mod edge;
 pub mod http;
 pub mod metered;
 pub mod sip;
 pub mod sso;
+pub mod tftp;
 pub mod tls;

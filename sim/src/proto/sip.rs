@@ -129,6 +129,58 @@ impl Register {
     }
 }
 
+/// What arrives on a SIP port.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Incoming {
+    Register(Register),
+    /// A keep-alive ping (Expressway-C's zone check); answered 200 OK.
+    Options {
+        via: String,
+    },
+}
+
+/// A REGISTER or an OPTIONS ping off the wire; anything else is refused with the reason.
+pub fn incoming(bytes: &[u8]) -> Result<Incoming, String> {
+    if bytes.len() > SIP_MESSAGE_BYTES_MAX {
+        return Err(format!("message of {} bytes, over {SIP_MESSAGE_BYTES_MAX}", bytes.len()));
+    }
+    let request = rsip::Request::try_from(bytes).map_err(|e| format!("not a SIP request: {e}"))?;
+    if request.method == rsip::Method::Options {
+        let via = request
+            .headers()
+            .iter()
+            .find_map(|header| match header {
+                rsip::Header::Via(via) => Some(via.value().to_string()),
+                _ => None,
+            })
+            .ok_or("no Via header")?;
+        return Ok(Incoming::Options { via });
+    }
+    Register::parse(bytes).map(Incoming::Register)
+}
+
+/// Expressway-C's OPTIONS ping to `target:port`, its Via naming `from`.
+pub fn options_bytes(from: &str, target: &str, port: u16, branch: u64) -> Result<Vec<u8>, String> {
+    let uri = rsip::Uri::try_from(format!("sip:{target}:{port}")).map_err(|e| e.to_string())?;
+    let mut headers = rsip::Headers::default();
+    headers
+        .push(rsip::headers::Via::new(format!("SIP/2.0/TLS {from}:5061;branch=z9hG4bK{branch:08x}")).into());
+    headers.push(rsip::headers::MaxForwards::new("70").into());
+    headers.push(rsip::headers::From::new(format!("<sip:{from}>;tag=ping")).into());
+    headers.push(rsip::headers::To::new(format!("<sip:{target}>")).into());
+    headers.push(rsip::headers::CallId::new(format!("ping-{branch}@{from}")).into());
+    headers.push(rsip::headers::CSeq::new("1 OPTIONS").into());
+    headers.push(rsip::headers::ContentLength::new("0").into());
+    let request = rsip::Request {
+        method: rsip::Method::Options,
+        uri,
+        version: rsip::Version::V2,
+        headers,
+        body: Vec::new(),
+    };
+    Ok(request.to_string().into_bytes())
+}
+
 /// CallManager's answer to a REGISTER.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Answer {
@@ -146,10 +198,10 @@ impl Answer {
         }
     }
 
-    /// The answer to `register` on the wire.
-    pub fn to_bytes(self, register: &Register) -> Vec<u8> {
+    /// The answer on the wire to a request whose Via was `via`.
+    pub fn to_bytes(self, via: &str) -> Vec<u8> {
         let mut headers = rsip::Headers::default();
-        headers.push(rsip::headers::Via::new(register.via.clone()).into());
+        headers.push(rsip::headers::Via::new(via).into());
         headers.push(rsip::headers::ContentLength::new("0").into());
         let response = rsip::Response {
             status_code: self.status(),
@@ -162,8 +214,8 @@ impl Answer {
 
     /// The status line and Via as the documents quote them, e.g.
     /// `SIP/2.0 403 Forbidden Via: SIP/2.0/TLS 10.5.10.121:50347;branch=z9hG4bK00005163`.
-    pub fn line(self, register: &Register) -> String {
-        format!("SIP/2.0 {} Via: {}", self.status(), register.via)
+    pub fn line(self, via: &str) -> String {
+        format!("SIP/2.0 {} Via: {via}", self.status())
     }
 
     /// An answer off the wire: its status code and its line as above.
@@ -218,10 +270,16 @@ mod tests {
         assert!(text.starts_with("REGISTER sip:cucm-sub-1:5090 SIP/2.0\r\n"), "{text}");
         assert!(text.contains("Authorization: Bearer eyJhbGciOi.x.y\r\n"), "{text}");
         assert_eq!(Register::parse(&bytes).unwrap(), register);
-        let line = Answer::Forbidden.line(&register);
+        let line = Answer::Forbidden.line(&register.via);
         assert_eq!(line, "SIP/2.0 403 Forbidden Via: SIP/2.0/TLS site-campus:50347;branch=z9hG4bK00005163");
-        assert_eq!(Answer::parse(&Answer::Forbidden.to_bytes(&register)).unwrap(), (403, line));
-        assert_eq!(Answer::parse(&Answer::Ok.to_bytes(&register)).unwrap().0, 200);
+        assert_eq!(Answer::parse(&Answer::Forbidden.to_bytes(&register.via)).unwrap(), (403, line));
+        assert_eq!(Answer::parse(&Answer::Ok.to_bytes(&register.via)).unwrap().0, 200);
+        let ping = options_bytes("expressway-c", "cucm-sub-1", 5091, 7).unwrap();
+        assert_eq!(
+            incoming(&ping).unwrap(),
+            Incoming::Options { via: "SIP/2.0/TLS expressway-c:5061;branch=z9hG4bK00000007".to_string() }
+        );
+        assert_eq!(incoming(&bytes).unwrap(), Incoming::Register(register));
     }
 
     #[test]

@@ -268,7 +268,11 @@ pub fn peer_names(stream: &ServerStream) -> Vec<String> {
         .filter_map(|cn| cn.data().to_string().ok().map(|s| s.to_string()))
         .collect();
     if let Some(sans) = x509.subject_alt_names() {
-        names.extend(sans.iter().filter_map(|san| san.dnsname().map(str::to_string)));
+        for san in sans.iter().filter_map(|san| san.dnsname().map(str::to_string)) {
+            if !names.contains(&san) {
+                names.push(san);
+            }
+        }
     }
     names
 }

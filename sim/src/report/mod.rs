@@ -4,12 +4,14 @@
 //! * [`exposure`]: after each revocation, how long access tokens of that session still worked.
 //! * [`purges`]: the daily purges, and how long refreshes waited for them.
 //! * [`logins`]: how each device signed in (IdP logins, grants, fallbacks), proxy mode's cost.
+//! * [`sip_story`]: SIP OAuth and the edge in words, for the timeline.
 //! * [`assumptions`]: which of our assumptions (not the documents') the run relied on.
 
 pub mod assumptions;
 pub mod exposure;
 pub mod logins;
 pub mod purges;
+pub mod sip_story;
 pub mod timeline;
 
 use std::fmt::Write as _;
@@ -65,6 +67,25 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
         if scenario.refresh_login_flow { "Enabled" } else { "Disabled" },
         if scenario.cluster.sso { "on (idp)" } else { "off" },
     );
+    if let Some(sip) = &scenario.cluster.sip {
+        let _ = writeln!(
+            out,
+            "  SIP OAuth mode {} at the start · ports {}/{} · device tokens {}{}",
+            if sip.oauth { "1 (enabled)" } else { "0 (disabled)" },
+            sip.phone_oauth_port,
+            sip.mra_oauth_port,
+            match sip.device_tokens {
+                crate::scenario::DeviceTokens::Implicit => "implicit",
+                crate::scenario::DeviceTokens::Explicit => "explicit (activation code)",
+            },
+            scenario.cluster.expressway.as_ref().map_or_else(String::new, |edge| format!(
+                " · Expressway-C and -E ({}{}{})",
+                edge.san.join(" "),
+                if edge.ca_in_tomcat_trust { "" } else { "; its CA not in Tomcat-trust" },
+                if edge.trusts_callmanager { "" } else { "; it does not trust CallManager's Tomcat" },
+            )),
+        );
+    }
     if !scenario.description.is_empty() {
         let _ = writeln!(out);
         for line in scenario.description.trim().lines() {

@@ -84,6 +84,9 @@ pub fn narrate(event: &Event) -> String {
     let short = |name: &str| f(name).chars().take(8).collect::<String>();
     // Why a token was refused, and which key it names when that is the reason.
     let refusal = || format!("{}{}", explain(&f("reason")), names_key(event));
+    if let Some(said) = super::sip_story::narrate(event) {
+        return said;
+    }
     match event.kind.as_str() {
         "step" => match f("action").as_str() {
             "regenerate-key" => format!(

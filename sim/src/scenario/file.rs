@@ -13,7 +13,7 @@ use toml::Spanned;
 
 use super::duration::SimDuration;
 use super::table::Table;
-use super::{ClientKind, Release, CLIENTS_MAX, STEPS_MAX};
+use super::{ClientKind, DeviceTokens, Release, Site, CLIENTS_MAX, STEPS_MAX};
 use crate::tokens::KeyKind;
 
 #[derive(Deserialize)]
@@ -84,6 +84,51 @@ pub(super) struct ClusterFile {
     /// IM and Presence: a publisher node and `subscribers` more.
     #[serde(default)]
     pub imp: Option<Table<ImpFile>>,
+    /// SIP registration on the CallManager subscribers.
+    #[serde(default)]
+    pub sip: Option<Table<SipFile>>,
+    /// The Mobile and Remote Access edge: Expressway-C and Expressway-E.
+    #[serde(default)]
+    pub expressway: Option<Table<ExpresswayFile>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SipFile {
+    /// `ClusterSIPOAuthMode` in `processconfig` at the start (default: 0, disabled).
+    #[serde(default)]
+    pub oauth: Option<Spanned<bool>>,
+    /// SIP Phone OAuth Port of every subscriber at the start (default 5090).
+    #[serde(default)]
+    pub phone_oauth_port: Option<Spanned<i64>>,
+    /// SIP Mobile and Remote Access Port of every subscriber at the start (default 5091).
+    #[serde(default)]
+    pub mra_oauth_port: Option<Spanned<i64>>,
+    /// The validator CallManager's SIP check loads (default: the built-in `callmanager-sip`).
+    #[serde(default)]
+    pub validator: Option<String>,
+    /// "OAuth Access Token for Devices": `implicit` (default) or `explicit`.
+    #[serde(default)]
+    pub device_tokens: Option<Spanned<DeviceTokens>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ExpresswayFile {
+    /// The validator Expressway-C loads (default: the built-in `expressway`).
+    #[serde(default)]
+    pub validator: Option<String>,
+    /// Further DNS names in Expressway-C's certificate, besides its host name.
+    #[serde(default)]
+    pub san: Option<Spanned<Vec<String>>>,
+    /// Whether the administrator put Expressway-C's CA into every subscriber's Tomcat-trust
+    /// (default: yes).
+    #[serde(default)]
+    pub ca_in_tomcat_trust: Option<bool>,
+    /// Whether Expressway-C's trusted CA list holds the subscribers' Tomcat certificates
+    /// (default: yes).
+    #[serde(default)]
+    pub trusts_callmanager: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -112,6 +157,8 @@ impl Default for ClusterFile {
             sso: false,
             release: None,
             imp: None,
+            sip: None,
+            expressway: None,
         }
     }
 }
@@ -175,6 +222,9 @@ pub(super) struct ClientFile {
     /// When every device of the group signs in (absent: spread over the first half hour).
     #[serde(default)]
     pub start: Option<Spanned<SimDuration>>,
+    /// Where the devices are: `campus` (default) or `remote` (through the edge).
+    #[serde(default)]
+    pub site: Option<Spanned<Site>>,
 }
 
 #[derive(Deserialize)]
@@ -226,6 +276,15 @@ pub(super) struct StepFile {
     /// `delete-certificate` (`ipsec.pem`, or `<store>-trust/<host>.pem`).
     #[serde(default)]
     pub certificate: Option<Spanned<String>>,
+    /// For `set-sip-ports`: the new SIP Phone OAuth Port.
+    #[serde(default)]
+    pub phone_port: Option<Spanned<i64>>,
+    /// For `set-sip-ports`: the new SIP Mobile and Remote Access Port.
+    #[serde(default)]
+    pub mra_port: Option<Spanned<i64>>,
+    /// For `reissue-expressway-certificate`: the new certificate's further DNS names.
+    #[serde(default)]
+    pub san: Option<Spanned<Vec<String>>>,
 }
 
 /// The enterprise parameters a `set-param` step may change.
@@ -257,6 +316,10 @@ pub(super) enum ActionName {
     DeleteCertificate,
     SetHighAvailability,
     PushClientTrust,
+    SipOauthMode,
+    SetSipPorts,
+    RefreshExpressway,
+    ReissueExpresswayCertificate,
 }
 
 #[derive(Deserialize)]

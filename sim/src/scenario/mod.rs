@@ -16,6 +16,7 @@ mod faults;
 mod file;
 mod parse;
 mod service_steps;
+mod sip_steps;
 mod table;
 
 use std::collections::BTreeMap;
@@ -113,6 +114,81 @@ pub struct Cluster {
     pub release: Release,
     /// IM and Presence nodes, if the cluster has them (`cluster.imp`).
     pub imp: Option<ImpCluster>,
+    /// SIP registration on the subscribers (`cluster.sip`).
+    pub sip: Option<SipCluster>,
+    /// The Mobile and Remote Access edge (`cluster.expressway`).
+    pub expressway: Option<ExpresswayCluster>,
+}
+
+/// SIP registration: the Cisco CallManager service on every subscriber.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SipCluster {
+    /// `ClusterSIPOAuthMode` at the start (0: disabled, the documents' default).
+    pub oauth: bool,
+    /// SIP Phone OAuth Port and SIP Mobile and Remote Access Port of every subscriber at the
+    /// start (defaults 5090 and 5091).
+    pub phone_oauth_port: u16,
+    pub mra_oauth_port: u16,
+    /// The validator CallManager's SIP check loads: a built-in plugin or a `.wasm` path.
+    pub validator: String,
+    /// "OAuth Access Token for Devices".
+    pub device_tokens: DeviceTokens,
+}
+
+/// The validator CallManager's SIP check loads when the scenario names none.
+pub const SIP_VALIDATOR_DEFAULT: &str = "callmanager-sip";
+/// The validator Expressway-C loads when the scenario names none.
+pub const EXPRESSWAY_VALIDATOR_DEFAULT: &str = "expressway";
+
+/// "OAuth Access Token for Devices" (DOMAIN.md "SIP OAuth mode").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeviceTokens {
+    /// "Implicit: already registered devices" (the default from release 14): a phone that
+    /// is registered gets its token without onboarding.
+    Implicit,
+    /// "Explicit: activation-code onboarding required".
+    Explicit,
+}
+
+/// The edge: `expressway-c` inside, `expressway-e` in the DMZ (Expressway-E is our
+/// assumption: the documents name only Expressway-C).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExpresswayCluster {
+    pub validator: String,
+    /// Expressway-C's certificate's further DNS names (its host name is always the first).
+    pub san: Vec<String>,
+    /// Every subscriber's Tomcat-trust holds the CA that signed Expressway-C's certificate.
+    pub ca_in_tomcat_trust: bool,
+    /// Expressway-C trusts the subscribers' Tomcat certificates.
+    pub trusts_callmanager: bool,
+}
+
+/// Expressway-C and Expressway-E's host names, and the remote site's.
+pub const EXPRESSWAY_C: &str = "expressway-c";
+pub const EXPRESSWAY_E: &str = "expressway-e";
+pub const REMOTE_SITE: &str = "site-remote";
+/// SAN entries Expressway-C's certificate may carry, and their length.
+pub const SAN_ENTRIES_MAX: usize = 16;
+pub const SAN_CHARS_MAX: usize = 253;
+
+/// Where a device is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Site {
+    /// On premises: `site-campus`, straight to the cluster.
+    Campus,
+    /// Outside: `site-remote`, through Expressway-E and Expressway-C (MRA).
+    Remote,
+}
+
+impl Site {
+    pub fn host(self) -> &'static str {
+        match self {
+            Site::Campus => CAMPUS_SITE,
+            Site::Remote => REMOTE_SITE,
+        }
+    }
 }
 
 /// The IM and Presence nodes: `imp-pub` and `imp-sub-1` to `imp-sub-N`.
@@ -226,6 +302,9 @@ pub enum ClientKind {
     /// The Real-Time Monitoring Tool: the implicit grant only (the documents name it as the
     /// client the implicit flow is kept for); it polls a subscriber's counters.
     Rtmt,
+    /// A 78xx/88xx IP phone with SIP OAuth: it gets its tokens without a user at the keys
+    /// (implicitly, or by activation code) and registers over SIP.
+    Phone,
 }
 
 impl ClientKind {
@@ -239,6 +318,7 @@ impl ClientKind {
         match self {
             ClientKind::Jabber | ClientKind::JabberLegacy => "jabber",
             ClientKind::Rtmt => "rtmt",
+            ClientKind::Phone => "phone",
         }
     }
 }
@@ -253,6 +333,8 @@ pub struct ClientGroup {
     /// When every device of the group signs in, after the start of the run (`start`); absent:
     /// sign-ins are spread over the first half hour, as people arrive at work.
     pub start: Option<Duration>,
+    /// Where the group's devices are.
+    pub site: Site,
 }
 
 /// One client device and the user signed in on it.
@@ -264,6 +346,7 @@ pub struct Device {
     pub kind: ClientKind,
     /// Its group's `start`, if the group sets one.
     pub start: Option<Duration>,
+    pub site: Site,
 }
 
 /// The CallManager publisher's host name.
@@ -334,8 +417,21 @@ pub enum Action {
     /// Turn "Enable High Availability" of the Presence Redundancy Group on or off.
     SetHighAvailability(bool),
     /// The administrator pushes the IM and Presence nodes' current `cup-xmpp.pem` and
-    /// `tomcat.pem` into the Jabber devices' trust stores (group policy, MDM, e-mail).
+    /// `tomcat.pem`, and the subscribers' `tomcat.pem`, into the Jabber devices' trust stores
+    /// (group policy, MDM, e-mail).
     PushClientTrust,
+    /// `utils sipOAuth-mode enable` (or `disable`) on the publisher: `ClusterSIPOAuthMode` in
+    /// `processconfig`; each subscriber's CallManager reads it when it (re)starts.
+    SetSipOAuthMode(bool),
+    /// The administrator sets a subscriber's SIP OAuth ports (the CallManager page, which
+    /// refuses a port outside 1024-49151); taken up when CallManager restarts there.
+    SetSipPorts { node: String, phone_port: Option<i64>, mra_port: Option<i64> },
+    /// "Refresh" of the CallManager nodes on Expressway-C (discovery again): one
+    /// `CEOAuth <node>` zone per subscriber, and Expressway-C's CN/SAN pushed over AXL into
+    /// `expresswaycconfiguration`.
+    RefreshExpressway,
+    /// Expressway-C gets a new certificate from its CA, with these further DNS names.
+    ReissueExpresswayCertificate { san: Vec<String> },
     /// A node stops: what it held in memory is gone; its disk is kept.
     Crash(String),
     /// A crashed (or running) node starts again from its disk.
@@ -363,6 +459,10 @@ impl Action {
             Action::DeleteCertificate { .. } => "delete-certificate",
             Action::SetHighAvailability(_) => "set-high-availability",
             Action::PushClientTrust => "push-client-trust",
+            Action::SetSipOAuthMode(_) => "sip-oauth-mode",
+            Action::SetSipPorts { .. } => "set-sip-ports",
+            Action::RefreshExpressway => "refresh-expressway",
+            Action::ReissueExpresswayCertificate { .. } => "reissue-expressway-certificate",
             Action::Crash(_) => "crash",
             Action::Restart(_) => "restart",
             Action::Skew { .. } => "skew",
@@ -386,7 +486,7 @@ fn devices(groups: &[ClientGroup]) -> Vec<Device> {
                 },
             };
             let name = format!("{}-{number}", group.kind.device_prefix());
-            devices.push(Device { name, user, kind: group.kind, start: group.start });
+            devices.push(Device { name, user, kind: group.kind, start: group.start, site: group.site });
         }
     }
     devices
@@ -458,6 +558,9 @@ fn hosts(cluster: &Cluster, clients: bool) -> Vec<String> {
     }
     if clients {
         hosts.push(CAMPUS_SITE.to_string());
+    }
+    if cluster.expressway.is_some() {
+        hosts.extend([EXPRESSWAY_C, EXPRESSWAY_E, REMOTE_SITE].map(str::to_string));
     }
     hosts
 }

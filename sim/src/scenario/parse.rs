@@ -12,9 +12,10 @@ use super::duration::{format_duration, parse_duration, parse_window};
 use super::error::line_column;
 use super::file::{ActionName, ParamName, ParamsFile, ScenarioFile};
 use super::{
-    Action, ClientGroup, Cluster, Expectation, ImpCluster, Purge, Release, Scenario, ScenarioError, Step,
-    CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX, DURATION_MAX, EPOCH_S_MAX, IMP_SUBSCRIBERS_MAX, IMP_VALIDATOR_DEFAULT,
-    PRELOADED_ROWS_MAX, PUBLISHER, TICK_MAX, TICK_MIN, USER_CHARS_MAX, UTC_OFFSET_MAX_S, UTC_OFFSET_MIN_S,
+    Action, ClientGroup, ClientKind, Cluster, Expectation, ImpCluster, Purge, Release, Scenario,
+    ScenarioError, Site, Step, CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX, DURATION_MAX, EPOCH_S_MAX,
+    IMP_SUBSCRIBERS_MAX, IMP_VALIDATOR_DEFAULT, PRELOADED_ROWS_MAX, PUBLISHER, TICK_MAX, TICK_MIN,
+    USER_CHARS_MAX, UTC_OFFSET_MAX_S, UTC_OFFSET_MIN_S,
 };
 use crate::clock::EPOCH_S_DEFAULT;
 use crate::tokens::{ExpiryTimer, LifetimeError, Lifetimes};
@@ -153,7 +154,31 @@ impl Scenario {
                 Some(start) => Some(start.get_ref().0),
                 None => None,
             };
-            clients.push(ClientGroup { kind: client.kind, count, user, start });
+            let site = client.site.as_ref().map_or(Site::Campus, |site| *site.get_ref());
+            if site == Site::Remote && parsed.cluster.0.expressway.is_none() {
+                let span = client.site.as_ref().map_or(0..0, Spanned::span);
+                return Err(at(
+                    span,
+                    &format!("clients[{index}].site"),
+                    "remote devices reach the cluster through the edge: add [cluster.expressway]".to_string(),
+                ));
+            }
+            if client.kind == ClientKind::Phone && parsed.cluster.0.sip.is_none() {
+                return Err(at(
+                    client.count.span(),
+                    &format!("clients[{index}].kind"),
+                    "phones register over SIP: add [cluster.sip]".to_string(),
+                ));
+            }
+            if site == Site::Remote && client.kind == ClientKind::Rtmt {
+                let span = client.site.as_ref().map_or(0..0, Spanned::span);
+                return Err(at(
+                    span,
+                    &format!("clients[{index}].site"),
+                    "RTMT is an administrator's tool on premises; the edge does not carry it".to_string(),
+                ));
+            }
+            clients.push(ClientGroup { kind: client.kind, count, user, start, site });
         }
         let devices = super::devices(&clients);
         let imp = match &parsed.cluster.0.imp {
@@ -178,7 +203,12 @@ impl Scenario {
                 })
             }
         };
+        let sip = super::sip_steps::sip_cluster(&parsed.cluster.0, refresh_login_flow, &at)?;
+        let expressway =
+            super::sip_steps::expressway_cluster(&parsed.cluster.0, sip.is_some(), &parsed.tick, &at)?;
         let cluster = Cluster {
+            sip,
+            expressway,
             imp,
             cucm_subscribers: subscribers,
             sso: parsed.cluster.0.sso,
@@ -239,6 +269,12 @@ impl Scenario {
                     step.action.span(),
                     &at,
                 )?,
+                name @ (ActionName::SipOauthMode
+                | ActionName::SetSipPorts
+                | ActionName::RefreshExpressway
+                | ActionName::ReissueExpresswayCertificate) => {
+                    super::sip_steps::sip_action(*name, step, index, &cluster, step.action.span(), &at)?
+                }
                 ActionName::RegenerateKey => match step.key {
                     Some(kind) => Action::RegenerateKey(kind),
                     None => {
@@ -384,6 +420,9 @@ impl Scenario {
                 ("loss", step.loss.as_ref().map(Spanned::span)),
                 ("service", step.service.as_ref().map(Spanned::span)),
                 ("certificate", step.certificate.as_ref().map(Spanned::span)),
+                ("phone_port", step.phone_port.as_ref().map(Spanned::span)),
+                ("mra_port", step.mra_port.as_ref().map(Spanned::span)),
+                ("san", step.san.as_ref().map(Spanned::span)),
             ];
             let takes: &[&str] = match step.action.get_ref() {
                 ActionName::RegenerateKey => &["node"],
@@ -394,6 +433,10 @@ impl Scenario {
                 | ActionName::DeleteCertificate
                 | ActionName::SetHighAvailability
                 | ActionName::PushClientTrust) => super::service_steps::fields(*name),
+                name @ (ActionName::SipOauthMode
+                | ActionName::SetSipPorts
+                | ActionName::RefreshExpressway
+                | ActionName::ReissueExpresswayCertificate) => super::sip_steps::fields(*name),
                 ActionName::Revoke => &["user", "client"],
                 ActionName::SetParam => &["param", "value"],
                 ActionName::ShowKeys => &[],

@@ -8,6 +8,7 @@ use toml::Spanned;
 
 use super::file::{ActionName, StepFile};
 use super::{Action, Cluster, ScenarioError, PUBLISHER};
+use crate::certs::service::RunsOn;
 use crate::certs::{CertificateName, Identity, Service};
 use crate::trace::catalogue::did_you_mean;
 
@@ -82,16 +83,27 @@ pub(super) fn service_action(
     Ok(match name {
         ActionName::RestartService => {
             let service = service()?;
-            let node = if service.imp_only() {
-                node(&imp_nodes, IMP_NODE)?
-            } else {
-                node(&[cucm_nodes, imp_nodes.clone()].concat(), "a CallManager or IM and Presence node")?
+            let node = match service.runs_on() {
+                RunsOn::Imp => node(&imp_nodes, IMP_NODE)?,
+                RunsOn::Everywhere => {
+                    node(&[cucm_nodes, imp_nodes.clone()].concat(), "a CallManager or IM and Presence node")?
+                }
+                RunsOn::CucmSubscribers if cluster.sip.is_none() => {
+                    return Err(at(
+                        action_span,
+                        &field("service"),
+                        "Cisco CallManager registers devices over SIP: add [cluster.sip]".to_string(),
+                    ))
+                }
+                RunsOn::CucmSubscribers => {
+                    node(&cluster.cucm_subscriber_nodes(), "a CallManager subscriber")?
+                }
             };
             Action::RestartService { node, service }
         }
         ActionName::StopService | ActionName::StartService => {
             let service = service()?;
-            if !service.imp_only() {
+            if service.runs_on() != RunsOn::Imp {
                 let span = step.service.as_ref().map_or(action_span.clone(), Spanned::span);
                 return Err(at(span, &field("service"), format!("{action} takes IM and Presence services; Cisco Tomcat is restarted, not stopped (restart-service)")));
             }
@@ -114,7 +126,18 @@ pub(super) fn service_action(
                     ),
                 )
             })?;
-            Action::RegenerateCertificate { node: node(&imp_nodes, IMP_NODE)?, identity }
+            // A subscriber's `tomcat.pem` too, with SIP: its OAuth ports present it.
+            let allowed = if identity == Identity::Tomcat && cluster.sip.is_some() {
+                [cluster.cucm_subscriber_nodes(), imp_nodes.clone()].concat()
+            } else {
+                imp_nodes.clone()
+            };
+            let what = if allowed.len() > imp_nodes.len() {
+                "an IM and Presence node or (tomcat) a CallManager subscriber"
+            } else {
+                IMP_NODE
+            };
+            Action::RegenerateCertificate { node: node(&allowed, what)?, identity }
         }
         ActionName::DeleteCertificate => {
             let certificate = certificate()?;

@@ -214,6 +214,10 @@ catalogue! {
         service: Option<String>,
         /// For `regenerate-certificate` and `delete-certificate`: the certificate.
         certificate: Option<String>,
+        /// For `set-sip-ports`: the ports asked for, `phone=N mra=N`.
+        ports: Option<String>,
+        /// For `reissue-expressway-certificate`: the new certificate's names, space-separated.
+        san: Option<String>,
     }
     /// "OAuth with Refresh Login Flow" was set on the publisher: logins from now on get the grants it allows.
     LoginFlowChanged = "login-flow-changed" {
@@ -380,10 +384,183 @@ catalogue! {
         /// The service that went down.
         service: String,
     }
-    /// The administrator pushed the IM and Presence nodes' current certificates to the Jabber devices' trust stores.
+    /// The administrator pushed the IM and Presence nodes' and subscribers' current certificates to the Jabber devices' trust stores.
     ClientTrustPushed = "client-trust-pushed" {
         /// How many certificates the devices now trust.
         certificates: u32,
+    }
+    /// `utils sipOAuth-mode enable|disable` ran on the publisher: `ClusterSIPOAuthMode` in `processconfig`; each subscriber's CallManager takes it up when it restarts.
+    SipOauthModeSet = "sip-oauth-mode-set" {
+        /// Enabled (1) now.
+        enabled: bool,
+        /// Enabled before.
+        previous: bool,
+    }
+    /// The publisher refused to enable SIP OAuth.
+    SipOauthModeRefused = "sip-oauth-mode-refused" {
+        /// Why, e.g. the refresh login flow is disabled.
+        reason: String,
+    }
+    /// The CallManager page saved a subscriber's SIP OAuth ports; its CallManager takes them up when it restarts.
+    SipPortsSet = "sip-ports-set" {
+        /// The subscriber.
+        target: String,
+        /// SIP Phone OAuth Port now.
+        phone_port: u16,
+        /// SIP Mobile and Remote Access Port now.
+        mra_port: u16,
+    }
+    /// The CallManager page refused a SIP OAuth port outside 1024-49151; nothing was saved.
+    SipPortRefused = "sip-port-refused" {
+        /// The subscriber.
+        target: String,
+        /// The port typed.
+        port: i64,
+        /// Why.
+        reason: String,
+    }
+    /// Cisco CallManager started on a subscriber with what it read then: the SIP OAuth mode, its ports and the Tomcat certificate its OAuth ports present.
+    CallmanagerStarted = "callmanager-started" {
+        /// `ClusterSIPOAuthMode` as read at start.
+        oauth: bool,
+        /// The ports it listens on, e.g. `5090/tls 5091/mtls` or `5060/tcp 5061/tls`.
+        ports: String,
+        /// Serial of the `tomcat.pem` the OAuth ports present.
+        certificate: String,
+    }
+    /// Cisco CallManager could not start: it could not read its configuration.
+    CallmanagerFailed = "callmanager-failed" {
+        /// Why.
+        reason: String,
+    }
+    /// A node opened a listening port for SIP.
+    PortOpened = "port-opened" {
+        /// The port.
+        port: u16,
+        /// `sip-oauth-phone`, `sip-oauth-mra`, `sip` or `sip-tls`.
+        purpose: String,
+    }
+    /// A TLS handshake failed; `alert` is rustls's own alert.
+    TlsHandshakeFailed = "tls-handshake-failed" {
+        /// The node at the other end, when this side connected.
+        peer: Option<String>,
+        /// The server's port.
+        port: u16,
+        /// The TLS alert, by rustls's name (`UnknownCA`, `DecryptError`), or `none`.
+        alert: String,
+        /// Whether this side sent the alert (it refused the peer's certificate) or received it.
+        sent: bool,
+        /// rustls's error.
+        detail: String,
+    }
+    /// CallManager refused a mutual-TLS peer on its MRA port: none of its certificate's names is in `expresswaycconfiguration`.
+    MtlsPeerRefused = "mtls-peer-refused" {
+        /// The port.
+        port: u16,
+        /// The peer certificate's CN and SAN entries, space-separated.
+        names: String,
+    }
+    /// CallManager registered a device whose REGISTER carried a valid access token (SIP OAuth).
+    SipRegistered = "sip-registered" [Routine, AcceptsAccessToken] {
+        /// The device.
+        client: String,
+        /// The token's user.
+        user: String,
+        /// The token's id.
+        tid: String,
+        /// The token's expiry, UNIX seconds.
+        exp: u64,
+        /// The port it arrived on (the phone port, or the MRA port through Expressway-C).
+        port: u16,
+    }
+    /// CallManager answered a REGISTER `SIP/2.0 403 Forbidden`.
+    SipRegisterRejected = "sip-register-rejected" {
+        /// The device.
+        client: String,
+        /// The port it arrived on.
+        port: u16,
+        /// Why: the validator's rejection, or `no-token`.
+        reason: String,
+        /// The key id the token names, when the reason is an unknown key.
+        kid: Option<String>,
+        /// A plugin fault's detail.
+        detail: Option<String>,
+        /// The answer as the documents quote it: status line and Via.
+        line: String,
+    }
+    /// CallManager registered a device on a legacy SIP port (SIP OAuth off): no token involved.
+    SipRegisteredLegacy = "sip-registered-legacy" [Routine] {
+        /// The device.
+        client: String,
+        /// The port (5060 or 5061).
+        port: u16,
+    }
+    /// A device is registered.
+    Registered = "registered" [Routine] {
+        /// The CallManager port it registered on.
+        port: u16,
+        /// `direct` or `edge` (through Expressway-E and Expressway-C).
+        via: String,
+    }
+    /// A device's registration failed.
+    RegistrationFailed = "registration-failed" {
+        /// The port it tried, when it got that far.
+        port: Option<u16>,
+        /// `direct` or `edge`.
+        via: String,
+        /// Why, in words.
+        reason: String,
+        /// CallManager's answer as the documents quote it (`SIP/2.0 403 Forbidden Via: …`).
+        line: Option<String>,
+        /// The TLS alert, when the handshake failed (rustls's name).
+        alert: Option<String>,
+    }
+    /// Expressway-C (discovery or refresh) checked its `CEOAuth <node>` TLS zone to a subscriber's MRA port.
+    ZoneStatus = "zone-status" {
+        /// `CEOAuth <node>`.
+        zone: String,
+        /// `Active`, or `Failed`.
+        status: String,
+        /// Why it failed: the TLS alert or the connection error.
+        reason: Option<String>,
+    }
+    /// Expressway-C pushed its certificate's CN and SAN over AXL into `expresswaycconfiguration`.
+    ExpresswayNamesPushed = "expressway-names-pushed" {
+        /// The names pushed, space-separated.
+        names: String,
+        /// Names the table holds now (0 when the push failed).
+        held: u32,
+        /// Why the push failed.
+        reason: Option<String>,
+    }
+    /// Expressway-C has a new certificate from its CA.
+    ExpresswayCertificateReissued = "expressway-certificate-reissued" {
+        /// Its CN and SAN entries, space-separated.
+        names: String,
+        /// Its serial number.
+        serial: String,
+    }
+    /// Expressway-C admitted a remote device's request: its access token is valid (Authorize by OAuth token with refresh).
+    EdgeRequestAccepted = "edge-request-accepted" [Routine, AcceptsAccessToken] {
+        /// The device.
+        client: String,
+        /// The token's user.
+        user: String,
+        /// The token's id.
+        tid: String,
+        /// The token's expiry, UNIX seconds.
+        exp: u64,
+    }
+    /// Expressway-C refused a remote device's request.
+    EdgeRequestRejected = "edge-request-rejected" {
+        /// The device.
+        client: String,
+        /// The rejection.
+        reason: String,
+        /// The key id the token names, when the reason is an unknown key.
+        kid: Option<String>,
+        /// A plugin fault's detail.
+        detail: Option<String>,
     }
     /// The publisher gave up pushing the keys to a node.
     KeySyncFailed = "key-sync-failed" {
@@ -759,7 +936,7 @@ mod tests {
     fn acceptances_carry_the_expiry_the_expiry_check_reads() {
         let accepting: Vec<&EventSpec> =
             CATALOGUE.iter().filter(|spec| spec.plays(Role::AcceptsAccessToken)).collect();
-        assert_eq!(accepting.len(), 4);
+        assert_eq!(accepting.len(), 6, "UDS, PerfmonService, IM, voicemail, SIP OAuth, the edge");
         for spec in accepting {
             let exp = spec.field("exp").unwrap_or_else(|| panic!("{} has no exp", spec.kind));
             assert_eq!((exp.ty, exp.optional), ("integer", false), "{}", spec.kind);

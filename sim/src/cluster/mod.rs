@@ -1,4 +1,9 @@
 //! Builds a turmoil simulation from a scenario, drives its steps and collects the trace.
+//!
+//! * [`sip_setup`]: the SIP and edge pieces as the run finds them (database, certificates,
+//!   activation codes).
+
+mod sip_setup;
 
 use std::cell::{Cell, RefCell};
 use std::io::Write;
@@ -17,6 +22,7 @@ use crate::clock;
 use crate::node::admin::{AdminCall, ADMIN_CALLS_MAX};
 use crate::node::cucm_pub::{self, AdminCommand, Grants, Publisher, ADMIN_QUEUE_MAX};
 use crate::node::cucm_sub::{self, Subscriber};
+use crate::node::expressway::{self, EdgeCommand, ExpresswayC};
 use crate::node::idp::{self, Idp};
 use crate::node::imp::{self, ImpNode};
 use crate::node::login::ClientConfig;
@@ -25,11 +31,15 @@ use crate::node::site;
 use crate::node::unity::{self, Unity};
 use crate::proto::sso::AssertionKey;
 use crate::report::{Exposures, Logins, Purges, Timeline, TimelineMode};
-use crate::scenario::{Action, Scenario, CAMPUS_SITE, CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX};
+use crate::scenario::{
+    Action, Scenario, Site, CAMPUS_SITE, CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX, EXPRESSWAY_C, EXPRESSWAY_E,
+    REMOTE_SITE,
+};
 use crate::seeds::Seeds;
 use crate::store::RefreshTokenStore;
 use crate::tokens::client_id_hash;
 use crate::trace::{self, Happening, Trace};
+use sip_setup::SipSetUp;
 
 /// Clients sign in spread evenly over this window after boot, as people arrive at work,
 /// each with a seeded jitter of up to a minute. Evenly spread sign-ins spread the refreshes
@@ -148,6 +158,7 @@ pub fn run_with(
     let logins = Rc::new(RefCell::new(Logins::default()));
     trace.observe(Box::new(logins.clone()));
     clock::reset();
+    crate::proto::tls::reseed(seeds.derive_u64("tls"));
     let epoch_s = scenario.epoch_s;
 
     let subscribers = scenario.cluster.cucm_subscriber_nodes();
@@ -171,7 +182,12 @@ pub fn run_with(
         .map_err(|e| RunError::Simulation(format!("cannot make the run's temporary directory: {e}")))?;
     let store = RefreshTokenStore::open(&disk.path().join("refreshtokendetails.sqlite"))
         .map_err(|e| RunError::Simulation(e.to_string()))?;
-    let publisher = Rc::new(RefCell::new(Publisher::new(
+    let devices = scenario.devices();
+    let sip = match &scenario.cluster.sip {
+        Some(sip) => Some(SipSetUp::new(scenario, sip, &seeds, &devices, &subscribers, disk.path(), &trace)?),
+        None => None,
+    };
+    let publisher = Publisher::new(
         &seeds,
         scenario.lifetimes,
         grants,
@@ -180,7 +196,12 @@ pub fn run_with(
         subscribers.iter().cloned().chain(imp_nodes.iter().cloned()).collect(),
         epoch_s,
         trace.node("cucm-pub"),
-    )));
+    );
+    let publisher = match &sip {
+        Some(sip) => publisher.with_sip(sip.admin(&subscribers)),
+        None => publisher,
+    };
+    let publisher = Rc::new(RefCell::new(publisher));
     let (admin_sender, admin_receiver) = tokio::sync::mpsc::channel(ADMIN_QUEUE_MAX);
     let admin = Rc::new(RefCell::new(admin_receiver));
 
@@ -208,8 +229,18 @@ pub fn run_with(
         Rc::new(RefCell::new(receiver))
     };
     let mut subscriber_states = Vec::new();
-    for name in &subscribers {
-        let subscriber = Rc::new(RefCell::new(Subscriber::new("cucm-pub", epoch_s, trace.node(name))));
+    for (index, name) in subscribers.iter().enumerate() {
+        let subscriber = Subscriber::new("cucm-pub", epoch_s, trace.node(name));
+        let subscriber = match &sip {
+            Some(sip) => {
+                let mut plugin = load_validator(scenario, &sip.validator, plugins)?;
+                plugin.reseed(seeds.derive_u64(&format!("plugin:callmanager:{name}")));
+                let keys = subscriber.keys();
+                subscriber.with_sip(sip.subscriber(index, keys, plugin, epoch_s, trace.node(name)))
+            }
+            None => subscriber,
+        };
+        let subscriber = Rc::new(RefCell::new(subscriber));
         subscriber_states.push(subscriber.clone());
         let commands = command_queue(name);
         sim.host(name.as_str(), move || cucm_sub::run(subscriber.clone(), commands.clone()));
@@ -240,7 +271,8 @@ pub fn run_with(
         }
     }
     // Devices trust what was pushed at set-up (assumption in certs::device_trust).
-    push_client_trust(&device_trust, &imp_states);
+    let cucm_certs = sip.as_ref().map(|sip| sip.cluster_certs.clone()).unwrap_or_default();
+    push_client_trust(&device_trust, &imp_states, &cucm_certs);
     let unity_host = match &scenario.cluster.unity_validator {
         Some(validator) => {
             let mut plugin = load_validator(scenario, validator, plugins)?;
@@ -265,13 +297,43 @@ pub fn run_with(
         None => None,
     };
 
+    let (edge_sender, edge_receiver) = tokio::sync::mpsc::channel(crate::scenario::STEPS_MAX);
+    let edge_receiver = Rc::new(RefCell::new(edge_receiver));
+    if let (Some(expressway), Some(sip)) = (&scenario.cluster.expressway, &sip) {
+        let mut plugin = load_validator(scenario, &expressway.validator, plugins)?;
+        plugin.reseed(seeds.derive_u64("plugin:expressway"));
+        let trust: Rc<dyn Fn() -> Vec<certs::Certificate>> = if expressway.trusts_callmanager {
+            let cluster = sip.cluster_certs.clone();
+            Rc::new(move || {
+                cluster.iter().map(|certs| certs.borrow().identity(certs::Identity::Tomcat).clone()).collect()
+            })
+        } else {
+            Rc::new(Vec::new)
+        };
+        let edge = ExpresswayC::new(
+            plugin,
+            "cucm-pub",
+            sip.authority.clone(),
+            &expressway.san,
+            trust,
+            seeds.rng("certs:expressway-c"),
+            epoch_s,
+            trace.node(EXPRESSWAY_C),
+        )
+        .map_err(RunError::Simulation)?;
+        let edge = Rc::new(RefCell::new(edge));
+        let commands = edge_receiver.clone();
+        sim.host(EXPRESSWAY_C, move || expressway::run_c(edge.clone(), commands.clone()));
+        sim.host(EXPRESSWAY_E, || expressway::run_e(EXPRESSWAY_C.to_string()));
+    }
+
     let mut starts = seeds.rng("client-start");
-    let devices = scenario.devices();
     let start_step = CLIENT_START_WINDOW / (devices.len() as u32).max(1);
     let clients: Vec<ClientConfig> = devices
         .into_iter()
         .enumerate()
         .map(|(index, device)| ClientConfig {
+            activation_code: sip.as_ref().and_then(|sip| sip.activation_code(&device.name)),
             name: device.name,
             user: device.user,
             kind: device.kind,
@@ -282,6 +344,8 @@ pub fn run_with(
             // Homed on the IM and Presence nodes in turn, as on the subscribers.
             imp: (!imp_nodes.is_empty()).then(|| imp_nodes[index % imp_nodes.len()].clone()),
             device_trust: device_trust.clone(),
+            edge: (device.site == Site::Remote).then(|| EXPRESSWAY_E.to_string()),
+            sip: sip.is_some(),
             epoch_s,
             start_delay: {
                 // Drawn for every device, so that a group with its own start leaves the
@@ -294,11 +358,17 @@ pub fn run_with(
     // The administrator's console sits on the campus site with the clients.
     let (admin_calls, admin_call_receiver) = tokio::sync::mpsc::channel(ADMIN_CALLS_MAX);
     let admin_call_receiver = Rc::new(RefCell::new(admin_call_receiver));
-    if !clients.is_empty() {
+    let (remote, campus): (Vec<ClientConfig>, Vec<ClientConfig>) =
+        clients.into_iter().partition(|client| client.edge.is_some());
+    if !campus.is_empty() || !remote.is_empty() {
         let trace = trace.clone();
-        sim.host("site-campus", move || {
-            site::run(clients.clone(), admin_call_receiver.clone(), trace.clone())
+        sim.host(CAMPUS_SITE, move || {
+            site::run(campus.clone(), Some(admin_call_receiver.clone()), trace.clone())
         });
+    }
+    if !remote.is_empty() {
+        let trace = trace.clone();
+        sim.host(REMOTE_SITE, move || site::run(remote.clone(), None, trace.clone()));
     }
 
     let mut steps = scenario.steps.iter().peekable();
@@ -378,9 +448,25 @@ pub fn run_with(
                     trace.record(t_ms, "cucm-pub", Happening::HighAvailabilityChanged { enabled: *enabled });
                 }
                 Action::PushClientTrust => {
-                    let certificates = push_client_trust(&device_trust, &imp_states);
+                    let certificates = push_client_trust(&device_trust, &imp_states, &cucm_certs);
                     trace.record(t_ms, CAMPUS_SITE, Happening::ClientTrustPushed { certificates });
                 }
+                Action::SetSipOAuthMode(enabled) => admin_sender
+                    .try_send(AdminCommand::SetSipOAuthMode(*enabled))
+                    .map_err(|_| RunError::AdminQueueFull)?,
+                Action::SetSipPorts { node, phone_port, mra_port } => admin_sender
+                    .try_send(AdminCommand::SetSipPorts {
+                        node: node.clone(),
+                        phone_port: *phone_port,
+                        mra_port: *mra_port,
+                    })
+                    .map_err(|_| RunError::AdminQueueFull)?,
+                Action::RefreshExpressway => {
+                    edge_sender.try_send(EdgeCommand::Refresh).map_err(|_| RunError::AdminQueueFull)?
+                }
+                Action::ReissueExpresswayCertificate { san } => edge_sender
+                    .try_send(EdgeCommand::Reissue(san.clone()))
+                    .map_err(|_| RunError::AdminQueueFull)?,
                 Action::Crash(node) => sim.crash(node.as_str()),
                 Action::Restart(node) => sim.bounce(node.as_str()),
                 Action::Skew { node, offset_ms, drift_ppm } => clock::set_skew(node, *offset_ms, *drift_ppm),
@@ -443,14 +529,23 @@ pub fn run_with(
     })
 }
 
-/// The IM and Presence nodes' current `cup-xmpp.pem` and `tomcat.pem` into the devices' trust
-/// (group policy, MDM); how many certificates the devices trust now.
-fn push_client_trust(device_trust: &DeviceTrust, imp_nodes: &[Rc<RefCell<ImpNode>>]) -> u32 {
+/// The IM and Presence nodes' current `cup-xmpp.pem` and `tomcat.pem`, and the subscribers'
+/// `tomcat.pem`, into the devices' trust (group policy, MDM); how many certificates the
+/// devices trust now.
+fn push_client_trust(
+    device_trust: &DeviceTrust,
+    imp_nodes: &[Rc<RefCell<ImpNode>>],
+    cucm_certs: &[Rc<RefCell<certs::CertStore>>],
+) -> u32 {
     let mut trusted = 0;
     for node in imp_nodes {
         let certs = node.borrow().certs();
         let certs = certs.borrow();
         trusted = device_trust.push(CLIENT_CHECKED.map(|identity| certs.identity(identity)));
+    }
+    for certs in cucm_certs {
+        let certs = certs.borrow();
+        trusted = device_trust.push([certs.identity(certs::Identity::Tomcat)]);
     }
     trusted
 }
@@ -487,6 +582,8 @@ fn step_event(action: &Action) -> Happening {
         loss_ppm: None,
         service: None,
         certificate: None,
+        ports: None,
+        san: None,
     };
     let Happening::Step {
         key,
@@ -504,6 +601,8 @@ fn step_event(action: &Action) -> Happening {
         loss_ppm,
         service: service_name,
         certificate: certificate_name,
+        ports,
+        san: san_names,
         ..
     } = &mut event
     else {
@@ -540,8 +639,15 @@ fn step_event(action: &Action) -> Happening {
         Action::DeleteCertificate { node, certificate } => {
             (*target, *certificate_name) = (Some(node.clone()), Some(certificate.to_string()))
         }
-        Action::SetHighAvailability(flag) => *enabled = Some(*flag),
-        Action::PushClientTrust => {}
+        Action::SetHighAvailability(flag) | Action::SetSipOAuthMode(flag) => *enabled = Some(*flag),
+        Action::PushClientTrust | Action::RefreshExpressway => {}
+        Action::SetSipPorts { node, phone_port, mra_port } => {
+            *target = Some(node.clone());
+            let phone = phone_port.map(|port| format!("phone={port}"));
+            let mra = mra_port.map(|port| format!("mra={port}"));
+            *ports = Some([phone, mra].into_iter().flatten().collect::<Vec<_>>().join(" "));
+        }
+        Action::ReissueExpresswayCertificate { san } => *san_names = Some(san.join(" ")),
         Action::Skew { node, offset_ms: offset, drift_ppm: drift } => {
             (*target, *offset_ms, *drift_ppm) = (Some(node.clone()), Some(*offset), Some(*drift))
         }

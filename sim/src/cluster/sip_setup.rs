@@ -1,0 +1,140 @@
+//! SIP registration and the edge as the run finds them: the cluster database with the
+//! scenario's mode and ports, each subscriber's `tomcat.pem` and Tomcat-trust, the CA that
+//! signs Expressway-C's certificate (in every Tomcat-trust when the scenario says so), and
+//! the activation codes the administrator gave the phones that onboard by code.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::rc::Rc;
+
+use authzlab_host::Plugin;
+use rand_core::RngCore;
+
+use crate::certs::authority::Authority;
+use crate::certs::certificate::Draw;
+use crate::certs::CertStore;
+use crate::cluster::RunError;
+use crate::cluster_database::{ClusterDatabase, SipPorts};
+use crate::node::callmanager::CallManager;
+use crate::node::cucm_sub::SubscriberSip;
+use crate::node::node_keys::NodeKeys;
+use crate::node::sip_admin::{PhoneEnrollment, SipAdmin};
+use crate::node::tftp::ClusterCerts;
+use crate::scenario::{ClientKind, Device, DeviceTokens, Scenario, SipCluster, Site};
+use crate::seeds::Seeds;
+use crate::trace::Trace;
+
+/// The name of the CA outside the cluster that signs Expressway-C's certificates.
+pub const EDGE_CA_NAME: &str = "Enterprise Root CA";
+/// How long before the run the CA's certificate was made: a day.
+const CA_AGE_S: u64 = 86_400;
+
+/// The SIP pieces of one run.
+pub struct SipSetUp {
+    pub database: Rc<ClusterDatabase>,
+    pub cluster_certs: ClusterCerts,
+    pub authority: Rc<Authority>,
+    pub validator: String,
+    device_tokens: DeviceTokens,
+    /// Device → (user, activation code), for every phone.
+    phones: BTreeMap<String, PhoneEnrollment>,
+}
+
+impl SipSetUp {
+    pub fn new(
+        scenario: &Scenario,
+        sip: &SipCluster,
+        seeds: &Seeds,
+        devices: &[Device],
+        subscribers: &[String],
+        disk: &Path,
+        trace: &Trace,
+    ) -> Result<SipSetUp, RunError> {
+        let epoch_s = scenario.epoch_s;
+        let ports = SipPorts { phone: sip.phone_oauth_port, mra: sip.mra_oauth_port };
+        let database = ClusterDatabase::open(&disk.join("ccm.sqlite"), sip.oauth, subscribers, ports)
+            .map_err(RunError::Simulation)?;
+        let mut draws = seeds.rng("certs:edge-ca");
+        let mut draw = Draw { serial: [0; 8], key_seed: [0; 32] };
+        draws.fill_bytes(&mut draw.serial);
+        draws.fill_bytes(&mut draw.key_seed);
+        let authority = Authority::new(EDGE_CA_NAME, &draw, epoch_s.saturating_sub(CA_AGE_S))
+            .map_err(RunError::Simulation)?;
+        let mut stores = subscribers
+            .iter()
+            .map(|name| CertStore::callmanager(name, seeds.rng(&format!("certs:{name}")), epoch_s))
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(RunError::Simulation)?;
+        // Tomcat-trust is the cluster's: every subscriber's tomcat.pem, and Expressway-C's CA
+        // when the administrator put it there.
+        let tomcats: Vec<_> =
+            stores.iter().map(|store| store.identity(crate::certs::Identity::Tomcat).clone()).collect();
+        let ca_trusted = scenario.cluster.expressway.as_ref().is_some_and(|edge| edge.ca_in_tomcat_trust);
+        for store in &mut stores {
+            for tomcat in &tomcats {
+                store.trust_certificate(tomcat.clone());
+            }
+            if ca_trusted {
+                store.trust_certificate(authority.certificate.clone());
+            }
+        }
+        let cluster_certs: ClusterCerts =
+            Rc::new(stores.into_iter().map(|store| Rc::new(RefCell::new(store))).collect());
+        // Phones onboard by code when the cluster requires it, and always over MRA.
+        let mut codes = seeds.rng("activation-codes");
+        let phones = devices
+            .iter()
+            .filter(|device| device.kind == ClientKind::Phone)
+            .map(|device| {
+                let by_code = sip.device_tokens == DeviceTokens::Explicit || device.site == Site::Remote;
+                let activation_code = by_code.then(|| {
+                    let mut bytes = [0u8; 8];
+                    codes.fill_bytes(&mut bytes);
+                    let code = hex::encode_upper(bytes);
+                    trace.learn_token(&code);
+                    code
+                });
+                (device.name.clone(), PhoneEnrollment { user: device.user.clone(), activation_code })
+            })
+            .collect();
+        Ok(SipSetUp {
+            database: Rc::new(database),
+            cluster_certs,
+            authority: Rc::new(authority),
+            validator: sip.validator.clone(),
+            device_tokens: sip.device_tokens,
+            phones,
+        })
+    }
+
+    /// The publisher's part.
+    pub fn admin(&self, subscribers: &[String]) -> SipAdmin {
+        SipAdmin::new(self.database.clone(), subscribers.to_vec(), self.device_tokens, self.phones.clone())
+    }
+
+    /// Subscriber number `index`'s part.
+    pub fn subscriber(
+        &self,
+        index: usize,
+        keys: Rc<RefCell<NodeKeys>>,
+        plugin: Plugin,
+        epoch_s: u64,
+        tracer: crate::trace::Tracer,
+    ) -> SubscriberSip {
+        let certs = self.cluster_certs[index].clone();
+        let callmanager =
+            CallManager::new(self.database.clone(), certs.clone(), keys, plugin, epoch_s, tracer);
+        SubscriberSip {
+            callmanager: Rc::new(RefCell::new(callmanager)),
+            certs,
+            cluster: self.cluster_certs.clone(),
+            database: self.database.clone(),
+        }
+    }
+
+    /// The activation code a device was given, if it onboards by code.
+    pub fn activation_code(&self, device: &str) -> Option<String> {
+        self.phones.get(device).and_then(|phone| phone.activation_code.clone())
+    }
+}

@@ -1,0 +1,175 @@
+//! The CallManager cluster's configuration tables in the publisher's database (a SQLite file
+//! beside the refresh-token table, on the publisher's disk): `processconfig`
+//! (`ClusterSIPOAuthMode`), the SIP OAuth ports per node, and `expresswaycconfiguration`
+//! (the CN/SAN Expressway-C pushes over AXL). DOMAIN.md "SIP OAuth mode".
+//!
+//! Assumption (the documents do not describe the database's replication): every node reads
+//! an up-to-date replica, modelled as reading this file; only the publisher writes it. A
+//! crash of the publisher leaves the file as it was.
+
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::proto::sip::{SIP_MRA_OAUTH_PORT, SIP_PHONE_OAUTH_PORT};
+
+/// `processconfig`'s row for the cluster's SIP OAuth mode (0 disabled, 1 enabled).
+pub const SIP_OAUTH_MODE_PARAM: &str = "ClusterSIPOAuthMode";
+/// Names `expresswaycconfiguration` may hold: Expressway-C's CN and SAN entries, bounded by
+/// the scenario's SAN limit, with room for a few Expressway-C clusters.
+pub const EXPRESSWAY_NAMES_MAX: usize = 64;
+
+/// The configuration tables.
+pub struct ClusterDatabase {
+    connection: Connection,
+}
+
+/// A node's SIP OAuth ports as its CallManager page holds them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SipPorts {
+    /// SIP Phone OAuth Port (TLS, on premises).
+    pub phone: u16,
+    /// SIP Mobile and Remote Access Port (mutual TLS from Expressway-C).
+    pub mra: u16,
+}
+
+impl Default for SipPorts {
+    fn default() -> Self {
+        SipPorts { phone: SIP_PHONE_OAUTH_PORT, mra: SIP_MRA_OAUTH_PORT }
+    }
+}
+
+type Result<T> = std::result::Result<T, String>;
+
+fn failed(what: &str) -> impl Fn(rusqlite::Error) -> String + '_ {
+    move |e| format!("cluster database: {what}: {e}")
+}
+
+impl ClusterDatabase {
+    /// Opens (creating) the tables in `path`, with the mode and every node's ports as the
+    /// cluster was installed.
+    pub fn open(path: &Path, sip_oauth: bool, nodes: &[String], ports: SipPorts) -> Result<ClusterDatabase> {
+        let connection = Connection::open(path).map_err(failed("open"))?;
+        connection
+            .execute_batch(
+                "CREATE TABLE IF NOT EXISTS processconfig (paramname TEXT PRIMARY KEY, paramvalue TEXT NOT NULL);
+                 CREATE TABLE IF NOT EXISTS callmanager (name TEXT PRIMARY KEY,
+                     sipoauthport INTEGER NOT NULL, sipmraoauthport INTEGER NOT NULL);
+                 CREATE TABLE IF NOT EXISTS expresswaycconfiguration (name TEXT PRIMARY KEY);",
+            )
+            .map_err(failed("create the tables"))?;
+        let database = ClusterDatabase { connection };
+        database.set_sip_oauth_mode(sip_oauth)?;
+        for node in nodes {
+            database.set_ports(node, ports)?;
+        }
+        Ok(database)
+    }
+
+    /// `run sql select paramvalue FROM processconfig WHERE paramname = 'ClusterSIPOAuthMode'`.
+    pub fn sip_oauth_mode(&self) -> Result<bool> {
+        let value: Option<String> = self
+            .connection
+            .query_row(
+                "SELECT paramvalue FROM processconfig WHERE paramname = ?1",
+                [SIP_OAUTH_MODE_PARAM],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(failed("read processconfig"))?;
+        Ok(value.as_deref() == Some("1"))
+    }
+
+    /// `utils sipOAuth-mode enable|disable`.
+    pub fn set_sip_oauth_mode(&self, enabled: bool) -> Result<()> {
+        self.connection
+            .execute(
+                "INSERT INTO processconfig (paramname, paramvalue) VALUES (?1, ?2)
+                 ON CONFLICT(paramname) DO UPDATE SET paramvalue = excluded.paramvalue",
+                params![SIP_OAUTH_MODE_PARAM, if enabled { "1" } else { "0" }],
+            )
+            .map_err(failed("write processconfig"))?;
+        Ok(())
+    }
+
+    /// The node's SIP OAuth ports.
+    pub fn ports(&self, node: &str) -> Result<SipPorts> {
+        self.connection
+            .query_row(
+                "SELECT sipoauthport, sipmraoauthport FROM callmanager WHERE name = ?1",
+                [node],
+                |row| Ok(SipPorts { phone: row.get(0)?, mra: row.get(1)? }),
+            )
+            .map_err(failed("read the callmanager table"))
+    }
+
+    /// Sets the node's SIP OAuth ports (the caller has checked the range).
+    pub fn set_ports(&self, node: &str, ports: SipPorts) -> Result<()> {
+        self.connection
+            .execute(
+                "INSERT INTO callmanager (name, sipoauthport, sipmraoauthport) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(name) DO UPDATE SET sipoauthport = excluded.sipoauthport,
+                     sipmraoauthport = excluded.sipmraoauthport",
+                params![node, ports.phone, ports.mra],
+            )
+            .map_err(failed("write the callmanager table"))?;
+        Ok(())
+    }
+
+    /// `run sql select * from expresswaycconfiguration`: the names, sorted.
+    pub fn expressway_names(&self) -> Result<Vec<String>> {
+        let mut statement = self
+            .connection
+            .prepare_cached("SELECT name FROM expresswaycconfiguration ORDER BY name LIMIT ?1")
+            .map_err(failed("read expresswaycconfiguration"))?;
+        let rows = statement
+            .query_map([EXPRESSWAY_NAMES_MAX as i64], |row| row.get::<_, String>(0))
+            .map_err(failed("read expresswaycconfiguration"))?;
+        rows.collect::<std::result::Result<Vec<_>, _>>().map_err(failed("read expresswaycconfiguration"))
+    }
+
+    /// Adds Expressway-C's CN and SAN entries (AXL, on discovery or refresh). Entries of an
+    /// earlier certificate stay: the documents say the names are pushed, not that old ones go.
+    pub fn add_expressway_names(&self, names: &[String]) -> Result<usize> {
+        let held = self.expressway_names()?.len();
+        if held + names.len() > EXPRESSWAY_NAMES_MAX {
+            return Err(format!("expresswaycconfiguration would exceed {EXPRESSWAY_NAMES_MAX} names"));
+        }
+        for name in names {
+            self.connection
+                .execute("INSERT OR IGNORE INTO expresswaycconfiguration (name) VALUES (?1)", [name])
+                .map_err(failed("write expresswaycconfiguration"))?;
+        }
+        Ok(self.expressway_names()?.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tables_hold_what_the_cli_and_axl_wrote_and_survive_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ccm.sqlite");
+        let nodes = vec!["cucm-sub-1".to_string()];
+        let database = ClusterDatabase::open(&path, false, &nodes, SipPorts::default()).unwrap();
+        assert!(!database.sip_oauth_mode().unwrap(), "0 by default");
+        database.set_sip_oauth_mode(true).unwrap();
+        database.set_ports("cucm-sub-1", SipPorts { phone: 6090, mra: 6091 }).unwrap();
+        assert_eq!(database.add_expressway_names(&["b.example".into(), "a.example".into()]).unwrap(), 2);
+        assert_eq!(database.add_expressway_names(&["a.example".into()]).unwrap(), 2, "no duplicates");
+        let reopened = Connection::open(&path).unwrap();
+        let mode: String = reopened
+            .query_row(
+                "SELECT paramvalue FROM processconfig WHERE paramname = 'ClusterSIPOAuthMode'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(mode, "1");
+        assert_eq!(database.ports("cucm-sub-1").unwrap(), SipPorts { phone: 6090, mra: 6091 });
+        assert_eq!(database.expressway_names().unwrap(), ["a.example", "b.example"]);
+        assert!(database.ports("cucm-sub-9").unwrap_err().contains("callmanager table"));
+    }
+}

@@ -1,0 +1,442 @@
+//! The Mobile and Remote Access edge (DOMAIN.md "Nodes and roles", "SIP OAuth mode").
+//!
+//! **Expressway-E** (our assumption: the documents name only Expressway-C) sits in the DMZ
+//! and hands every request from a remote device to Expressway-C; it checks nothing.
+//!
+//! **Expressway-C**, with "Authorize by OAuth token with refresh" on, checks the access token
+//! of every request that carries one through its validator plugin (`expressway`), with keys
+//! it fetches from the publisher as Unity does, and sends the request on into the cluster.
+//! Token requests (sign-in, refresh, a phone's activation code) pass unchecked, but a phone
+//! asking for tokens as an "already registered device" is refused: over MRA, phones onboard
+//! by activation code only. A device's SIP registration it carries itself: mutual TLS to
+//! the home node's SIP MRA OAuth Port, presenting its own certificate (signed by a CA outside
+//! the cluster), the device's REGISTER, and CallManager's answer back.
+//!
+//! Discovery and refresh of the CallManager nodes (`refresh-expressway`) push its
+//! certificate's CN and SAN over AXL into `expresswaycconfiguration`, then check one
+//! `CEOAuth <node>` TLS zone per subscriber with a SIP OPTIONS ping: Active, or Failed with
+//! the reason (the TLS alert).
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use authzlab_host::{Keyring, Plugin, Request, TokenKind, Verdict};
+use hyper::{Method, StatusCode};
+use rand_chacha::ChaCha20Rng;
+use rand_core::RngCore;
+use tokio::io::AsyncWriteExt;
+
+use crate::certs::authority::Authority;
+use crate::certs::certificate::{Draw, IDENTITY_VALIDITY};
+use crate::certs::Certificate;
+use crate::clock;
+use crate::node::callmanager::handshake_failed;
+use crate::node::key_fetch::{self, KEY_FETCH_ATTEMPTS_MAX};
+use crate::node::registration::{clock_bounded, Failure};
+use crate::node::Refusal;
+use crate::proto::authz::{TokenRequest, TOKEN_PATH};
+use crate::proto::axl::{
+    DiscoveredNode, ExpresswayNames, ExpresswayNamesHeld, AXL_CALLMANAGERS_PATH, AXL_EXPRESSWAY_PATH,
+};
+use crate::proto::edge::{self, EdgeRegister, EdgeRegistered, EDGE_PORT, EDGE_REGISTER_PATH};
+use crate::proto::http::{serve, Call, HttpRequest, HttpResponse, Pending};
+use crate::proto::sip::{self, Answer, Register};
+use crate::proto::tls;
+use crate::scenario::EXPRESSWAY_C;
+use crate::trace::{Happening, Tracer};
+
+/// Expressway-C's state.
+pub struct ExpresswayC {
+    plugin: Plugin,
+    keyring: Option<Arc<Keyring>>,
+    last_fetch_s: Option<u64>,
+    publisher: String,
+    /// The CA that signs Expressway-C's certificates.
+    authority: Rc<Authority>,
+    /// Its certificate now (CN the first name, SAN all of them).
+    certificate: Certificate,
+    /// What its trusted CA list holds for the subscribers' Tomcat.
+    trust: Rc<dyn Fn() -> Vec<Certificate>>,
+    /// The zones discovery made: subscriber → its MRA port.
+    zones: BTreeMap<String, u16>,
+    draws: ChaCha20Rng,
+    epoch_s: u64,
+    tracer: Tracer,
+}
+
+/// A step for Expressway-C, routed to it by the driver.
+#[derive(Clone, Debug)]
+pub enum EdgeCommand {
+    /// Discovery again: names over AXL, then the zones.
+    Refresh,
+    /// A new certificate with these names (CN the first).
+    Reissue(Vec<String>),
+}
+
+/// The commands waiting for Expressway-C (the scenario's queue; it outlives a crash).
+pub type EdgeCommands = Rc<RefCell<tokio::sync::mpsc::Receiver<EdgeCommand>>>;
+
+/// A certificate for Expressway-C with `names` (CN the first), drawn from `draws`.
+pub fn issue_certificate(
+    authority: &Authority,
+    names: &[String],
+    draws: &mut ChaCha20Rng,
+    not_before_s: u64,
+) -> Result<Certificate, String> {
+    let mut draw = Draw { serial: [0; 8], key_seed: [0; 32] };
+    draws.fill_bytes(&mut draw.serial);
+    draws.fill_bytes(&mut draw.key_seed);
+    let (cn, sans) = names.split_first().ok_or("Expressway-C's certificate needs a name")?;
+    authority.issue(cn, sans, &draw, not_before_s, IDENTITY_VALIDITY)
+}
+
+impl ExpresswayC {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        plugin: Plugin,
+        publisher: &str,
+        authority: Rc<Authority>,
+        names: &[String],
+        trust: Rc<dyn Fn() -> Vec<Certificate>>,
+        mut draws: ChaCha20Rng,
+        epoch_s: u64,
+        tracer: Tracer,
+    ) -> Result<ExpresswayC, String> {
+        let certificate = issue_certificate(&authority, names, &mut draws, epoch_s)?;
+        Ok(ExpresswayC {
+            plugin,
+            keyring: None,
+            last_fetch_s: None,
+            publisher: publisher.to_string(),
+            authority,
+            certificate,
+            trust,
+            zones: BTreeMap::new(),
+            draws,
+            epoch_s,
+            tracer,
+        })
+    }
+
+    /// The certificate's CN and SAN entries.
+    fn names(&self) -> Vec<String> {
+        let mut names = vec![self.certificate.host.clone()];
+        if let Ok(x509) = openssl::x509::X509::from_der(self.certificate.der()) {
+            if let Some(sans) = x509.subject_alt_names() {
+                names.extend(sans.iter().filter_map(|san| san.dnsname().map(str::to_string)));
+            }
+        }
+        names.dedup();
+        names
+    }
+
+    fn now_s(&self) -> u64 {
+        clock::node_now_s(self.tracer.node(), self.epoch_s)
+    }
+
+    /// Checks a remote device's access token; also says whether the keys should be fetched again.
+    fn admit(&mut self, client: &str, token: Option<&str>) -> (Result<(), String>, bool) {
+        let now_s = self.now_s();
+        let (Some(keyring), Some(token)) = (self.keyring.clone(), token) else {
+            let Refusal { reason, kid, detail } = Refusal::plain("no-keys-or-token");
+            self.tracer.emit(Happening::EdgeRequestRejected {
+                client: client.to_string(),
+                reason: reason.clone(),
+                kid,
+                detail,
+            });
+            return (Err(reason), false);
+        };
+        let request = Request {
+            token: token.to_string(),
+            kind: TokenKind::Access,
+            now: now_s,
+            consumer: "expressway".to_string(),
+        };
+        match self.plugin.validate(keyring, &request) {
+            Verdict::Accepted(claims) => {
+                self.tracer.emit(Happening::EdgeRequestAccepted {
+                    client: client.to_string(),
+                    user: claims.subject,
+                    tid: claims.token_id,
+                    exp: claims.expires_at,
+                });
+                (Ok(()), false)
+            }
+            verdict => {
+                let reason = verdict.reason().unwrap_or("unknown").to_string();
+                let refetch = key_fetch::refetch_due(&reason, &mut self.last_fetch_s, now_s);
+                let Refusal { reason, kid, detail } = Refusal::of(&verdict);
+                self.tracer.emit(Happening::EdgeRequestRejected {
+                    client: client.to_string(),
+                    reason: reason.clone(),
+                    kid,
+                    detail,
+                });
+                (Err(reason), refetch)
+            }
+        }
+    }
+
+    fn handle(edge: &Rc<RefCell<ExpresswayC>>, request: HttpRequest) -> Pending {
+        let client = request.agent.clone().unwrap_or_default();
+        let ready = |response| -> Pending { Box::pin(std::future::ready(response)) };
+        if (&request.method, request.path.as_str()) == (&Method::POST, EDGE_REGISTER_PATH) {
+            let (admitted, refetch) = edge.borrow_mut().admit(&client, request.bearer.as_deref());
+            if refetch {
+                tokio::task::spawn_local(fetch_keys(edge.clone(), "unknown-key", 1));
+            }
+            if let Err(reason) = admitted {
+                return ready(HttpResponse::error(StatusCode::UNAUTHORIZED, &reason));
+            }
+            return Box::pin(register(edge.clone(), client, request));
+        }
+        let Some((host, port, path)) = edge::target(&request.path) else {
+            return ready(HttpResponse::error(StatusCode::NOT_FOUND, "not an edge path"));
+        };
+        let (host, path) = (host.to_string(), path.to_string());
+        if path == TOKEN_PATH && matches!(request.json::<TokenRequest>(), Ok(TokenRequest::RegisteredDevice))
+        {
+            let reason = "over MRA a phone onboards by activation code only";
+            edge.borrow().tracer.emit(Happening::EdgeRequestRejected {
+                client,
+                reason: "activation-code-required".to_string(),
+                kid: None,
+                detail: Some(reason.to_string()),
+            });
+            return ready(HttpResponse::error(StatusCode::FORBIDDEN, "activation-code-required"));
+        }
+        if request.bearer.is_some() {
+            let (admitted, refetch) = edge.borrow_mut().admit(&client, request.bearer.as_deref());
+            if refetch {
+                tokio::task::spawn_local(fetch_keys(edge.clone(), "unknown-key", 1));
+            }
+            if let Err(reason) = admitted {
+                return ready(HttpResponse::error(StatusCode::UNAUTHORIZED, &reason));
+            }
+        }
+        Box::pin(async move {
+            let call = Call {
+                host: &host,
+                port,
+                method: request.method.clone(),
+                path: &path,
+                bearer: request.bearer.as_deref(),
+                agent: &client,
+                body: request.body.to_vec(),
+            };
+            call.send().await.unwrap_or_else(|e| HttpResponse::error(StatusCode::BAD_GATEWAY, &e.to_string()))
+        })
+    }
+}
+
+/// A device's registration: mutual TLS to its home node's MRA port, the REGISTER, the answer.
+async fn register(edge: Rc<RefCell<ExpresswayC>>, client: String, request: HttpRequest) -> HttpResponse {
+    let body = match request.json::<EdgeRegister>() {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    let (port, connector, tracer) = {
+        let this = edge.borrow();
+        let Some(port) = this.zones.get(&body.home).copied() else {
+            let outcome = EdgeRegistered {
+                reason: Some(format!("no zone CEOAuth {}", body.home)),
+                ..Default::default()
+            };
+            return HttpResponse::json(StatusCode::OK, &outcome);
+        };
+        let connector = tls::connector(EXPRESSWAY_C, this.epoch_s, &(this.trust)(), Some(&this.certificate));
+        (port, connector, this.tracer.clone())
+    };
+    let connector = match connector {
+        Ok(connector) => connector,
+        Err(reason) => {
+            return HttpResponse::json(
+                StatusCode::OK,
+                &EdgeRegistered { reason: Some(reason), ..Default::default() },
+            )
+        }
+    };
+    let register = Register::new(
+        &client,
+        &body.user,
+        request.bearer.as_deref(),
+        EXPRESSWAY_C,
+        5061,
+        clock::elapsed().as_millis() as u64,
+    );
+    let outcome = async {
+        let mut stream = tls::connect(&connector, &body.home, port).await.map_err(Failure::Tls)?;
+        let bytes = register.to_bytes(&body.home, port).map_err(Failure::Other)?;
+        stream.write_all(&bytes).await.map_err(|e| Failure::Tls(tls::TlsFailure::of(&e)))?;
+        let answer = clock_bounded(sip::read_message(&mut stream)).await?;
+        Answer::parse(&answer).map_err(Failure::Other)
+    };
+    let outcome = match outcome.await {
+        Ok((status, line)) => {
+            EdgeRegistered { status: Some(status), port: Some(port), line: Some(line), ..Default::default() }
+        }
+        Err(Failure::Tls(failure)) => {
+            handshake_failed(&tracer, Some(&body.home), port, &failure);
+            EdgeRegistered {
+                port: Some(port),
+                alert: failure.alert().map(str::to_string),
+                reason: Some(failure.to_string()),
+                ..Default::default()
+            }
+        }
+        Err(Failure::Other(reason)) => {
+            EdgeRegistered { port: Some(port), reason: Some(reason), ..Default::default() }
+        }
+    };
+    HttpResponse::json(StatusCode::OK, &outcome)
+}
+
+/// Fetches the keys from the publisher.
+async fn fetch_keys(edge: Rc<RefCell<ExpresswayC>>, cause: &'static str, attempts: u32) {
+    let (server, tracer) = {
+        let this = edge.borrow();
+        (this.publisher.clone(), this.tracer.clone())
+    };
+    if let Some(keyring) = key_fetch::fetch(&server, cause, attempts, &tracer).await {
+        edge.borrow_mut().keyring = Some(Arc::new(keyring));
+    }
+}
+
+/// Discovery or refresh: the names over AXL into `expresswaycconfiguration`, then one zone
+/// per subscriber, each checked with a SIP OPTIONS ping over mutual TLS.
+async fn refresh(edge: &Rc<RefCell<ExpresswayC>>) {
+    let (publisher, names, tracer) = {
+        let this = edge.borrow();
+        (this.publisher.clone(), this.names(), this.tracer.clone())
+    };
+    let pushed = Call::post(
+        &publisher,
+        crate::proto::authz::HTTPS_PORT,
+        AXL_EXPRESSWAY_PATH,
+        EXPRESSWAY_C,
+        &ExpresswayNames { names: names.clone() },
+    )
+    .fetch::<ExpresswayNamesHeld>()
+    .await;
+    let (held, reason) = match pushed {
+        Ok(held) => (held.held, None),
+        Err(reason) => (0, Some(reason)),
+    };
+    tracer.emit(Happening::ExpresswayNamesPushed { names: names.join(" "), held, reason });
+    let nodes = Call::get(&publisher, crate::proto::authz::HTTPS_PORT, AXL_CALLMANAGERS_PATH, EXPRESSWAY_C)
+        .fetch::<Vec<DiscoveredNode>>()
+        .await;
+    let nodes = match nodes {
+        Ok(nodes) => nodes,
+        Err(reason) => {
+            return tracer.emit(Happening::ZoneStatus {
+                zone: "CEOAuth *".to_string(),
+                status: "Failed".to_string(),
+                reason: Some(reason),
+            })
+        }
+    };
+    for node in nodes.into_iter().take(crate::scenario::CUCM_SUBSCRIBERS_MAX as usize) {
+        edge.borrow_mut().zones.insert(node.name.clone(), node.mra_port);
+        let reason = ping(edge, &node).await.err();
+        tracer.emit(Happening::ZoneStatus {
+            zone: format!("CEOAuth {}", node.name),
+            status: if reason.is_none() { "Active" } else { "Failed" }.to_string(),
+            reason,
+        });
+    }
+}
+
+/// A SIP OPTIONS ping over the zone's mutual TLS.
+async fn ping(edge: &Rc<RefCell<ExpresswayC>>, node: &DiscoveredNode) -> Result<(), String> {
+    let (connector, tracer) = {
+        let this = edge.borrow();
+        (
+            tls::connector(EXPRESSWAY_C, this.epoch_s, &(this.trust)(), Some(&this.certificate))?,
+            this.tracer.clone(),
+        )
+    };
+    let outcome = async {
+        let mut stream = tls::connect(&connector, &node.name, node.mra_port).await.map_err(Failure::Tls)?;
+        let ping =
+            sip::options_bytes(EXPRESSWAY_C, &node.name, node.mra_port, clock::elapsed().as_millis() as u64)
+                .map_err(Failure::Other)?;
+        stream.write_all(&ping).await.map_err(|e| Failure::Tls(tls::TlsFailure::of(&e)))?;
+        let answer = clock_bounded(sip::read_message(&mut stream)).await?;
+        Answer::parse(&answer).map_err(Failure::Other)
+    };
+    match outcome.await {
+        Ok((200, _)) => Ok(()),
+        Ok((status, line)) => Err(format!("SIP {status}: {line}")),
+        Err(Failure::Tls(failure)) => {
+            handshake_failed(&tracer, Some(&node.name), node.mra_port, &failure);
+            Err(failure.alert().map_or_else(|| failure.to_string(), |alert| format!("TLS alert {alert}")))
+        }
+        Err(Failure::Other(reason)) => Err(reason),
+    }
+}
+
+/// Expressway-C's program: fetch the keys, discover the CallManager nodes, serve the edge,
+/// and carry out its steps.
+pub async fn run_c(edge: Rc<RefCell<ExpresswayC>>, commands: EdgeCommands) -> turmoil::Result {
+    tokio::task::spawn_local(fetch_keys(edge.clone(), "start-up", KEY_FETCH_ATTEMPTS_MAX));
+    {
+        let edge = edge.clone();
+        tokio::task::spawn_local(async move {
+            refresh(&edge).await;
+            while let Some(command) = std::future::poll_fn(|cx| commands.borrow_mut().poll_recv(cx)).await {
+                match command {
+                    EdgeCommand::Refresh => refresh(&edge).await,
+                    EdgeCommand::Reissue(names) => {
+                        let mut this = edge.borrow_mut();
+                        let now_s = this.now_s();
+                        let authority = this.authority.clone();
+                        match issue_certificate(&authority, &names, &mut this.draws, now_s) {
+                            Ok(certificate) => {
+                                this.certificate = certificate;
+                                let names = this.names().join(" ");
+                                let serial = this.certificate.serial.clone();
+                                this.tracer.emit(Happening::ExpresswayCertificateReissued { names, serial });
+                            }
+                            Err(reason) => this.tracer.emit(Happening::ExpresswayNamesPushed {
+                                names: names.join(" "),
+                                held: 0,
+                                reason: Some(reason),
+                            }),
+                        }
+                    }
+                }
+            }
+        });
+    }
+    serve(EDGE_PORT, Rc::new(move |request| ExpresswayC::handle(&edge, request))).await
+}
+
+/// Expressway-E's program: every request from outside goes on to Expressway-C unchanged.
+pub async fn run_e(inside: String) -> turmoil::Result {
+    serve(
+        EDGE_PORT,
+        Rc::new(move |request: HttpRequest| -> Pending {
+            let inside = inside.clone();
+            Box::pin(async move {
+                let agent = request.agent.clone().unwrap_or_default();
+                let call = Call {
+                    host: &inside,
+                    port: EDGE_PORT,
+                    method: request.method.clone(),
+                    path: &request.path,
+                    bearer: request.bearer.as_deref(),
+                    agent: &agent,
+                    body: request.body.to_vec(),
+                };
+                call.send()
+                    .await
+                    .unwrap_or_else(|e| HttpResponse::error(StatusCode::BAD_GATEWAY, &e.to_string()))
+            })
+        }),
+    )
+    .await
+}

@@ -1,0 +1,58 @@
+//! A 78xx/88xx IP phone with SIP OAuth: it gets its tokens without a user at the keys and
+//! registers over SIP with its access token, renewing the token (and so registering again)
+//! before it expires.
+//!
+//! "OAuth Access Token for Devices" (DOMAIN.md): *implicit* (already registered devices,
+//! the default from release 14) gives a registered phone its tokens for asking; *explicit*
+//! requires onboarding with the activation code the administrator gave the phone. Over MRA a
+//! phone onboards by activation code only, never with a user name and password; the edge
+//! refuses anything else.
+
+use crate::clock;
+use crate::node::login::{Client, ClientConfig, Session, LOGIN_ATTEMPTS_MAX, RETRY_DELAY};
+use crate::node::registration;
+use crate::proto::authz::TokenRequest;
+use crate::trace::{Happening, Tracer};
+
+/// How long a phone that could not onboard waits before trying again from the start.
+/// Assumption (the documents give no client timing).
+pub const ONBOARD_BACKOFF: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// The phone's program; it runs until the simulation ends.
+pub async fn run(config: ClientConfig, tracer: Tracer) {
+    clock::sleep(config.start_delay).await;
+    let client = Client { config, tracer };
+    let mut session: Option<Session> = None;
+    loop {
+        session = match session {
+            None => onboard(&client).await,
+            Some(current) => client.refresh(&current).await,
+        };
+        match &session {
+            Some(current) => {
+                registration::register(&client, current).await;
+                let wait_s = current.renew_at_s.saturating_sub(client.now_s()).max(1);
+                clock::sleep(std::time::Duration::from_secs(wait_s)).await;
+            }
+            None => clock::sleep(ONBOARD_BACKOFF).await,
+        }
+    }
+}
+
+/// Tokens by activation code (when the phone has one) or as an already registered device.
+async fn onboard(client: &Client) -> Option<Session> {
+    let (grant, name) = match &client.config.activation_code {
+        Some(code) => (TokenRequest::ActivationCode { code: code.clone() }, "activation-code"),
+        None => (TokenRequest::RegisteredDevice, "registered-device"),
+    };
+    for _ in 0..LOGIN_ATTEMPTS_MAX {
+        match client.token_grant(&grant, Some(name)).await {
+            Ok(session) => return Some(session),
+            Err(reason) => {
+                client.tracer.emit(Happening::LoginFailed { user: client.config.user.clone(), reason });
+                clock::sleep(RETRY_DELAY).await;
+            }
+        }
+    }
+    None
+}

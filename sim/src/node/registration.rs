@@ -1,0 +1,200 @@
+//! A device's SIP registration (DOMAIN.md "SIP OAuth mode"): it reads its configuration file
+//! from its home node's TFTP and registers where the file says: with SIP OAuth, over TLS on
+//! the SIP Phone OAuth Port with its access token in the REGISTER; without, on legacy 5060.
+//! A remote device asks the edge instead, which registers it on the node's MRA port.
+//!
+//! Trust for the OAuth port's certificate: Jabber trusts what the administrator pushed to the
+//! devices (`DeviceTrust`); a phone trusts the Identity Trust List it reads from TFTP, which
+//! holds each subscriber's current `tomcat.pem`. Assumption: phones take the new list at
+//! their next registration.
+
+use tokio::io::AsyncWriteExt;
+
+use crate::certs::sync::CertificateSet;
+use crate::certs::{Certificate, Identity};
+use crate::node::login::{error_reason, Client, Session};
+use crate::proto::edge::{EdgeRegister, EdgeRegistered, EDGE_PORT, EDGE_REGISTER_PATH};
+use crate::proto::http::{Call, REQUEST_TIMEOUT};
+use crate::proto::sip::{self, Answer, Register, SIP_PORT};
+use crate::proto::tftp::{config_path, DeviceConfig, ITL_PATH, TFTP_HTTPS_PORT, TFTP_HTTP_PORT};
+use crate::proto::tls;
+use crate::scenario::ClientKind;
+use crate::trace::Happening;
+
+/// The source port a device's Via names (the documents' sample shows an ephemeral port;
+/// turmoil does not expose the real one to the application).
+const VIA_PORT: u16 = 50347;
+
+/// Registers the device with its current access token, if the cluster registers over SIP.
+pub async fn register(client: &Client, session: &Session) {
+    if !client.config.sip {
+        return;
+    }
+    match client.config.edge.as_deref() {
+        Some(edge) => register_through_edge(client, session, edge).await,
+        None => register_direct(client, session).await,
+    }
+}
+
+async fn register_direct(client: &Client, session: &Session) {
+    let config = &client.config;
+    let failed = |port: Option<u16>, reason: String, line: Option<String>, alert: Option<String>| {
+        client.tracer.emit(Happening::RegistrationFailed {
+            port,
+            via: "direct".to_string(),
+            reason,
+            line,
+            alert,
+        })
+    };
+    let phone = config.kind == ClientKind::Phone;
+    let tftp_port = if phone { TFTP_HTTPS_PORT } else { TFTP_HTTP_PORT };
+    let path = config_path(&config.name);
+    let file = match Call::get(&config.subscriber, tftp_port, &path, &config.name).send().await {
+        Ok(response) if response.status.is_success() => response.body,
+        Ok(response) => return failed(None, format!("{path}: {}", error_reason(&response.body)), None, None),
+        Err(e) => return failed(None, format!("{path}: {e}"), None, None),
+    };
+    let device_config =
+        match std::str::from_utf8(&file).map_err(|e| e.to_string()).and_then(DeviceConfig::from_xml) {
+            Ok(device_config) => device_config,
+            Err(reason) => return failed(None, format!("{path}: {reason}"), None, None),
+        };
+    let register =
+        Register::new(&config.name, &config.user, None, config.name.as_str(), VIA_PORT, branch(client));
+    if !device_config.sip_oauth_mode {
+        return register_legacy(client, register).await;
+    }
+    let port = device_config.sip_oauth_port;
+    let trust = if phone {
+        match identity_trust_list(client, tftp_port).await {
+            Ok(trust) => trust,
+            Err(reason) => return failed(Some(port), reason, None, None),
+        }
+    } else {
+        config.device_trust.roots()
+    };
+    let register = Register { bearer: Some(session.access_token.clone()), ..register };
+    let outcome = async {
+        let connector = tls::connector(&config.name, config.epoch_s, &trust, None).map_err(Failure::Other)?;
+        let mut stream = tls::connect(&connector, &config.subscriber, port).await.map_err(Failure::Tls)?;
+        let bytes = register.to_bytes(&config.subscriber, port).map_err(Failure::Other)?;
+        stream.write_all(&bytes).await.map_err(|e| Failure::Tls(tls::TlsFailure::of(&e)))?;
+        let answer = clock_bounded(sip::read_message(&mut stream)).await?;
+        Answer::parse(&answer).map_err(Failure::Other)
+    };
+    match outcome.await {
+        Ok((200, _)) => client.tracer.emit(Happening::Registered { port, via: "direct".to_string() }),
+        Ok((status, line)) => failed(Some(port), format!("SIP {status}"), Some(line), None),
+        Err(Failure::Tls(failure)) => {
+            failed(Some(port), failure.to_string(), None, failure.alert().map(str::to_string))
+        }
+        Err(Failure::Other(reason)) => failed(Some(port), reason, None, None),
+    }
+}
+
+/// SIP OAuth off: the legacy port, no token (the device's certificate or digest would be
+/// checked here in a real cluster; not modelled).
+async fn register_legacy(client: &Client, register: Register) {
+    let config = &client.config;
+    let outcome = async {
+        crate::clock::note_network_activity();
+        let stream =
+            turmoil::net::TcpStream::connect((config.subscriber.as_str(), SIP_PORT)).await.map_err(|e| {
+                Failure::Other(format!("cannot connect to {}:{SIP_PORT}: {e}", config.subscriber))
+            })?;
+        let mut stream = crate::proto::metered::Metered::new(stream);
+        let bytes = register.to_bytes(&config.subscriber, SIP_PORT).map_err(Failure::Other)?;
+        stream.write_all(&bytes).await.map_err(|e| Failure::Other(e.to_string()))?;
+        let answer = clock_bounded(sip::read_message(&mut stream)).await?;
+        Answer::parse(&answer).map_err(Failure::Other)
+    };
+    let failed = |reason: String, line: Option<String>| {
+        client.tracer.emit(Happening::RegistrationFailed {
+            port: Some(SIP_PORT),
+            via: "direct".to_string(),
+            reason,
+            line,
+            alert: None,
+        })
+    };
+    match outcome.await {
+        Ok((200, _)) => {
+            client.tracer.emit(Happening::Registered { port: SIP_PORT, via: "direct".to_string() })
+        }
+        Ok((status, line)) => failed(format!("SIP {status}"), Some(line)),
+        Err(Failure::Tls(failure)) => failed(failure.to_string(), None),
+        Err(Failure::Other(reason)) => failed(reason, None),
+    }
+}
+
+async fn register_through_edge(client: &Client, session: &Session, edge: &str) {
+    let config = &client.config;
+    let body = EdgeRegister { home: config.subscriber.clone(), user: config.user.clone() };
+    let call =
+        Call::post(edge, EDGE_PORT, EDGE_REGISTER_PATH, &config.name, &body).bearer(&session.access_token);
+    let outcome = match call.send().await {
+        Ok(response) if response.status.is_success() => {
+            response.decode::<EdgeRegistered>().map_err(|e| e.to_string())
+        }
+        Ok(response) => Err(format!("edge: {}", error_reason(&response.body))),
+        Err(e) => Err(format!("edge: {e}")),
+    };
+    let via = "edge".to_string();
+    match outcome {
+        Ok(EdgeRegistered { status: Some(200), port: Some(port), .. }) => {
+            client.tracer.emit(Happening::Registered { port, via })
+        }
+        Ok(EdgeRegistered { status, port, line, alert, reason }) => {
+            let reason = reason.or_else(|| status.map(|status| format!("SIP {status}"))).unwrap_or_default();
+            client.tracer.emit(Happening::RegistrationFailed { port, via, reason, line, alert })
+        }
+        Err(reason) => client.tracer.emit(Happening::RegistrationFailed {
+            port: None,
+            via,
+            reason,
+            line: None,
+            alert: None,
+        }),
+    }
+}
+
+/// The Identity Trust List from the home node's TFTP.
+async fn identity_trust_list(client: &Client, tftp_port: u16) -> Result<Vec<Certificate>, String> {
+    let config = &client.config;
+    let set =
+        Call::get(&config.subscriber, tftp_port, ITL_PATH, &config.name).fetch::<CertificateSet>().await?;
+    if set.certificates.len() > crate::certs::sync::CERTIFICATE_SET_MAX {
+        return Err("the trust list is too long".to_string());
+    }
+    set.read(Identity::Tomcat)
+}
+
+/// Why a registration did not get an answer.
+pub enum Failure {
+    Tls(tls::TlsFailure),
+    Other(String),
+}
+
+/// A SIP answer within the request timeout; a TLS error on the read (the server refused our
+/// certificate after the handshake) keeps its alert.
+pub async fn clock_bounded(
+    read: impl std::future::Future<Output = std::io::Result<Vec<u8>>>,
+) -> Result<Vec<u8>, Failure> {
+    match crate::clock::timeout(REQUEST_TIMEOUT, read).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) => Err(match tls::TlsFailure::of(&e) {
+            failure @ tls::TlsFailure::Alert { .. } => Failure::Tls(failure),
+            _ if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                Failure::Other("no SIP answer: CallManager closed the connection".to_string())
+            }
+            _ => Failure::Other(format!("no SIP answer: {e}")),
+        }),
+        Err(_) => Err(Failure::Other(format!("no SIP answer within {}s", REQUEST_TIMEOUT.as_secs()))),
+    }
+}
+
+/// A Via branch from the device's clock: unique per registration, deterministic per run.
+fn branch(client: &Client) -> u64 {
+    crate::clock::node_now_ms(&client.config.name, client.config.epoch_s)
+}

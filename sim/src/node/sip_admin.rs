@@ -1,0 +1,162 @@
+//! SIP OAuth as the publisher administers it (DOMAIN.md "SIP OAuth mode"): `utils
+//! sipOAuth-mode enable|disable` writes `ClusterSIPOAuthMode`; the CallManager page saves a
+//! subscriber's SIP OAuth ports, refusing one outside 1024-49151; AXL answers Expressway-C's
+//! discovery and takes its certificate's names into `expresswaycconfiguration`; and AuthZ
+//! knows which phones may get tokens how ("OAuth Access Token for Devices").
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use hyper::StatusCode;
+
+use crate::cluster_database::{ClusterDatabase, SipPorts};
+use crate::proto::axl::{DiscoveredNode, ExpresswayNames, ExpresswayNamesHeld};
+use crate::proto::http::{HttpRequest, HttpResponse};
+use crate::proto::sip::SIP_OAUTH_PORT_RANGE;
+use crate::scenario::DeviceTokens;
+use crate::trace::{Happening, Tracer};
+
+/// A phone the administrator added: its user and, for activation-code onboarding, its code.
+#[derive(Clone, Debug)]
+pub struct PhoneEnrollment {
+    pub user: String,
+    /// The activation code (a secret: never traced). `None`: the phone is already registered
+    /// and takes the implicit way.
+    pub activation_code: Option<String>,
+}
+
+/// The publisher's SIP OAuth administration.
+pub struct SipAdmin {
+    database: Rc<ClusterDatabase>,
+    subscribers: Vec<String>,
+    device_tokens: DeviceTokens,
+    /// Phones by device name.
+    phones: BTreeMap<String, PhoneEnrollment>,
+}
+
+/// Why a phone gets no tokens.
+pub type Refused = &'static str;
+
+impl SipAdmin {
+    pub fn new(
+        database: Rc<ClusterDatabase>,
+        subscribers: Vec<String>,
+        device_tokens: DeviceTokens,
+        phones: BTreeMap<String, PhoneEnrollment>,
+    ) -> SipAdmin {
+        SipAdmin { database, subscribers, device_tokens, phones }
+    }
+
+    /// `utils sipOAuth-mode enable|disable`: refused while the refresh login flow is off
+    /// (SIP OAuth requires it).
+    pub fn set_mode(&self, enabled: bool, refresh_flow: bool, tracer: &Tracer) {
+        if enabled && !refresh_flow {
+            tracer.emit(Happening::SipOauthModeRefused {
+                reason: "SIP OAuth requires \"OAuth with Refresh Login Flow\" enabled".to_string(),
+            });
+            return;
+        }
+        let previous = self.database.sip_oauth_mode();
+        match previous.and_then(|previous| self.database.set_sip_oauth_mode(enabled).map(|()| previous)) {
+            Ok(previous) => tracer.emit(Happening::SipOauthModeSet { enabled, previous }),
+            Err(reason) => tracer.emit(Happening::SipOauthModeRefused { reason }),
+        }
+    }
+
+    /// The CallManager page: the ports are checked before anything is saved; one port out
+    /// of range refuses the whole change.
+    pub fn set_ports(&self, node: &str, phone: Option<i64>, mra: Option<i64>, tracer: &Tracer) {
+        let current = match self.database.ports(node) {
+            Ok(ports) => ports,
+            Err(reason) => {
+                return tracer.emit(Happening::SipPortRefused { target: node.to_string(), port: 0, reason })
+            }
+        };
+        let check = |port: Option<i64>, current: u16| -> Result<u16, (i64, String)> {
+            let Some(port) = port else { return Ok(current) };
+            u16::try_from(port).ok().filter(|port| SIP_OAUTH_PORT_RANGE.contains(port)).ok_or_else(|| {
+                (
+                    port,
+                    format!(
+                        "outside {}-{}, the allowed range",
+                        SIP_OAUTH_PORT_RANGE.start(),
+                        SIP_OAUTH_PORT_RANGE.end()
+                    ),
+                )
+            })
+        };
+        let ports = check(phone, current.phone)
+            .and_then(|phone| Ok(SipPorts { phone, mra: check(mra, current.mra)? }));
+        let ports = ports.and_then(|ports| {
+            if ports.phone == ports.mra {
+                return Err((i64::from(ports.mra), "the two OAuth ports must differ".to_string()));
+            }
+            Ok(ports)
+        });
+        match ports {
+            Ok(ports) => match self.database.set_ports(node, ports) {
+                Ok(()) => tracer.emit(Happening::SipPortsSet {
+                    target: node.to_string(),
+                    phone_port: ports.phone,
+                    mra_port: ports.mra,
+                }),
+                Err(reason) => {
+                    tracer.emit(Happening::SipPortRefused { target: node.to_string(), port: 0, reason })
+                }
+            },
+            Err((port, reason)) => {
+                tracer.emit(Happening::SipPortRefused { target: node.to_string(), port, reason })
+            }
+        }
+    }
+
+    /// AXL: the subscribers and their MRA ports (discovery and refresh).
+    pub fn discovery(&self) -> HttpResponse {
+        let nodes: Result<Vec<DiscoveredNode>, String> = self
+            .subscribers
+            .iter()
+            .map(|name| Ok(DiscoveredNode { name: name.clone(), mra_port: self.database.ports(name)?.mra }))
+            .collect();
+        match nodes {
+            Ok(nodes) => HttpResponse::json(StatusCode::OK, &nodes),
+            Err(reason) => HttpResponse::error(StatusCode::INTERNAL_SERVER_ERROR, &reason),
+        }
+    }
+
+    /// AXL: Expressway-C's names into `expresswaycconfiguration`.
+    pub fn take_expressway_names(&self, request: &HttpRequest) -> HttpResponse {
+        let names = match request.json::<ExpresswayNames>() {
+            Ok(names) => names.names,
+            Err(response) => return response,
+        };
+        match self.database.add_expressway_names(&names) {
+            Ok(held) => HttpResponse::json(
+                StatusCode::OK,
+                &ExpresswayNamesHeld { held: u32::try_from(held).unwrap_or(u32::MAX) },
+            ),
+            Err(reason) => HttpResponse::error(StatusCode::BAD_REQUEST, &reason),
+        }
+    }
+
+    /// Whose tokens a phone gets by its activation code; the code is used up.
+    pub fn activate(&mut self, device: &str, code: &str) -> Result<String, Refused> {
+        let phone = self.phones.get_mut(device).ok_or("unknown-device")?;
+        match &phone.activation_code {
+            Some(expected) if expected == code => {
+                phone.activation_code = None;
+                Ok(phone.user.clone())
+            }
+            Some(_) => Err("invalid-activation-code"),
+            None => Err("activation-code-used-or-not-issued"),
+        }
+    }
+
+    /// Whose tokens an already registered phone gets, if the cluster lets phones take the
+    /// implicit way.
+    pub fn registered_device(&self, device: &str) -> Result<String, Refused> {
+        if self.device_tokens == DeviceTokens::Explicit {
+            return Err("activation-code-onboarding-required");
+        }
+        self.phones.get(device).map(|phone| phone.user.clone()).ok_or("unknown-device")
+    }
+}

@@ -1,0 +1,56 @@
+//! A subscriber's TFTP service over HTTP (6970, and 6971 for phones): each device's
+//! configuration file, written from the database *now* (so it says what the publisher set,
+//! whether or not this node's CallManager has restarted to take it up), and the Identity
+//! Trust List: the subscribers' current `tomcat.pem`, which phones trust for the OAuth ports.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use bytes::Bytes;
+use hyper::{Method, StatusCode};
+
+use crate::certs::sync::CertificateSet;
+use crate::certs::{CertStore, Identity};
+use crate::cluster_database::ClusterDatabase;
+use crate::proto::http::{answer_now, serve, HttpRequest, HttpResponse};
+use crate::proto::tftp::{device_of, DeviceConfig, ITL_PATH};
+
+/// The cluster's subscribers' certificates, for the trust list.
+pub type ClusterCerts = Rc<Vec<Rc<RefCell<CertStore>>>>;
+
+/// Serves configuration files and the trust list on `port` for the node `node`.
+pub async fn run(
+    node: String,
+    port: u16,
+    database: Rc<ClusterDatabase>,
+    cluster: ClusterCerts,
+) -> turmoil::Result {
+    serve(port, answer_now(move |request| answer(&node, &database, &cluster, &request))).await
+}
+
+fn answer(
+    node: &str,
+    database: &ClusterDatabase,
+    cluster: &ClusterCerts,
+    request: &HttpRequest,
+) -> HttpResponse {
+    if request.method != Method::GET {
+        return HttpResponse::error(StatusCode::METHOD_NOT_ALLOWED, "TFTP serves files");
+    }
+    if request.path == ITL_PATH {
+        let certs: Vec<_> =
+            cluster.iter().map(|certs| certs.borrow().identity(Identity::Tomcat).clone()).collect();
+        return HttpResponse::json(StatusCode::OK, &CertificateSet::of(&certs));
+    }
+    let Some(device) = device_of(&request.path) else {
+        return HttpResponse::error(StatusCode::NOT_FOUND, "no such file");
+    };
+    let config = database.sip_oauth_mode().and_then(|mode| {
+        let ports = database.ports(node)?;
+        Ok(DeviceConfig { sip_oauth_mode: mode, sip_oauth_port: ports.phone, sip_mra_oauth_port: ports.mra })
+    });
+    match config {
+        Ok(config) => HttpResponse { status: StatusCode::OK, body: Bytes::from(config.to_xml(device)) },
+        Err(reason) => HttpResponse::error(StatusCode::INTERNAL_SERVER_ERROR, &reason),
+    }
+}

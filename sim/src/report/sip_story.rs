@@ -1,0 +1,92 @@
+//! SIP OAuth and the edge in words, for the timeline: registrations, ports, TLS alerts,
+//! Expressway-C's zones and names (DOMAIN.md "SIP OAuth mode").
+
+use crate::trace::Event;
+
+/// The event in words, if it is one of SIP's or the edge's.
+pub fn narrate(event: &Event) -> Option<String> {
+    let f = |name: &str| event.field_text(name).unwrap_or_default();
+    let flag = |name: &str| event.fields.get(name).and_then(|value| value.as_bool());
+    let said = match event.kind.as_str() {
+        "step" => match f("action").as_str() {
+            "sip-oauth-mode" => match flag("enabled") {
+                Some(true) => "administrator runs `utils sipOAuth-mode enable` on the publisher".to_string(),
+                _ => "administrator runs `utils sipOAuth-mode disable` on the publisher".to_string(),
+            },
+            "set-sip-ports" => format!("administrator sets the SIP OAuth ports of {} ({})", f("target"), f("ports")),
+            "refresh-expressway" => "administrator refreshes the CallManager nodes on Expressway-C".to_string(),
+            "reissue-expressway-certificate" => {
+                format!("Expressway-C gets a new certificate from its CA, named {}", f("san"))
+            }
+            _ => return None,
+        },
+        "sip-oauth-mode-set" => format!(
+            "ClusterSIPOAuthMode is {} in processconfig (was {}); each CallManager takes it up when it restarts",
+            u8::from(flag("enabled") == Some(true)),
+            u8::from(flag("previous") == Some(true))
+        ),
+        "sip-oauth-mode-refused" => format!("refused to change the SIP OAuth mode: {}", f("reason")),
+        "sip-ports-set" => format!(
+            "saved {}'s SIP OAuth ports: phone {}, MRA {} (in use once its CallManager restarts)",
+            f("target"),
+            f("phone_port"),
+            f("mra_port")
+        ),
+        "sip-port-refused" => format!("refused port {} for {}: {}", f("port"), f("target"), f("reason")),
+        "callmanager-started" => match flag("oauth") {
+            Some(true) => format!(
+                "Cisco CallManager started with SIP OAuth on: listening on {}, presenting tomcat.pem serial {}",
+                f("ports"),
+                f("certificate")
+            ),
+            _ => format!("Cisco CallManager started with SIP OAuth off: listening on {}", f("ports")),
+        },
+        "callmanager-failed" => format!("Cisco CallManager cannot start: {}", f("reason")),
+        "port-opened" => format!("opened port {} ({})", f("port"), f("purpose")),
+        "tls-handshake-failed" => {
+            let with = event.field_text("peer").map_or_else(String::new, |peer| format!(" with {peer}"));
+            let how = if flag("sent") == Some(true) { "sent" } else { "received" };
+            format!("TLS handshake{with} on port {} failed: {how} alert {} ({})", f("port"), f("alert"), f("detail"))
+        }
+        "mtls-peer-refused" => format!(
+            "refused the mutual-TLS peer on port {}: none of {} is in expresswaycconfiguration",
+            f("port"),
+            f("names")
+        ),
+        "sip-registered" => format!(
+            "registered {} ({}) on port {} with access token {}",
+            f("client"),
+            f("user"),
+            f("port"),
+            f("tid").chars().take(8).collect::<String>()
+        ),
+        "sip-register-rejected" => format!("answered {}'s REGISTER `{}` ({})", f("client"), f("line"), f("reason")),
+        "sip-registered-legacy" => format!("registered {} on legacy port {} (no token)", f("client"), f("port")),
+        "registered" => match f("via").as_str() {
+            "edge" => format!("registered on port {} through the edge", f("port")),
+            _ => format!("registered on port {}", f("port")),
+        },
+        "registration-failed" => {
+            let port = event.field_text("port").map_or_else(String::new, |port| format!(" on port {port}"));
+            let detail = event
+                .field_text("line")
+                .or_else(|| event.field_text("alert").map(|alert| format!("TLS alert {alert}")))
+                .unwrap_or_else(|| f("reason"));
+            let via = if f("via") == "edge" { " through the edge" } else { "" };
+            format!("registration{port}{via} failed: {detail}")
+        }
+        "zone-status" => match event.field_text("reason") {
+            Some(reason) => format!("zone {} is {}: {reason}", f("zone"), f("status")),
+            None => format!("zone {} is {}", f("zone"), f("status")),
+        },
+        "expressway-names-pushed" => match event.field_text("reason") {
+            Some(reason) => format!("could not push {} over AXL: {reason}", f("names")),
+            None => format!("pushed {} over AXL; expresswaycconfiguration holds {} name(s)", f("names"), f("held")),
+        },
+        "expressway-certificate-reissued" => format!("new certificate for {} (serial {})", f("names"), f("serial")),
+        "edge-request-accepted" => format!("admitted {} ({}) with access token {}", f("client"), f("user"), f("tid").chars().take(8).collect::<String>()),
+        "edge-request-rejected" => format!("refused {} at the edge: {}", f("client"), f("reason")),
+        _ => return None,
+    };
+    Some(said)
+}

@@ -1,0 +1,271 @@
+//! SIP OAuth and the edge in a scenario: `[cluster.sip]`, `[cluster.expressway]`, and the
+//! steps `sip-oauth-mode`, `set-sip-ports`, `refresh-expressway` and
+//! `reissue-expressway-certificate`, checked.
+
+use std::ops::Range;
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::duration::{format_duration, SimDuration};
+use super::file::{ActionName, ClusterFile, StepFile};
+use super::{
+    Action, Cluster, DeviceTokens, ExpresswayCluster, ScenarioError, SipCluster, EXCHANGE_TICKS_MAX,
+    EXPRESSWAY_VALIDATOR_DEFAULT, REQUEST_TIMEOUT, SAN_CHARS_MAX, SAN_ENTRIES_MAX, SIP_VALIDATOR_DEFAULT,
+};
+use crate::proto::sip::{SIP_MRA_OAUTH_PORT, SIP_OAUTH_PORT_RANGE, SIP_PHONE_OAUTH_PORT};
+use crate::trace::catalogue::did_you_mean;
+
+type At<'a> = &'a dyn Fn(Range<usize>, &str, String) -> ScenarioError;
+
+/// Exchanges one request through the edge sets off in turn: the device to Expressway-E,
+/// Expressway-E to Expressway-C, Expressway-C to CallManager.
+pub const EDGE_EXCHANGES_PER_REQUEST_MAX: u32 = 3;
+/// The largest tick with the edge: each of its exchanges must finish within the timeout.
+pub const EDGE_TICK_MAX: Duration = Duration::from_millis(
+    REQUEST_TIMEOUT.as_millis() as u64 / (EXCHANGE_TICKS_MAX * EDGE_EXCHANGES_PER_REQUEST_MAX) as u64 / 100
+        * 100,
+);
+
+const _: () = assert!(
+    EDGE_TICK_MAX.as_millis() * ((EXCHANGE_TICKS_MAX * EDGE_EXCHANGES_PER_REQUEST_MAX) as u128)
+        <= REQUEST_TIMEOUT.as_millis()
+);
+
+/// `[cluster.sip]`, checked: ports in the documents' range; SIP OAuth on at the start only
+/// with the refresh login flow (the documents: SIP OAuth requires it).
+pub(super) fn sip_cluster(
+    cluster: &ClusterFile,
+    refresh_login_flow: bool,
+    at: At<'_>,
+) -> Result<Option<SipCluster>, ScenarioError> {
+    let Some(sip) = &cluster.sip else { return Ok(None) };
+    let sip = &sip.0;
+    let port = |value: &Option<Spanned<i64>>, name: &str, default: u16| -> Result<u16, ScenarioError> {
+        match value {
+            None => Ok(default),
+            Some(port) => in_range(*port.get_ref()).ok_or_else(|| {
+                at(port.span(), &format!("cluster.sip.{name}"), out_of_range(*port.get_ref()))
+            }),
+        }
+    };
+    let oauth = sip.oauth.as_ref().is_some_and(|oauth| *oauth.get_ref());
+    if oauth && !refresh_login_flow {
+        let span = sip.oauth.as_ref().map_or(0..0, Spanned::span);
+        return Err(at(
+            span,
+            "cluster.sip.oauth",
+            "SIP OAuth requires \"OAuth with Refresh Login Flow\" enabled (params.refresh_login_flow = true)"
+                .to_string(),
+        ));
+    }
+    let phone_oauth_port = port(&sip.phone_oauth_port, "phone_oauth_port", SIP_PHONE_OAUTH_PORT)?;
+    let mra_oauth_port = port(&sip.mra_oauth_port, "mra_oauth_port", SIP_MRA_OAUTH_PORT)?;
+    if phone_oauth_port == mra_oauth_port {
+        let span = sip.mra_oauth_port.as_ref().or(sip.phone_oauth_port.as_ref()).map_or(0..0, Spanned::span);
+        return Err(at(
+            span,
+            "cluster.sip.mra_oauth_port",
+            format!("is the SIP Phone OAuth Port too ({phone_oauth_port}); the two ports differ"),
+        ));
+    }
+    Ok(Some(SipCluster {
+        oauth,
+        phone_oauth_port,
+        mra_oauth_port,
+        validator: sip.validator.clone().unwrap_or_else(|| SIP_VALIDATOR_DEFAULT.to_string()),
+        device_tokens: sip.device_tokens.as_ref().map_or(DeviceTokens::Implicit, |tokens| *tokens.get_ref()),
+    }))
+}
+
+/// `[cluster.expressway]`, checked: it needs SIP, a tick the edge's requests fit in, and SAN
+/// entries that are DNS names.
+pub(super) fn expressway_cluster(
+    cluster: &ClusterFile,
+    sip: bool,
+    tick: &Spanned<SimDuration>,
+    at: At<'_>,
+) -> Result<Option<ExpresswayCluster>, ScenarioError> {
+    let Some(expressway) = &cluster.expressway else { return Ok(None) };
+    let expressway = &expressway.0;
+    if !sip {
+        return Err(at(
+            0..0,
+            "cluster.expressway",
+            "the edge carries SIP registrations: add [cluster.sip] too".to_string(),
+        ));
+    }
+    if tick.get_ref().0 > EDGE_TICK_MAX {
+        return Err(at(
+            tick.span(),
+            "tick",
+            format!(
+                "is at most {} with the edge ([cluster.expressway]): a request through it makes {} exchanges in turn, each within the {}s timeout",
+                format_duration(EDGE_TICK_MAX),
+                EDGE_EXCHANGES_PER_REQUEST_MAX,
+                REQUEST_TIMEOUT.as_secs()
+            ),
+        ));
+    }
+    let san = match &expressway.san {
+        None => vec![format!("{}.example.com", super::EXPRESSWAY_C)],
+        Some(san) => {
+            check_san(san.get_ref()).map_err(|message| at(san.span(), "cluster.expressway.san", message))?
+        }
+    };
+    Ok(Some(ExpresswayCluster {
+        validator: expressway.validator.clone().unwrap_or_else(|| EXPRESSWAY_VALIDATOR_DEFAULT.to_string()),
+        san,
+        ca_in_tomcat_trust: expressway.ca_in_tomcat_trust.unwrap_or(true),
+        trusts_callmanager: expressway.trusts_callmanager.unwrap_or(true),
+    }))
+}
+
+/// SAN entries: at most [`SAN_ENTRIES_MAX`] DNS names of letters, digits, `-` and `.`.
+fn check_san(san: &[String]) -> Result<Vec<String>, String> {
+    if san.len() > SAN_ENTRIES_MAX {
+        return Err(format!("holds at most {SAN_ENTRIES_MAX} names"));
+    }
+    for name in san {
+        let dns = !name.is_empty()
+            && name.len() <= SAN_CHARS_MAX
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+            && !name.starts_with(['.', '-'])
+            && !name.ends_with(['.', '-']);
+        if !dns {
+            return Err(format!(
+                "{name:?} is not a DNS name (letters, digits, '-' and '.', at most {SAN_CHARS_MAX})"
+            ));
+        }
+    }
+    Ok(san.to_vec())
+}
+
+fn in_range(port: i64) -> Option<u16> {
+    u16::try_from(port).ok().filter(|port| SIP_OAUTH_PORT_RANGE.contains(port))
+}
+
+fn out_of_range(port: i64) -> String {
+    format!(
+        "{port} is outside {}-{}, the range the documents allow for the SIP OAuth ports",
+        SIP_OAUTH_PORT_RANGE.start(),
+        SIP_OAUTH_PORT_RANGE.end()
+    )
+}
+
+/// The action of a SIP or edge step (`name` is one of them).
+pub(super) fn sip_action(
+    name: ActionName,
+    step: &StepFile,
+    index: usize,
+    cluster: &Cluster,
+    action_span: Range<usize>,
+    at: At<'_>,
+) -> Result<Action, ScenarioError> {
+    let field = |name: &str| format!("step[{index}].{name}");
+    let action = name_of(name);
+    if cluster.sip.is_none() {
+        return Err(at(action_span, &field("action"), format!("{action} needs [cluster.sip]")));
+    }
+    let edge = || {
+        if cluster.expressway.is_none() {
+            return Err(at(
+                action_span.clone(),
+                &field("action"),
+                format!("{action} needs [cluster.expressway]"),
+            ));
+        }
+        Ok(())
+    };
+    Ok(match name {
+        ActionName::SipOauthMode => {
+            match step.value.as_ref().map(|value| (value.get_ref().as_bool(), value.span())) {
+                Some((Some(enabled), _)) => Action::SetSipOAuthMode(enabled),
+                Some((None, span)) => {
+                    return Err(at(span, &field("value"), "is true (enable) or false (disable)".to_string()))
+                }
+                None => {
+                    return Err(at(
+                        action_span,
+                        &field("value"),
+                        "sip-oauth-mode needs `value = true` (utils sipOAuth-mode enable) or `value = false`"
+                            .to_string(),
+                    ))
+                }
+            }
+        }
+        ActionName::SetSipPorts => {
+            let subscribers = cluster.cucm_subscriber_nodes();
+            let Some(node) = &step.node else {
+                return Err(at(
+                    action_span,
+                    &field("node"),
+                    "set-sip-ports needs `node = \"cucm-sub-N\"`".to_string(),
+                ));
+            };
+            if !subscribers.contains(node.get_ref()) {
+                let hint = did_you_mean(node.get_ref(), subscribers.iter().map(String::as_str))
+                    .map_or_else(String::new, |near| format!(" (did you mean {near:?}?)"));
+                return Err(at(
+                    node.span(),
+                    &field("node"),
+                    format!(
+                        "set-sip-ports acts on a CallManager subscriber{hint}; here: {}",
+                        subscribers.join(", ")
+                    ),
+                ));
+            }
+            let (phone_port, mra_port) = (
+                step.phone_port.as_ref().map(|p| *p.get_ref()),
+                step.mra_port.as_ref().map(|p| *p.get_ref()),
+            );
+            if phone_port.is_none() && mra_port.is_none() {
+                return Err(at(
+                    action_span,
+                    &field("phone_port"),
+                    "set-sip-ports needs `phone_port`, `mra_port` or both".to_string(),
+                ));
+            }
+            // A port out of range is what the administrator types; the page refuses it at
+            // run time, which the trace shows.
+            Action::SetSipPorts { node: node.get_ref().clone(), phone_port, mra_port }
+        }
+        ActionName::RefreshExpressway => {
+            edge()?;
+            Action::RefreshExpressway
+        }
+        ActionName::ReissueExpresswayCertificate => {
+            edge()?;
+            let Some(san) = &step.san else {
+                return Err(at(
+                    action_span,
+                    &field("san"),
+                    "reissue-expressway-certificate needs `san = [\"…\"]`".to_string(),
+                ));
+            };
+            let san = check_san(san.get_ref()).map_err(|message| at(san.span(), &field("san"), message))?;
+            Action::ReissueExpresswayCertificate { san }
+        }
+        other => unreachable!("{} is not a SIP step", name_of(other)),
+    })
+}
+
+/// The fields each of these steps takes.
+pub(super) fn fields(name: ActionName) -> &'static [&'static str] {
+    match name {
+        ActionName::SipOauthMode => &["value"],
+        ActionName::SetSipPorts => &["node", "phone_port", "mra_port"],
+        ActionName::ReissueExpresswayCertificate => &["san"],
+        _ => &[],
+    }
+}
+
+fn name_of(name: ActionName) -> &'static str {
+    match name {
+        ActionName::SipOauthMode => "sip-oauth-mode",
+        ActionName::SetSipPorts => "set-sip-ports",
+        ActionName::RefreshExpressway => "refresh-expressway",
+        ActionName::ReissueExpresswayCertificate => "reissue-expressway-certificate",
+        _ => "this step",
+    }
+}
