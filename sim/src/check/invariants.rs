@@ -21,6 +21,9 @@ pub const NAMES: &[&str] = &[
     "crash_loses_no_committed_row",
     "no_token_accepted_under_a_key_the_node_replaced",
     crate::check::keys_agree::NAME,
+    crate::check::sip_edge::VALID_TOKEN,
+    crate::check::sip_edge::LISTED_PEER,
+    crate::check::sip_edge::PORT_RANGE,
     "table_holds_no_raw_token",
 ];
 
@@ -36,6 +39,9 @@ pub fn all(epoch_s: u64) -> Vec<Box<dyn Check>> {
         Box::new(CrashLosesNoCommittedRow::default()),
         Box::new(NoTokenAcceptedUnderAKeyTheNodeReplaced::new(epoch_s)),
         Box::new(crate::check::keys_agree::KeysAgree::default()),
+        Box::new(crate::check::sip_edge::SipRegistrationCarriedAValidToken::new(epoch_s)),
+        Box::new(crate::check::sip_edge::NoMtlsPeerOutsideExpresswayConfiguration::default()),
+        Box::new(crate::check::sip_edge::NoSipOAuthPortOutsideItsRange::default()),
     ]
 }
 

@@ -7,12 +7,14 @@
 //! * [`expect`]: the scenario's own expectations.
 //! * [`invariants`]: what must hold in every run, named after what each forbids.
 //! * [`keys_agree`]: `show key authz` agrees on every node once every node caught up.
+//! * [`sip_edge`]: SIP OAuth and the edge: valid tokens, listed mTLS peers, ports in range.
 //! * [`secrets`]: a growing set of secret strings searched for in every event.
 
 pub mod expect;
 pub mod invariants;
 pub mod keys_agree;
 pub mod secrets;
+pub mod sip_edge;
 
 use crate::scenario::Scenario;
 use crate::trace::{Event, Observe};

@@ -183,8 +183,9 @@ impl CallManager {
         });
     }
 
-    /// A REGISTER on an OAuth port: its token decides.
-    fn answer(&mut self, register: &Register, port: u16) -> Answer {
+    /// A REGISTER on an OAuth port (from `peer`, Expressway-C's names, on the MRA port): its
+    /// token decides.
+    fn answer(&mut self, register: &Register, port: u16, peer: Option<String>) -> Answer {
         let client = register.device.clone();
         let keyring = self.keys.borrow().loaded().cloned();
         let (Some(keyring), Some(token)) = (keyring, &register.bearer) else {
@@ -206,6 +207,7 @@ impl CallManager {
                     tid: claims.token_id,
                     exp: claims.expires_at,
                     port,
+                    peer,
                 });
                 Answer::Ok
             }
@@ -270,6 +272,7 @@ async fn serve_connection(
         Ok(stream) => stream,
         Err(failure) => return handshake_failed(&tracer, None, port, &failure),
     };
+    let mut peer = None;
     if purpose == Purpose::OAuthMra {
         let names = tls::peer_names(&stream);
         let listed = callmanager.borrow().database.expressway_names().unwrap_or_default();
@@ -278,11 +281,12 @@ async fn serve_connection(
             let _ = stream.shutdown().await;
             return;
         }
+        peer = Some(names.join(" "));
     }
     let (answer, via) = match read_request(&mut stream).await {
         Some(Incoming::Options { via }) => (Answer::Ok, via),
         Some(Incoming::Register(register)) if purpose.oauth() => {
-            (callmanager.borrow_mut().answer(&register, port), register.via)
+            (callmanager.borrow_mut().answer(&register, port, peer), register.via)
         }
         Some(Incoming::Register(register)) => {
             tracer.emit(Happening::SipRegisteredLegacy { client: register.device.clone(), port });

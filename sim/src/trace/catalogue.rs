@@ -472,6 +472,8 @@ catalogue! {
         exp: u64,
         /// The port it arrived on (the phone port, or the MRA port through Expressway-C).
         port: u16,
+        /// On the MRA port: the mutual-TLS peer's CN and SAN entries, space-separated.
+        peer: Option<String>,
     }
     /// CallManager answered a REGISTER `SIP/2.0 403 Forbidden`.
     SipRegisterRejected = "sip-register-rejected" {

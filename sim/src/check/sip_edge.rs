@@ -1,0 +1,310 @@
+//! The invariants of SIP OAuth and the edge (DOMAIN.md "SIP OAuth mode"), read from the trace:
+//!
+//! * `sip_registration_carried_a_valid_token`: every accepted SIP OAuth REGISTER carried an
+//!   access token AuthZ issued, unexpired on the registering node's own clock (its skew
+//!   included) at that moment.
+//! * `no_mtls_peer_outside_expresswaycconfiguration`: no registration through the MRA port is
+//!   accepted from a peer none of whose names Expressway-C pushed into the table.
+//! * `no_sip_oauth_port_outside_its_range`: no SIP OAuth port outside 1024-49151 is opened.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::check::{Check, Outcome};
+use crate::clock::{format_elapsed, Skew};
+use crate::proto::sip::SIP_OAUTH_PORT_RANGE;
+use crate::trace::Event;
+
+pub const VALID_TOKEN: &str = "sip_registration_carried_a_valid_token";
+pub const LISTED_PEER: &str = "no_mtls_peer_outside_expresswaycconfiguration";
+pub const PORT_RANGE: &str = "no_sip_oauth_port_outside_its_range";
+
+/// Access tokens remembered at once; past it the earliest-expiring are forgotten (and a
+/// registration with one would be reported as never issued, never silently accepted).
+const TOKENS_REMEMBERED_MAX: usize = 1 << 20;
+
+/// Every accepted SIP OAuth REGISTER carried a token AuthZ issued and that had not expired
+/// on the node's clock, leeway included.
+pub struct SipRegistrationCarriedAValidToken {
+    epoch_s: u64,
+    /// Access token id → its expiry, UNIX seconds.
+    issued: BTreeMap<String, u64>,
+    /// (expiry, token id), to forget the earliest-expiring first when full.
+    by_expiry: BTreeSet<(u64, String)>,
+    /// Node → its clock error, from the `skew` steps.
+    skews: BTreeMap<String, Skew>,
+    judged: u64,
+    first: Option<String>,
+}
+
+impl SipRegistrationCarriedAValidToken {
+    pub fn new(epoch_s: u64) -> Self {
+        SipRegistrationCarriedAValidToken {
+            epoch_s,
+            issued: BTreeMap::new(),
+            by_expiry: BTreeSet::new(),
+            skews: BTreeMap::new(),
+            judged: 0,
+            first: None,
+        }
+    }
+}
+
+impl Check for SipRegistrationCarriedAValidToken {
+    fn observe(&mut self, event: &Event, _line: &str) {
+        if self.first.is_some() {
+            return;
+        }
+        let number = |name: &str| event.fields.get(name).and_then(|value| value.as_i64());
+        match event.kind.as_str() {
+            "tokens-issued" | "access-token-refreshed" | "access-token-issued" => {
+                let (Some(tid), Some(exp)) = (event.field_text("access_tid"), number("access_exp")) else {
+                    return;
+                };
+                if self.issued.len() >= TOKENS_REMEMBERED_MAX {
+                    if let Some((_, earliest)) = self.by_expiry.pop_first() {
+                        self.issued.remove(&earliest);
+                    }
+                }
+                let exp = u64::try_from(exp).unwrap_or(0);
+                self.by_expiry.insert((exp, tid.clone()));
+                self.issued.insert(tid, exp);
+            }
+            "step" if event.field_text("action").as_deref() == Some("skew") => {
+                let Some(node) = event.field_text("target") else { return };
+                let skew = Skew {
+                    offset_ms: number("offset_ms").unwrap_or(0),
+                    drift_ppm: number("drift_ppm").unwrap_or(0),
+                    set_at: std::time::Duration::from_millis(event.t_ms),
+                };
+                self.skews.insert(node, skew);
+            }
+            "sip-registered" => {
+                self.judged += 1;
+                let tid = event.field_text("tid").unwrap_or_default();
+                let at = format_elapsed(event.t_ms);
+                let Some(exp) = self.issued.get(&tid) else {
+                    self.first = Some(format!(
+                        "{} at {at} registered with token {tid}, which AuthZ never issued",
+                        event.node
+                    ));
+                    return;
+                };
+                let error_ms = self
+                    .skews
+                    .get(&event.node)
+                    .map_or(0, |skew| skew.error_ms(std::time::Duration::from_millis(event.t_ms)));
+                let node_ms = (self.epoch_s as i64 * 1000 + event.t_ms as i64).saturating_add(error_ms);
+                let node_s = u64::try_from(node_ms / 1000).unwrap_or(0);
+                if node_s >= exp + authzlab_host::CLOCK_LEEWAY_S {
+                    self.first = Some(format!(
+                        "{} at {at} registered with token {tid}, expired at {exp} on its clock ({node_s})",
+                        event.node
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn outcome(&self) -> Outcome {
+        outcome(VALID_TOKEN, self.first.clone(), self.judged, "SIP OAuth registrations judged")
+    }
+}
+
+/// No registration on the MRA port from a peer whose names are not in the table.
+#[derive(Default)]
+pub struct NoMtlsPeerOutsideExpresswayConfiguration {
+    /// What `expresswaycconfiguration` holds, from Expressway-C's successful pushes.
+    listed: BTreeSet<String>,
+    judged: u64,
+    first: Option<String>,
+}
+
+impl Check for NoMtlsPeerOutsideExpresswayConfiguration {
+    fn observe(&mut self, event: &Event, _line: &str) {
+        if self.first.is_some() {
+            return;
+        }
+        match event.kind.as_str() {
+            "expressway-names-pushed" if event.field_text("reason").is_none() => {
+                let names = event.field_text("names").unwrap_or_default();
+                self.listed.extend(names.split_whitespace().map(str::to_string));
+            }
+            "sip-registered" => {
+                let Some(peer) = event.field_text("peer") else { return };
+                self.judged += 1;
+                if !peer.split_whitespace().any(|name| self.listed.contains(name)) {
+                    self.first = Some(format!(
+                        "{} at {} accepted the mutual-TLS peer {peer}, not in expresswaycconfiguration",
+                        event.node,
+                        format_elapsed(event.t_ms)
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn outcome(&self) -> Outcome {
+        outcome(LISTED_PEER, self.first.clone(), self.judged, "registrations through the MRA port judged")
+    }
+}
+
+/// No SIP OAuth port outside the documents' range is opened.
+#[derive(Default)]
+pub struct NoSipOAuthPortOutsideItsRange {
+    judged: u64,
+    first: Option<String>,
+}
+
+impl Check for NoSipOAuthPortOutsideItsRange {
+    fn observe(&mut self, event: &Event, _line: &str) {
+        if self.first.is_some() || event.kind != "port-opened" {
+            return;
+        }
+        let purpose = event.field_text("purpose").unwrap_or_default();
+        let port = event.fields.get("port").and_then(|port| port.as_u64()).unwrap_or(0);
+        let in_range = u16::try_from(port).is_ok_and(|port| SIP_OAUTH_PORT_RANGE.contains(&port));
+        if !purpose.starts_with("sip-oauth") {
+            return;
+        }
+        self.judged += 1;
+        if !in_range {
+            self.first = Some(format!(
+                "{} at {} opened {purpose} port {port}",
+                event.node,
+                format_elapsed(event.t_ms)
+            ));
+        }
+    }
+
+    fn outcome(&self) -> Outcome {
+        outcome(PORT_RANGE, self.first.clone(), self.judged, "SIP OAuth ports opened")
+    }
+}
+
+/// The outcome, saying how many events were judged (none: the run had nothing to judge).
+fn outcome(name: &str, violation: Option<String>, judged: u64, what: &str) -> Outcome {
+    match violation {
+        None => Outcome {
+            name: name.to_string(),
+            held: true,
+            detail: format!("held ({judged} {what}(s) judged)"),
+        },
+        Some(detail) => Outcome { name: name.to_string(), held: false, detail },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn event(t_ms: u64, node: &str, kind: &str, fields: serde_json::Value) -> Event {
+        let fields = fields.as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        Event { t_ms, node: node.to_string(), kind: kind.to_string(), fields }
+    }
+
+    fn run(check: &mut dyn Check, events: &[Event]) -> Outcome {
+        for event in events {
+            check.observe(event, &event.to_line());
+        }
+        check.outcome()
+    }
+
+    const EPOCH: u64 = 1_000_000;
+
+    #[test]
+    fn a_registration_needs_an_issued_token_unexpired_on_the_nodes_own_clock() {
+        let issued =
+            event(0, "cucm-pub", "tokens-issued", json!({"access_tid": "a", "access_exp": EPOCH + 3600}));
+        let registered = |t_ms, tid: &str| {
+            event(t_ms, "cucm-sub-1", "sip-registered", json!({"tid": tid, "exp": EPOCH + 3600}))
+        };
+        let fine = [issued.clone(), registered(60_000, "a")];
+        assert!(run(&mut SipRegistrationCarriedAValidToken::new(EPOCH), &fine).held);
+        let forged = [issued.clone(), registered(60_000, "b")];
+        let outcome = run(&mut SipRegistrationCarriedAValidToken::new(EPOCH), &forged);
+        assert_eq!(
+            outcome.detail,
+            "cucm-sub-1 at 00:01:00.000 registered with token b, which AuthZ never issued"
+        );
+        // Two hours ahead on cucm-sub-1's clock: the token is long expired there.
+        let skew = event(
+            30_000,
+            "scenario",
+            "step",
+            json!({"action": "skew", "target": "cucm-sub-1", "offset_ms": 7_200_000}),
+        );
+        let skewed = [issued.clone(), skew.clone(), registered(60_000, "a")];
+        let outcome = run(&mut SipRegistrationCarriedAValidToken::new(EPOCH), &skewed);
+        assert!(
+            !outcome.held && outcome.detail.contains("expired at 1003600 on its clock"),
+            "{}",
+            outcome.detail
+        );
+        let elsewhere = [issued, skew, event(60_000, "cucm-sub-2", "sip-registered", json!({"tid": "a"}))];
+        assert!(
+            run(&mut SipRegistrationCarriedAValidToken::new(EPOCH), &elsewhere).held,
+            "another node's skew"
+        );
+    }
+
+    #[test]
+    fn an_mra_peer_must_be_listed_by_a_successful_push() {
+        let pushed = |names: &str, reason: Option<&str>| {
+            let mut fields = json!({"names": names, "held": 1});
+            if let Some(reason) = reason {
+                fields["reason"] = json!(reason);
+            }
+            event(0, "expressway-c", "expressway-names-pushed", fields)
+        };
+        let registered =
+            event(5_000, "cucm-sub-1", "sip-registered", json!({"tid": "a", "peer": "expc2.example.com"}));
+        let direct = event(5_000, "cucm-sub-1", "sip-registered", json!({"tid": "a"}));
+        assert!(
+            run(
+                &mut NoMtlsPeerOutsideExpresswayConfiguration::default(),
+                &[pushed("a.example expc2.example.com", None), registered.clone()]
+            )
+            .held
+        );
+        let outcome = run(
+            &mut NoMtlsPeerOutsideExpresswayConfiguration::default(),
+            &[pushed("a.example", None), registered.clone()],
+        );
+        assert_eq!(outcome.detail, "cucm-sub-1 at 00:00:05.000 accepted the mutual-TLS peer expc2.example.com, not in expresswaycconfiguration");
+        let failed = [pushed("expc2.example.com", Some("HTTP 503")), registered];
+        assert!(
+            !run(&mut NoMtlsPeerOutsideExpresswayConfiguration::default(), &failed).held,
+            "a failed push lists nothing"
+        );
+        assert!(
+            run(&mut NoMtlsPeerOutsideExpresswayConfiguration::default(), &[direct]).held,
+            "5090 has no peer"
+        );
+    }
+
+    #[test]
+    fn an_oauth_port_outside_the_range_is_caught_and_legacy_ports_are_not_judged() {
+        let opened = |port: u64, purpose: &str| {
+            event(0, "cucm-sub-1", "port-opened", json!({"port": port, "purpose": purpose}))
+        };
+        assert!(
+            run(
+                &mut NoSipOAuthPortOutsideItsRange::default(),
+                &[
+                    opened(5090, "sip-oauth-phone"),
+                    opened(49151, "sip-oauth-mra"),
+                    opened(1024, "sip-oauth-phone")
+                ]
+            )
+            .held
+        );
+        assert!(run(&mut NoSipOAuthPortOutsideItsRange::default(), &[opened(5060, "sip")]).held);
+        let outcome = run(&mut NoSipOAuthPortOutsideItsRange::default(), &[opened(80, "sip-oauth-phone")]);
+        assert_eq!(outcome.detail, "cucm-sub-1 at 00:00:00.000 opened sip-oauth-phone port 80");
+        assert!(!run(&mut NoSipOAuthPortOutsideItsRange::default(), &[opened(49152, "sip-oauth-mra")]).held);
+    }
+}
