@@ -1,7 +1,8 @@
 //! Every parser a user's input reaches returns a value or an error for any input, and never
 //! panics: durations, scenario files, vectors files, the SDK's token parser (which runs
-//! inside every plugin, on tokens anyone can send), certificate names in scenario steps, and
-//! X.509 certificates as nodes receive them over the network.
+//! inside every plugin, on tokens anyone can send), certificate names in scenario steps,
+//! X.509 certificates as nodes receive them over the network, SIP messages on CallManager's
+//! ports, device configuration files and edge paths.
 //!
 //! How: proptest, with a fixed number of cases, a fixed seed and no persistence, so a CI
 //! run is bounded (about 1.4 million cases, ~15 s on 2 cores) and reproducible; it shrinks
@@ -16,6 +17,9 @@ use std::path::Path;
 
 use authzlab::certs::sync::{CertificateSet, WireCertificate};
 use authzlab::certs::{Certificate, CertificateName, Identity};
+use authzlab::proto::edge;
+use authzlab::proto::sip::{self, Register};
+use authzlab::proto::tftp::{self, DeviceConfig};
 use authzlab::scenario::{format_duration, parse_duration, Scenario, ScenarioError};
 use authzlab_host::vectors::Vectors;
 use authzlab_validator_sdk::jose;
@@ -199,6 +203,77 @@ proptest! {
         edits in prop::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 1..6),
     ) {
         let original = shipped("scenarios/imp-certificates-out-of-order.toml");
+        let bytes = mangle(&original, &edits);
+        if let Ok(text) = std::str::from_utf8(&bytes) {
+            assert_located(Scenario::parse(text, Path::new("x.toml")));
+        }
+    }
+}
+
+/// A REGISTER as a device sends it, with an access-token-shaped bearer.
+fn a_register() -> Vec<u8> {
+    Register::new("jabber-1", "alice", Some("eyJhbGciOiJSUzI1NiJ9.e30.c2ln"), "site-campus", 50347, 0x5163)
+        .to_bytes("cucm-sub-1", 5090)
+        .expect("a REGISTER")
+}
+
+proptest! {
+    #![proptest_config(config(20_000))]
+
+    /// What arrives on a SIP port, from anyone: a REGISTER, an OPTIONS ping or a reason.
+    #[test]
+    fn any_bytes_on_a_sip_port_are_a_request_or_a_reason(bytes in prop::collection::vec(any::<u8>(), 0..1024)) {
+        if let Err(reason) = sip::incoming(&bytes) {
+            prop_assert!(!reason.is_empty());
+        }
+        let _ = sip::Answer::parse(&bytes);
+    }
+
+    /// A REGISTER damaged on the way: parsed (then answered) or refused with a reason.
+    #[test]
+    fn edited_registers_parse_or_are_refused(
+        edits in prop::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 1..8),
+    ) {
+        let bytes = mangle_bytes(&a_register(), &edits);
+        match sip::incoming(&bytes) {
+            Ok(sip::Incoming::Register(register)) => {
+                let answer = sip::Answer::Forbidden.to_bytes(&register.via);
+                prop_assert!(sip::Answer::parse(&answer).is_ok());
+            }
+            Ok(sip::Incoming::Options { .. }) => {}
+            Err(reason) => prop_assert!(!reason.is_empty()),
+        }
+    }
+
+    /// A device's configuration file and an edge path, from anywhere: read or refused.
+    #[test]
+    fn any_text_is_a_device_config_or_an_edge_path_or_a_reason(text in any::<String>()) {
+        if let Err(reason) = DeviceConfig::from_xml(&text) {
+            prop_assert!(!reason.is_empty());
+        }
+        let _ = edge::target(&text);
+        let _ = tftp::device_of(&text);
+    }
+
+    /// A configuration file damaged on the way: read or refused with the element's name.
+    #[test]
+    fn edited_device_configs_are_read_or_refused(
+        edits in prop::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 1..6),
+    ) {
+        let config = DeviceConfig { sip_oauth_mode: true, sip_oauth_port: 5090, sip_mra_oauth_port: 5091 };
+        let bytes = mangle(&config.to_xml("phone-1"), &edits);
+        if let Ok(text) = std::str::from_utf8(&bytes) {
+            let _ = DeviceConfig::from_xml(text);
+        }
+    }
+
+    /// Edits of a shipped edge scenario reach `[cluster.sip]`, `[cluster.expressway]` and the
+    /// SIP steps.
+    #[test]
+    fn edited_edge_scenarios_parse_or_give_a_located_error(
+        edits in prop::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 1..6),
+    ) {
+        let original = shipped("scenarios/expressway-reissued-san.toml");
         let bytes = mangle(&original, &edits);
         if let Ok(text) = std::str::from_utf8(&bytes) {
             assert_located(Scenario::parse(text, Path::new("x.toml")));

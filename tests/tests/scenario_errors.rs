@@ -552,3 +552,82 @@ fn certificate_steps_name_an_identity_or_a_trust_certificate_on_an_imp_node() {
     assert_eq!(field, "step[0].node");
     assert!(message.contains("takes no `node`"), "{message}");
 }
+
+/// `[cluster.sip]` and `[cluster.expressway]`: ports in the documents' range, SIP OAuth only
+/// with the refresh login flow, the edge only with SIP and a tick its requests fit in,
+/// remote devices only with the edge, phones only with SIP.
+#[test]
+fn sip_and_edge_settings_are_checked_where_they_are_written() {
+    let sip = "name = \"s\"\nduration = \"1h\"\n\n[params]\nrefresh_login_flow = true\n\n[cluster]\n";
+    let (line, _, field, message) = error(&format!("{sip}sip = {{ phone_oauth_port = 80 }}\n"));
+    assert_eq!((line, field.as_str()), (8, "cluster.sip.phone_oauth_port"));
+    assert!(message.contains("80 is outside 1024-49151"), "{message}");
+    let (_, _, field, message) = error(&format!("{sip}sip = {{ mra_oauth_port = 5090 }}\n"));
+    assert_eq!(field, "cluster.sip.mra_oauth_port");
+    assert!(message.contains("differ"), "{message}");
+    let no_flow = "name = \"s\"\nduration = \"1h\"\n\n[cluster]\nsip = { oauth = true }\n";
+    let (line, _, field, message) = error(no_flow);
+    assert_eq!((line, field.as_str()), (5, "cluster.sip.oauth"));
+    assert!(message.contains("Refresh Login Flow"), "{message}");
+    let (_, _, field, message) = error(&format!("{sip}expressway = {{}}\n"));
+    assert_eq!(field, "cluster.expressway");
+    assert!(message.contains("[cluster.sip]"), "{message}");
+    let slow = format!("{sip}sip = {{}}\nexpressway = {{}}\n")
+        .replace("duration = \"1h\"", "duration = \"1h\"\ntick = \"1s\"");
+    let (line, _, field, message) = error(&slow);
+    assert_eq!((line, field.as_str()), (3, "tick"));
+    assert!(message.contains("with the edge"), "{message}");
+    let (_, _, field, message) =
+        error(&format!("{sip}expressway = {{ san = [\"bad name\"] }}\nsip = {{}}\n"));
+    assert_eq!(field, "cluster.expressway.san");
+    assert!(message.contains("not a DNS name"), "{message}");
+    let remote = format!("{sip}sip = {{}}\n\n[[clients]]\nkind = \"jabber\"\ncount = 1\nsite = \"remote\"\n");
+    let (_, _, field, message) = error(&remote);
+    assert_eq!(field, "clients[0].site");
+    assert!(message.contains("[cluster.expressway]"), "{message}");
+    let phones = format!("{sip}sso = false\n\n[[clients]]\nkind = \"phone\"\ncount = 1\n");
+    let (_, _, field, message) = error(&phones);
+    assert_eq!(field, "clients[0].kind");
+    assert!(message.contains("[cluster.sip]"), "{message}");
+    let fine = format!("{sip}sip = {{ oauth = true }}\nexpressway = {{ san = [\"expc.example.com\"] }}\n\n[[clients]]\nkind = \"phone\"\ncount = 1\nsite = \"remote\"\n");
+    let scenario = Scenario::parse(&fine, Path::new("scenarios/x.toml")).unwrap();
+    assert_eq!(scenario.cluster.expressway.as_ref().unwrap().san, ["expc.example.com"]);
+    assert!(scenario.hosts().contains(&"site-remote".to_string()));
+}
+
+/// The SIP steps: a CallManager restart only on a subscriber and only with SIP; a port out of
+/// range is the administrator's mistake the run shows, not a file error; the edge steps only
+/// with the edge.
+#[test]
+fn sip_steps_name_subscribers_and_need_their_cluster() {
+    let base = "name = \"s\"\nduration = \"1h\"\n\n[params]\nrefresh_login_flow = true\n\n[cluster]\nsip = {}\n\n[[step]]\nat = \"10m\"\n";
+    let (_, _, field, message) = error(&format!(
+        "{base}action = \"restart-service\"\nnode = \"cucm-pub\"\nservice = \"callmanager\"\n"
+    ));
+    assert_eq!(field, "step[0].node");
+    assert!(message.contains("a CallManager subscriber") && message.contains("cucm-sub-1"), "{message}");
+    let no_sip =
+        format!("{base}action = \"restart-service\"\nnode = \"cucm-sub-1\"\nservice = \"callmanager\"\n")
+            .replace("sip = {}\n", "");
+    let (_, _, field, message) = error(&no_sip);
+    assert_eq!(field, "step[0].service");
+    assert!(message.contains("[cluster.sip]"), "{message}");
+    let scenario = Scenario::parse(
+        &format!("{base}action = \"set-sip-ports\"\nnode = \"cucm-sub-1\"\nphone_port = 80\n"),
+        Path::new("scenarios/x.toml"),
+    )
+    .unwrap();
+    assert_eq!(scenario.steps[0].action.name(), "set-sip-ports");
+    let (_, _, field, _) = error(&format!("{base}action = \"set-sip-ports\"\nnode = \"cucm-sub-1\"\n"));
+    assert_eq!(field, "step[0].phone_port");
+    let (_, _, field, message) = error(&format!("{base}action = \"refresh-expressway\"\n"));
+    assert_eq!(field, "step[0].action");
+    assert!(message.contains("[cluster.expressway]"), "{message}");
+    let (_, _, field, message) = error(&format!("{base}action = \"sip-oauth-mode\"\nvalue = \"yes\"\n"));
+    assert_eq!(field, "step[0].value");
+    assert!(message.contains("true"), "{message}");
+    let (_, _, field, message) =
+        error(&format!("{base}action = \"sip-oauth-mode\"\nvalue = true\nsan = [\"x\"]\n"));
+    assert_eq!(field, "step[0].san");
+    assert!(message.contains("takes no `san`"), "{message}");
+}

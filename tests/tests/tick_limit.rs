@@ -11,7 +11,7 @@ mod common;
 use std::time::Duration;
 
 use authzlab::proto::http::{EXCHANGE_TICKS_MAX, REQUEST_TIMEOUT};
-use authzlab::scenario::{Scenario, TICK_MAX};
+use authzlab::scenario::{Scenario, EDGE_TICK_MAX, TICK_MAX};
 
 fn sign_ins_at(tick: Duration) -> (u64, u64) {
     let mut scenario =
@@ -38,4 +38,20 @@ fn past_what_an_exchange_needs_requests_time_out() {
     assert!(too_slow > TICK_MAX);
     let (_, failed) = sign_ins_at(too_slow);
     assert!(failed > 0, "at {too_slow:?} a sign-in must time out");
+}
+
+/// Through the edge a refresh makes four exchanges in turn (device, Expressway-E,
+/// Expressway-C, home node, publisher): at the edge's largest tick the remote phones still
+/// onboard, register and refresh without a failure.
+#[test]
+fn at_the_largest_tick_with_the_edge_every_request_through_it_finishes() {
+    let mut scenario =
+        Scenario::load(&common::repo().join("scenarios/mra-phone-activation-code.toml")).unwrap();
+    scenario.tick = EDGE_TICK_MAX;
+    scenario.expectations.clear();
+    let run = authzlab::cluster::run(&scenario, 53, common::plugins()).unwrap();
+    assert_eq!(run.count("registration-failed"), 0);
+    assert_eq!(run.count("refresh-failed"), 0);
+    assert!(run.count("token-refreshed") >= 4, "{}", run.count("token-refreshed"));
+    assert!(run.count("registered") >= 6, "{}", run.count("registered"));
 }

@@ -18,9 +18,17 @@ fn steps(scenario: &Scenario, matches: impl Fn(&Action) -> bool) -> bool {
 }
 
 fn refreshes(scenario: &Scenario) -> bool {
-    scenario.clients.iter().any(|group| group.kind == ClientKind::Jabber)
+    scenario.clients.iter().any(|group| matches!(group.kind, ClientKind::Jabber | ClientKind::Phone))
         && (scenario.refresh_login_flow
             || steps(scenario, |a| matches!(a, Action::SetRefreshLoginFlow(true))))
+}
+
+fn phones(scenario: &Scenario) -> bool {
+    scenario.clients.iter().any(|group| group.kind == ClientKind::Phone)
+}
+
+fn registers(scenario: &Scenario) -> bool {
+    scenario.cluster.sip.is_some() && scenario.clients.iter().any(|group| group.kind != ClientKind::Rtmt)
 }
 
 fn implicit_grant(scenario: &Scenario) -> bool {
@@ -114,7 +122,10 @@ pub const ASSUMPTIONS: &[Assumption] = &[
         what: "an IM and Presence service other than Tomcat restarts in 20 s",
         lives_in: "IMP_SERVICE_RESTART (certs/service.rs)",
         relied_on: |s| {
-            steps(s, |a| matches!(a, Action::RestartService { service, .. } if *service != Service::Tomcat))
+            steps(s, |a| {
+                matches!(a, Action::RestartService { service, .. }
+                    if !matches!(service, Service::Tomcat | Service::CallManager))
+            })
         },
     },
     Assumption {
@@ -129,6 +140,46 @@ pub const ASSUMPTIONS: &[Assumption] = &[
         what: "a trust certificate is deleted only while Certificate Expiry Monitor and Intercluster Sync Agent are stopped",
         lives_in: "certs/store.rs",
         relied_on: |s| steps(s, |a| matches!(a, Action::DeleteCertificate { .. })),
+    },
+    Assumption {
+        what: "Cisco CallManager runs on the subscribers only, restarts in 30 s, and validates REGISTER tokens with the AuthZ keys its node's Tomcat loaded",
+        lives_in: "CALLMANAGER_RESTART (node/callmanager.rs), RunsOn (certs/service.rs)",
+        relied_on: |s| s.cluster.sip.is_some(),
+    },
+    Assumption {
+        what: "every node reads the cluster database (processconfig, SIP ports, expresswaycconfiguration) as if replication were instant",
+        lives_in: "cluster_database.rs",
+        relied_on: |s| s.cluster.sip.is_some(),
+    },
+    Assumption {
+        what: "devices register at sign-in and at every token renewal, one REGISTER per TLS connection; a device's configuration file is written from the database at each request",
+        lives_in: "node/registration.rs, proto/sip.rs, node/tftp.rs",
+        relied_on: registers,
+    },
+    Assumption {
+        what: "phones trust the subscribers' current tomcat.pem (the trust list they read at each registration); Tomcat-trust is replicated to every subscriber",
+        lives_in: "node/registration.rs, node/cucm_sub.rs",
+        relied_on: |s| s.cluster.sip.is_some() && phones(s),
+    },
+    Assumption {
+        what: "an already registered phone gets its tokens for asking (implicit); phones that onboard by code were given one before the run",
+        lives_in: "proto/authz.rs (RegisteredDevice), cluster/sip_setup.rs",
+        relied_on: phones,
+    },
+    Assumption {
+        what: "Expressway-E forwards every request to Expressway-C; the edge's paths; Expressway-C fetches the keys as Unity does and checks zones with SIP OPTIONS",
+        lives_in: "node/expressway.rs, proto/edge.rs",
+        relied_on: |s| s.cluster.expressway.is_some(),
+    },
+    Assumption {
+        what: "expresswaycconfiguration keeps the names of Expressway-C's earlier certificates; its certificate's CN is its first name",
+        lives_in: "cluster_database.rs, node/expressway.rs",
+        relied_on: |s| steps(s, |a| matches!(a, Action::ReissueExpresswayCertificate { .. } | Action::RefreshExpressway)),
+    },
+    Assumption {
+        what: "a port change on the CallManager page is refused whole when one port is out of range",
+        lives_in: "node/sip_admin.rs",
+        relied_on: |s| steps(s, |a| matches!(a, Action::SetSipPorts { .. })),
     },
 ];
 

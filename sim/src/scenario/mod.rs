@@ -17,6 +17,8 @@ mod file;
 mod parse;
 mod service_steps;
 mod sip_steps;
+
+pub use sip_steps::{EDGE_EXCHANGES_PER_REQUEST_MAX, EDGE_TICK_MAX};
 mod table;
 
 use std::collections::BTreeMap;

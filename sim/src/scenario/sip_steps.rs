@@ -19,8 +19,9 @@ use crate::trace::catalogue::did_you_mean;
 type At<'a> = &'a dyn Fn(Range<usize>, &str, String) -> ScenarioError;
 
 /// Exchanges one request through the edge sets off in turn: the device to Expressway-E,
-/// Expressway-E to Expressway-C, Expressway-C to CallManager.
-pub const EDGE_EXCHANGES_PER_REQUEST_MAX: u32 = 3;
+/// Expressway-E to Expressway-C, Expressway-C to the home node, and (a refresh) the home
+/// node to the publisher.
+pub const EDGE_EXCHANGES_PER_REQUEST_MAX: u32 = 4;
 /// The largest tick with the edge: each of its exchanges must finish within the timeout.
 pub const EDGE_TICK_MAX: Duration = Duration::from_millis(
     REQUEST_TIMEOUT.as_millis() as u64 / (EXCHANGE_TICKS_MAX * EDGE_EXCHANGES_PER_REQUEST_MAX) as u64 / 100
