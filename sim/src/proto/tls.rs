@@ -111,6 +111,16 @@ pub fn acceptor(
     identity: &Certificate,
     client_trust: Option<&[Certificate]>,
 ) -> Result<TlsAcceptor, String> {
+    server_config(node, epoch_s, identity, client_trust).map(TlsAcceptor::from)
+}
+
+/// The rustls configuration behind [`acceptor`] (also what the handshake bench drives).
+pub fn server_config(
+    node: &str,
+    epoch_s: u64,
+    identity: &Certificate,
+    client_trust: Option<&[Certificate]>,
+) -> Result<Arc<ServerConfig>, String> {
     let provider = provider();
     let builder = ServerConfig::builder_with_details(provider.clone(), node_time(node, epoch_s))
         .with_protocol_versions(&[&rustls::version::TLS13])
@@ -128,7 +138,7 @@ pub fn acceptor(
     let mut config = builder.with_single_cert(chain, key).map_err(|e| e.to_string())?;
     config.session_storage = Arc::new(NoServerSessionStorage {});
     config.send_tls13_tickets = 0;
-    Ok(TlsAcceptor::from(Arc::new(config)))
+    Ok(Arc::new(config))
 }
 
 /// A client end on `node` trusting `trust`; with `identity`, it presents that certificate
@@ -139,6 +149,16 @@ pub fn connector(
     trust: &[Certificate],
     identity: Option<&Certificate>,
 ) -> Result<TlsConnector, String> {
+    client_config(node, epoch_s, trust, identity).map(TlsConnector::from)
+}
+
+/// The rustls configuration behind [`connector`] (also what the handshake bench drives).
+pub fn client_config(
+    node: &str,
+    epoch_s: u64,
+    trust: &[Certificate],
+    identity: Option<&Certificate>,
+) -> Result<Arc<ClientConfig>, String> {
     let builder = ClientConfig::builder_with_details(provider(), node_time(node, epoch_s))
         .with_protocol_versions(&[&rustls::version::TLS13])
         .map_err(|e| e.to_string())?
@@ -151,7 +171,7 @@ pub fn connector(
         None => builder.with_no_client_auth(),
     };
     config.resumption = Resumption::disabled();
-    Ok(TlsConnector::from(Arc::new(config)))
+    Ok(Arc::new(config))
 }
 
 /// Why a TLS connection was not made.
