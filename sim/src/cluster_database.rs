@@ -24,6 +24,19 @@ pub struct ClusterDatabase {
     connection: Connection,
 }
 
+/// The phone security profile's two settings SIP OAuth does not support (DOMAIN.md: "With SIP
+/// OAuth on, 'Enable Digest Authentication' and 'TFTP Encrypted Config' are not supported").
+/// One profile for every phone here (assumption: the documents name the settings, not how
+/// many profiles a cluster has).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SecurityProfile {
+    pub digest_authentication: bool,
+    pub tftp_encrypted_config: bool,
+}
+
+/// The profile's name in the table.
+const SECURITY_PROFILE: &str = "Universal Device Template - Model-independent Security Profile";
+
 /// A node's SIP OAuth ports as its CallManager page holds them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SipPorts {
@@ -55,11 +68,14 @@ impl ClusterDatabase {
                 "CREATE TABLE IF NOT EXISTS processconfig (paramname TEXT PRIMARY KEY, paramvalue TEXT NOT NULL);
                  CREATE TABLE IF NOT EXISTS callmanager (name TEXT PRIMARY KEY,
                      sipoauthport INTEGER NOT NULL, sipmraoauthport INTEGER NOT NULL);
-                 CREATE TABLE IF NOT EXISTS expresswaycconfiguration (name TEXT PRIMARY KEY);",
+                 CREATE TABLE IF NOT EXISTS expresswaycconfiguration (name TEXT PRIMARY KEY);
+                 CREATE TABLE IF NOT EXISTS securityprofile (name TEXT PRIMARY KEY,
+                     digestauthentication INTEGER NOT NULL, tftpencryptedconfig INTEGER NOT NULL);",
             )
             .map_err(failed("create the tables"))?;
         let database = ClusterDatabase { connection };
         database.set_sip_oauth_mode(sip_oauth)?;
+        database.set_security_profile(SecurityProfile::default())?;
         for node in nodes {
             database.set_ports(node, ports)?;
         }
@@ -113,6 +129,35 @@ impl ClusterDatabase {
                 params![node, ports.phone, ports.mra],
             )
             .map_err(failed("write the callmanager table"))?;
+        Ok(())
+    }
+
+    /// The phone security profile.
+    pub fn security_profile(&self) -> Result<SecurityProfile> {
+        self.connection
+            .query_row(
+                "SELECT digestauthentication, tftpencryptedconfig FROM securityprofile WHERE name = ?1",
+                [SECURITY_PROFILE],
+                |row| {
+                    Ok(SecurityProfile {
+                        digest_authentication: row.get(0)?,
+                        tftp_encrypted_config: row.get(1)?,
+                    })
+                },
+            )
+            .map_err(failed("read the security profile"))
+    }
+
+    /// Saves the phone security profile (the caller has checked it against the mode).
+    pub fn set_security_profile(&self, profile: SecurityProfile) -> Result<()> {
+        self.connection
+            .execute(
+                "INSERT INTO securityprofile (name, digestauthentication, tftpencryptedconfig) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(name) DO UPDATE SET digestauthentication = excluded.digestauthentication,
+                     tftpencryptedconfig = excluded.tftpencryptedconfig",
+                params![SECURITY_PROFILE, profile.digest_authentication, profile.tftp_encrypted_config],
+            )
+            .map_err(failed("write the security profile"))?;
         Ok(())
     }
 

@@ -49,6 +49,7 @@ const SCENARIOS: &[&str] = &[
     "revoke-by-user.toml",
     "signing-key-regenerated.toml",
     "sip-oauth-enabled-without-restart.toml",
+    "sip-oauth-refuses-digest-and-encrypted-config.toml",
     "sip-port-out-of-range.toml",
     "stale-tomcat-certificate-on-oauth-ports.toml",
     "unknown-ca-at-callmanager.toml",
@@ -477,6 +478,11 @@ fn keys_on_disk_are_used_only_after_tomcat_restarts() {
 #[test]
 fn sip_oauth_enabled_without_restart() {
     insta::assert_snapshot!(story("sip-oauth-enabled-without-restart.toml"));
+}
+
+#[test]
+fn sip_oauth_refuses_digest_and_encrypted_config() {
+    insta::assert_snapshot!(story("sip-oauth-refuses-digest-and-encrypted-config.toml"));
 }
 
 #[test]

@@ -13,13 +13,15 @@
 //!
 //! Departure: the Korean document names the *CallManager* publisher's `ipsec.pem` as the one
 //! every subscriber (CallManager and IM and Presence) must trust, and DRF's primary agent runs
-//! there. Here the IM and Presence publisher plays that part for the IM and Presence nodes,
-//! since CallManager nodes hold no certificates yet (issue 10 brings them).
+//! there. Here the IM and Presence publisher plays that part for the IM and Presence nodes:
+//! CallManager subscribers hold only `tomcat.pem` and Tomcat-trust (what SIP OAuth and the
+//! edge need, `CertStore::callmanager`), and the CallManager publisher holds none.
 //!
-//! Until the TLS of issue 10 exists, a service shows the certificate it presents through a
-//! small HTTP answer ([`PRESENTED_PATH`], [`DRF_PATH`]) in place of a handshake; the peer
-//! checks it against its trust store exactly as a TLS client would check a self-signed
-//! certificate: the same certificate, byte for byte.
+//! IM and Presence services show the certificate they present through a small HTTP answer
+//! ([`PRESENTED_PATH`], [`DRF_PATH`]) in place of a handshake; the peer checks it against its
+//! trust store exactly as a TLS client would check a self-signed certificate: the same
+//! certificate, byte for byte. (SIP OAuth and the edge make real handshakes, `proto::tls`;
+//! moving these onto it is left for later.)
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;

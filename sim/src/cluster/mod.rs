@@ -461,6 +461,12 @@ pub fn run_with(
                         mra_port: *mra_port,
                     })
                     .map_err(|_| RunError::AdminQueueFull)?,
+                Action::SetSecurityProfile { digest_authentication, tftp_encrypted_config } => admin_sender
+                    .try_send(AdminCommand::SetSecurityProfile {
+                        digest_authentication: *digest_authentication,
+                        tftp_encrypted_config: *tftp_encrypted_config,
+                    })
+                    .map_err(|_| RunError::AdminQueueFull)?,
                 Action::RefreshExpressway => {
                     edge_sender.try_send(EdgeCommand::Refresh).map_err(|_| RunError::AdminQueueFull)?
                 }
@@ -584,6 +590,7 @@ fn step_event(action: &Action) -> Happening {
         certificate: None,
         ports: None,
         san: None,
+        settings: None,
     };
     let Happening::Step {
         key,
@@ -603,6 +610,7 @@ fn step_event(action: &Action) -> Happening {
         certificate: certificate_name,
         ports,
         san: san_names,
+        settings,
         ..
     } = &mut event
     else {
@@ -648,6 +656,11 @@ fn step_event(action: &Action) -> Happening {
             *ports = Some([phone, mra].into_iter().flatten().collect::<Vec<_>>().join(" "));
         }
         Action::ReissueExpresswayCertificate { san } => *san_names = Some(san.join(" ")),
+        Action::SetSecurityProfile { digest_authentication, tftp_encrypted_config } => {
+            let digest = digest_authentication.map(|flag| format!("digest_authentication={flag}"));
+            let encrypted = tftp_encrypted_config.map(|flag| format!("tftp_encrypted_config={flag}"));
+            *settings = Some([digest, encrypted].into_iter().flatten().collect::<Vec<_>>().join(" "));
+        }
         Action::Skew { node, offset_ms: offset, drift_ppm: drift } => {
             (*target, *offset_ms, *drift_ppm) = (Some(node.clone()), Some(*offset), Some(*drift))
         }

@@ -90,6 +90,8 @@ pub enum AdminCommand {
     SetSipOAuthMode(bool),
     /// The CallManager page: a subscriber's SIP OAuth ports (unchecked: the page checks).
     SetSipPorts { node: String, phone_port: Option<i64>, mra_port: Option<i64> },
+    /// The phone security profile page.
+    SetSecurityProfile { digest_authentication: Option<bool>, tftp_encrypted_config: Option<bool> },
 }
 
 struct PendingCode {
@@ -636,6 +638,16 @@ pub async fn run(
                         let publisher = publisher.borrow();
                         if let Some(sip) = &publisher.sip {
                             sip.set_ports(&node, phone_port, mra_port, &publisher.tracer);
+                        }
+                    }
+                    AdminCommand::SetSecurityProfile { digest_authentication, tftp_encrypted_config } => {
+                        let publisher = publisher.borrow();
+                        if let Some(sip) = &publisher.sip {
+                            sip.set_security_profile(
+                                digest_authentication,
+                                tftp_encrypted_config,
+                                &publisher.tracer,
+                            );
                         }
                     }
                     AdminCommand::RestartTomcat => {

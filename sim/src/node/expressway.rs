@@ -440,3 +440,82 @@ pub async fn run_e(inside: String) -> turmoil::Result {
     )
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use std::time::Duration;
+
+    use authzlab_host::{Limits, PluginHost};
+
+    use super::*;
+    use crate::seeds::Seeds;
+    use crate::trace::{Event, Observe, Trace};
+
+    #[derive(Clone, Default)]
+    struct Seen(Rc<RefCell<Vec<Event>>>);
+
+    impl Observe for Seen {
+        fn observe(&mut self, event: &Event, _line: &str) {
+            self.0.borrow_mut().push(event.clone());
+        }
+    }
+
+    /// Over MRA a phone onboards by activation code only: asking the edge for tokens as an
+    /// "already registered device" is refused there, before it reaches the cluster, and the
+    /// trace says why.
+    #[test]
+    fn over_mra_a_phone_asking_as_a_registered_device_is_refused_at_the_edge() {
+        let host = PluginHost::new(Limits::default(), 0).unwrap();
+        let artifact = authzlab_plugins::EXPRESSWAY;
+        let plugin = host.load(artifact.name, artifact.bytes).unwrap();
+        let trace = Trace::new();
+        let seen = Seen::default();
+        trace.observe(Box::new(seen.clone()));
+        let seeds = Seeds::new(1);
+        let draw = Draw { serial: [1; 8], key_seed: [2; 32] };
+        let authority = Rc::new(Authority::new("Enterprise Root CA", &draw, 1_767_484_800).unwrap());
+        let edge = ExpresswayC::new(
+            plugin,
+            "cucm-pub",
+            authority,
+            &["expressway-c.example.com".to_string()],
+            Rc::new(Vec::new),
+            seeds.rng("edge"),
+            1_767_571_200,
+            trace.node(EXPRESSWAY_C),
+        )
+        .unwrap();
+        let edge = Rc::new(RefCell::new(edge));
+        let ask = |grant: &TokenRequest| HttpRequest {
+            method: Method::POST,
+            path: edge::edge_path("cucm-pub", crate::proto::authz::HTTPS_PORT, TOKEN_PATH),
+            bearer: None,
+            agent: Some("phone-1".to_string()),
+            body: serde_json::to_vec(grant).unwrap().into(),
+            waited: Duration::ZERO,
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let response = runtime.block_on(ExpresswayC::handle(&edge, ask(&TokenRequest::RegisteredDevice)));
+        assert_eq!(response.status, StatusCode::FORBIDDEN);
+        let events = seen.0.borrow();
+        let refused =
+            events.iter().find(|event| event.kind == "edge-request-rejected").expect("the refusal is traced");
+        assert_eq!(refused.field_text("reason").as_deref(), Some("activation-code-required"));
+        assert_eq!(refused.field_text("client").as_deref(), Some("phone-1"));
+        // A request with a token the edge cannot check (it has no keys yet) is refused too.
+        drop(events);
+        let uds = HttpRequest {
+            bearer: Some("eyJhbGciOiJSUzI1NiJ9.e30.c2ln".to_string()),
+            ..ask(&TokenRequest::RegisteredDevice)
+        };
+        let uds = HttpRequest {
+            path: edge::edge_path("cucm-sub-1", 8443, "/cucm-uds/user"),
+            body: Default::default(),
+            ..uds
+        };
+        let response = runtime.block_on(ExpresswayC::handle(&edge, uds));
+        assert_eq!(response.status, StatusCode::UNAUTHORIZED);
+    }
+}

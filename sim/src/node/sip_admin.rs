@@ -1,6 +1,7 @@
 //! SIP OAuth as the publisher administers it (DOMAIN.md "SIP OAuth mode"): `utils
 //! sipOAuth-mode enable|disable` writes `ClusterSIPOAuthMode`; the CallManager page saves a
-//! subscriber's SIP OAuth ports, refusing one outside 1024-49151; AXL answers Expressway-C's
+//! subscriber's SIP OAuth ports, refusing one outside 1024-49151; the phone security profile
+//! refuses what SIP OAuth does not support (digest authentication, encrypted TFTP config); AXL answers Expressway-C's
 //! discovery and takes its certificate's names into `expresswaycconfiguration`; and AuthZ
 //! knows which phones may get tokens how ("OAuth Access Token for Devices").
 
@@ -9,12 +10,23 @@ use std::rc::Rc;
 
 use hyper::StatusCode;
 
-use crate::cluster_database::{ClusterDatabase, SipPorts};
+use crate::cluster_database::{ClusterDatabase, SecurityProfile, SipPorts};
 use crate::proto::axl::{DiscoveredNode, ExpresswayNames, ExpresswayNamesHeld};
 use crate::proto::http::{HttpRequest, HttpResponse};
 use crate::proto::sip::SIP_OAUTH_PORT_RANGE;
 use crate::scenario::DeviceTokens;
 use crate::trace::{Happening, Tracer};
+
+/// The first setting of `profile` SIP OAuth does not support, by its name on the page.
+fn unsupported(profile: SecurityProfile) -> Option<&'static str> {
+    if profile.digest_authentication {
+        Some("Enable Digest Authentication")
+    } else if profile.tftp_encrypted_config {
+        Some("TFTP Encrypted Config")
+    } else {
+        None
+    }
+}
 
 /// A phone the administrator added: its user and, for activation-code onboarding, its code.
 #[derive(Clone, Debug)]
@@ -55,6 +67,17 @@ impl SipAdmin {
                 reason: "SIP OAuth requires \"OAuth with Refresh Login Flow\" enabled".to_string(),
             });
             return;
+        }
+        if enabled {
+            match self.database.security_profile() {
+                Ok(profile) => {
+                    if let Some(setting) = unsupported(profile) {
+                        let reason = format!("the phone security profile has \"{setting}\" on, which SIP OAuth does not support");
+                        return tracer.emit(Happening::SipOauthModeRefused { reason });
+                    }
+                }
+                Err(reason) => return tracer.emit(Happening::SipOauthModeRefused { reason }),
+            }
         }
         let previous = self.database.sip_oauth_mode();
         match previous.and_then(|previous| self.database.set_sip_oauth_mode(enabled).map(|()| previous)) {
@@ -107,6 +130,30 @@ impl SipAdmin {
             Err((port, reason)) => {
                 tracer.emit(Happening::SipPortRefused { target: node.to_string(), port, reason })
             }
+        }
+    }
+
+    /// The phone security profile page: a setting SIP OAuth does not support is refused
+    /// while `ClusterSIPOAuthMode` is 1; nothing is saved then.
+    pub fn set_security_profile(&self, digest: Option<bool>, encrypted: Option<bool>, tracer: &Tracer) {
+        let outcome = self.database.security_profile().and_then(|current| {
+            let profile = SecurityProfile {
+                digest_authentication: digest.unwrap_or(current.digest_authentication),
+                tftp_encrypted_config: encrypted.unwrap_or(current.tftp_encrypted_config),
+            };
+            if self.database.sip_oauth_mode()? {
+                if let Some(setting) = unsupported(profile) {
+                    return Err(format!("\"{setting}\" is not supported with SIP OAuth on"));
+                }
+            }
+            self.database.set_security_profile(profile).map(|()| profile)
+        });
+        match outcome {
+            Ok(profile) => tracer.emit(Happening::SecurityProfileSet {
+                digest_authentication: profile.digest_authentication,
+                tftp_encrypted_config: profile.tftp_encrypted_config,
+            }),
+            Err(reason) => tracer.emit(Happening::SecurityProfileRefused { reason }),
         }
     }
 

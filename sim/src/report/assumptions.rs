@@ -177,6 +177,11 @@ pub const ASSUMPTIONS: &[Assumption] = &[
         relied_on: |s| steps(s, |a| matches!(a, Action::ReissueExpresswayCertificate { .. } | Action::RefreshExpressway)),
     },
     Assumption {
+        what: "one phone security profile for every phone; enabling SIP OAuth is refused while it has digest authentication or TFTP encrypted config on",
+        lives_in: "SecurityProfile (cluster_database.rs), node/sip_admin.rs",
+        relied_on: |s| steps(s, |a| matches!(a, Action::SetSecurityProfile { .. })),
+    },
+    Assumption {
         what: "a port change on the CallManager page is refused whole when one port is out of range",
         lives_in: "node/sip_admin.rs",
         relied_on: |s| steps(s, |a| matches!(a, Action::SetSipPorts { .. })),

@@ -14,6 +14,7 @@ pub fn narrate(event: &Event) -> Option<String> {
                 _ => "administrator runs `utils sipOAuth-mode disable` on the publisher".to_string(),
             },
             "set-sip-ports" => format!("administrator sets the SIP OAuth ports of {} ({})", f("target"), f("ports")),
+            "set-security-profile" => format!("administrator edits the phone security profile ({})", f("settings")),
             "refresh-expressway" => "administrator refreshes the CallManager nodes on Expressway-C".to_string(),
             "reissue-expressway-certificate" => {
                 format!("Expressway-C gets a new certificate from its CA, named {}", f("san"))
@@ -32,6 +33,12 @@ pub fn narrate(event: &Event) -> Option<String> {
             f("phone_port"),
             f("mra_port")
         ),
+        "security-profile-set" => format!(
+            "saved the phone security profile: digest authentication {}, TFTP encrypted config {}",
+            on_off(flag("digest_authentication")),
+            on_off(flag("tftp_encrypted_config"))
+        ),
+        "security-profile-refused" => format!("refused the phone security profile change: {}", f("reason")),
         "sip-port-refused" => format!("refused port {} for {}: {}", f("port"), f("target"), f("reason")),
         "callmanager-started" => match flag("oauth") {
             Some(true) => format!(
@@ -89,4 +96,12 @@ pub fn narrate(event: &Event) -> Option<String> {
         _ => return None,
     };
     Some(said)
+}
+
+fn on_off(flag: Option<bool>) -> &'static str {
+    if flag == Some(true) {
+        "on"
+    } else {
+        "off"
+    }
 }

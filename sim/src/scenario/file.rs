@@ -285,6 +285,12 @@ pub(super) struct StepFile {
     /// For `reissue-expressway-certificate`: the new certificate's further DNS names.
     #[serde(default)]
     pub san: Option<Spanned<Vec<String>>>,
+    /// For `set-security-profile`: "Enable Digest Authentication".
+    #[serde(default)]
+    pub digest_authentication: Option<Spanned<bool>>,
+    /// For `set-security-profile`: "TFTP Encrypted Config".
+    #[serde(default)]
+    pub tftp_encrypted_config: Option<Spanned<bool>>,
 }
 
 /// The enterprise parameters a `set-param` step may change.
@@ -320,6 +326,7 @@ pub(super) enum ActionName {
     SetSipPorts,
     RefreshExpressway,
     ReissueExpresswayCertificate,
+    SetSecurityProfile,
 }
 
 #[derive(Deserialize)]

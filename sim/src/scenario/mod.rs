@@ -434,6 +434,9 @@ pub enum Action {
     RefreshExpressway,
     /// Expressway-C gets a new certificate from its CA, with these further DNS names.
     ReissueExpresswayCertificate { san: Vec<String> },
+    /// The phone security profile page: "Enable Digest Authentication" and "TFTP Encrypted
+    /// Config" (refused while SIP OAuth is on).
+    SetSecurityProfile { digest_authentication: Option<bool>, tftp_encrypted_config: Option<bool> },
     /// A node stops: what it held in memory is gone; its disk is kept.
     Crash(String),
     /// A crashed (or running) node starts again from its disk.
@@ -465,6 +468,7 @@ impl Action {
             Action::SetSipPorts { .. } => "set-sip-ports",
             Action::RefreshExpressway => "refresh-expressway",
             Action::ReissueExpresswayCertificate { .. } => "reissue-expressway-certificate",
+            Action::SetSecurityProfile { .. } => "set-security-profile",
             Action::Crash(_) => "crash",
             Action::Restart(_) => "restart",
             Action::Skew { .. } => "skew",

@@ -272,7 +272,8 @@ impl Scenario {
                 name @ (ActionName::SipOauthMode
                 | ActionName::SetSipPorts
                 | ActionName::RefreshExpressway
-                | ActionName::ReissueExpresswayCertificate) => {
+                | ActionName::ReissueExpresswayCertificate
+                | ActionName::SetSecurityProfile) => {
                     super::sip_steps::sip_action(*name, step, index, &cluster, step.action.span(), &at)?
                 }
                 ActionName::RegenerateKey => match step.key {
@@ -423,6 +424,8 @@ impl Scenario {
                 ("phone_port", step.phone_port.as_ref().map(Spanned::span)),
                 ("mra_port", step.mra_port.as_ref().map(Spanned::span)),
                 ("san", step.san.as_ref().map(Spanned::span)),
+                ("digest_authentication", step.digest_authentication.as_ref().map(Spanned::span)),
+                ("tftp_encrypted_config", step.tftp_encrypted_config.as_ref().map(Spanned::span)),
             ];
             let takes: &[&str] = match step.action.get_ref() {
                 ActionName::RegenerateKey => &["node"],
@@ -436,7 +439,8 @@ impl Scenario {
                 name @ (ActionName::SipOauthMode
                 | ActionName::SetSipPorts
                 | ActionName::RefreshExpressway
-                | ActionName::ReissueExpresswayCertificate) => super::sip_steps::fields(*name),
+                | ActionName::ReissueExpresswayCertificate
+                | ActionName::SetSecurityProfile) => super::sip_steps::fields(*name),
                 ActionName::Revoke => &["user", "client"],
                 ActionName::SetParam => &["param", "value"],
                 ActionName::ShowKeys => &[],

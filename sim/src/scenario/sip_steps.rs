@@ -247,6 +247,21 @@ pub(super) fn sip_action(
             let san = check_san(san.get_ref()).map_err(|message| at(san.span(), &field("san"), message))?;
             Action::ReissueExpresswayCertificate { san }
         }
+        ActionName::SetSecurityProfile => {
+            let (digest_authentication, tftp_encrypted_config) = (
+                step.digest_authentication.as_ref().map(|flag| *flag.get_ref()),
+                step.tftp_encrypted_config.as_ref().map(|flag| *flag.get_ref()),
+            );
+            if digest_authentication.is_none() && tftp_encrypted_config.is_none() {
+                return Err(at(
+                    action_span,
+                    &field("digest_authentication"),
+                    "set-security-profile needs `digest_authentication`, `tftp_encrypted_config` or both"
+                        .to_string(),
+                ));
+            }
+            Action::SetSecurityProfile { digest_authentication, tftp_encrypted_config }
+        }
         other => unreachable!("{} is not a SIP step", name_of(other)),
     })
 }
@@ -257,6 +272,7 @@ pub(super) fn fields(name: ActionName) -> &'static [&'static str] {
         ActionName::SipOauthMode => &["value"],
         ActionName::SetSipPorts => &["node", "phone_port", "mra_port"],
         ActionName::ReissueExpresswayCertificate => &["san"],
+        ActionName::SetSecurityProfile => &["digest_authentication", "tftp_encrypted_config"],
         _ => &[],
     }
 }
@@ -267,6 +283,7 @@ fn name_of(name: ActionName) -> &'static str {
         ActionName::SetSipPorts => "set-sip-ports",
         ActionName::RefreshExpressway => "refresh-expressway",
         ActionName::ReissueExpresswayCertificate => "reissue-expressway-certificate",
+        ActionName::SetSecurityProfile => "set-security-profile",
         _ => "this step",
     }
 }

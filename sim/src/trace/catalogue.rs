@@ -131,6 +131,9 @@ macro_rules! catalogue {
         }
     )*) => {
         /// Something that happened on a node: the typed form of every trace event.
+        // The `step` event is the largest (one optional field per step kind); a happening lives
+        // only until it is serialized, so boxing it would buy nothing.
+        #[allow(clippy::large_enum_variant)]
         #[derive(Clone, Debug, PartialEq)]
         pub enum Happening {
             $(
@@ -218,6 +221,8 @@ catalogue! {
         ports: Option<String>,
         /// For `reissue-expressway-certificate`: the new certificate's names, space-separated.
         san: Option<String>,
+        /// For `set-security-profile`: the settings asked for, `digest_authentication=true ...`.
+        settings: Option<String>,
     }
     /// "OAuth with Refresh Login Flow" was set on the publisher: logins from now on get the grants it allows.
     LoginFlowChanged = "login-flow-changed" {
@@ -399,6 +404,18 @@ catalogue! {
     /// The publisher refused to enable SIP OAuth.
     SipOauthModeRefused = "sip-oauth-mode-refused" {
         /// Why, e.g. the refresh login flow is disabled.
+        reason: String,
+    }
+    /// The phone security profile was saved.
+    SecurityProfileSet = "security-profile-set" {
+        /// "Enable Digest Authentication".
+        digest_authentication: bool,
+        /// "TFTP Encrypted Config".
+        tftp_encrypted_config: bool,
+    }
+    /// The phone security profile page refused a change: with SIP OAuth on, digest authentication and encrypted TFTP configuration are not supported.
+    SecurityProfileRefused = "security-profile-refused" {
+        /// Why.
         reason: String,
     }
     /// The CallManager page saved a subscriber's SIP OAuth ports; its CallManager takes them up when it restarts.
