@@ -96,6 +96,8 @@ pub enum PluginError {
          (build it against wit/validator.wit with the SDK in plugins/sdk)"
     )]
     Contract { name: String, reason: String },
+    #[error("plugin {name}: built for {package}@{built} but this host speaks {package}@{host}: {advice}", package = crate::contract::CONTRACT_PACKAGE)]
+    ContractVersion { name: String, built: String, host: String, advice: String },
     #[error("plugin {name}: `describe` failed: {reason}")]
     Describe { name: String, reason: String },
     #[error("the plugin engine could not be set up: {0}")]
@@ -164,15 +166,21 @@ impl PluginHost {
     pub fn load(&self, name: &str, bytes: &[u8]) -> Result<Plugin, PluginError> {
         check_component_header(name, bytes)?;
         let component = self.component(name, bytes)?;
+        self.check_contract_version(name, &component)?;
         let instance_pre = self
             .linker
             .instantiate_pre(&component)
             .map_err(|e| PluginError::Contract { name: name.to_string(), reason: format!("{e:#}") })?;
         let pre = ValidatorPre::new(instance_pre)
             .map_err(|e| PluginError::Contract { name: name.to_string(), reason: format!("{e:#}") })?;
+        let contract =
+            crate::contract::built_for(component.component_type().imports(&self.engine).map(|(n, _)| n))
+                .unwrap_or_else(|| crate::contract::CONTRACT_VERSION.to_string());
         let mut plugin = Plugin {
             name: name.to_string(),
             info: PluginInfo { name: name.to_string(), version: String::new(), consumer: String::new() },
+            sha256: hex::encode(Sha256::digest(bytes)),
+            contract,
             engine: self.engine.clone(),
             pre,
             limits: self.limits,
@@ -193,6 +201,28 @@ impl PluginHost {
             .call_describe(&mut *store)
             .map_err(|e| PluginError::Describe { name: name.to_string(), reason: format!("{e:#}") })?;
         Ok(plugin)
+    }
+
+    /// Refuses a component built for a contract version this host does not accept, naming
+    /// both versions (`contract`); a component that names no version is left to the world check.
+    fn check_contract_version(&self, name: &str, component: &Component) -> Result<(), PluginError> {
+        let component_type = component.component_type();
+        let Some(built) =
+            crate::contract::built_for(component_type.imports(&self.engine).map(|(name, _)| name))
+        else {
+            return Ok(());
+        };
+        let host = crate::contract::host_version();
+        let parsed = crate::contract::Version::parse(&built);
+        if parsed.is_some_and(|version| host.accepts(version)) {
+            return Ok(());
+        }
+        Err(PluginError::ContractVersion {
+            name: name.to_string(),
+            advice: crate::contract::advice(host, parsed),
+            built,
+            host: host.to_string(),
+        })
     }
 
     fn component(&self, name: &str, bytes: &[u8]) -> Result<Component, PluginError> {
@@ -313,6 +343,10 @@ fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 pub struct Plugin {
     name: String,
     info: PluginInfo,
+    /// SHA-256 of the component's bytes, hex: what identifies it in traces and manifests.
+    sha256: String,
+    /// The contract version it was built for (the host's, if its imports name none).
+    contract: String,
     engine: Engine,
     pre: ValidatorPre<PluginState>,
     limits: Limits,
@@ -327,6 +361,16 @@ impl Plugin {
     /// What the plugin says about itself.
     pub fn info(&self) -> &PluginInfo {
         &self.info
+    }
+
+    /// SHA-256 of the component's bytes, hex.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// The contract version the component was built for.
+    pub fn contract(&self) -> &str {
+        &self.contract
     }
 
     /// The name it was loaded under (the file stem, or the built-in plugin's name).

@@ -16,6 +16,9 @@ type Object = Map<String, Value>;
 /// order, is the verdict.
 pub fn validate(keyring: &Keyring, request: &Request) -> Result<Claims, Rejection> {
     let token = request.token.as_str();
+    if token.len() > TOKEN_BYTES_MAX {
+        return Err(Rejection::Malformed(format!("token of {} bytes, over {TOKEN_BYTES_MAX}", token.len())));
+    }
     let [header_b64, payload_b64, signature_b64] = split::<3>(token, "JWS")?;
     let header = object(header_b64, "JWS header")?;
     let signature = bytes(signature_b64, "JWS signature")?;
@@ -23,6 +26,7 @@ pub fn validate(keyring: &Keyring, request: &Request) -> Result<Claims, Rejectio
     if alg != "RS256" {
         return Err(Rejection::UnsupportedAlgorithm(alg.to_owned()));
     }
+    no_extensions(&header, "JWS header")?;
     let kid = text(&header, "kid", "JWS header")?;
     let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
     match keyring.verify_rs256(kid, signing_input.as_bytes(), &signature) {
@@ -105,6 +109,11 @@ fn open_jwe(keyring: &Keyring, jwe: &str) -> Result<Object, Rejection> {
             return Err(Rejection::UnsupportedAlgorithm(value.to_owned()));
         }
     }
+    no_extensions(&header, "JWE header")?;
+    let cty = text(&header, "cty", "JWE header")?;
+    if cty != "JWT" {
+        return Err(Rejection::Malformed(format!("JWE `cty` is {cty:?}, not \"JWT\"")));
+    }
     if !encrypted_key_b64.is_empty() {
         return Err(malformed("a `dir` JWE has an empty encrypted key"));
     }
@@ -116,11 +125,27 @@ fn open_jwe(keyring: &Keyring, jwe: &str) -> Result<Object, Rejection> {
             KeyError::BadInput(why) => Rejection::Malformed(why),
         })?
         .ok_or(Rejection::DecryptionFailed)?;
-    match serde_json::from_slice(&plaintext) {
-        Ok(Value::Object(claims)) => Ok(claims),
-        Ok(_) => Err(malformed("JWE claims is not a JSON object")),
-        Err(_) => Err(malformed("JWE claims is not JSON")),
+    json_object(&plaintext, "JWE claims")
+}
+
+/// Largest token read: real ones are ~1.5 KiB (the SDK's `TOKEN_BYTES_MAX` is the same).
+pub const TOKEN_BYTES_MAX: usize = 64 * 1024;
+
+/// `zip` is an unsupported algorithm (nothing is ever decompressed); `crit` is malformed (no
+/// extension is understood); `jku`, `jwk`, `x5u`, `x5c` are ignored (keys come from the
+/// keyring only, so following them is never possible).
+fn no_extensions(header: &Object, what: &str) -> Result<(), Rejection> {
+    if let Some(zip) = header.get("zip") {
+        let zip = match zip {
+            Value::String(zip) => zip.clone(),
+            other => other.to_string(),
+        };
+        return Err(Rejection::UnsupportedAlgorithm(format!("zip {zip}")));
     }
+    if header.contains_key("crit") {
+        return Err(malformed(&format!("{what} has `crit`: no extension is understood here")));
+    }
+    Ok(())
 }
 
 fn malformed(why: &str) -> Rejection {
@@ -139,10 +164,83 @@ fn bytes(part: &str, what: &str) -> Result<Vec<u8>, Rejection> {
 }
 
 fn object(part: &str, what: &str) -> Result<Object, Rejection> {
-    match serde_json::from_slice(&bytes(part, what)?) {
-        Ok(Value::Object(object)) => Ok(object),
-        Ok(_) => Err(Rejection::Malformed(format!("{what} is not a JSON object"))),
-        Err(_) => Err(Rejection::Malformed(format!("{what} is not JSON"))),
+    json_object(&bytes(part, what)?, what)
+}
+
+/// A JSON object with no member twice at any depth (which member wins is parser-dependent,
+/// RFC 8259 §4, so a duplicate could mean one thing here and another to the issuer).
+fn json_object(bytes: &[u8], what: &str) -> Result<Object, Rejection> {
+    let value: Value = match serde_json::from_slice(bytes) {
+        Ok(value) => value,
+        Err(_) => return Err(Rejection::Malformed(format!("{what} is not JSON"))),
+    };
+    let Value::Object(object) = value else {
+        return Err(Rejection::Malformed(format!("{what} is not a JSON object")));
+    };
+    // serde_json keeps the last of duplicate members; count the members the text has
+    // against those the map kept, object by object.
+    let members: usize = serde_json::from_slice::<Members>(bytes).map(|Members(count)| count).unwrap_or(0);
+    if members != object.values().map(|value| 1 + count_members(value)).sum::<usize>() {
+        return Err(Rejection::Malformed(format!("{what} has a member twice")));
+    }
+    Ok(object)
+}
+
+/// The number of object members in a JSON text, duplicates included.
+struct Members(usize);
+
+impl<'de> serde::Deserialize<'de> for Members {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Count;
+        impl<'de> serde::de::Visitor<'de> for Count {
+            type Value = usize;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("JSON")
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<usize, E> {
+                Ok(0)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<usize, E> {
+                Ok(0)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<usize, E> {
+                Ok(0)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<usize, E> {
+                Ok(0)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<usize, E> {
+                Ok(0)
+            }
+            fn visit_unit<E>(self) -> Result<usize, E> {
+                Ok(0)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
+                let mut count = 0;
+                while let Some(Members(inner)) = seq.next_element()? {
+                    count += inner;
+                }
+                Ok(count)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<usize, A::Error> {
+                let mut count = 0;
+                while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+                    let Members(inner) = map.next_value()?;
+                    count += 1 + inner;
+                }
+                Ok(count)
+            }
+        }
+        deserializer.deserialize_any(Count).map(Members)
+    }
+}
+
+/// The number of object members in a parsed value (duplicates already gone).
+fn count_members(value: &Value) -> usize {
+    match value {
+        Value::Object(object) => object.values().map(|value| 1 + count_members(value)).sum(),
+        Value::Array(items) => items.iter().map(count_members).sum(),
+        _ => 0,
     }
 }
 

@@ -142,19 +142,21 @@ impl Vectors {
 
     /// Runs every case through `plugin` and through the native reference validator.
     pub fn run(&self, plugin: &mut Plugin) -> Vec<Outcome> {
-        self.cases
-            .iter()
-            .map(|case| {
-                let request = case.request();
-                Outcome {
-                    case: case.name.clone(),
-                    expected: case.expect.clone(),
-                    expected_claims: case.claims.clone(),
-                    component: plugin.validate(self.keyring.clone(), &request),
-                    native: Verdict::from(reference::validate(&self.keyring, &request)),
-                }
-            })
-            .collect()
+        self.cases.iter().map(|case| self.run_case(plugin, case)).collect()
+    }
+
+    /// Runs one case through `plugin` and through the native reference validator.
+    pub fn run_case(&self, plugin: &mut Plugin, case: &Case) -> Outcome {
+        let request = case.request();
+        let component = plugin.validate(self.keyring.clone(), &request);
+        Outcome {
+            case: case.name.clone(),
+            expected: case.expect.clone(),
+            expected_claims: case.claims.clone(),
+            component,
+            fuel: plugin.last_fuel_used(),
+            native: Verdict::from(reference::validate(&self.keyring, &request)),
+        }
     }
 }
 
@@ -178,6 +180,8 @@ pub struct Outcome {
     pub expected: String,
     pub expected_claims: Option<Map<String, Value>>,
     pub component: Verdict,
+    /// Fuel the component spent on the case (its deterministic CPU clock).
+    pub fuel: u64,
     pub native: Verdict,
 }
 

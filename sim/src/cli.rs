@@ -80,13 +80,14 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
-    /// Run conformance vectors through a component and the native reference validator.
+    /// Check a component: its contract version, then the built-in suite of hostile and
+    /// boundary tokens (or a vectors file) through it and the native reference validator.
     Check {
         /// The validator component (.wasm), built for wasm32-wasip2 against wit/.
         component: PathBuf,
-        /// A vectors file (format authzlab-vectors/1).
+        /// A vectors file (format authzlab-vectors/1) instead of the built-in suite.
         #[arg(long)]
-        vectors: PathBuf,
+        vectors: Option<PathBuf>,
     },
 }
 
@@ -122,7 +123,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, InputError> {
         }
         Command::Bench { quick, seeds_of, peak_rss_of } => bench(quick, &seeds_of, peak_rss_of.as_deref()),
         Command::Plugin { command: PluginCommand::Check { component, vectors } } => {
-            check_plugin(&component, &vectors)
+            check_plugin(&component, vectors.as_deref())
         }
     }
 }
@@ -298,30 +299,54 @@ fn events_catalogue() -> String {
     out
 }
 
-fn check_plugin(component: &Path, vectors_path: &Path) -> Result<ExitCode, InputError> {
-    let vectors = Vectors::load(vectors_path).map_err(|e| InputError(e.to_string()))?;
+fn check_plugin(component: &Path, vectors_path: Option<&Path>) -> Result<ExitCode, InputError> {
+    let (vectors, source) = match vectors_path {
+        Some(path) => {
+            (Vectors::load(path).map_err(|e| InputError(e.to_string()))?, path.display().to_string())
+        }
+        None => {
+            let suite = Vectors::from_file(crate::conformance::suite::build_vectors(), "the built-in suite")
+                .map_err(|e| InputError(e.to_string()))?;
+            (suite, "the built-in suite".to_string())
+        }
+    };
     let plugins = plugin_host(0)?;
     let mut plugin = plugins.load_file(component).map_err(|e| InputError(e.to_string()))?;
     let info = plugin.info().clone();
     let mut out = format!(
-        "plugin {} {} (serves {}) · {} · {} cases\n",
+        "plugin {} {} (serves {}) · contract {}@{} · sha256 {}\n{} · {} cases\n",
         info.name,
         info.version,
         info.consumer,
-        vectors_path.display(),
+        authzlab_host::contract::CONTRACT_PACKAGE,
+        plugin.contract(),
+        plugin.sha256(),
+        source,
         vectors.cases.len()
     );
-    let outcomes = vectors.run(&mut plugin);
-    let width = outcomes.iter().map(|o| o.case.len()).max().unwrap_or(4).max(4);
-    out.push_str(&format!("{:<width$}  {:<30}  {:<30}  {:<30}\n", "case", "expected", "component", "native"));
-    for outcome in &outcomes {
+    // Wall time per case, for the author's eye (the only clock `plugin check` reads); fuel
+    // is the component's deterministic CPU measure.
+    let mut outcomes = Vec::with_capacity(vectors.cases.len());
+    for case in &vectors.cases {
+        let started = std::time::Instant::now();
+        let outcome = vectors.run_case(&mut plugin, case);
+        outcomes.push((outcome, started.elapsed()));
+    }
+    let width = outcomes.iter().map(|(o, _)| o.case.len()).max().unwrap_or(4).max(4);
+    out.push_str(&format!(
+        "{:<width$}  {:<30}  {:<30}  {:<30}  {:>9}  {:>9}\n",
+        "case", "expected", "component", "native", "time", "fuel"
+    ));
+    for (outcome, elapsed) in &outcomes {
         let mark = |ok: bool, name: String| if ok { name } else { format!("{name} ✗") };
         out.push_str(&format!(
-            "{:<width$}  {:<30}  {:<30}  {:<30}{}\n",
+            "{:<width$}  {:<30}  {:<30}  {:<30}  {:>7}µs  {:>9}{}\n",
             outcome.case,
             outcome.expected,
             mark(outcome.component_ok(), outcome.component.name()),
             mark(outcome.native_ok(), outcome.native.name()),
+            elapsed.as_micros(),
+            outcome.fuel,
             if outcome.passed() { "" } else { "  MISMATCH" }
         ));
         // A fault's cause (fuel, memory, trap) is what its author needs to fix it.
@@ -331,7 +356,7 @@ fn check_plugin(component: &Path, vectors_path: &Path) -> Result<ExitCode, Input
             }
         }
     }
-    let failed = outcomes.iter().filter(|o| !o.passed()).count();
+    let failed = outcomes.iter().filter(|(o, _)| !o.passed()).count();
     out.push_str(&format!("{} passed, {} failed\n", outcomes.len() - failed, failed));
     print(&out);
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })

@@ -7,6 +7,7 @@
 //! * [`node`]: node programs (publisher, subscriber, Unity, Jabber, sites). Nodes read time
 //!   only from [`clock`] and randomness only from [`seeds`]; they never see [`check`].
 //! * [`proto`]: the wire protocols nodes speak over turmoil TCP.
+//! * [`conformance`]: the built-in suite of hostile tokens `authzlab plugin check` runs.
 //! * [`tokens`]: AuthZ's keys and tokens in the real system's format.
 //! * [`certs`]: IM and Presence identity certificates (rcgen), trust stores and services.
 //! * [`key_pool`]: real RSA signing keys generated once per build, drawn by the seed.
@@ -29,6 +30,7 @@ pub mod cli;
 pub mod clock;
 pub mod cluster;
 pub mod cluster_database;
+pub mod conformance;
 pub mod cost;
 pub mod key_pool;
 pub mod node;

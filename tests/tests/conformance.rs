@@ -1,244 +1,30 @@
 //! The unity-connection component and the native reference validator reach the same verdict
 //! on every conformance vector, and that verdict is the one the vector expects.
 //!
-//! How: `tests/vectors/unity-connection.json` is built here from the token service with a
-//! fixed seed (so anyone can see how each hostile token was made) and compared with the
-//! committed file; `AUTHZLAB_UPDATE_VECTORS=1 cargo test -p authzlab-tests --test conformance`
+//! How: `tests/vectors/unity-connection.json` is the built-in suite
+//! (`authzlab::conformance::suite`, made from the token service with a fixed seed, so anyone
+//! can see how each hostile token was made) written out, and compared with it here; `AUTHZLAB_UPDATE_VECTORS=1 cargo test -p authzlab-tests --test conformance`
 //! rewrites it. Each case is then run through both validators.
 
 mod common;
 
 use std::path::PathBuf;
 
+use authzlab::conformance::suite::{build_vectors, parts, written_vectors, VECTOR_SEED};
 use authzlab::seeds::Seeds;
-use authzlab::tokens::{AccessClaims, KeyKind, Lifetimes, TokenService};
-use authzlab_host::vectors::{Case, Kind, Vectors, VectorsFile, FORMAT};
+use authzlab::tokens::{Lifetimes, TokenService};
+use authzlab_host::vectors::Vectors;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use josekit::jws::{JwsSigner, HS256};
 use serde_json::{json, Value};
-
-/// When the tokens are checked: a fixed simulated time.
-const NOW_S: u64 = 1_767_574_800;
-const VECTOR_SEED: u64 = 2026;
 
 fn vectors_path() -> PathBuf {
     common::repo().join("tests/vectors/unity-connection.json")
 }
 
-/// Every case the issue names, plus boundaries on both sides of the clock leeway.
-fn build_vectors() -> VectorsFile {
-    let lifetimes = Lifetimes::defaults();
-    let mut service = TokenService::new(&Seeds::new(VECTOR_SEED), lifetimes);
-    let issued_at = NOW_S - 60;
-    let valid = service.mint_access("alice", "jabber-1", issued_at);
-    let refresh = service.mint_refresh("jabber-1", issued_at);
-    let mut cases = Vec::new();
-    let mut case = |name: &str, kind: Kind, token: String, now: u64, expect: &str, claims: Option<Value>| {
-        cases.push(Case {
-            name: name.to_string(),
-            kind,
-            token,
-            now,
-            consumer: "unity-connection".to_string(),
-            expect: expect.to_string(),
-            claims: claims.map(|claims| claims.as_object().expect("claims are an object").clone()),
-        });
-    };
-
-    case(
-        "valid-access-token",
-        Kind::Access,
-        valid.token.clone(),
-        NOW_S,
-        "accept",
-        Some(json!({ "sub": "alice", "client_id": "jabber-1", "tid": valid.tid, "exp": valid.exp })),
-    );
-    case(
-        "valid-refresh-token",
-        Kind::Refresh,
-        refresh.token.clone(),
-        NOW_S,
-        "accept",
-        Some(json!({ "tid": refresh.tid })),
-    );
-    case("expired-within-leeway", Kind::Access, valid.token.clone(), valid.exp + 29, "accept", None);
-    case("expired", Kind::Access, valid.token.clone(), valid.exp + 30, "reject:expired", None);
-    case("expired-long-ago", Kind::Access, valid.token.clone(), valid.exp + 86_400, "reject:expired", None);
-
-    let future = claims_for(&service, "alice", NOW_S + 3600, lifetimes.access_s, "access");
-    case("not-yet-valid", Kind::Access, service.seal_access(&future), NOW_S, "reject:not-yet-valid", None);
-    let slightly_future = claims_for(&service, "alice", NOW_S + 30, lifetimes.access_s, "access");
-    case("issued-within-leeway", Kind::Access, service.seal_access(&slightly_future), NOW_S, "accept", None);
-
-    case(
-        "tampered-signature",
-        Kind::Access,
-        tamper_signature(&valid.token),
-        NOW_S,
-        "reject:bad-signature",
-        None,
-    );
-    case(
-        "tampered-payload",
-        Kind::Access,
-        swap_payload(&valid.token, &refresh.token),
-        NOW_S,
-        "reject:bad-signature",
-        None,
-    );
-
-    let mut other_signer = TokenService::new(&Seeds::new(VECTOR_SEED), lifetimes);
-    other_signer.regenerate(KeyKind::Signing);
-    let foreign_signature = other_signer.mint_access("alice", "jabber-1", issued_at);
-    case(
-        "unknown-signing-kid",
-        Kind::Access,
-        foreign_signature.token,
-        NOW_S,
-        "reject:unknown-signing-key",
-        None,
-    );
-
-    let mut other_encrypter = TokenService::new(&Seeds::new(VECTOR_SEED), lifetimes);
-    other_encrypter.regenerate(KeyKind::Encryption);
-    let foreign_encryption = other_encrypter.mint_access("alice", "jabber-1", issued_at);
-    case(
-        "unknown-encryption-kid",
-        Kind::Access,
-        foreign_encryption.token,
-        NOW_S,
-        "reject:unknown-encryption-key",
-        None,
-    );
-
-    case(
-        "tampered-jwe-tag",
-        Kind::Access,
-        tamper_jwe_tag(&service, &valid.token),
-        NOW_S,
-        "reject:decryption-failed",
-        None,
-    );
-    case("alg-none", Kind::Access, alg_none(&valid.token), NOW_S, "reject:unsupported-algorithm", None);
-    case(
-        "hs256-keyed-with-rsa-public-key",
-        Kind::Access,
-        hs256_with_public_key(&service, &valid.token),
-        NOW_S,
-        "reject:unsupported-algorithm",
-        None,
-    );
-    let id_token = claims_for(&service, "alice", issued_at, lifetimes.access_s, "id");
-    case("wrong-ctyp", Kind::Access, service.seal_access(&id_token), NOW_S, "reject:wrong-token-type", None);
-    let mut foreign = claims_for(&service, "alice", issued_at, lifetimes.access_s, "access");
-    foreign.iss = "00000000-0000-4000-8000-000000000000".to_string();
-    case("wrong-issuer", Kind::Access, service.seal_access(&foreign), NOW_S, "reject:wrong-issuer", None);
-    case(
-        "refresh-token-as-access-token",
-        Kind::Access,
-        refresh.token.clone(),
-        NOW_S,
-        "reject:wrong-token-type",
-        None,
-    );
-    case(
-        "access-token-as-refresh-token",
-        Kind::Refresh,
-        valid.token.clone(),
-        NOW_S,
-        "reject:wrong-token-type",
-        None,
-    );
-    case(
-        "truncated",
-        Kind::Access,
-        valid.token[..valid.token.len() / 2].to_string(),
-        NOW_S,
-        "reject:malformed",
-        None,
-    );
-    let cut_signature = valid.token[..valid.token.len() - 10].to_string();
-    case("truncated-signature", Kind::Access, cut_signature, NOW_S, "reject:bad-signature", None);
-    case("non-base64", Kind::Access, "eyJ!!!.@@@.###".to_string(), NOW_S, "reject:malformed", None);
-    case("empty", Kind::Access, String::new(), NOW_S, "reject:malformed", None);
-    case("padded-base64", Kind::Access, format!("{}=", valid.token), NOW_S, "reject:malformed", None);
-
-    VectorsFile {
-        format: FORMAT.to_string(),
-        issuer: service.keys.cluster_id().to_string(),
-        keys: service.keys.jwk_set(),
-        cases,
-    }
-}
-
-fn claims_for(service: &TokenService, user: &str, iat: u64, lifetime_s: u64, ctyp: &str) -> AccessClaims {
-    AccessClaims {
-        iss: service.keys.cluster_id().to_string(),
-        sub: user.to_string(),
-        client_id: "jabber-1".to_string(),
-        scope: "UnifiedCommunications:readwrite".to_string(),
-        tid: format!("00000000-0000-4000-8000-{iat:012}"),
-        typ: "user".to_string(),
-        ctyp: ctyp.to_string(),
-        iat,
-        exp: iat + lifetime_s,
-    }
-}
-
-fn parts(token: &str) -> Vec<String> {
-    token.split('.').map(str::to_string).collect()
-}
-
-/// Flips one bit of the signature, keeping it canonical base64url.
-fn tamper_signature(token: &str) -> String {
-    let mut parts = parts(token);
-    let mut signature = URL_SAFE_NO_PAD.decode(&parts[2]).unwrap();
-    signature[100] ^= 0x01;
-    parts[2] = URL_SAFE_NO_PAD.encode(signature);
-    parts.join(".")
-}
-
-/// Another token's payload under this token's signature.
-fn swap_payload(token: &str, other: &str) -> String {
-    let mut parts = parts(token);
-    parts[1] = self::parts(other)[1].clone();
-    parts.join(".")
-}
-
-/// Flips one bit of the JWE tag and signs the result properly, so only the tag is wrong.
-fn tamper_jwe_tag(service: &TokenService, token: &str) -> String {
-    let payload: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts(token)[1]).unwrap()).unwrap();
-    let mut jwe = parts(payload["private"].as_str().unwrap());
-    let mut tag = URL_SAFE_NO_PAD.decode(&jwe[4]).unwrap();
-    tag[0] ^= 0x80;
-    jwe[4] = URL_SAFE_NO_PAD.encode(tag);
-    let payload = json!({ "private": jwe.join(".") });
-    service.sign(&serde_json::to_vec(&payload).unwrap())
-}
-
-/// The same token with `alg: none` and no signature.
-fn alg_none(token: &str) -> String {
-    let parts = parts(token);
-    let mut header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts[0]).unwrap()).unwrap();
-    header["alg"] = json!("none");
-    format!("{}.{}.", URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap()), parts[1])
-}
-
-/// The classic key-confusion attack: HS256 keyed with the RSA public key (as PEM and DER
-/// both circulate, DER here).
-fn hs256_with_public_key(service: &TokenService, token: &str) -> String {
-    let parts = parts(token);
-    let mut header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts[0]).unwrap()).unwrap();
-    header["alg"] = json!("HS256");
-    let input = format!("{}.{}", URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap()), parts[1]);
-    let signer = HS256.signer_from_bytes(service.keys.signing.public_der()).unwrap();
-    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signer.sign(input.as_bytes()).unwrap()))
-}
-
 #[test]
 fn committed_vectors_are_the_generated_ones() {
-    let generated = serde_json::to_string_pretty(&build_vectors()).unwrap() + "\n";
+    let generated = serde_json::to_string_pretty(&written_vectors()).unwrap() + "\n";
     let path = vectors_path();
     if std::env::var_os("AUTHZLAB_UPDATE_VECTORS").is_some() {
         std::fs::write(&path, &generated).unwrap();
@@ -302,6 +88,33 @@ fn every_named_case_is_covered() {
         "truncated",
         "non-base64",
         "refresh-token-as-access-token",
+        "access-token-as-refresh-token",
+        "expired-within-leeway",
+        "issued-1s-beyond-leeway",
+        "kid-with-path",
+        "kid-with-sql",
+        "kid-with-control-characters",
+        "alg-None",
+        "alg-nOnE",
+        "rs256-over-a-jwe-that-is-not-dir",
+        "jwe-where-a-jws-belongs",
+        "jws-where-a-jwe-belongs",
+        "zip-in-jws-header",
+        "zip-in-jwe-header",
+        "crit-in-jws-header",
+        "crit-in-jwe-header",
+        "jwk-header-not-followed",
+        "jku-header-not-followed",
+        "x5u-header-not-followed",
+        "tampered-jwe-tag",
+        "tampered-jwe-iv",
+        "tampered-jwe-ciphertext",
+        "wrong-cty",
+        "duplicate-claim-member",
+        "duplicate-header-member",
+        "deeply-nested-claims",
+        "one-mebibyte-token",
+        "empty",
     ] {
         assert!(names.iter().any(|name| name == required), "missing case {required}");
     }
@@ -340,6 +153,9 @@ impl Mutations {
     fn mutate(&mut self, token: &str) -> String {
         let mut bytes = token.as_bytes().to_vec();
         let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ ";
+        if bytes.is_empty() {
+            return (alphabet[self.below(alphabet.len())] as char).to_string();
+        }
         let at = self.below(bytes.len());
         match self.below(5) {
             0 => bytes[at] = alphabet[self.below(alphabet.len())],
@@ -368,20 +184,45 @@ fn comparable(verdict: &authzlab_host::Verdict) -> String {
     }
 }
 
+/// Mutated tokens per CI run; `AUTHZLAB_DIFFERENTIAL_ROUNDS=1000000` runs a longer search
+/// (README, "Writing a validator plugin").
+const DIFFERENTIAL_ROUNDS_DEFAULT: usize = 10_000;
+
+/// Differential testing: tokens of both kinds mutated (headers, parts, claims, the JWE
+/// inside re-signed so that edits reach past the signature) get the same verdict class from
+/// the native reference and from every reference plugin.
 #[test]
-fn mutated_tokens_get_the_same_verdict_from_both_validators() {
+fn mutated_tokens_get_the_same_verdict_from_every_validator() {
+    let rounds = std::env::var("AUTHZLAB_DIFFERENTIAL_ROUNDS")
+        .ok()
+        .and_then(|rounds| rounds.parse().ok())
+        .unwrap_or(DIFFERENTIAL_ROUNDS_DEFAULT);
     let vectors = Vectors::load(&vectors_path()).unwrap();
-    let artifact = authzlab_plugins::UNITY_CONNECTION;
-    let mut plugin = common::plugins().load(artifact.name, artifact.bytes).unwrap();
+    let mut plugins: Vec<_> = [
+        authzlab_plugins::UNITY_CONNECTION,
+        authzlab_plugins::IMP,
+        authzlab_plugins::CALLMANAGER_SIP,
+        authzlab_plugins::EXPRESSWAY,
+    ]
+    .into_iter()
+    .map(|artifact| common::plugins().load(artifact.name, artifact.bytes).unwrap())
+    .collect();
     // The service that minted the vectors, rebuilt from its seed: it re-signs mutated
     // payloads so that edits inside the JWE get past the signature check.
     let signer = TokenService::new(&Seeds::new(VECTOR_SEED), Lifetimes::defaults());
-    let seeds = ["valid-access-token", "valid-refresh-token", "tampered-jwe-tag"];
+    let seeds = ["valid-access-token", "valid-refresh-token", "tampered-jwe-tag", "zip-in-jwe-header"];
     let mut mutations = Mutations(0x5eed);
     let mut verdicts = std::collections::BTreeMap::new();
-    for (round, name) in (0..900).map(|round| (round, seeds[round % seeds.len()])) {
+    for (round, name) in (0..rounds).map(|round| (round, seeds[round % seeds.len()])) {
         let case = vectors.cases.iter().find(|case| case.name == name).unwrap();
         let mut request = case.request();
+        // Every fourth round, one from the other kind's side: a token of one kind offered as the other.
+        if round % 4 == 3 {
+            request.kind = match request.kind {
+                authzlab_host::TokenKind::Access => authzlab_host::TokenKind::Refresh,
+                authzlab_host::TokenKind::Refresh => authzlab_host::TokenKind::Access,
+            };
+        }
         let inner = round % 2 == 1 && name != "valid-refresh-token";
         let payload: Value =
             serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts(&request.token)[1]).unwrap()).unwrap();
@@ -396,15 +237,18 @@ fn mutated_tokens_get_the_same_verdict_from_both_validators() {
         } else {
             target
         };
-        let component = plugin.validate(vectors.keyring.clone(), &request);
         let native =
             authzlab_host::Verdict::from(authzlab_host::reference::validate(&vectors.keyring, &request));
-        assert_eq!(
-            comparable(&component),
-            comparable(&native),
-            "round {round} from {name}: token {:?}",
-            request.token
-        );
+        for plugin in &mut plugins {
+            let component = plugin.validate(vectors.keyring.clone(), &request);
+            assert_eq!(
+                comparable(&component),
+                comparable(&native),
+                "round {round} from {name}, plugin {}: token {:?}",
+                plugin.name(),
+                request.token
+            );
+        }
         *verdicts.entry(native.name()).or_insert(0) += 1;
     }
     // The mutations reach several checks, not just the parser.
@@ -412,4 +256,26 @@ fn mutated_tokens_get_the_same_verdict_from_both_validators() {
         assert!(verdicts.contains_key(reached), "{reached} not reached: {verdicts:?}");
     }
     assert!(verdicts.len() >= 5, "verdicts reached: {verdicts:?}");
+}
+
+/// The built-in suite (`authzlab plugin check` without `--vectors`, the 1 MiB token
+/// included): all four reference plugins and the native reference reach every expected
+/// verdict, and each component reports the contract it was built for and its SHA-256.
+#[test]
+fn the_built_in_suite_passes_every_reference_plugin() {
+    let suite = Vectors::from_file(build_vectors(), "the built-in suite").unwrap();
+    assert!(suite.cases.iter().any(|case| case.token.len() > 1 << 20), "the mebibyte token runs here");
+    for artifact in [
+        authzlab_plugins::UNITY_CONNECTION,
+        authzlab_plugins::IMP,
+        authzlab_plugins::CALLMANAGER_SIP,
+        authzlab_plugins::EXPRESSWAY,
+    ] {
+        let mut plugin = common::plugins().load(artifact.name, artifact.bytes).unwrap();
+        assert_eq!(plugin.contract(), authzlab_host::contract::CONTRACT_VERSION);
+        assert_eq!(plugin.sha256().len(), 64);
+        let failures: Vec<String> =
+            suite.run(&mut plugin).iter().filter(|o| !o.passed()).map(|o| o.to_string()).collect();
+        assert!(failures.is_empty(), "{}: {}", artifact.name, failures.join("\n"));
+    }
 }

@@ -9,6 +9,10 @@ use crate::{Claims, KeyError, Rejection, Request, TokenKind};
 /// it on tokens within that margin.
 pub const CLOCK_LEEWAY_S: u64 = 30;
 
+/// Largest token the checks read. Real tokens are about 1.5 KiB; a far larger one is refused
+/// before any parsing, so a hostile one cannot make a validation slow.
+pub const TOKEN_BYTES_MAX: usize = 64 * 1024;
+
 /// A consumer's knobs for [`check`].
 #[derive(Clone, Copy, Debug)]
 pub struct Policy {
@@ -24,11 +28,18 @@ impl Default for Policy {
 /// Validates `req.token` with the keys the host holds for this consumer (the `keyring`
 /// import); the first failing check decides.
 pub fn check(req: &Request, policy: Policy) -> Result<Claims, Rejection> {
+    if req.token.len() > TOKEN_BYTES_MAX {
+        return Err(Rejection::Malformed(format!(
+            "token of {} bytes, over {TOKEN_BYTES_MAX}",
+            req.token.len()
+        )));
+    }
     let jws = jose::parse_jws(&req.token).map_err(Rejection::Malformed)?;
     let alg = jose::string(&jws.header, "alg", "JWS header").map_err(Rejection::Malformed)?;
     if alg != "RS256" {
         return Err(Rejection::UnsupportedAlgorithm(alg.to_string()));
     }
+    refuse_extensions(&jws.header, "JWS header")?;
     let kid = jose::string(&jws.header, "kid", "JWS header").map_err(Rejection::Malformed)?;
     match keyring::verify_rs256(kid, jws.signing_input.as_bytes(), &jws.signature) {
         Ok(true) => {}
@@ -47,6 +58,21 @@ pub fn check(req: &Request, policy: Policy) -> Result<Claims, Rejection> {
         }
     };
     check_claims(&claims, req, &keyring::trusted_issuer(), policy)
+}
+
+/// Header members that change how a token is read, which no CallManager token carries: `zip`
+/// (decompression, a bomb waiting to happen) is an unsupported algorithm; `crit` names
+/// extensions that must be understood, and none is here (RFC 7515 §4.1.11). `jku`, `jwk`,
+/// `x5u` and `x5c` are never followed: keys come from the host only, so they change nothing.
+fn refuse_extensions(header: &Object, what: &str) -> Result<(), Rejection> {
+    if let Some(zip) = header.get("zip") {
+        let zip = zip.as_str().map_or_else(|| zip.to_string(), str::to_string);
+        return Err(Rejection::UnsupportedAlgorithm(format!("zip {zip}")));
+    }
+    if header.contains_key("crit") {
+        return Err(Rejection::Malformed(format!("{what} has `crit`: no extension is understood here")));
+    }
+    Ok(())
 }
 
 /// Opens the JWE an access token carries in its `private` member.
@@ -70,6 +96,11 @@ fn decrypt_private(payload: &Object) -> Result<Object, Rejection> {
     }
     if enc != "A128CBC-HS256" {
         return Err(Rejection::UnsupportedAlgorithm(enc.to_string()));
+    }
+    refuse_extensions(&jwe.header, "JWE header")?;
+    let cty = jose::string(&jwe.header, "cty", "JWE header").map_err(Rejection::Malformed)?;
+    if cty != "JWT" {
+        return Err(Rejection::Malformed(format!("JWE `cty` is {cty:?}, not \"JWT\"")));
     }
     if !jwe.encrypted_key_b64.is_empty() {
         return Err(Rejection::Malformed("a `dir` JWE has an empty encrypted key".into()));

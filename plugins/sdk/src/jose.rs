@@ -66,12 +66,89 @@ pub fn decode_object(part: &str, what: &str) -> Result<Object, String> {
     parse_object(&bytes, what)
 }
 
-/// Parses bytes holding a JSON object.
+/// Parses bytes holding a JSON object. An object with a member twice, at any depth, is
+/// refused: parsers disagree on which one wins (RFC 8259 §4), so a token could mean one
+/// thing to us and another to the issuer.
 pub fn parse_object(bytes: &[u8], what: &str) -> Result<Object, String> {
-    match serde_json::from_slice::<Value>(bytes) {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let parsed = serde::Deserialize::deserialize(&mut deserializer).and_then(|Strict(value)| {
+        deserializer.end()?;
+        Ok(value)
+    });
+    match parsed {
         Ok(Value::Object(object)) => Ok(object),
         Ok(_) => Err(format!("{what} is not a JSON object")),
+        Err(error) if error.to_string().starts_with(DUPLICATE) => Err(format!("{what} has a member twice")),
         Err(_) => Err(format!("{what} is not JSON")),
+    }
+}
+
+/// The message a duplicate member fails with, told apart from other JSON errors.
+const DUPLICATE: &str = "duplicate member";
+
+/// A JSON value that refuses duplicate object members.
+struct Strict(Value);
+
+impl<'de> serde::Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        f.write_str("JSON")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Strict(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let Strict(value) = map.next_value()?;
+            if object.insert(key.clone(), value).is_some() {
+                return Err(serde::de::Error::custom(format!("{DUPLICATE} `{key}`")));
+            }
+        }
+        Ok(Value::Object(object))
     }
 }
 
