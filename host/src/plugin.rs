@@ -396,6 +396,21 @@ impl Plugin {
         self.last_fuel_used
     }
 
+    /// The most linear memory the live instance has held, bytes (none before the first call
+    /// after a fault).
+    pub fn memory_bytes(&self) -> Option<usize> {
+        self.live.as_ref().map(|(store, _)| store.data().memory_peak)
+    }
+
+    /// Replaces the live instance with a fresh one now (what a fault does before the next
+    /// call): `plugin bench` times it.
+    pub fn restart_instance(&mut self, keyring: Arc<Keyring>) -> Result<(), String> {
+        self.live = None;
+        let live = self.instantiate(keyring)?;
+        self.live = Some(live);
+        Ok(())
+    }
+
     /// Validates one request with the keys in `keyring`. A trap, running out of fuel or
     /// memory is a [`Verdict::PluginFault`]; the instance is then replaced, so the next call
     /// is served.
@@ -462,9 +477,9 @@ impl Plugin {
             .memory_size(self.limits.memory_bytes_max)
             .trap_on_grow_failure(true)
             .build();
-        let state = PluginState { wasi, table: ResourceTable::new(), keyring, limits };
+        let state = PluginState { wasi, table: ResourceTable::new(), keyring, limits, memory_peak: 0 };
         let mut store = Store::new(&self.engine, state);
-        store.limiter(|state| &mut state.limits);
+        store.limiter(|state| state);
         store.set_fuel(self.limits.fuel_per_call).map_err(|e| format!("cannot set fuel: {e:#}"))?;
         let validator = self.pre.instantiate(&mut store).map_err(|e| format!("cannot instantiate: {e:#}"))?;
         Ok((store, validator))
@@ -516,6 +531,33 @@ pub struct PluginState {
     table: ResourceTable,
     keyring: Arc<Keyring>,
     limits: StoreLimits,
+    /// The most linear memory the instance has held, bytes (`plugin bench` reports it).
+    memory_peak: usize,
+}
+
+/// The memory cap, recording the largest size the instance grew to.
+impl wasmtime::ResourceLimiter for PluginState {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = self.limits.memory_growing(current, desired, maximum)?;
+        if allowed {
+            self.memory_peak = self.memory_peak.max(desired);
+        }
+        Ok(allowed)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
 }
 
 impl WasiView for PluginState {

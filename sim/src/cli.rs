@@ -89,6 +89,15 @@ pub enum PluginCommand {
         #[arg(long)]
         vectors: Option<PathBuf>,
     },
+    /// Measure a component on one core: validations per second against the native reference
+    /// on the same tokens, instantiation time, memory per instance, fuel per call.
+    Bench {
+        /// The validator component (.wasm).
+        component: PathBuf,
+        /// Seconds each throughput figure is measured for.
+        #[arg(long, default_value_t = 2.0)]
+        seconds: f64,
+    },
 }
 
 /// Bad input: the message names the file and the fix; exit code 2.
@@ -124,6 +133,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, InputError> {
         Command::Bench { quick, seeds_of, peak_rss_of } => bench(quick, &seeds_of, peak_rss_of.as_deref()),
         Command::Plugin { command: PluginCommand::Check { component, vectors } } => {
             check_plugin(&component, vectors.as_deref())
+        }
+        Command::Plugin { command: PluginCommand::Bench { component, seconds } } => {
+            bench_plugin(&component, seconds)
         }
     }
 }
@@ -297,6 +309,56 @@ fn events_catalogue() -> String {
         }
     }
     out
+}
+
+/// The WASM/native ratio the reference plugins aim at (README "Performance").
+const PLUGIN_RATIO_TARGET: f64 = 0.95;
+/// Longest measurement `plugin bench` takes per figure.
+const PLUGIN_BENCH_SECONDS_MAX: f64 = 60.0;
+
+fn bench_plugin(component: &Path, seconds: f64) -> Result<ExitCode, InputError> {
+    if !(seconds > 0.0 && seconds <= PLUGIN_BENCH_SECONDS_MAX) {
+        return Err(InputError(format!(
+            "--seconds {seconds}: give more than 0 and at most {PLUGIN_BENCH_SECONDS_MAX}"
+        )));
+    }
+    let plugins = plugin_host(0)?;
+    let loading = std::time::Instant::now();
+    let mut plugin = plugins.load_file(component).map_err(|e| InputError(e.to_string()))?;
+    let loaded_in = loading.elapsed();
+    let info = plugin.info().clone();
+    let figures =
+        crate::bench::validators::bench_plugin(&mut plugin, std::time::Duration::from_secs_f64(seconds))
+            .map_err(|e| InputError(format!("{}: {e}", component.display())))?;
+    let speed = &figures.throughput;
+    let ratio = speed.component_per_s / speed.native_per_s;
+    print(&format!(
+        "plugin {} {} (serves {}) · contract {}@{} · sha256 {}\n\
+         valid access tokens, one core, {seconds} s each:\n\
+         \x20 component          {:>9.0} validations/s\n\
+         \x20 native reference   {:>9.0} validations/s\n\
+         \x20 ratio              {ratio:>9.2}   (target at least {PLUGIN_RATIO_TARGET}{})\n\
+         \x20 bare RS256 verify  {:>9.0} /s      (the crypto floor every validation pays)\n\
+         load (compile and first instance)  {:.1} ms\n\
+         instantiation                      {:.0} µs\n\
+         memory per instance                {} KiB\n\
+         fuel per call                      {}\n",
+        info.name,
+        info.version,
+        info.consumer,
+        authzlab_host::contract::CONTRACT_PACKAGE,
+        plugin.contract(),
+        plugin.sha256(),
+        speed.component_per_s,
+        speed.native_per_s,
+        if ratio >= PLUGIN_RATIO_TARGET { ", met" } else { ", missed" },
+        speed.raw_verify_per_s,
+        loaded_in.as_secs_f64() * 1000.0,
+        figures.instantiation.as_secs_f64() * 1e6,
+        figures.memory_bytes / 1024,
+        figures.fuel_per_call,
+    ));
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check_plugin(component: &Path, vectors_path: Option<&Path>) -> Result<ExitCode, InputError> {

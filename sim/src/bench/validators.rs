@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use authzlab_host::{reference, PluginHost, Request, TokenKind};
+use authzlab_host::{reference, Plugin, PluginHost, Request, TokenKind};
 use josekit::jws::{JwsVerifier, RS256};
 
 use crate::bench::BenchError;
@@ -24,8 +24,48 @@ pub struct Throughput {
     pub raw_verify_per_s: f64,
 }
 
-/// Measures each contender for `measure_for` of wall time on valid access tokens.
+/// Measures each contender for `measure_for` of wall time on valid access tokens, the
+/// component being the reference `unity-connection`.
 pub fn measure(plugins: &PluginHost, measure_for: Duration) -> Result<Throughput, BenchError> {
+    let artifact = authzlab_plugins::UNITY_CONNECTION;
+    let mut plugin =
+        plugins.load(artifact.name, artifact.bytes).map_err(|e| BenchError::Input(e.to_string()))?;
+    measure_plugin(&mut plugin, measure_for)
+}
+
+/// What `authzlab plugin bench` reports of one component.
+pub struct PluginFigures {
+    pub throughput: Throughput,
+    /// A fresh instance: the mean time to start one.
+    pub instantiation: Duration,
+    /// The instance's linear memory after the runs, bytes.
+    pub memory_bytes: usize,
+    /// Fuel one validation of a valid access token spends.
+    pub fuel_per_call: u64,
+}
+
+/// [`measure_plugin`], then instantiation time (`INSTANCES` fresh instances), memory per
+/// instance and fuel per call.
+pub fn bench_plugin(plugin: &mut Plugin, measure_for: Duration) -> Result<PluginFigures, BenchError> {
+    const INSTANCES: u32 = 50;
+    let throughput = measure_plugin(plugin, measure_for)?;
+    let (requests, keyring) = valid_requests(&plugin.info().consumer);
+    let verdict = plugin.validate(keyring.clone(), &requests[0]);
+    let fuel_per_call = plugin.last_fuel_used();
+    let memory_bytes = plugin.memory_bytes().unwrap_or(0);
+    if !verdict.is_accepted() {
+        return Err(BenchError::Input(format!("the component refused a valid token: {}", verdict.name())));
+    }
+    let started = Instant::now();
+    for _ in 0..INSTANCES {
+        plugin.restart_instance(keyring.clone()).map_err(BenchError::Input)?;
+    }
+    let instantiation = started.elapsed() / INSTANCES;
+    Ok(PluginFigures { throughput, instantiation, memory_bytes, fuel_per_call })
+}
+
+/// [`TOKENS`] valid access tokens for `consumer`, and the keys that check them.
+fn valid_requests(consumer: &str) -> (Vec<Request>, Arc<authzlab_host::Keyring>) {
     let lifetimes = Lifetimes::new(3600, 86_400).expect("an hour and a day are valid lifetimes");
     let mut service = TokenService::new(&Seeds::new(1), lifetimes);
     let now_s = 1_767_571_200;
@@ -34,13 +74,17 @@ pub fn measure(plugins: &PluginHost, measure_for: Duration) -> Result<Throughput
             token: service.mint_access(&format!("user-{n}"), "jabber", now_s).token,
             kind: TokenKind::Access,
             now: now_s + 60,
-            consumer: "unity-connection".to_string(),
+            consumer: consumer.to_string(),
         })
         .collect();
-    let keyring = Arc::new(service.keys.keyring());
-    let artifact = authzlab_plugins::UNITY_CONNECTION;
-    let mut plugin =
-        plugins.load(artifact.name, artifact.bytes).map_err(|e| BenchError::Input(e.to_string()))?;
+    (requests, Arc::new(service.keys.keyring()))
+}
+
+/// Throughput of `plugin`, the native reference and a bare RS256 verify, on the same tokens.
+pub fn measure_plugin(plugin: &mut Plugin, measure_for: Duration) -> Result<Throughput, BenchError> {
+    let (requests, keyring) = valid_requests(&plugin.info().consumer);
+    let lifetimes = Lifetimes::new(3600, 86_400).expect("an hour and a day are valid lifetimes");
+    let service = TokenService::new(&Seeds::new(1), lifetimes);
 
     // Every contender must accept every token, or the figure would time a shortcut.
     for request in &requests {
@@ -97,4 +141,25 @@ fn per_second(measure_for: Duration, mut operation: impl FnMut(usize)) -> f64 {
         }
     }
     done as f64 / started.elapsed().as_secs_f64()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `plugin bench` runs end to end on a reference plugin and every figure is one: the
+    /// component accepted the tokens it was timed on, an instance holds memory and spends
+    /// fuel. (What the figures are belongs to the note and the README, not to a test.)
+    #[test]
+    fn plugin_bench_measures_every_figure() {
+        let plugins = PluginHost::new(authzlab_host::Limits::default(), 0).unwrap();
+        let artifact = authzlab_plugins::CALLMANAGER_SIP;
+        let mut plugin = plugins.load(artifact.name, artifact.bytes).unwrap();
+        let figures = bench_plugin(&mut plugin, Duration::from_millis(20)).unwrap();
+        assert!(figures.throughput.component_per_s > 0.0 && figures.throughput.native_per_s > 0.0);
+        assert!(figures.instantiation > Duration::ZERO);
+        assert!(figures.memory_bytes >= 64 * 1024, "{} bytes", figures.memory_bytes);
+        assert!(figures.fuel_per_call > 1_000, "{}", figures.fuel_per_call);
+        assert!(figures.fuel_per_call < authzlab_host::plugin::FUEL_PER_CALL_DEFAULT / 100);
+    }
 }
