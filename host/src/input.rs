@@ -16,6 +16,8 @@ pub const SCENARIO_BYTES_MAX: u64 = 4 << 20;
 pub const VECTORS_BYTES_MAX: u64 = 64 << 20;
 /// Largest component: the reference validators are ~300 KB; a debug build with DWARF a few MB.
 pub const COMPONENT_BYTES_MAX: u64 = 64 << 20;
+/// Largest plugin manifest: a few lines of TOML.
+pub const MANIFEST_BYTES_MAX: u64 = 64 << 10;
 
 const _: () = assert!(SCENARIO_BYTES_MAX >= 1 << 20);
 const _: () = assert!(VECTORS_BYTES_MAX > 1 << 20, "a vectors file must hold a 1 MiB token case");
@@ -26,6 +28,7 @@ pub enum InputKind {
     Scenario,
     Vectors,
     Component,
+    Manifest,
 }
 
 impl InputKind {
@@ -34,6 +37,7 @@ impl InputKind {
             InputKind::Scenario => SCENARIO_BYTES_MAX,
             InputKind::Vectors => VECTORS_BYTES_MAX,
             InputKind::Component => COMPONENT_BYTES_MAX,
+            InputKind::Manifest => MANIFEST_BYTES_MAX,
         }
     }
 
@@ -43,6 +47,7 @@ impl InputKind {
             InputKind::Scenario => "SCENARIO_BYTES_MAX",
             InputKind::Vectors => "VECTORS_BYTES_MAX",
             InputKind::Component => "COMPONENT_BYTES_MAX",
+            InputKind::Manifest => "MANIFEST_BYTES_MAX",
         }
     }
 
@@ -51,6 +56,7 @@ impl InputKind {
             InputKind::Scenario => "scenario file",
             InputKind::Vectors => "vectors file",
             InputKind::Component => "component",
+            InputKind::Manifest => "plugin manifest",
         }
     }
 }

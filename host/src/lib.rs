@@ -8,6 +8,7 @@
 //!   verification and `dir`/A128CBC-HS256 decryption through josekit/OpenSSL.
 //! * [`verdict`]: what a validation decided, with the rejection names the vectors file uses.
 //! * [`reference`]: the native reference validator; plugins must reach the same verdicts.
+//! * [`manifest`]: pinned plugin manifests (SHA-256, contract version, limits).
 //! * [`plugin`]: the wasmtime component host: load, precompile cache, limits, fault isolation.
 //! * [`vectors`]: conformance vectors files (`authzlab-vectors/1`) and running them.
 //!
@@ -19,6 +20,7 @@ pub mod contract;
 pub mod crypto_time;
 pub mod input;
 pub mod keyring;
+pub mod manifest;
 pub mod plugin;
 pub mod reference;
 pub mod vectors;

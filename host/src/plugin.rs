@@ -98,6 +98,14 @@ pub enum PluginError {
     Contract { name: String, reason: String },
     #[error("plugin {name}: built for {package}@{built} but this host speaks {package}@{host}: {advice}", package = crate::contract::CONTRACT_PACKAGE)]
     ContractVersion { name: String, built: String, host: String, advice: String },
+    #[error(transparent)]
+    Manifest(#[from] crate::manifest::ManifestError),
+    #[error("plugin {name}: no manifest at {manifest}, and this scenario requires one (pin its sha256 and contract there)")]
+    ManifestRequired { name: String, manifest: String },
+    #[error("plugin {name}: its SHA-256 is {found} but {manifest} pins {pinned}; refusing to load it (rebuild the pinned one, or update the manifest if this build is the one you meant)")]
+    PinnedHash { name: String, manifest: String, pinned: String, found: String },
+    #[error("plugin {name}: built for contract {built} but {manifest} pins {pinned}; refusing to load it")]
+    PinnedContract { name: String, manifest: String, pinned: String, built: String },
     #[error("plugin {name}: `describe` failed: {reason}")]
     Describe { name: String, reason: String },
     #[error("the plugin engine could not be set up: {0}")]
@@ -152,13 +160,67 @@ impl PluginHost {
         self.limits
     }
 
-    /// Loads a component file (at most [`COMPONENT_BYTES_MAX`](crate::input::COMPONENT_BYTES_MAX)).
+    /// Loads a component file (at most [`COMPONENT_BYTES_MAX`](crate::input::COMPONENT_BYTES_MAX)),
+    /// held to its manifest (`x.manifest.toml` beside `x.wasm`) when it has one.
     pub fn load_file(&self, path: &Path) -> Result<Plugin, PluginError> {
+        self.load_file_pinned(path, false)
+    }
+
+    /// [`load_file`](Self::load_file); with `require_manifest`, a component without a
+    /// manifest is refused.
+    pub fn load_file_pinned(&self, path: &Path, require_manifest: bool) -> Result<Plugin, PluginError> {
         let bytes = read_bounded(path, InputKind::Component)?;
         let name = path
             .file_stem()
             .map_or_else(|| path.display().to_string(), |stem| stem.to_string_lossy().into_owned());
-        self.load(&name, &bytes)
+        let manifest_path = crate::manifest::path_for(path);
+        if !manifest_path.exists() {
+            if require_manifest {
+                return Err(PluginError::ManifestRequired {
+                    name,
+                    manifest: manifest_path.display().to_string(),
+                });
+            }
+            return self.load(&name, &bytes);
+        }
+        let manifest = crate::manifest::Manifest::load(&manifest_path)?;
+        self.load_with_manifest(&name, &bytes, &manifest)
+    }
+
+    /// Loads a component held to `manifest`: its SHA-256 and contract version must be the
+    /// pinned ones, and it runs under the manifest's limits when it sets some.
+    pub fn load_with_manifest(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        manifest: &crate::manifest::Manifest,
+    ) -> Result<Plugin, PluginError> {
+        let found = hex::encode(Sha256::digest(bytes));
+        let shown = manifest.path.display().to_string();
+        if found != manifest.sha256 {
+            return Err(PluginError::PinnedHash {
+                name: name.to_string(),
+                manifest: shown,
+                pinned: manifest.sha256.clone(),
+                found,
+            });
+        }
+        let mut plugin = self.load(name, bytes)?;
+        if plugin.contract != manifest.contract {
+            return Err(PluginError::PinnedContract {
+                name: name.to_string(),
+                manifest: shown,
+                pinned: manifest.contract.clone(),
+                built: plugin.contract.clone(),
+            });
+        }
+        plugin.manifest = Some(manifest.path.clone());
+        if let Some(limits) = manifest.limits {
+            plugin.limits = limits;
+            // The next call starts an instance under the manifest's limits.
+            plugin.live = None;
+        }
+        Ok(plugin)
     }
 
     /// Loads a component from bytes: compile (or reuse), check against the world, instantiate,
@@ -181,6 +243,7 @@ impl PluginHost {
             info: PluginInfo { name: name.to_string(), version: String::new(), consumer: String::new() },
             sha256: hex::encode(Sha256::digest(bytes)),
             contract,
+            manifest: None,
             engine: self.engine.clone(),
             pre,
             limits: self.limits,
@@ -347,6 +410,8 @@ pub struct Plugin {
     sha256: String,
     /// The contract version it was built for (the host's, if its imports name none).
     contract: String,
+    /// The manifest that pinned it, if one did.
+    manifest: Option<PathBuf>,
     engine: Engine,
     pre: ValidatorPre<PluginState>,
     limits: Limits,
@@ -361,6 +426,16 @@ impl Plugin {
     /// What the plugin says about itself.
     pub fn info(&self) -> &PluginInfo {
         &self.info
+    }
+
+    /// The manifest that pinned it, if one did.
+    pub fn manifest(&self) -> Option<&Path> {
+        self.manifest.as_deref()
+    }
+
+    /// The limits this plugin runs under (the host's, or its manifest's).
+    pub fn limits(&self) -> Limits {
+        self.limits
     }
 
     /// SHA-256 of the component's bytes, hex.

@@ -376,13 +376,14 @@ fn check_plugin(component: &Path, vectors_path: Option<&Path>) -> Result<ExitCod
     let mut plugin = plugins.load_file(component).map_err(|e| InputError(e.to_string()))?;
     let info = plugin.info().clone();
     let mut out = format!(
-        "plugin {} {} (serves {}) · contract {}@{} · sha256 {}\n{} · {} cases\n",
+        "plugin {} {} (serves {}) · contract {}@{} · sha256 {}{}\n{} · {} cases\n",
         info.name,
         info.version,
         info.consumer,
         authzlab_host::contract::CONTRACT_PACKAGE,
         plugin.contract(),
         plugin.sha256(),
+        plugin.manifest().map_or_else(String::new, |manifest| format!(" · pinned by {}", manifest.display())),
         source,
         vectors.cases.len()
     );

@@ -235,6 +235,7 @@ pub fn run_with(
             Some(sip) => {
                 let mut plugin = load_validator(scenario, &sip.validator, plugins)?;
                 plugin.reseed(seeds.derive_u64(&format!("plugin:callmanager:{name}")));
+                record_plugin(&trace, name, &plugin);
                 let keys = subscriber.keys();
                 subscriber.with_sip(sip.subscriber(index, keys, plugin, epoch_s, trace.node(name)))
             }
@@ -256,6 +257,7 @@ pub fn run_with(
         for (name, certs) in imp_nodes.iter().zip(stores) {
             let mut plugin = load_validator(scenario, &imp.validator, plugins)?;
             plugin.reseed(seeds.derive_u64(&format!("plugin:{name}")));
+            record_plugin(&trace, name, &plugin);
             let node = Rc::new(RefCell::new(ImpNode::new(
                 plugin,
                 "cucm-pub",
@@ -277,6 +279,7 @@ pub fn run_with(
         Some(validator) => {
             let mut plugin = load_validator(scenario, validator, plugins)?;
             plugin.reseed(seeds.derive_u64("plugin:unity"));
+            record_plugin(&trace, "unity", &plugin);
             let unity = Rc::new(RefCell::new(Unity::new(plugin, "cucm-pub", epoch_s, trace.node("unity"))));
             sim.host("unity", move || unity::run(unity.clone()));
             Some("unity".to_string())
@@ -302,6 +305,7 @@ pub fn run_with(
     if let (Some(expressway), Some(sip)) = (&scenario.cluster.expressway, &sip) {
         let mut plugin = load_validator(scenario, &expressway.validator, plugins)?;
         plugin.reseed(seeds.derive_u64("plugin:expressway"));
+        record_plugin(&trace, EXPRESSWAY_C, &plugin);
         let trust: Rc<dyn Fn() -> Vec<certs::Certificate>> = if expressway.trusts_callmanager {
             let cluster = sip.cluster_certs.clone();
             Rc::new(move || {
@@ -689,7 +693,28 @@ pub fn quiet_gap(next_step_at: Duration, wake_at: Duration, tick: Duration) -> D
     Duration::from_nanos(u64::try_from(ticks * tick_ns).unwrap_or(u64::MAX))
 }
 
-/// A built-in plugin by name, or a component file relative to the scenario.
+/// Records, at the start, which plugin `node` loaded: name, SHA-256, contract, limits.
+fn record_plugin(trace: &Trace, node: &str, plugin: &Plugin) {
+    let info = plugin.info();
+    let limits = plugin.limits();
+    trace.record(
+        0,
+        node,
+        Happening::PluginLoaded {
+            plugin: info.name.clone(),
+            version: info.version.clone(),
+            consumer: info.consumer.clone(),
+            sha256: plugin.sha256().to_string(),
+            contract: plugin.contract().to_string(),
+            fuel_per_call: limits.fuel_per_call,
+            memory_bytes_max: limits.memory_bytes_max as u64,
+            manifest: plugin.manifest().map(|path| path.display().to_string()),
+        },
+    );
+}
+
+/// A built-in plugin by name, or a component file relative to the scenario (held to its
+/// manifest when it has one, and refused without one when the scenario requires manifests).
 fn load_validator(scenario: &Scenario, name: &str, plugins: &PluginHost) -> Result<Plugin, RunError> {
     if let Some(artifact) = authzlab_plugins::by_name(name) {
         return Ok(plugins.load(artifact.name, artifact.bytes)?);
@@ -697,7 +722,7 @@ fn load_validator(scenario: &Scenario, name: &str, plugins: &PluginHost) -> Resu
     let base = scenario.path.parent().unwrap_or(Path::new("."));
     let path = base.join(name);
     if name.ends_with(".wasm") {
-        return Ok(plugins.load_file(&path)?);
+        return Ok(plugins.load_file_pinned(&path, scenario.cluster.require_manifests)?);
     }
     Err(RunError::UnknownValidator {
         scenario: scenario.path.display().to_string(),

@@ -190,7 +190,7 @@ impl CallManager {
         let keyring = self.keys.borrow().loaded().cloned();
         let (Some(keyring), Some(token)) = (keyring, &register.bearer) else {
             let reason = if register.bearer.is_none() { "no-token" } else { "no-keys" };
-            self.rejected(client, port, Refusal::plain(reason), register);
+            self.rejected(client, port, Refusal::plain(reason), register, None);
             return Answer::Forbidden;
         };
         let request = Request {
@@ -208,20 +208,22 @@ impl CallManager {
                     exp: claims.expires_at,
                     port,
                     peer,
+                    fuel: Some(self.plugin.last_fuel_used()),
                 });
                 Answer::Ok
             }
             verdict => {
-                self.rejected(client, port, Refusal::of(&verdict), register);
+                let fuel = Some(self.plugin.last_fuel_used());
+                self.rejected(client, port, Refusal::of(&verdict), register, fuel);
                 Answer::Forbidden
             }
         }
     }
 
-    fn rejected(&self, client: String, port: u16, refusal: Refusal, register: &Register) {
+    fn rejected(&self, client: String, port: u16, refusal: Refusal, register: &Register, fuel: Option<u64>) {
         let Refusal { reason, kid, detail } = refusal;
         let line = Answer::Forbidden.line(&register.via);
-        self.tracer.emit(Happening::SipRegisterRejected { client, port, reason, kid, detail, line });
+        self.tracer.emit(Happening::SipRegisterRejected { client, port, reason, kid, detail, line, fuel });
     }
 }
 

@@ -146,6 +146,7 @@ impl ExpresswayC {
                 reason: reason.clone(),
                 kid,
                 detail,
+                fuel: None,
             });
             return (Err(reason), false);
         };
@@ -162,6 +163,7 @@ impl ExpresswayC {
                     user: claims.subject,
                     tid: claims.token_id,
                     exp: claims.expires_at,
+                    fuel: Some(self.plugin.last_fuel_used()),
                 });
                 (Ok(()), false)
             }
@@ -174,6 +176,7 @@ impl ExpresswayC {
                     reason: reason.clone(),
                     kid,
                     detail,
+                    fuel: Some(self.plugin.last_fuel_used()),
                 });
                 (Err(reason), refetch)
             }
@@ -205,6 +208,7 @@ impl ExpresswayC {
                 reason: "activation-code-required".to_string(),
                 kid: None,
                 detail: Some(reason.to_string()),
+                fuel: None,
             });
             return ready(HttpResponse::error(StatusCode::FORBIDDEN, "activation-code-required"));
         }

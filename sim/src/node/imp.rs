@@ -170,7 +170,14 @@ impl ImpNode {
         let keyring = self.keys.borrow().loaded().cloned();
         let (Some(keyring), Some(token)) = (keyring, &request.bearer) else {
             let Refusal { reason, kid, detail } = Refusal::plain("no-keys-or-token");
-            self.tracer.emit(Happening::ImLoginRejected { client, reason, kid, detail, proxy_ms: None });
+            self.tracer.emit(Happening::ImLoginRejected {
+                client,
+                reason,
+                kid,
+                detail,
+                proxy_ms: None,
+                fuel: None,
+            });
             return HttpResponse::error(StatusCode::UNAUTHORIZED, "no-keys-or-token");
         };
         let validation = Request {
@@ -188,12 +195,21 @@ impl ImpNode {
                     tid: claims.token_id,
                     exp: claims.expires_at,
                     proxy_ms: None,
+                    fuel: Some(self.plugin.last_fuel_used()),
                 });
                 HttpResponse::json(StatusCode::OK, &serde_json::json!({ "user": user }))
             }
             verdict => {
                 let Refusal { reason, kid, detail } = Refusal::of(&verdict);
-                self.tracer.emit(Happening::ImLoginRejected { client, reason, kid, detail, proxy_ms: None });
+                let fuel = Some(self.plugin.last_fuel_used());
+                self.tracer.emit(Happening::ImLoginRejected {
+                    client,
+                    reason,
+                    kid,
+                    detail,
+                    proxy_ms: None,
+                    fuel,
+                });
                 HttpResponse::error(StatusCode::UNAUTHORIZED, verdict.reason().unwrap_or("unknown"))
             }
         }
@@ -300,6 +316,7 @@ pub async fn run(node: Rc<RefCell<ImpNode>>, commands: NodeCommands) -> turmoil:
                         tid,
                         exp,
                         proxy_ms,
+                        fuel: None,
                     },
                     |client, Refusal { reason, kid, detail }, proxy_ms| Happening::ImLoginRejected {
                         client,
@@ -307,6 +324,7 @@ pub async fn run(node: Rc<RefCell<ImpNode>>, commands: NodeCommands) -> turmoil:
                         kid,
                         detail,
                         proxy_ms,
+                        fuel: None,
                     },
                 ));
             }

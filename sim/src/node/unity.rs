@@ -76,6 +76,7 @@ impl Unity {
                     tid,
                     exp,
                     proxy_ms,
+                    fuel: None,
                 },
                 |client, Refusal { reason, kid, detail }, proxy_ms| Happening::VoicemailLoginRejected {
                     client,
@@ -83,6 +84,7 @@ impl Unity {
                     kid,
                     detail,
                     proxy_ms,
+                    fuel: None,
                 },
             ));
         }
@@ -105,6 +107,7 @@ impl Unity {
                 kid,
                 detail,
                 proxy_ms: None,
+                fuel: None,
             });
             return (HttpResponse::error(StatusCode::UNAUTHORIZED, "no-keys-or-token"), None);
         };
@@ -122,6 +125,7 @@ impl Unity {
                     tid: claims.token_id.clone(),
                     exp: claims.expires_at,
                     proxy_ms: None,
+                    fuel: Some(self.plugin.last_fuel_used()),
                 });
                 (HttpResponse::json(StatusCode::OK, &serde_json::json!({ "user": claims.subject })), None)
             }
@@ -135,6 +139,7 @@ impl Unity {
                     kid: refusal.kid,
                     detail: refusal.detail,
                     proxy_ms: None,
+                    fuel: Some(self.plugin.last_fuel_used()),
                 });
                 (HttpResponse::error(StatusCode::UNAUTHORIZED, reason), refetch.then_some(reason))
             }

@@ -47,6 +47,8 @@ impl Timeline {
         match self.mode {
             TimelineMode::Full => true,
             TimelineMode::None => false,
+            // How the run was set up is the trace's and the full timeline's, not the story's.
+            TimelineMode::Story if EventSpec::kind_plays(&event.kind, Role::Setup) => false,
             TimelineMode::Story if EventSpec::kind_plays(&event.kind, Role::Routine) => {
                 self.quiet.insert((event.kind.clone(), who))
             }
@@ -156,6 +158,17 @@ pub fn narrate(event: &Event) -> String {
             }
             other => format!("scenario step {other}"),
         },
+        "plugin-loaded" => format!(
+            "loaded plugin {} {} (serves {}), contract {}, sha256 {}, {} fuel per call, {} MiB{}",
+            f("plugin"),
+            f("version"),
+            f("consumer"),
+            f("contract"),
+            short_hash(&f("sha256")),
+            f("fuel_per_call"),
+            event.fields.get("memory_bytes_max").and_then(|m| m.as_u64()).unwrap_or(0) >> 20,
+            event.field_text("manifest").map_or_else(String::new, |manifest| format!(", pinned by {manifest}"))
+        ),
         "keys-pulled" => format!(
             "wrote the publisher's keys to disk: signing {}, encryption {}; the running Tomcat still uses the keys it loaded",
             short("signing_key"),
@@ -356,6 +369,11 @@ pub fn narrate(event: &Event) -> String {
             format!("{} {}", event.kind, fields.join(" "))
         }
     }
+}
+
+/// A SHA-256 by its first 16 hex digits.
+fn short_hash(hash: &str) -> &str {
+    &hash[..hash.len().min(16)]
 }
 
 /// `xcp-router` as "Cisco XCP Router", as Control Center names it.

@@ -90,6 +90,9 @@ pub(super) struct ClusterFile {
     /// The Mobile and Remote Access edge: Expressway-C and Expressway-E.
     #[serde(default)]
     pub expressway: Option<Table<ExpresswayFile>>,
+    /// Every validator given as a `.wasm` file must have a pinned manifest beside it.
+    #[serde(default)]
+    pub require_manifests: bool,
 }
 
 #[derive(Deserialize)]
@@ -159,6 +162,7 @@ impl Default for ClusterFile {
             imp: None,
             sip: None,
             expressway: None,
+            require_manifests: false,
         }
     }
 }

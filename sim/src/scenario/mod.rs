@@ -120,6 +120,10 @@ pub struct Cluster {
     pub sip: Option<SipCluster>,
     /// The Mobile and Remote Access edge (`cluster.expressway`).
     pub expressway: Option<ExpresswayCluster>,
+    /// Every validator given as a `.wasm` file must come with its pinned manifest
+    /// (`x.manifest.toml` beside `x.wasm`; `cluster.require_manifests`). A manifest beside a
+    /// component is enforced whether or not the scenario requires one.
+    pub require_manifests: bool,
 }
 
 /// SIP registration: the Cisco CallManager service on every subscriber.

@@ -207,6 +207,7 @@ impl Scenario {
         let expressway =
             super::sip_steps::expressway_cluster(&parsed.cluster.0, sip.is_some(), &parsed.tick, &at)?;
         let cluster = Cluster {
+            require_manifests: parsed.cluster.0.require_manifests,
             sip,
             expressway,
             imp,

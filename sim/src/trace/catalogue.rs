@@ -92,6 +92,9 @@ pub enum Role {
     /// A consumer accepted an access token; the event carries the token's `exp`, which
     /// `no_access_token_accepted_after_expiry` reads.
     AcceptsAccessToken,
+    /// How the run was set up (which plugin each node loaded): in the trace and the full
+    /// timeline, not in the story.
+    Setup,
 }
 
 /// One field of an event kind.
@@ -450,6 +453,25 @@ catalogue! {
         /// Why.
         reason: String,
     }
+    /// A node loaded its validator plugin: what it is, byte for byte, and the limits it runs under.
+    PluginLoaded = "plugin-loaded" [Setup] {
+        /// The plugin's name (its package, or the component file's stem).
+        plugin: String,
+        /// Its version, as it describes itself.
+        version: String,
+        /// The consumer it says it serves.
+        consumer: String,
+        /// SHA-256 of the component's bytes.
+        sha256: String,
+        /// The contract version it was built for.
+        contract: String,
+        /// Fuel per call it runs under.
+        fuel_per_call: u64,
+        /// Linear memory it may hold, bytes.
+        memory_bytes_max: u64,
+        /// The manifest that pinned it, if any.
+        manifest: Option<String>,
+    }
     /// A node opened a listening port for SIP.
     PortOpened = "port-opened" {
         /// The port.
@@ -491,6 +513,8 @@ catalogue! {
         port: u16,
         /// On the MRA port: the mutual-TLS peer's CN and SAN entries, space-separated.
         peer: Option<String>,
+        /// Fuel the validator plugin spent on the token (its deterministic CPU clock); none when no plugin ran.
+        fuel: Option<u64>,
     }
     /// CallManager answered a REGISTER `SIP/2.0 403 Forbidden`.
     SipRegisterRejected = "sip-register-rejected" {
@@ -506,6 +530,8 @@ catalogue! {
         detail: Option<String>,
         /// The answer as the documents quote it: status line and Via.
         line: String,
+        /// Fuel the validator plugin spent on the token (its deterministic CPU clock); none when no plugin ran.
+        fuel: Option<u64>,
     }
     /// CallManager registered a device on a legacy SIP port (SIP OAuth off): no token involved.
     SipRegisteredLegacy = "sip-registered-legacy" [Routine] {
@@ -569,6 +595,8 @@ catalogue! {
         tid: String,
         /// The token's expiry, UNIX seconds.
         exp: u64,
+        /// Fuel the validator plugin spent on the token (its deterministic CPU clock); none when no plugin ran.
+        fuel: Option<u64>,
     }
     /// Expressway-C refused a remote device's request.
     EdgeRequestRejected = "edge-request-rejected" {
@@ -580,6 +608,8 @@ catalogue! {
         kid: Option<String>,
         /// A plugin fault's detail.
         detail: Option<String>,
+        /// Fuel the validator plugin spent on the token (its deterministic CPU clock); none when no plugin ran.
+        fuel: Option<u64>,
     }
     /// The publisher gave up pushing the keys to a node.
     KeySyncFailed = "key-sync-failed" {
@@ -786,6 +816,8 @@ catalogue! {
         exp: u64,
         /// For an opaque token: how long the issuer took to answer in proxy mode, ms.
         proxy_ms: Option<u64>,
+        /// Fuel the validator plugin spent on the token (its deterministic CPU clock); none when no plugin ran.
+        fuel: Option<u64>,
     }
     /// An IM and Presence node refused Jabber's XMPP login.
     ImLoginRejected = "im-login-rejected" {
@@ -799,6 +831,8 @@ catalogue! {
         detail: Option<String>,
         /// For an opaque token: how long the issuer took to answer in proxy mode, ms.
         proxy_ms: Option<u64>,
+        /// Fuel the validator plugin spent on the token (its deterministic CPU clock); none when no plugin ran.
+        fuel: Option<u64>,
     }
     /// Unity Connection accepted a voicemail login.
     VoicemailLoginAccepted = "voicemail-login-accepted" [Routine, AcceptsAccessToken] {
@@ -812,6 +846,8 @@ catalogue! {
         exp: u64,
         /// For an opaque token: how long the issuer took to answer in proxy mode, ms.
         proxy_ms: Option<u64>,
+        /// Fuel the validator plugin spent on the token (its deterministic CPU clock); none when no plugin ran.
+        fuel: Option<u64>,
     }
     /// Unity Connection refused a voicemail login.
     VoicemailLoginRejected = "voicemail-login-rejected" {
@@ -825,6 +861,8 @@ catalogue! {
         detail: Option<String>,
         /// For an opaque token: how long the issuer took to answer in proxy mode, ms.
         proxy_ms: Option<u64>,
+        /// Fuel the validator plugin spent on the token (its deterministic CPU clock); none when no plugin ran.
+        fuel: Option<u64>,
     }
     /// A client signed in.
     LoggedIn = "logged-in" [Routine] {
