@@ -41,6 +41,9 @@ use crate::{KeyError, PluginInfo, Request, Verdict};
 /// 1% of this on a valid access token (`authzlab plugin check` prints the figure), so only a
 /// runaway plugin meets it; at ~1 ns a unit it stops one in a fraction of a second.
 pub const FUEL_PER_CALL_DEFAULT: u64 = 200_000_000;
+/// Largest answer a plugin may give (all the strings of its claims or rejection together):
+/// a verdict is a few hundred bytes, and a larger one would travel into traces and reports.
+pub const ANSWER_BYTES_MAX: usize = 64 << 10;
 /// Linear memory a plugin instance may hold. Token validation needs a few hundred KiB.
 pub const MEMORY_BYTES_MAX_DEFAULT: usize = 32 << 20;
 /// Bytes of the fixed random sequence a plugin sees through `wasi:random`.
@@ -507,6 +510,13 @@ impl Plugin {
         self.last_fuel_used = self.limits.fuel_per_call - store.get_fuel().unwrap_or(0);
         match outcome {
             Ok(result) => {
+                let answer_bytes = answer_bytes(&result);
+                if answer_bytes > ANSWER_BYTES_MAX {
+                    // The instance is dropped with the answer: a plugin that sends megabytes
+                    // back is not to be trusted with the next call either.
+                    return self
+                        .fault(format!("answered with {answer_bytes} bytes, over {ANSWER_BYTES_MAX}"));
+                }
                 self.live = Some((store, validator));
                 Verdict::from(result)
             }
@@ -558,6 +568,31 @@ impl Plugin {
         store.set_fuel(self.limits.fuel_per_call).map_err(|e| format!("cannot set fuel: {e:#}"))?;
         let validator = self.pre.instantiate(&mut store).map_err(|e| format!("cannot instantiate: {e:#}"))?;
         Ok((store, validator))
+    }
+}
+
+/// The bytes of every string in a plugin's answer.
+fn answer_bytes(result: &Result<crate::Claims, crate::Rejection>) -> usize {
+    use crate::Rejection;
+    match result {
+        Ok(claims) => {
+            claims.issuer.len()
+                + claims.subject.len()
+                + claims.client_id.len()
+                + claims.token_id.len()
+                + claims.scope.iter().map(String::len).sum::<usize>()
+        }
+        Err(
+            Rejection::Malformed(text)
+            | Rejection::UnsupportedAlgorithm(text)
+            | Rejection::UnknownSigningKey(text)
+            | Rejection::UnknownEncryptionKey(text)
+            | Rejection::WrongIssuer(text)
+            | Rejection::WrongTokenType(text)
+            | Rejection::Denied(text),
+        ) => text.len(),
+        Err(Rejection::BadSignature | Rejection::DecryptionFailed | Rejection::Revoked) => 0,
+        Err(Rejection::Expired(_) | Rejection::NotYetValid(_)) => 0,
     }
 }
 

@@ -1,5 +1,7 @@
-//! A plugin that loops forever, one that grows memory without bound and one that traps are
-//! each stopped and reported as a plugin fault, and the host then serves the next call.
+//! A plugin that loops forever, one that grows memory without bound, one that traps and one
+//! that answers with megabytes are each stopped and reported as a plugin fault, and the host
+//! then serves the next call; a component that imports what the host does not offer, or was
+//! built for another contract version, is refused at load with the reason.
 //!
 //! How: the `faulty` fixture (plugins/faulty) misbehaves on demand, chosen by the token text;
 //! any other token gets `denied("well-behaved")`, which proves a live instance answered.
@@ -160,4 +162,26 @@ fn a_component_for_another_contract_version_is_refused_with_both_versions() {
     assert!(older.to_string().contains("rebuild it against"), "{older}");
     let patch = common::plugins().load("unity-patch", &built_for("0.1.4"));
     assert!(patch.is_ok(), "a patch of the same contract loads: {:?}", patch.err().map(|e| e.to_string()));
+}
+
+#[test]
+fn a_plugin_that_answers_with_megabytes_is_a_fault() {
+    assert_fault_then_recovery("huge", "answered with 4194304 bytes, over 65536");
+}
+
+/// A component importing an interface the host does not offer is refused at load, and the
+/// message names the import.
+#[test]
+fn a_component_that_imports_what_the_host_does_not_offer_is_refused_naming_it() {
+    let mut bytes = authzlab_plugins::UNITY_CONNECTION.bytes.to_vec();
+    let (from, to) = (b"authzlab:validator/keyring@", b"authzlab:validatoz/keyring@");
+    let mut renamed = 0;
+    while let Some(at) = bytes.windows(from.len()).position(|window| window == from) {
+        bytes[at..at + to.len()].copy_from_slice(to);
+        renamed += 1;
+    }
+    assert!(renamed > 0);
+    let error = common::plugins().load("unity-odd", &bytes).err().expect("refused").to_string();
+    assert!(error.contains("authzlab:validatoz/keyring"), "{error}");
+    assert!(error.contains("does not fit the authzlab:validator@0.1.0 world"), "{error}");
 }

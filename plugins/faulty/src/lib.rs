@@ -1,7 +1,7 @@
 //! A misbehaving validator, for the host's fault-isolation and sandbox tests.
 //!
 //! The token text chooses the behaviour: `spin` loops forever, `grow` allocates without
-//! bound, `trap` aborts; `clock` and `random` report what WASI's wall clock and random source
+//! bound, `trap` aborts, `huge` answers with a 4 MiB rejection; `clock` and `random` report what WASI's wall clock and random source
 //! give the guest, as `denied(...)`. Anything else is refused as `denied("well-behaved")`, so
 //! a test can tell that the host replaced the instance and serves the next call.
 
@@ -34,6 +34,8 @@ impl Guest for Faulty {
                 }
             }
             "trap" => std::process::abort(),
+            // Four MiB back through the contract: the host must not take it.
+            "huge" => Err(Rejection::Denied("x".repeat(4 << 20))),
             "clock" => {
                 let since_epoch = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
