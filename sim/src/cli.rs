@@ -89,6 +89,15 @@ pub enum PluginCommand {
         #[arg(long)]
         vectors: Option<PathBuf>,
     },
+    /// Make a new validator plugin crate from the template (plugins/template): it builds with
+    /// one command and passes `plugin check` as it is.
+    New {
+        /// The plugin's name: lower-case letters, digits and '-'.
+        name: String,
+        /// Where to make it (the guest workspace, whose members are every directory in it).
+        #[arg(long, default_value = "plugins")]
+        into: PathBuf,
+    },
     /// Measure a component on one core: validations per second against the native reference
     /// on the same tokens, instantiation time, memory per instance, fuel per call.
     Bench {
@@ -136,6 +145,16 @@ pub fn run(cli: Cli) -> Result<ExitCode, InputError> {
         }
         Command::Plugin { command: PluginCommand::Bench { component, seconds } } => {
             bench_plugin(&component, seconds)
+        }
+        Command::Plugin { command: PluginCommand::New { name, into } } => {
+            let made = crate::plugin_new::make(&name, &into).map_err(InputError)?;
+            print(&format!(
+                "made {}\nbuild it:  cd {} && cargo build --release --target wasm32-wasip2 -p {name}\ncheck it:  authzlab plugin check {}\n",
+                made.dir.display(),
+                into.display(),
+                into.join(&made.component).display()
+            ));
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

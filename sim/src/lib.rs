@@ -17,6 +17,7 @@
 //! * [`trace`]: the ordered record of a run, its JSON Lines form and hash.
 //! * [`check`]: expectations and invariants; reads only the trace.
 //! * [`report`]: the timeline and summary a person reads.
+//! * [`plugin_new`]: `authzlab plugin new`, a plugin crate from the template.
 //! * [`cli`]: the `authzlab` command.
 //! * [`bench`]: `authzlab bench`, which times runs from outside (the only wall clock here).
 //!
@@ -34,6 +35,7 @@ pub mod conformance;
 pub mod cost;
 pub mod key_pool;
 pub mod node;
+pub mod plugin_new;
 pub mod proto;
 pub mod report;
 pub mod scenario;

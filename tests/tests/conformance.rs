@@ -259,10 +259,12 @@ fn mutated_tokens_get_the_same_verdict_from_every_validator() {
 }
 
 /// The built-in suite (`authzlab plugin check` without `--vectors`, the 1 MiB token
-/// included): all four reference plugins and the native reference reach every expected
-/// verdict, and each component reports the contract it was built for and its SHA-256.
+/// included): all four reference plugins, the starter (`plugins/template`, built by this
+/// test's build from a clean clone, as `authzlab plugin new` copies it) and the native
+/// reference reach every expected verdict, and each component reports the contract it was
+/// built for and its SHA-256.
 #[test]
-fn the_built_in_suite_passes_every_reference_plugin() {
+fn the_built_in_suite_passes_every_reference_plugin_and_the_starter() {
     let suite = Vectors::from_file(build_vectors(), "the built-in suite").unwrap();
     assert!(suite.cases.iter().any(|case| case.token.len() > 1 << 20), "the mebibyte token runs here");
     for artifact in [
@@ -270,6 +272,7 @@ fn the_built_in_suite_passes_every_reference_plugin() {
         authzlab_plugins::IMP,
         authzlab_plugins::CALLMANAGER_SIP,
         authzlab_plugins::EXPRESSWAY,
+        authzlab_plugins::TEMPLATE,
     ] {
         let mut plugin = common::plugins().load(artifact.name, artifact.bytes).unwrap();
         assert_eq!(plugin.contract(), authzlab_host::contract::CONTRACT_VERSION);

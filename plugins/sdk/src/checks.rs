@@ -16,6 +16,8 @@ pub const TOKEN_BYTES_MAX: usize = 64 * 1024;
 /// A consumer's knobs for [`check`].
 #[derive(Clone, Copy, Debug)]
 pub struct Policy {
+    /// How far the consumer's clock may be from the issuer's, seconds ([`CLOCK_LEEWAY_S`]
+    /// by default, the native reference's).
     pub clock_leeway_s: u64,
 }
 
@@ -119,6 +121,19 @@ fn decrypt_private(payload: &Object) -> Result<Object, Rejection> {
         Err(KeyError::BadInput(why)) => return Err(Rejection::Malformed(why)),
     };
     jose::parse_object(&plaintext, "JWE claims").map_err(Rejection::Malformed)
+}
+
+/// [`check`], then the consumer's own `policy_hook` on the claims of a token that passed
+/// every check of the contract. The hook's rejection (`denied`, `revoked`) is the verdict;
+/// it runs last, as the contract orders it.
+pub fn check_with(
+    req: &Request,
+    policy: Policy,
+    policy_hook: impl FnOnce(&Claims) -> Result<(), Rejection>,
+) -> Result<Claims, Rejection> {
+    let claims = check(req, policy)?;
+    policy_hook(&claims)?;
+    Ok(claims)
 }
 
 /// `ctyp`, `iss`, `iat`, `exp`, then the claims the consumer is handed.

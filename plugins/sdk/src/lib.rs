@@ -10,7 +10,45 @@
 //! * [`check`]: the verdict, in the order the WIT contract documents.
 //!
 //! The host's native reference validator implements the same order independently; the
-//! conformance vectors (`authzlab plugin check`) hold the two to the same verdicts.
+//! conformance suite (`authzlab plugin check`) holds the two to the same verdicts.
+//!
+//! # A worked example
+//!
+//! A voicemail consumer that takes only Unified Communications tokens, allows its clock to be
+//! a minute off, and refuses a user on a blocklist. `check_with` runs every check of the
+//! contract first, then the policy hook on the accepted claims:
+//!
+//! ```ignore
+//! use authzlab_validator_sdk::{check_with, export, Claims, Guest, PluginInfo, Policy, Rejection, Request};
+//!
+//! struct Voicemail;
+//!
+//! impl Guest for Voicemail {
+//!     fn describe() -> PluginInfo {
+//!         PluginInfo { name: "voicemail".into(), version: "1.0.0".into(), consumer: "unity-connection".into() }
+//!     }
+//!
+//!     fn validate(req: Request) -> Result<Claims, Rejection> {
+//!         let policy = Policy { clock_leeway_s: 60, ..Policy::default() };
+//!         check_with(&req, policy, |claims| {
+//!             if !claims.scope.iter().any(|scope| scope == "UnifiedCommunications:readwrite") {
+//!                 return Err(Rejection::Denied("not a Unified Communications token".into()));
+//!             }
+//!             if claims.subject == "mallory" {
+//!                 return Err(Rejection::Denied("blocked user".into()));
+//!             }
+//!             Ok(())
+//!         })
+//!     }
+//! }
+//!
+//! export!(Voicemail);
+//! ```
+//!
+//! A leeway other than [`CLOCK_LEEWAY_S`] makes the plugin differ from the native reference
+//! on tokens within that margin, which `authzlab plugin check` then reports: that is the
+//! point of the setting, not a fault. `plugins/template` is this example as a crate that
+//! builds with one command and passes `authzlab plugin check` as it is.
 
 pub mod b64;
 mod checks;
@@ -30,4 +68,4 @@ pub mod bindings {
 pub use bindings::authzlab::validator::keyring::KeyError;
 pub use bindings::authzlab::validator::types::{Claims, PluginInfo, Rejection, Request, TokenKind};
 pub use bindings::{export, Guest};
-pub use checks::{check, Policy, CLOCK_LEEWAY_S};
+pub use checks::{check, check_with, Policy, CLOCK_LEEWAY_S, TOKEN_BYTES_MAX};

@@ -1,0 +1,93 @@
+//! `authzlab plugin new NAME`: a new validator plugin crate made from `plugins/template`,
+//! which builds with one command and passes `authzlab plugin check` as it is.
+//!
+//! The template's two files are compiled into the binary, so the command works wherever
+//! `authzlab` runs; the new crate joins the guest workspace (`plugins/*`) when made there.
+
+use std::path::{Path, PathBuf};
+
+const TEMPLATE_MANIFEST: &str = include_str!("../../plugins/template/Cargo.toml");
+const TEMPLATE_LIB: &str = include_str!("../../plugins/template/src/lib.rs");
+/// Longest plugin name: a crate name, and the component file's name.
+pub const NAME_CHARS_MAX: usize = 48;
+
+/// What was made, for the next steps the command prints.
+#[derive(Debug)]
+pub struct Made {
+    pub dir: PathBuf,
+    /// The component file the build writes, relative to the guest workspace.
+    pub component: String,
+}
+
+/// Makes `<into>/<name>/` from the template, refusing a name that is not a lower-case crate
+/// name or a directory that exists; nothing is written unless everything can be.
+pub fn make(name: &str, into: &Path) -> Result<Made, String> {
+    let valid = !name.is_empty()
+        && name.len() <= NAME_CHARS_MAX
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.ends_with('-');
+    if !valid || matches!(name, "sdk" | "artifacts" | "target" | "template") {
+        return Err(format!(
+            "{name:?} is not a plugin name: lower-case letters, digits and '-', starting with a letter, at most {NAME_CHARS_MAX}, and not sdk, artifacts, target or template"
+        ));
+    }
+    if !into.is_dir() {
+        return Err(format!(
+            "{}: no such directory (run this in the repository, or pass --into)",
+            into.display()
+        ));
+    }
+    let dir = into.join(name);
+    if dir.exists() {
+        return Err(format!("{}: already exists; choose another name", dir.display()));
+    }
+    let manifest =
+        TEMPLATE_MANIFEST.replacen("name = \"template\"", &format!("name = \"{name}\""), 1).replacen(
+            "description = \"The starter for a validator plugin: copy this crate, rename it, build, check\"",
+            &format!("description = \"The {name} validator plugin\""),
+            1,
+        );
+    let component = format!("{}.wasm", name.replace('-', "_"));
+    let lib = TEMPLATE_LIB
+        .replace("-p template", &format!("-p {name}"))
+        .replace("release/template.wasm", &format!("release/{component}"))
+        .replace("consumer: \"template\"", &format!("consumer: \"{name}\""));
+    // Written to a temporary directory beside the target, then renamed: all or nothing.
+    let staging = into.join(format!(".{name}.new-{}", std::process::id()));
+    let written = std::fs::create_dir_all(staging.join("src"))
+        .and_then(|()| std::fs::write(staging.join("Cargo.toml"), &manifest))
+        .and_then(|()| std::fs::write(staging.join("src/lib.rs"), &lib))
+        .and_then(|()| std::fs::rename(&staging, &dir));
+    if let Err(e) = written {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(format!("{}: cannot write the new plugin: {e}", dir.display()));
+    }
+    Ok(Made { dir, component: format!("target/wasm32-wasip2/release/{component}") })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_plugin_is_the_template_under_its_name_and_bad_names_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let made = make("voicemail-gate", dir.path()).unwrap();
+        let manifest = std::fs::read_to_string(made.dir.join("Cargo.toml")).unwrap();
+        let parsed: toml::Value = toml::from_str(&manifest).unwrap();
+        assert_eq!(parsed["package"]["name"].as_str(), Some("voicemail-gate"));
+        assert_eq!(parsed["lib"]["crate-type"][0].as_str(), Some("cdylib"));
+        let lib = std::fs::read_to_string(made.dir.join("src/lib.rs")).unwrap();
+        assert!(lib.contains("consumer: \"voicemail-gate\"") && lib.contains("-p voicemail-gate"));
+        assert!(lib.contains("check_with(&req, policy"), "the SDK's checks stay");
+        assert_eq!(made.component, "target/wasm32-wasip2/release/voicemail_gate.wasm");
+        assert!(make("voicemail-gate", dir.path()).unwrap_err().contains("already exists"));
+        for bad in ["", "Upper", "1st", "a_b", "sdk", "x-", &"a".repeat(NAME_CHARS_MAX + 1)] {
+            assert!(make(bad, dir.path()).is_err(), "{bad:?}");
+        }
+        assert!(make("ok", &dir.path().join("missing")).unwrap_err().contains("no such directory"));
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "only the plugin, no staging directory");
+    }
+}
