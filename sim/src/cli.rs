@@ -88,6 +88,10 @@ pub enum PluginCommand {
         /// A vectors file (format authzlab-vectors/1) instead of the built-in suite.
         #[arg(long)]
         vectors: Option<PathBuf>,
+        /// Then run the component as Unity Connection through built-in scenarios (key
+        /// regenerations, a revocation, clock skew), scored against the native reference.
+        #[arg(long)]
+        scenarios: bool,
     },
     /// Make a new validator plugin crate from the template (plugins/template): it builds with
     /// one command and passes `plugin check` as it is.
@@ -140,8 +144,13 @@ pub fn run(cli: Cli) -> Result<ExitCode, InputError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { quick, seeds_of, peak_rss_of } => bench(quick, &seeds_of, peak_rss_of.as_deref()),
-        Command::Plugin { command: PluginCommand::Check { component, vectors } } => {
-            check_plugin(&component, vectors.as_deref())
+        Command::Plugin { command: PluginCommand::Check { component, vectors, scenarios } } => {
+            let suite = check_plugin(&component, vectors.as_deref())?;
+            if !scenarios {
+                return Ok(suite);
+            }
+            let over_time = check_plugin_over_time(&component)?;
+            Ok(if suite == ExitCode::SUCCESS { over_time } else { suite })
         }
         Command::Plugin { command: PluginCommand::Bench { component, seconds } } => {
             bench_plugin(&component, seconds)
@@ -222,7 +231,7 @@ fn run_scenario(
     let plugins = plugin_host(seed)?;
     let progress = Progress::start(&scenario, &estimate);
     let mut show = |elapsed| progress.show(elapsed);
-    let options = RunOptions { sink, timeline, progress: Some(&mut show) };
+    let options = RunOptions { sink, timeline, progress: Some(&mut show), shadow: None };
     let run = cluster::run_with(&scenario, seed, &plugins, options);
     progress.finish();
     // A run that fails drops `trace_file` here, which removes the partial trace.
@@ -378,6 +387,34 @@ fn bench_plugin(component: &Path, seconds: f64) -> Result<ExitCode, InputError> 
         figures.fuel_per_call,
     ));
     Ok(ExitCode::SUCCESS)
+}
+
+fn check_plugin_over_time(component: &Path) -> Result<ExitCode, InputError> {
+    let plugins = plugin_host(0)?;
+    let scores =
+        crate::conformance::time_aware::run(component, &plugins).map_err(|e| InputError(e.to_string()))?;
+    let width = scores.iter().map(|score| score.scenario.len()).max().unwrap_or(8).max(8);
+    let mut out = format!(
+        "\nover time: as Unity Connection, every token also checked by the native reference\n{:<width$}  {:>13}  {:>8}  verdicts\n",
+        "scenario", "presentations", "accepted"
+    );
+    for score in &scores {
+        out.push_str(&format!(
+            "{:<width$}  {:>13}  {:>8}  {}\n",
+            score.scenario,
+            score.presentations,
+            score.accepted,
+            match (&score.first_difference, score.presentations) {
+                (Some(difference), _) => format!("DIFFER {difference}"),
+                (None, 0) => "no token was presented".to_string(),
+                (None, _) => "same at every presentation".to_string(),
+            }
+        ));
+    }
+    let failed = scores.iter().filter(|score| !score.passed()).count();
+    out.push_str(&format!("{} passed, {} failed\n", scores.len() - failed, failed));
+    print(&out);
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn check_plugin(component: &Path, vectors_path: Option<&Path>) -> Result<ExitCode, InputError> {

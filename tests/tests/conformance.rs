@@ -282,3 +282,41 @@ fn the_built_in_suite_passes_every_reference_plugin_and_the_starter() {
         assert!(failures.is_empty(), "{}: {}", artifact.name, failures.join("\n"));
     }
 }
+
+/// `plugin check --scenarios`: the starter agrees with the native reference at every token
+/// Unity is shown across key regenerations, a revocation and clock skew; a component that
+/// refuses everything is caught at its first presentation in every scenario.
+#[test]
+fn over_time_the_starter_agrees_everywhere_and_a_wrong_component_is_caught_at_its_first_token() {
+    use authzlab::conformance::time_aware;
+    let scores =
+        time_aware::run(std::path::Path::new(authzlab_plugins::TEMPLATE.path), common::plugins()).unwrap();
+    assert_eq!(scores.len(), time_aware::SCENARIOS.len());
+    for score in &scores {
+        assert!(score.passed(), "{score:?}");
+        assert!(score.presentations >= 50, "{score:?}");
+    }
+    // Clock skew beyond the leeway makes both validators refuse fresh tokens for a while.
+    let beyond = scores.iter().find(|score| score.scenario == "consumer-clock-beyond-leeway").unwrap();
+    assert!(beyond.accepted < beyond.presentations, "{beyond:?}");
+    let wrong =
+        time_aware::run(std::path::Path::new(authzlab_plugins::FAULTY.path), common::plugins()).unwrap();
+    for score in &wrong {
+        let difference = score.first_difference.as_deref().unwrap_or_else(|| panic!("{score:?}"));
+        assert!(difference.contains("component reject:denied, native accept"), "{difference}");
+    }
+}
+
+/// The native reference beside Unity's plugin changes nothing in the run: same trace hash.
+#[test]
+fn a_shadowed_run_replays_exactly_as_one_without() {
+    let scenario =
+        authzlab::scenario::Scenario::load(&common::repo().join("scenarios/signing-key-regenerated.toml"))
+            .unwrap();
+    let plain = authzlab::cluster::run(&scenario, 7, common::plugins()).unwrap();
+    let shadow = authzlab::conformance::shadow::Shadow::default();
+    let options = authzlab::cluster::RunOptions { shadow: Some(shadow.clone()), ..Default::default() };
+    let shadowed = authzlab::cluster::run_with(&scenario, 7, common::plugins(), options).unwrap();
+    assert_eq!(plain.trace.hash, shadowed.trace.hash);
+    assert!(!shadow.presentations().is_empty());
+}

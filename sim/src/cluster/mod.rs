@@ -99,11 +99,14 @@ pub struct RunOptions<'p> {
     /// Told the simulated time reached every few thousand steps (for a progress bar; it
     /// sees nothing of the trace and cannot change the run).
     pub progress: Option<&'p mut dyn FnMut(Duration)>,
+    /// Unity Connection also checks every token with the native reference, keeping both
+    /// verdicts here (`plugin check --scenarios`); the trace is the same either way.
+    pub shadow: Option<crate::conformance::shadow::Shadow>,
 }
 
 impl Default for RunOptions<'_> {
     fn default() -> Self {
-        RunOptions { sink: None, timeline: TimelineMode::Story, progress: None }
+        RunOptions { sink: None, timeline: TimelineMode::Story, progress: None, shadow: None }
     }
 }
 
@@ -141,7 +144,7 @@ pub fn run_with(
     plugins: &PluginHost,
     options: RunOptions<'_>,
 ) -> Result<Run, RunError> {
-    let RunOptions { sink, timeline, mut progress } = options;
+    let RunOptions { sink, timeline, mut progress, shadow } = options;
     let seeds = Seeds::new(seed);
     let trace = Trace::new();
     if let Some(sink) = sink {
@@ -280,7 +283,9 @@ pub fn run_with(
             let mut plugin = load_validator(scenario, validator, plugins)?;
             plugin.reseed(seeds.derive_u64("plugin:unity"));
             record_plugin(&trace, "unity", &plugin);
-            let unity = Rc::new(RefCell::new(Unity::new(plugin, "cucm-pub", epoch_s, trace.node("unity"))));
+            let unity =
+                Unity::new(plugin, "cucm-pub", epoch_s, trace.node("unity")).with_shadow(shadow.clone());
+            let unity = Rc::new(RefCell::new(unity));
             sim.host("unity", move || unity::run(unity.clone()));
             Some("unity".to_string())
         }

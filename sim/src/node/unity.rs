@@ -15,7 +15,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use authzlab_host::{Keyring, Plugin, Request, TokenKind, Verdict};
+use authzlab_host::{reference, Keyring, Plugin, Request, TokenKind, Verdict};
+
+use crate::conformance::shadow::{Presentation, Shadow};
 use hyper::{Method, StatusCode};
 
 use crate::clock;
@@ -37,6 +39,8 @@ pub struct Unity {
     last_fetch_s: Option<u64>,
     /// Times the node has started (more than 1 after a crash).
     boots: u32,
+    /// The native reference beside the plugin (`plugin check --scenarios`).
+    shadow: Option<Shadow>,
     epoch_s: u64,
     tracer: Tracer,
 }
@@ -49,9 +53,16 @@ impl Unity {
             authz_server: authz_server.to_string(),
             last_fetch_s: None,
             boots: 0,
+            shadow: None,
             epoch_s,
             tracer,
         }
+    }
+
+    /// Checks every token natively too, keeping both verdicts in `shadow`.
+    pub fn with_shadow(mut self, shadow: Option<Shadow>) -> Unity {
+        self.shadow = shadow;
+        self
     }
 
     fn handle(unity: &Rc<RefCell<Unity>>, request: HttpRequest) -> Pending {
@@ -117,7 +128,16 @@ impl Unity {
             now: now_s,
             consumer: "unity-connection".to_string(),
         };
-        match self.plugin.validate(keyring.clone(), &validation) {
+        let verdict = self.plugin.validate(keyring.clone(), &validation);
+        if let Some(shadow) = &self.shadow {
+            shadow.record(Presentation {
+                t_ms: clock::elapsed().as_millis() as u64,
+                client: client.clone(),
+                component: verdict.name(),
+                native: Verdict::from(reference::validate(keyring, &validation)).name(),
+            });
+        }
+        match verdict {
             Verdict::Accepted(claims) => {
                 self.tracer.emit(Happening::VoicemailLoginAccepted {
                     client,
