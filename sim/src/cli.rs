@@ -354,14 +354,13 @@ fn bench_plugin(component: &Path, seconds: f64) -> Result<ExitCode, InputError> 
     let loading = std::time::Instant::now();
     let mut plugin = plugins.load_file(component).map_err(|e| InputError(e.to_string()))?;
     let loaded_in = loading.elapsed();
-    let info = plugin.info().clone();
     let figures =
         crate::bench::validators::bench_plugin(&mut plugin, std::time::Duration::from_secs_f64(seconds))
             .map_err(|e| InputError(format!("{}: {e}", component.display())))?;
     let speed = &figures.throughput;
     let ratio = speed.component_per_s / speed.native_per_s;
     print(&format!(
-        "plugin {} {} (serves {}) · contract {}@{} · sha256 {}\n\
+        "{}\n\
          valid access tokens, one core, {seconds} s each:\n\
          \x20 component          {:>9.0} validations/s\n\
          \x20 native reference   {:>9.0} validations/s\n\
@@ -371,12 +370,7 @@ fn bench_plugin(component: &Path, seconds: f64) -> Result<ExitCode, InputError> 
          instantiation                      {:.0} µs\n\
          memory per instance                {} KiB\n\
          fuel per call                      {}\n",
-        info.name,
-        info.version,
-        info.consumer,
-        authzlab_host::contract::CONTRACT_PACKAGE,
-        plugin.contract(),
-        plugin.sha256(),
+        plugin_line(&plugin),
         speed.component_per_s,
         speed.native_per_s,
         if ratio >= PLUGIN_RATIO_TARGET { ", met" } else { ", missed" },
@@ -387,6 +381,21 @@ fn bench_plugin(component: &Path, seconds: f64) -> Result<ExitCode, InputError> 
         figures.fuel_per_call,
     ));
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a component is: name, version, consumer, contract, SHA-256, and its manifest.
+fn plugin_line(plugin: &authzlab_host::Plugin) -> String {
+    let info = plugin.info();
+    format!(
+        "plugin {} {} (serves {}) · contract {}@{} · sha256 {}{}",
+        info.name,
+        info.version,
+        info.consumer,
+        authzlab_host::contract::CONTRACT_PACKAGE,
+        plugin.contract(),
+        plugin.sha256(),
+        plugin.manifest().map_or_else(String::new, |manifest| format!(" · pinned by {}", manifest.display()))
+    )
 }
 
 fn check_plugin_over_time(component: &Path) -> Result<ExitCode, InputError> {
@@ -430,19 +439,7 @@ fn check_plugin(component: &Path, vectors_path: Option<&Path>) -> Result<ExitCod
     };
     let plugins = plugin_host(0)?;
     let mut plugin = plugins.load_file(component).map_err(|e| InputError(e.to_string()))?;
-    let info = plugin.info().clone();
-    let mut out = format!(
-        "plugin {} {} (serves {}) · contract {}@{} · sha256 {}{}\n{} · {} cases\n",
-        info.name,
-        info.version,
-        info.consumer,
-        authzlab_host::contract::CONTRACT_PACKAGE,
-        plugin.contract(),
-        plugin.sha256(),
-        plugin.manifest().map_or_else(String::new, |manifest| format!(" · pinned by {}", manifest.display())),
-        source,
-        vectors.cases.len()
-    );
+    let mut out = format!("{}\n{} · {} cases\n", plugin_line(&plugin), source, vectors.cases.len());
     // Wall time per case, for the author's eye (the only clock `plugin check` reads); fuel
     // is the component's deterministic CPU measure.
     let mut outcomes = Vec::with_capacity(vectors.cases.len());

@@ -52,10 +52,8 @@ impl Authority {
             host,
             sans,
             draw,
-            not_before_s,
-            validity,
-            &self.issuer,
-            &self.key,
+            (not_before_s, validity),
+            (&self.issuer, &self.key),
         )
     }
 }

@@ -81,30 +81,38 @@ impl Certificate {
         not_before_s: u64,
         validity: Duration,
     ) -> Result<Certificate, String> {
-        let (key, pkcs8) = key_pair(identity, &draw.key_seed)?;
-        let (params, serial, not_after_s) = params(identity, host, &[], draw, not_before_s, validity)?;
-        let certificate =
-            params.self_signed(&key).map_err(|e| format!("cannot sign the {identity} certificate: {e}"))?;
-        Ok(Certificate::assemble(identity, host, serial, not_after_s, certificate.der(), pkcs8))
+        Certificate::issue_with(identity, host, &[], draw, (not_before_s, validity), |params, key| {
+            params.self_signed(key)
+        })
     }
 
     /// A certificate for `host` (and the further DNS names `sans`) signed by a certificate
     /// authority: `issuer` is the authority's own certificate and `issuer_key` its key.
-    #[allow(clippy::too_many_arguments)]
     pub fn issue_signed(
         identity: Identity,
         host: &str,
         sans: &[String],
         draw: &Draw,
-        not_before_s: u64,
-        validity: Duration,
-        issuer: &rcgen::Certificate,
-        issuer_key: &KeyPair,
+        (not_before_s, validity): (u64, Duration),
+        (issuer, issuer_key): (&rcgen::Certificate, &KeyPair),
+    ) -> Result<Certificate, String> {
+        Certificate::issue_with(identity, host, sans, draw, (not_before_s, validity), |params, key| {
+            params.signed_by(key, issuer, issuer_key)
+        })
+    }
+
+    /// The key from the draw, the parameters, then `sign` (self-signed or by an issuer).
+    fn issue_with(
+        identity: Identity,
+        host: &str,
+        sans: &[String],
+        draw: &Draw,
+        (not_before_s, validity): (u64, Duration),
+        sign: impl FnOnce(CertificateParams, &KeyPair) -> Result<rcgen::Certificate, rcgen::Error>,
     ) -> Result<Certificate, String> {
         let (key, pkcs8) = key_pair(identity, &draw.key_seed)?;
         let (params, serial, not_after_s) = params(identity, host, sans, draw, not_before_s, validity)?;
-        let certificate = params
-            .signed_by(&key, issuer, issuer_key)
+        let certificate = sign(params, &key)
             .map_err(|e| format!("cannot sign the {identity} certificate of {host}: {e}"))?;
         Ok(Certificate::assemble(identity, host, serial, not_after_s, certificate.der(), pkcs8))
     }

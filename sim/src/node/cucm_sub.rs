@@ -22,8 +22,7 @@ use crate::clock;
 use crate::cluster_database::ClusterDatabase;
 use crate::node::callmanager::CallManager;
 use crate::node::node_keys::{
-    next_command, pull_keys, restart_tomcat, run_commands, tomcat_restarted, NodeCommand, NodeCommands,
-    NodeKeys,
+    next_command, pull_keys, restart_tomcat, tomcat_restarted, NodeCommand, NodeCommands, NodeKeys,
 };
 use crate::node::opaque_tokens::is_opaque;
 use crate::node::proxy::{answer_by_proxy, Vouched};
@@ -237,32 +236,23 @@ pub async fn run(subscriber: Rc<RefCell<Subscriber>>, commands: NodeCommands) ->
         }
         let (keys, publisher, epoch_s, tracer) =
             (node.keys.clone(), node.publisher.clone(), node.epoch_s, node.tracer.clone());
-        match &node.sip {
-            None => {
-                tokio::task::spawn_local(run_commands(commands, keys, publisher, epoch_s, tracer));
-            }
-            Some(sip) => {
-                // A restart of the node starts its services again from what is on disk.
-                sip.callmanager.borrow_mut().forget_listeners();
-                sip.certs.borrow_mut().load(NodeService::Tomcat);
-                CallManager::start(&sip.callmanager);
-                let node_name = tracer.node().to_string();
-                for port in [TFTP_HTTP_PORT, TFTP_HTTPS_PORT] {
-                    let (database, cluster) = (sip.database.clone(), sip.cluster.clone());
-                    tokio::task::spawn_local(tftp::run(node_name.clone(), port, database, cluster));
-                }
-                let (callmanager, certs, cluster) =
-                    (sip.callmanager.clone(), sip.certs.clone(), sip.cluster.clone());
-                tokio::task::spawn_local(run_sip_commands(
-                    commands,
-                    keys,
-                    SipCommandTargets { callmanager, certs, cluster },
-                    publisher,
-                    epoch_s,
-                    tracer,
-                ));
+        let targets = node.sip.as_ref().map(|sip| SipCommandTargets {
+            callmanager: sip.callmanager.clone(),
+            certs: sip.certs.clone(),
+            cluster: sip.cluster.clone(),
+        });
+        if let Some(sip) = &node.sip {
+            // A restart of the node starts its services again from what is on disk.
+            sip.callmanager.borrow_mut().forget_listeners();
+            sip.certs.borrow_mut().load(NodeService::Tomcat);
+            CallManager::start(&sip.callmanager);
+            let node_name = tracer.node().to_string();
+            for port in [TFTP_HTTP_PORT, TFTP_HTTPS_PORT] {
+                let (database, cluster) = (sip.database.clone(), sip.cluster.clone());
+                tokio::task::spawn_local(tftp::run(node_name.clone(), port, database, cluster));
             }
         }
+        tokio::task::spawn_local(run_commands(commands, keys, targets, publisher, epoch_s, tracer));
     }
     crate::proto::http::serve(HTTPS_PORT, Rc::new(move |request| Subscriber::handle(&subscriber, request)))
         .await
@@ -275,30 +265,32 @@ struct SipCommandTargets {
     cluster: ClusterCerts,
 }
 
-/// A subscriber's commands with SIP: the key pulls and Tomcat restarts of every subscriber,
-/// and Cisco CallManager restarts and `tomcat.pem` regenerations.
-async fn run_sip_commands(
+/// A subscriber's commands, one at a time, for as long as the node runs: key pulls and
+/// Tomcat restarts; with SIP (`targets`), Cisco CallManager restarts and `tomcat.pem`
+/// regenerations too. The parser routes nothing else to a subscriber.
+async fn run_commands(
     commands: NodeCommands,
     keys: Rc<RefCell<NodeKeys>>,
-    targets: SipCommandTargets,
+    targets: Option<SipCommandTargets>,
     publisher: String,
     epoch_s: u64,
     tracer: Tracer,
 ) {
     while let Some(command) = next_command(&commands).await {
-        match command {
-            NodeCommand::PullKeys => pull_keys(&keys, &publisher, epoch_s, &tracer).await,
-            NodeCommand::RestartService(NodeService::Tomcat) => {
+        match (command, &targets) {
+            (NodeCommand::PullKeys, _) => pull_keys(&keys, &publisher, epoch_s, &tracer).await,
+            (NodeCommand::RestartService(NodeService::Tomcat), targets) => {
                 let loaded = restart_tomcat(&keys).await;
-                let certificate =
-                    targets.certs.borrow_mut().load(NodeService::Tomcat).first().map(|c| c.serial.clone());
+                let certificate = targets.as_ref().and_then(|targets| {
+                    targets.certs.borrow_mut().load(NodeService::Tomcat).first().map(|c| c.serial.clone())
+                });
                 tracer
                     .emit(tomcat_restarted(loaded, certificate.map(|serial| format!("tomcat.pem={serial}"))));
             }
-            NodeCommand::RestartService(NodeService::CallManager) => {
+            (NodeCommand::RestartService(NodeService::CallManager), Some(targets)) => {
                 CallManager::restart(targets.callmanager.clone()).await
             }
-            NodeCommand::RegenerateCertificate(Identity::Tomcat) => {
+            (NodeCommand::RegenerateCertificate(Identity::Tomcat), Some(targets)) => {
                 let now_s = clock::node_now_s(tracer.node(), epoch_s);
                 let previous = targets.certs.borrow().identity(Identity::Tomcat).clone();
                 let regenerated = targets.certs.borrow_mut().regenerate(Identity::Tomcat, now_s).cloned();
@@ -321,7 +313,7 @@ async fn run_sip_commands(
                     Err(reason) => tracer.emit(Happening::CallmanagerFailed { reason }),
                 }
             }
-            other => unreachable!("the parser gives a CallManager subscriber no {other:?}"),
+            (other, _) => unreachable!("the parser gives this CallManager subscriber no {other:?}"),
         }
     }
 }

@@ -109,13 +109,15 @@ pub enum NodeCommand {
     /// the cluster's keys from the publisher onto its disk (keys are generated on the
     /// publisher only: DOMAIN.md).
     PullKeys,
-    /// `utils service restart <service>` (on CallManager only Cisco Tomcat).
+    /// `utils service restart <service>`: Cisco Tomcat on any node, Cisco CallManager on a
+    /// subscriber with SIP, the IM and Presence services on IM and Presence nodes.
     RestartService(Service),
     /// Control Center: stop a service (IM and Presence).
     StopService(Service),
     /// Control Center: start a stopped service (IM and Presence).
     StartService(Service),
-    /// Certificate Management: regenerate an identity certificate (IM and Presence).
+    /// Certificate Management: regenerate an identity certificate (IM and Presence; `tomcat`
+    /// on a subscriber with SIP too).
     RegenerateCertificate(Identity),
     /// Certificate Management: delete a certificate (IM and Presence).
     DeleteCertificate(CertificateName),
@@ -128,27 +130,6 @@ pub type NodeCommands = Rc<RefCell<mpsc::Receiver<NodeCommand>>>;
 /// The next command for this node, when one comes.
 pub async fn next_command(commands: &NodeCommands) -> Option<NodeCommand> {
     std::future::poll_fn(|cx| commands.borrow_mut().poll_recv(cx)).await
-}
-
-/// A CallManager subscriber's commands, one at a time, for as long as the node runs. The
-/// parser routes only key pulls and Tomcat restarts to a CallManager node.
-pub async fn run_commands(
-    commands: NodeCommands,
-    keys: Rc<RefCell<NodeKeys>>,
-    publisher: String,
-    epoch_s: u64,
-    tracer: Tracer,
-) {
-    while let Some(command) = next_command(&commands).await {
-        match command {
-            NodeCommand::PullKeys => pull_keys(&keys, &publisher, epoch_s, &tracer).await,
-            NodeCommand::RestartService(Service::Tomcat) => {
-                let loaded = restart_tomcat(&keys).await;
-                tracer.emit(tomcat_restarted(loaded, None));
-            }
-            other => unreachable!("the parser gives a CallManager node no {other:?}"),
-        }
-    }
 }
 
 /// `set key regen authz …` on this node: the publisher's keys onto this node's disk.
