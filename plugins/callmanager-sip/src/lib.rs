@@ -7,10 +7,9 @@
 //! are given); any other grant is `denied`. A token that fails is answered
 //! `SIP/2.0 403 Forbidden` by the host; which rejection it was goes to the trace only.
 
-use authzlab_validator_sdk::{check, export, Claims, Guest, PluginInfo, Policy, Rejection, Request, TokenKind};
-
-/// The scope AuthZ grants devices for their Unified Communications services.
-const UC_SCOPE: &str = "UnifiedCommunications:readwrite";
+use authzlab_validator_sdk::{
+    check_with, export, require_scope, Claims, Guest, PluginInfo, Policy, Rejection, Request, UC_SCOPE,
+};
 
 struct CallManagerSip;
 
@@ -24,11 +23,7 @@ impl Guest for CallManagerSip {
     }
 
     fn validate(req: Request) -> Result<Claims, Rejection> {
-        let claims = check(&req, Policy::default())?;
-        if req.kind == TokenKind::Access && !claims.scope.iter().any(|scope| scope == UC_SCOPE) {
-            return Err(Rejection::Denied(format!("scope lacks {UC_SCOPE}")));
-        }
-        Ok(claims)
+        check_with(&req, Policy::default(), |claims| require_scope(req.kind, claims, UC_SCOPE))
     }
 }
 

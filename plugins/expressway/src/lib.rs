@@ -7,10 +7,9 @@
 //! Communications passes the edge (`denied` otherwise); a refresh token is never presented
 //! as a credential here (the SDK refuses it as the wrong type when asked for an access token).
 
-use authzlab_validator_sdk::{check, export, Claims, Guest, PluginInfo, Policy, Rejection, Request, TokenKind};
-
-/// The scope AuthZ grants devices for their Unified Communications services.
-const UC_SCOPE: &str = "UnifiedCommunications:readwrite";
+use authzlab_validator_sdk::{
+    check_with, export, require_scope, Claims, Guest, PluginInfo, Policy, Rejection, Request, UC_SCOPE,
+};
 
 struct Expressway;
 
@@ -24,11 +23,7 @@ impl Guest for Expressway {
     }
 
     fn validate(req: Request) -> Result<Claims, Rejection> {
-        let claims = check(&req, Policy::default())?;
-        if req.kind == TokenKind::Access && !claims.scope.iter().any(|scope| scope == UC_SCOPE) {
-            return Err(Rejection::Denied(format!("the edge admits {UC_SCOPE} only")));
-        }
-        Ok(claims)
+        check_with(&req, Policy::default(), |claims| require_scope(req.kind, claims, UC_SCOPE))
     }
 }
 

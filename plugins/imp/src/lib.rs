@@ -8,10 +8,9 @@
 //! is `denied`, not merely malformed. (A refresh token carries no scope; asked about one, the
 //! plugin gives the SDK's verdict, as the contract requires of every validator.)
 
-use authzlab_validator_sdk::{check, export, Claims, Guest, PluginInfo, Policy, Rejection, Request, TokenKind};
-
-/// The scope AuthZ grants Jabber for its Unified Communications services (IM included).
-const UC_SCOPE: &str = "UnifiedCommunications:readwrite";
+use authzlab_validator_sdk::{
+    check_with, export, require_scope, Claims, Guest, PluginInfo, Policy, Rejection, Request, UC_SCOPE,
+};
 
 struct ImAndPresence;
 
@@ -25,11 +24,7 @@ impl Guest for ImAndPresence {
     }
 
     fn validate(req: Request) -> Result<Claims, Rejection> {
-        let claims = check(&req, Policy::default())?;
-        if req.kind == TokenKind::Access && !claims.scope.iter().any(|scope| scope == UC_SCOPE) {
-            return Err(Rejection::Denied(format!("scope lacks {UC_SCOPE}")));
-        }
-        Ok(claims)
+        check_with(&req, Policy::default(), |claims| require_scope(req.kind, claims, UC_SCOPE))
     }
 }
 

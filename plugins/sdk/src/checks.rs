@@ -136,6 +136,19 @@ pub fn check_with(
     Ok(claims)
 }
 
+/// The scope CallManager AuthZ grants for Unified Communications services (Jabber, phones).
+pub const UC_SCOPE: &str = "UnifiedCommunications:readwrite";
+
+/// A policy hook for [`check_with`]: an access token must carry `scope` (`denied`
+/// otherwise). Refresh tokens carry no scope and pass, as the contract asks every validator
+/// to give the SDK's verdict on them.
+pub fn require_scope(kind: TokenKind, claims: &Claims, scope: &str) -> Result<(), Rejection> {
+    if kind == TokenKind::Access && !claims.scope.iter().any(|granted| granted == scope) {
+        return Err(Rejection::Denied(format!("scope lacks {scope}")));
+    }
+    Ok(())
+}
+
 /// `ctyp`, `iss`, `iat`, `exp`, then the claims the consumer is handed.
 fn check_claims(
     claims: &Object,

@@ -68,4 +68,4 @@ pub mod bindings {
 pub use bindings::authzlab::validator::keyring::KeyError;
 pub use bindings::authzlab::validator::types::{Claims, PluginInfo, Rejection, Request, TokenKind};
 pub use bindings::{export, Guest};
-pub use checks::{check, check_with, Policy, CLOCK_LEEWAY_S, TOKEN_BYTES_MAX};
+pub use checks::{check, check_with, require_scope, Policy, CLOCK_LEEWAY_S, TOKEN_BYTES_MAX, UC_SCOPE};

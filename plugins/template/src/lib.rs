@@ -15,10 +15,9 @@
 //! (`check_with`), and the policy below only refuses what a real consumer would. Change the
 //! policy for your consumer; keep the SDK's checks.
 
-use authzlab_validator_sdk::{check_with, export, Claims, Guest, PluginInfo, Policy, Rejection, Request, TokenKind};
-
-/// The scope CallManager AuthZ grants for Unified Communications services.
-const UC_SCOPE: &str = "UnifiedCommunications:readwrite";
+use authzlab_validator_sdk::{
+    check_with, export, require_scope, Claims, Guest, PluginInfo, Policy, Rejection, Request, UC_SCOPE,
+};
 
 struct Template;
 
@@ -36,11 +35,9 @@ impl Guest for Template {
         // The native reference's leeway; another makes `plugin check` report the difference.
         let policy = Policy::default();
         check_with(&req, policy, |claims| {
-            // Your consumer's policy, after every check of the contract. Refresh tokens carry
-            // no scope, so only access tokens are held to it.
-            if req.kind == TokenKind::Access && !claims.scope.iter().any(|scope| scope == UC_SCOPE) {
-                return Err(Rejection::Denied(format!("scope lacks {UC_SCOPE}")));
-            }
+            // Your consumer's policy, after every check of the contract: here, that an access
+            // token was granted for Unified Communications (refresh tokens carry no scope).
+            require_scope(req.kind, claims, UC_SCOPE)?;
             Ok(())
         })
     }
