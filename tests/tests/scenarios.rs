@@ -799,3 +799,27 @@ fn a_failed_expectation_fails_the_run_and_says_what_came_closest() {
     let failure = run.report.failures().next().unwrap();
     assert!(failure.detail.contains("no match") && failure.detail.contains("02:"), "{}", failure.detail);
 }
+
+/// "OAuth Access Token for Devices" on premises: implicit phones ask for their tokens as
+/// registered devices, explicit ones onboard by activation code; both register with them.
+#[test]
+fn campus_phones_onboard_implicitly_or_by_activation_code_as_the_cluster_says() {
+    for (tokens, grant) in [("implicit", "registered-device"), ("explicit", "activation-code")] {
+        let text = format!(
+            "name = \"phones\"\nduration = \"2h\"\n\n[cluster]\nsip = {{ oauth = true, device_tokens = \"{tokens}\" }}\n\n\
+             [params]\nrefresh_login_flow = true\n\n[[clients]]\nkind = \"phone\"\ncount = 2\n"
+        );
+        let scenario = Scenario::parse(&text, Path::new("phones.toml")).unwrap();
+        let (run, lines) = run_captured(&scenario, 3);
+        assert_passed(&run);
+        let events: Vec<serde_json::Value> = lines.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+        let grants: Vec<&str> = events
+            .iter()
+            .filter(|event| event["kind"] == "logged-in")
+            .map(|event| event["grant"].as_str().unwrap())
+            .collect();
+        assert_eq!(grants, [grant, grant], "{tokens}");
+        assert!(run.count("sip-registered") >= 2, "{tokens}");
+        assert_eq!(run.count("registration-failed"), 0, "{tokens}");
+    }
+}

@@ -207,3 +207,66 @@ impl SipAdmin {
         self.phones.get(device).map(|phone| phone.user.clone()).ok_or("unknown-device")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::{Event, Observe, Trace};
+
+    #[derive(Clone, Default)]
+    struct Seen(std::rc::Rc<std::cell::RefCell<Vec<Event>>>);
+
+    impl Observe for Seen {
+        fn observe(&mut self, event: &Event, _line: &str) {
+            self.0.borrow_mut().push(event.clone());
+        }
+    }
+
+    fn admin(dir: &tempfile::TempDir, tokens: DeviceTokens) -> SipAdmin {
+        let nodes = vec!["cucm-sub-1".to_string()];
+        let database =
+            ClusterDatabase::open(&dir.path().join("ccm.sqlite"), false, &nodes, SipPorts::default())
+                .unwrap();
+        let phones = BTreeMap::from([
+            (
+                "phone-1".to_string(),
+                PhoneEnrollment { user: "alice".into(), activation_code: Some("C0DE".into()) },
+            ),
+            ("phone-2".to_string(), PhoneEnrollment { user: "bob".into(), activation_code: None }),
+        ]);
+        SipAdmin::new(Rc::new(database), nodes, tokens, phones)
+    }
+
+    /// "OAuth Access Token for Devices": an activation code works once and only for its
+    /// phone; the implicit way is closed when onboarding is explicit.
+    #[test]
+    fn activation_codes_are_single_use_and_explicit_onboarding_closes_the_implicit_way() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut implicit = admin(&dir, DeviceTokens::Implicit);
+        assert_eq!(implicit.activate("phone-1", "WRONG"), Err("invalid-activation-code"));
+        assert_eq!(implicit.activate("phone-1", "C0DE"), Ok("alice".to_string()));
+        assert_eq!(implicit.activate("phone-1", "C0DE"), Err("activation-code-used-or-not-issued"));
+        assert_eq!(implicit.activate("phone-9", "C0DE"), Err("unknown-device"));
+        assert_eq!(implicit.registered_device("phone-2"), Ok("bob".to_string()));
+        let dir = tempfile::tempdir().unwrap();
+        let explicit = admin(&dir, DeviceTokens::Explicit);
+        assert_eq!(explicit.registered_device("phone-2"), Err("activation-code-onboarding-required"));
+    }
+
+    /// The CallManager page checks before it saves: one port out of range refuses the change.
+    #[test]
+    fn a_port_out_of_range_refuses_the_whole_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let admin = admin(&dir, DeviceTokens::Implicit);
+        let trace = Trace::new();
+        let seen = Seen::default();
+        trace.observe(Box::new(seen.clone()));
+        let tracer = trace.node("cucm-pub");
+        admin.set_ports("cucm-sub-1", Some(6090), Some(70_000), &tracer);
+        admin.set_ports("cucm-sub-1", Some(6091), Some(6091), &tracer);
+        admin.set_ports("cucm-sub-1", Some(1024), Some(49151), &tracer);
+        let kinds: Vec<String> = seen.0.borrow().iter().map(|event| event.kind.clone()).collect();
+        assert_eq!(kinds, ["sip-port-refused", "sip-port-refused", "sip-ports-set"]);
+        assert_eq!(admin.database.ports("cucm-sub-1").unwrap(), SipPorts { phone: 1024, mra: 49151 });
+    }
+}
