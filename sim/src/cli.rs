@@ -351,9 +351,8 @@ fn bench_plugin(component: &Path, seconds: f64) -> Result<ExitCode, InputError> 
         )));
     }
     let plugins = plugin_host(0)?;
-    let loading = std::time::Instant::now();
-    let mut plugin = plugins.load_file(component).map_err(|e| InputError(e.to_string()))?;
-    let loaded_in = loading.elapsed();
+    let (mut plugin, loaded_in) =
+        crate::bench::validators::load_timed(&plugins, component).map_err(|e| InputError(e.to_string()))?;
     let figures =
         crate::bench::validators::bench_plugin(&mut plugin, std::time::Duration::from_secs_f64(seconds))
             .map_err(|e| InputError(format!("{}: {e}", component.display())))?;
@@ -440,14 +439,9 @@ fn check_plugin(component: &Path, vectors_path: Option<&Path>) -> Result<ExitCod
     let plugins = plugin_host(0)?;
     let mut plugin = plugins.load_file(component).map_err(|e| InputError(e.to_string()))?;
     let mut out = format!("{}\n{} · {} cases\n", plugin_line(&plugin), source, vectors.cases.len());
-    // Wall time per case, for the author's eye (the only clock `plugin check` reads); fuel
-    // is the component's deterministic CPU measure.
-    let mut outcomes = Vec::with_capacity(vectors.cases.len());
-    for case in &vectors.cases {
-        let started = std::time::Instant::now();
-        let outcome = vectors.run_case(&mut plugin, case);
-        outcomes.push((outcome, started.elapsed()));
-    }
+    // Wall time per case, for the author's eye (timed in `bench/`, the one place that reads
+    // the machine's clock); fuel is the component's deterministic CPU measure.
+    let outcomes = crate::bench::validators::run_timed(&vectors, &mut plugin);
     let width = outcomes.iter().map(|(o, _)| o.case.len()).max().unwrap_or(4).max(4);
     out.push_str(&format!(
         "{:<width$}  {:<30}  {:<30}  {:<30}  {:>9}  {:>9}\n",

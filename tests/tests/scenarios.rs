@@ -812,7 +812,8 @@ fn campus_phones_onboard_implicitly_or_by_activation_code_as_the_cluster_says() 
         let scenario = Scenario::parse(&text, Path::new("phones.toml")).unwrap();
         let (run, lines) = run_captured(&scenario, 3);
         assert_passed(&run);
-        let events: Vec<serde_json::Value> = lines.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+        let events: Vec<serde_json::Value> =
+            lines.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
         let grants: Vec<&str> = events
             .iter()
             .filter(|event| event["kind"] == "logged-in")

@@ -5,7 +5,8 @@
 //! from outside: nothing it measures reaches a simulation, a verdict or a trace (a benched
 //! run's trace hash is the same as any other run's).
 //!
-//! * [`validators`]: validations per second: component, native, bare RS256 verify.
+//! * [`validators`]: validations per second: component, native, bare RS256 verify; `plugin
+//!   bench` and the per-case times of `plugin check`.
 //! * [`runs`]: whole runs timed: sparse and long, busy, peak memory, seeds per second.
 //! * [`purge`]: the daily purge of a large table, unbatched and batched.
 

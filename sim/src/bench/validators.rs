@@ -1,10 +1,13 @@
 //! Validation throughput on one core: the WASM component against the native reference
 //! validator, and the native validator against a bare OpenSSL RS256 verify with the same
-//! key (the crypto floor every validation pays).
+//! key (the crypto floor every validation pays); `plugin bench`'s figures; and the per-case
+//! wall time `plugin check` prints. The clock read here times validations from outside only.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use authzlab_host::plugin::PluginError;
+use authzlab_host::vectors::{Outcome, Vectors};
 use authzlab_host::{reference, Plugin, PluginHost, Request, TokenKind};
 use josekit::jws::{JwsVerifier, RS256};
 
@@ -30,7 +33,8 @@ pub fn measure(plugins: &PluginHost, measure_for: Duration) -> Result<Throughput
     let artifact = authzlab_plugins::UNITY_CONNECTION;
     let mut plugin =
         plugins.load(artifact.name, artifact.bytes).map_err(|e| BenchError::Input(e.to_string()))?;
-    measure_plugin(&mut plugin, measure_for)
+    let tokens = BenchTokens::new(&plugin.info().consumer);
+    measure_plugin(&mut plugin, &tokens, measure_for)
 }
 
 /// What `authzlab plugin bench` reports of one component.
@@ -48,9 +52,10 @@ pub struct PluginFigures {
 /// instance and fuel per call.
 pub fn bench_plugin(plugin: &mut Plugin, measure_for: Duration) -> Result<PluginFigures, BenchError> {
     const INSTANCES: u32 = 50;
-    let throughput = measure_plugin(plugin, measure_for)?;
-    let (requests, keyring) = valid_requests(&plugin.info().consumer);
-    let verdict = plugin.validate(keyring.clone(), &requests[0]);
+    let tokens = BenchTokens::new(&plugin.info().consumer);
+    let throughput = measure_plugin(plugin, &tokens, measure_for)?;
+    let keyring = tokens.keyring.clone();
+    let verdict = plugin.validate(keyring.clone(), &tokens.requests[0]);
     let fuel_per_call = plugin.last_fuel_used();
     let memory_bytes = plugin.memory_bytes().unwrap_or(0);
     if !verdict.is_accepted() {
@@ -64,30 +69,63 @@ pub fn bench_plugin(plugin: &mut Plugin, measure_for: Duration) -> Result<Plugin
     Ok(PluginFigures { throughput, instantiation, memory_bytes, fuel_per_call })
 }
 
-/// [`TOKENS`] valid access tokens for `consumer`, and the keys that check them.
-fn valid_requests(consumer: &str) -> (Vec<Request>, Arc<authzlab_host::Keyring>) {
-    let lifetimes = Lifetimes::new(3600, 86_400).expect("an hour and a day are valid lifetimes");
-    let mut service = TokenService::new(&Seeds::new(1), lifetimes);
-    let now_s = 1_767_571_200;
-    let requests: Vec<Request> = (0..TOKENS)
-        .map(|n| Request {
-            token: service.mint_access(&format!("user-{n}"), "jabber", now_s).token,
-            kind: TokenKind::Access,
-            now: now_s + 60,
-            consumer: consumer.to_string(),
+/// Loads a component file, timing the load (compile or precompiled cache, first instance).
+pub fn load_timed(plugins: &PluginHost, path: &std::path::Path) -> Result<(Plugin, Duration), PluginError> {
+    let started = Instant::now();
+    let plugin = plugins.load_file(path)?;
+    Ok((plugin, started.elapsed()))
+}
+
+/// Runs every case of `vectors` through `plugin` and the native reference, with the wall
+/// time of each (what `plugin check` prints beside the fuel, for the author's eye).
+pub fn run_timed(vectors: &Vectors, plugin: &mut Plugin) -> Vec<(Outcome, Duration)> {
+    vectors
+        .cases
+        .iter()
+        .map(|case| {
+            let started = Instant::now();
+            let outcome = vectors.run_case(plugin, case);
+            (outcome, started.elapsed())
         })
-        .collect();
-    (requests, Arc::new(service.keys.keyring()))
+        .collect()
+}
+
+/// [`TOKENS`] valid access tokens for one consumer, the keys that check them, and the
+/// signing key's public half (for the bare verify), minted once per measurement.
+pub struct BenchTokens {
+    requests: Vec<Request>,
+    keyring: Arc<authzlab_host::Keyring>,
+    public_der: Vec<u8>,
+}
+
+impl BenchTokens {
+    pub fn new(consumer: &str) -> BenchTokens {
+        let lifetimes = Lifetimes::new(3600, 86_400).expect("an hour and a day are valid lifetimes");
+        let mut service = TokenService::new(&Seeds::new(1), lifetimes);
+        let now_s = 1_767_571_200;
+        let requests: Vec<Request> = (0..TOKENS)
+            .map(|n| Request {
+                token: service.mint_access(&format!("user-{n}"), "jabber", now_s).token,
+                kind: TokenKind::Access,
+                now: now_s + 60,
+                consumer: consumer.to_string(),
+            })
+            .collect();
+        let public_der = service.keys.signing.public_der().to_vec();
+        BenchTokens { requests, keyring: Arc::new(service.keys.keyring()), public_der }
+    }
 }
 
 /// Throughput of `plugin`, the native reference and a bare RS256 verify, on the same tokens.
-pub fn measure_plugin(plugin: &mut Plugin, measure_for: Duration) -> Result<Throughput, BenchError> {
-    let (requests, keyring) = valid_requests(&plugin.info().consumer);
-    let lifetimes = Lifetimes::new(3600, 86_400).expect("an hour and a day are valid lifetimes");
-    let service = TokenService::new(&Seeds::new(1), lifetimes);
+pub fn measure_plugin(
+    plugin: &mut Plugin,
+    tokens: &BenchTokens,
+    measure_for: Duration,
+) -> Result<Throughput, BenchError> {
+    let BenchTokens { requests, keyring, public_der } = tokens;
 
     // Every contender must accept every token, or the figure would time a shortcut.
-    for request in &requests {
+    for request in requests {
         let verdict = plugin.validate(keyring.clone(), request);
         if !verdict.is_accepted() {
             return Err(BenchError::Input(format!(
@@ -95,7 +133,7 @@ pub fn measure_plugin(plugin: &mut Plugin, measure_for: Duration) -> Result<Thro
                 verdict.name()
             )));
         }
-        reference::validate(&keyring, request)
+        reference::validate(keyring, request)
             .map_err(|e| BenchError::Input(format!("native refused: {e:?}")))?;
     }
     let component_per_s = per_second(measure_for, |n| {
@@ -103,11 +141,11 @@ pub fn measure_plugin(plugin: &mut Plugin, measure_for: Duration) -> Result<Thro
         assert!(verdict.is_accepted(), "accepted above");
     });
     let native_per_s = per_second(measure_for, |n| {
-        assert!(reference::validate(&keyring, &requests[n % TOKENS]).is_ok(), "accepted above");
+        assert!(reference::validate(keyring, &requests[n % TOKENS]).is_ok(), "accepted above");
     });
 
     let verifier = RS256
-        .verifier_from_der(service.keys.signing.public_der())
+        .verifier_from_der(public_der)
         .map_err(|e| BenchError::Input(format!("the signing key does not load: {e}")))?;
     let signed: Vec<(Vec<u8>, Vec<u8>)> = requests
         .iter()
