@@ -2,11 +2,11 @@
 //! the nodes' rcgen certificates and their trust stores.
 //!
 //! Determinism: rustls draws its handshake randomness (client and server randoms, session
-//! ids) from [`SeededRandom`], a per-thread ChaCha stream the run seeds, and reads the time
-//! for certificate validity from the node's own clock (`clock::node_now_ms`, skew included),
-//! never the wall clock. The ephemeral key shares come from ring's own generator, which the
-//! provider interface does not let us replace: they change the handshake's bytes, never its
-//! message sizes, its timing or its outcome, and nothing in the trace depends on them.
+//! ids) from [`SeededRandom`], a per-thread ChaCha stream the run seeds, and the X25519 key
+//! shares from the same stream ([`SeededX25519`]: ring's own key exchange draws from the
+//! operating system and cannot be handed another source). It reads the time for certificate
+//! validity from the node's own clock (`clock::node_now_ms`, skew included), never the wall
+//! clock. So a replay makes the same handshakes, byte for byte.
 //!
 //! Only TLS 1.3, no resumption: every connection makes a full handshake, as a fresh REGISTER
 //! connection or a new zone's first connection does, and costs what the note measures.
@@ -18,11 +18,13 @@ use std::time::Duration;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 use rustls::client::Resumption;
-use rustls::crypto::{CryptoProvider, GetRandomFailed, SecureRandom};
+use rustls::crypto::{
+    ActiveKeyExchange, CryptoProvider, GetRandomFailed, SecureRandom, SharedSecret, SupportedKxGroup,
+};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
 use rustls::server::{NoServerSessionStorage, WebPkiClientVerifier};
 use rustls::time_provider::TimeProvider;
-use rustls::{AlertDescription, ClientConfig, RootCertStore, ServerConfig};
+use rustls::{AlertDescription, ClientConfig, NamedGroup, PeerMisbehaved, RootCertStore, ServerConfig};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use crate::certs::certificate::Certificate;
@@ -59,10 +61,58 @@ impl SecureRandom for SeededRandom {
 
 static SEEDED_RANDOM: SeededRandom = SeededRandom;
 
-/// ring's algorithms with the seeded random source.
+/// The X25519 key exchange with its secret drawn from the run's seed (x25519-dalek).
+#[derive(Debug)]
+struct SeededX25519;
+
+static SEEDED_X25519: SeededX25519 = SeededX25519;
+
+impl SupportedKxGroup for SeededX25519 {
+    fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, rustls::Error> {
+        let mut secret = [0u8; 32];
+        RANDOM.with(|random| random.borrow_mut().fill_bytes(&mut secret));
+        let secret = x25519_dalek::StaticSecret::from(secret);
+        let public = x25519_dalek::PublicKey::from(&secret);
+        Ok(Box::new(X25519Share { secret, public }))
+    }
+
+    fn name(&self) -> NamedGroup {
+        NamedGroup::X25519
+    }
+}
+
+/// One handshake's X25519 secret and the public share sent for it.
+struct X25519Share {
+    secret: x25519_dalek::StaticSecret,
+    public: x25519_dalek::PublicKey,
+}
+
+impl ActiveKeyExchange for X25519Share {
+    fn complete(self: Box<Self>, peer: &[u8]) -> Result<SharedSecret, rustls::Error> {
+        let peer: [u8; 32] = peer.try_into().map_err(|_| PeerMisbehaved::InvalidKeyShare)?;
+        let shared = self.secret.diffie_hellman(&x25519_dalek::PublicKey::from(peer));
+        // An all-zero result means the peer sent a low-order point (RFC 7748 §6.1).
+        if !shared.was_contributory() {
+            return Err(PeerMisbehaved::InvalidKeyShare.into());
+        }
+        Ok(SharedSecret::from(&shared.as_bytes()[..]))
+    }
+
+    fn pub_key(&self) -> &[u8] {
+        self.public.as_bytes()
+    }
+
+    fn group(&self) -> NamedGroup {
+        NamedGroup::X25519
+    }
+}
+
+/// ring's algorithms, with the seeded random source and the seeded X25519 as the only key
+/// exchange (every node here speaks TLS 1.3 with X25519).
 fn provider() -> Arc<CryptoProvider> {
     let mut provider = rustls::crypto::ring::default_provider();
     provider.secure_random = &SEEDED_RANDOM;
+    provider.kx_groups = vec![&SEEDED_X25519];
     Arc::new(provider)
 }
 
@@ -380,6 +430,46 @@ mod tests {
             }
         }
         outcome.take()
+    }
+
+    /// Every byte of a handshake, both ways, with both ends in memory.
+    fn handshake_bytes(seed: u64, server_cert: &Certificate) -> Vec<u8> {
+        reseed(seed);
+        let client = client_config("client", AT, std::slice::from_ref(server_cert), None).unwrap();
+        let server = server_config("server", AT, server_cert, None).unwrap();
+        let name = ServerName::try_from("server").unwrap();
+        let mut client = rustls::ClientConnection::new(client, name).unwrap();
+        let mut server = rustls::ServerConnection::new(server).unwrap();
+        let mut seen = Vec::new();
+        for _ in 0..8 {
+            let mut flight = Vec::new();
+            while client.wants_write() {
+                client.write_tls(&mut flight).unwrap();
+            }
+            server.read_tls(&mut flight.as_slice()).unwrap();
+            server.process_new_packets().unwrap();
+            seen.extend_from_slice(&flight);
+            let mut flight = Vec::new();
+            while server.wants_write() {
+                server.write_tls(&mut flight).unwrap();
+            }
+            client.read_tls(&mut flight.as_slice()).unwrap();
+            client.process_new_packets().unwrap();
+            seen.extend_from_slice(&flight);
+        }
+        assert!(!client.is_handshaking() && !server.is_handshaking());
+        seen
+    }
+
+    /// A replay makes the same handshake byte for byte (randoms and X25519 key shares both
+    /// come from the run's seed); another seed makes another.
+    #[test]
+    fn the_same_seed_makes_the_same_handshake_bytes() {
+        let server = tomcat("server", 1);
+        let first = handshake_bytes(7, &server);
+        assert!(first.len() > 500, "a whole handshake: {} bytes", first.len());
+        assert_eq!(handshake_bytes(7, &server), first);
+        assert_ne!(handshake_bytes(8, &server), first);
     }
 
     #[test]
