@@ -26,7 +26,6 @@ use authzlab_host::{Keyring, Plugin, Request, TokenKind, Verdict};
 use hyper::{Method, StatusCode};
 use rand_chacha::ChaCha20Rng;
 use rand_core::RngCore;
-use tokio::io::AsyncWriteExt;
 
 use crate::certs::authority::Authority;
 use crate::certs::certificate::{Draw, IDENTITY_VALIDITY};
@@ -34,7 +33,6 @@ use crate::certs::Certificate;
 use crate::clock;
 use crate::node::callmanager::handshake_failed;
 use crate::node::key_fetch::{self, KEY_FETCH_ATTEMPTS_MAX};
-use crate::node::registration::{clock_bounded, Failure};
 use crate::node::Refusal;
 use crate::proto::authz::{TokenRequest, TOKEN_PATH};
 use crate::proto::axl::{
@@ -42,7 +40,7 @@ use crate::proto::axl::{
 };
 use crate::proto::edge::{self, EdgeRegister, EdgeRegistered, EDGE_PORT, EDGE_REGISTER_PATH};
 use crate::proto::http::{serve, Call, HttpRequest, HttpResponse, Pending};
-use crate::proto::sip::{self, Answer, Register};
+use crate::proto::sip::{self, AskFailure, Register};
 use crate::proto::tls;
 use crate::scenario::EXPRESSWAY_C;
 use crate::trace::{Happening, Tracer};
@@ -272,17 +270,14 @@ async fn register(edge: Rc<RefCell<ExpresswayC>>, client: String, request: HttpR
         clock::elapsed().as_millis() as u64,
     );
     let outcome = async {
-        let mut stream = tls::connect(&connector, &body.home, port).await.map_err(Failure::Tls)?;
-        let bytes = register.to_bytes(&body.home, port).map_err(Failure::Other)?;
-        stream.write_all(&bytes).await.map_err(|e| Failure::Tls(tls::TlsFailure::of(&e)))?;
-        let answer = clock_bounded(sip::read_message(&mut stream)).await?;
-        Answer::parse(&answer).map_err(Failure::Other)
+        let bytes = register.to_bytes(&body.home, port).map_err(AskFailure::Other)?;
+        sip::ask_over_tls(&connector, &body.home, port, &bytes).await
     };
     let outcome = match outcome.await {
         Ok((status, line)) => {
             EdgeRegistered { status: Some(status), port: Some(port), line: Some(line), ..Default::default() }
         }
-        Err(Failure::Tls(failure)) => {
+        Err(AskFailure::Tls(failure)) => {
             handshake_failed(&tracer, Some(&body.home), port, &failure);
             EdgeRegistered {
                 port: Some(port),
@@ -291,7 +286,7 @@ async fn register(edge: Rc<RefCell<ExpresswayC>>, client: String, request: HttpR
                 ..Default::default()
             }
         }
-        Err(Failure::Other(reason)) => {
+        Err(AskFailure::Other(reason)) => {
             EdgeRegistered { port: Some(port), reason: Some(reason), ..Default::default() }
         }
     };
@@ -364,22 +359,19 @@ async fn ping(edge: &Rc<RefCell<ExpresswayC>>, node: &DiscoveredNode) -> Result<
         )
     };
     let outcome = async {
-        let mut stream = tls::connect(&connector, &node.name, node.mra_port).await.map_err(Failure::Tls)?;
         let ping =
             sip::options_bytes(EXPRESSWAY_C, &node.name, node.mra_port, clock::elapsed().as_millis() as u64)
-                .map_err(Failure::Other)?;
-        stream.write_all(&ping).await.map_err(|e| Failure::Tls(tls::TlsFailure::of(&e)))?;
-        let answer = clock_bounded(sip::read_message(&mut stream)).await?;
-        Answer::parse(&answer).map_err(Failure::Other)
+                .map_err(AskFailure::Other)?;
+        sip::ask_over_tls(&connector, &node.name, node.mra_port, &ping).await
     };
     match outcome.await {
         Ok((200, _)) => Ok(()),
         Ok((status, line)) => Err(format!("SIP {status}: {line}")),
-        Err(Failure::Tls(failure)) => {
+        Err(AskFailure::Tls(failure)) => {
             handshake_failed(&tracer, Some(&node.name), node.mra_port, &failure);
             Err(failure.alert().map_or_else(|| failure.to_string(), |alert| format!("TLS alert {alert}")))
         }
-        Err(Failure::Other(reason)) => Err(reason),
+        Err(AskFailure::Other(reason)) => Err(reason),
     }
 }
 

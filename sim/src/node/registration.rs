@@ -8,14 +8,12 @@
 //! holds each subscriber's current `tomcat.pem`. Assumption: phones take the new list at
 //! their next registration.
 
-use tokio::io::AsyncWriteExt;
-
 use crate::certs::sync::CertificateSet;
 use crate::certs::{Certificate, Identity};
 use crate::node::login::{error_reason, Client, Session};
 use crate::proto::edge::{EdgeRegister, EdgeRegistered, EDGE_PORT, EDGE_REGISTER_PATH};
-use crate::proto::http::{Call, REQUEST_TIMEOUT};
-use crate::proto::sip::{self, Answer, Register, SIP_PORT};
+use crate::proto::http::Call;
+use crate::proto::sip::{self, AskFailure, Register, SIP_PORT};
 use crate::proto::tftp::{config_path, DeviceConfig, ITL_PATH, TFTP_HTTPS_PORT, TFTP_HTTP_PORT};
 use crate::proto::tls;
 use crate::scenario::ClientKind;
@@ -76,21 +74,24 @@ async fn register_direct(client: &Client, session: &Session) {
     };
     let register = Register { bearer: Some(session.access_token.clone()), ..register };
     let outcome = async {
-        let connector = tls::connector(&config.name, config.epoch_s, &trust, None).map_err(Failure::Other)?;
-        let mut stream = tls::connect(&connector, &config.subscriber, port).await.map_err(Failure::Tls)?;
-        let bytes = register.to_bytes(&config.subscriber, port).map_err(Failure::Other)?;
-        stream.write_all(&bytes).await.map_err(|e| Failure::Tls(tls::TlsFailure::of(&e)))?;
-        let answer = clock_bounded(sip::read_message(&mut stream)).await?;
-        Answer::parse(&answer).map_err(Failure::Other)
+        let connector =
+            tls::connector(&config.name, config.epoch_s, &trust, None).map_err(AskFailure::Other)?;
+        let bytes = register.to_bytes(&config.subscriber, port).map_err(AskFailure::Other)?;
+        sip::ask_over_tls(&connector, &config.subscriber, port, &bytes).await
     };
-    match outcome.await {
-        Ok((200, _)) => client.tracer.emit(Happening::Registered { port, via: "direct".to_string() }),
-        Ok((status, line)) => failed(Some(port), format!("SIP {status}"), Some(line), None),
-        Err(Failure::Tls(failure)) => {
-            failed(Some(port), failure.to_string(), None, failure.alert().map(str::to_string))
-        }
-        Err(Failure::Other(reason)) => failed(Some(port), reason, None, None),
-    }
+    report(client, port, outcome.await);
+}
+
+/// What came of a direct registration on `port`, in the trace.
+fn report(client: &Client, port: u16, outcome: Result<(u16, String), AskFailure>) {
+    let via = "direct".to_string();
+    let (reason, line, alert) = match outcome {
+        Ok((200, _)) => return client.tracer.emit(Happening::Registered { port, via }),
+        Ok((status, line)) => (format!("SIP {status}"), Some(line), None),
+        Err(AskFailure::Tls(failure)) => (failure.to_string(), None, failure.alert().map(str::to_string)),
+        Err(AskFailure::Other(reason)) => (reason, None, None),
+    };
+    client.tracer.emit(Happening::RegistrationFailed { port: Some(port), via, reason, line, alert });
 }
 
 /// SIP OAuth off: the legacy port, no token (the device's certificate or digest would be
@@ -101,31 +102,13 @@ async fn register_legacy(client: &Client, register: Register) {
         crate::clock::note_network_activity();
         let stream =
             turmoil::net::TcpStream::connect((config.subscriber.as_str(), SIP_PORT)).await.map_err(|e| {
-                Failure::Other(format!("cannot connect to {}:{SIP_PORT}: {e}", config.subscriber))
+                AskFailure::Other(format!("cannot connect to {}:{SIP_PORT}: {e}", config.subscriber))
             })?;
         let mut stream = crate::proto::metered::Metered::new(stream);
-        let bytes = register.to_bytes(&config.subscriber, SIP_PORT).map_err(Failure::Other)?;
-        stream.write_all(&bytes).await.map_err(|e| Failure::Other(e.to_string()))?;
-        let answer = clock_bounded(sip::read_message(&mut stream)).await?;
-        Answer::parse(&answer).map_err(Failure::Other)
+        let bytes = register.to_bytes(&config.subscriber, SIP_PORT).map_err(AskFailure::Other)?;
+        sip::ask(&mut stream, &bytes).await
     };
-    let failed = |reason: String, line: Option<String>| {
-        client.tracer.emit(Happening::RegistrationFailed {
-            port: Some(SIP_PORT),
-            via: "direct".to_string(),
-            reason,
-            line,
-            alert: None,
-        })
-    };
-    match outcome.await {
-        Ok((200, _)) => {
-            client.tracer.emit(Happening::Registered { port: SIP_PORT, via: "direct".to_string() })
-        }
-        Ok((status, line)) => failed(format!("SIP {status}"), Some(line)),
-        Err(Failure::Tls(failure)) => failed(failure.to_string(), None),
-        Err(Failure::Other(reason)) => failed(reason, None),
-    }
+    report(client, SIP_PORT, outcome.await);
 }
 
 async fn register_through_edge(client: &Client, session: &Session, edge: &str) {
@@ -168,30 +151,6 @@ async fn identity_trust_list(client: &Client, tftp_port: u16) -> Result<Vec<Cert
         return Err("the trust list is too long".to_string());
     }
     set.read(Identity::Tomcat)
-}
-
-/// Why a registration did not get an answer.
-pub enum Failure {
-    Tls(tls::TlsFailure),
-    Other(String),
-}
-
-/// A SIP answer within the request timeout; a TLS error on the read (the server refused our
-/// certificate after the handshake) keeps its alert.
-pub async fn clock_bounded(
-    read: impl std::future::Future<Output = std::io::Result<Vec<u8>>>,
-) -> Result<Vec<u8>, Failure> {
-    match crate::clock::timeout(REQUEST_TIMEOUT, read).await {
-        Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(e)) => Err(match tls::TlsFailure::of(&e) {
-            failure @ tls::TlsFailure::Alert { .. } => Failure::Tls(failure),
-            _ if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                Failure::Other("no SIP answer: CallManager closed the connection".to_string())
-            }
-            _ => Failure::Other(format!("no SIP answer: {e}")),
-        }),
-        Err(_) => Err(Failure::Other(format!("no SIP answer within {}s", REQUEST_TIMEOUT.as_secs()))),
-    }
 }
 
 /// A Via branch from the device's clock: unique per registration, deterministic per run.

@@ -9,7 +9,11 @@
 
 use rsip::headers::UntypedHeader;
 use rsip::prelude::HasHeaders;
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio_rustls::TlsConnector;
+
+use crate::proto::http::REQUEST_TIMEOUT;
+use crate::proto::tls::{self, TlsFailure};
 
 /// Largest SIP message a node reads; a REGISTER with an access token is ~2 KiB.
 pub const SIP_MESSAGE_BYTES_MAX: usize = 16 * 1024;
@@ -255,6 +259,49 @@ pub async fn read_message<R: AsyncRead + Unpin>(stream: &mut R) -> std::io::Resu
         }
         message.extend_from_slice(&buf[..n]);
     }
+}
+
+/// Why a SIP request got no answer: the TLS handshake or alert, or anything else in words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AskFailure {
+    Tls(TlsFailure),
+    Other(String),
+}
+
+/// Sends `request` on `stream` and reads the answer within [`REQUEST_TIMEOUT`]: its status
+/// code and line. A TLS alert on the write or the read (a TLS 1.3 server refuses a client's
+/// certificate after the client's side of the handshake is done) keeps its alert.
+pub async fn ask<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    request: &[u8],
+) -> Result<(u16, String), AskFailure> {
+    let refused = |error: std::io::Error, what: &str| match TlsFailure::of(&error) {
+        failure @ TlsFailure::Alert { .. } => AskFailure::Tls(failure),
+        _ if error.kind() == std::io::ErrorKind::UnexpectedEof => {
+            AskFailure::Other(format!("{what}: CallManager closed the connection"))
+        }
+        _ => AskFailure::Other(format!("{what}: {error}")),
+    };
+    let exchange = async {
+        stream.write_all(request).await.map_err(|e| refused(e, "cannot send"))?;
+        let answer = read_message(stream).await.map_err(|e| refused(e, "no SIP answer"))?;
+        Answer::parse(&answer).map_err(AskFailure::Other)
+    };
+    match crate::clock::timeout(REQUEST_TIMEOUT, exchange).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(AskFailure::Other(format!("no SIP answer within {}s", REQUEST_TIMEOUT.as_secs()))),
+    }
+}
+
+/// [`ask`] on a fresh TLS connection to `host:port`.
+pub async fn ask_over_tls(
+    connector: &TlsConnector,
+    host: &str,
+    port: u16,
+    request: &[u8],
+) -> Result<(u16, String), AskFailure> {
+    let mut stream = tls::connect(connector, host, port).await.map_err(AskFailure::Tls)?;
+    ask(&mut stream, request).await
 }
 
 #[cfg(test)]
