@@ -168,79 +168,70 @@ fn object(part: &str, what: &str) -> Result<Object, Rejection> {
 }
 
 /// A JSON object with no member twice at any depth (which member wins is parser-dependent,
-/// RFC 8259 §4, so a duplicate could mean one thing here and another to the issuer).
+/// RFC 8259 §4, so a duplicate could mean one thing here and another to the issuer). Read
+/// in one pass: every token part goes through here, on the validation's hot path.
 fn json_object(bytes: &[u8], what: &str) -> Result<Object, Rejection> {
-    let value: Value = match serde_json::from_slice(bytes) {
-        Ok(value) => value,
-        Err(_) => return Err(Rejection::Malformed(format!("{what} is not JSON"))),
-    };
-    let Value::Object(object) = value else {
-        return Err(Rejection::Malformed(format!("{what} is not a JSON object")));
-    };
-    // serde_json keeps the last of duplicate members; count the members the text has
-    // against those the map kept, object by object.
-    let members: usize = serde_json::from_slice::<Members>(bytes).map(|Members(count)| count).unwrap_or(0);
-    if members != object.values().map(|value| 1 + count_members(value)).sum::<usize>() {
-        return Err(Rejection::Malformed(format!("{what} has a member twice")));
+    match serde_json::from_slice::<NoDuplicates>(bytes) {
+        Ok(NoDuplicates(Value::Object(object))) => Ok(object),
+        Ok(_) => Err(Rejection::Malformed(format!("{what} is not a JSON object"))),
+        Err(error) if error.to_string().starts_with(TWICE) => {
+            Err(Rejection::Malformed(format!("{what} has a member twice")))
+        }
+        Err(_) => Err(Rejection::Malformed(format!("{what} is not JSON"))),
     }
-    Ok(object)
 }
 
-/// The number of object members in a JSON text, duplicates included.
-struct Members(usize);
+/// How a duplicate member fails, told apart from other JSON errors.
+const TWICE: &str = "member twice";
 
-impl<'de> serde::Deserialize<'de> for Members {
+/// A JSON value whose objects hold each member once.
+struct NoDuplicates(Value);
+
+impl<'de> serde::Deserialize<'de> for NoDuplicates {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Count;
-        impl<'de> serde::de::Visitor<'de> for Count {
-            type Value = usize;
+        struct Read;
+        impl<'de> serde::de::Visitor<'de> for Read {
+            type Value = Value;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("JSON")
             }
-            fn visit_bool<E>(self, _: bool) -> Result<usize, E> {
-                Ok(0)
+            fn visit_bool<E>(self, value: bool) -> Result<Value, E> {
+                Ok(Value::Bool(value))
             }
-            fn visit_i64<E>(self, _: i64) -> Result<usize, E> {
-                Ok(0)
+            fn visit_i64<E>(self, value: i64) -> Result<Value, E> {
+                Ok(value.into())
             }
-            fn visit_u64<E>(self, _: u64) -> Result<usize, E> {
-                Ok(0)
+            fn visit_u64<E>(self, value: u64) -> Result<Value, E> {
+                Ok(value.into())
             }
-            fn visit_f64<E>(self, _: f64) -> Result<usize, E> {
-                Ok(0)
+            fn visit_f64<E>(self, value: f64) -> Result<Value, E> {
+                Ok(value.into())
             }
-            fn visit_str<E>(self, _: &str) -> Result<usize, E> {
-                Ok(0)
+            fn visit_str<E>(self, value: &str) -> Result<Value, E> {
+                Ok(Value::String(value.to_owned()))
             }
-            fn visit_unit<E>(self) -> Result<usize, E> {
-                Ok(0)
+            fn visit_unit<E>(self) -> Result<Value, E> {
+                Ok(Value::Null)
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
-                let mut count = 0;
-                while let Some(Members(inner)) = seq.next_element()? {
-                    count += inner;
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+                let mut items = Vec::new();
+                while let Some(NoDuplicates(item)) = seq.next_element()? {
+                    items.push(item);
                 }
-                Ok(count)
+                Ok(Value::Array(items))
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<usize, A::Error> {
-                let mut count = 0;
-                while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
-                    let Members(inner) = map.next_value()?;
-                    count += 1 + inner;
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+                let mut object = Object::new();
+                while let Some((name, NoDuplicates(value))) = map.next_entry::<String, NoDuplicates>()? {
+                    if object.contains_key(&name) {
+                        return Err(serde::de::Error::custom(format!("{TWICE}: `{name}`")));
+                    }
+                    object.insert(name, value);
                 }
-                Ok(count)
+                Ok(Value::Object(object))
             }
         }
-        deserializer.deserialize_any(Count).map(Members)
-    }
-}
-
-/// The number of object members in a parsed value (duplicates already gone).
-fn count_members(value: &Value) -> usize {
-    match value {
-        Value::Object(object) => object.values().map(|value| 1 + count_members(value)).sum(),
-        Value::Array(items) => items.iter().map(count_members).sum(),
-        _ => 0,
+        deserializer.deserialize_any(Read).map(NoDuplicates)
     }
 }
 
