@@ -26,11 +26,11 @@ use crate::certs::{CertStore, Identity, Service};
 use crate::clock;
 use crate::cluster_database::ClusterDatabase;
 use crate::node::node_keys::NodeKeys;
-use crate::node::Refusal;
+use crate::node::{handshake_failed, Refusal};
 use crate::proto::http::REQUEST_TIMEOUT;
 use crate::proto::metered::Metered;
 use crate::proto::sip::{self, Answer, Incoming, Register, SIP_OAUTH_PORT_RANGE, SIP_PORT, SIP_TLS_PORT};
-use crate::proto::tls::{self, TlsFailure};
+use crate::proto::tls;
 use crate::trace::{Happening, Tracer};
 
 /// Assumption (the documents give no figure): how long Cisco CallManager takes to restart;
@@ -304,13 +304,4 @@ async fn serve_connection(
 async fn read_request<S: tokio::io::AsyncRead + Unpin>(stream: &mut S) -> Option<Incoming> {
     let message = clock::timeout(REQUEST_TIMEOUT, sip::read_message(stream)).await.ok()?.ok()?;
     sip::incoming(&message).ok()
-}
-
-/// A failed handshake, as this side saw it.
-pub fn handshake_failed(tracer: &Tracer, peer: Option<&str>, port: u16, failure: &TlsFailure) {
-    let (alert, sent, detail) = match failure {
-        TlsFailure::Alert { alert, sent, detail } => (alert.clone(), *sent, detail.clone()),
-        other => ("none".to_string(), false, other.to_string()),
-    };
-    tracer.emit(Happening::TlsHandshakeFailed { peer: peer.map(str::to_string), port, alert, sent, detail });
 }

@@ -31,9 +31,8 @@ use crate::certs::authority::Authority;
 use crate::certs::certificate::{Draw, IDENTITY_VALIDITY};
 use crate::certs::Certificate;
 use crate::clock;
-use crate::node::callmanager::handshake_failed;
 use crate::node::key_fetch::{self, KEY_FETCH_ATTEMPTS_MAX};
-use crate::node::Refusal;
+use crate::node::{handshake_failed, Refusal};
 use crate::proto::authz::{TokenRequest, TOKEN_PATH};
 use crate::proto::axl::{
     DiscoveredNode, ExpresswayNames, ExpresswayNamesHeld, AXL_CALLMANAGERS_PATH, AXL_EXPRESSWAY_PATH,

@@ -50,6 +50,7 @@ use authzlab_host::{reference, Claims, KeyChecksum, Keyring, Rejection, Request,
 
 use crate::proto::authz::oauth_error;
 use crate::proto::http::HttpResponse;
+use crate::proto::tls::TlsFailure;
 use crate::trace::{Happening, Tracer};
 
 /// AuthZ's check of a refresh token with the keys a node uses (the publisher's, or a home
@@ -125,4 +126,13 @@ impl Refusal {
     pub fn plain(reason: &str) -> Refusal {
         Refusal { reason: reason.to_string(), kid: None, detail: None }
     }
+}
+
+/// A failed TLS handshake in the trace, as this side (CallManager's port, Expressway-C) saw it.
+pub fn handshake_failed(tracer: &Tracer, peer: Option<&str>, port: u16, failure: &TlsFailure) {
+    let (alert, sent, detail) = match failure {
+        TlsFailure::Alert { alert, sent, detail } => (alert.clone(), *sent, detail.clone()),
+        other => ("none".to_string(), false, other.to_string()),
+    };
+    tracer.emit(Happening::TlsHandshakeFailed { peer: peer.map(str::to_string), port, alert, sent, detail });
 }
