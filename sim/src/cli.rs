@@ -326,14 +326,17 @@ fn events_catalogue() -> String {
     let mut out = String::from(
         "Events a trace records. An expectation names one (`event = \"keys-synced\"`), may name\n\
          the node (`node = \"cucm-sub-1\"`) and any of its fields (`reason = \"expired\"`).\n\
-         Fields marked ? are not on every event of their kind.\n",
+         Fields marked ? are not on every event of their kind; [in brackets] the values a field\n\
+         can take, which an expectation must keep to (checked before the run starts).\n",
     );
     for spec in CATALOGUE {
         out.push_str(&format!("\n{}\n    {}\n", spec.kind, spec.about));
         let width = spec.fields.iter().map(|field| field.name.len() + 1).max().unwrap_or(0);
         for field in spec.fields {
             let name = format!("{}{}", field.name, if field.optional { "?" } else { "" });
-            out.push_str(&format!("    {name:<width$}  {:<7}  {}\n", field.ty, field.about));
+            let domain = field.domain.describe();
+            let values = if domain.is_empty() { String::new() } else { format!(" [{domain}]") };
+            out.push_str(&format!("    {name:<width$}  {:<7}  {}{values}\n", field.ty, field.about));
         }
     }
     out

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use authzlab::proto::http::{EXCHANGE_TICKS_MAX, REQUEST_TIMEOUT};
 use authzlab::scenario::{Scenario, EDGE_TICK_MAX, TICK_MAX};
+use authzlab::trace::catalogue::EventKind;
 
 fn sign_ins_at(tick: Duration) -> (u64, u64) {
     let mut scenario =
@@ -21,7 +22,7 @@ fn sign_ins_at(tick: Duration) -> (u64, u64) {
     scenario.expectations.clear();
     scenario.duration = Duration::from_secs(3 * 3600);
     let run = authzlab::cluster::run(&scenario, 7, common::plugins()).unwrap();
-    (run.count("logged-in"), run.count("login-failed"))
+    (run.count(EventKind::LoggedIn), run.count(EventKind::LoginFailed))
 }
 
 #[test]
@@ -50,8 +51,8 @@ fn at_the_largest_tick_with_the_edge_every_request_through_it_finishes() {
     scenario.tick = EDGE_TICK_MAX;
     scenario.expectations.clear();
     let run = authzlab::cluster::run(&scenario, 53, common::plugins()).unwrap();
-    assert_eq!(run.count("registration-failed"), 0);
-    assert_eq!(run.count("refresh-failed"), 0);
-    assert!(run.count("token-refreshed") >= 4, "{}", run.count("token-refreshed"));
-    assert!(run.count("registered") >= 6, "{}", run.count("registered"));
+    assert_eq!(run.count(EventKind::RegistrationFailed), 0);
+    assert_eq!(run.count(EventKind::RefreshFailed), 0);
+    assert!(run.count(EventKind::TokenRefreshed) >= 4, "{}", run.count(EventKind::TokenRefreshed));
+    assert!(run.count(EventKind::Registered) >= 6, "{}", run.count(EventKind::Registered));
 }

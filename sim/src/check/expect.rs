@@ -1,85 +1,217 @@
 //! A scenario's `[[expect]]` entries, each an online check over the trace.
+//!
+//! A failure says where to look: for a missing event, the nearest candidate (the event of
+//! that kind that differs in the fewest fields, then the closest in time), field by field
+//! (wanted / got) and how far outside the window it fell; for an `absent` that failed, the
+//! offending event; for a `count`, how many there were.
+
+use std::time::Duration;
 
 use crate::check::{Check, Outcome};
 use crate::clock::format_elapsed;
-use crate::scenario::Expectation;
+use crate::scenario::{format_duration, Expectation};
 use crate::trace::Event;
 
-/// Held when a matching event occurs in the window (or, with `absent`, when none does). It
-/// remembers the first match, or the first event of the right kind that did not match, so
-/// that a failure says where to look; nothing else.
+/// Held when a matching event occurs in the window (or, with `absent`, when none does; with
+/// `count`, when the number of matches is in range). It keeps the first match and the
+/// nearest miss, nothing else.
 pub struct ExpectationCheck {
     expectation: Expectation,
     /// The first matching event, described, and when.
     first_match: Option<(String, u64)>,
     matches: u64,
-    /// The first event of the expected kind (and node), matching or not.
-    first_of_kind: Option<(String, u64)>,
+    /// Matches that came before the `after` expectation first held (not counted).
+    early: u64,
+    /// When the `after` expectation first held (at once when there is none).
+    gate_opened_ms: Option<u64>,
+    /// The event of the expected kind closest to matching, when none matched.
+    nearest: Option<Candidate>,
     of_kind: u64,
+}
+
+/// An event of the expected kind that did not match, and how far it was from matching.
+struct Candidate {
+    description: String,
+    t_ms: u64,
+    /// (field, wanted, got): `node` first, then the fields in name order.
+    differences: Vec<(String, String, String)>,
+    /// How far outside the window, and on which side (`true`: before it opens); `None`
+    /// inside it.
+    outside: Option<(Duration, bool)>,
+}
+
+impl Candidate {
+    /// Fewer differing fields first (being outside the window counts as one), then closer.
+    fn score(&self) -> (usize, Duration) {
+        let distance = self.outside.map_or(Duration::ZERO, |(distance, _)| distance);
+        (self.differences.len() + usize::from(self.outside.is_some()), distance)
+    }
 }
 
 impl ExpectationCheck {
     pub fn new(expectation: Expectation) -> ExpectationCheck {
-        ExpectationCheck { expectation, first_match: None, matches: 0, first_of_kind: None, of_kind: 0 }
+        ExpectationCheck {
+            expectation,
+            first_match: None,
+            matches: 0,
+            early: 0,
+            gate_opened_ms: None,
+            nearest: None,
+            of_kind: 0,
+        }
     }
 
-    fn fields_match(&self, event: &Event) -> bool {
-        self.expectation
-            .fields
-            .iter()
-            .all(|(name, value)| event.field_text(name).as_deref() == Some(value.as_str()))
+    pub fn expectation(&self) -> &Expectation {
+        &self.expectation
+    }
+
+    /// Whether a match has been seen (what a later `after` waits for).
+    pub fn has_matched(&self) -> bool {
+        self.first_match.is_some()
+    }
+
+    /// One event, with whether the expectation this one follows (`after`) has held yet.
+    pub fn observe_gated(&mut self, event: &Event, gate_open: bool) {
+        if gate_open && self.gate_opened_ms.is_none() {
+            self.gate_opened_ms = Some(event.t_ms);
+        }
+        let expectation = &self.expectation;
+        if event.kind != expectation.event {
+            return;
+        }
+        self.of_kind += 1;
+        let mut differences = Vec::new();
+        if let Some(node) = &expectation.node {
+            if &event.node != node {
+                differences.push(("node".to_string(), node.clone(), event.node.clone()));
+            }
+        }
+        for (name, wanted) in &expectation.fields {
+            let got = event.field_text(name);
+            if got.as_deref() != Some(wanted.as_str()) {
+                differences.push((name.clone(), wanted.clone(), got.unwrap_or_else(|| "(none)".to_string())));
+            }
+        }
+        let t = Duration::from_millis(event.t_ms);
+        let within = &expectation.within;
+        let outside = if t < within.start {
+            Some((within.start - t, true))
+        } else if t >= within.end {
+            Some((t - within.end, false))
+        } else {
+            None
+        };
+        if differences.is_empty() && outside.is_none() {
+            if !gate_open {
+                self.early += 1;
+                return;
+            }
+            self.matches += 1;
+            if self.first_match.is_none() {
+                self.first_match = Some((describe(event), event.t_ms));
+            }
+            return;
+        }
+        let candidate = Candidate { description: describe(event), t_ms: event.t_ms, differences, outside };
+        if self.nearest.as_ref().is_none_or(|nearest| candidate.score() < nearest.score()) {
+            self.nearest = Some(candidate);
+        }
+    }
+
+    fn missing(&self) -> String {
+        let expectation = &self.expectation;
+        let mut detail = match &self.nearest {
+            Some(nearest) => {
+                let mut parts: Vec<String> = nearest
+                    .differences
+                    .iter()
+                    .map(|(field, wanted, got)| format!("{field}: wanted {wanted}, got {got}"))
+                    .collect();
+                match nearest.outside {
+                    Some((distance, true)) => {
+                        parts.push(format!("{} before the window opens", format_duration(distance)))
+                    }
+                    Some((distance, false)) => {
+                        parts.push(format!("{} after the window closes", format_duration(distance)))
+                    }
+                    None => {}
+                }
+                format!(
+                    "no match; nearest of {} `{}` event(s): {} at {} ({})",
+                    self.of_kind,
+                    expectation.event,
+                    nearest.description,
+                    format_elapsed(nearest.t_ms),
+                    parts.join("; ")
+                )
+            }
+            None if self.early > 0 => "no match".to_string(),
+            None => format!("no `{}` event at all", expectation.event),
+        };
+        if let Some(after) = &expectation.after {
+            match self.gate_opened_ms {
+                None => {
+                    detail.push_str(&format!("; the expectation it follows, [{}], never held", after.label))
+                }
+                Some(t_ms) if self.early > 0 => detail.push_str(&format!(
+                    "; {} match(es) came before [{}] first held at {}",
+                    self.early,
+                    after.label,
+                    format_elapsed(t_ms)
+                )),
+                Some(_) => {}
+            }
+        }
+        detail
     }
 }
 
 impl Check for ExpectationCheck {
     fn observe(&mut self, event: &Event, _line: &str) {
-        let expectation = &self.expectation;
-        if event.kind != expectation.event
-            || expectation.node.as_ref().is_some_and(|node| &event.node != node)
-        {
-            return;
-        }
-        self.of_kind += 1;
-        if self.first_of_kind.is_none() {
-            self.first_of_kind = Some((describe(event), event.t_ms));
-        }
-        let t = std::time::Duration::from_millis(event.t_ms);
-        if expectation.within.contains(&t) && self.fields_match(event) {
-            self.matches += 1;
-            if self.first_match.is_none() {
-                self.first_match = Some((describe(event), event.t_ms));
-            }
-        }
+        self.observe_gated(event, true);
     }
 
     fn outcome(&self) -> Outcome {
         let expectation = &self.expectation;
         let name = format!("line {}: {expectation}", expectation.line);
-        match (expectation.absent, &self.first_match) {
-            (false, Some((first, t_ms))) => Outcome {
-                name,
-                held: true,
-                detail: format!("{first} at {} ({} in all)", format_elapsed(*t_ms), self.matches),
-            },
-            (true, None) => Outcome { name, held: true, detail: "none occurred".to_string() },
-            (true, Some((first, t_ms))) => Outcome {
-                name,
-                held: false,
-                detail: format!("{first} occurred at {} ({} in all)", format_elapsed(*t_ms), self.matches),
-            },
-            (false, None) => Outcome {
-                name,
-                held: false,
-                detail: match &self.first_of_kind {
-                    Some((nearest, t_ms)) => format!(
-                        "no match; {} `{}` events elsewhere, first: {nearest} at {}",
-                        self.of_kind,
-                        expectation.event,
-                        format_elapsed(*t_ms)
-                    ),
-                    None => format!("no `{}` event at all", expectation.event),
-                },
-            },
+        let judged = self.of_kind;
+        let first = self
+            .first_match
+            .as_ref()
+            .map(|(first, t_ms)| format!("{first} at {} ({} in all)", format_elapsed(*t_ms), self.matches));
+        if expectation.absent {
+            // An `absent … after [x]` whose `x` never held judged nothing: it fails.
+            if let (Some(after), None) = (&expectation.after, self.gate_opened_ms) {
+                return Outcome {
+                    name,
+                    held: false,
+                    detail: format!("the expectation it follows, [{}], never held", after.label),
+                    judged,
+                };
+            }
+            return match first {
+                None => Outcome { name, held: true, detail: "none occurred".to_string(), judged },
+                Some(first) => Outcome { name, held: false, detail: format!("{first} occurred"), judged },
+            };
+        }
+        match (&expectation.count, first) {
+            (Some(count), first) => {
+                // A count (even of 0) after an expectation that never held judged nothing.
+                let held = count.contains(&self.matches)
+                    && (expectation.after.is_none() || self.gate_opened_ms.is_some());
+                let wanted = match count.start() == count.end() {
+                    true => count.start().to_string(),
+                    false => format!("{}..{}", count.start(), count.end()),
+                };
+                let detail = match first {
+                    Some(first) => format!("{} match(es), wanted {wanted}; first: {first}", self.matches),
+                    None if held => format!("0 matches, as wanted ({wanted})"),
+                    None => format!("0 matches, wanted {wanted}: {}", self.missing()),
+                };
+                Outcome { name, held, detail, judged }
+            }
+            (None, Some(first)) => Outcome { name, held: true, detail: first, judged },
+            (None, None) => Outcome { name, held: false, detail: self.missing(), judged },
         }
     }
 }

@@ -3,8 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::check::clocks::{unix_as_elapsed, NodeClocks};
 use crate::check::secrets::SecretSet;
-use crate::check::{Check, Outcome};
+use crate::check::{verdict, Check, Outcome};
 use crate::clock::format_elapsed;
 use crate::trace::catalogue::{EventSpec, Role};
 use crate::trace::Event;
@@ -58,6 +59,7 @@ pub struct NoTokenAcceptedUnderAKeyTheNodeReplaced {
     expiries: BTreeSet<(u64, String)>,
     /// Node → the signing key it validates with now.
     loaded: BTreeMap<String, String>,
+    judged: u64,
     first: Option<String>,
 }
 
@@ -68,6 +70,7 @@ impl NoTokenAcceptedUnderAKeyTheNodeReplaced {
             signed_by: BTreeMap::new(),
             expiries: BTreeSet::new(),
             loaded: BTreeMap::new(),
+            judged: 0,
             first: None,
         }
     }
@@ -112,6 +115,7 @@ impl Check for NoTokenAcceptedUnderAKeyTheNodeReplaced {
                 else {
                     return;
                 };
+                self.judged += 1;
                 if signed_by != loaded {
                     self.first = Some(format!(
                         "{} at {} accepted token {tid} signed by key {} while it uses key {}",
@@ -127,7 +131,12 @@ impl Check for NoTokenAcceptedUnderAKeyTheNodeReplaced {
     }
 
     fn outcome(&self) -> Outcome {
-        outcome("no_token_accepted_under_a_key_the_node_replaced", self.first.clone())
+        verdict(
+            "no_token_accepted_under_a_key_the_node_replaced",
+            self.first.clone(),
+            self.judged,
+            "acceptances of a token whose signing key and the node's are both known",
+        )
     }
 }
 
@@ -198,19 +207,12 @@ impl Check for CrashLosesNoCommittedRow {
     }
 
     fn outcome(&self) -> Outcome {
-        match &self.first {
-            Some(detail) => outcome("crash_loses_no_committed_row", Some(detail.clone())),
-            None => Outcome {
-                name: "crash_loses_no_committed_row".to_string(),
-                held: true,
-                detail: match self.restarts {
-                    0 => "held (the publisher never restarted)".to_string(),
-                    n => format!(
-                        "held ({n} restart(s) of the publisher, every committed row and revocation found)"
-                    ),
-                },
-            },
-        }
+        verdict(
+            "crash_loses_no_committed_row",
+            self.first.clone(),
+            self.restarts,
+            "restarts of the publisher",
+        )
     }
 }
 
@@ -222,6 +224,7 @@ impl Check for CrashLosesNoCommittedRow {
 #[derive(Default)]
 pub struct PurgeDeletesExactlyTheExpiredRows {
     due: BTreeMap<u64, u64>,
+    judged: u64,
     first: Option<String>,
 }
 
@@ -236,6 +239,7 @@ impl Check for PurgeDeletesExactlyTheExpiredRows {
                 let later = self.due.split_off(&(cutoff + 1));
                 let expected: u64 = std::mem::replace(&mut self.due, later).values().sum();
                 let rows = number("rows");
+                self.judged += 1;
                 if rows != expected && self.first.is_none() {
                     let what = if rows > expected {
                         format!("deleted {} row(s) still valid", rows - expected)
@@ -253,7 +257,7 @@ impl Check for PurgeDeletesExactlyTheExpiredRows {
     }
 
     fn outcome(&self) -> Outcome {
-        outcome("purge_deletes_exactly_the_expired_rows", self.first.clone())
+        verdict("purge_deletes_exactly_the_expired_rows", self.first.clone(), self.judged, "purges")
     }
 }
 
@@ -283,14 +287,7 @@ impl TableHoldsNoRawToken {
     }
 
     pub fn outcome(&self) -> Outcome {
-        match &self.first {
-            Some(detail) => outcome("table_holds_no_raw_token", Some(detail.clone())),
-            None => Outcome {
-                name: "table_holds_no_raw_token".to_string(),
-                held: true,
-                detail: format!("held ({} rows read from the database)", self.rows),
-            },
-        }
+        verdict("table_holds_no_raw_token", self.first.clone(), self.rows, "rows read from the database")
     }
 }
 
@@ -300,12 +297,15 @@ impl TableHoldsNoRawToken {
 /// and time.
 pub struct NoTokenLifetimeOutOfBounds {
     epoch_s: u64,
+    /// The issuer's clock: named in a violation, since a skewed one is the usual cause.
+    clocks: NodeClocks,
+    judged: u64,
     first: Option<String>,
 }
 
 impl NoTokenLifetimeOutOfBounds {
     pub fn new(epoch_s: u64) -> NoTokenLifetimeOutOfBounds {
-        NoTokenLifetimeOutOfBounds { epoch_s, first: None }
+        NoTokenLifetimeOutOfBounds { epoch_s, clocks: NodeClocks::default(), judged: 0, first: None }
     }
 }
 
@@ -315,6 +315,7 @@ impl Check for NoTokenLifetimeOutOfBounds {
             ACCESS_EXPIRY_MINUTES_MAX, ACCESS_EXPIRY_MINUTES_MIN, REFRESH_EXPIRY_DAYS_MAX,
             REFRESH_EXPIRY_DAYS_MIN,
         };
+        self.clocks.observe(event);
         if self.first.is_some() {
             return;
         }
@@ -328,15 +329,19 @@ impl Check for NoTokenLifetimeOutOfBounds {
             }
             _ => return,
         };
+        self.judged += 1;
         let now_s = self.epoch_s + event.t_ms / 1000;
         for (field, min_s, max_s) in bounds {
             let exp = event.fields.get(*field).and_then(|exp| exp.as_u64()).unwrap_or(0);
             let lifetime_s = exp.saturating_sub(now_s);
             if !(*min_s..=*max_s).contains(&lifetime_s) {
+                let of =
+                    event.field_text("client").map_or_else(String::new, |client| format!(" for {client}"));
                 self.first = Some(format!(
-                    "{} at {} issued a token with {field} {lifetime_s} s after issue (bounds {min_s} to {max_s} s)",
+                    "{} at {} issued a token{of} with {field} {lifetime_s} s after issue (bounds {min_s} to {max_s} s){}",
                     event.node,
-                    format_elapsed(event.t_ms)
+                    format_elapsed(event.t_ms),
+                    self.clocks.describe(&event.node, event.t_ms)
                 ));
                 return;
             }
@@ -344,7 +349,7 @@ impl Check for NoTokenLifetimeOutOfBounds {
     }
 
     fn outcome(&self) -> Outcome {
-        outcome("no_token_lifetime_out_of_bounds", self.first.clone())
+        verdict("no_token_lifetime_out_of_bounds", self.first.clone(), self.judged, "tokens issued")
     }
 }
 
@@ -354,6 +359,8 @@ impl Check for NoTokenLifetimeOutOfBounds {
 #[derive(Default)]
 pub struct NoAccessTokenFromRevokedRefreshToken {
     revoked: BTreeSet<String>,
+    /// Refreshes made once some refresh token was revoked (before, there is nothing to judge).
+    judged: u64,
     first: Option<String>,
 }
 
@@ -364,7 +371,8 @@ impl Check for NoAccessTokenFromRevokedRefreshToken {
                 let tids = event.field_text("refresh_tids").unwrap_or_default();
                 self.revoked.extend(tids.split_whitespace().map(str::to_string));
             }
-            "access-token-refreshed" if self.first.is_none() => {
+            "access-token-refreshed" if self.first.is_none() && !self.revoked.is_empty() => {
+                self.judged += 1;
                 let tid = event.field_text("refresh_tid").unwrap_or_default();
                 if self.revoked.contains(&tid) {
                     self.first = Some(format!(
@@ -379,7 +387,12 @@ impl Check for NoAccessTokenFromRevokedRefreshToken {
     }
 
     fn outcome(&self) -> Outcome {
-        outcome("no_access_token_from_revoked_refresh_token", self.first.clone())
+        verdict(
+            "no_access_token_from_revoked_refresh_token",
+            self.first.clone(),
+            self.judged,
+            "refreshes after a revocation",
+        )
     }
 }
 
@@ -387,35 +400,51 @@ impl Check for NoAccessTokenFromRevokedRefreshToken {
 /// Acceptances are the events whose catalogue entry plays [`Role::AcceptsAccessToken`].
 pub struct NoAccessTokenAcceptedAfterExpiry {
     epoch_s: u64,
+    /// The consumers' clocks: named in a violation, since a skewed one is the usual cause.
+    clocks: NodeClocks,
+    judged: u64,
     first: Option<String>,
 }
 
 impl NoAccessTokenAcceptedAfterExpiry {
     pub fn new(epoch_s: u64) -> NoAccessTokenAcceptedAfterExpiry {
-        NoAccessTokenAcceptedAfterExpiry { epoch_s, first: None }
+        NoAccessTokenAcceptedAfterExpiry { epoch_s, clocks: NodeClocks::default(), judged: 0, first: None }
     }
 }
 
 impl Check for NoAccessTokenAcceptedAfterExpiry {
     fn observe(&mut self, event: &Event, _line: &str) {
+        self.clocks.observe(event);
         if self.first.is_some() || !EventSpec::kind_plays(&event.kind, Role::AcceptsAccessToken) {
             return;
         }
+        self.judged += 1;
         let now_s = self.epoch_s + event.t_ms / 1000;
         // The catalogue gives every acceptance a required integer `exp` (a test holds it to
         // that); a missing one reads as 0, expired, and is reported rather than ignored.
         let exp = event.fields.get("exp").and_then(|exp| exp.as_u64()).unwrap_or(0);
         if now_s >= exp + authzlab_host::CLOCK_LEEWAY_S {
+            let token =
+                event.field_text("tid").map_or_else(|| "a token".to_string(), |tid| format!("token {tid}"));
+            let of = event.field_text("client").map_or_else(String::new, |client| format!(" of {client}"));
             self.first = Some(format!(
-                "{} at {} accepted a token expired at {exp}",
+                "{} at {} accepted {token}{of}, which expired at {} (leeway {} s){}",
                 event.node,
-                format_elapsed(event.t_ms)
+                format_elapsed(event.t_ms),
+                unix_as_elapsed(self.epoch_s, exp),
+                authzlab_host::CLOCK_LEEWAY_S,
+                self.clocks.describe(&event.node, event.t_ms)
             ));
         }
     }
 
     fn outcome(&self) -> Outcome {
-        outcome("no_access_token_accepted_after_expiry", self.first.clone())
+        verdict(
+            "no_access_token_accepted_after_expiry",
+            self.first.clone(),
+            self.judged,
+            "access-token acceptances",
+        )
     }
 }
 
@@ -425,6 +454,7 @@ impl Check for NoAccessTokenAcceptedAfterExpiry {
 #[derive(Default)]
 pub struct NoRawTokenInTrace {
     opaque: SecretSet,
+    judged: u64,
     first: Option<String>,
 }
 
@@ -434,13 +464,14 @@ impl Check for NoRawTokenInTrace {
     }
 
     fn observe(&mut self, event: &Event, line: &str) {
+        self.judged += 1;
         if self.first.is_none() && (line.contains("eyJ") || self.opaque.find(line).is_some()) {
             self.first = Some(format!("{} at {} holds a token", event.kind, format_elapsed(event.t_ms)));
         }
     }
 
     fn outcome(&self) -> Outcome {
-        outcome("no_raw_token_in_trace", self.first.clone())
+        verdict("no_raw_token_in_trace", self.first.clone(), self.judged, "events searched")
     }
 }
 
@@ -450,6 +481,7 @@ impl Check for NoRawTokenInTrace {
 #[derive(Default)]
 pub struct NoKeyMaterialInTrace {
     keys: SecretSet,
+    judged: u64,
     found: Option<String>,
 }
 
@@ -469,6 +501,7 @@ impl Check for NoKeyMaterialInTrace {
         if self.found.is_some() {
             return;
         }
+        self.judged += 1;
         if let Some(index) = self.keys.find(line) {
             self.found = Some(format!(
                 "key material #{index} appears in {} at {} on {}",
@@ -480,22 +513,9 @@ impl Check for NoKeyMaterialInTrace {
     }
 
     fn outcome(&self) -> Outcome {
-        match &self.found {
-            Some(detail) => outcome("no_key_material_in_trace", Some(detail.clone())),
-            // Saying how many were searched shows the check was not vacuous.
-            None => Outcome {
-                name: "no_key_material_in_trace".to_string(),
-                held: true,
-                detail: format!("held ({} key encodings searched)", self.searched()),
-            },
-        }
-    }
-}
-
-fn outcome(name: &str, violation: Option<String>) -> Outcome {
-    match violation {
-        None => Outcome { name: name.to_string(), held: true, detail: "held".to_string() },
-        Some(detail) => Outcome { name: name.to_string(), held: false, detail },
+        // Saying how many forms were searched shows the check was not vacuous.
+        let what = format!("events searched for {} key encodings", self.searched());
+        verdict("no_key_material_in_trace", self.found.clone(), self.judged, &what)
     }
 }
 
@@ -533,7 +553,11 @@ mod tests {
         ];
         let outcome = run(&mut NoAccessTokenAcceptedAfterExpiry::new(epoch), &late);
         assert!(!outcome.held);
-        assert_eq!(outcome.detail, "unity at 00:01:40.000 accepted a token expired at 1000060", "the first");
+        assert_eq!(
+            outcome.detail,
+            "unity at 00:01:40.000 accepted a token, which expired at 00:01:00.000 (leeway 30 s)",
+            "the first"
+        );
         let refused = [event(100_000, "voicemail-login-rejected", &[("exp", (epoch + 60).into())])];
         assert!(run(&mut NoAccessTokenAcceptedAfterExpiry::new(epoch), &refused).held, "not an acceptance");
     }
@@ -629,7 +653,7 @@ mod tests {
         };
         let held = audit(&[row(&"ab".repeat(32)), row(&"cd".repeat(32))]);
         assert!(held.held);
-        assert_eq!(held.detail, "held (2 rows read from the database)");
+        assert_eq!(held.detail, "held (judged 2: rows read from the database)");
         assert!(!audit(&[row(&"ab".repeat(32)), row("eyJhbGciOi.eyJleHAi.c2ln")]).held);
     }
 
@@ -777,7 +801,7 @@ mod tests {
         let clean = [event(0, "keys-synced", &[("signing_key", "ab12".into())])];
         let held = run(&mut check, &clean);
         assert!(held.held);
-        assert_eq!(held.detail, "held (30000 key encodings searched)");
+        assert_eq!(held.detail, "held (judged 1: events searched for 30000 key encodings)");
         for n in [0, 4_321, 9_999] {
             let mut fresh = NoKeyMaterialInTrace::default();
             for m in 0..10_000 {

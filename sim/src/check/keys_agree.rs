@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::check::{Check, Outcome};
+use crate::check::{verdict, Check, Outcome};
 use crate::clock::format_elapsed;
 use crate::trace::Event;
 
@@ -114,15 +114,7 @@ impl Check for KeysAgree {
     }
 
     fn outcome(&self) -> Outcome {
-        Outcome {
-            name: NAME.to_string(),
-            held: self.first.is_none(),
-            detail: match (&self.first, self.judged) {
-                (Some(detail), _) => detail.clone(),
-                (None, 0) => "held (no show-keys step with every node caught up)".to_string(),
-                (None, n) => format!("held ({n} show key authz answer(s) compared)"),
-            },
-        }
+        verdict(NAME, self.first.clone(), self.judged, "show key authz answers, every node caught up")
     }
 }
 
@@ -178,7 +170,7 @@ mod tests {
             shown(5, "imp-pub", "a", "b"),
         ];
         let outcome = run(&agree);
-        assert!(outcome.held && outcome.detail.contains("2 show key"), "{outcome:?}");
+        assert!(outcome.held && outcome.judged == 2, "{outcome:?}");
         let differ = [
             boot[0].clone(),
             boot[1].clone(),
@@ -206,14 +198,14 @@ mod tests {
             shown(20, "imp-sub-1", "old", "b"),
         ];
         let outcome = run(&missed);
-        assert!(outcome.held && outcome.detail.contains("no show-keys step"), "{outcome:?}");
+        assert!(outcome.held && outcome.judged == 0, "{outcome:?}");
         let pulled_not_restarted = [
             &missed[..4],
             &[event(30, "imp-sub-1", "keys-pulled", &[("signing_key", "S2"), ("encryption_key", "E1")])],
             &[shown(40, "cucm-sub-1", "new", "b"), shown(40, "imp-sub-1", "new", "b")],
         ]
         .concat();
-        assert!(run(&pulled_not_restarted).detail.contains("no show-keys step"));
+        assert!(run(&pulled_not_restarted).judged == 0);
         let restarted = [
             &pulled_not_restarted[..5],
             &[event(

@@ -4,12 +4,16 @@
 //! once, as the run records it, keeps only the state it needs (a first offence, a count) and
 //! gives its [`Outcome`] when the run ends. Nothing here holds the trace.
 //!
+//! * [`anomalies`]: token-consistency anomalies, each named by the scenario or failing it.
+//! * [`clocks`]: the nodes' skewed clocks, and times written as the timeline writes them.
 //! * [`expect`]: the scenario's own expectations.
 //! * [`invariants`]: what must hold in every run, named after what each forbids.
 //! * [`keys_agree`]: `show key authz` agrees on every node once every node caught up.
 //! * [`sip_edge`]: SIP OAuth and the edge: valid tokens, listed mTLS peers, ports in range.
 //! * [`secrets`]: a growing set of secret strings searched for in every event.
 
+pub mod anomalies;
+pub mod clocks;
 pub mod expect;
 pub mod invariants;
 pub mod keys_agree;
@@ -25,6 +29,24 @@ pub struct Outcome {
     pub name: String,
     pub held: bool,
     pub detail: String,
+    /// Events the check judged (for an expectation: events of its kind). An invariant that
+    /// judged nothing held vacuously; the library test requires each to judge something in
+    /// some scenario, so a renamed event or field cannot make one hold unseen.
+    pub judged: u64,
+}
+
+/// An invariant's outcome: its first offence, or that it held and what it judged
+/// (`held (judged 12: access-token acceptances)`).
+pub fn verdict(name: &str, violation: Option<String>, judged: u64, what: &str) -> Outcome {
+    match violation {
+        None => Outcome {
+            name: name.to_string(),
+            held: true,
+            detail: format!("held (judged {judged}: {what})"),
+            judged,
+        },
+        Some(detail) => Outcome { name: name.to_string(), held: false, detail, judged },
+    }
 }
 
 /// Every check of one run.
@@ -32,15 +54,21 @@ pub struct Outcome {
 pub struct Report {
     pub expectations: Vec<Outcome>,
     pub invariants: Vec<Outcome>,
+    /// One outcome per anomaly name ([`anomalies::NAMES`]).
+    pub anomalies: Vec<Outcome>,
 }
 
 impl Report {
     pub fn passed(&self) -> bool {
-        self.expectations.iter().chain(&self.invariants).all(|outcome| outcome.held)
+        self.expectations.iter().chain(&self.invariants).chain(&self.anomalies).all(|outcome| outcome.held)
     }
 
     pub fn failures(&self) -> impl Iterator<Item = &Outcome> {
-        self.expectations.iter().chain(&self.invariants).filter(|outcome| !outcome.held)
+        self.expectations
+            .iter()
+            .chain(&self.invariants)
+            .chain(&self.anomalies)
+            .filter(|outcome| !outcome.held)
     }
 
     /// A negative scenario's verdict: each invariant it names (`violates`) must have been
@@ -48,19 +76,20 @@ impl Report {
     /// fails, since the scenario did not show what it set out to show.
     pub fn expect_violations(&mut self, violates: &[String]) {
         for outcome in self.invariants.iter_mut().filter(|outcome| violates.contains(&outcome.name)) {
-            *outcome = if outcome.held {
-                Outcome {
-                    name: outcome.name.clone(),
-                    held: false,
-                    detail: format!("expected to be violated (`violates`), but it held: {}", outcome.detail),
-                }
+            let (held, detail) = if outcome.held {
+                // `held (judged 3: purges)` reads `… but it held (judged 3: purges)`.
+                let what = outcome.detail.strip_prefix("held").unwrap_or(&outcome.detail).trim_start();
+                (
+                    false,
+                    format!("expected to be violated (`violates`), but it held {what}")
+                        .trim_end()
+                        .to_string(),
+                )
             } else {
-                Outcome {
-                    name: outcome.name.clone(),
-                    held: true,
-                    detail: format!("violated, as the scenario expects: {}", outcome.detail),
-                }
+                (true, format!("violated, as the scenario expects: {}", outcome.detail))
             };
+            outcome.held = held;
+            outcome.detail = detail;
         }
     }
 }
@@ -81,6 +110,7 @@ pub trait Check {
 pub struct Checks {
     expectations: Vec<expect::ExpectationCheck>,
     invariants: Vec<Box<dyn Check>>,
+    anomalies: anomalies::Anomalies,
 }
 
 impl Checks {
@@ -88,6 +118,7 @@ impl Checks {
         Checks {
             expectations: scenario.expectations.iter().cloned().map(expect::ExpectationCheck::new).collect(),
             invariants: invariants::all(scenario.epoch_s),
+            anomalies: anomalies::Anomalies::new(scenario.epoch_s, &scenario.anomalies),
         }
     }
 
@@ -96,18 +127,26 @@ impl Checks {
         Report {
             expectations: self.expectations.iter().map(Check::outcome).collect(),
             invariants: self.invariants.iter().map(|check| check.outcome()).collect(),
+            anomalies: self.anomalies.outcomes(),
         }
     }
 }
 
 impl Observe for Checks {
     fn observe(&mut self, event: &Event, line: &str) {
-        for check in &mut self.expectations {
-            check.observe(event, line);
+        // In file order: an `after` names an earlier expectation, which has seen this event
+        // already, so a match of both on one event counts as "not before".
+        for index in 0..self.expectations.len() {
+            let gate_open = match &self.expectations[index].expectation().after {
+                Some(after) => self.expectations[after.index].has_matched(),
+                None => true,
+            };
+            self.expectations[index].observe_gated(event, gate_open);
         }
         for check in &mut self.invariants {
             check.observe(event, line);
         }
+        self.anomalies.observe(event, line);
     }
 
     fn learn_secrets(&mut self, forms: &[String]) {

@@ -9,8 +9,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::check::{Check, Outcome};
-use crate::clock::{format_elapsed, Skew};
+use crate::check::clocks::{unix_as_elapsed, NodeClocks};
+use crate::check::{verdict, Check, Outcome};
+use crate::clock::format_elapsed;
 use crate::proto::sip::SIP_OAUTH_PORT_RANGE;
 use crate::trace::Event;
 
@@ -30,8 +31,8 @@ pub struct SipRegistrationCarriedAValidToken {
     issued: BTreeMap<String, u64>,
     /// (expiry, token id), to forget the earliest-expiring first when full.
     by_expiry: BTreeSet<(u64, String)>,
-    /// Node → its clock error, from the `skew` steps.
-    skews: BTreeMap<String, Skew>,
+    /// The nodes' clock errors, from the `skew` steps.
+    clocks: NodeClocks,
     judged: u64,
     first: Option<String>,
 }
@@ -42,7 +43,7 @@ impl SipRegistrationCarriedAValidToken {
             epoch_s,
             issued: BTreeMap::new(),
             by_expiry: BTreeSet::new(),
-            skews: BTreeMap::new(),
+            clocks: NodeClocks::default(),
             judged: 0,
             first: None,
         }
@@ -54,6 +55,7 @@ impl Check for SipRegistrationCarriedAValidToken {
         if self.first.is_some() {
             return;
         }
+        self.clocks.observe(event);
         let number = |name: &str| event.fields.get(name).and_then(|value| value.as_i64());
         match event.kind.as_str() {
             "tokens-issued" | "access-token-refreshed" | "access-token-issued" => {
@@ -69,15 +71,6 @@ impl Check for SipRegistrationCarriedAValidToken {
                 self.by_expiry.insert((exp, tid.clone()));
                 self.issued.insert(tid, exp);
             }
-            "step" if event.field_text("action").as_deref() == Some("skew") => {
-                let Some(node) = event.field_text("target") else { return };
-                let skew = Skew {
-                    offset_ms: number("offset_ms").unwrap_or(0),
-                    drift_ppm: number("drift_ppm").unwrap_or(0),
-                    set_at: std::time::Duration::from_millis(event.t_ms),
-                };
-                self.skews.insert(node, skew);
-            }
             "sip-registered" => {
                 self.judged += 1;
                 let tid = event.field_text("tid").unwrap_or_default();
@@ -89,16 +82,15 @@ impl Check for SipRegistrationCarriedAValidToken {
                     ));
                     return;
                 };
-                let error_ms = self
-                    .skews
-                    .get(&event.node)
-                    .map_or(0, |skew| skew.error_ms(std::time::Duration::from_millis(event.t_ms)));
-                let node_ms = (self.epoch_s as i64 * 1000 + event.t_ms as i64).saturating_add(error_ms);
-                let node_s = u64::try_from(node_ms / 1000).unwrap_or(0);
+                let node_s = self.clocks.node_now_s(self.epoch_s, &event.node, event.t_ms);
                 if node_s >= exp + authzlab_host::CLOCK_LEEWAY_S {
+                    let client = event.field_text("client").unwrap_or_default();
                     self.first = Some(format!(
-                        "{} at {at} registered with token {tid}, expired at {exp} on its clock ({node_s})",
-                        event.node
+                        "{} at {at} registered {client} with token {tid}, which expired at {} (leeway {} s){}",
+                        event.node,
+                        unix_as_elapsed(self.epoch_s, *exp),
+                        authzlab_host::CLOCK_LEEWAY_S,
+                        self.clocks.describe(&event.node, event.t_ms)
                     ));
                 }
             }
@@ -107,7 +99,7 @@ impl Check for SipRegistrationCarriedAValidToken {
     }
 
     fn outcome(&self) -> Outcome {
-        outcome(VALID_TOKEN, self.first.clone(), self.judged, "SIP OAuth registrations judged")
+        verdict(VALID_TOKEN, self.first.clone(), self.judged, "SIP OAuth registrations")
     }
 }
 
@@ -146,7 +138,7 @@ impl Check for NoMtlsPeerOutsideExpresswayConfiguration {
     }
 
     fn outcome(&self) -> Outcome {
-        outcome(LISTED_PEER, self.first.clone(), self.judged, "registrations through the MRA port judged")
+        verdict(LISTED_PEER, self.first.clone(), self.judged, "registrations through the MRA port")
     }
 }
 
@@ -179,19 +171,7 @@ impl Check for NoSipOAuthPortOutsideItsRange {
     }
 
     fn outcome(&self) -> Outcome {
-        outcome(PORT_RANGE, self.first.clone(), self.judged, "SIP OAuth ports opened")
-    }
-}
-
-/// The outcome, saying how many events were judged (none: the run had nothing to judge).
-fn outcome(name: &str, violation: Option<String>, judged: u64, what: &str) -> Outcome {
-    match violation {
-        None => Outcome {
-            name: name.to_string(),
-            held: true,
-            detail: format!("held ({judged} {what}(s) judged)"),
-        },
-        Some(detail) => Outcome { name: name.to_string(), held: false, detail },
+        verdict(PORT_RANGE, self.first.clone(), self.judged, "SIP OAuth ports opened")
     }
 }
 
@@ -240,7 +220,10 @@ mod tests {
         let skewed = [issued.clone(), skew.clone(), registered(60_000, "a")];
         let outcome = run(&mut SipRegistrationCarriedAValidToken::new(EPOCH), &skewed);
         assert!(
-            !outcome.held && outcome.detail.contains("expired at 1003600 on its clock"),
+            !outcome.held
+                && outcome.detail.ends_with(
+                    "which expired at 01:00:00.000 (leeway 30 s); cucm-sub-1's clock reads 02:01:00.000 (2h ahead)"
+                ),
             "{}",
             outcome.detail
         );

@@ -33,11 +33,12 @@ use crate::proto::sso::AssertionKey;
 use crate::report::{Exposures, Logins, Purges, Timeline, TimelineMode};
 use crate::scenario::{
     Action, Scenario, Site, CAMPUS_SITE, CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX, EXPRESSWAY_C, EXPRESSWAY_E,
-    REMOTE_SITE,
+    REMOTE_SITE, SCENARIO_NODE,
 };
 use crate::seeds::Seeds;
 use crate::store::RefreshTokenStore;
 use crate::tokens::client_id_hash;
+use crate::trace::catalogue::EventKind;
 use crate::trace::{self, Happening, Trace};
 use sip_setup::SipSetUp;
 
@@ -85,8 +86,8 @@ pub struct Run {
 
 impl Run {
     /// Events of kind `kind` in the trace.
-    pub fn count(&self, kind: &str) -> u64 {
-        self.trace.counts.get(kind).copied().unwrap_or(0)
+    pub fn count(&self, kind: EventKind) -> u64 {
+        self.trace.counts.get(kind.name()).copied().unwrap_or(0)
     }
 }
 
@@ -147,6 +148,7 @@ pub fn run_with(
     let RunOptions { sink, timeline, mut progress, shadow } = options;
     let seeds = Seeds::new(seed);
     let trace = Trace::new();
+    trace.expect_names(scenario.names());
     if let Some(sink) = sink {
         trace.stream_to(sink);
     }
@@ -387,7 +389,7 @@ pub fn run_with(
         let elapsed = sim.elapsed() + clock::warp();
         while let Some(step) = steps.next_if(|step| step.at <= elapsed) {
             let t_ms = elapsed.as_millis() as u64;
-            trace.record(t_ms, "scenario", step_event(&step.action));
+            trace.record(t_ms, SCENARIO_NODE, step_event(&step.action));
             // The driver only routes: what an action means lives in the node that carries it
             // out. The queues hold every step of a scenario (ADMIN_QUEUE_MAX, ADMIN_CALLS_MAX)
             // and their receivers live as long as `sim`.

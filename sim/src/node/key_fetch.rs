@@ -1,5 +1,14 @@
 //! Fetching the signing and encryption keys from an Authz server, as token consumers
 //! outside the cluster do (Unity Connection's "Authz Server" entry, Expressway-C).
+//!
+//! The fetch stays lazy: at start-up, and again when a token names a key the consumer does
+//! not hold. The documents say Unity Connection is configured to fetch the keys from
+//! CallManager; they say nothing of CallManager telling it about a regeneration, and the
+//! documented fix for a key mismatch acts on CallManager and IM and Presence nodes only. So a
+//! consumer keeps accepting tokens of a replaced key until a token under the new key reaches
+//! it (assumption). The documents also say a regeneration invalidates every access token
+//! AuthZ issued: that window is where the model and the documents part, and the run names it
+//! as the anomaly `stale-consumer-key` (`check::anomalies`) instead of hiding it.
 
 use std::time::Duration;
 

@@ -152,12 +152,23 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
     let _ = writeln!(out);
     let verdict = if run.report.passed() { "PASS" } else { "FAIL" };
     let held = run.report.expectations.iter().filter(|o| o.held).count();
-    let invariants_held = run.report.invariants.iter().filter(|o| o.held).count();
+    // A negative scenario's named invariants pass by being violated: count them apart, so
+    // that "held" never counts a violation or misses an invariant that did hold.
+    let as_expected = run.report.invariants.iter().filter(|o| o.held).count();
+    let invariants = match scenario.violates.len() {
+        0 => format!("{as_expected}/{} invariants held", run.report.invariants.len()),
+        named => format!(
+            "{as_expected}/{} invariants as the scenario expects ({} held, {named} to be violated)",
+            run.report.invariants.len(),
+            run.report.invariants.len() - named
+        ),
+    };
+    let anomalies_ok = run.report.anomalies.iter().filter(|o| o.held).count();
     let _ = writeln!(
         out,
-        "Result: {verdict}: {held}/{} expectations and {invariants_held}/{} invariants held",
+        "Result: {verdict}: {held}/{} expectations held, {invariants}, {anomalies_ok}/{} anomaly checks as expected",
         run.report.expectations.len(),
-        run.report.invariants.len()
+        run.report.anomalies.len(),
     );
     let _ = writeln!(out, "Trace: {} events, sha256 {}", run.trace.events, run.trace.hash);
     let ticks = scenario.duration.as_nanos() / scenario.tick.as_nanos().max(1);
@@ -168,6 +179,13 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
         if scenario.skip_idle { " (quiet time skipped; --no-skip steps through it, same trace)" } else { "" }
     );
     let _ = writeln!(out, "Replay: authzlab run {} --seed {}", scenario.path.display(), run.seed);
+    if scenario.seeds_pinned {
+        let _ = writeln!(
+            out,
+            "Seeds: pinned (`seeds = \"pinned\"`): this verdict is claimed for seed {} alone",
+            scenario.seed
+        );
+    }
     out
 }
 
@@ -182,6 +200,11 @@ fn render_checks(out: &mut String, report: &Report) {
     }
     let _ = writeln!(out, "Invariants");
     for outcome in &report.invariants {
+        let mark = if outcome.held { "ok  " } else { "FAIL" };
+        let _ = writeln!(out, "  {mark} {}: {}", outcome.name, outcome.detail);
+    }
+    let _ = writeln!(out, "Anomalies (token consistency; a scenario names those it shows by design)");
+    for outcome in &report.anomalies {
         let mark = if outcome.held { "ok  " } else { "FAIL" };
         let _ = writeln!(out, "  {mark} {}: {}", outcome.name, outcome.detail);
     }

@@ -49,6 +49,14 @@ impl Timeline {
             TimelineMode::None => false,
             // How the run was set up is the trace's and the full timeline's, not the story's.
             TimelineMode::Story if EventSpec::kind_plays(&event.kind, Role::Setup) => false,
+            // Cisco CallManager's restart is told by the `callmanager-started` line beside it,
+            // which says what it read; "is up again" after it would say it twice.
+            TimelineMode::Story
+                if event.kind == "service-restarted"
+                    && event.field_text("service").as_deref() == Some("callmanager") =>
+            {
+                false
+            }
             TimelineMode::Story if EventSpec::kind_plays(&event.kind, Role::Routine) => {
                 self.quiet.insert((event.kind.clone(), who))
             }

@@ -24,6 +24,9 @@ pub(super) struct ScenarioFile {
     pub description: String,
     #[serde(default = "default_seed")]
     pub seed: u64,
+    /// `"all"` (the default: the verdict holds for every seed) or `"pinned"`.
+    #[serde(default)]
+    pub seeds: Option<Spanned<String>>,
     #[serde(default = "default_tick")]
     pub tick: Spanned<SimDuration>,
     pub duration: Spanned<SimDuration>,
@@ -44,6 +47,9 @@ pub(super) struct ScenarioFile {
     /// A negative scenario: the invariants it expects the run to violate.
     #[serde(default)]
     pub violates: Option<Spanned<Vec<String>>>,
+    /// The token-consistency anomalies the run shows by design.
+    #[serde(default)]
+    pub anomalies: Option<Spanned<Vec<String>>>,
     /// Rows in the refresh-token table at the start.
     #[serde(default, deserialize_with = "bounded_vec::<_, _, STEPS_MAX>")]
     pub table: Vec<Table<TableRowsFile>>,
@@ -339,9 +345,24 @@ pub(super) struct ExpectFile {
     pub within: Option<Spanned<String>>,
     pub event: Spanned<String>,
     #[serde(default)]
-    pub node: Option<String>,
+    pub node: Option<Spanned<String>>,
     #[serde(default)]
     pub absent: bool,
+    /// How many matches the window holds: `3` or `"2..5"`.
+    #[serde(default)]
+    pub count: Option<Spanned<toml::Value>>,
+    /// A name for `after` to refer to.
+    #[serde(default)]
+    pub label: Option<Spanned<String>>,
+    /// Matches count only from the first match of the expectation with this label on.
+    #[serde(default)]
+    pub after: Option<Spanned<String>>,
+    /// `"client"`: one expectation per device.
+    #[serde(default)]
+    pub for_each: Option<Spanned<String>>,
+    /// With `for_each`: only this user's devices.
+    #[serde(default)]
+    pub of_user: Option<Spanned<String>>,
     /// Every other key is a field the event must carry.
     #[serde(flatten)]
     pub fields: BTreeMap<String, toml::Value>,

@@ -12,6 +12,7 @@
 
 mod duration;
 mod error;
+mod expect;
 mod faults;
 mod file;
 mod parse;
@@ -23,7 +24,7 @@ mod table;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::ops::Range;
+use std::ops::{Range, RangeInclusive};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -36,6 +37,7 @@ pub use error::{line_column, ScenarioError};
 use crate::certs::{CertificateName, Identity, Service};
 use crate::proto::http::{EXCHANGE_TICKS_MAX, REQUEST_TIMEOUT};
 use crate::tokens::{ExpiryTimer, KeyKind, Lifetimes};
+use crate::trace::domain::Names;
 
 /// Clients one scenario may run: a bound on the site hosts' task count, and so on the
 /// connections one server may have to accept in one tick (see `cluster::TCP_BACKLOG`).
@@ -78,6 +80,10 @@ pub struct Scenario {
     pub name: String,
     pub description: String,
     pub seed: u64,
+    /// `seeds = "pinned"`: the verdict is claimed for `seed` alone (the file must say why in
+    /// a comment above the line); otherwise it must hold for every seed, and the seed sweep
+    /// test holds every shipped scenario to that.
+    pub seeds_pinned: bool,
     pub tick: Duration,
     pub duration: Duration,
     /// UNIX seconds at the start of the run.
@@ -99,6 +105,9 @@ pub struct Scenario {
     /// A negative scenario's invariants, which the run must violate (`violates`): the run
     /// then shows a violation being detected and reported with its first offending event.
     pub violates: Vec<String>,
+    /// The token-consistency anomalies the run shows by design (`anomalies`); any other
+    /// fails it, and one named that does not occur fails it too.
+    pub anomalies: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -514,6 +523,21 @@ pub struct Expectation {
     pub fields: BTreeMap<String, String>,
     /// `true`: no such event may occur in the window.
     pub absent: bool,
+    /// How many matches the window must hold (`count`); `None`: at least one.
+    pub count: Option<RangeInclusive<u64>>,
+    /// The name `after` refers to (`label`).
+    pub label: Option<String>,
+    /// The expectation (an index into [`Scenario::expectations`], always an earlier one)
+    /// whose first match this one's matches must not precede (`after`).
+    pub after: Option<After>,
+}
+
+/// `after = "label"`: matches count only from the first match of an earlier expectation on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct After {
+    /// Its index in [`Scenario::expectations`], always below this one's.
+    pub index: usize,
+    pub label: String,
 }
 
 impl fmt::Display for Expectation {
@@ -524,6 +548,18 @@ impl fmt::Display for Expectation {
         }
         for (name, value) in &self.fields {
             write!(f, " {name}={value}")?;
+        }
+        if let Some(count) = &self.count {
+            match count.start() == count.end() {
+                true => write!(f, " count={}", count.start())?,
+                false => write!(f, " count={}..{}", count.start(), count.end())?,
+            }
+        }
+        if let Some(label) = &self.label {
+            write!(f, " [{label}]")?;
+        }
+        if let Some(after) = &self.after {
+            write!(f, " after [{}]", after.label)?;
         }
         write!(f, " within {}..{}", format_duration(self.within.start), format_duration(self.within.end))
     }
@@ -552,6 +588,34 @@ impl Scenario {
     pub fn hosts(&self) -> Vec<String> {
         hosts(&self.cluster, !self.clients.is_empty())
     }
+
+    /// The nodes, devices and users a trace of this scenario can name.
+    pub fn names(&self) -> Names {
+        names(&self.cluster, &self.clients, &self.steps)
+    }
+}
+
+/// The driver's own node in the trace: `step` events are recorded there.
+pub const SCENARIO_NODE: &str = "scenario";
+
+/// What a run's trace can name: every host, every device (clients record events as
+/// themselves), the driver's `scenario`, and every user with a device or named by a step.
+fn names(cluster: &Cluster, clients: &[ClientGroup], steps: &[Step]) -> Names {
+    let devices = devices(clients);
+    let mut names = Names::default();
+    names.nodes.extend(hosts(cluster, !clients.is_empty()));
+    names.nodes.insert(SCENARIO_NODE.to_string());
+    for device in devices {
+        names.nodes.insert(device.name.clone());
+        names.devices.insert(device.name);
+        names.users.insert(device.user);
+    }
+    for step in steps {
+        if let Action::Revoke { user, .. } = &step.action {
+            names.users.insert(user.clone());
+        }
+    }
+    names
 }
 
 /// The publisher, its subscribers, Unity, the identity provider and the campus site (where

@@ -1,21 +1,20 @@
 //! From the file as written to a checked [`Scenario`]: every value in range, every limit
 //! kept, steps in time order. Each refusal names the field and points at its value.
 
-use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
-use std::time::Duration;
 
 use toml::Spanned;
 
-use super::duration::{format_duration, parse_duration, parse_window};
+use super::duration::{format_duration, parse_duration};
 use super::error::line_column;
+use super::expect;
 use super::file::{ActionName, ParamName, ParamsFile, ScenarioFile};
 use super::{
-    Action, ClientGroup, ClientKind, Cluster, Expectation, ImpCluster, Purge, Release, Scenario,
-    ScenarioError, Site, Step, CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX, DURATION_MAX, EPOCH_S_MAX,
-    IMP_SUBSCRIBERS_MAX, IMP_VALIDATOR_DEFAULT, PRELOADED_ROWS_MAX, PUBLISHER, TICK_MAX, TICK_MIN,
-    USER_CHARS_MAX, UTC_OFFSET_MAX_S, UTC_OFFSET_MIN_S,
+    Action, ClientGroup, ClientKind, Cluster, ImpCluster, Purge, Release, Scenario, ScenarioError, Site,
+    Step, CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX, DURATION_MAX, EPOCH_S_MAX, IMP_SUBSCRIBERS_MAX,
+    IMP_VALIDATOR_DEFAULT, PRELOADED_ROWS_MAX, PUBLISHER, TICK_MAX, TICK_MIN, USER_CHARS_MAX,
+    UTC_OFFSET_MAX_S, UTC_OFFSET_MIN_S,
 };
 use crate::clock::EPOCH_S_DEFAULT;
 use crate::tokens::{ExpiryTimer, LifetimeError, Lifetimes};
@@ -24,7 +23,7 @@ use crate::tokens::{ExpiryTimer, LifetimeError, Lifetimes};
 const OLD_RELEASE_HAS_NO_FLOW: &str =
     "an old cluster (cluster.release = \"old\") has no \"OAuth with Refresh \
      Login Flow\" parameter: its AuthZ offers only the implicit grant";
-use crate::trace::catalogue::{did_you_mean, EventSpec, CATALOGUE};
+use crate::trace::catalogue::did_you_mean;
 
 impl Scenario {
     /// Parses and checks scenario text; `path` names it in errors.
@@ -470,80 +469,10 @@ impl Scenario {
         // Steps run in time order; equal times keep file order.
         steps.sort_by_key(|step| step.at);
 
-        let mut expectations = Vec::new();
-        for (index, spanned) in parsed.expect.iter().enumerate() {
-            let expect = &spanned.get_ref().0;
-            let within = match &expect.within {
-                None => Duration::ZERO..duration,
-                Some(within) => {
-                    let field = format!("expect[{index}].within");
-                    let window = parse_window(within.get_ref())
-                        .map_err(|message| at(within.span(), &field, message))?;
-                    if window.end > duration {
-                        return Err(at(
-                            within.span(),
-                            &field,
-                            format!(
-                                "ends at {}, after the end of the run ({}); nothing can happen there",
-                                format_duration(window.end),
-                                format_duration(duration)
-                            ),
-                        ));
-                    }
-                    window
-                }
-            };
-            // An expectation naming an event or field that cannot exist would hold (`absent`)
-            // or fail whatever the run does: refuse it here, with the nearest real name.
-            let spec = EventSpec::find(expect.event.get_ref()).ok_or_else(|| {
-                at(
-                    expect.event.span(),
-                    &format!("expect[{index}].event"),
-                    unknown_event(expect.event.get_ref()),
-                )
-            })?;
-            let mut fields = BTreeMap::new();
-            for (name, value) in &expect.fields {
-                let Some(field) = spec.field(name) else {
-                    return Err(at(
-                        spanned.span(),
-                        &format!("expect[{index}].{name}"),
-                        unknown_field(spec, name),
-                    ));
-                };
-                let integer = matches!(value, toml::Value::Integer(_))
-                    || matches!(value, toml::Value::String(text) if text.parse::<i64>().is_ok());
-                if field.ty == "integer" && !integer {
-                    return Err(at(
-                        spanned.span(),
-                        &format!("expect[{index}].{name}"),
-                        format!("`{name}` of `{}` is an integer", spec.kind),
-                    ));
-                }
-                let text = match value {
-                    toml::Value::String(text) => text.clone(),
-                    toml::Value::Integer(number) => number.to_string(),
-                    toml::Value::Boolean(flag) => flag.to_string(),
-                    _ => {
-                        return Err(at(
-                            spanned.span(),
-                            &format!("expect[{index}].{name}"),
-                            "a field to match must be a string, integer or boolean".to_string(),
-                        ))
-                    }
-                };
-                fields.insert(name.clone(), text);
-            }
-            let (line, _) = line_column(text, spanned.span().start);
-            expectations.push(Expectation {
-                line,
-                within,
-                event: expect.event.get_ref().clone(),
-                node: expect.node.clone(),
-                fields,
-                absent: expect.absent,
-            });
-        }
+        let names = super::names(&cluster, &clients, &steps);
+        let devices = super::devices(&clients);
+        let context = expect::Context { text, file: &file, duration, names: &names, devices: &devices };
+        let expectations = expect::expectations(&context, &parsed.expect)?;
 
         let mut violates = Vec::new();
         if let Some(names) = &parsed.violates {
@@ -564,11 +493,58 @@ impl Scenario {
             }
         }
 
+        let seeds_pinned = match &parsed.seeds {
+            None => false,
+            Some(seeds) => match seeds.get_ref().as_str() {
+                "all" => false,
+                "pinned" => {
+                    // A verdict for one seed alone must say why, where a reader sees it.
+                    let (line, _) = line_column(text, seeds.span().start);
+                    let above = line.checked_sub(2).and_then(|index| text.lines().nth(index));
+                    if !above.is_some_and(|above| above.trim_start().starts_with('#')) {
+                        return Err(at(
+                            seeds.span(),
+                            "seeds",
+                            "`seeds = \"pinned\"` needs a comment on the line above saying why the \
+                             verdict holds for this seed alone"
+                                .to_string(),
+                        ));
+                    }
+                    true
+                }
+                other => {
+                    return Err(at(
+                        seeds.span(),
+                        "seeds",
+                        format!("seeds {other:?}: \"all\" (the default) or \"pinned\""),
+                    ))
+                }
+            },
+        };
+
+        let mut anomalies = Vec::new();
+        if let Some(names) = &parsed.anomalies {
+            for name in names.get_ref() {
+                let known = crate::check::anomalies::NAMES;
+                if !known.contains(&name.as_str()) {
+                    let hint = did_you_mean(name, known.iter().copied())
+                        .map_or_else(String::new, |near| format!("did you mean {near:?}? "));
+                    return Err(at(
+                        names.span(),
+                        "anomalies",
+                        format!("no anomaly {name:?}; {hint}the anomalies: {}", known.join(", ")),
+                    ));
+                }
+                anomalies.push(name.clone());
+            }
+        }
+
         Ok(Scenario {
             path: path.to_path_buf(),
             name: parsed.name,
             description: parsed.description,
             seed: parsed.seed,
+            seeds_pinned,
             tick,
             duration,
             epoch_s,
@@ -581,26 +557,9 @@ impl Scenario {
             steps,
             expectations,
             violates,
+            anomalies,
         })
     }
-}
-
-fn unknown_event(kind: &str) -> String {
-    let hint = match did_you_mean(kind, CATALOGUE.iter().map(|spec| spec.kind)) {
-        Some(near) => format!("did you mean {near:?}? "),
-        None => String::new(),
-    };
-    format!("no event {kind:?} exists; {hint}`authzlab events` lists every event and its fields")
-}
-
-fn unknown_field(spec: &EventSpec, name: &str) -> String {
-    let names = spec.fields.iter().map(|field| field.name);
-    let hint = match did_you_mean(name, names.clone()) {
-        Some(near) => format!("did you mean {near:?}? "),
-        None => String::new(),
-    };
-    let all: Vec<&str> = names.collect();
-    format!("`{}` events have no field {name:?}; {hint}its fields: {}", spec.kind, all.join(", "))
 }
 
 /// `params.purge_at`, `params.purge_batch_rows`, `params.expired_refresh_tokens` and

@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::domain::*;
+
 /// A field's type as the catalogue shows it, and its JSON form in the trace.
 pub trait FieldValue {
     /// How `authzlab events` names the type.
@@ -104,6 +106,8 @@ pub struct FieldSpec {
     pub ty: &'static str,
     pub optional: bool,
     pub about: &'static str,
+    /// The values it can take: an expectation naming another is refused when parsed.
+    pub domain: Domain,
 }
 
 impl EventSpec {
@@ -126,11 +130,21 @@ impl EventSpec {
     }
 }
 
+/// A field's declared [`Domain`], [`Domain::Open`] when the catalogue names none.
+macro_rules! domain {
+    () => {
+        Domain::Open
+    };
+    ($domain:expr) => {
+        $domain
+    };
+}
+
 macro_rules! catalogue {
     ($(
         #[doc = $about:literal]
         $variant:ident = $kind:literal $( [ $( $role:ident ),* ] )? {
-            $( #[doc = $field_about:literal] $field:ident : $ty:ty ),* $(,)?
+            $( #[doc = $field_about:literal] $field:ident : $ty:ty $( = $domain:expr )? ),* $(,)?
         }
     )*) => {
         /// Something that happened on a node: the typed form of every trace event.
@@ -143,6 +157,22 @@ macro_rules! catalogue {
                 #[doc = $about]
                 $variant { $( #[doc = $field_about] $field: $ty ),* },
             )*
+        }
+
+        /// Every event kind, by name: what code that counts or looks for events names, so
+        /// that a misspelt kind fails to compile rather than counting nothing.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum EventKind {
+            $( #[doc = $about] $variant, )*
+        }
+
+        impl EventKind {
+            /// The kind's kebab-case name in the trace.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $( EventKind::$variant => $kind, )*
+                }
+            }
         }
 
         impl Happening {
@@ -178,6 +208,7 @@ macro_rules! catalogue {
                     ty: <$ty as FieldValue>::TYPE,
                     optional: <$ty as FieldValue>::OPTIONAL,
                     about: $field_about.trim_ascii(),
+                    domain: domain!($( $domain )?),
                 } ),* ],
                 roles: &[ $( $( Role::$role ),* )? ],
             }, )*
@@ -189,15 +220,15 @@ catalogue! {
     /// A scenario step was carried out (recorded by the driver as node `scenario`).
     Step = "step" {
         /// The step's action, e.g. `regenerate-key`.
-        action: String,
+        action: String = Domain::OneOf(ACTIONS),
         /// For `regenerate-key`: `signing` or `encryption`.
-        key: Option<String>,
+        key: Option<String> = Domain::OneOf(KEYS),
         /// For `revoke`: whose refresh tokens.
-        user: Option<String>,
+        user: Option<String> = Domain::User,
         /// For `revoke` of one device: which (`jabber-N`).
-        client: Option<String>,
+        client: Option<String> = Domain::Device,
         /// For `set-param`: the expiry timer.
-        param: Option<String>,
+        param: Option<String> = Domain::OneOf(PARAMS),
         /// For `set-param` of an expiry timer: its new value, seconds.
         value_s: Option<u64>,
         /// For `set-param` of `refresh_login_flow` and for `set-high-availability`: on (`true`) or off.
@@ -207,7 +238,7 @@ catalogue! {
         /// For `partition` and `repair`: only from the first to the second.
         oneway: Option<bool>,
         /// For `crash`, `restart` and `skew`: the node.
-        target: Option<String>,
+        target: Option<String> = Domain::Node,
         /// For `skew`: the clock's offset, milliseconds.
         offset_ms: Option<i64>,
         /// For `skew`: the clock's drift, parts per million.
@@ -217,7 +248,7 @@ catalogue! {
         /// For `link`: the chance a message breaks the link, parts per million.
         loss_ppm: Option<u32>,
         /// For `restart-service`, `stop-service` and `start-service`: the service.
-        service: Option<String>,
+        service: Option<String> = Domain::OneOf(SERVICES),
         /// For `regenerate-certificate` and `delete-certificate`: the certificate.
         certificate: Option<String>,
         /// For `set-sip-ports`: the ports asked for, `phone=N mra=N`.
@@ -237,7 +268,7 @@ catalogue! {
     /// The publisher now issues tokens with a new lifetime (an expiry timer was changed).
     ExpiryChanged = "expiry-changed" {
         /// `access_token_expiry` or `refresh_token_expiry`.
-        param: String,
+        param: String = Domain::OneOf(EXPIRY_TIMERS),
         /// The new lifetime, seconds.
         value_s: u64,
         /// The lifetime it replaces, seconds.
@@ -255,7 +286,7 @@ catalogue! {
     /// The publisher regenerated a key; every access token issued so far is now invalid.
     KeyRegenerated = "key-regenerated" {
         /// `signing` or `encryption`.
-        key: String,
+        key: String = Domain::OneOf(KEYS),
         /// The new key's checksum (SHA-256 hex).
         checksum: String,
         /// The replaced key's checksum.
@@ -278,7 +309,7 @@ catalogue! {
     /// A node's own regeneration command put the publisher's keys on its disk (used once Tomcat restarts).
     KeysPulled = "keys-pulled" {
         /// The publisher they came from.
-        from: String,
+        from: String = Domain::Node,
         /// Checksum of the signing key now on disk.
         signing_key: String,
         /// Checksum of the encryption key now on disk.
@@ -287,7 +318,7 @@ catalogue! {
     /// A service on a node restarted (`restart-service`) and loaded what is on disk: Tomcat the keys, every service its certificates.
     ServiceRestarted = "service-restarted" {
         /// The service, e.g. `tomcat`, `xcp-router`.
-        service: String,
+        service: String = Domain::OneOf(SERVICES),
         /// For Tomcat: checksum of the signing key it loaded.
         signing_key: Option<String>,
         /// For Tomcat: checksum of the encryption key it loaded.
@@ -298,17 +329,17 @@ catalogue! {
     /// A service on an IM and Presence node was stopped (`stop-service`).
     ServiceStopped = "service-stopped" {
         /// The service.
-        service: String,
+        service: String = Domain::OneOf(SERVICES),
     }
     /// A stopped service on an IM and Presence node was started (`start-service`).
     ServiceStarted = "service-started" {
         /// The service.
-        service: String,
+        service: String = Domain::OneOf(SERVICES),
     }
     /// An identity certificate was regenerated on this node: on disk now, presented once its services restart.
     CertificateRegenerated = "certificate-regenerated" {
         /// The file, e.g. `ipsec.pem`.
-        certificate: String,
+        certificate: String = Domain::OneOf(CERTIFICATE_FILES),
         /// The new serial number (hex).
         serial: String,
         /// The serial it replaces.
@@ -319,32 +350,32 @@ catalogue! {
     /// A subscriber's regeneration synced its trust store with the IM and Presence publisher: it uploaded its new certificate (not for ipsec.pem) and took the publisher's in.
     TrustSynced = "trust-synced" {
         /// The trust store, e.g. `ipsec-trust`.
-        store: String,
+        store: String = Domain::OneOf(TRUST_STORES),
         /// The publisher asked.
-        from: String,
+        from: String = Domain::Node,
         /// What the store now holds, `host=serial`, space-separated.
         serials: String,
     }
     /// A subscriber could not sync its trust store with the IM and Presence publisher.
     TrustSyncFailed = "trust-sync-failed" {
         /// The trust store.
-        store: String,
+        store: String = Domain::OneOf(TRUST_STORES),
         /// The publisher asked.
-        from: String,
+        from: String = Domain::Node,
         /// Why.
         reason: String,
     }
     /// DRF Local opened its session with DRF Primary: the `ipsec.pem` presented is the one in IPSec-trust.
     DrfConnected = "drf-connected" {
         /// The node running DRF Primary.
-        primary: String,
+        primary: String = Domain::Node,
         /// Serial of the `ipsec.pem` it presented.
         serial: String,
     }
     /// DRF Local refused DRF Primary: the `ipsec.pem` it presented is not the one in this node's IPSec-trust (backups and restores fail).
     DrfTrustMismatch = "drf-trust-mismatch" {
         /// The node running DRF Primary.
-        primary: String,
+        primary: String = Domain::Node,
         /// Serial of the `ipsec.pem` it presented.
         presented: String,
         /// Serial this node's IPSec-trust holds for it (absent: none).
@@ -353,16 +384,16 @@ catalogue! {
     /// DRF Local could not reach DRF Primary.
     DrfConnectFailed = "drf-connect-failed" {
         /// The node running DRF Primary.
-        primary: String,
+        primary: String = Domain::Node,
         /// Why.
         reason: String,
     }
     /// Jabber showed the untrusted-certificate pop-up: the certificate a node presented is not in the device's trust store.
     UntrustedCertificate = "untrusted-certificate" {
         /// The node.
-        host: String,
+        host: String = Domain::Node,
         /// The certificate presented, e.g. `cup-xmpp.pem`.
-        certificate: String,
+        certificate: String = Domain::OneOf(CERTIFICATE_FILES),
         /// Its serial.
         serial: String,
     }
@@ -390,7 +421,7 @@ catalogue! {
     /// A service that serves users went down on a node while High Availability was on: the Presence Redundancy Group failed its users over to the peer node (assumption; the documents say to turn High Availability off first).
     HaFailover = "ha-failover" {
         /// The service that went down.
-        service: String,
+        service: String = Domain::OneOf(SERVICES),
     }
     /// The administrator pushed the IM and Presence nodes' and subscribers' current certificates to the Jabber devices' trust stores.
     ClientTrustPushed = "client-trust-pushed" {
@@ -424,7 +455,7 @@ catalogue! {
     /// The CallManager page saved a subscriber's SIP OAuth ports; its CallManager takes them up when it restarts.
     SipPortsSet = "sip-ports-set" {
         /// The subscriber.
-        target: String,
+        target: String = Domain::Node,
         /// SIP Phone OAuth Port now.
         phone_port: u16,
         /// SIP Mobile and Remote Access Port now.
@@ -433,7 +464,7 @@ catalogue! {
     /// The CallManager page refused a SIP OAuth port outside 1024-49151; nothing was saved.
     SipPortRefused = "sip-port-refused" {
         /// The subscriber.
-        target: String,
+        target: String = Domain::Node,
         /// The port typed.
         port: i64,
         /// Why.
@@ -477,12 +508,12 @@ catalogue! {
         /// The port.
         port: u16,
         /// `sip-oauth-phone`, `sip-oauth-mra`, `sip` or `sip-tls`.
-        purpose: String,
+        purpose: String = Domain::OneOf(PORT_PURPOSES),
     }
     /// A TLS handshake failed; `alert` is rustls's own alert.
     TlsHandshakeFailed = "tls-handshake-failed" {
         /// The node at the other end, when this side connected.
-        peer: Option<String>,
+        peer: Option<String> = Domain::Node,
         /// The server's port.
         port: u16,
         /// The TLS alert, by rustls's name (`UnknownCA`, `DecryptError`), or `none`.
@@ -502,9 +533,9 @@ catalogue! {
     /// CallManager registered a device whose REGISTER carried a valid access token (SIP OAuth).
     SipRegistered = "sip-registered" [Routine, AcceptsAccessToken] {
         /// The device.
-        client: String,
+        client: String = Domain::Device,
         /// The token's user.
-        user: String,
+        user: String = Domain::User,
         /// The token's id.
         tid: String,
         /// The token's expiry, UNIX seconds.
@@ -519,11 +550,11 @@ catalogue! {
     /// CallManager answered a REGISTER `SIP/2.0 403 Forbidden`.
     SipRegisterRejected = "sip-register-rejected" {
         /// The device.
-        client: String,
+        client: String = Domain::Device,
         /// The port it arrived on.
         port: u16,
         /// Why: the validator's rejection, or `no-token`.
-        reason: String,
+        reason: String = Domain::OneOf(REFUSAL_REASONS),
         /// The key id the token names, when the reason is an unknown key.
         kid: Option<String>,
         /// A plugin fault's detail.
@@ -536,7 +567,7 @@ catalogue! {
     /// CallManager registered a device on a legacy SIP port (SIP OAuth off): no token involved.
     SipRegisteredLegacy = "sip-registered-legacy" [Routine] {
         /// The device.
-        client: String,
+        client: String = Domain::Device,
         /// The port (5060 or 5061).
         port: u16,
     }
@@ -545,14 +576,14 @@ catalogue! {
         /// The CallManager port it registered on.
         port: u16,
         /// `direct` or `edge` (through Expressway-E and Expressway-C).
-        via: String,
+        via: String = Domain::OneOf(VIAS),
     }
     /// A device's registration failed.
     RegistrationFailed = "registration-failed" {
         /// The port it tried, when it got that far.
         port: Option<u16>,
         /// `direct` or `edge`.
-        via: String,
+        via: String = Domain::OneOf(VIAS),
         /// Why, in words.
         reason: String,
         /// CallManager's answer as the documents quote it (`SIP/2.0 403 Forbidden Via: …`).
@@ -565,7 +596,7 @@ catalogue! {
         /// `CEOAuth <node>`.
         zone: String,
         /// `Active`, or `Failed`.
-        status: String,
+        status: String = Domain::OneOf(ZONE_STATES),
         /// Why it failed: the TLS alert or the connection error.
         reason: Option<String>,
     }
@@ -588,9 +619,9 @@ catalogue! {
     /// Expressway-C admitted a remote device's request: its access token is valid (Authorize by OAuth token with refresh).
     EdgeRequestAccepted = "edge-request-accepted" [Routine, AcceptsAccessToken] {
         /// The device.
-        client: String,
+        client: String = Domain::Device,
         /// The token's user.
-        user: String,
+        user: String = Domain::User,
         /// The token's id.
         tid: String,
         /// The token's expiry, UNIX seconds.
@@ -601,9 +632,9 @@ catalogue! {
     /// Expressway-C refused a remote device's request.
     EdgeRequestRejected = "edge-request-rejected" {
         /// The device.
-        client: String,
+        client: String = Domain::Device,
         /// The rejection.
-        reason: String,
+        reason: String = Domain::OneOf(REFUSAL_REASONS),
         /// The key id the token names, when the reason is an unknown key.
         kid: Option<String>,
         /// A plugin fault's detail.
@@ -614,14 +645,14 @@ catalogue! {
     /// The publisher gave up pushing the keys to a node.
     KeySyncFailed = "key-sync-failed" {
         /// The node left with its old keys.
-        to: String,
+        to: String = Domain::Node,
         /// Pushes tried.
         attempts: u32,
     }
     /// The publisher served its keys to a consumer (Unity's Authz Server fetch).
     KeysServed = "keys-served" [Routine] {
         /// Who asked.
-        to: String,
+        to: String = Domain::Node,
         /// Checksum of the signing key served.
         signing_key: String,
         /// Checksum of the encryption key served.
@@ -630,9 +661,9 @@ catalogue! {
     /// Unity Connection fetched the keys from its Authz server.
     KeysFetched = "keys-fetched" {
         /// The Authz server asked.
-        from: String,
+        from: String = Domain::Node,
         /// Why: `start-up`, or the rejection that named an unknown key.
-        cause: String,
+        cause: String = Domain::OneOf(KEY_FETCH_CAUSES),
         /// Checksum of the signing key now held.
         signing_key: String,
         /// Checksum of the encryption key now held.
@@ -641,16 +672,16 @@ catalogue! {
     /// Unity Connection could not fetch the keys.
     KeyFetchFailed = "key-fetch-failed" {
         /// The Authz server asked.
-        from: String,
+        from: String = Domain::Node,
         /// What went wrong.
         reason: String,
     }
     /// The publisher issued an access and a refresh token (authorization-code grant).
     TokensIssued = "tokens-issued" [Routine] {
         /// The user signed in.
-        user: String,
+        user: String = Domain::User,
         /// The device (OAuth client id).
-        client: String,
+        client: String = Domain::Device,
         /// The access token's id.
         access_tid: String,
         /// The access token's expiry, UNIX seconds.
@@ -665,33 +696,33 @@ catalogue! {
     /// The publisher issued an access token only (implicit grant).
     AccessTokenIssued = "access-token-issued" [Routine] {
         /// The user signed in.
-        user: String,
+        user: String = Domain::User,
         /// The device (OAuth client id).
-        client: String,
+        client: String = Domain::Device,
         /// The access token's id.
         access_tid: String,
         /// The access token's expiry, UNIX seconds.
         access_exp: u64,
         /// `opaque` (in the issuer's memory; others ask it: proxy mode) or `jwt` (self-contained).
-        format: String,
+        format: String = Domain::OneOf(TOKEN_FORMATS),
         /// For a `jwt`: checksum of the key that signed it.
         signing_key: Option<String>,
     }
     /// The identity provider authenticated a user (SSO); each implicit-grant expiry brings them back.
     SsoLogin = "sso-login" [Routine] {
         /// The user.
-        user: String,
+        user: String = Domain::User,
         /// The device signing in.
-        client: String,
+        client: String = Domain::Device,
         /// The user's logins at the IdP so far, this one included.
         logins: u64,
     }
     /// The publisher issued a new access token for a refresh token.
     AccessTokenRefreshed = "access-token-refreshed" [Routine] {
         /// The token's user.
-        user: String,
+        user: String = Domain::User,
         /// The device.
-        client: String,
+        client: String = Domain::Device,
         /// The refresh token's id.
         refresh_tid: String,
         /// The new access token's id.
@@ -724,9 +755,9 @@ catalogue! {
     /// The publisher refused a refresh token.
     RefreshRejected = "refresh-rejected" {
         /// The device that presented it.
-        client: String,
+        client: String = Domain::Device,
         /// The rejection, e.g. `unknown-signing-key`, `revoked`, `not-in-table`.
-        reason: String,
+        reason: String = Domain::OneOf(REFUSAL_REASONS),
         /// The key id the token names, when the reason is an unknown key.
         kid: Option<String>,
         /// A plugin fault's detail.
@@ -737,7 +768,7 @@ catalogue! {
     /// The publisher revoked refresh tokens (the revoke API); the change is committed.
     TokensRevoked = "tokens-revoked" {
         /// The user whose tokens were revoked.
-        user: String,
+        user: String = Domain::User,
         /// The device's client id (`ccid`), when only one device's tokens were revoked.
         ccid: Option<String>,
         /// Refresh tokens revoked.
@@ -748,16 +779,16 @@ catalogue! {
     /// An administrator's call to a node failed (no answer, or an error status).
     AdminCallFailed = "admin-call-failed" {
         /// The step's action, e.g. `revoke`.
-        action: String,
+        action: String = Domain::OneOf(ACTIONS),
         /// What went wrong.
         reason: String,
     }
     /// A subscriber accepted an access token on UDS.
     UdsRequestAccepted = "uds-request-accepted" [Routine, AcceptsAccessToken] {
         /// The device that presented it.
-        client: String,
+        client: String = Domain::Device,
         /// The token's user.
-        user: String,
+        user: String = Domain::User,
         /// The token's id.
         tid: String,
         /// The token's expiry, UNIX seconds.
@@ -768,9 +799,9 @@ catalogue! {
     /// A subscriber refused an access token on UDS.
     UdsRequestRejected = "uds-request-rejected" {
         /// The device that presented it.
-        client: String,
+        client: String = Domain::Device,
         /// The rejection.
-        reason: String,
+        reason: String = Domain::OneOf(REFUSAL_REASONS),
         /// The key id the token names, when the reason is an unknown key.
         kid: Option<String>,
         /// A plugin fault's detail.
@@ -781,9 +812,9 @@ catalogue! {
     /// A CallManager node answered RTMT's counter query (PerfmonService) with a valid token.
     PerfmonRequestAccepted = "perfmon-request-accepted" [Routine, AcceptsAccessToken] {
         /// The device that presented it.
-        client: String,
+        client: String = Domain::Device,
         /// The token's user.
-        user: String,
+        user: String = Domain::User,
         /// The token's id.
         tid: String,
         /// The token's expiry, UNIX seconds.
@@ -794,9 +825,9 @@ catalogue! {
     /// A CallManager node refused RTMT's token.
     PerfmonRequestRejected = "perfmon-request-rejected" {
         /// The device that presented it.
-        client: String,
+        client: String = Domain::Device,
         /// The rejection.
-        reason: String,
+        reason: String = Domain::OneOf(REFUSAL_REASONS),
         /// The key id the token names, when the reason is an unknown key.
         kid: Option<String>,
         /// A plugin fault's detail.
@@ -807,9 +838,9 @@ catalogue! {
     /// An IM and Presence node accepted Jabber's XMPP login (BOSH) with its access token.
     ImLoginAccepted = "im-login-accepted" [Routine, AcceptsAccessToken] {
         /// The device that presented it.
-        client: String,
+        client: String = Domain::Device,
         /// The token's user.
-        user: String,
+        user: String = Domain::User,
         /// The token's id.
         tid: String,
         /// The token's expiry, UNIX seconds.
@@ -822,9 +853,9 @@ catalogue! {
     /// An IM and Presence node refused Jabber's XMPP login.
     ImLoginRejected = "im-login-rejected" {
         /// The device that presented it.
-        client: String,
+        client: String = Domain::Device,
         /// The rejection.
-        reason: String,
+        reason: String = Domain::OneOf(REFUSAL_REASONS),
         /// The key id the token names, when the reason is an unknown key.
         kid: Option<String>,
         /// A plugin fault's detail.
@@ -837,9 +868,9 @@ catalogue! {
     /// Unity Connection accepted a voicemail login.
     VoicemailLoginAccepted = "voicemail-login-accepted" [Routine, AcceptsAccessToken] {
         /// The device that presented the token.
-        client: String,
+        client: String = Domain::Device,
         /// The token's user.
-        user: String,
+        user: String = Domain::User,
         /// The token's id.
         tid: String,
         /// The token's expiry, UNIX seconds.
@@ -852,9 +883,9 @@ catalogue! {
     /// Unity Connection refused a voicemail login.
     VoicemailLoginRejected = "voicemail-login-rejected" {
         /// The device that presented the token.
-        client: String,
+        client: String = Domain::Device,
         /// The rejection.
-        reason: String,
+        reason: String = Domain::OneOf(REFUSAL_REASONS),
         /// The key id the token names, when the reason is an unknown key.
         kid: Option<String>,
         /// A plugin fault's detail.
@@ -867,13 +898,13 @@ catalogue! {
     /// A client signed in.
     LoggedIn = "logged-in" [Routine] {
         /// The user.
-        user: String,
+        user: String = Domain::User,
         /// The access token's id.
         access_tid: String,
         /// The refresh token's id (authorization-code grant).
         refresh_tid: Option<String>,
-        /// `implicit` for the implicit grant (no refresh token: every expiry is a new login).
-        grant: Option<String>,
+        /// How the tokens were granted when not by the authorization code: `implicit` (no refresh token: every expiry is a new login), or a phone's `registered-device` or `activation-code` onboarding.
+        grant: Option<String> = Domain::OneOf(GRANTS),
     }
     /// A client that knows the refresh login flow found it not offered and fell back to the implicit grant.
     LoginFlowFallback = "login-flow-fallback" [Routine] {
@@ -883,7 +914,7 @@ catalogue! {
     /// A client's sign-in failed.
     LoginFailed = "login-failed" {
         /// The user.
-        user: String,
+        user: String = Domain::User,
         /// Why.
         reason: String,
     }

@@ -13,6 +13,7 @@
 //! * [`file`]: the `--trace` destination, vetted before the run and renamed into place after.
 
 pub mod catalogue;
+pub mod domain;
 pub mod file;
 
 use std::cell::RefCell;
@@ -105,6 +106,9 @@ struct Stream {
     sink_error: Option<io::Error>,
     observers: Vec<Box<dyn Observe>>,
     overflowed: bool,
+    /// What the run is made of, when known: debug builds assert that every event stays
+    /// inside the domains the catalogue declares (what the scenario parser promised).
+    names: Option<domain::Names>,
 }
 
 /// What a finished trace leaves: its certificate and its size, never its events.
@@ -134,6 +138,7 @@ impl Trace {
                 sink_error: None,
                 observers: Vec::new(),
                 overflowed: false,
+                names: None,
             })),
         }
     }
@@ -141,6 +146,11 @@ impl Trace {
     /// Writes the trace as JSON Lines to `sink` as events happen.
     pub fn stream_to(&self, sink: Box<dyn Write>) {
         self.inner.borrow_mut().sink = Some(BufWriter::new(sink));
+    }
+
+    /// The nodes, devices and users this run is made of (see [`domain::Names`]).
+    pub fn expect_names(&self, names: domain::Names) {
+        self.inner.borrow_mut().names = Some(names);
     }
 
     /// Shows every event from now on to `observer`.
@@ -163,6 +173,10 @@ impl Trace {
         let kind = happening.kind();
         let event =
             Event { t_ms, node: node.to_string(), kind: kind.to_string(), fields: happening.into_fields() };
+        #[cfg(debug_assertions)]
+        if let Some(names) = &stream.names {
+            assert_in_domains(&event, names);
+        }
         let mut line = event.to_line();
         for observer in &mut stream.observers {
             observer.observe(&event, &line);
@@ -243,6 +257,31 @@ impl Tracer {
     /// An opaque token this node just issued, for the check that keeps tokens out of the trace.
     pub fn learn_token(&self, token: &str) {
         self.trace.learn_token(token);
+    }
+}
+
+/// A node that records a value its catalogue entry does not admit breaks the promise the
+/// scenario parser made (it refused expectations for values that "cannot occur"). Debug
+/// builds (every test) stop there; the catalogue or the node is wrong, not the user's input.
+#[cfg(debug_assertions)]
+fn assert_in_domains(event: &Event, names: &domain::Names) {
+    assert!(
+        names.nodes.contains(&event.node),
+        "event {} at node {:?}, not a node of the run",
+        event.kind,
+        event.node
+    );
+    let spec = catalogue::EventSpec::find(&event.kind).expect("every event kind is in the catalogue");
+    for field in spec.fields {
+        if let Some(text) = event.field_text(field.name) {
+            assert!(
+                field.domain.admits(&text, names),
+                "{}.{} = {text:?} is outside its catalogue domain ({})",
+                event.kind,
+                field.name,
+                field.domain.describe()
+            );
+        }
     }
 }
 
