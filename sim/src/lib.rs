@@ -14,8 +14,9 @@
 //! * [`store`]: the publisher's refresh-token table (SQLite).
 //! * [`cluster_database`]: the cluster's configuration tables (`processconfig`, SIP ports,
 //!   `expresswaycconfiguration`) in the publisher's database.
-//! * [`trace`]: the ordered record of a run, its JSON Lines form and hash.
-//! * [`check`]: expectations and invariants; reads only the trace.
+//! * [`trace`]: the ordered record of a run, its JSON Lines form and hash, and the catalogue of
+//!   its events with each field's type and domain.
+//! * [`check`]: expectations, invariants and token-consistency anomalies; reads only the trace.
 //! * [`report`]: the timeline and summary a person reads.
 //! * [`plugin_new`]: `authzlab plugin new`, a plugin crate from the template.
 //! * [`cli`]: the `authzlab` command.
