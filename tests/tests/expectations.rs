@@ -232,3 +232,51 @@ after = "revoked"
     assert!(!held, "{detail}");
     assert!(detail.contains("[revoked], never held"), "{detail}");
 }
+
+#[test]
+fn a_pinned_seed_needs_its_reason_and_the_report_says_so() {
+    let pinned =
+        |above: &str| CLUSTER.replace("seed = 5\n", &format!("seed = 5\n{above}seeds = \"pinned\"\n"));
+    let refusal = Scenario::parse(&pinned(""), Path::new("scenarios/x.toml")).unwrap_err().to_string();
+    assert!(refusal.starts_with("scenarios/x.toml:3:9: seeds:"), "{refusal}");
+    assert!(refusal.contains("needs a comment on the line above"), "{refusal}");
+    let text = pinned("# Only seed 5 puts the refresh inside the outage.\n");
+    let scenario = Scenario::parse(&text, Path::new("scenarios/x.toml")).unwrap();
+    assert!(scenario.seeds_pinned);
+    let run = cluster::run(&scenario, scenario.seed, common::plugins()).unwrap();
+    let report = authzlab::report::render(&scenario, &run);
+    assert!(report.contains("this verdict is claimed for seed 5 alone"), "{report}");
+    let other = CLUSTER.replace("seed = 5\n", "seed = 5\nseeds = \"some\"\n");
+    assert!(Scenario::parse(&other, Path::new("x.toml")).unwrap_err().to_string().contains("\"pinned\""));
+}
+
+#[test]
+fn an_anomaly_that_does_not_exist_is_refused() {
+    let text = CLUSTER.replace("seed = 5\n", "seed = 5\nanomalies = [\"stale-consumer-keys\"]\n");
+    let refusal = Scenario::parse(&text, Path::new("scenarios/x.toml")).unwrap_err().to_string();
+    assert!(
+        refusal
+            .contains("anomalies: no anomaly \"stale-consumer-keys\"; did you mean \"stale-consumer-key\"?"),
+        "{refusal}"
+    );
+}
+
+#[test]
+fn the_signing_key_regeneration_shows_unity_as_a_stale_consumer_until_it_refetches() {
+    // The shipped scenario names the anomaly; without the name the same run fails on it.
+    let path = common::repo().join("scenarios/signing-key-regenerated.toml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let scenario = Scenario::parse(&text, Path::new("scenarios/signing-key-regenerated.toml")).unwrap();
+    let run = cluster::run(&scenario, scenario.seed, common::plugins()).unwrap();
+    let stale = run.report.anomalies.iter().find(|outcome| outcome.name == "stale-consumer-key").unwrap();
+    assert!(
+        stale.held && stale.detail.starts_with("occurred, as the scenario expects: at unity:"),
+        "{}",
+        stale.detail
+    );
+    let unnamed = text.replace("anomalies = [\"stale-consumer-key\", \"refused-under-stale-keys\"]", "");
+    let unnamed = Scenario::parse(&unnamed, Path::new("x.toml")).unwrap();
+    let run = cluster::run(&unnamed, unnamed.seed, common::plugins()).unwrap();
+    let failed: Vec<&str> = run.report.failures().map(|outcome| outcome.name.as_str()).collect();
+    assert_eq!(failed, ["stale-consumer-key", "refused-under-stale-keys"]);
+}
