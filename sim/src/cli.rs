@@ -123,7 +123,7 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(InputError(message)) => {
-            eprintln!("error: {message}");
+            say(&format!("error: {message}"));
             ExitCode::from(2)
         }
     }
@@ -208,6 +208,13 @@ fn print(text: &str) {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
+/// One line on stderr. `eprintln!` panics when stderr cannot be written (`2>/dev/full`), which
+/// would break the exit-code contract (101); a message nobody can read is dropped instead, and
+/// the exit code still says what happened.
+fn say(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
 fn run_scenario(
     path: &Path,
     seed: Option<u64>,
@@ -239,12 +246,12 @@ fn run_scenario(
     print(&report::render(&scenario, &run));
     let verdict = if run.report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) };
     if !run.report.passed() {
-        eprintln!(
+        say(&format!(
             "{} check(s) failed; reproduce with: authzlab run {} --seed {}",
             run.report.failures().count(),
-            path.display(),
+            report::shell_word(path),
             seed
-        );
+        ));
     }
     if let Some(trace_file) = trace_file {
         let committed = match run.sink_error {
@@ -255,7 +262,7 @@ fn run_scenario(
             None => trace_file.commit().map_err(|error| error.to_string()),
         };
         if let Err(error) = committed {
-            eprintln!("error: {error}");
+            say(&format!("error: {error}"));
             // A failed check is the verdict; a lost trace on a passing run is the input's fault.
             return Ok(if run.report.passed() { ExitCode::from(2) } else { verdict });
         }
@@ -305,7 +312,7 @@ fn bench(quick: bool, seeds_of: &Path, peak_rss_of: Option<&Path>) -> Result<Exi
         }
         None => {
             let scale = if quick { Scale::QUICK } else { Scale::FULL };
-            bench::measure(scale, seeds_of, &plugins, &mut |doing| eprintln!("bench: {doing}"))
+            bench::measure(scale, seeds_of, &plugins, &mut |doing| say(&format!("bench: {doing}")))
         }
     };
     match outcome {
@@ -314,7 +321,7 @@ fn bench(quick: bool, seeds_of: &Path, peak_rss_of: Option<&Path>) -> Result<Exi
             Ok(ExitCode::SUCCESS)
         }
         Err(BenchError::CheckFailed(message)) => {
-            eprintln!("error: {message}");
+            say(&format!("error: {message}"));
             Ok(ExitCode::from(1))
         }
         Err(BenchError::Input(message)) => Err(InputError(message)),
@@ -346,11 +353,15 @@ fn events_catalogue() -> String {
 const PLUGIN_RATIO_TARGET: f64 = 0.95;
 /// Longest measurement `plugin bench` takes per figure.
 const PLUGIN_BENCH_SECONDS_MAX: f64 = 60.0;
+/// Shortest measurement `plugin bench` takes per figure: below it a figure may count no call
+/// at all (a ratio of 0/0), and it would say nothing anyway.
+const PLUGIN_BENCH_SECONDS_MIN: f64 = 0.1;
+const _: () = assert!(PLUGIN_BENCH_SECONDS_MIN < PLUGIN_BENCH_SECONDS_MAX);
 
 fn bench_plugin(component: &Path, seconds: f64) -> Result<ExitCode, InputError> {
-    if !(seconds > 0.0 && seconds <= PLUGIN_BENCH_SECONDS_MAX) {
+    if !(PLUGIN_BENCH_SECONDS_MIN..=PLUGIN_BENCH_SECONDS_MAX).contains(&seconds) {
         return Err(InputError(format!(
-            "--seconds {seconds}: give more than 0 and at most {PLUGIN_BENCH_SECONDS_MAX}"
+            "--seconds {seconds}: give at least {PLUGIN_BENCH_SECONDS_MIN} and at most {PLUGIN_BENCH_SECONDS_MAX}"
         )));
     }
     let plugins = plugin_host(0)?;
@@ -445,17 +456,20 @@ fn check_plugin(component: &Path, vectors_path: Option<&Path>) -> Result<ExitCod
     // Wall time per case, for the author's eye (timed in `bench/`, the one place that reads
     // the machine's clock); fuel is the component's deterministic CPU measure.
     let outcomes = crate::bench::validators::run_timed(&vectors, &mut plugin);
-    let width = outcomes.iter().map(|(o, _)| o.case.len()).max().unwrap_or(4).max(4);
+    // Names come from the vectors file: escaped and cut, so a hostile one can neither break
+    // the table's width nor put control characters on the author's terminal.
+    let names: Vec<String> = outcomes.iter().map(|(outcome, _)| shown(&outcome.case)).collect();
+    let width = names.iter().map(|name| name.chars().count()).max().unwrap_or(4).max(4);
     out.push_str(&format!(
         "{:<width$}  {:<30}  {:<30}  {:<30}  {:>9}  {:>9}\n",
         "case", "expected", "component", "native", "time", "fuel"
     ));
-    for (outcome, elapsed) in &outcomes {
+    for ((outcome, elapsed), name) in outcomes.iter().zip(&names) {
         let mark = |ok: bool, name: String| if ok { name } else { format!("{name} ✗") };
         out.push_str(&format!(
             "{:<width$}  {:<30}  {:<30}  {:<30}  {:>7}µs  {:>9}{}\n",
-            outcome.case,
-            outcome.expected,
+            name,
+            shown(&outcome.expected),
             mark(outcome.component_ok(), outcome.component.name()),
             mark(outcome.native_ok(), outcome.native.name()),
             elapsed.as_micros(),
@@ -473,6 +487,26 @@ fn check_plugin(component: &Path, vectors_path: Option<&Path>) -> Result<ExitCod
     out.push_str(&format!("{} passed, {} failed\n", outcomes.len() - failed, failed));
     print(&out);
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The most characters of an input-supplied name a report prints.
+pub const SHOWN_NAME_CHARS_MAX: usize = 60;
+
+/// An input-supplied name as a report prints it: control characters escaped, at most
+/// [`SHOWN_NAME_CHARS_MAX`] characters, a cut one ending in `…`.
+fn shown(name: &str) -> String {
+    let mut out = String::new();
+    for (count, c) in name.chars().enumerate() {
+        if count == SHOWN_NAME_CHARS_MAX {
+            out.push('…');
+            break;
+        }
+        match c.is_control() {
+            true => out.extend(c.escape_default()),
+            false => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -333,3 +333,84 @@ fn a_closed_stdout_does_not_turn_a_verdict_into_a_panic() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     assert!(!text(&output.stderr).contains("panicked"));
 }
+
+// ---- hardening, round two ------------------------------------------------------------------
+
+#[test]
+fn the_most_negative_drift_is_refused_not_wrapped_into_range() {
+    let scenario = "name = \"x\"\nduration = \"1h\"\n\n[[step]]\nat = \"1m\"\naction = \"skew\"\nnode = \"cucm-pub\"\ndrift_ppm = -9223372036854775808\n";
+    let output = run_file("drift.toml", scenario);
+    let stderr = assert_refused(&output, "step[0].drift_ppm");
+    assert!(stderr.contains("is -1000 to 1000"), "{stderr}");
+}
+
+#[test]
+fn an_unwritable_stderr_keeps_the_exit_code_contract() {
+    let full =
+        || std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full exists on Linux");
+    let bad = write("bad-stderr.toml", "name = \"x\"\nduration = \"2h5\"\n");
+    let status = Command::new(env!("CARGO_BIN_EXE_authzlab"))
+        .args(["run", bad.to_str().unwrap()])
+        .current_dir(repo())
+        .env("AUTHZLAB_CACHE_DIR", cache_dir())
+        .stdout(Stdio::null())
+        .stderr(full())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(2), "bad input, whatever stderr does");
+    // A failing run says "reproduce with" on stderr: exit 1, not a panic.
+    let failing = std::fs::read_to_string(repo().join("scenarios/revoke-by-user.toml"))
+        .unwrap()
+        .replace("anomalies = [\"accepted-after-revocation\"]", "");
+    let failing = write("failing-stderr.toml", failing);
+    let status = Command::new(env!("CARGO_BIN_EXE_authzlab"))
+        .args(["run", failing.to_str().unwrap(), "--timeline", "none"])
+        .current_dir(repo())
+        .env("AUTHZLAB_CACHE_DIR", cache_dir())
+        .stdout(Stdio::null())
+        .stderr(full())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1), "a failed check, whatever stderr does");
+}
+
+#[test]
+fn a_vectors_case_name_of_any_length_prints_cut_and_escaped() {
+    let mut vectors = shipped_vectors();
+    let long = format!("{}\u{1b}[31m", "n".repeat(70_000));
+    vectors["cases"][0]["name"] = serde_json::Value::String(long);
+    let path = write("long-name.json", serde_json::to_vec(&vectors).unwrap());
+    let output = plugin_check(authzlab_plugins::UNITY_CONNECTION.path, path.to_str().unwrap());
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{}", text(&output.stderr));
+    let widest = stdout.lines().map(|line| line.chars().count()).max().unwrap();
+    assert!(widest < 300, "a table line of {widest} characters");
+    assert!(stdout.contains(&format!("{}…", "n".repeat(60))), "cut at 60 characters");
+    assert!(!stdout.contains('\u{1b}'), "no escape character reaches the terminal");
+}
+
+#[test]
+fn replay_commands_quote_paths_a_shell_would_split() {
+    let path = write("it's a scenario.toml", "name = \"x\"\nduration = \"10m\"\n");
+    let output = authzlab(&["run", path.to_str().unwrap(), "--timeline", "none"]);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let replay = stdout.lines().find_map(|line| line.strip_prefix("Replay: authzlab run ")).unwrap();
+    let word = replay.strip_suffix(" --seed 1").unwrap();
+    // The shell reads the printed word back as the path itself.
+    let echoed = Command::new("sh").args(["-c", &format!("printf %s {word}")]).output().unwrap();
+    assert_eq!(text(&echoed.stdout), path.to_str().unwrap(), "{replay}");
+    // A plain path stays as it was.
+    let plain = authzlab(&["run", "scenarios/revoke-by-user.toml", "--timeline", "none"]);
+    assert!(text(&plain.stdout).contains("Replay: authzlab run scenarios/revoke-by-user.toml --seed"));
+}
+
+#[test]
+fn a_plugin_bench_shorter_than_its_floor_is_refused_not_a_nan_ratio() {
+    for seconds in ["1e-9", "0.01", "NaN"] {
+        let output =
+            authzlab(&["plugin", "bench", authzlab_plugins::UNITY_CONNECTION.path, "--seconds", seconds]);
+        let stderr = assert_refused(&output, "give at least 0.1");
+        assert!(!text(&output.stdout).contains("NaN"), "{seconds}: {stderr}");
+    }
+}

@@ -178,7 +178,7 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
         run.steps,
         if scenario.skip_idle { " (quiet time skipped; --no-skip steps through it, same trace)" } else { "" }
     );
-    let _ = writeln!(out, "Replay: authzlab run {} --seed {}", scenario.path.display(), run.seed);
+    let _ = writeln!(out, "Replay: authzlab run {} --seed {}", shell_word(&scenario.path), run.seed);
     if scenario.seeds_pinned {
         let _ = writeln!(
             out,
@@ -208,4 +208,16 @@ fn render_checks(out: &mut String, report: &Report) {
         let mark = if outcome.held { "ok  " } else { "FAIL" };
         let _ = writeln!(out, "  {mark} {}: {}", outcome.name, outcome.detail);
     }
+}
+
+/// A path as one word a POSIX shell reads back unchanged: as it is when it holds only
+/// characters no shell treats specially, otherwise in single quotes (a `'` inside written
+/// `'\''`), so that a printed replay command can be pasted as it stands.
+pub fn shell_word(path: &std::path::Path) -> String {
+    let text = path.display().to_string();
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+,:@%=".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        return text;
+    }
+    format!("'{}'", text.replace('\'', "'\\''"))
 }

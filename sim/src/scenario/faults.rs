@@ -105,7 +105,9 @@ pub(super) fn fault_action(
                 let span = step.offset.as_ref().map_or(action_span.clone(), Spanned::span);
                 return Err(at(span, &field("offset"), "is at most a day either way".to_string()));
             }
-            if let Some(drift) = step.drift_ppm.as_ref().filter(|_| drift_ppm.abs() > DRIFT_PPM_MAX) {
+            if let Some(drift) =
+                step.drift_ppm.as_ref().filter(|_| drift_ppm.unsigned_abs() > DRIFT_PPM_MAX.unsigned_abs())
+            {
                 return Err(at(
                     drift.span(),
                     &field("drift_ppm"),
