@@ -11,6 +11,95 @@ const TEMPLATE_LIB: &str = include_str!("../../plugins/template/src/lib.rs");
 /// Longest plugin name: a crate name, and the component file's name.
 pub const NAME_CHARS_MAX: usize = 48;
 
+/// Names no crate may take: Rust's keywords (strict and reserved) and the standard crates.
+const RESERVED: &[&str] = &[
+    "as",
+    "break",
+    "const",
+    "continue",
+    "crate",
+    "else",
+    "enum",
+    "extern",
+    "false",
+    "fn",
+    "for",
+    "if",
+    "impl",
+    "in",
+    "let",
+    "loop",
+    "match",
+    "mod",
+    "move",
+    "mut",
+    "pub",
+    "ref",
+    "return",
+    "self",
+    "static",
+    "struct",
+    "super",
+    "trait",
+    "true",
+    "type",
+    "unsafe",
+    "use",
+    "where",
+    "while",
+    "async",
+    "await",
+    "dyn",
+    "abstract",
+    "become",
+    "box",
+    "do",
+    "final",
+    "macro",
+    "override",
+    "priv",
+    "typeof",
+    "unsized",
+    "virtual",
+    "yield",
+    "try",
+    "gen",
+    "std",
+    "core",
+    "alloc",
+    "test",
+    "proc-macro",
+];
+
+/// Largest manifest or lock file read to find the names taken (the guest workspace's own
+/// are a few KiB).
+const WORKSPACE_FILE_BYTES_MAX: u64 = 1 << 20;
+
+/// Where `name` is taken in the guest workspace at `into`: by a member's manifest, or by a
+/// package in its `Cargo.lock` (members and their dependencies).
+fn taken(name: &str, into: &Path) -> Option<String> {
+    let read = |path: &Path| -> Option<toml::Value> {
+        let metadata = std::fs::metadata(path).ok()?;
+        if !metadata.is_file() || metadata.len() > WORKSPACE_FILE_BYTES_MAX {
+            return None;
+        }
+        toml::from_str(&std::fs::read_to_string(path).ok()?).ok()
+    };
+    let lock = into.join("Cargo.lock");
+    if let Some(packages) = read(&lock).and_then(|lock| lock.get("package")?.as_array().cloned()) {
+        if packages.iter().any(|package| package.get("name").and_then(|n| n.as_str()) == Some(name)) {
+            return Some(lock.display().to_string());
+        }
+    }
+    let mut members: Vec<PathBuf> =
+        std::fs::read_dir(into).ok()?.flatten().map(|entry| entry.path().join("Cargo.toml")).collect();
+    members.sort();
+    members.into_iter().find_map(|manifest| {
+        let package = read(&manifest)?;
+        (package.get("package")?.get("name")?.as_str()? == name).then(|| manifest.display().to_string())
+    })
+}
+
 /// What was made, for the next steps the command prints.
 #[derive(Debug)]
 pub struct Made {
@@ -32,6 +121,11 @@ pub fn make(name: &str, into: &Path) -> Result<Made, String> {
             "{name:?} is not a plugin name: lower-case letters, digits and '-', starting with a letter, at most {NAME_CHARS_MAX}, and not sdk, artifacts, target or template"
         ));
     }
+    if RESERVED.contains(&name) {
+        return Err(format!(
+            "{name:?} is a Rust keyword or a standard crate's name: a crate of that name cannot be built; choose another"
+        ));
+    }
     if !into.is_dir() {
         return Err(format!(
             "{}: no such directory (run this in the repository, or pass --into)",
@@ -41,6 +135,11 @@ pub fn make(name: &str, into: &Path) -> Result<Made, String> {
     let dir = into.join(name);
     if dir.exists() {
         return Err(format!("{}: already exists; choose another name", dir.display()));
+    }
+    if let Some(owner) = taken(name, into) {
+        return Err(format!(
+            "{name:?} is already a package of the guest workspace ({owner}); two packages of one name would break every later build: choose another"
+        ));
     }
     let manifest =
         TEMPLATE_MANIFEST.replacen("name = \"template\"", &format!("name = \"{name}\""), 1).replacen(
@@ -87,6 +186,13 @@ mod tests {
             assert!(make(bad, dir.path()).is_err(), "{bad:?}");
         }
         assert!(make("ok", &dir.path().join("missing")).unwrap_err().contains("no such directory"));
+        // The plugin just made is a package now: its name is taken, even under another directory name.
+        std::fs::rename(made.dir, dir.path().join("moved")).unwrap();
+        assert!(make("voicemail-gate", dir.path()).unwrap_err().contains("already a package"));
+        std::fs::rename(dir.path().join("moved"), dir.path().join("voicemail-gate")).unwrap();
+        for keyword in ["fn", "type", "std", "test"] {
+            assert!(make(keyword, dir.path()).unwrap_err().contains("keyword"), "{keyword}");
+        }
         let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "only the plugin, no staging directory");
     }

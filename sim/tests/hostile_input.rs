@@ -414,3 +414,14 @@ fn a_plugin_bench_shorter_than_its_floor_is_refused_not_a_nan_ratio() {
         assert!(!text(&output.stdout).contains("NaN"), "{seconds}: {stderr}");
     }
 }
+
+#[test]
+fn plugin_new_refuses_a_package_name_the_guest_workspace_already_has() {
+    // The SDK's package and a dependency of the guest workspace: either would have broken
+    // every later build of the plugins.
+    for name in ["authzlab-validator-sdk", "wit-bindgen"] {
+        let output = authzlab(&["plugin", "new", name]);
+        assert_refused(&output, "already a package of the guest workspace");
+        assert!(!repo().join("plugins").join(name).exists(), "nothing written for {name}");
+    }
+}

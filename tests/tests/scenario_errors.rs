@@ -569,6 +569,12 @@ fn sip_and_edge_settings_are_checked_where_they_are_written() {
     let (_, _, field, message) = error(&format!("{sip}sip = {{ mra_oauth_port = 5090 }}\n"));
     assert_eq!(field, "cluster.sip.mra_oauth_port");
     assert!(message.contains("differ"), "{message}");
+    // A port the subscriber already serves would never reach CallManager: named, refused.
+    let (_, _, field, message) = error(&format!("{sip}sip = {{ phone_oauth_port = 8443 }}\n"));
+    assert_eq!(field, "cluster.sip.phone_oauth_port");
+    assert!(message.contains("8443 is already served by Cisco Tomcat"), "{message}");
+    let (_, _, _, message) = error(&format!("{sip}sip = {{ mra_oauth_port = 6970 }}\n"));
+    assert!(message.contains("6970 is already served by Cisco TFTP"), "{message}");
     let no_flow = "name = \"s\"\nduration = \"1h\"\n\n[cluster]\nsip = { oauth = true }\n";
     let (line, _, field, message) = error(no_flow);
     assert_eq!((line, field.as_str()), (5, "cluster.sip.oauth"));

@@ -825,3 +825,41 @@ fn campus_phones_onboard_implicitly_or_by_activation_code_as_the_cluster_says() 
         assert_eq!(run.count(EventKind::RegistrationFailed), 0, "{tokens}");
     }
 }
+
+/// The CallManager page refuses a SIP OAuth port the subscriber already serves, naming the
+/// service, and nothing is saved: the same scenario with Tomcat's and TFTP's ports typed.
+#[test]
+fn the_callmanager_page_refuses_a_port_another_service_serves() {
+    let text = std::fs::read_to_string(common::repo().join("scenarios/sip-port-out-of-range.toml")).unwrap();
+    let text = format!(
+        "{text}
+[[step]]
+at = \"3h30m\"
+action = \"set-sip-ports\"
+node = \"cucm-sub-1\"
+phone_port = 8443
+
+[[step]]
+at = \"3h31m\"
+action = \"set-sip-ports\"
+node = \"cucm-sub-1\"
+mra_port = 6970
+
+[[expect]]
+within = \"3h30m..3h32m\"
+event = \"sip-port-refused\"
+count = 2
+
+[[expect]]
+within = \"3h30m..3h32m\"
+event = \"sip-ports-set\"
+absent = true
+"
+    );
+    let scenario = Scenario::parse(&text, Path::new("scenarios/x.toml")).unwrap();
+    let run = run(&scenario, scenario.seed);
+    assert_passed(&run);
+    let story = run.timeline.lines().join("\n");
+    assert!(story.contains("refused port 8443 for cucm-sub-1: already served by Cisco Tomcat"), "{story}");
+    assert!(story.contains("refused port 6970 for cucm-sub-1: already served by Cisco TFTP"), "{story}");
+}

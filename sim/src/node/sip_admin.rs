@@ -13,7 +13,7 @@ use hyper::StatusCode;
 use crate::cluster_database::{ClusterDatabase, SecurityProfile, SipPorts};
 use crate::proto::axl::{DiscoveredNode, ExpresswayNames, ExpresswayNamesHeld};
 use crate::proto::http::{HttpRequest, HttpResponse};
-use crate::proto::sip::SIP_OAUTH_PORT_RANGE;
+use crate::proto::sip::oauth_port_refusal;
 use crate::scenario::DeviceTokens;
 use crate::trace::{Happening, Tracer};
 
@@ -97,16 +97,10 @@ impl SipAdmin {
         };
         let check = |port: Option<i64>, current: u16| -> Result<u16, (i64, String)> {
             let Some(port) = port else { return Ok(current) };
-            u16::try_from(port).ok().filter(|port| SIP_OAUTH_PORT_RANGE.contains(port)).ok_or_else(|| {
-                (
-                    port,
-                    format!(
-                        "outside {}-{}, the allowed range",
-                        SIP_OAUTH_PORT_RANGE.start(),
-                        SIP_OAUTH_PORT_RANGE.end()
-                    ),
-                )
-            })
+            match oauth_port_refusal(port) {
+                None => u16::try_from(port).map_err(|_| (port, "not a port".to_string())),
+                Some(reason) => Err((port, reason)),
+            }
         };
         let ports = check(phone, current.phone)
             .and_then(|phone| Ok(SipPorts { phone, mra: check(mra, current.mra)? }));

@@ -30,6 +30,32 @@ pub const SIP_MRA_OAUTH_PORT: u16 = 5091;
 pub const SIP_PORT: u16 = 5060;
 pub const SIP_TLS_PORT: u16 = 5061;
 
+/// Ports a CallManager subscriber already serves, with the service: a SIP OAuth port set to
+/// one of them would never reach Cisco CallManager, so the page refuses it by name.
+pub const SUBSCRIBER_PORTS_IN_USE: &[(u16, &str)] = &[
+    (crate::proto::authz::HTTPS_PORT, "Cisco Tomcat (AuthZ, UDS)"),
+    (crate::proto::tftp::TFTP_HTTP_PORT, "Cisco TFTP"),
+    (crate::proto::tftp::TFTP_HTTPS_PORT, "Cisco TFTP over HTTPS"),
+    (SIP_PORT, "Cisco CallManager's SIP"),
+    (SIP_TLS_PORT, "Cisco CallManager's SIP over TLS"),
+];
+
+/// Why `port` cannot be a SIP OAuth port (`outside …`, `already served by …`): outside the
+/// documents' range, or a port the subscriber already serves, naming the service.
+pub fn oauth_port_refusal(port: i64) -> Option<String> {
+    let Some(port) = u16::try_from(port).ok().filter(|port| SIP_OAUTH_PORT_RANGE.contains(port)) else {
+        return Some(format!(
+            "outside {}-{}, the range the documents allow for the SIP OAuth ports",
+            SIP_OAUTH_PORT_RANGE.start(),
+            SIP_OAUTH_PORT_RANGE.end()
+        ));
+    };
+    SUBSCRIBER_PORTS_IN_USE
+        .iter()
+        .find(|(used, _)| *used == port)
+        .map(|(_, service)| format!("already served by {service} on every subscriber"))
+}
+
 /// A REGISTER as CallManager reads it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Register {

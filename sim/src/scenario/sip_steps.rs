@@ -13,7 +13,7 @@ use super::{
     Action, Cluster, DeviceTokens, ExpresswayCluster, ScenarioError, SipCluster, EXCHANGE_TICKS_MAX,
     EXPRESSWAY_VALIDATOR_DEFAULT, REQUEST_TIMEOUT, SAN_CHARS_MAX, SAN_ENTRIES_MAX, SIP_VALIDATOR_DEFAULT,
 };
-use crate::proto::sip::{SIP_MRA_OAUTH_PORT, SIP_OAUTH_PORT_RANGE, SIP_PHONE_OAUTH_PORT};
+use crate::proto::sip::{oauth_port_refusal, SIP_MRA_OAUTH_PORT, SIP_PHONE_OAUTH_PORT};
 use crate::trace::catalogue::did_you_mean;
 
 type At<'a> = &'a dyn Fn(Range<usize>, &str, String) -> ScenarioError;
@@ -143,15 +143,14 @@ fn check_san(san: &[String]) -> Result<Vec<String>, String> {
 }
 
 fn in_range(port: i64) -> Option<u16> {
-    u16::try_from(port).ok().filter(|port| SIP_OAUTH_PORT_RANGE.contains(port))
+    match oauth_port_refusal(port) {
+        None => u16::try_from(port).ok(),
+        Some(_) => None,
+    }
 }
 
 fn out_of_range(port: i64) -> String {
-    format!(
-        "{port} is outside {}-{}, the range the documents allow for the SIP OAuth ports",
-        SIP_OAUTH_PORT_RANGE.start(),
-        SIP_OAUTH_PORT_RANGE.end()
-    )
+    format!("{port} is {}", oauth_port_refusal(port).unwrap_or_default())
 }
 
 /// The action of a SIP or edge step (`name` is one of them).

@@ -28,6 +28,10 @@ pub struct TraceFile {
     file: Option<File>,
 }
 
+/// Bytes of the destination's name that the temporary file's name repeats: with the dot, the
+/// process id and `.tmp` it stays far below the 255-byte limit of a file name.
+const TEMPORARY_PREFIX_BYTES_MAX: usize = 100;
+
 impl TraceFile {
     /// Vets `destination` and opens a temporary file beside it. `inputs` are files the run
     /// reads (the scenario): the trace may not replace one of them.
@@ -58,7 +62,13 @@ impl TraceFile {
             Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let temporary = directory.join(format!(".{name}.{}.tmp", std::process::id()));
+        // The temporary name keeps a readable prefix of the destination's, cut so that it stays
+        // a legal name wherever the destination's is (255 bytes on common file systems).
+        let mut cut = name.len().min(TEMPORARY_PREFIX_BYTES_MAX);
+        while !name.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let temporary = directory.join(format!(".{}.{}.tmp", &name[..cut], std::process::id()));
         let file =
             File::options().write(true).create_new(true).open(&temporary).map_err(|error| {
                 refuse(format!("cannot create a file in {}: {error}", directory.display()))
@@ -115,6 +125,23 @@ mod tests {
             .collect();
         names.sort();
         names
+    }
+
+    #[test]
+    fn a_destination_name_near_the_file_system_limit_still_gets_its_trace() {
+        let dir = scratch("long-name");
+        for length in [241, 255] {
+            let name = format!("{}.jsonl", "t".repeat(length - 6));
+            let destination = dir.join(&name);
+            let trace = TraceFile::create(&destination, &[]).unwrap();
+            trace.sink().unwrap().write_all(b"line\n").unwrap();
+            trace.commit().unwrap();
+            assert_eq!(fs::read_to_string(&destination).unwrap(), "line\n", "{length} bytes");
+        }
+        // Multi-byte characters are cut at a character boundary.
+        let destination = dir.join("é".repeat(120));
+        TraceFile::create(&destination, &[]).unwrap().commit().unwrap();
+        assert!(destination.exists());
     }
 
     #[test]
