@@ -1,8 +1,9 @@
 //! Every file a user hands authzlab is read here, and only here, with a size limit per kind.
 //!
-//! A path can name anything: `/dev/zero`, a FIFO, a directory, a 4 GB log. Reading through
-//! `Read::take(limit + 1)` stops after the limit whatever the file claims its size is (a
-//! device reports 0), so memory is bounded before parsing begins; the error names the file,
+//! A path can name anything: `/dev/zero`, a FIFO, a directory, a 4 GB log. A FIFO or a socket
+//! is refused before it is opened (opening a FIFO blocks until a writer comes). Reading
+//! through `Read::take(limit + 1)` stops after the limit whatever the file claims its size is
+//! (a device reports 0), so memory is bounded before parsing begins; the error names the file,
 //! its kind and the limit.
 
 use std::io::Read as _;
@@ -86,6 +87,16 @@ pub fn read_bounded(path: &Path, kind: InputKind) -> Result<Vec<u8>, ReadError> 
         noun: kind.noun(),
         reason: error.to_string(),
     };
+    // Opening a FIFO blocks until a writer comes, perhaps forever, and a socket cannot be
+    // opened as a file at all: refuse both by what the path names, before opening it. A
+    // device such as `/dev/zero` opens at once and meets the size limit below.
+    if let Some(what) = std::fs::metadata(path).ok().and_then(|metadata| never_a_file(&metadata)) {
+        return Err(ReadError::Io {
+            file,
+            noun: kind.noun(),
+            reason: format!("it is {what}, which may never open or end; give a regular file"),
+        });
+    }
     let handle = std::fs::File::open(path).map_err(io)?;
     // A directory opens on Linux and fails at the first read with EISDIR; say so plainly.
     if handle.metadata().map_err(io)?.is_dir() {
@@ -98,6 +109,19 @@ pub fn read_bounded(path: &Path, kind: InputKind) -> Result<Vec<u8>, ReadError> 
         return Err(ReadError::TooLarge { file, noun: kind.noun(), limit, name: kind.limit_name() });
     }
     Ok(bytes)
+}
+
+/// What a path names when it is something no input file can be: a FIFO or a socket.
+pub fn never_a_file(metadata: &std::fs::Metadata) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt as _;
+    let kind = metadata.file_type();
+    if kind.is_fifo() {
+        Some("a named pipe (FIFO)")
+    } else if kind.is_socket() {
+        Some("a socket")
+    } else {
+        None
+    }
 }
 
 /// Deserializes a sequence of at most `MAX` items, refusing the next one as it arrives: a

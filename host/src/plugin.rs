@@ -316,6 +316,11 @@ impl PluginHost {
     /// of a file that another process truncates ends this one with SIGBUS.
     fn read_cached(&self, digest: &[u8; 32]) -> Option<Component> {
         let path = self.cache_path(digest)?;
+        // Only a regular file can be an entry this engine wrote; anything else (a FIFO would
+        // block the open) is treated as missing and replaced.
+        if !fs::symlink_metadata(&path).ok()?.is_file() {
+            return None;
+        }
         let file = fs::File::open(path).ok()?;
         let mut sealed = Vec::new();
         file.take(CACHE_ENTRY_BYTES_MAX).read_to_end(&mut sealed).ok()?;

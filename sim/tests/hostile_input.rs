@@ -425,3 +425,71 @@ fn plugin_new_refuses_a_package_name_the_guest_workspace_already_has() {
         assert!(!repo().join("plugins").join(name).exists(), "nothing written for {name}");
     }
 }
+
+/// Runs `args` with a deadline: a command that outlives it is killed and the test fails,
+/// rather than the suite hanging as a blocking open of a FIFO would.
+fn within_a_minute(args: &[&str], cache: &std::path::Path) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_authzlab"))
+        .args(args)
+        .current_dir(repo())
+        .env("AUTHZLAB_CACHE_DIR", cache)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..600 {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    panic!("authzlab {args:?} still ran after a minute (blocked opening a FIFO?)");
+}
+
+fn fifo(name: &str) -> PathBuf {
+    let path = scratch(name);
+    let _ = std::fs::remove_file(&path);
+    assert!(Command::new("mkfifo").arg(&path).status().unwrap().success(), "mkfifo {}", path.display());
+    path
+}
+
+#[test]
+fn a_fifo_given_as_any_input_is_refused_without_blocking() {
+    let unity = authzlab_plugins::UNITY_CONNECTION.path;
+    let cache = cache_dir();
+    let scenario = fifo("scenario.fifo");
+    let output = within_a_minute(&["run", scenario.to_str().unwrap()], &cache);
+    assert_refused(&output, "it is a named pipe (FIFO)");
+    let vectors = fifo("vectors.fifo");
+    let output = within_a_minute(&["plugin", "check", unity, "--vectors", vectors.to_str().unwrap()], &cache);
+    assert_refused(&output, "it is a named pipe (FIFO)");
+    let component = fifo("component.wasm");
+    let output = within_a_minute(&["plugin", "check", component.to_str().unwrap()], &cache);
+    assert_refused(&output, "it is a named pipe (FIFO)");
+    let output = within_a_minute(&["bench", "--quick", "--seeds-of", scenario.to_str().unwrap()], &cache);
+    assert_refused(&output, "it is a named pipe (FIFO)");
+    // A manifest beside a component: a copy of the Unity component with a FIFO for manifest.
+    let copied = scratch("fifo-manifest.wasm");
+    std::fs::copy(unity, &copied).unwrap();
+    fifo("fifo-manifest.manifest.toml");
+    let output = within_a_minute(&["plugin", "check", copied.to_str().unwrap()], &cache);
+    assert_refused(&output, "it is a named pipe (FIFO)");
+}
+
+#[test]
+fn a_fifo_in_the_precompile_cache_is_replaced_not_opened() {
+    let cache = scratch("fifo-cache");
+    let check = ["plugin", "check", authzlab_plugins::UNITY_CONNECTION.path];
+    assert_eq!(within_a_minute(&check, &cache).status.code(), Some(0), "fills the cache");
+    let entries: Vec<PathBuf> =
+        std::fs::read_dir(&cache).unwrap().map(|entry| entry.unwrap().path()).collect();
+    assert!(!entries.is_empty());
+    for entry in &entries {
+        std::fs::remove_file(entry).unwrap();
+        assert!(Command::new("mkfifo").arg(entry).status().unwrap().success());
+    }
+    let output = within_a_minute(&check, &cache);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(std::fs::metadata(&entries[0]).unwrap().is_file(), "the entry was written anew");
+}
