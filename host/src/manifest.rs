@@ -74,6 +74,22 @@ pub fn path_for(component: &Path) -> PathBuf {
     component.with_extension("manifest.toml")
 }
 
+/// Where `key = …` is written: the first line whose text starts with the key and an `=`
+/// (a comment or another key that mentions the name is passed over); the start of the text
+/// when there is none.
+fn key_offset(text: &str, key: &str) -> usize {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let is_key = trimmed.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with('='));
+        if is_key {
+            return offset + (line.len() - trimmed.len());
+        }
+        offset += line.len();
+    }
+    0
+}
+
 impl Manifest {
     /// Reads (at most [`MANIFEST_BYTES_MAX`](crate::input::MANIFEST_BYTES_MAX)) and checks a manifest.
     pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
@@ -92,10 +108,8 @@ impl Manifest {
             let offset = e.span().map_or(0, |span| span.start);
             invalid(offset, e.message().to_string())
         })?;
-        let field = |name: &str, message: String| {
-            let offset = text.find(name).unwrap_or(0);
-            invalid(offset, format!("{name}: {message}"))
-        };
+        let field =
+            |name: &str, message: String| invalid(key_offset(text, name), format!("{name}: {message}"));
         let sha256 = parsed.plugin.sha256.to_ascii_lowercase();
         if sha256.len() != 64 || !sha256.chars().all(|c| c.is_ascii_hexdigit()) {
             return Err(field(
@@ -157,6 +171,14 @@ mod tests {
         assert_eq!(manifest.sha256, SHA, "lower-cased");
         assert_eq!(manifest.limits, Some(Limits { fuel_per_call: 5_000_000, ..Limits::default() }));
         assert_eq!(path_for(Path::new("a/b.wasm")), Path::new("a/b.manifest.toml"));
+    }
+
+    #[test]
+    fn a_bad_field_is_located_at_its_key_not_at_a_comment_naming_it() {
+        let (_dir, path) =
+            write("# pin the sha256 below\n[plugin]\n  sha256 = \"abc\"\ncontract = \"0.1.0\"\n");
+        let error = Manifest::load(&path).unwrap_err().to_string();
+        assert!(error.contains("x.manifest.toml:3:3: sha256: is 64 hex digits"), "{error}");
     }
 
     #[test]

@@ -177,7 +177,12 @@ impl PluginHost {
             .file_stem()
             .map_or_else(|| path.display().to_string(), |stem| stem.to_string_lossy().into_owned());
         let manifest_path = crate::manifest::path_for(path);
-        if !manifest_path.exists() {
+        // `symlink_metadata`, not `exists`: a dangling link where the manifest belongs is a
+        // manifest that cannot be read (refused below, naming it), never an absent one that
+        // would let the component load unpinned.
+        if fs::symlink_metadata(&manifest_path)
+            .is_err_and(|error| error.kind() == std::io::ErrorKind::NotFound)
+        {
             if require_manifest {
                 return Err(PluginError::ManifestRequired {
                     name,
@@ -263,9 +268,11 @@ impl PluginHost {
         let (store, validator) = plugin.live.insert(live);
         // A full budget for `describe`, whatever instantiation spent.
         store.set_fuel(self.limits.fuel_per_call).map_err(|e| PluginError::Engine(format!("{e:#}")))?;
-        plugin.info = validator
+        let info = validator
             .call_describe(&mut *store)
             .map_err(|e| PluginError::Describe { name: name.to_string(), reason: format!("{e:#}") })?;
+        plugin.info = printable_info(info)
+            .map_err(|reason| PluginError::Describe { name: name.to_string(), reason })?;
         Ok(plugin)
     }
 
@@ -379,6 +386,34 @@ impl PluginHost {
         let dir = self.cache_dir.as_ref()?;
         Some(dir.join(format!("{}-{:016x}.cwasm", hex::encode(digest), self.compatibility)))
     }
+}
+
+/// Longest field of a plugin's `describe` answer (name, version, consumer), in characters:
+/// they are printed on one report line and recorded in the trace, like `validate`'s answers
+/// they are capped ([`ANSWER_BYTES_MAX`]), here far lower since they are labels.
+pub const DESCRIBE_FIELD_CHARS_MAX: usize = 128;
+
+/// The `describe` answer as reports print it: a field over [`DESCRIBE_FIELD_CHARS_MAX`] is
+/// refused, and control characters (a terminal's escape sequences, line breaks that would
+/// fake a report line) are written escaped (`\u{1b}`).
+pub fn printable_info(info: PluginInfo) -> Result<PluginInfo, String> {
+    let printable = |field: &str, value: String| -> Result<String, String> {
+        let count = value.chars().count();
+        if count > DESCRIBE_FIELD_CHARS_MAX {
+            return Err(format!(
+                "its `{field}` is {count} characters, over {DESCRIBE_FIELD_CHARS_MAX} (DESCRIBE_FIELD_CHARS_MAX)"
+            ));
+        }
+        Ok(value
+            .chars()
+            .flat_map(|c| if c.is_control() { c.escape_default().collect() } else { vec![c] })
+            .collect())
+    };
+    Ok(PluginInfo {
+        name: printable("name", info.name)?,
+        version: printable("version", info.version)?,
+        consumer: printable("consumer", info.consumer)?,
+    })
 }
 
 /// Refuses what is not a component before wasmtime sees it, with a message a plugin author

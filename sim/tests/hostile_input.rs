@@ -493,3 +493,14 @@ fn a_fifo_in_the_precompile_cache_is_replaced_not_opened() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     assert!(std::fs::metadata(&entries[0]).unwrap().is_file(), "the entry was written anew");
 }
+
+#[test]
+fn a_dangling_manifest_link_is_refused_not_taken_for_no_manifest() {
+    let component = scratch("dangling.wasm");
+    std::fs::copy(authzlab_plugins::UNITY_CONNECTION.path, &component).unwrap();
+    let manifest = scratch("dangling.manifest.toml");
+    let _ = std::fs::remove_file(&manifest);
+    std::os::unix::fs::symlink(scratch("nowhere.toml"), &manifest).unwrap();
+    let output = authzlab(&["plugin", "check", component.to_str().unwrap()]);
+    assert_refused(&output, "dangling.manifest.toml");
+}

@@ -185,3 +185,29 @@ fn a_component_that_imports_what_the_host_does_not_offer_is_refused_naming_it() 
     assert!(error.contains("authzlab:validatoz/keyring"), "{error}");
     assert!(error.contains("does not fit the authzlab:validator@0.1.0 world"), "{error}");
 }
+
+/// A plugin's `describe` answer is printed in reports and recorded in the trace: control
+/// characters come out escaped (here a terminal colour sequence patched into the fixture's
+/// `consumer`, same length), and a field longer than the cap is refused with its length.
+#[test]
+fn a_describe_answer_is_escaped_and_capped() {
+    let artifact = authzlab_plugins::FAULTY;
+    let at = artifact
+        .bytes
+        .windows(12)
+        .position(|window| window == b"test-fixture")
+        .expect("the fixture's consumer");
+    let mut patched = artifact.bytes.to_vec();
+    patched[at..at + 12].copy_from_slice(b"\x1b[31mfixture");
+    let plugin = common::plugins().load("painted", &patched).unwrap();
+    assert_eq!(plugin.info().consumer, "\\u{1b}[31mfixture");
+    assert!(!plugin.info().consumer.contains('\u{1b}'));
+
+    let long = authzlab_host::PluginInfo {
+        name: "n".repeat(authzlab_host::plugin::DESCRIBE_FIELD_CHARS_MAX + 1),
+        version: "1".into(),
+        consumer: "c".into(),
+    };
+    let refusal = authzlab_host::plugin::printable_info(long).unwrap_err();
+    assert!(refusal.contains("`name` is 129 characters, over 128"), "{refusal}");
+}
