@@ -641,3 +641,21 @@ fn sip_steps_name_subscribers_and_need_their_cluster() {
     assert_eq!(field, "step[0].san");
     assert!(message.contains("takes no `san`"), "{message}");
 }
+
+/// The last epoch the parser accepts (year 9999) is refused, with the field, when the cluster
+/// makes certificates that would have to outlive the year 9999 (the run stopped with an
+/// unlocated "validity out of range" before).
+#[test]
+fn an_epoch_whose_certificates_would_outlive_the_year_9999_is_refused() {
+    let imp =
+        "name = \"late\"\nepoch = 253402300799\nduration = \"1h\"\n\n[cluster]\nimp = { subscribers = 1 }\n";
+    let (line, _, field, message) = error(imp);
+    assert_eq!((line, field.as_str()), (2, "epoch"));
+    assert!(message.contains("ten years") && message.contains("9999-12-31"), "{message}");
+    let latest: u64 = message.split("at most ").nth(1).unwrap().split(':').next().unwrap().parse().unwrap();
+    let fits = imp.replace("253402300799", &latest.to_string());
+    Scenario::parse(&fits, Path::new("x.toml")).unwrap();
+    // Without certificates the year 9999 is fine.
+    Scenario::parse("name = \"late\"\nepoch = 253402300799\nduration = \"1h\"\n", Path::new("x.toml"))
+        .unwrap();
+}

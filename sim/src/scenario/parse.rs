@@ -493,6 +493,29 @@ impl Scenario {
             }
         }
 
+        // A cluster that makes X.509 certificates (IM and Presence, SIP OAuth, the edge) issues
+        // them for up to ten years from any instant of the run; they must end by 9999-12-31,
+        // the last date a certificate can carry.
+        let certificates_to = epoch_s
+            .saturating_add(duration.as_secs())
+            .saturating_add(crate::certs::authority::AUTHORITY_VALIDITY.as_secs());
+        if (cluster.imp.is_some() || cluster.sip.is_some() || cluster.expressway.is_some())
+            && certificates_to > EPOCH_S_MAX
+        {
+            let span = parsed.epoch.as_ref().map_or(0..0, Spanned::span);
+            let latest =
+                EPOCH_S_MAX - duration.as_secs() - crate::certs::authority::AUTHORITY_VALIDITY.as_secs();
+            return Err(at(
+                span,
+                "epoch",
+                format!(
+                    "with certificates in the cluster (IM and Presence, SIP OAuth or the edge) the \
+                     epoch is at most {latest}: they are valid for up to ten years from any instant \
+                     of the run and must end by 9999-12-31"
+                ),
+            ));
+        }
+
         let seeds_pinned = match &parsed.seeds {
             None => false,
             Some(seeds) => match seeds.get_ref().as_str() {
