@@ -120,6 +120,8 @@ pub struct InputError(pub String);
 /// Parses the arguments and runs; prints errors once.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    crate::cleanup::on_signals();
+    crate::cleanup::sweep_run_dirs(&std::env::temp_dir());
     match run(cli) {
         Ok(code) => code,
         Err(InputError(message)) => {

@@ -17,6 +17,7 @@
 //! * [`trace`]: the ordered record of a run, its JSON Lines form and hash, and the catalogue of
 //!   its events with each field's type and domain.
 //! * [`check`]: expectations, invariants and token-consistency anomalies; reads only the trace.
+//! * [`cleanup`]: temporary files removed however a run ends (signals, stale ones of dead runs).
 //! * [`report`]: the timeline and summary a person reads.
 //! * [`plugin_new`]: `authzlab plugin new`, a plugin crate from the template.
 //! * [`cli`]: the `authzlab` command.
@@ -28,6 +29,7 @@
 pub mod bench;
 pub mod certs;
 pub mod check;
+pub mod cleanup;
 pub mod cli;
 pub mod clock;
 pub mod cluster;

@@ -504,3 +504,71 @@ fn a_dangling_manifest_link_is_refused_not_taken_for_no_manifest() {
     let output = authzlab(&["plugin", "check", component.to_str().unwrap()]);
     assert_refused(&output, "dangling.manifest.toml");
 }
+
+/// A run ended by SIGTERM, SIGINT or SIGHUP removes its temporary trace and its database
+/// directory and exits 2 (no verdict); what a SIGKILLed run left is swept by the next run.
+#[test]
+fn an_interrupted_run_leaves_nothing_behind_and_a_killed_ones_leftovers_are_swept() {
+    for signal in ["TERM", "INT", "HUP"] {
+        let tmp = scratch(&format!("signal-{signal}"));
+        std::fs::create_dir_all(&tmp).unwrap();
+        let trace = tmp.join("trace.jsonl");
+        let child = Command::new(env!("CARGO_BIN_EXE_authzlab"))
+            .args([
+                "run",
+                "scenarios/purge-large-table.toml",
+                "--timeline",
+                "none",
+                "--trace",
+                trace.to_str().unwrap(),
+            ])
+            .current_dir(repo())
+            .env("AUTHZLAB_CACHE_DIR", cache_dir())
+            .env("TMPDIR", &tmp)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let leftovers = || -> Vec<String> {
+            std::fs::read_dir(&tmp)
+                .unwrap()
+                .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|name| name.contains(&pid.to_string()))
+                .collect()
+        };
+        // Wait (up to a minute, for a loaded machine with a cold precompile cache) until the
+        // run has made both its temporary trace and its database directory.
+        for _ in 0..3000 {
+            if leftovers().len() >= 2 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert_eq!(leftovers().len(), 2, "{:?}", leftovers());
+        assert!(Command::new("kill")
+            .args([&format!("-{signal}"), &pid.to_string()])
+            .status()
+            .unwrap()
+            .success());
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "SIG{signal}: {}", text(&output.stderr));
+        assert!(
+            text(&output.stderr).contains(&format!("interrupted by SIG{signal}")),
+            "{}",
+            text(&output.stderr)
+        );
+        assert!(leftovers().is_empty(), "SIG{signal} left {:?}", leftovers());
+        assert!(!trace.exists(), "no trace under the requested name");
+    }
+    // SIGKILL cannot be caught: the next run sweeps what the dead process left.
+    let tmp = scratch("signal-KILL");
+    std::fs::create_dir_all(&tmp).unwrap();
+    std::fs::create_dir_all(tmp.join("authzlab-run-4194305-abcdef/inner")).unwrap();
+    let output = authzlab_with(
+        &["run", "scenarios/revoke-by-user.toml", "--timeline", "none"],
+        &[("TMPDIR", tmp.to_str().unwrap())],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(!tmp.join("authzlab-run-4194305-abcdef").exists(), "swept");
+}

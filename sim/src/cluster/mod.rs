@@ -182,9 +182,11 @@ pub fn run_with(
     // The publisher's disk: its refresh-token table is a database file here, which a crash
     // of the node does not touch. Removed when the run ends.
     let disk = tempfile::Builder::new()
-        .prefix("authzlab-run-")
+        .prefix(&crate::cleanup::run_dir_prefix())
         .tempdir()
         .map_err(|e| RunError::Simulation(format!("cannot make the run's temporary directory: {e}")))?;
+    // Removed by `disk`'s drop when the run ends, by the signal handler if it is interrupted.
+    let _registered = Registered::new(disk.path());
     let store = RefreshTokenStore::open(&disk.path().join("refreshtokendetails.sqlite"))
         .map_err(|e| RunError::Simulation(e.to_string()))?;
     let devices = scenario.devices();
@@ -677,6 +679,22 @@ fn step_event(action: &Action) -> Happening {
         }
     }
     event
+}
+
+/// A path registered with [`crate::cleanup`] for as long as this lives.
+struct Registered(std::path::PathBuf);
+
+impl Registered {
+    fn new(path: &std::path::Path) -> Registered {
+        crate::cleanup::register(path);
+        Registered(path.to_path_buf())
+    }
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        crate::cleanup::forget(&self.0);
+    }
 }
 
 /// No message is on a link. Messages already handed to a host's queue are not listed here;

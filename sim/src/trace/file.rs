@@ -68,11 +68,14 @@ impl TraceFile {
         while !name.is_char_boundary(cut) {
             cut -= 1;
         }
-        let temporary = directory.join(format!(".{}.{}.tmp", &name[..cut], std::process::id()));
+        let prefix = format!(".{}.", &name[..cut]);
+        sweep_dead(&directory, &prefix);
+        let temporary = directory.join(format!("{prefix}{}.tmp", std::process::id()));
         let file =
             File::options().write(true).create_new(true).open(&temporary).map_err(|error| {
                 refuse(format!("cannot create a file in {}: {error}", directory.display()))
             })?;
+        crate::cleanup::register(&temporary);
         Ok(TraceFile { destination: destination.to_path_buf(), temporary, file: Some(file) })
     }
 
@@ -104,6 +107,23 @@ impl Drop for TraceFile {
         // After a successful commit the temporary name no longer exists; otherwise the
         // partial file goes, and the destination is untouched.
         let _ = fs::remove_file(&self.temporary);
+        crate::cleanup::forget(&self.temporary);
+    }
+}
+
+/// Removes the temporary traces (`<prefix><pid>.tmp`) that killed runs of dead processes left
+/// in `directory` for the same destination. A live process's file is never touched.
+fn sweep_dead(directory: &Path, prefix: &str) {
+    let Ok(entries) = fs::read_dir(directory) else { return };
+    for entry in entries.flatten().take(crate::cleanup::SWEPT_ENTRIES_MAX) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let pid = name
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix(".tmp"))
+            .and_then(|pid| pid.parse().ok());
+        if pid.is_some_and(crate::cleanup::is_dead) {
+            let _ = fs::remove_file(entry.path());
+        }
     }
 }
 
@@ -142,6 +162,20 @@ mod tests {
         let destination = dir.join("é".repeat(120));
         TraceFile::create(&destination, &[]).unwrap().commit().unwrap();
         assert!(destination.exists());
+    }
+
+    #[test]
+    fn a_temporary_trace_a_killed_run_left_is_swept_by_the_next() {
+        let dir = scratch("stale");
+        // pid 4194305 is above Linux's pid_max: that process is dead.
+        let stale = dir.join(".trace.jsonl.4194305.tmp");
+        let other = dir.join(".other.jsonl.4194305.tmp");
+        fs::write(&stale, "partial").unwrap();
+        fs::write(&other, "partial").unwrap();
+        let trace = TraceFile::create(&dir.join("trace.jsonl"), &[]).unwrap();
+        assert!(!stale.exists(), "swept");
+        assert!(other.exists(), "another destination's is left to its own runs");
+        trace.commit().unwrap();
     }
 
     #[test]
