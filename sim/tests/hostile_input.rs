@@ -346,32 +346,28 @@ fn the_most_negative_drift_is_refused_not_wrapped_into_range() {
 
 #[test]
 fn an_unwritable_stderr_keeps_the_exit_code_contract() {
-    let full =
-        || std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full exists on Linux");
+    let with_stderr_full = |args: &[&str]| {
+        let full =
+            std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full exists on Linux");
+        let status = Command::new(env!("CARGO_BIN_EXE_authzlab"))
+            .args(args)
+            .current_dir(repo())
+            .env("AUTHZLAB_CACHE_DIR", cache_dir())
+            .stdout(Stdio::null())
+            .stderr(full)
+            .status()
+            .unwrap();
+        status.code()
+    };
     let bad = write("bad-stderr.toml", "name = \"x\"\nduration = \"2h5\"\n");
-    let status = Command::new(env!("CARGO_BIN_EXE_authzlab"))
-        .args(["run", bad.to_str().unwrap()])
-        .current_dir(repo())
-        .env("AUTHZLAB_CACHE_DIR", cache_dir())
-        .stdout(Stdio::null())
-        .stderr(full())
-        .status()
-        .unwrap();
-    assert_eq!(status.code(), Some(2), "bad input, whatever stderr does");
+    assert_eq!(with_stderr_full(&["run", bad.to_str().unwrap()]), Some(2), "bad input, whatever stderr does");
     // A failing run says "reproduce with" on stderr: exit 1, not a panic.
     let failing = std::fs::read_to_string(repo().join("scenarios/revoke-by-user.toml"))
         .unwrap()
         .replace("anomalies = [\"accepted-after-revocation\"]", "");
     let failing = write("failing-stderr.toml", failing);
-    let status = Command::new(env!("CARGO_BIN_EXE_authzlab"))
-        .args(["run", failing.to_str().unwrap(), "--timeline", "none"])
-        .current_dir(repo())
-        .env("AUTHZLAB_CACHE_DIR", cache_dir())
-        .stdout(Stdio::null())
-        .stderr(full())
-        .status()
-        .unwrap();
-    assert_eq!(status.code(), Some(1), "a failed check, whatever stderr does");
+    let code = with_stderr_full(&["run", failing.to_str().unwrap(), "--timeline", "none"]);
+    assert_eq!(code, Some(1), "a failed check, whatever stderr does");
 }
 
 #[test]

@@ -131,8 +131,7 @@ fn count_after_and_for_each_are_checked_where_written() {
 fn every_value_in_the_shipped_scenarios_is_one_the_run_can_produce() {
     // The shipped library parses, so each of its expectations passed the same checks; this
     // says so explicitly for every file, beside the tests that run them.
-    for entry in std::fs::read_dir(common::repo().join("scenarios")).unwrap() {
-        let path = entry.unwrap().path();
+    for path in common::scenario_files() {
         let text = std::fs::read_to_string(&path).unwrap();
         Scenario::parse(&text, &path).unwrap_or_else(|error| panic!("{error}"));
     }

@@ -28,12 +28,7 @@ fn skipping_idle_time_changes_nothing_but_speed_seed_99() {
 }
 
 fn skipping_changes_nothing_but_speed(seed: u64) {
-    let mut scenarios: Vec<_> = std::fs::read_dir(common::repo().join("scenarios"))
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
-        .collect();
-    scenarios.sort();
+    let scenarios = common::scenario_files();
     assert!(scenarios.len() >= 2, "{scenarios:?}");
     for path in scenarios {
         let skipping = Scenario::load(&path).unwrap();

@@ -44,13 +44,7 @@ fn seeds() -> RangeInclusive<u64> {
 }
 
 fn library() -> Vec<(PathBuf, Scenario)> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(common::repo().join("scenarios"))
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|extension| extension == "toml"))
-        .collect();
-    files.sort();
-    files
+    common::scenario_files()
         .into_iter()
         .map(|path| {
             let text = std::fs::read_to_string(&path).unwrap();
