@@ -112,8 +112,10 @@ impl ExpectationCheck {
             }
             return;
         }
-        let candidate = Candidate { description: describe(event), t_ms: event.t_ms, differences, outside };
+        // Described only when it is the nearest so far: most events of a kind are not.
+        let mut candidate = Candidate { description: String::new(), t_ms: event.t_ms, differences, outside };
         if self.nearest.as_ref().is_none_or(|nearest| candidate.score() < nearest.score()) {
+            candidate.description = describe(event);
             self.nearest = Some(candidate);
         }
     }
