@@ -13,6 +13,7 @@
 mod duration;
 mod error;
 mod expect;
+pub use expect::EXPECTED_COUNT_MAX;
 mod faults;
 mod file;
 mod parse;
