@@ -146,7 +146,7 @@ impl Observe for Checks {
         for check in &mut self.invariants {
             check.observe(event, line);
         }
-        self.anomalies.observe(event, line);
+        self.anomalies.observe(event);
     }
 
     fn learn_secrets(&mut self, forms: &[String]) {

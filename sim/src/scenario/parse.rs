@@ -474,24 +474,8 @@ impl Scenario {
         let context = expect::Context { text, file: &file, duration, names: &names, devices: &devices };
         let expectations = expect::expectations(&context, &parsed.expect)?;
 
-        let mut violates = Vec::new();
-        if let Some(names) = &parsed.violates {
-            for name in names.get_ref() {
-                if !crate::check::invariants::NAMES.contains(&name.as_str()) {
-                    let hint = did_you_mean(name, crate::check::invariants::NAMES.iter().copied())
-                        .map_or_else(String::new, |near| format!("did you mean {near:?}? "));
-                    return Err(at(
-                        names.span(),
-                        "violates",
-                        format!(
-                            "no invariant {name:?}; {hint}the invariants: {}",
-                            crate::check::invariants::NAMES.join(", ")
-                        ),
-                    ));
-                }
-                violates.push(name.clone());
-            }
-        }
+        let violates = named_in(&parsed.violates, crate::check::invariants::NAMES, "invariants", "invariant")
+            .map_err(|(span, message)| at(span, "violates", message))?;
 
         // A cluster that makes X.509 certificates (IM and Presence, SIP OAuth, the edge) issues
         // them for up to ten years from any instant of the run; they must end by 9999-12-31,
@@ -545,22 +529,8 @@ impl Scenario {
             },
         };
 
-        let mut anomalies = Vec::new();
-        if let Some(names) = &parsed.anomalies {
-            for name in names.get_ref() {
-                let known = crate::check::anomalies::NAMES;
-                if !known.contains(&name.as_str()) {
-                    let hint = did_you_mean(name, known.iter().copied())
-                        .map_or_else(String::new, |near| format!("did you mean {near:?}? "));
-                    return Err(at(
-                        names.span(),
-                        "anomalies",
-                        format!("no anomaly {name:?}; {hint}the anomalies: {}", known.join(", ")),
-                    ));
-                }
-                anomalies.push(name.clone());
-            }
-        }
+        let anomalies = named_in(&parsed.anomalies, crate::check::anomalies::NAMES, "anomalies", "anomaly")
+            .map_err(|(span, message)| at(span, "anomalies", message))?;
 
         Ok(Scenario {
             path: path.to_path_buf(),
@@ -583,6 +553,26 @@ impl Scenario {
             anomalies,
         })
     }
+}
+
+/// A list of check names (`violates`, `anomalies`), each one of `known`; an unknown one is
+/// refused with the nearest known name and all of them.
+fn named_in(
+    list: &Option<Spanned<Vec<String>>>,
+    known: &[&str],
+    plural: &str,
+    noun: &str,
+) -> Result<Vec<String>, (Range<usize>, String)> {
+    let Some(names) = list else { return Ok(Vec::new()) };
+    for name in names.get_ref() {
+        if !known.contains(&name.as_str()) {
+            let hint = did_you_mean(name, known.iter().copied())
+                .map_or_else(String::new, |near| format!("did you mean {near:?}? "));
+            let all = known.join(", ");
+            return Err((names.span(), format!("no {noun} {name:?}; {hint}the {plural}: {all}")));
+        }
+    }
+    Ok(names.get_ref().clone())
 }
 
 /// `params.purge_at`, `params.purge_batch_rows`, `params.expired_refresh_tokens` and
