@@ -80,18 +80,7 @@ impl ExpectationCheck {
             return;
         }
         self.of_kind += 1;
-        let mut differences = Vec::new();
-        if let Some(node) = &expectation.node {
-            if &event.node != node {
-                differences.push(("node".to_string(), node.clone(), event.node.clone()));
-            }
-        }
-        for (name, wanted) in &expectation.fields {
-            let got = event.field_text(name);
-            if got.as_deref() != Some(wanted.as_str()) {
-                differences.push((name.clone(), wanted.clone(), got.unwrap_or_else(|| "(none)".to_string())));
-            }
-        }
+        let differing = self.differing(event);
         let t = Duration::from_millis(event.t_ms);
         let within = &expectation.within;
         let outside = if t < within.start {
@@ -101,7 +90,7 @@ impl ExpectationCheck {
         } else {
             None
         };
-        if differences.is_empty() && outside.is_none() {
+        if differing == 0 && outside.is_none() {
             if !gate_open {
                 self.early += 1;
                 return;
@@ -112,12 +101,43 @@ impl ExpectationCheck {
             }
             return;
         }
-        // Described only when it is the nearest so far: most events of a kind are not.
-        let mut candidate = Candidate { description: String::new(), t_ms: event.t_ms, differences, outside };
-        if self.nearest.as_ref().is_none_or(|nearest| candidate.score() < nearest.score()) {
-            candidate.description = describe(event);
-            self.nearest = Some(candidate);
+        // Written out only when it is the nearest so far: most events of a kind are not.
+        let distance = outside.map_or(Duration::ZERO, |(distance, _)| distance);
+        let score = (differing + usize::from(outside.is_some()), distance);
+        if self.nearest.as_ref().is_none_or(|nearest| score < nearest.score()) {
+            let differences = self
+                .differences(event)
+                .map(|(field, wanted, got)| (field.to_string(), wanted.to_string(), got))
+                .collect();
+            self.nearest =
+                Some(Candidate { description: describe(event), t_ms: event.t_ms, differences, outside });
         }
+    }
+
+    /// How many ways `event` differs from the expectation (see [`Self::differences`]),
+    /// without writing any of them out.
+    fn differing(&self, event: &Event) -> usize {
+        let expectation = &self.expectation;
+        let node = usize::from(expectation.node.as_ref().is_some_and(|node| *node != event.node));
+        node + expectation.fields.iter().filter(|(name, wanted)| !same(event, name, wanted)).count()
+    }
+
+    /// (field, wanted, got) for each way `event` differs from the expectation: `node` first,
+    /// then the fields in name order.
+    fn differences<'e>(&'e self, event: &'e Event) -> impl Iterator<Item = (&'e str, &'e str, String)> + 'e {
+        let expectation = &self.expectation;
+        let node = expectation
+            .node
+            .as_deref()
+            .filter(|node| *node != event.node)
+            .map(|node| ("node", node, event.node.clone()));
+        let fields = expectation.fields.iter().filter(move |(name, wanted)| !same(event, name, wanted)).map(
+            move |(name, wanted)| {
+                let got = event.field_text(name).unwrap_or_else(|| "(none)".to_string());
+                (name.as_str(), wanted.as_str(), got)
+            },
+        );
+        node.into_iter().chain(fields)
     }
 
     fn missing(&self) -> String {
@@ -215,6 +235,19 @@ impl Check for ExpectationCheck {
             (None, Some(first)) => Outcome { name, held: true, detail: first, judged },
             (None, None) => Outcome { name, held: false, detail: self.missing(), judged },
         }
+    }
+}
+
+/// Whether `event`'s field `name` reads `wanted` (compared as text, as the file wrote it).
+fn same(event: &Event, name: &str, wanted: &str) -> bool {
+    match event.fields.get(name) {
+        Some(serde_json::Value::String(text)) => text == wanted,
+        // Numbers and booleans, as the trace writes them (`Value`'s own `==` compares strings only).
+        Some(other) => {
+            let text = other.to_string();
+            text == wanted
+        }
+        None => false,
     }
 }
 
