@@ -5,31 +5,33 @@
 //!
 //! `cargo bench -p authzlab --bench checks`
 
-use std::collections::BTreeMap;
-
 use authzlab::check::invariants::NoKeyMaterialInTrace;
 use authzlab::check::Check;
-use authzlab::trace::Event;
+use authzlab::trace::{Event, Happening};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 fn key_material(c: &mut Criterion) {
-    let events: Vec<(Event, String)> = (0..100_000u64)
+    let events: Vec<(Event, Happening, String)> = (0..100_000u64)
         .map(|n| {
+            let happening = Happening::VoicemailLoginAccepted {
+                client: format!("jabber-{}", n % 100),
+                user: format!("user-{}", n % 100),
+                tid: format!("{n:032x}"),
+                exp: 1_767_571_200 + n,
+                proxy_ms: None,
+                fuel: None,
+            };
             let event = Event {
                 t_ms: n * 100,
                 node: "unity".to_string(),
-                kind: "voicemail-login-accepted".to_string(),
-                fields: BTreeMap::from([
-                    ("client".to_string(), format!("jabber-{}", n % 100).into()),
-                    ("tid".to_string(), format!("{n:032x}").into()),
-                    ("exp".to_string(), (1_767_571_200 + n).into()),
-                ]),
+                kind: happening.kind().to_string(),
+                fields: happening.fields(),
             };
             let line = event.to_line();
-            (event, line)
+            (event, happening, line)
         })
         .collect();
-    let bytes: usize = events.iter().map(|(_, line)| line.len() + 1).sum();
+    let bytes: usize = events.iter().map(|(_, _, line)| line.len() + 1).sum();
     let mut group = c.benchmark_group("no_key_material_in_trace");
     group.sample_size(10).throughput(Throughput::Bytes(bytes as u64));
     for keys in [1usize, 100, 10_000] {
@@ -41,8 +43,8 @@ fn key_material(c: &mut Criterion) {
         }
         group.bench_with_input(BenchmarkId::from_parameter(keys), &events, |b, events| {
             b.iter(|| {
-                for (event, line) in events {
-                    check.observe(event, line);
+                for (event, happening, line) in events {
+                    check.observe(event, happening, line);
                 }
                 assert!(check.outcome().held);
             })

@@ -24,8 +24,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::check::Outcome;
 use crate::clock::format_elapsed;
 use crate::scenario::format_duration;
-use crate::trace::catalogue::{EventSpec, Role};
-use crate::trace::Event;
+use crate::trace::token_events::{AcceptedAccessToken, IssuedAccessToken, TokenRefusal};
+use crate::trace::{Event, Happening};
 
 /// Every anomaly's name, in report order. A scenario's `anomalies` may name only these.
 pub const NAMES: &[&str] =
@@ -192,80 +192,56 @@ fn describe(node: &str, sighting: &Sighting) -> String {
 
 impl Anomalies {
     /// One event, in trace order.
-    pub fn observe(&mut self, event: &Event) {
+    pub fn observe(&mut self, event: &Event, happening: &Happening) {
         self.forget_expired(event.t_ms);
-        let text = |name: &str| event.field_text(name);
-        let number = |name: &str| event.fields.get(name).and_then(|value| value.as_u64());
-        match event.kind.as_str() {
-            "key-regenerated" => {
-                let key = text("key").unwrap_or_default();
+        if let Some((signing, encryption)) = happening.key_pair() {
+            // Before any regeneration, the publisher's keys are learned from what it pushes
+            // and serves (always its current ones) and from what it signs with.
+            if matches!(
+                happening,
+                Happening::KeysSynced { .. } | Happening::KeysServed { .. } | Happening::KeysFetched { .. }
+            ) {
+                self.current.0.get_or_insert_with(|| signing.to_string());
+                self.current.1.get_or_insert_with(|| encryption.to_string());
+            }
+            return;
+        }
+        if let Some(issued) = happening.issued_access_token() {
+            self.observe_issue(event, happening, issued);
+            return;
+        }
+        if let Some(accepted) = happening.accepted_access_token() {
+            self.observe_acceptance(event, accepted);
+            return;
+        }
+        if let Some(refusal) = happening.token_refusal() {
+            self.observe_refusal(event, refusal);
+            return;
+        }
+        match happening {
+            Happening::KeyRegenerated { key, checksum, .. } => {
                 match key.as_str() {
                     "signing" => {
                         self.generations.0 += 1;
-                        self.current.0 = text("checksum");
+                        self.current.0 = Some(checksum.clone());
                     }
                     _ => {
                         self.generations.1 += 1;
-                        self.current.1 = text("checksum");
+                        self.current.1 = Some(checksum.clone());
                     }
                 }
-                self.last_regeneration = Some(Regeneration { t_ms: event.t_ms, key });
+                self.last_regeneration = Some(Regeneration { t_ms: event.t_ms, key: key.clone() });
             }
-            // Before any regeneration, the publisher's keys are learned from what it pushes
-            // and serves (always its current ones) and from what it signs with.
-            "keys-synced" | "keys-served" | "keys-fetched" => {
-                if self.current.0.is_none() {
-                    self.current.0 = text("signing_key");
-                }
-                if self.current.1.is_none() {
-                    self.current.1 = text("encryption_key");
-                }
-            }
-            "tokens-issued" | "access-token-refreshed" | "access-token-issued" => {
-                if self.current.0.is_none() {
-                    self.current.0 = text("signing_key");
-                }
-                // Opaque tokens carry no key and live in their issuer's memory: not judged.
-                let (Some(tid), Some(exp), Some(_)) =
-                    (text("access_tid"), number("access_exp"), text("signing_key"))
-                else {
-                    return;
-                };
-                let refresh_tid = text("refresh_tid");
-                if event.kind == "tokens-issued" {
-                    if let (Some(refresh), Some(validity)) = (refresh_tid.clone(), number("refresh_exp")) {
-                        if self.validity.len() < TOKENS_REMEMBERED_MAX {
-                            self.validity.insert(refresh, validity);
-                        }
-                    }
-                }
-                if event.kind == "access-token-refreshed" {
-                    if let Some(purged_ms) = refresh_tid.as_ref().and_then(|refresh| self.purged.get(refresh))
-                    {
-                        let purged_ms = *purged_ms;
-                        let refresh = refresh_tid.clone().unwrap_or_default();
-                        self.sight("refresh-after-purge", event, || {
-                            format!(
-                                "{} for refresh token {refresh}, whose row the purge at {} deleted",
-                                event.kind,
-                                format_elapsed(purged_ms)
-                            )
-                        });
-                    }
-                }
-                self.remember(tid, exp, Issued { generations: self.generations, refresh_tid });
-            }
-            "tokens-revoked" => {
-                for tid in text("refresh_tids").unwrap_or_default().split_whitespace() {
+            Happening::TokensRevoked { refresh_tids, .. } => {
+                for tid in refresh_tids.split_whitespace() {
                     self.revoked.entry(tid.to_string()).or_insert(event.t_ms);
                 }
             }
-            "refresh-tokens-purged" => {
-                let cutoff = number("cutoff").unwrap_or(0);
+            Happening::RefreshTokensPurged { cutoff, .. } => {
                 let purged: Vec<String> = self
                     .validity
                     .iter()
-                    .filter(|(_, validity)| **validity <= cutoff)
+                    .filter(|(_, validity)| *validity <= cutoff)
                     .map(|(tid, _)| tid.clone())
                     .collect();
                 for tid in purged {
@@ -276,61 +252,87 @@ impl Anomalies {
                     }
                 }
             }
-            kind if EventSpec::kind_plays(kind, Role::AcceptsAccessToken) => {
-                let Some(tid) = text("tid") else { return };
-                let Some(issued) = self.issued.get(&tid).cloned() else { return };
-                if let Some(revoked_ms) =
-                    issued.refresh_tid.as_ref().and_then(|refresh| self.revoked.get(refresh))
-                {
-                    let (revoked_ms, refresh) = (*revoked_ms, issued.refresh_tid.clone().unwrap_or_default());
-                    self.sight("accepted-after-revocation", event, || {
-                        format!(
-                            "{kind} of token {tid} at {}, {} after its refresh token {refresh} was revoked",
-                            format_elapsed(event.t_ms),
-                            format_duration(std::time::Duration::from_millis(event.t_ms - revoked_ms))
-                        )
-                    });
-                }
-                if issued.generations != self.generations {
-                    let regeneration = self.last_regeneration.clone();
-                    self.sight("stale-consumer-key", event, || {
-                        let since = regeneration.map_or_else(String::new, |regeneration| {
-                            format!(
-                                ", {} after the {} key was regenerated",
-                                format_duration(std::time::Duration::from_millis(
-                                    event.t_ms - regeneration.t_ms
-                                )),
-                                regeneration.key
-                            )
-                        });
-                        format!(
-                            "{kind} of token {tid} issued under a replaced key at {}{since}",
-                            format_elapsed(event.t_ms)
-                        )
-                    });
-                }
+            _ => {}
+        }
+    }
+
+    fn observe_issue(&mut self, event: &Event, happening: &Happening, issued: IssuedAccessToken) {
+        if let Some(signing_key) = issued.signing_key {
+            self.current.0.get_or_insert_with(|| signing_key.to_string());
+        } else {
+            // Opaque tokens carry no key and live in their issuer's memory: not judged.
+            return;
+        }
+        let refresh_tid = issued.refresh_tid.map(str::to_string);
+        if let (Some(refresh), Some(validity)) = (&refresh_tid, issued.refresh_exp) {
+            if self.validity.len() < TOKENS_REMEMBERED_MAX {
+                self.validity.insert(refresh.clone(), validity);
             }
-            _ => {
-                // Only refusals that name a key are judged here; most events carry no reason.
-                let reason = event.fields.get("reason").and_then(|reason| reason.as_str());
-                let current = match reason {
-                    Some("unknown-signing-key") => self.current.0.clone(),
-                    Some("unknown-encryption-key") => self.current.1.clone(),
-                    _ => return,
-                };
-                let (Some(kid), Some(current)) = (text("kid"), current) else { return };
-                if kid.rsplit_once(':').is_some_and(|(_, checksum)| checksum == current) {
-                    let kind = event.kind.clone();
-                    self.sight("refused-under-stale-keys", event, || {
-                        format!(
-                            "{kind} at {}: {} though the token names the publisher's current key {}",
-                            format_elapsed(event.t_ms),
-                            reason.unwrap_or_default(),
-                            &current[..current.len().min(8)]
-                        )
-                    });
-                }
+        }
+        if let Happening::AccessTokenRefreshed { refresh_tid: refresh, .. } = happening {
+            if let Some(purged_ms) = self.purged.get(refresh).copied() {
+                self.sight("refresh-after-purge", event, || {
+                    format!(
+                        "{} for refresh token {refresh}, whose row the purge at {} deleted",
+                        event.kind,
+                        format_elapsed(purged_ms)
+                    )
+                });
             }
+        }
+        let generations = self.generations;
+        self.remember(issued.access_tid.to_string(), issued.access_exp, Issued { generations, refresh_tid });
+    }
+
+    fn observe_acceptance(&mut self, event: &Event, accepted: AcceptedAccessToken) {
+        let (kind, tid) = (&event.kind, accepted.tid);
+        let Some(issued) = self.issued.get(tid).cloned() else { return };
+        if let Some(revoked_ms) = issued.refresh_tid.as_ref().and_then(|refresh| self.revoked.get(refresh)) {
+            let (revoked_ms, refresh) = (*revoked_ms, issued.refresh_tid.clone().unwrap_or_default());
+            self.sight("accepted-after-revocation", event, || {
+                format!(
+                    "{kind} of token {tid} at {}, {} after its refresh token {refresh} was revoked",
+                    format_elapsed(event.t_ms),
+                    format_duration(std::time::Duration::from_millis(event.t_ms - revoked_ms))
+                )
+            });
+        }
+        if issued.generations != self.generations {
+            let regeneration = self.last_regeneration.clone();
+            self.sight("stale-consumer-key", event, || {
+                let since = regeneration.map_or_else(String::new, |regeneration| {
+                    format!(
+                        ", {} after the {} key was regenerated",
+                        format_duration(std::time::Duration::from_millis(event.t_ms - regeneration.t_ms)),
+                        regeneration.key
+                    )
+                });
+                format!(
+                    "{kind} of token {tid} issued under a replaced key at {}{since}",
+                    format_elapsed(event.t_ms)
+                )
+            });
+        }
+    }
+
+    /// Only refusals that name a key are judged here.
+    fn observe_refusal(&mut self, event: &Event, refusal: TokenRefusal) {
+        let current = match refusal.reason {
+            "unknown-signing-key" => self.current.0.clone(),
+            "unknown-encryption-key" => self.current.1.clone(),
+            _ => return,
+        };
+        let (Some(kid), Some(current)) = (refusal.kid, current) else { return };
+        if kid.rsplit_once(':').is_some_and(|(_, checksum)| checksum == current) {
+            let kind = event.kind.clone();
+            self.sight("refused-under-stale-keys", event, || {
+                format!(
+                    "{kind} at {}: {} though the token names the publisher's current key {}",
+                    format_elapsed(event.t_ms),
+                    refusal.reason,
+                    &current[..current.len().min(8)]
+                )
+            });
         }
     }
 }
@@ -340,19 +342,19 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::check::hand_made::{happening, members, recorded};
 
     const EPOCH: u64 = 1_000_000;
 
     fn event(t_ms: u64, node: &str, kind: &str, fields: serde_json::Value) -> Event {
-        let fields = fields.as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        Event { t_ms, node: node.to_string(), kind: kind.to_string(), fields }
+        recorded(t_ms, node, kind, &members(&fields))
     }
 
     fn seen(expected: &[&str], events: &[Event]) -> Vec<Outcome> {
         let expected: Vec<String> = expected.iter().map(|name| name.to_string()).collect();
         let mut anomalies = Anomalies::new(EPOCH, &expected);
         for event in events {
-            anomalies.observe(event);
+            anomalies.observe(event, &happening(event));
         }
         anomalies.outcomes()
     }

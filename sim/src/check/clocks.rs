@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::clock::{format_elapsed, Skew};
 use crate::scenario::format_duration;
-use crate::trace::Event;
+use crate::trace::Happening;
 
 /// Each node's clock error, from the `skew` steps seen so far.
 #[derive(Default)]
@@ -16,19 +16,20 @@ pub struct NodeClocks {
 }
 
 impl NodeClocks {
-    /// Takes note of a `skew` step; every other event is ignored.
-    pub fn observe(&mut self, event: &Event) {
-        if event.kind != "step" || event.field_text("action").as_deref() != Some("skew") {
+    /// Takes note of a `skew` step at simulated time `t_ms`; every other event is ignored.
+    pub fn observe(&mut self, t_ms: u64, happening: &Happening) {
+        let Happening::Step { action, target: Some(node), offset_ms, drift_ppm, .. } = happening else {
+            return;
+        };
+        if action != "skew" {
             return;
         }
-        let Some(node) = event.field_text("target") else { return };
-        let number = |name: &str| event.fields.get(name).and_then(|value| value.as_i64()).unwrap_or(0);
         let skew = Skew {
-            offset_ms: number("offset_ms"),
-            drift_ppm: number("drift_ppm"),
-            set_at: Duration::from_millis(event.t_ms),
+            offset_ms: offset_ms.unwrap_or(0),
+            drift_ppm: drift_ppm.unwrap_or(0),
+            set_at: Duration::from_millis(t_ms),
         };
-        self.skews.insert(node, skew);
+        self.skews.insert(node.clone(), skew);
     }
 
     /// `node`'s clock error at simulated time `t_ms`, milliseconds (0 when never skewed).
@@ -71,16 +72,19 @@ fn elapsed_signed(ms: i64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
 
     #[test]
     fn a_skewed_node_reads_its_own_time_and_says_by_how_much() {
         let mut clocks = NodeClocks::default();
-        let fields = json!({"action": "skew", "target": "unity", "offset_ms": -1_200_000});
-        let fields = fields.as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        clocks.observe(&Event { t_ms: 0, node: "scenario".into(), kind: "step".into(), fields });
+        let skew =
+            [("action", "skew".into()), ("target", "unity".into()), ("offset_ms", (-1_200_000).into())];
+        clocks.observe(0, &Happening::sketch("step", &skew));
+        // Another step naming a target is not a skew.
+        clocks.observe(
+            0,
+            &Happening::sketch("step", &[("action", "crash".into()), ("target", "cucm-pub".into())]),
+        );
         assert_eq!(clocks.error_ms("unity", 3_600_000), -1_200_000);
         assert_eq!(clocks.describe("unity", 3_600_000), "; unity's clock reads 00:40:00.000 (20m behind)");
         assert_eq!(clocks.describe("cucm-pub", 3_600_000), "");

@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::check::{Check, Outcome};
 use crate::clock::format_elapsed;
 use crate::scenario::{format_duration, Expectation};
-use crate::trace::Event;
+use crate::trace::{Event, Happening};
 
 /// Held when a matching event occurs in the window (or, with `absent`, when none does; with
 /// `count`, when the number of matches is in range). It keeps the first match and the
@@ -189,7 +189,9 @@ impl ExpectationCheck {
 }
 
 impl Check for ExpectationCheck {
-    fn observe(&mut self, event: &Event, _line: &str) {
+    /// Expectations name fields as the scenario file does, checked against the catalogue
+    /// when it is parsed; they read the recorded fields by those names.
+    fn observe(&mut self, event: &Event, _happening: &Happening, _line: &str) {
         self.observe_gated(event, true);
     }
 

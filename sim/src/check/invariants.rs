@@ -7,8 +7,7 @@ use crate::check::clocks::{unix_as_elapsed, NodeClocks};
 use crate::check::secrets::SecretSet;
 use crate::check::{verdict, Check, Outcome};
 use crate::clock::format_elapsed;
-use crate::trace::catalogue::{EventSpec, Role};
-use crate::trace::Event;
+use crate::trace::{Event, Happening};
 
 /// Every invariant's name, in report order: those of [`all`], then the database audit
 /// ([`TableHoldsNoRawToken`]). A scenario's `violates` may name only these.
@@ -77,7 +76,7 @@ impl NoTokenAcceptedUnderAKeyTheNodeReplaced {
 }
 
 impl Check for NoTokenAcceptedUnderAKeyTheNodeReplaced {
-    fn observe(&mut self, event: &Event, _line: &str) {
+    fn observe(&mut self, event: &Event, happening: &Happening, _line: &str) {
         if self.first.is_some() {
             return;
         }
@@ -90,28 +89,25 @@ impl Check for NoTokenAcceptedUnderAKeyTheNodeReplaced {
             let (_, tid) = self.expiries.pop_first().expect("just looked");
             self.signed_by.remove(&tid);
         }
-        let text = |name: &str| event.field_text(name);
-        match event.kind.as_str() {
-            "tokens-issued" | "access-token-refreshed" | "access-token-issued" => {
-                let (Some(tid), Some(key), Some(exp)) = (
-                    text("access_tid"),
-                    text("signing_key"),
-                    event.fields.get("access_exp").and_then(|v| v.as_u64()),
-                ) else {
-                    return;
-                };
-                self.expiries.insert((exp, tid.clone()));
-                self.signed_by.insert(tid, key);
-            }
-            "keys-synced" | "service-restarted" | "keys-fetched" => {
-                if let Some(key) = text("signing_key") {
-                    self.loaded.insert(event.node.clone(), key);
+        if let Some(issued) = happening.issued_access_token() {
+            // Opaque tokens carry no key: not judged.
+            let Some(key) = issued.signing_key else { return };
+            self.expiries.insert((issued.access_exp, issued.access_tid.to_string()));
+            self.signed_by.insert(issued.access_tid.to_string(), key.to_string());
+            return;
+        }
+        match happening {
+            Happening::KeysSynced { .. }
+            | Happening::ServiceRestarted { .. }
+            | Happening::KeysFetched { .. } => {
+                if let Some((signing_key, _)) = happening.key_pair() {
+                    self.loaded.insert(event.node.clone(), signing_key.to_string());
                 }
             }
-            kind if EventSpec::kind_plays(kind, Role::AcceptsAccessToken) => {
-                let Some(tid) = text("tid") else { return };
-                let (Some(signed_by), Some(loaded)) =
-                    (self.signed_by.get(&tid), self.loaded.get(&event.node))
+            _ => {
+                let Some(accepted) = happening.accepted_access_token() else { return };
+                let tid = accepted.tid;
+                let (Some(signed_by), Some(loaded)) = (self.signed_by.get(tid), self.loaded.get(&event.node))
                 else {
                     return;
                 };
@@ -126,7 +122,6 @@ impl Check for NoTokenAcceptedUnderAKeyTheNodeReplaced {
                     ));
                 }
             }
-            _ => {}
         }
     }
 
@@ -156,35 +151,30 @@ pub struct CrashLosesNoCommittedRow {
 }
 
 impl Check for CrashLosesNoCommittedRow {
-    fn observe(&mut self, event: &Event, _line: &str) {
-        let number = |name: &str| event.fields.get(name).and_then(|value| value.as_u64());
-        match event.kind.as_str() {
-            "table-preloaded" => self.committed += number("rows").unwrap_or(0),
-            "tokens-issued" => {
+    fn observe(&mut self, event: &Event, happening: &Happening, _line: &str) {
+        match happening {
+            Happening::TablePreloaded { rows, .. } => self.committed += rows,
+            Happening::TokensIssued { refresh_tid, refresh_exp, .. } => {
                 self.committed += 1;
-                if let (Some(tid), Some(exp)) = (event.field_text("refresh_tid"), number("refresh_exp")) {
-                    self.validity.insert(tid, exp);
-                }
+                self.validity.insert(refresh_tid.clone(), *refresh_exp);
             }
-            "tokens-revoked" => {
-                for tid in event.field_text("refresh_tids").unwrap_or_default().split_whitespace() {
+            Happening::TokensRevoked { refresh_tids, .. } => {
+                for tid in refresh_tids.split_whitespace() {
                     if let Some(exp) = self.validity.get(tid) {
                         self.revoked.insert((*exp, tid.to_string()));
                     }
                 }
             }
-            "refresh-tokens-purged" => {
-                self.committed = self.committed.saturating_sub(number("rows").unwrap_or(0));
-                let cutoff = number("cutoff").unwrap_or(0);
-                self.validity.retain(|_, exp| *exp > cutoff);
-                while self.revoked.first().is_some_and(|(exp, _)| *exp <= cutoff) {
+            Happening::RefreshTokensPurged { rows, cutoff, .. } => {
+                self.committed = self.committed.saturating_sub(*rows);
+                self.validity.retain(|_, exp| *exp > *cutoff);
+                while self.revoked.first().is_some_and(|(exp, _)| exp <= cutoff) {
                     self.revoked.pop_first();
                 }
             }
-            "node-restarted" => {
-                let Some(rows) = number("table_rows") else { return };
+            Happening::NodeRestarted { table_rows: Some(rows), revoked_rows: revoked, .. } => {
+                let (rows, revoked) = (*rows, *revoked);
                 self.restarts += 1;
-                let revoked = number("revoked_rows");
                 if self.first.is_none() && rows != self.committed {
                     self.first = Some(format!(
                         "{} at {} started again with {rows} row(s) in its table; {} were committed",
@@ -229,16 +219,14 @@ pub struct PurgeDeletesExactlyTheExpiredRows {
 }
 
 impl Check for PurgeDeletesExactlyTheExpiredRows {
-    fn observe(&mut self, event: &Event, _line: &str) {
-        let number = |name: &str| event.fields.get(name).and_then(|value| value.as_u64()).unwrap_or(0);
-        match event.kind.as_str() {
-            "table-preloaded" => *self.due.entry(number("validity")).or_default() += number("rows"),
-            "tokens-issued" => *self.due.entry(number("refresh_exp")).or_default() += 1,
-            "refresh-tokens-purged" => {
-                let cutoff = number("cutoff");
+    fn observe(&mut self, event: &Event, happening: &Happening, _line: &str) {
+        match happening {
+            Happening::TablePreloaded { rows, validity } => *self.due.entry(*validity).or_default() += rows,
+            Happening::TokensIssued { refresh_exp, .. } => *self.due.entry(*refresh_exp).or_default() += 1,
+            Happening::RefreshTokensPurged { rows, cutoff, .. } => {
+                let (rows, cutoff) = (*rows, *cutoff);
                 let later = self.due.split_off(&(cutoff + 1));
                 let expected: u64 = std::mem::replace(&mut self.due, later).values().sum();
-                let rows = number("rows");
                 self.judged += 1;
                 if rows != expected && self.first.is_none() {
                     let what = if rows > expected {
@@ -310,33 +298,34 @@ impl NoTokenLifetimeOutOfBounds {
 }
 
 impl Check for NoTokenLifetimeOutOfBounds {
-    fn observe(&mut self, event: &Event, _line: &str) {
+    fn observe(&mut self, event: &Event, happening: &Happening, _line: &str) {
         use crate::tokens::{
             ACCESS_EXPIRY_MINUTES_MAX, ACCESS_EXPIRY_MINUTES_MIN, REFRESH_EXPIRY_DAYS_MAX,
             REFRESH_EXPIRY_DAYS_MIN,
         };
-        self.clocks.observe(event);
+        self.clocks.observe(event.t_ms, happening);
         if self.first.is_some() {
             return;
         }
-        let bounds: &[(&str, u64, u64)] = match event.kind.as_str() {
-            "tokens-issued" => &[
-                ("access_exp", ACCESS_EXPIRY_MINUTES_MIN * 60, ACCESS_EXPIRY_MINUTES_MAX * 60),
-                ("refresh_exp", REFRESH_EXPIRY_DAYS_MIN * 86_400, REFRESH_EXPIRY_DAYS_MAX * 86_400),
-            ],
-            "access-token-refreshed" | "access-token-issued" => {
-                &[("access_exp", ACCESS_EXPIRY_MINUTES_MIN * 60, ACCESS_EXPIRY_MINUTES_MAX * 60)]
-            }
-            _ => return,
-        };
+        let Some(issued) = happening.issued_access_token() else { return };
+        let access = Some((
+            "access_exp",
+            issued.access_exp,
+            ACCESS_EXPIRY_MINUTES_MIN * 60,
+            ACCESS_EXPIRY_MINUTES_MAX * 60,
+        ));
+        let refresh = issued.refresh_exp.map(|exp| {
+            ("refresh_exp", exp, REFRESH_EXPIRY_DAYS_MIN * 86_400, REFRESH_EXPIRY_DAYS_MAX * 86_400)
+        });
         self.judged += 1;
         let now_s = self.epoch_s + event.t_ms / 1000;
-        for (field, min_s, max_s) in bounds {
-            let exp = event.fields.get(*field).and_then(|exp| exp.as_u64()).unwrap_or(0);
+        for (field, exp, min_s, max_s) in access.into_iter().chain(refresh) {
             let lifetime_s = exp.saturating_sub(now_s);
-            if !(*min_s..=*max_s).contains(&lifetime_s) {
-                let of =
-                    event.field_text("client").map_or_else(String::new, |client| format!(" for {client}"));
+            if !(min_s..=max_s).contains(&lifetime_s) {
+                let of = match issued.client {
+                    "" => String::new(),
+                    client => format!(" for {client}"),
+                };
                 self.first = Some(format!(
                     "{} at {} issued a token{of} with {field} {lifetime_s} s after issue (bounds {min_s} to {max_s} s){}",
                     event.node,
@@ -365,16 +354,16 @@ pub struct NoAccessTokenFromRevokedRefreshToken {
 }
 
 impl Check for NoAccessTokenFromRevokedRefreshToken {
-    fn observe(&mut self, event: &Event, _line: &str) {
-        match event.kind.as_str() {
-            "tokens-revoked" => {
-                let tids = event.field_text("refresh_tids").unwrap_or_default();
-                self.revoked.extend(tids.split_whitespace().map(str::to_string));
+    fn observe(&mut self, event: &Event, happening: &Happening, _line: &str) {
+        match happening {
+            Happening::TokensRevoked { refresh_tids, .. } => {
+                self.revoked.extend(refresh_tids.split_whitespace().map(str::to_string));
             }
-            "access-token-refreshed" if self.first.is_none() && !self.revoked.is_empty() => {
+            Happening::AccessTokenRefreshed { refresh_tid: tid, .. }
+                if self.first.is_none() && !self.revoked.is_empty() =>
+            {
                 self.judged += 1;
-                let tid = event.field_text("refresh_tid").unwrap_or_default();
-                if self.revoked.contains(&tid) {
+                if self.revoked.contains(tid) {
                     self.first = Some(format!(
                         "{} at {} issued an access token for revoked refresh token {tid}",
                         event.node,
@@ -413,20 +402,24 @@ impl NoAccessTokenAcceptedAfterExpiry {
 }
 
 impl Check for NoAccessTokenAcceptedAfterExpiry {
-    fn observe(&mut self, event: &Event, _line: &str) {
-        self.clocks.observe(event);
-        if self.first.is_some() || !EventSpec::kind_plays(&event.kind, Role::AcceptsAccessToken) {
+    fn observe(&mut self, event: &Event, happening: &Happening, _line: &str) {
+        self.clocks.observe(event.t_ms, happening);
+        if self.first.is_some() {
             return;
         }
+        let Some(accepted) = happening.accepted_access_token() else { return };
         self.judged += 1;
         let now_s = self.epoch_s + event.t_ms / 1000;
-        // The catalogue gives every acceptance a required integer `exp` (a test holds it to
-        // that); a missing one reads as 0, expired, and is reported rather than ignored.
-        let exp = event.fields.get("exp").and_then(|exp| exp.as_u64()).unwrap_or(0);
+        let exp = accepted.exp;
         if now_s >= exp + authzlab_host::CLOCK_LEEWAY_S {
-            let token =
-                event.field_text("tid").map_or_else(|| "a token".to_string(), |tid| format!("token {tid}"));
-            let of = event.field_text("client").map_or_else(String::new, |client| format!(" of {client}"));
+            let token = match accepted.tid {
+                "" => "a token".to_string(),
+                tid => format!("token {tid}"),
+            };
+            let of = match accepted.client {
+                "" => String::new(),
+                client => format!(" of {client}"),
+            };
             self.first = Some(format!(
                 "{} at {} accepted {token}{of}, which expired at {} (leeway {} s){}",
                 event.node,
@@ -463,7 +456,7 @@ impl Check for NoRawTokenInTrace {
         self.opaque.learn(&[token.to_string()]);
     }
 
-    fn observe(&mut self, event: &Event, line: &str) {
+    fn observe(&mut self, event: &Event, _happening: &Happening, line: &str) {
         self.judged += 1;
         if self.first.is_none() && (line.contains("eyJ") || self.opaque.find(line).is_some()) {
             self.first = Some(format!("{} at {} holds a token", event.kind, format_elapsed(event.t_ms)));
@@ -497,7 +490,7 @@ impl Check for NoKeyMaterialInTrace {
         self.keys.learn(forms);
     }
 
-    fn observe(&mut self, event: &Event, line: &str) {
+    fn observe(&mut self, event: &Event, _happening: &Happening, line: &str) {
         if self.found.is_some() {
             return;
         }
@@ -521,24 +514,11 @@ impl Check for NoKeyMaterialInTrace {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
+    use crate::check::hand_made::{happening, run};
 
     fn event(t_ms: u64, kind: &str, fields: &[(&str, serde_json::Value)]) -> Event {
-        Event {
-            t_ms,
-            node: "unity".to_string(),
-            kind: kind.to_string(),
-            fields: fields.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<BTreeMap<_, _>>(),
-        }
-    }
-
-    fn run(check: &mut dyn Check, events: &[Event]) -> Outcome {
-        for event in events {
-            check.observe(event, &event.to_line());
-        }
-        check.outcome()
+        crate::check::hand_made::recorded(t_ms, "unity", kind, fields)
     }
 
     #[test]
@@ -558,7 +538,7 @@ mod tests {
             "unity at 00:01:40.000 accepted a token, which expired at 00:01:00.000 (leeway 30 s)",
             "the first"
         );
-        let refused = [event(100_000, "voicemail-login-rejected", &[("exp", (epoch + 60).into())])];
+        let refused = [event(100_000, "voicemail-login-rejected", &[("reason", "expired".into())])];
         assert!(run(&mut NoAccessTokenAcceptedAfterExpiry::new(epoch), &refused).held, "not an acceptance");
     }
 
@@ -667,15 +647,19 @@ mod tests {
         assert!(run(&mut keys, &clean).held);
         let token = [
             event(0, "keys-synced", &[("signing_key", "ab12".into())]),
-            event(5_000, "oops", &[("token", "eyJhbGciOi.x.y".into())]),
+            event(5_000, "admin-call-failed", &[("reason", "eyJhbGciOi.x.y".into())]),
         ];
         let leak = run(&mut NoRawTokenInTrace::default(), &token);
         assert!(!leak.held);
-        assert!(leak.detail.starts_with("oops at 00:00:05"), "names the leaking event: {}", leak.detail);
-        let key = [event(7_000, "oops", &[("k", "c2VjcmV0LWtleS1ieXRlcw".into())])];
+        assert!(
+            leak.detail.starts_with("admin-call-failed at 00:00:05"),
+            "names the leaking event: {}",
+            leak.detail
+        );
+        let key = [event(7_000, "admin-call-failed", &[("reason", "c2VjcmV0LWtleS1ieXRlcw".into())])];
         let leak = run(&mut keys, &key);
         assert!(!leak.held);
-        assert_eq!(leak.detail, "key material #0 appears in oops at 00:00:07.000 on unity");
+        assert_eq!(leak.detail, "key material #0 appears in admin-call-failed at 00:00:07.000 on unity");
     }
 
     #[test]
@@ -775,14 +759,14 @@ mod tests {
     #[test]
     fn an_opaque_token_is_caught_once_learned() {
         let token = "q0Zb9Xw2mJ7s1VvYp3kTn8LrHc6dEfGa4uBiOyWz5x0";
-        let leak = [event(1_000, "oops", &[("token", token.into())])];
+        let leak = [event(1_000, "admin-call-failed", &[("reason", token.into())])];
         let mut check = NoRawTokenInTrace::default();
         assert!(run(&mut check, &leak).held, "not known as a token yet");
         let mut check = NoRawTokenInTrace::default();
         check.learn_token(token);
         let outcome = run(&mut check, &leak);
         assert!(!outcome.held);
-        assert!(outcome.detail.starts_with("oops at 00:00:01"), "{}", outcome.detail);
+        assert!(outcome.detail.starts_with("admin-call-failed at 00:00:01"), "{}", outcome.detail);
     }
 
     #[test]
@@ -807,7 +791,11 @@ mod tests {
             for m in 0..10_000 {
                 fresh.learn_secrets(&[format!("secret-key-number-{m:08}")]);
             }
-            let leak = [event(0, "oops", &[("k", format!("..secret-key-number-{n:08}..").into())])];
+            let leak = [event(
+                0,
+                "admin-call-failed",
+                &[("reason", format!("..secret-key-number-{n:08}..").into())],
+            )];
             let outcome = run(&mut fresh, &leak);
             assert!(!outcome.held);
             assert!(outcome.detail.starts_with(&format!("key material #{n} appears")), "{}", outcome.detail);
@@ -819,12 +807,12 @@ mod tests {
         let mut check = NoKeyMaterialInTrace::default();
         check.learn_secrets(&["0123456789abcde".to_string()]);
         assert_eq!(check.searched(), 0, "15 characters match by chance");
-        let early = event(0, "oops", &[("k", "fedcba9876543210fedcba".into())]);
-        check.observe(&early, &early.to_line());
+        let early = event(0, "admin-call-failed", &[("reason", "fedcba9876543210fedcba".into())]);
+        check.observe(&early, &happening(&early), &early.to_line());
         assert!(check.outcome().held, "unknown when it was recorded");
         check.learn_secrets(&["fedcba9876543210fedcba".to_string()]);
-        let late = event(1_000, "oops", &[("k", "fedcba9876543210fedcba".into())]);
-        check.observe(&late, &late.to_line());
+        let late = event(1_000, "admin-call-failed", &[("reason", "fedcba9876543210fedcba".into())]);
+        check.observe(&late, &happening(&late), &late.to_line());
         assert!(!check.outcome().held);
     }
 }

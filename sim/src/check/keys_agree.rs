@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::check::{verdict, Check, Outcome};
 use crate::clock::format_elapsed;
-use crate::trace::Event;
+use crate::trace::{Event, Happening};
 
 /// The signing and encryption key checksums (as the sync events write them).
 type Pair = (String, String);
@@ -47,42 +47,40 @@ fn shown_checksum(line: &str) -> Option<String> {
 }
 
 impl Check for KeysAgree {
-    fn observe(&mut self, event: &Event, _line: &str) {
+    fn observe(&mut self, event: &Event, happening: &Happening, _line: &str) {
         if self.first.is_some() {
             return;
         }
-        let text = |name: &str| event.field_text(name);
-        let pair = || Some((text("signing_key")?, text("encryption_key")?));
-        match event.kind.as_str() {
-            "key-regenerated" => {
-                let (Some(kind), Some(checksum)) = (text("key"), text("checksum")) else { return };
+        let pair = || {
+            happening.key_pair().map(|(signing, encryption)| (signing.to_string(), encryption.to_string()))
+        };
+        match happening {
+            Happening::KeyRegenerated { key, checksum, .. } => {
                 let Some(current) = self.current.as_mut() else { return };
-                match kind.as_str() {
-                    "signing" => current.0 = checksum,
-                    _ => current.1 = checksum,
+                match key.as_str() {
+                    "signing" => current.0 = checksum.clone(),
+                    _ => current.1 = checksum.clone(),
                 }
             }
-            "keys-synced" => {
+            Happening::KeysSynced { .. } => {
                 let Some(pair) = pair() else { return };
                 self.current.get_or_insert_with(|| pair.clone());
                 self.disk.insert(event.node.clone(), pair.clone());
                 self.loaded.insert(event.node.clone(), pair);
             }
-            "keys-pulled" => {
+            Happening::KeysPulled { .. } => {
                 if let Some(pair) = pair() {
                     self.disk.insert(event.node.clone(), pair);
                 }
             }
-            "service-restarted" if self.disk.contains_key(&event.node) => {
+            Happening::ServiceRestarted { .. } if self.disk.contains_key(&event.node) => {
                 if let Some(pair) = pair() {
                     self.loaded.insert(event.node.clone(), pair);
                 }
             }
-            "keys-shown" if self.disk.contains_key(&event.node) => {
-                let (Some(signing), Some(encryption)) = (
-                    text("signing").as_deref().and_then(shown_checksum),
-                    text("encryption").as_deref().and_then(shown_checksum),
-                ) else {
+            Happening::KeysShown { signing, encryption } if self.disk.contains_key(&event.node) => {
+                let (Some(signing), Some(encryption)) = (shown_checksum(signing), shown_checksum(encryption))
+                else {
                     return;
                 };
                 let this = (signing, encryption);
@@ -120,20 +118,11 @@ impl Check for KeysAgree {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
 
     fn event(t_ms: u64, node: &str, kind: &str, fields: &[(&str, &str)]) -> Event {
-        Event {
-            t_ms,
-            node: node.to_string(),
-            kind: kind.to_string(),
-            fields: fields
-                .iter()
-                .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.to_string())))
-                .collect::<BTreeMap<_, _>>(),
-        }
+        let fields: Vec<(&str, serde_json::Value)> = fields.iter().map(|(k, v)| (*k, (*v).into())).collect();
+        crate::check::hand_made::recorded(t_ms, node, kind, &fields)
     }
 
     fn synced(t_ms: u64, node: &str, s: &str, e: &str) -> Event {
@@ -153,11 +142,7 @@ mod tests {
     }
 
     fn run(events: &[Event]) -> Outcome {
-        let mut check = KeysAgree::default();
-        for event in events {
-            check.observe(event, "");
-        }
-        check.outcome()
+        crate::check::hand_made::run(&mut KeysAgree::default(), events)
     }
 
     #[test]

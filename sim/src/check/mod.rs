@@ -21,7 +21,7 @@ pub mod secrets;
 pub mod sip_edge;
 
 use crate::scenario::Scenario;
-use crate::trace::{Event, Observe};
+use crate::trace::{Event, Happening, Observe};
 
 /// Whether one expectation or invariant held, and why (or why not).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -96,8 +96,9 @@ impl Report {
 
 /// One check as a small state machine over the trace.
 pub trait Check {
-    /// One event and its JSON Lines form, in trace order.
-    fn observe(&mut self, event: &Event, line: &str);
+    /// One event, in trace order: where and when (`event`), what (`happening`, typed: checks
+    /// read fields from it, never by name) and its JSON Lines form (for text searches).
+    fn observe(&mut self, event: &Event, happening: &Happening, line: &str);
     /// Secret text the run now holds (see [`Observe::learn_secrets`]).
     fn learn_secrets(&mut self, _forms: &[String]) {}
     /// A bearer token just issued that has no recognisable shape (an opaque token).
@@ -133,7 +134,7 @@ impl Checks {
 }
 
 impl Observe for Checks {
-    fn observe(&mut self, event: &Event, line: &str) {
+    fn observe(&mut self, event: &Event, happening: &Happening, line: &str) {
         // In file order: an `after` names an earlier expectation, which has seen this event
         // already, so a match of both on one event counts as "not before".
         for index in 0..self.expectations.len() {
@@ -144,9 +145,9 @@ impl Observe for Checks {
             self.expectations[index].observe_gated(event, gate_open);
         }
         for check in &mut self.invariants {
-            check.observe(event, line);
+            check.observe(event, happening, line);
         }
-        self.anomalies.observe(event);
+        self.anomalies.observe(event, happening);
     }
 
     fn learn_secrets(&mut self, forms: &[String]) {
@@ -159,5 +160,44 @@ impl Observe for Checks {
         for check in &mut self.invariants {
             check.learn_token(token);
         }
+    }
+}
+
+/// Hand-made traces for the checks' tests: events as a node would record them.
+#[cfg(test)]
+pub(crate) mod hand_made {
+    use serde_json::Value;
+
+    use super::{Check, Outcome};
+    use crate::trace::{Event, Happening};
+
+    /// An event of `kind` with `fields` set and every other field at its default (what
+    /// [`Happening::sketch`] fills in), so that it reads back as a [`Happening`].
+    pub fn recorded(t_ms: u64, node: &str, kind: &str, fields: &[(&str, Value)]) -> Event {
+        let fields = Happening::sketch(kind, fields).fields();
+        Event { t_ms, node: node.to_string(), kind: kind.to_string(), fields }
+    }
+
+    /// The typed form of a recorded event.
+    pub fn happening(event: &Event) -> Happening {
+        Happening::from_fields(&event.kind, &event.fields).unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    /// Shows `events` to `check` in order, as the trace would.
+    pub fn run(check: &mut dyn Check, events: &[Event]) -> Outcome {
+        for event in events {
+            check.observe(event, &happening(event), &event.to_line());
+        }
+        check.outcome()
+    }
+
+    /// A JSON object's members as `recorded` takes them.
+    pub fn members(object: &Value) -> Vec<(&str, Value)> {
+        object
+            .as_object()
+            .expect("an object")
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.clone()))
+            .collect()
     }
 }

@@ -13,7 +13,7 @@ use crate::check::clocks::{unix_as_elapsed, NodeClocks};
 use crate::check::{verdict, Check, Outcome};
 use crate::clock::format_elapsed;
 use crate::proto::sip::SIP_OAUTH_PORT_RANGE;
-use crate::trace::Event;
+use crate::trace::{Event, Happening};
 
 pub const VALID_TOKEN: &str = "sip_registration_carried_a_valid_token";
 pub const LISTED_PEER: &str = "no_mtls_peer_outside_expresswaycconfiguration";
@@ -51,50 +51,39 @@ impl SipRegistrationCarriedAValidToken {
 }
 
 impl Check for SipRegistrationCarriedAValidToken {
-    fn observe(&mut self, event: &Event, _line: &str) {
+    fn observe(&mut self, event: &Event, happening: &Happening, _line: &str) {
         if self.first.is_some() {
             return;
         }
-        self.clocks.observe(event);
-        let number = |name: &str| event.fields.get(name).and_then(|value| value.as_i64());
-        match event.kind.as_str() {
-            "tokens-issued" | "access-token-refreshed" | "access-token-issued" => {
-                let (Some(tid), Some(exp)) = (event.field_text("access_tid"), number("access_exp")) else {
-                    return;
-                };
-                if self.issued.len() >= TOKENS_REMEMBERED_MAX {
-                    if let Some((_, earliest)) = self.by_expiry.pop_first() {
-                        self.issued.remove(&earliest);
-                    }
-                }
-                let exp = u64::try_from(exp).unwrap_or(0);
-                self.by_expiry.insert((exp, tid.clone()));
-                self.issued.insert(tid, exp);
-            }
-            "sip-registered" => {
-                self.judged += 1;
-                let tid = event.field_text("tid").unwrap_or_default();
-                let at = format_elapsed(event.t_ms);
-                let Some(exp) = self.issued.get(&tid) else {
-                    self.first = Some(format!(
-                        "{} at {at} registered with token {tid}, which AuthZ never issued",
-                        event.node
-                    ));
-                    return;
-                };
-                let node_s = self.clocks.node_now_s(self.epoch_s, &event.node, event.t_ms);
-                if node_s >= exp + authzlab_host::CLOCK_LEEWAY_S {
-                    let client = event.field_text("client").unwrap_or_default();
-                    self.first = Some(format!(
-                        "{} at {at} registered {client} with token {tid}, which expired at {} (leeway {} s){}",
-                        event.node,
-                        unix_as_elapsed(self.epoch_s, *exp),
-                        authzlab_host::CLOCK_LEEWAY_S,
-                        self.clocks.describe(&event.node, event.t_ms)
-                    ));
+        self.clocks.observe(event.t_ms, happening);
+        if let Some(issued) = happening.issued_access_token() {
+            if self.issued.len() >= TOKENS_REMEMBERED_MAX {
+                if let Some((_, earliest)) = self.by_expiry.pop_first() {
+                    self.issued.remove(&earliest);
                 }
             }
-            _ => {}
+            let (tid, exp) = (issued.access_tid.to_string(), issued.access_exp);
+            self.by_expiry.insert((exp, tid.clone()));
+            self.issued.insert(tid, exp);
+            return;
+        }
+        let Happening::SipRegistered { tid, client, .. } = happening else { return };
+        self.judged += 1;
+        let at = format_elapsed(event.t_ms);
+        let Some(exp) = self.issued.get(tid) else {
+            self.first =
+                Some(format!("{} at {at} registered with token {tid}, which AuthZ never issued", event.node));
+            return;
+        };
+        let node_s = self.clocks.node_now_s(self.epoch_s, &event.node, event.t_ms);
+        if node_s >= exp + authzlab_host::CLOCK_LEEWAY_S {
+            self.first = Some(format!(
+                "{} at {at} registered {client} with token {tid}, which expired at {} (leeway {} s){}",
+                event.node,
+                unix_as_elapsed(self.epoch_s, *exp),
+                authzlab_host::CLOCK_LEEWAY_S,
+                self.clocks.describe(&event.node, event.t_ms)
+            ));
         }
     }
 
@@ -113,17 +102,15 @@ pub struct NoMtlsPeerOutsideExpresswayConfiguration {
 }
 
 impl Check for NoMtlsPeerOutsideExpresswayConfiguration {
-    fn observe(&mut self, event: &Event, _line: &str) {
+    fn observe(&mut self, event: &Event, happening: &Happening, _line: &str) {
         if self.first.is_some() {
             return;
         }
-        match event.kind.as_str() {
-            "expressway-names-pushed" if event.field_text("reason").is_none() => {
-                let names = event.field_text("names").unwrap_or_default();
+        match happening {
+            Happening::ExpresswayNamesPushed { names, reason: None, .. } => {
                 self.listed.extend(names.split_whitespace().map(str::to_string));
             }
-            "sip-registered" => {
-                let Some(peer) = event.field_text("peer") else { return };
+            Happening::SipRegistered { peer: Some(peer), .. } => {
                 self.judged += 1;
                 if !peer.split_whitespace().any(|name| self.listed.contains(name)) {
                     self.first = Some(format!(
@@ -150,16 +137,12 @@ pub struct NoSipOAuthPortOutsideItsRange {
 }
 
 impl Check for NoSipOAuthPortOutsideItsRange {
-    fn observe(&mut self, event: &Event, _line: &str) {
-        if self.first.is_some() || event.kind != "port-opened" {
+    fn observe(&mut self, event: &Event, happening: &Happening, _line: &str) {
+        let Happening::PortOpened { port, purpose } = happening else { return };
+        if self.first.is_some() || !purpose.starts_with("sip-oauth") {
             return;
         }
-        let purpose = event.field_text("purpose").unwrap_or_default();
-        let port = event.fields.get("port").and_then(|port| port.as_u64()).unwrap_or(0);
-        let in_range = u16::try_from(port).is_ok_and(|port| SIP_OAUTH_PORT_RANGE.contains(&port));
-        if !purpose.starts_with("sip-oauth") {
-            return;
-        }
+        let in_range = SIP_OAUTH_PORT_RANGE.contains(port);
         self.judged += 1;
         if !in_range {
             self.first = Some(format!(
@@ -180,17 +163,10 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::check::hand_made::{members, recorded, run};
 
     fn event(t_ms: u64, node: &str, kind: &str, fields: serde_json::Value) -> Event {
-        let fields = fields.as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        Event { t_ms, node: node.to_string(), kind: kind.to_string(), fields }
-    }
-
-    fn run(check: &mut dyn Check, events: &[Event]) -> Outcome {
-        for event in events {
-            check.observe(event, &event.to_line());
-        }
-        check.outcome()
+        recorded(t_ms, node, kind, &members(&fields))
     }
 
     const EPOCH: u64 = 1_000_000;

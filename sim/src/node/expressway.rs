@@ -446,13 +446,13 @@ mod tests {
 
     use super::*;
     use crate::seeds::Seeds;
-    use crate::trace::{Event, Observe, Trace};
+    use crate::trace::{Event, Happening, Observe, Trace};
 
     #[derive(Clone, Default)]
     struct Seen(Rc<RefCell<Vec<Event>>>);
 
     impl Observe for Seen {
-        fn observe(&mut self, event: &Event, _line: &str) {
+        fn observe(&mut self, event: &Event, _happening: &Happening, _line: &str) {
             self.0.borrow_mut().push(event.clone());
         }
     }

@@ -6,8 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::clock::format_elapsed;
-use crate::trace::catalogue::{EventSpec, Role};
-use crate::trace::{Event, Observe};
+use crate::trace::{Event, Happening, Observe};
 
 /// Revocations a report follows; later ones are counted, not followed.
 pub const REVOCATIONS_FOLLOWED_MAX: usize = 1_000;
@@ -82,60 +81,62 @@ impl Exposures {
 }
 
 impl Observe for Exposures {
-    fn observe(&mut self, event: &Event, _line: &str) {
-        let text = |name: &str| event.field_text(name).unwrap_or_default();
-        match event.kind.as_str() {
-            "tokens-issued" | "access-token-refreshed" => {
-                let exp = event.fields.get("access_exp").and_then(|exp| exp.as_u64()).unwrap_or(0);
-                let latest = self.latest_exp.entry((text("user"), text("client"))).or_insert(0);
-                *latest = (*latest).max(exp);
+    fn observe(&mut self, event: &Event, happening: &Happening, _line: &str) {
+        if let Some(issued) = happening.issued_access_token() {
+            // Only tokens issued with or for a refresh token belong to a session a revocation ends.
+            if issued.refresh_tid.is_some() {
+                let owner = (issued.user.to_string(), issued.client.to_string());
+                let latest = self.latest_exp.entry(owner).or_insert(0);
+                *latest = (*latest).max(issued.access_exp);
             }
-            "step" if text("action") == "revoke" => {
+            return;
+        }
+        if let Some(accepted) = happening.accepted_access_token() {
+            for window in &mut self.followed {
+                let session = window.user == accepted.user
+                    && window.device.as_deref().is_none_or(|only| only == accepted.client);
+                // A token of the revoked session: issued before the commit, so its `exp`
+                // is at most the latest then outstanding.
+                let old = window.valid_until_s.is_some_and(|until| accepted.exp <= until);
+                if window.committed.is_some() && session && old {
+                    window.last_accepted = Some((event.t_ms, event.node.clone()));
+                }
+            }
+            return;
+        }
+        match happening {
+            Happening::Step { action, user, client, .. } if action == "revoke" => {
                 if self.followed.len() >= REVOCATIONS_FOLLOWED_MAX {
                     self.unfollowed += 1;
                     return;
                 }
                 self.followed.push(Exposure {
-                    user: text("user"),
-                    device: event.field_text("client"),
+                    user: user.clone().unwrap_or_default(),
+                    device: client.clone(),
                     requested_ms: event.t_ms,
                     committed: None,
                     valid_until_s: None,
                     last_accepted: None,
                 });
             }
-            "tokens-revoked" => {
-                let user = text("user");
-                let revoked = event.fields.get("revoked").and_then(|n| n.as_u64()).unwrap_or(0);
+            Happening::TokensRevoked { user, revoked, .. } => {
                 // The publisher commits revocations in the order they were asked for.
-                let Some(window) =
-                    self.followed.iter_mut().find(|window| window.committed.is_none() && window.user == user)
+                let Some(window) = self
+                    .followed
+                    .iter_mut()
+                    .find(|window| window.committed.is_none() && &window.user == user)
                 else {
                     return;
                 };
-                window.committed = Some((event.t_ms, revoked));
+                window.committed = Some((event.t_ms, *revoked));
                 window.valid_until_s = self
                     .latest_exp
                     .iter()
                     .filter(|((owner, device), _)| {
-                        owner == &user && window.device.as_ref().is_none_or(|only| only == device)
+                        owner == user && window.device.as_ref().is_none_or(|only| only == device)
                     })
                     .map(|(_, exp)| *exp)
                     .max();
-            }
-            kind if EventSpec::kind_plays(kind, Role::AcceptsAccessToken) => {
-                let (user, device) = (text("user"), text("client"));
-                let exp = event.fields.get("exp").and_then(|exp| exp.as_u64()).unwrap_or(0);
-                for window in &mut self.followed {
-                    let session =
-                        window.user == user && window.device.as_ref().is_none_or(|only| only == &device);
-                    // A token of the revoked session: issued before the commit, so its `exp`
-                    // is at most the latest then outstanding.
-                    let old = window.valid_until_s.is_some_and(|until| exp <= until);
-                    if window.committed.is_some() && session && old {
-                        window.last_accepted = Some((event.t_ms, event.node.clone()));
-                    }
-                }
             }
             _ => {}
         }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::scenario::CLIENTS_MAX;
-use crate::trace::{Event, Observe};
+use crate::trace::{Event, Happening, Observe};
 
 /// One device's sign-ins.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -92,7 +92,7 @@ impl Logins {
 }
 
 impl Observe for Logins {
-    fn observe(&mut self, event: &Event, _line: &str) {
+    fn observe(&mut self, event: &Event, _happening: &Happening, _line: &str) {
         let text = |name: &str| event.field_text(name).unwrap_or_default();
         if let Some(ms) = event.fields.get("proxy_ms").and_then(|value| value.as_u64()) {
             self.proxied += 1;

@@ -3,7 +3,7 @@
 //! the purge spike the CPU).
 
 use crate::clock::format_elapsed;
-use crate::trace::{Event, Observe};
+use crate::trace::{Event, Happening, Observe};
 
 /// Purges a report lists; a run lasts at most 91 days, one purge a day.
 pub const PURGES_LISTED_MAX: usize = 100;
@@ -55,20 +55,21 @@ impl Purges {
 }
 
 impl Observe for Purges {
-    fn observe(&mut self, event: &Event, _line: &str) {
-        let number = |name: &str| event.fields.get(name).and_then(|value| value.as_u64());
-        match event.kind.as_str() {
-            "refresh-tokens-purged" if self.purges.len() < PURGES_LISTED_MAX => self.purges.push(PurgeSeen {
-                t_ms: event.t_ms,
-                rows: number("rows").unwrap_or(0),
-                batches: number("batches").unwrap_or(0),
-                took_ms: number("took_ms").unwrap_or(0),
-            }),
-            "access-token-refreshed" => {
-                if let Some(waited_ms) = number("waited_ms") {
-                    self.waited += 1;
-                    self.longest_wait_ms = self.longest_wait_ms.max(waited_ms);
-                }
+    fn observe(&mut self, event: &Event, happening: &Happening, _line: &str) {
+        match happening {
+            Happening::RefreshTokensPurged { rows, batches, took_ms, .. }
+                if self.purges.len() < PURGES_LISTED_MAX =>
+            {
+                self.purges.push(PurgeSeen {
+                    t_ms: event.t_ms,
+                    rows: *rows,
+                    batches: *batches,
+                    took_ms: *took_ms,
+                })
+            }
+            Happening::AccessTokenRefreshed { waited_ms: Some(waited_ms), .. } => {
+                self.waited += 1;
+                self.longest_wait_ms = self.longest_wait_ms.max(*waited_ms);
             }
             _ => {}
         }

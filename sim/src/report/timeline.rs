@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use crate::clock::format_elapsed;
 use crate::report::TimelineMode;
 use crate::trace::catalogue::{EventSpec, Role};
-use crate::trace::{Event, Observe};
+use crate::trace::{Event, Happening, Observe};
 
 /// Timeline lines a run keeps. Past it, the timeline says how many more it left out: the
 /// full trace is `--trace FILE`'s job, and a report must not grow with the run.
@@ -75,7 +75,7 @@ impl Timeline {
 }
 
 impl Observe for Timeline {
-    fn observe(&mut self, event: &Event, _line: &str) {
+    fn observe(&mut self, event: &Event, _happening: &Happening, _line: &str) {
         if !self.shows(event) {
             return;
         }

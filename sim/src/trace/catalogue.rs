@@ -22,12 +22,25 @@ pub trait FieldValue {
     const OPTIONAL: bool = false;
     /// The JSON value, or `None` for an absent optional field.
     fn to_value(&self) -> Option<Value>;
+    /// The field read back from a trace line (`None`: absent), or why it cannot be.
+    fn from_value(value: Option<&Value>) -> Result<Self, &'static str>
+    where
+        Self: Sized;
+}
+
+/// A required field read back: present, and of its type.
+fn required<T>(value: Option<&Value>, read: impl FnOnce(&Value) -> Option<T>) -> Result<T, &'static str> {
+    let value = value.ok_or("missing")?;
+    read(value).ok_or("of the wrong type")
 }
 
 impl FieldValue for String {
     const TYPE: &'static str = "text";
     fn to_value(&self) -> Option<Value> {
         Some(Value::String(self.clone()))
+    }
+    fn from_value(value: Option<&Value>) -> Result<Self, &'static str> {
+        required(value, |value| value.as_str().map(str::to_string))
     }
 }
 
@@ -36,12 +49,18 @@ impl FieldValue for u64 {
     fn to_value(&self) -> Option<Value> {
         Some((*self).into())
     }
+    fn from_value(value: Option<&Value>) -> Result<Self, &'static str> {
+        required(value, Value::as_u64)
+    }
 }
 
 impl FieldValue for u32 {
     const TYPE: &'static str = "integer";
     fn to_value(&self) -> Option<Value> {
         Some((*self).into())
+    }
+    fn from_value(value: Option<&Value>) -> Result<Self, &'static str> {
+        required(value, |value| value.as_u64().and_then(|n| u32::try_from(n).ok()))
     }
 }
 
@@ -50,12 +69,18 @@ impl FieldValue for u16 {
     fn to_value(&self) -> Option<Value> {
         Some((*self).into())
     }
+    fn from_value(value: Option<&Value>) -> Result<Self, &'static str> {
+        required(value, |value| value.as_u64().and_then(|n| u16::try_from(n).ok()))
+    }
 }
 
 impl FieldValue for i64 {
     const TYPE: &'static str = "integer";
     fn to_value(&self) -> Option<Value> {
         Some((*self).into())
+    }
+    fn from_value(value: Option<&Value>) -> Result<Self, &'static str> {
+        required(value, Value::as_i64)
     }
 }
 
@@ -64,6 +89,9 @@ impl FieldValue for bool {
     fn to_value(&self) -> Option<Value> {
         Some(Value::Bool(*self))
     }
+    fn from_value(value: Option<&Value>) -> Result<Self, &'static str> {
+        required(value, Value::as_bool)
+    }
 }
 
 impl<T: FieldValue> FieldValue for Option<T> {
@@ -71,6 +99,12 @@ impl<T: FieldValue> FieldValue for Option<T> {
     const OPTIONAL: bool = true;
     fn to_value(&self) -> Option<Value> {
         self.as_ref().and_then(FieldValue::to_value)
+    }
+    fn from_value(value: Option<&Value>) -> Result<Self, &'static str> {
+        match value {
+            None => Ok(None),
+            Some(_) => T::from_value(value).map(Some),
+        }
     }
 }
 
@@ -185,16 +219,53 @@ macro_rules! catalogue {
 
             /// The fields as the trace records them, in key order; absent optional fields
             /// are left out.
-            pub fn into_fields(self) -> BTreeMap<String, Value> {
+            pub fn fields(&self) -> BTreeMap<String, Value> {
                 let mut fields = BTreeMap::new();
                 match self {
                     $( Happening::$variant { $( $field ),* } => {
-                        $( if let Some(value) = FieldValue::to_value(&$field) {
+                        $( if let Some(value) = FieldValue::to_value($field) {
                             fields.insert(stringify!($field).to_string(), value);
                         } )*
                     } )*
                 }
                 fields
+            }
+
+            /// The happening a trace line records (its kind and fields), for readers of a
+            /// trace file and for tests that write traces by hand: refused, with the field
+            /// named, when a field is unknown, missing or of the wrong type.
+            pub fn from_fields(kind: &str, fields: &BTreeMap<String, Value>) -> Result<Happening, String> {
+                let spec = EventSpec::find(kind).ok_or_else(|| format!("no event kind `{kind}`"))?;
+                if let Some(unknown) = fields.keys().find(|name| spec.field(name).is_none()) {
+                    return Err(format!("`{kind}` has no field `{unknown}`"));
+                }
+                let read = |name: &str| fields.get(name);
+                let wrong = |name: &str, why: &str| format!("`{kind}` field `{name}` is {why}");
+                match kind {
+                    $( $kind => Ok(Happening::$variant { $(
+                        $field: FieldValue::from_value(read(stringify!($field)))
+                            .map_err(|why| wrong(stringify!($field), why))?,
+                    )* }), )*
+                    _ => unreachable!("every catalogued kind has a variant"),
+                }
+            }
+
+            /// A happening of `kind` with every field at its default (empty, zero, absent),
+            /// then `fields` set: hand-made test traces name only the fields they are about.
+            #[cfg(test)]
+            pub fn sketch(kind: &str, fields: &[(&str, Value)]) -> Happening {
+                let spec = EventSpec::find(kind).unwrap_or_else(|| panic!("no event kind `{kind}`"));
+                let mut all: BTreeMap<String, Value> =
+                    fields.iter().map(|(name, value)| (name.to_string(), value.clone())).collect();
+                for field in spec.fields.iter().filter(|field| !field.optional) {
+                    let blank = match field.ty {
+                        "text" => Value::String(String::new()),
+                        "boolean" => Value::Bool(false),
+                        _ => Value::from(0),
+                    };
+                    all.entry(field.name.to_string()).or_insert(blank);
+                }
+                Happening::from_fields(kind, &all).unwrap_or_else(|error| panic!("{error}"))
             }
         }
 
@@ -1011,7 +1082,7 @@ mod tests {
     fn a_happening_records_its_kind_and_only_present_fields() {
         let happening = Happening::UdsFailed { status: None, reason: "timeout".to_string() };
         assert_eq!(happening.kind(), "uds-failed");
-        let fields = happening.into_fields();
+        let fields = happening.fields();
         assert_eq!(fields.keys().collect::<Vec<_>>(), ["reason"]);
         let spec = EventSpec::find("uds-failed").unwrap();
         assert!(spec.field("status").unwrap().optional);
@@ -1032,6 +1103,43 @@ mod tests {
         assert!(EventSpec::kind_plays("logged-in", Role::Routine));
         assert!(!EventSpec::kind_plays("login-failed", Role::Routine));
         assert!(!EventSpec::kind_plays("no-such-event", Role::Routine));
+    }
+
+    /// Every kind reads back from its recorded fields, and a trace line that does not fit
+    /// the catalogue is refused with the field named.
+    #[test]
+    fn every_happening_reads_back_from_its_fields_and_misfits_are_named() {
+        for spec in CATALOGUE {
+            let happening = Happening::sketch(spec.kind, &[]);
+            assert_eq!(
+                Happening::from_fields(spec.kind, &happening.fields()),
+                Ok(happening),
+                "{}",
+                spec.kind
+            );
+        }
+        let mut fields = Happening::sketch("uds-failed", &[("reason", "timeout".into())]).fields();
+        fields.insert("status".to_string(), "five hundred".into());
+        assert_eq!(
+            Happening::from_fields("uds-failed", &fields),
+            Err("`uds-failed` field `status` is of the wrong type".to_string())
+        );
+        fields.remove("reason");
+        fields.remove("status");
+        assert_eq!(
+            Happening::from_fields("uds-failed", &fields),
+            Err("`uds-failed` field `reason` is missing".to_string())
+        );
+        fields.insert("stauts".to_string(), 500.into());
+        assert_eq!(
+            Happening::from_fields("uds-failed", &fields),
+            Err("`uds-failed` has no field `stauts`".to_string())
+        );
+        assert_eq!(Happening::from_fields("no-such", &fields), Err("no event kind `no-such`".to_string()));
+        let port = [("port", 70_000.into()), ("purpose", "sip".into())];
+        let fields =
+            port.iter().map(|(name, value): &(&str, Value)| (name.to_string(), value.clone())).collect();
+        assert!(Happening::from_fields("port-opened", &fields).is_err(), "70000 is no u16");
     }
 
     #[test]

@@ -15,6 +15,7 @@
 pub mod catalogue;
 pub mod domain;
 pub mod file;
+pub mod token_events;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -63,9 +64,11 @@ impl Event {
 }
 
 /// Something that reads the trace as it is written: a check or the timeline. It sees each
-/// event once, in order, with its JSON Lines form, and keeps only what it needs.
+/// event once, in order, as recorded (`event`), as the node said it (`happening`, typed: what
+/// checks read, so that a renamed field breaks the build) and as its JSON Lines form, and
+/// keeps only what it needs.
 pub trait Observe {
-    fn observe(&mut self, event: &Event, line: &str);
+    fn observe(&mut self, event: &Event, happening: &Happening, line: &str);
 
     /// Text that must never reach the trace (a key the run now holds, in its text forms).
     /// It is told before any event could carry it, and is written nowhere.
@@ -77,8 +80,8 @@ pub trait Observe {
 
 /// A shared observer: the run keeps one handle to read the result, the trace the other.
 impl<T: Observe> Observe for Rc<RefCell<T>> {
-    fn observe(&mut self, event: &Event, line: &str) {
-        self.borrow_mut().observe(event, line);
+    fn observe(&mut self, event: &Event, happening: &Happening, line: &str) {
+        self.borrow_mut().observe(event, happening, line);
     }
 
     fn learn_secrets(&mut self, forms: &[String]) {
@@ -172,14 +175,14 @@ impl Trace {
         }
         let kind = happening.kind();
         let event =
-            Event { t_ms, node: node.to_string(), kind: kind.to_string(), fields: happening.into_fields() };
+            Event { t_ms, node: node.to_string(), kind: kind.to_string(), fields: happening.fields() };
         #[cfg(debug_assertions)]
         if let Some(names) = &stream.names {
             assert_in_domains(&event, names);
         }
         let mut line = event.to_line();
         for observer in &mut stream.observers {
-            observer.observe(&event, &line);
+            observer.observe(&event, &happening, &line);
         }
         line.push('\n');
         stream.hasher.update(line.as_bytes());
@@ -307,8 +310,13 @@ mod tests {
     }
 
     impl Observe for Seen {
-        fn observe(&mut self, event: &Event, line: &str) {
+        fn observe(&mut self, event: &Event, happening: &Happening, line: &str) {
             assert_eq!(event.to_line(), line);
+            assert_eq!(
+                Happening::from_fields(&event.kind, &event.fields).as_ref(),
+                Ok(happening),
+                "read back"
+            );
             self.lines.push(line.to_string());
         }
         fn learn_secrets(&mut self, forms: &[String]) {
