@@ -75,9 +75,14 @@ impl RefreshTokenStore {
         Ok(RefreshTokenStore { connection, path: Some(path.to_path_buf()) })
     }
 
-    /// After a crash of the node: a new connection to the same file, so that only what was
-    /// committed is found (in memory, the data stays: there is no disk to go back to).
+    /// After a crash of the node: what the crashed process left uncommitted (a purge batch
+    /// under way) is rolled back, as SQLite's journal does when the database is next opened,
+    /// then a new connection to the same file finds only what was committed (in memory, the
+    /// committed data stays: there is no disk to go back to).
     pub fn reopen(&mut self) -> Result<(), StoreError> {
+        if !self.connection.is_autocommit() {
+            self.connection.execute_batch("ROLLBACK")?;
+        }
         if let Some(path) = self.path.clone() {
             *self = RefreshTokenStore::open(&path)?;
         }
@@ -132,37 +137,72 @@ impl RefreshTokenStore {
     }
 
     /// Revokes the active rows of `userid` (only those of `clientid` when given) and gives
-    /// their `pkid`s, in order. Rows stay until the purge removes them.
+    /// their `pkid`s, in order. Rows stay until the purge removes them. A savepoint, not a
+    /// transaction: it nests in a purge batch still open at the same instant, and commits
+    /// with it.
     pub fn revoke(&self, userid: &str, clientid: Option<&str>) -> Result<Vec<String>, StoreError> {
-        let transaction = self.connection.unchecked_transaction()?;
-        let pkids: Vec<String> = {
-            let mut statement = transaction.prepare(
-                "SELECT pkid FROM refreshtokendetails
-                 WHERE userid = ?1 AND (?2 IS NULL OR clientid = ?2) AND state = ?3 ORDER BY pkid",
+        self.connection.execute_batch("SAVEPOINT revoke")?;
+        let revoked = (|| -> Result<Vec<String>, rusqlite::Error> {
+            let pkids: Vec<String> = {
+                let mut statement = self.connection.prepare(
+                    "SELECT pkid FROM refreshtokendetails
+                     WHERE userid = ?1 AND (?2 IS NULL OR clientid = ?2) AND state = ?3 ORDER BY pkid",
+                )?;
+                let rows = statement.query_map(params![userid, clientid, STATE_ACTIVE], |row| row.get(0))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            self.connection.execute(
+                "UPDATE refreshtokendetails SET state = ?4
+                 WHERE userid = ?1 AND (?2 IS NULL OR clientid = ?2) AND state = ?3",
+                params![userid, clientid, STATE_ACTIVE, STATE_REVOKED],
             )?;
-            let rows = statement.query_map(params![userid, clientid, STATE_ACTIVE], |row| row.get(0))?;
-            rows.collect::<Result<_, _>>()?
-        };
-        transaction.execute(
-            "UPDATE refreshtokendetails SET state = ?4
-             WHERE userid = ?1 AND (?2 IS NULL OR clientid = ?2) AND state = ?3",
-            params![userid, clientid, STATE_ACTIVE, STATE_REVOKED],
-        )?;
-        transaction.commit()?;
-        Ok(pkids)
+            Ok(pkids)
+        })();
+        match revoked {
+            Ok(pkids) => {
+                self.connection.execute_batch("RELEASE revoke")?;
+                Ok(pkids)
+            }
+            Err(error) => {
+                let _ = self.connection.execute_batch("ROLLBACK TO revoke; RELEASE revoke");
+                Err(error.into())
+            }
+        }
     }
 
-    /// The daily purge, one batch: deletes up to `limit` rows whose validity has passed at
-    /// `now_s` (`validity <= now_s`: a token is expired from its `exp` on), oldest first, and
-    /// says how many it deleted.
-    pub fn purge_batch(&self, now_s: u64, limit: u64) -> Result<u64, StoreError> {
+    /// The daily purge, one batch: in a transaction it leaves open, deletes up to `limit`
+    /// rows whose validity has passed at `now_s` (`validity <= now_s`: a token is expired
+    /// from its `exp` on), oldest first, and says how many it deleted. The purge commits it
+    /// ([`commit_purge_batch`](Self::commit_purge_batch)) once the batch's modelled time has
+    /// passed; a crash before then rolls it back whole ([`reopen`](Self::reopen)), as SQLite
+    /// does for a transaction its process did not commit.
+    pub fn begin_purge_batch(&self, now_s: u64, limit: u64) -> Result<u64, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.connection.execute_batch("BEGIN IMMEDIATE")?;
         let deleted = self.connection.execute(
             "DELETE FROM refreshtokendetails WHERE pkid IN
                  (SELECT pkid FROM refreshtokendetails WHERE validity <= ?1 ORDER BY validity LIMIT ?2)",
             params![now_s as i64, limit],
-        )?;
-        Ok(deleted as u64)
+        );
+        match deleted {
+            Ok(deleted) => Ok(deleted as u64),
+            Err(error) => {
+                let _ = self.connection.execute_batch("ROLLBACK");
+                Err(error.into())
+            }
+        }
+    }
+
+    /// Commits the purge batch [`begin_purge_batch`](Self::begin_purge_batch) began.
+    pub fn commit_purge_batch(&self) -> Result<(), StoreError> {
+        Ok(self.connection.execute_batch("COMMIT")?)
+    }
+
+    /// One purge batch, committed at once (for tests that need no modelled time between).
+    pub fn purge_batch(&self, now_s: u64, limit: u64) -> Result<u64, StoreError> {
+        let deleted = self.begin_purge_batch(now_s, limit)?;
+        self.commit_purge_batch()?;
+        Ok(deleted)
     }
 
     /// Rows whose validity has passed at `now_s`.
@@ -264,6 +304,30 @@ mod purge_tests {
         assert_eq!(store.purge_batch(purge_at, 10).unwrap(), 0);
         let left: Vec<String> = store.rows().unwrap().into_iter().map(|row| row.pkid).collect();
         assert_eq!(left, ["after"]);
+    }
+
+    /// A crash while a purge batch is under way loses neither the rows it had not yet
+    /// committed nor those committed before: the batch rolls back whole, on disk and in
+    /// memory alike; a committed batch stays committed.
+    #[test]
+    fn a_crash_before_a_purge_batch_commits_rolls_it_back_whole() {
+        let directory = tempfile::tempdir().unwrap();
+        let mut on_disk = RefreshTokenStore::open(&directory.path().join("pub.db")).unwrap();
+        let mut in_memory = RefreshTokenStore::open_in_memory().unwrap();
+        for store in [&mut on_disk, &mut in_memory] {
+            store.preload_expired(3_000, 100).unwrap();
+            assert_eq!(store.purge_batch(100, 1_000).unwrap(), 1_000, "committed");
+            assert_eq!(store.begin_purge_batch(100, 1_000).unwrap(), 1_000);
+            // A revocation at the same instant nests in the open batch.
+            assert_eq!(store.revoke("nobody", None).unwrap(), Vec::<String>::new());
+            assert_eq!(store.count().unwrap(), 1_000, "the connection sees its own DELETE");
+            store.reopen().unwrap();
+            assert_eq!(store.count().unwrap(), 2_000, "the batch under way rolled back");
+            assert_eq!(store.begin_purge_batch(100, 1_000).unwrap(), 1_000);
+            store.commit_purge_batch().unwrap();
+            store.reopen().unwrap();
+            assert_eq!(store.count().unwrap(), 1_000);
+        }
     }
 
     #[test]

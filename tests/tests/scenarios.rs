@@ -38,7 +38,9 @@ const SCENARIOS: &[&str] = &[
     "partition-during-regeneration.toml",
     "publisher-clock-ahead.toml",
     "publisher-crash-after-revocation.toml",
+    "publisher-crash-during-batched-purge.toml",
     "publisher-crash-during-distribution.toml",
+    "publisher-crash-during-purge.toml",
     "publisher-crash-during-refresh.toml",
     "purge-boundary.toml",
     "purge-large-table-batched.toml",
@@ -628,6 +630,20 @@ fn publisher_crash_during_distribution() {
 #[test]
 fn publisher_crash_during_refresh() {
     insta::assert_snapshot!(story("publisher-crash-during-refresh.toml"));
+}
+
+/// A crash in the middle of the purge's DELETE rolls it back whole; the next day's purge
+/// finds every expired row.
+#[test]
+fn publisher_crash_during_purge() {
+    insta::assert_snapshot!(story("publisher-crash-during-purge.toml"));
+}
+
+/// A crash in the middle of a batched purge keeps the committed batches and rolls back the
+/// one under way; the next day's purge deletes exactly the rest.
+#[test]
+fn publisher_crash_during_batched_purge() {
+    insta::assert_snapshot!(story("publisher-crash-during-batched-purge.toml"));
 }
 
 #[test]

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::check::clocks::{unix_as_elapsed, NodeClocks};
 use crate::check::secrets::SecretSet;
+use crate::check::table_rows::RowsByValidity;
 use crate::check::{verdict, Check, Outcome};
 use crate::clock::format_elapsed;
 use crate::trace::{Event, Happening};
@@ -137,11 +138,17 @@ impl Check for NoTokenAcceptedUnderAKeyTheNodeReplaced {
 
 /// A crash of the publisher loses nothing it committed: when it starts again, its
 /// refresh-token table (a file on its disk) holds exactly the rows the trace says were
-/// committed (preloaded, plus every refresh token issued, less every row purged), and
-/// exactly the revoked rows the trace says were revoked and not yet purged.
+/// committed (preloaded, plus every refresh token issued, less every row purged: by a whole
+/// purge, or by the committed batches of one a crash cut short), and exactly the revoked
+/// rows the trace says were revoked and not yet purged. A purge the crash interrupted
+/// before it committed deleted nothing.
 #[derive(Default)]
 pub struct CrashLosesNoCommittedRow {
     committed: u64,
+    /// The table's rows by validity: which a batch deleted (the oldest).
+    rows: RowsByValidity,
+    /// The purge under way (its cutoff) and the rows its committed batches deleted.
+    batched: (u64, u64),
     /// Refresh token id → its validity, for tokens issued and not yet purged.
     validity: BTreeMap<String, u64>,
     /// (validity, token id) of revoked rows not yet purged.
@@ -153,10 +160,28 @@ pub struct CrashLosesNoCommittedRow {
 impl Check for CrashLosesNoCommittedRow {
     fn observe(&mut self, event: &Event, happening: &Happening, _line: &str) {
         match happening {
-            Happening::TablePreloaded { rows, .. } => self.committed += rows,
+            Happening::TablePreloaded { rows, validity } => {
+                self.committed += rows;
+                self.rows.add(*validity, *rows);
+            }
             Happening::TokensIssued { refresh_tid, refresh_exp, .. } => {
                 self.committed += 1;
+                self.rows.add(*refresh_exp, 1);
                 self.validity.insert(refresh_tid.clone(), *refresh_exp);
+            }
+            Happening::PurgeBatchCommitted { rows, cutoff } => {
+                if self.batched.0 != *cutoff {
+                    self.batched = (*cutoff, 0);
+                }
+                self.batched.1 += rows;
+                self.committed = self.committed.saturating_sub(*rows);
+                // Rows older than what is left are gone; of that validity itself, some may be
+                // (which ones, SQLite chose): those tokens are kept, a bound on the check.
+                let gone_below = self.rows.delete_oldest(*rows);
+                self.validity.retain(|_, exp| *exp >= gone_below);
+                while self.revoked.first().is_some_and(|(exp, _)| *exp < gone_below) {
+                    self.revoked.pop_first();
+                }
             }
             Happening::TokensRevoked { refresh_tids, .. } => {
                 for tid in refresh_tids.split_whitespace() {
@@ -166,7 +191,10 @@ impl Check for CrashLosesNoCommittedRow {
                 }
             }
             Happening::RefreshTokensPurged { rows, cutoff, .. } => {
-                self.committed = self.committed.saturating_sub(*rows);
+                // Its committed batches were counted as they came.
+                let batched = if self.batched.0 == *cutoff { std::mem::take(&mut self.batched).1 } else { 0 };
+                self.committed = self.committed.saturating_sub(rows.saturating_sub(batched));
+                self.rows.take_due(*cutoff);
                 self.validity.retain(|_, exp| *exp > *cutoff);
                 while self.revoked.first().is_some_and(|(exp, _)| exp <= cutoff) {
                     self.revoked.pop_first();
@@ -209,11 +237,15 @@ impl Check for CrashLosesNoCommittedRow {
 /// Each purge deletes every row whose validity has passed at its cutoff and no other: the
 /// number it reports equals the rows the trace says were due (preloaded rows, and the
 /// refresh tokens issued, by their `refresh_exp`). Too many means it deleted live tokens;
-/// too few, that it left expired ones behind. It keeps a count per expiry second, as many
-/// as the table has distinct expiries.
+/// too few, that it left expired ones behind. A batched purge's batches are counted as they
+/// commit (each may delete only due rows), so that one a crash cut short leaves the next
+/// day's purge exactly the rest. It keeps a count per expiry second, as many as the table
+/// has distinct expiries.
 #[derive(Default)]
 pub struct PurgeDeletesExactlyTheExpiredRows {
-    due: BTreeMap<u64, u64>,
+    rows: RowsByValidity,
+    /// The purge under way (its cutoff) and the rows its committed batches deleted.
+    batched: (u64, u64),
     judged: u64,
     first: Option<String>,
 }
@@ -221,12 +253,27 @@ pub struct PurgeDeletesExactlyTheExpiredRows {
 impl Check for PurgeDeletesExactlyTheExpiredRows {
     fn observe(&mut self, event: &Event, happening: &Happening, _line: &str) {
         match happening {
-            Happening::TablePreloaded { rows, validity } => *self.due.entry(*validity).or_default() += rows,
-            Happening::TokensIssued { refresh_exp, .. } => *self.due.entry(*refresh_exp).or_default() += 1,
+            Happening::TablePreloaded { rows, validity } => self.rows.add(*validity, *rows),
+            Happening::TokensIssued { refresh_exp, .. } => self.rows.add(*refresh_exp, 1),
+            Happening::PurgeBatchCommitted { rows, cutoff } => {
+                if self.batched.0 != *cutoff {
+                    self.batched = (*cutoff, 0);
+                }
+                let due = self.rows.due(*cutoff);
+                if *rows > due && self.first.is_none() {
+                    self.first = Some(format!(
+                        "a purge batch at {} deleted {} row(s) still valid ({rows} deleted, {due} due by {cutoff})",
+                        format_elapsed(event.t_ms),
+                        rows - due
+                    ));
+                }
+                self.rows.delete_oldest(*rows);
+                self.batched.1 += rows;
+            }
             Happening::RefreshTokensPurged { rows, cutoff, .. } => {
                 let (rows, cutoff) = (*rows, *cutoff);
-                let later = self.due.split_off(&(cutoff + 1));
-                let expected: u64 = std::mem::replace(&mut self.due, later).values().sum();
+                let batched = if self.batched.0 == cutoff { std::mem::take(&mut self.batched).1 } else { 0 };
+                let expected = self.rows.take_due(cutoff) + batched;
                 self.judged += 1;
                 if rows != expected && self.first.is_none() {
                     let what = if rows > expected {
@@ -682,6 +729,56 @@ mod tests {
         assert!(lost.detail.contains("with 1 row(s) in its table; 2 were committed"), "{}", lost.detail);
         let extra = run(&mut CrashLosesNoCommittedRow::default(), &history(3));
         assert!(!extra.held, "a row nobody committed is as wrong");
+    }
+
+    /// A crash during a batched purge: the committed batches are gone for good, the batch
+    /// under way is not (its DELETE rolled back), and the next day's purge is due exactly
+    /// the rest. Both invariants follow the committed batches.
+    #[test]
+    fn committed_batches_of_a_purge_cut_short_count_and_the_rest_is_due_next_day() {
+        let preloaded = event(0, "table-preloaded", &[("rows", 1_000.into()), ("validity", 10.into())]);
+        let batch =
+            |t_ms| event(t_ms, "purge-batch-committed", &[("rows", 50.into()), ("cutoff", 100.into())]);
+        let restart = |rows: u64| {
+            event(5_000, "node-restarted", &[("table_rows", rows.into()), ("revoked_rows", 0.into())])
+        };
+        let cut_short = |rows_after| vec![preloaded.clone(), batch(1_000), batch(2_000), restart(rows_after)];
+        assert!(run(&mut CrashLosesNoCommittedRow::default(), &cut_short(900)).held);
+        let lost = run(&mut CrashLosesNoCommittedRow::default(), &cut_short(850));
+        assert!(lost.detail.contains("with 850 row(s) in its table; 900 were committed"), "{}", lost.detail);
+        let rolled_back_too = run(&mut CrashLosesNoCommittedRow::default(), &cut_short(1_000));
+        assert!(!rolled_back_too.held, "committed batches do not come back");
+        let next_day = |rows: u64| {
+            let mut trace = cut_short(900);
+            trace.push(event(
+                90_000_000,
+                "refresh-tokens-purged",
+                &[("rows", rows.into()), ("batches", 18.into()), ("cutoff", 86_500.into())],
+            ));
+            trace
+        };
+        assert!(run(&mut PurgeDeletesExactlyTheExpiredRows::default(), &next_day(900)).held);
+        let twice = run(&mut PurgeDeletesExactlyTheExpiredRows::default(), &next_day(1_000));
+        assert!(twice.detail.contains("deleted 100 row(s) still valid"), "{}", twice.detail);
+        // A whole purge's own batches are counted once, with its summary.
+        let whole = vec![
+            preloaded.clone(),
+            batch(1_000),
+            event(2_000, "purge-batch-committed", &[("rows", 950.into()), ("cutoff", 100.into())]),
+            event(3_000, "refresh-tokens-purged", &[("rows", 1_000.into()), ("cutoff", 100.into())]),
+            restart(0),
+        ];
+        assert!(run(&mut PurgeDeletesExactlyTheExpiredRows::default(), &whole).held);
+        assert!(run(&mut CrashLosesNoCommittedRow::default(), &whole).held);
+        // A batch may delete only due rows.
+        let early =
+            vec![event(0, "table-preloaded", &[("rows", 10.into()), ("validity", 500.into())]), batch(1_000)];
+        let outcome = run(&mut PurgeDeletesExactlyTheExpiredRows::default(), &early);
+        assert!(
+            outcome.detail.contains("a purge batch at 00:00:01.000 deleted 50 row(s) still valid"),
+            "{}",
+            outcome.detail
+        );
     }
 
     /// Revocations survive too: the revoked rows found are those revoked and not purged.

@@ -11,6 +11,7 @@
 //! * [`keys_agree`]: `show key authz` agrees on every node once every node caught up.
 //! * [`sip_edge`]: SIP OAuth and the edge: valid tokens, listed mTLS peers, ports in range.
 //! * [`secrets`]: a growing set of secret strings searched for in every event.
+//! * [`table_rows`]: the refresh-token table's rows by validity, as the trace tells them.
 
 pub mod anomalies;
 pub mod clocks;
@@ -19,6 +20,7 @@ pub mod invariants;
 pub mod keys_agree;
 pub mod secrets;
 pub mod sip_edge;
+pub mod table_rows;
 
 use crate::scenario::Scenario;
 use crate::trace::{Event, Happening, Observe};

@@ -749,7 +749,10 @@ pub const PURGE_ROW_COST_NS: u64 = 5_000;
 
 /// The daily purge: at the configured local time, delete the rows whose validity has
 /// passed, in one DELETE or in batches with the publisher free between them. While a
-/// batch runs the publisher is busy: requests wait (`Busy`).
+/// batch runs the publisher is busy: requests wait (`Busy`). Each DELETE is a transaction
+/// that commits when its modelled time is over, so a crash in between rolls it back; each
+/// committed batch of a batched purge is in the trace, so that the checks know what a purge
+/// cut short by a crash had deleted.
 async fn purge_daily(publisher: Rc<RefCell<Publisher>>, busy: Busy, purge: Purge, tick: Duration) {
     let (epoch_s, node) = {
         let publisher = publisher.borrow();
@@ -766,18 +769,27 @@ async fn purge_daily(publisher: Rc<RefCell<Publisher>>, busy: Busy, purge: Purge
         let limit = purge.batch_rows.unwrap_or(u64::MAX);
         let (mut rows, mut batches, mut took_ns) = (0u64, 0u64, 0u64);
         loop {
-            let deleted = match publisher.borrow().store.purge_batch(cutoff, limit) {
+            let deleted = match publisher.borrow().store.begin_purge_batch(cutoff, limit) {
                 Ok(deleted) => deleted,
                 // An in-memory database fails only when out of memory; this purge ends.
                 Err(_) => break,
             };
-            rows += deleted;
-            batches += 1;
             let cost_ns = deleted.saturating_mul(PURGE_ROW_COST_NS);
-            took_ns = took_ns.saturating_add(cost_ns);
             let end = clock::elapsed() + Duration::from_nanos(cost_ns);
             busy.set(end);
             clock::sleep_until(end).await;
+            {
+                let publisher = publisher.borrow();
+                if publisher.store.commit_purge_batch().is_err() {
+                    break;
+                }
+                if purge.batch_rows.is_some() && deleted > 0 {
+                    publisher.tracer.emit(Happening::PurgeBatchCommitted { rows: deleted, cutoff });
+                }
+            }
+            rows += deleted;
+            batches += 1;
+            took_ns = took_ns.saturating_add(cost_ns);
             if deleted < limit {
                 break;
             }

@@ -291,6 +291,9 @@ pub fn narrate(event: &Event) -> String {
         ),
         "sso-login" => format!("{} authenticated on {} (login #{} of this user)", f("user"), f("client"), f("logins")),
         "login-flow-fallback" => format!("the refresh login flow is not offered ({}); falls back to the implicit grant", f("reason")),
+        "purge-batch-committed" => {
+            format!("daily purge: a batch of {} expired refresh token(s) deleted and committed", f("rows"))
+        }
         "refresh-tokens-purged" => format!(
             "daily purge: deleted {} expired refresh token(s) in {} DELETE(s), {} ms of CPU",
             f("rows"),

@@ -812,6 +812,13 @@ catalogue! {
         /// Their validity, UNIX seconds (passed).
         validity: u64,
     }
+    /// One batch of a batched purge committed (its own transaction): its rows are gone for good, even if the purge is cut short.
+    PurgeBatchCommitted = "purge-batch-committed" [Routine] {
+        /// Rows this batch deleted.
+        rows: u64,
+        /// The purge's cutoff: rows with validity at or before this UNIX time are due.
+        cutoff: u64,
+    }
     /// The daily purge deleted the refresh tokens whose validity had passed.
     RefreshTokensPurged = "refresh-tokens-purged" [Routine] {
         /// Rows deleted.
