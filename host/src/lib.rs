@@ -16,6 +16,7 @@
 //! its own time with every request, so a plugin's verdicts replay with the scenario.
 
 mod bindings;
+pub mod component_shape;
 pub mod contract;
 pub mod crypto_time;
 pub mod input;

@@ -2,7 +2,7 @@
 //! panics: durations, scenario files, vectors files, the SDK's token parser (which runs
 //! inside every plugin, on tokens anyone can send), certificate names in scenario steps,
 //! X.509 certificates as nodes receive them over the network, SIP messages on CallManager's
-//! ports, device configuration files and edge paths.
+//! ports, device configuration files, edge paths and components' outlines.
 //!
 //! How: proptest, with a fixed number of cases, a fixed seed and no persistence, so a CI
 //! run is bounded (about 1.4 million cases, ~15 s on 2 cores) and reproducible; it shrinks
@@ -134,6 +134,18 @@ proptest! {
         let bytes = mangle(&original, &edits);
         if let Ok(text) = std::str::from_utf8(&bytes) {
             assert_located(Scenario::parse(text, Path::new("x.toml")));
+        }
+    }
+
+    /// Edits of a real component: its outline (read before anything is compiled) fits or
+    /// gives a reason, never a panic, and never reads past the input.
+    #[test]
+    fn edited_components_fit_or_give_a_reason(
+        edits in prop::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 1..6),
+    ) {
+        let bytes = mangle_bytes(authzlab_plugins::UNITY_CONNECTION.bytes, &edits);
+        if let Some(reason) = authzlab_host::component_shape::misfit(&bytes) {
+            prop_assert!(!reason.is_empty());
         }
     }
 
