@@ -5,4 +5,6 @@ wasmtime::component::bindgen!({
     path: "../wit",
     world: "validator",
     additional_derives: [PartialEq, Eq],
+    // Host functions may trap: a plugin that spends its host-call budget is stopped.
+    imports: { default: trappable },
 });

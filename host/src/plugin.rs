@@ -235,6 +235,10 @@ impl PluginHost {
     /// and ask it to describe itself.
     pub fn load(&self, name: &str, bytes: &[u8]) -> Result<Plugin, PluginError> {
         check_component_header(name, bytes)?;
+        // Before compiling: a compile costs seconds and memory that a misfit must not.
+        if let Some(reason) = crate::component_shape::misfit(bytes) {
+            return Err(PluginError::Contract { name: name.to_string(), reason });
+        }
         let component = self.component(name, bytes)?;
         self.check_contract_version(name, &component)?;
         let instance_pre = self
@@ -543,6 +547,7 @@ impl Plugin {
         };
         let (mut store, validator) = live;
         store.data_mut().keyring = keyring;
+        store.data_mut().host_fuel_left = self.limits.fuel_per_call;
         if let Err(e) = store.set_fuel(self.limits.fuel_per_call) {
             return self.fault(format!("{e:#}"));
         }
@@ -574,6 +579,11 @@ impl Plugin {
             Some(Trap::OutOfFuel) => {
                 format!("ran out of fuel ({} units per call)", self.limits.fuel_per_call)
             }
+            None if error.chain().any(|cause| cause.to_string() == HOST_BUDGET_SPENT) => format!(
+                "spent its host-call budget ({} fuel units of keyring work per call; a verification costs {})",
+                self.limits.fuel_per_call,
+                HOST_CALL_FUEL + RS256_VERIFY_FUEL
+            ),
             // `StoreLimits` with `trap_on_grow_failure` words a refused grow this way.
             _ if error
                 .chain()
@@ -602,7 +612,14 @@ impl Plugin {
             .memory_size(self.limits.memory_bytes_max)
             .trap_on_grow_failure(true)
             .build();
-        let state = PluginState { wasi, table: ResourceTable::new(), keyring, limits, memory_peak: 0 };
+        let state = PluginState {
+            wasi,
+            table: ResourceTable::new(),
+            keyring,
+            limits,
+            memory_peak: 0,
+            host_fuel_left: self.limits.fuel_per_call,
+        };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| state);
         store.set_fuel(self.limits.fuel_per_call).map_err(|e| format!("cannot set fuel: {e:#}"))?;
@@ -681,6 +698,10 @@ pub struct PluginState {
     table: ResourceTable,
     keyring: Arc<Keyring>,
     limits: StoreLimits,
+    /// Fuel left this call for the host's own work on the plugin's behalf (keyring calls):
+    /// the guest's fuel stops only the guest's instructions, and a loop over `verify-rs256`
+    /// spends almost none of it. Set to `fuel_per_call` at each call.
+    host_fuel_left: u64,
     /// The most linear memory the instance has held, bytes (`plugin bench` reports it).
     memory_peak: usize,
 }
@@ -718,9 +739,44 @@ impl WasiView for PluginState {
 
 impl wit_types::Host for PluginState {}
 
+/// Fuel a keyring call costs before its work: crossing the boundary, copying arguments.
+pub const HOST_CALL_FUEL: u64 = 1_000;
+/// Fuel of one RS256 verification's public-key operation (~25 µs here, about what the guest
+/// does with this much fuel), on top of [`HOST_BYTE_FUEL`] per byte hashed.
+pub const RS256_VERIFY_FUEL: u64 = 100_000;
+/// Fuel of one `dir`/A128CBC-HS256 decryption's fixed work, on top of [`HOST_BYTE_FUEL`] per
+/// byte authenticated and decrypted.
+pub const DECRYPT_FUEL: u64 = 10_000;
+/// Fuel per byte the host hashes or decrypts for the plugin.
+pub const HOST_BYTE_FUEL: u64 = 4;
+
+/// What a plugin is told when its keyring work outruns its budget: it traps, a fault.
+const HOST_BUDGET_SPENT: &str = "host-call budget spent";
+
+impl PluginState {
+    /// Charges `fuel` of host work to this call, trapping once the budget is spent.
+    fn charge(&mut self, fuel: u64) -> wasmtime::Result<()> {
+        match self.host_fuel_left.checked_sub(fuel) {
+            Some(left) => {
+                self.host_fuel_left = left;
+                Ok(())
+            }
+            None => {
+                self.host_fuel_left = 0;
+                Err(wasmtime::Error::msg(HOST_BUDGET_SPENT))
+            }
+        }
+    }
+}
+
+fn bytes_fuel(parts: &[usize]) -> u64 {
+    parts.iter().map(|len| *len as u64).sum::<u64>().saturating_mul(HOST_BYTE_FUEL)
+}
+
 impl wit_keyring::Host for PluginState {
-    fn trusted_issuer(&mut self) -> String {
-        self.keyring.trusted_issuer().to_string()
+    fn trusted_issuer(&mut self) -> wasmtime::Result<String> {
+        self.charge(HOST_CALL_FUEL)?;
+        Ok(self.keyring.trusted_issuer().to_string())
     }
 
     fn verify_rs256(
@@ -728,8 +784,10 @@ impl wit_keyring::Host for PluginState {
         kid: String,
         signing_input: Vec<u8>,
         signature: Vec<u8>,
-    ) -> Result<bool, KeyError> {
-        self.keyring.verify_rs256(&kid, &signing_input, &signature)
+    ) -> wasmtime::Result<Result<bool, KeyError>> {
+        let bytes = bytes_fuel(&[kid.len(), signing_input.len(), signature.len()]);
+        self.charge(HOST_CALL_FUEL + RS256_VERIFY_FUEL + bytes)?;
+        Ok(self.keyring.verify_rs256(&kid, &signing_input, &signature))
     }
 
     fn decrypt_dir_a128cbc_hs256(
@@ -739,7 +797,9 @@ impl wit_keyring::Host for PluginState {
         iv: Vec<u8>,
         ciphertext: Vec<u8>,
         tag: Vec<u8>,
-    ) -> Result<Option<Vec<u8>>, KeyError> {
-        self.keyring.decrypt_dir_a128cbc_hs256(&kid, &protected_b64, &iv, &ciphertext, &tag)
+    ) -> wasmtime::Result<Result<Option<Vec<u8>>, KeyError>> {
+        let bytes = bytes_fuel(&[kid.len(), protected_b64.len(), iv.len(), ciphertext.len(), tag.len()]);
+        self.charge(HOST_CALL_FUEL + DECRYPT_FUEL + bytes)?;
+        Ok(self.keyring.decrypt_dir_a128cbc_hs256(&kid, &protected_b64, &iv, &ciphertext, &tag))
     }
 }

@@ -47,6 +47,13 @@ fn assert_fault_then_recovery(token: &str, reason_contains: &str) {
     assert_eq!(plugin.instances_started(), 2);
 }
 
+/// A loop over the keyring spends the host's time, not the guest's fuel: each host call is
+/// charged to the call's budget, so it ends as a fault too (it ran 29 s a call before).
+#[test]
+fn a_plugin_that_loops_over_the_keyring_spends_its_host_call_budget() {
+    assert_fault_then_recovery("keyring-loop", "spent its host-call budget");
+}
+
 #[test]
 fn a_plugin_that_loops_forever_runs_out_of_fuel() {
     assert_fault_then_recovery("spin", "ran out of fuel");

@@ -1,7 +1,9 @@
 //! A misbehaving validator, for the host's fault-isolation and sandbox tests.
 //!
 //! The token text chooses the behaviour: `spin` loops forever, `grow` allocates without
-//! bound, `trap` aborts, `huge` answers with a 4 MiB rejection; `clock` and `random` report what WASI's wall clock and random source
+//! bound, `trap` aborts, `huge` answers with a 4 MiB rejection, `keyring-loop` asks the host to
+//! verify a 64 KiB input without end (spending the host's time, not its own fuel); `clock` and
+//! `random` report what WASI's wall clock and random source
 //! give the guest, as `denied(...)`. Anything else is refused as `denied("well-behaved")`, so
 //! a test can tell that the host replaced the instance and serves the next call.
 
@@ -34,6 +36,13 @@ impl Guest for Faulty {
                 }
             }
             "trap" => std::process::abort(),
+            "keyring-loop" => {
+                use authzlab_validator_sdk::bindings::authzlab::validator::keyring;
+                let input = vec![b'a'; 64 << 10];
+                loop {
+                    let _ = std::hint::black_box(keyring::verify_rs256("any", &input, &[0u8; 256]));
+                }
+            }
             // Four MiB back through the contract: the host must not take it.
             "huge" => Err(Rejection::Denied("x".repeat(4 << 20))),
             "clock" => {
