@@ -226,6 +226,23 @@ pub fn measure(
         );
     }
 
+    // The largest table a scenario may preload, purged in one DELETE, in its own process.
+    let preload_rows =
+        if scale == Scale::FULL { crate::scenario::PRELOADED_ROWS_MAX } else { scale.purge_rows };
+    say(&format!("peak memory: {preload_rows} preloaded rows purged, in its own process"));
+    let preload_text = runs::text("30m", runs::SPARSE_CLIENTS).replace(
+        "[params]",
+        &format!("[params]\npurge_at = \"00:20\"\nexpired_refresh_tokens = {preload_rows}"),
+    );
+    let rss_preload = runs::peak_rss_kib(&preload_text, "preloaded")?;
+    row(
+        &mut out,
+        &format!("peak RSS, {preload_rows} preloaded rows purged"),
+        format!("{:.1} MB", rss_preload as f64 / 1024.0),
+        "< 1 GB",
+        (scale == Scale::FULL).then_some(rss_preload < 1 << 20),
+    );
+
     say(&format!("seeds: {} on {threads} thread(s)", scale.seeds));
     let sweep = runs::seed_sweep(&seeds_scenario, plugins, threads, scale.seeds);
     row(
