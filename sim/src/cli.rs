@@ -4,7 +4,7 @@
 use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use authzlab_host::vectors::Vectors;
 use authzlab_host::{Limits, PluginHost, Verdict};
@@ -239,7 +239,19 @@ fn run_scenario(
     let sink = trace_file.as_ref().map(TraceFile::sink).transpose().map_err(|e| InputError(e.to_string()))?;
     let plugins = plugin_host(seed)?;
     let progress = Progress::start(&scenario, &estimate);
-    let mut show = |elapsed| progress.show(elapsed);
+    // The estimate is a guide; this is the promise: a run past its budget stops (exit 2).
+    let deadline = Instant::now() + budget;
+    let mut show = |elapsed| {
+        progress.show(elapsed);
+        match Instant::now() > deadline {
+            true => Err(format!(
+                "it outlived its wall-time budget of {} (estimated {}); allow more with --budget",
+                format_duration(budget),
+                format_duration(Duration::from_secs(estimate.wall.as_secs().max(1)))
+            )),
+            false => Ok(()),
+        }
+    };
     let options = RunOptions { sink, timeline, progress: Some(&mut show), shadow: None };
     let run = cluster::run_with(&scenario, seed, &plugins, options);
     progress.finish();

@@ -97,9 +97,10 @@ pub struct RunOptions<'p> {
     pub sink: Option<Box<dyn Write>>,
     /// What the timeline keeps.
     pub timeline: TimelineMode,
-    /// Told the simulated time reached every few thousand steps (for a progress bar; it
-    /// sees nothing of the trace and cannot change the run).
-    pub progress: Option<&'p mut dyn FnMut(Duration)>,
+    /// Told the simulated time reached every few thousand steps (for a progress bar and the
+    /// command line's wall-time budget). It sees nothing of the trace and cannot change the
+    /// run; it can only stop it, with its reason ([`RunError::Stopped`]).
+    pub progress: Option<&'p mut dyn FnMut(Duration) -> Result<(), String>>,
     /// Unity Connection also checks every token with the native reference, keeping both
     /// verdicts here (`plugin check --scenarios`); the trace is the same either way.
     pub shadow: Option<crate::conformance::shadow::Shadow>,
@@ -121,6 +122,8 @@ pub enum RunError {
     UnknownValidator { scenario: String, name: String, builtins: String },
     #[error("the simulation stopped: {0}")]
     Simulation(String),
+    #[error("the run was stopped at {} simulated: {reason}", crate::clock::format_elapsed(*at_ms))]
+    Stopped { at_ms: u64, reason: String },
     #[error(
         "the trace reached {} events (TRACE_EVENTS_MAX) at {}, so the run stopped there; \
          shorten the run or lower the client count",
@@ -503,7 +506,8 @@ pub fn run_with(
         steps_taken += 1;
         if let Some(progress) = progress.as_mut().filter(|_| steps_taken.is_multiple_of(PROGRESS_EVERY_STEPS))
         {
-            progress(elapsed);
+            progress(elapsed)
+                .map_err(|reason| RunError::Stopped { at_ms: elapsed.as_millis() as u64, reason })?;
         }
         let touched_sockets = clock::take_network_activity();
         if scenario.skip_idle && !touched_sockets && network_quiet(&sim) {
