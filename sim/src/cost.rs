@@ -51,6 +51,10 @@ pub const PURGE_BATCH_NS: u64 = 50_000;
 /// turmoil steps each batch of a batched purge takes: its DELETE's tick and the pause
 /// after it, in which waiting requests are served; neither can be skipped.
 pub const STEPS_PER_PURGE_BATCH: u64 = 2;
+/// Messages of an event's exchanges that may cross a slowed link (a request and its answer,
+/// twice: a refresh and the voicemail login it brings). Assumption: every event crosses it,
+/// which overstates a link between rarely used nodes; an estimate is a guide.
+pub const LINK_MESSAGES_PER_EVENT: u64 = 4;
 /// Events each scenario step adds (the step, the regeneration, a sync per subscriber).
 const EVENTS_PER_STEP_AND_SUBSCRIBER: u64 = 2;
 
@@ -86,13 +90,15 @@ impl Estimate {
         let purge_batches =
             scenario.purge.batch_rows.map_or(0, |rows| scenario.purge.preloaded_rows().div_ceil(rows.max(1)));
         let events = clients * hours * per_client_hour + step_events + purge_batches;
-        // Skipping steps only where something happens; stepping, every tick.
+        // Skipping steps only where something happens; stepping, every tick. A message in
+        // flight on a slowed link keeps the network busy: no tick of its latency is skipped.
         let steps = match scenario.skip_idle {
             // `events` counts each scenario step's own events already.
             true => ticks.min(
                 events
                     .saturating_mul(STEPS_PER_EVENT_SKIPPING)
-                    .saturating_add(purge_batches.saturating_mul(STEPS_PER_PURGE_BATCH)),
+                    .saturating_add(purge_batches.saturating_mul(STEPS_PER_PURGE_BATCH))
+                    .saturating_add(latency_steps(scenario, events, tick_ms)),
             ),
             false => ticks,
         };
@@ -122,6 +128,28 @@ impl Estimate {
         }
         Ok(())
     }
+}
+
+/// Ticks that slowed links keep from being skipped: for each `link` step with a latency, the
+/// events from then on (their share of the run's), each holding the network for its
+/// messages' latency, and never more ticks than the rest of the run has.
+fn latency_steps(scenario: &Scenario, events: u64, tick_ms: u64) -> u64 {
+    let duration_ms = (scenario.duration.as_millis() as u64).max(1);
+    scenario
+        .steps
+        .iter()
+        .filter_map(|step| match &step.action {
+            Action::Link { latency: Some(latency), .. } => Some((step.at, *latency)),
+            _ => None,
+        })
+        .map(|(at, latency)| {
+            let remaining_ms = duration_ms.saturating_sub(at.as_millis() as u64);
+            let events_after = events.saturating_mul(remaining_ms) / duration_ms;
+            let held_ticks =
+                (latency.as_millis() as u64).div_ceil(tick_ms).saturating_mul(LINK_MESSAGES_PER_EVENT);
+            events_after.saturating_mul(held_ticks).min(remaining_ms / tick_ms)
+        })
+        .fold(0, u64::saturating_add)
 }
 
 impl fmt::Display for Estimate {
@@ -238,6 +266,30 @@ mod tests {
         ));
         assert!(crowd.events > TRACE_EVENTS_MAX);
         assert!(matches!(crowd.check(Duration::MAX), Err(CostError::TraceTooLarge { .. })));
+    }
+
+    /// A slowed link keeps the network busy while messages cross it: a 30-day latency
+    /// from the first minute holds (nearly) every tick after it; no link, none.
+    #[test]
+    fn a_slow_link_keeps_its_ticks_from_being_skipped() {
+        let text = |link: &str| {
+            format!(
+                "name=\"x\"\nduration=\"60d\"\ntick=\"1s\"\n[[clients]]\nkind=\"jabber\"\ncount=2\n{link}"
+            )
+        };
+        let skipping = |text: &str| {
+            let mut skipping = scenario(text);
+            skipping.skip_idle = true;
+            Estimate::of(&skipping)
+        };
+        let plain = skipping(&text(""));
+        let slow = skipping(&text(
+            "[[step]]\nat=\"1m\"\naction=\"link\"\nbetween=[\"cucm-pub\",\"site-campus\"]\nlatency=\"30d\"\n",
+        ));
+        let ticks = 60 * 86_400;
+        assert!(plain.steps < ticks / 10, "{plain}");
+        assert!(slow.steps >= ticks - 60, "{slow}");
+        assert!(slow.wall > plain.wall * 5, "{slow} against {plain}");
     }
 
     /// A batched purge costs per batch: a DELETE, two unskippable steps and an event each.

@@ -243,6 +243,28 @@ pub fn measure(
         (scale == Scale::FULL).then_some(rss_preload < 1 << 20),
     );
 
+    let library = scenario_library(&seeds_scenario.path, scale)?;
+    say(&format!("estimate against measured wall time: {} shipped scenario(s)", library.len()));
+    let mut worst: Option<(f64, String, Duration, Duration)> = None;
+    for scenario in &library {
+        let estimated = crate::cost::Estimate::of(scenario).wall;
+        let measured = runs::timed(scenario, plugins)?.wall;
+        let (est, meas) = (estimated.as_secs_f64().max(1e-3), measured.as_secs_f64().max(1e-3));
+        let ratio = (est / meas).max(meas / est);
+        if worst.as_ref().is_none_or(|(worst, ..)| ratio > *worst) {
+            worst = Some((ratio, scenario.path.display().to_string(), estimated, measured));
+        }
+    }
+    if let Some((ratio, name, estimated, measured)) = worst {
+        row(
+            &mut out,
+            &format!("estimate vs measured, {} scenario(s), worst", library.len()),
+            format!("{ratio:.2}x ({name}: {} estimated, {} ran)", secs(estimated), secs(measured)),
+            "≤ 2x",
+            (scale == Scale::FULL).then_some(ratio <= 2.0),
+        );
+    }
+
     say(&format!("seeds: {} on {threads} thread(s)", scale.seeds));
     let sweep = runs::seed_sweep(&seeds_scenario, plugins, threads, scale.seeds);
     row(
@@ -267,6 +289,27 @@ pub fn measure(
         )));
     }
     Ok(out)
+}
+
+/// Scenario files the estimate figure runs at most (a bound on a directory of any size).
+const SCENARIOS_BENCHED_MAX: usize = 1_000;
+
+/// The scenarios beside `beside` (the shipped library when it is `scenarios/…`), in name
+/// order; `--quick` takes the first four.
+fn scenario_library(beside: &Path, scale: Scale) -> Result<Vec<Scenario>, BenchError> {
+    let directory = beside.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let entries = std::fs::read_dir(directory)
+        .map_err(|e| BenchError::Input(format!("{}: {e}", directory.display())))?;
+    let mut paths: Vec<std::path::PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+        .take(SCENARIOS_BENCHED_MAX)
+        .collect();
+    paths.sort();
+    if scale == Scale::QUICK {
+        paths.truncate(4);
+    }
+    paths.iter().map(|path| Scenario::load(path).map_err(|e| BenchError::Input(e.to_string()))).collect()
 }
 
 fn per_s(rate: f64) -> String {
