@@ -59,6 +59,19 @@ pub enum Command {
     },
     /// List every event a trace records, with its fields: what `[[expect]]` may name.
     Events,
+    /// Compare two traces (`--trace` files) by structure: each node's events aligned, ids
+    /// and checksums numbered by first appearance, the first divergence per node shown.
+    /// Exit 0 when the structure is the same, 1 when it differs, 2 on bad input.
+    Diff {
+        a: PathBuf,
+        b: PathBuf,
+        /// Compare order and content only; say nothing of timing.
+        #[arg(long)]
+        ignore_time: bool,
+        /// How far an event both traces have may move in time before it counts as moved.
+        #[arg(long, value_parser = parse_duration, default_value = "1s")]
+        tolerance: Duration,
+    },
     /// Measure speed and memory against the project's targets (build with --release).
     Bench {
         /// Small runs that finish in seconds: proves the command works, not figures to quote.
@@ -144,6 +157,13 @@ pub fn run(cli: Cli) -> Result<ExitCode, InputError> {
         Command::Events => {
             print(&events_catalogue());
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Diff { a, b, ignore_time, tolerance } => {
+            use crate::trace::diff;
+            let (a, b) = (diff::read(&a).map_err(InputError)?, diff::read(&b).map_err(InputError)?);
+            let comparison = diff::compare(&a, &b, tolerance);
+            print(&diff::render(&a, &b, &comparison, tolerance, ignore_time));
+            Ok(if comparison.same_structure() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Command::Bench { quick, seeds_of, peak_rss_of } => bench(quick, &seeds_of, peak_rss_of.as_deref()),
         Command::Plugin { command: PluginCommand::Check { component, vectors, scenarios } } => {

@@ -11,8 +11,10 @@
 //!
 //! * [`catalogue`]: every event kind with its typed fields ([`Happening`]), in one place.
 //! * [`file`]: the `--trace` destination, vetted before the run and renamed into place after.
+//! * [`diff`]: two traces compared by structure (`authzlab diff`).
 
 pub mod catalogue;
+pub mod diff;
 pub mod domain;
 pub mod file;
 pub mod token_events;

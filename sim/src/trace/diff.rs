@@ -1,0 +1,356 @@
+//! `authzlab diff A B`: where two runs part ways, by structure rather than bytes.
+//!
+//! Two seeds of one scenario differ on nearly every line (key checksums, token ids, times,
+//! the interleaving of clients), so a byte diff shows nothing. Here each node's events are
+//! compared as a sequence of their own: an event is its kind and its text fields, with the
+//! values a seed draws (ids, checksums, serials: runs of 8 or more hexadecimal characters
+//! with a digit) and the digits in log lines replaced by `#`, numbers and times left out.
+//! (Numbering drawn values by first appearance was tried: one reordering renumbers every
+//! later event, so two seeds then differ everywhere.) The sequences are aligned (Myers'
+//! diff); events that only moved (the same signature unmatched on both sides) are counted as
+//! reorderings, and for each node the first event one run has more of than the other is
+//! shown with what came before it. Times of events both runs have are compared apart,
+//! against a tolerance.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value;
+use similar::{capture_diff_slices, Algorithm, DiffOp};
+
+use super::{Event, TRACE_EVENTS_MAX};
+use crate::clock::format_elapsed;
+use crate::scenario::format_duration;
+
+/// Longest trace line read; an event is a few hundred bytes.
+pub const TRACE_LINE_BYTES_MAX: u64 = 64 << 10;
+/// Events shown before a divergence.
+pub const CONTEXT_EVENTS: usize = 3;
+/// Shortest run of hexadecimal characters (digits among them) read as a drawn value.
+const DRAWN_CHARS_MIN: usize = 8;
+
+/// A trace read back: its events, in order.
+pub struct TraceFile {
+    pub name: String,
+    pub events: Vec<Event>,
+}
+
+/// Reads a JSON Lines trace: every line an event (`t_ms`, `node`, `kind` and fields), at
+/// most [`TRACE_EVENTS_MAX`] lines of at most [`TRACE_LINE_BYTES_MAX`] bytes.
+pub fn read(path: &Path) -> Result<TraceFile, String> {
+    let name = path.display().to_string();
+    let metadata = std::fs::metadata(path).map_err(|e| format!("{name}: {e}"))?;
+    if let Some(what) = authzlab_host::input::never_a_file(&metadata) {
+        return Err(format!("{name}: is {what}, not a trace file"));
+    }
+    if metadata.is_dir() {
+        return Err(format!("{name}: is a directory, not a trace file"));
+    }
+    let file = std::fs::File::open(path).map_err(|e| format!("{name}: {e}"))?;
+    let mut reader = BufReader::new(file);
+    let mut events = Vec::new();
+    let mut line = Vec::new();
+    for number in 1.. {
+        line.clear();
+        let read = (&mut reader)
+            .take(TRACE_LINE_BYTES_MAX + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| format!("{name}: {e}"))?;
+        if read == 0 {
+            break;
+        }
+        if line.len() as u64 > TRACE_LINE_BYTES_MAX {
+            return Err(format!(
+                "{name}:{number}: a line over {TRACE_LINE_BYTES_MAX} bytes (TRACE_LINE_BYTES_MAX)"
+            ));
+        }
+        if events.len() as u64 >= TRACE_EVENTS_MAX {
+            return Err(format!("{name}: more than {TRACE_EVENTS_MAX} events (TRACE_EVENTS_MAX)"));
+        }
+        events.push(parse_line(&line).map_err(|reason| format!("{name}:{number}: {reason}"))?);
+    }
+    Ok(TraceFile { name, events })
+}
+
+fn parse_line(line: &[u8]) -> Result<Event, String> {
+    let value: Value = serde_json::from_slice(line).map_err(|e| format!("not a trace event: {e}"))?;
+    let Value::Object(mut fields) = value else { return Err("not a JSON object".to_string()) };
+    let t_ms = fields.remove("t_ms").and_then(|t| t.as_u64()).ok_or("no `t_ms`")?;
+    let text = |value: Option<Value>, what: &str| match value {
+        Some(Value::String(text)) => Ok(text),
+        _ => Err(format!("no `{what}`")),
+    };
+    let node = text(fields.remove("node"), "node")?;
+    let kind = text(fields.remove("kind"), "kind")?;
+    Ok(Event { t_ms, node, kind, fields: fields.into_iter().collect() })
+}
+
+/// An event as compared: its kind and text fields with drawn values numbered.
+fn signature(event: &Event) -> String {
+    let mut out = event.kind.clone();
+    for (name, value) in &event.fields {
+        let text = match value {
+            Value::String(text) => text,
+            Value::Bool(flag) => {
+                out.push_str(&format!(" {name}={flag}"));
+                continue;
+            }
+            _ => continue,
+        };
+        out.push_str(&format!(" {name}={}", hide_drawn(text)));
+    }
+    out
+}
+
+/// `text` with each run of [`DRAWN_CHARS_MIN`]+ hexadecimal characters holding a digit (an
+/// id, a checksum, a serial) replaced by `#`, and every other digit run too (times and
+/// counters inside log lines, client numbers).
+fn hide_drawn(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let chars: Vec<char> = text.chars().collect();
+    let mut at = 0;
+    while at < chars.len() {
+        let hex = |c: char| c.is_ascii_hexdigit() || c == '-';
+        if hex(chars[at]) {
+            let end = (at..chars.len()).find(|&i| !hex(chars[i])).unwrap_or(chars.len());
+            let run: String = chars[at..end].iter().collect();
+            if run.len() >= DRAWN_CHARS_MIN && run.chars().any(|c| c.is_ascii_digit()) {
+                out.push('#');
+            } else {
+                let mut digits = false;
+                for c in run.chars() {
+                    if c.is_ascii_digit() {
+                        if !digits {
+                            out.push('#');
+                        }
+                        digits = true;
+                    } else {
+                        digits = false;
+                        out.push(c);
+                    }
+                }
+            }
+            at = end;
+        } else {
+            out.push(chars[at]);
+            at += 1;
+        }
+    }
+    out
+}
+
+/// How two traces differ.
+#[derive(Debug, Default)]
+pub struct Comparison {
+    /// Per node that differs: its report lines.
+    pub nodes: Vec<(String, Vec<String>)>,
+    /// Nodes whose sequences agree.
+    pub agreeing: usize,
+    /// Event kinds only one run has, with how many more: (kind, in A − in B).
+    pub kinds: BTreeMap<String, i64>,
+    /// Events both runs have: how many, how many moved past the tolerance, the largest move.
+    pub matched: usize,
+    pub moved: usize,
+    pub largest_move_ms: u64,
+}
+
+impl Comparison {
+    pub fn same_structure(&self) -> bool {
+        self.nodes.is_empty()
+    }
+}
+
+/// Compares `a` and `b` node by node; `tolerance` is how far in time an event both have may
+/// move before it counts as moved.
+pub fn compare(a: &TraceFile, b: &TraceFile, tolerance: Duration) -> Comparison {
+    let mut comparison = Comparison::default();
+    let (nodes_a, nodes_b) = (by_node(a), by_node(b));
+    let mut names: Vec<&str> = nodes_a.keys().chain(nodes_b.keys()).copied().collect();
+    names.sort_unstable();
+    names.dedup();
+    for node in names {
+        let empty = Vec::new();
+        let (events_a, events_b) = (nodes_a.get(node).unwrap_or(&empty), nodes_b.get(node).unwrap_or(&empty));
+        let signatures = |events: &[&Event]| events.iter().map(|event| signature(event)).collect::<Vec<_>>();
+        let (sig_a, sig_b) = (signatures(events_a), signatures(events_b));
+        let ops = capture_diff_slices(Algorithm::Myers, &sig_a, &sig_b);
+        let mut lines = Vec::new();
+        for op in &ops {
+            match *op {
+                DiffOp::Equal { old_index, new_index, len } => {
+                    for offset in 0..len {
+                        let (ta, tb) = (events_a[old_index + offset].t_ms, events_b[new_index + offset].t_ms);
+                        comparison.matched += 1;
+                        let moved = ta.abs_diff(tb);
+                        comparison.largest_move_ms = comparison.largest_move_ms.max(moved);
+                        if moved > tolerance.as_millis() as u64 {
+                            comparison.moved += 1;
+                        }
+                    }
+                }
+                DiffOp::Delete { old_index, old_len, .. } => {
+                    for event in &events_a[old_index..old_index + old_len] {
+                        *comparison.kinds.entry(event.kind.clone()).or_default() += 1;
+                    }
+                }
+                DiffOp::Insert { new_index, new_len, .. } => {
+                    for event in &events_b[new_index..new_index + new_len] {
+                        *comparison.kinds.entry(event.kind.clone()).or_default() -= 1;
+                    }
+                }
+                DiffOp::Replace { old_index, old_len, new_index, new_len } => {
+                    for event in &events_a[old_index..old_index + old_len] {
+                        *comparison.kinds.entry(event.kind.clone()).or_default() += 1;
+                    }
+                    for event in &events_b[new_index..new_index + new_len] {
+                        *comparison.kinds.entry(event.kind.clone()).or_default() -= 1;
+                    }
+                }
+            }
+        }
+        // Unmatched on both sides with the same signature: moved, not added or lost.
+        let mut net: BTreeMap<&str, i64> = BTreeMap::new();
+        let mut unmatched = Vec::new();
+        for op in &ops {
+            let (old, new) = match *op {
+                DiffOp::Equal { .. } => continue,
+                DiffOp::Delete { old_index, old_len, .. } => (old_index..old_index + old_len, 0..0),
+                DiffOp::Insert { new_index, new_len, .. } => (0..0, new_index..new_index + new_len),
+                DiffOp::Replace { old_index, old_len, new_index, new_len } => {
+                    (old_index..old_index + old_len, new_index..new_index + new_len)
+                }
+            };
+            for at in old {
+                *net.entry(sig_a[at].as_str()).or_default() += 1;
+                unmatched.push((events_a[at].t_ms, true, at));
+            }
+            for at in new {
+                *net.entry(sig_b[at].as_str()).or_default() -= 1;
+                unmatched.push((events_b[at].t_ms, false, at));
+            }
+        }
+        if unmatched.is_empty() {
+            comparison.agreeing += 1;
+            continue;
+        }
+        unmatched.sort_unstable();
+        let reordered = unmatched
+            .iter()
+            .filter(|(_, in_a, at)| {
+                let sig = if *in_a { &sig_a[*at] } else { &sig_b[*at] };
+                net.get(sig.as_str()).is_some_and(|more| *more == 0)
+            })
+            .count();
+        // The earliest event one run has more of: what the runs really differ by.
+        let extra = unmatched.iter().find(|(_, in_a, at)| {
+            let (sig, sign) = if *in_a { (&sig_a[*at], 1) } else { (&sig_b[*at], -1) };
+            net.get(sig.as_str()).is_some_and(|more| more.signum() == sign)
+        });
+        lines.push(format!("{reordered} event(s) in another order"));
+        if let Some(&(t_ms, in_a, at)) = extra {
+            let (run, events, other) =
+                if in_a { ("A", events_a, events_b) } else { ("B", events_b, events_a) };
+            lines.push(format!("  first event only {run} has, with what both had before it:"));
+            let before: Vec<&&Event> = other.iter().filter(|event| event.t_ms <= t_ms).collect();
+            for event in &before[before.len().saturating_sub(CONTEXT_EVENTS)..] {
+                lines.push(format!("    before  {}", show(event)));
+            }
+            lines.push(format!("    only {run}  {}", show(events[at])));
+        }
+        comparison.nodes.push((node.to_string(), lines));
+    }
+    comparison.kinds.retain(|_, more| *more != 0);
+    comparison
+}
+
+/// Each node's events, in order.
+fn by_node(trace: &TraceFile) -> BTreeMap<&str, Vec<&Event>> {
+    let mut nodes: BTreeMap<&str, Vec<&Event>> = BTreeMap::new();
+    for event in &trace.events {
+        nodes.entry(event.node.as_str()).or_default().push(event);
+    }
+    nodes
+}
+
+/// An event as the diff shows it: time, kind and fields (keys and checksums cut to 8).
+fn show(event: &Event) -> String {
+    let fields: Vec<String> = event
+        .fields
+        .iter()
+        .map(|(name, value)| {
+            let text = match value {
+                Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            let shown: String = text.chars().take(24).collect();
+            format!("{name}={shown}{}", if text.chars().count() > 24 { "…" } else { "" })
+        })
+        .collect();
+    format!("{}  {} {}", format_elapsed(event.t_ms), event.kind, fields.join(" "))
+}
+
+/// The report `authzlab diff` prints.
+pub fn render(
+    a: &TraceFile,
+    b: &TraceFile,
+    comparison: &Comparison,
+    tolerance: Duration,
+    ignore_time: bool,
+) -> String {
+    let mut out =
+        format!("A: {} ({} events)\nB: {} ({} events)\n\n", a.name, a.events.len(), b.name, b.events.len());
+    if comparison.same_structure() {
+        out.push_str(&format!(
+            "Structure: the same on every node ({} node(s), {} events)\n",
+            comparison.agreeing, comparison.matched
+        ));
+    } else {
+        out.push_str(&format!(
+            "Structure: {} node(s) differ, {} agree\n",
+            comparison.nodes.len(),
+            comparison.agreeing
+        ));
+        for (node, lines) in &comparison.nodes {
+            out.push_str(&format!("\n{node}: {}\n", lines.join("\n")));
+        }
+        let side = |sign: i64| {
+            let kinds: Vec<String> = comparison
+                .kinds
+                .iter()
+                .filter(|(_, more)| more.signum() == sign)
+                .map(|(kind, more)| format!("{kind} x{}", more.abs()))
+                .collect();
+            if kinds.is_empty() {
+                "nothing".to_string()
+            } else {
+                kinds.join(", ")
+            }
+        };
+        out.push_str(&format!("\nOnly in A: {}\nOnly in B: {}\n", side(1), side(-1)));
+    }
+    if !ignore_time {
+        out.push_str(&format!(
+            "\nTiming: {} of {} events both runs have moved by more than {}; the largest move {}\n",
+            comparison.moved,
+            comparison.matched,
+            format_duration(tolerance),
+            format_duration(Duration::from_millis(comparison.largest_move_ms))
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drawn_values_and_digits_are_hidden_and_words_kept() {
+        assert_eq!(hide_drawn("signing:20d883ba92b8 then 20d883ba92b8"), "signing:# then #");
+        assert_eq!(hide_drawn("c0688826-411c-43cd"), "#");
+        assert_eq!(hide_drawn("jabber-12 at 00:20:43,900"), "jabber-# at #:#:#,#");
+        assert_eq!(hide_drawn("deadbeef"), "deadbeef", "no digit: a word");
+    }
+}
