@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use crate::trace::header::TraceHeader;
+
 use authzlab_host::vectors::Vectors;
 use authzlab_host::{Limits, PluginHost, Verdict};
 use clap::{Parser, Subcommand};
@@ -59,6 +61,10 @@ pub enum Command {
     },
     /// List every event a trace records, with its fields: what `[[expect]]` may name.
     Events,
+    /// Run again what a `--trace` file's header says it was made of and compare: "identical"
+    /// with the certificate, or the first event that differs (exit 1). A scenario or plugin
+    /// that changed since is refused (exit 2).
+    Replay { trace: PathBuf },
     /// Compare two traces (`--trace` files) by structure: each node's events aligned, ids
     /// and checksums numbered by first appearance, the first divergence per node shown.
     /// Exit 0 when the structure is the same, 1 when it differs, 2 on bad input.
@@ -158,6 +164,15 @@ pub fn run(cli: Cli) -> Result<ExitCode, InputError> {
             print(&events_catalogue());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Replay { trace } => {
+            let plugins_for = |seed| plugin_host(seed).map_err(|InputError(message)| message);
+            let (header, replayed) = crate::replay::replay(&trace, plugins_for).map_err(InputError)?;
+            print(&crate::replay::render(&trace, &header, &replayed));
+            Ok(match replayed {
+                crate::replay::Replayed::Identical { .. } => ExitCode::SUCCESS,
+                crate::replay::Replayed::Differs { .. } => ExitCode::from(1),
+            })
+        }
         Command::Diff { a, b, ignore_time, tolerance } => {
             use crate::trace::diff;
             let (a, b) = (diff::read(&a).map_err(InputError)?, diff::read(&b).map_err(InputError)?);
@@ -256,7 +271,15 @@ fn run_scenario(
         .map(|destination| TraceFile::create(destination, &[path]))
         .transpose()
         .map_err(|e| InputError(e.to_string()))?;
-    let sink = trace_file.as_ref().map(TraceFile::sink).transpose().map_err(|e| InputError(e.to_string()))?;
+    let mut sink =
+        trace_file.as_ref().map(TraceFile::sink).transpose().map_err(|e| InputError(e.to_string()))?;
+    if let Some(sink) = sink.as_mut() {
+        // The header: what the run is made of, for `authzlab replay` (not hashed).
+        let text = authzlab_host::input::read_bounded(path, authzlab_host::input::InputKind::Scenario)
+            .map_err(|e| InputError(e.to_string()))?;
+        let header = TraceHeader::of(path, &text, &scenario, seed).map_err(InputError)?;
+        writeln!(sink, "{}", header.to_line()).map_err(|e| InputError(format!("{}: {e}", path.display())))?;
+    }
     let plugins = plugin_host(seed)?;
     let progress = Progress::start(&scenario, &estimate);
     // The estimate is a guide; this is the promise: a run past its budget stops (exit 2).

@@ -40,6 +40,7 @@ pub mod key_pool;
 pub mod node;
 pub mod plugin_new;
 pub mod proto;
+pub mod replay;
 pub mod report;
 pub mod scenario;
 pub mod seeds;

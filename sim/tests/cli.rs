@@ -19,11 +19,62 @@ fn run_tells_the_story_and_certifies_the_trace() {
     assert!(stdout.contains("Failed to get valid access token from refresh token, maybe server issue."));
     assert!(stdout.contains("Replay: authzlab run scenarios/signing-key-regenerated.toml --seed 7"));
     let written = std::fs::read(&trace).unwrap();
-    let hash = hex::encode(Sha256::digest(&written));
-    assert!(stdout.contains(&format!("sha256 {hash}")), "the printed hash is the trace file's");
-    let lines = text(&written).lines().count();
+    // The first line is the header; the certificate is the SHA-256 of the event lines.
+    let header_end = written.iter().position(|byte| *byte == b'\n').unwrap() + 1;
+    assert!(written.starts_with(b"{\"authzlab_trace\":1,"), "{}", text(&written[..header_end]));
+    let hash = hex::encode(Sha256::digest(&written[header_end..]));
+    assert!(stdout.contains(&format!("sha256 {hash}")), "the printed hash is the trace's events'");
+    let lines = text(&written[header_end..]).lines().count();
     assert!(stdout.contains(&format!("Trace: {lines} events")));
     assert!(!text(&written).contains("eyJ"), "no raw token in the trace file");
+}
+
+/// `replay` runs again what the header names: identical with the certificate; a trace
+/// altered at one event is reported there with both versions (exit 1); a trace whose
+/// scenario changed since is refused, naming it (exit 2).
+#[test]
+fn replay_certifies_a_trace_finds_the_altered_event_and_refuses_a_changed_scenario() {
+    let trace = scratch("replayed.jsonl");
+    let output = authzlab(&[
+        "run",
+        "scenarios/signing-key-regenerated.toml",
+        "--timeline",
+        "none",
+        "--trace",
+        trace.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let hash = text(&output.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix("Trace: ").map(str::to_string))
+        .unwrap();
+    let hash = hash.rsplit(' ').next().unwrap().to_string();
+    let output = authzlab(&["replay", trace.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stdout).contains(&format!("identical (sha256 {hash}, ")),
+        "{}",
+        text(&output.stdout)
+    );
+
+    let recorded = text(&std::fs::read(&trace).unwrap()).to_string();
+    let mut lines: Vec<String> = recorded.lines().map(str::to_string).collect();
+    lines[40] = lines[40].replacen("\"t_ms\":", "\"t_ms\":1", 1);
+    let altered = scratch("altered.jsonl");
+    std::fs::write(&altered, lines.join("\n") + "\n").unwrap();
+    let output = authzlab(&["replay", altered.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("differs at event 40; before it, both have:"), "{stdout}");
+    assert!(stdout.contains("  recorded  {\"t_ms\":1"), "{stdout}");
+
+    lines[0] = lines[0].replacen("\"scenario_sha256\":\"", "\"scenario_sha256\":\"00", 1);
+    let stale = scratch("stale.jsonl");
+    std::fs::write(&stale, lines.join("\n") + "\n").unwrap();
+    let output = authzlab(&["replay", stale.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr)
+        .contains("scenarios/signing-key-regenerated.toml has changed since the trace was written"));
 }
 
 #[test]

@@ -66,6 +66,11 @@ pub fn read(path: &Path) -> Result<TraceFile, String> {
                 "{name}:{number}: a line over {TRACE_LINE_BYTES_MAX} bytes (TRACE_LINE_BYTES_MAX)"
             ));
         }
+        if number == 1
+            && super::header::TraceHeader::parse(String::from_utf8_lossy(&line).trim_end()).is_some()
+        {
+            continue;
+        }
         if events.len() as u64 >= TRACE_EVENTS_MAX {
             return Err(format!("{name}: more than {TRACE_EVENTS_MAX} events (TRACE_EVENTS_MAX)"));
         }

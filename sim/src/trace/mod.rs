@@ -12,11 +12,13 @@
 //! * [`catalogue`]: every event kind with its typed fields ([`Happening`]), in one place.
 //! * [`file`]: the `--trace` destination, vetted before the run and renamed into place after.
 //! * [`diff`]: two traces compared by structure (`authzlab diff`).
+//! * [`header`]: the trace file's first line, what a run was made of (`authzlab replay`).
 
 pub mod catalogue;
 pub mod diff;
 pub mod domain;
 pub mod file;
+pub mod header;
 pub mod token_events;
 
 use std::cell::RefCell;

@@ -1,0 +1,104 @@
+//! The trace file's first line: what a run was made of, so that it can be replayed
+//! (`authzlab replay`) or refused when what it was made of has changed.
+//!
+//! The header is not an event and is not hashed: the replay certificate is the SHA-256 of
+//! the event lines after it, so two builds that record the same events certify the same
+//! trace, and the header says which builds they were.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::scenario::Scenario;
+
+/// The header's format; a reader refuses one it does not know.
+pub const TRACE_FORMAT: u32 = 1;
+
+/// Longest header line read back (a header names a handful of plugins).
+pub const HEADER_BYTES_MAX: u64 = 64 << 10;
+
+/// One validator a run loads, by the name the scenario gives it, and its bytes' SHA-256.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PluginStamp {
+    pub name: String,
+    pub sha256: String,
+}
+
+/// The first line of a `--trace` file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceHeader {
+    /// [`TRACE_FORMAT`]; its key also tells a header from an event.
+    pub authzlab_trace: u32,
+    pub authzlab: String,
+    pub toolchain: String,
+    /// The scenario file as the command named it, and the SHA-256 of its bytes.
+    pub scenario: String,
+    pub scenario_sha256: String,
+    pub seed: u64,
+    pub tick_ms: u64,
+    pub skip_idle: bool,
+    /// Every validator the scenario names, in its order, once each.
+    pub plugins: Vec<PluginStamp>,
+}
+
+impl TraceHeader {
+    /// The header of a run of `scenario` (read from `path`, whose bytes are `text`) with `seed`.
+    pub fn of(path: &Path, text: &[u8], scenario: &Scenario, seed: u64) -> Result<TraceHeader, String> {
+        Ok(TraceHeader {
+            authzlab_trace: TRACE_FORMAT,
+            authzlab: env!("CARGO_PKG_VERSION").to_string(),
+            toolchain: env!("AUTHZLAB_RUSTC_VERSION").to_string(),
+            scenario: path.display().to_string(),
+            scenario_sha256: hex::encode(Sha256::digest(text)),
+            seed,
+            tick_ms: scenario.tick.as_millis() as u64,
+            skip_idle: scenario.skip_idle,
+            plugins: plugin_stamps(scenario)?,
+        })
+    }
+
+    /// The header as one line, without its newline.
+    pub fn to_line(&self) -> String {
+        // A struct of strings, integers and a list serializes.
+        serde_json::to_string(self).expect("a header serializes")
+    }
+
+    /// The header a trace line holds, if it is one.
+    pub fn parse(line: &str) -> Option<TraceHeader> {
+        if !line.starts_with("{\"authzlab_trace\":") {
+            return None;
+        }
+        serde_json::from_str(line).ok()
+    }
+}
+
+/// The validators `scenario` names, each with its bytes' SHA-256: a built-in plugin's
+/// embedded bytes, or the component file beside the scenario.
+pub fn plugin_stamps(scenario: &Scenario) -> Result<Vec<PluginStamp>, String> {
+    let cluster = &scenario.cluster;
+    let names = [
+        cluster.sip.as_ref().map(|sip| sip.validator.as_str()),
+        cluster.imp.as_ref().map(|imp| imp.validator.as_str()),
+        cluster.unity_validator.as_deref(),
+        cluster.expressway.as_ref().map(|expressway| expressway.validator.as_str()),
+    ];
+    let mut stamps: Vec<PluginStamp> = Vec::new();
+    for name in names.into_iter().flatten() {
+        if stamps.iter().any(|stamp| stamp.name == name) {
+            continue;
+        }
+        let sha256 = match authzlab_plugins::by_name(name) {
+            Some(artifact) => hex::encode(Sha256::digest(artifact.bytes)),
+            None => {
+                let path = scenario.path.parent().unwrap_or(Path::new(".")).join(name);
+                let bytes =
+                    authzlab_host::input::read_bounded(&path, authzlab_host::input::InputKind::Component)
+                        .map_err(|e| e.to_string())?;
+                hex::encode(Sha256::digest(bytes))
+            }
+        };
+        stamps.push(PluginStamp { name: name.to_string(), sha256 });
+    }
+    Ok(stamps)
+}
