@@ -21,6 +21,8 @@ pub const VECTORS_BYTES_MAX: u64 = 64 << 20;
 pub const COMPONENT_BYTES_MAX: u64 = 16 << 20;
 /// Largest plugin manifest: a few lines of TOML.
 pub const MANIFEST_BYTES_MAX: u64 = 64 << 10;
+/// Largest sweep summary (`authzlab sweep --out`): at most 1,000 causes of a few hundred bytes.
+pub const SUMMARY_BYTES_MAX: u64 = 16 << 20;
 
 const _: () = assert!(SCENARIO_BYTES_MAX >= 1 << 20);
 const _: () = assert!(VECTORS_BYTES_MAX > 1 << 20, "a vectors file must hold a 1 MiB token case");
@@ -32,6 +34,7 @@ pub enum InputKind {
     Vectors,
     Component,
     Manifest,
+    Summary,
 }
 
 impl InputKind {
@@ -41,6 +44,7 @@ impl InputKind {
             InputKind::Vectors => VECTORS_BYTES_MAX,
             InputKind::Component => COMPONENT_BYTES_MAX,
             InputKind::Manifest => MANIFEST_BYTES_MAX,
+            InputKind::Summary => SUMMARY_BYTES_MAX,
         }
     }
 
@@ -51,6 +55,7 @@ impl InputKind {
             InputKind::Vectors => "VECTORS_BYTES_MAX",
             InputKind::Component => "COMPONENT_BYTES_MAX",
             InputKind::Manifest => "MANIFEST_BYTES_MAX",
+            InputKind::Summary => "SUMMARY_BYTES_MAX",
         }
     }
 
@@ -60,6 +65,7 @@ impl InputKind {
             InputKind::Vectors => "vectors file",
             InputKind::Component => "component",
             InputKind::Manifest => "plugin manifest",
+            InputKind::Summary => "sweep summary",
         }
     }
 }

@@ -65,6 +65,27 @@ pub enum Command {
     /// with the certificate, or the first event that differs (exit 1). A scenario or plugin
     /// that changed since is refused (exit 2).
     Replay { trace: PathBuf },
+    /// Run many seeds of a scenario (or of every scenario in a directory) in parallel and
+    /// group the failures by cause, each with its smallest failing seed; or, as `sweep merge
+    /// A.json B.json ...`, merge shards' summaries. Exit 0 when every run held, 1 otherwise.
+    Sweep {
+        /// A scenario file or a directory of them; or `merge` followed by summary files.
+        #[arg(required = true)]
+        targets: Vec<PathBuf>,
+        /// Seeds: `A..B` (both included) or `N` (1 to N).
+        #[arg(long, default_value = "1..100")]
+        seeds: String,
+        /// Threads; default: one per core.
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Run one slice: `i/N`, `auto` (a Slurm array job) or `auto/N` (a Kubernetes
+        /// Indexed Job's JOB_COMPLETION_INDEX, N given).
+        #[arg(long)]
+        shard: Option<String>,
+        /// Write the summary as JSON here (what `sweep merge` reads).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Compare two traces (`--trace` files) by structure: each node's events aligned, ids
     /// and checksums numbered by first appearance, the first divergence per node shown.
     /// Exit 0 when the structure is the same, 1 when it differs, 2 on bad input.
@@ -164,6 +185,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, InputError> {
             print(&events_catalogue());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Sweep { targets, seeds, jobs, shard, out } => {
+            sweep_command(&targets, &seeds, jobs, shard.as_deref(), out.as_deref())
+        }
         Command::Replay { trace } => {
             let plugins_for = |seed| plugin_host(seed).map_err(|InputError(message)| message);
             let (header, replayed) = crate::replay::replay(&trace, plugins_for).map_err(InputError)?;
@@ -203,6 +227,89 @@ pub fn run(cli: Cli) -> Result<ExitCode, InputError> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `authzlab sweep` and `authzlab sweep merge`.
+fn sweep_command(
+    targets: &[PathBuf],
+    seeds: &str,
+    jobs: Option<usize>,
+    shard: Option<&str>,
+    out: Option<&Path>,
+) -> Result<ExitCode, InputError> {
+    use crate::sweep::{self, Summary};
+    let summary = if targets.first().is_some_and(|first| first.as_os_str() == "merge") {
+        let files = &targets[1..];
+        if files.is_empty() || files.len() > sweep::MERGE_FILES_MAX {
+            return Err(InputError(format!(
+                "sweep merge: name 1 to {} summary files",
+                sweep::MERGE_FILES_MAX
+            )));
+        }
+        let mut merged: Option<Summary> = None;
+        for file in files {
+            let bytes = authzlab_host::input::read_bounded(file, authzlab_host::input::InputKind::Summary)
+                .map_err(|e| InputError(e.to_string()))?;
+            let summary: Summary = serde_json::from_slice(&bytes)
+                .map_err(|e| InputError(format!("{}: not a sweep summary: {e}", file.display())))?;
+            match merged.as_mut() {
+                None => merged = Some(summary),
+                Some(merged) => {
+                    merged.merge(&summary).map_err(|e| InputError(format!("{}: {e}", file.display())))?
+                }
+            }
+        }
+        merged.expect("at least one file")
+    } else {
+        let [target] = targets else {
+            return Err(InputError(
+                "sweep: name one scenario file or directory (or `merge` and summaries)".into(),
+            ));
+        };
+        let seeds = sweep::parse_seeds(seeds).map_err(InputError)?;
+        let shard = match shard {
+            Some(text) => sweep::Shard::parse(text, |name| std::env::var(name).ok()).map_err(InputError)?,
+            None => sweep::Shard::WHOLE,
+        };
+        let files = sweep::scenario_files(target).map_err(InputError)?;
+        let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let total = (seeds.1 - seeds.0 + 1) * files.len() as u64 / shard.count;
+        let bar = if std::io::stderr().is_terminal() {
+            let bar = indicatif::ProgressBar::new(total);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} {elapsed_precise} [{bar:40}] {pos}/{len} runs, ~{eta} left",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            Some(bar)
+        } else {
+            None
+        };
+        let tick = || {
+            if let Some(bar) = &bar {
+                bar.inc(1);
+            }
+        };
+        // Runs reseed their plugins from their own seed: one host serves every seed.
+        let plugins = plugin_host(0)?;
+        let summary = sweep::sweep(&files, seeds, shard, jobs, &plugins, &tick).map_err(InputError)?;
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        summary
+    };
+    print(&crate::sweep::render(&summary));
+    if let Some(out) = out {
+        // Whole or not at all: beside it, then renamed.
+        let json = serde_json::to_string_pretty(&summary).expect("a summary serializes");
+        let temporary = out.with_extension(format!("tmp{}", std::process::id()));
+        let written = std::fs::write(&temporary, json + "\n").and_then(|()| std::fs::rename(&temporary, out));
+        if let Err(error) = written {
+            let _ = std::fs::remove_file(&temporary);
+            return Err(InputError(format!("{}: {error}", out.display())));
+        }
+    }
+    Ok(if summary.failed() == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// The plugin host; a run reseeds its plugins from the scenario seed, so `seed` only

@@ -45,5 +45,6 @@ pub mod report;
 pub mod scenario;
 pub mod seeds;
 pub mod store;
+pub mod sweep;
 pub mod tokens;
 pub mod trace;
