@@ -53,7 +53,11 @@ fn a_thousand_seeds_group_by_cause_and_shards_merge_into_the_whole() {
     assert!(!holds(cause.smallest_seed));
     assert!((1..cause.smallest_seed).all(holds));
     let report = sweep::render(&whole);
-    assert!(report.contains(&format!("replay: authzlab run {} --seed {}", files[0].display(), cause.smallest_seed)));
+    assert!(report.contains(&format!(
+        "replay: authzlab run {} --seed {}",
+        files[0].display(),
+        cause.smallest_seed
+    )));
 
     let mut merged: Option<Summary> = None;
     for index in [2, 0, 1] {
