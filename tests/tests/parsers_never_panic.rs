@@ -149,6 +149,26 @@ proptest! {
         }
     }
 
+    /// Edits of a plugin manifest: every one loads or is refused with the file, line and
+    /// column, never a panic (a key's offset is found in text that may be any shape).
+    #[test]
+    fn edited_manifests_load_or_are_refused_with_a_place(
+        edits in prop::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 1..6),
+    ) {
+        let original = format!(
+            "# pinned by the author\n[plugin]\nsha256 = \"{}\"\ncontract = \"0.1.0\"\n[limits]\nfuel_per_call = 5000000\n",
+            "ab".repeat(32)
+        );
+        let bytes = mangle(&original, &edits);
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("x.manifest.toml");
+        std::fs::write(&path, &bytes).unwrap();
+        if let Err(error) = authzlab_host::manifest::Manifest::load(&path) {
+            let message = error.to_string();
+            prop_assert!(message.starts_with(&path.display().to_string()), "{}", message);
+        }
+    }
+
     /// Edits of the shipped vectors file: every one loads or is refused with a reason.
     #[test]
     fn edited_vectors_files_load_or_are_refused(
