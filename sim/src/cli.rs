@@ -4,7 +4,7 @@
 use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::trace::header::TraceHeader;
 
@@ -389,13 +389,19 @@ fn run_scenario(
     }
     let plugins = plugin_host(seed)?;
     let progress = Progress::start(&scenario, &estimate);
-    // The estimate is a guide; this is the promise: a run past its budget stops (exit 2).
-    let deadline = Instant::now() + budget;
-    let mut show = |elapsed| {
-        progress.show(elapsed);
-        match Instant::now() > deadline {
+    // The estimate is a guide; this is the promise: a run whose steps and events outrun the
+    // budget stops (exit 2). Measured in the estimate's own units from the run's counts, not
+    // by a clock: the same run stops at the same step on every machine.
+    let mut show = |reached: cluster::Reached| {
+        progress.show(reached.elapsed);
+        let spent = estimate.spent(reached.steps, reached.events);
+        match spent > budget {
             true => Err(format!(
-                "it outlived its wall-time budget of {} (estimated {}); allow more with --budget",
+                "by its {} steps and {} events so far it has cost about {}, over its budget of {} \
+                 (estimated {}); allow more with --budget",
+                reached.steps,
+                reached.events,
+                format_duration(Duration::from_secs(spent.as_secs().max(1))),
                 format_duration(budget),
                 format_duration(Duration::from_secs(estimate.wall.as_secs().max(1)))
             )),

@@ -65,6 +65,9 @@ pub struct Estimate {
     pub hosts: u64,
     pub events: u64,
     pub wall: Duration,
+    /// The part of `wall` that does not follow steps or events: preloaded rows, generated
+    /// signing keys, purge statements.
+    fixed: Duration,
 }
 
 impl Estimate {
@@ -108,14 +111,27 @@ impl Estimate {
             .filter(|step| step.action == Action::RegenerateKey(KeyKind::Signing))
             .count() as u64;
         let generated_keys = signing_keys.saturating_sub(SIGNING_KEY_POOL_SIZE as u64);
-        let wall_ns = steps
-            .saturating_mul(hosts)
+        let fixed = Duration::from_nanos(
+            generated_keys
+                .saturating_mul(SIGNING_KEY_NS)
+                .saturating_add(scenario.purge.preloaded_rows().saturating_mul(PRELOADED_ROW_NS))
+                .saturating_add(purge_batches.saturating_mul(PURGE_BATCH_NS)),
+        );
+        let mut estimate = Estimate { steps, hosts, events, wall: Duration::ZERO, fixed };
+        estimate.wall = estimate.spent(steps, events);
+        estimate
+    }
+
+    /// What a run has cost by the estimate's own measure once it has taken `steps` steps and
+    /// recorded `events` events: the same sum as the estimate, with the counts the run
+    /// reached instead of the counts foreseen. Counted, never timed, so a run held to its
+    /// budget this way stops at the same step on every machine.
+    pub fn spent(&self, steps: u64, events: u64) -> Duration {
+        let ns = steps
+            .saturating_mul(self.hosts)
             .saturating_mul(STEP_NS_PER_HOST)
-            .saturating_add(events.saturating_mul(EVENT_NS))
-            .saturating_add(generated_keys.saturating_mul(SIGNING_KEY_NS))
-            .saturating_add(scenario.purge.preloaded_rows().saturating_mul(PRELOADED_ROW_NS))
-            .saturating_add(purge_batches.saturating_mul(PURGE_BATCH_NS));
-        Estimate { steps, hosts, events, wall: Duration::from_nanos(wall_ns) }
+            .saturating_add(events.saturating_mul(EVENT_NS));
+        Duration::from_nanos(ns).saturating_add(self.fixed)
     }
 
     /// Refuses a run that would overflow the trace or take longer than `budget`.
@@ -266,6 +282,25 @@ mod tests {
         ));
         assert!(crowd.events > TRACE_EVENTS_MAX);
         assert!(matches!(crowd.check(Duration::MAX), Err(CostError::TraceTooLarge { .. })));
+    }
+
+    /// A run is held to its budget by what it has spent by the estimate's measure: at the
+    /// foreseen counts that is the estimate itself; more steps or events than foreseen cost
+    /// more, in the same units, whatever the machine.
+    #[test]
+    fn spending_is_the_estimate_at_the_foreseen_counts_and_grows_past_them() {
+        let estimate = Estimate::of(&scenario(
+            "name=\"x\"\nduration=\"1h\"\n[params]\nexpired_refresh_tokens=100000\n[[clients]]\nkind=\"jabber\"\ncount=5\n",
+        ));
+        assert_eq!(estimate.spent(estimate.steps, estimate.events), estimate.wall);
+        let fixed = estimate.spent(0, 0);
+        assert_eq!(fixed, Duration::from_nanos(100_000 * PRELOADED_ROW_NS), "only the preload");
+        let more = estimate.spent(estimate.steps * 10, estimate.events);
+        assert_eq!(
+            more - estimate.wall,
+            Duration::from_nanos(9 * estimate.steps * estimate.hosts * STEP_NS_PER_HOST)
+        );
+        assert!(estimate.spent(estimate.steps, estimate.events + 1) > estimate.wall);
     }
 
     /// A slowed link keeps the network busy while messages cross it: a 30-day latency

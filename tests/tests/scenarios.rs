@@ -880,15 +880,15 @@ absent = true
     assert!(story.contains("refused port 6970 for cucm-sub-1: already served by Cisco TFTP"), "{story}");
 }
 
-/// The command line's wall-time budget stops a run through the progress observer: the run
-/// ends with the observer's reason and where it stopped, never with a verdict (exit 2).
+/// The command line's budget stops a run through the progress observer: the run ends with
+/// the observer's reason and where it stopped, never with a verdict (exit 2).
 #[test]
 fn a_run_its_observer_stops_ends_with_the_reason_and_no_verdict() {
     let mut scenario = load("signing-key-regenerated.toml");
     // Stepping every tick, the observer is called every few thousand of them.
     scenario.skip_idle = false;
     let mut calls = 0;
-    let mut stop_at_second_call = |_elapsed| {
+    let mut stop_at_second_call = |_reached| {
         calls += 1;
         if calls < 2 {
             Ok(())

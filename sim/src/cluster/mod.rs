@@ -97,13 +97,25 @@ pub struct RunOptions<'p> {
     pub sink: Option<Box<dyn Write>>,
     /// What the timeline keeps.
     pub timeline: TimelineMode,
-    /// Told the simulated time reached every few thousand steps (for a progress bar and the
-    /// command line's wall-time budget). It sees nothing of the trace and cannot change the
-    /// run; it can only stop it, with its reason ([`RunError::Stopped`]).
-    pub progress: Option<&'p mut dyn FnMut(Duration) -> Result<(), String>>,
+    /// Told how far the run has come every few thousand steps (for a progress bar and the
+    /// command line's budget). It sees nothing of the trace and cannot change the run; it
+    /// can only stop it, with its reason ([`RunError::Stopped`]).
+    pub progress: Option<&'p mut dyn FnMut(Reached) -> Result<(), String>>,
     /// Unity Connection also checks every token with the native reference, keeping both
     /// verdicts here (`plugin check --scenarios`); the trace is the same either way.
     pub shadow: Option<crate::conformance::shadow::Shadow>,
+}
+
+/// How far a run has come: what its progress observer is told. All of it simulated and
+/// counted, none of it measured, so an observer that stops a run stops it at the same step on
+/// every machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reached {
+    pub elapsed: Duration,
+    /// turmoil steps taken.
+    pub steps: u64,
+    /// Events recorded.
+    pub events: u64,
 }
 
 impl Default for RunOptions<'_> {
@@ -506,7 +518,7 @@ pub fn run_with(
         steps_taken += 1;
         if let Some(progress) = progress.as_mut().filter(|_| steps_taken.is_multiple_of(PROGRESS_EVERY_STEPS))
         {
-            progress(elapsed)
+            progress(Reached { elapsed, steps: steps_taken, events: trace.events() })
                 .map_err(|reason| RunError::Stopped { at_ms: elapsed.as_millis() as u64, reason })?;
         }
         let touched_sockets = clock::take_network_activity();

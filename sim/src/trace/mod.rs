@@ -220,6 +220,11 @@ impl Trace {
     }
 
     /// True once an event was dropped because the trace was full.
+    /// Events recorded so far.
+    pub fn events(&self) -> u64 {
+        self.inner.borrow().events
+    }
+
     pub fn overflowed(&self) -> bool {
         self.inner.borrow().overflowed
     }
