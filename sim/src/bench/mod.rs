@@ -303,21 +303,11 @@ pub fn measure(
 /// seconds or minutes, and a run of 20 ms estimated at 1 ms is not 20x wrong for it.
 const ESTIMATE_COMPARED_FROM: Duration = Duration::from_secs(1);
 
-/// Scenario files the estimate figure runs at most (a bound on a directory of any size).
-const SCENARIOS_BENCHED_MAX: usize = 1_000;
-
 /// The scenarios beside `beside` (the shipped library when it is `scenarios/…`), in name
-/// order; `--quick` takes the first four.
+/// order, as `authzlab sweep` lists a directory; `--quick` takes the first four.
 fn scenario_library(beside: &Path, scale: Scale) -> Result<Vec<Scenario>, BenchError> {
     let directory = beside.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let entries = std::fs::read_dir(directory)
-        .map_err(|e| BenchError::Input(format!("{}: {e}", directory.display())))?;
-    let mut paths: Vec<std::path::PathBuf> = entries
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
-        .take(SCENARIOS_BENCHED_MAX)
-        .collect();
-    paths.sort();
+    let mut paths = crate::sweep::scenario_files(directory).map_err(BenchError::Input)?;
     if scale == Scale::QUICK {
         paths.truncate(4);
     }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::check::clocks::{unix_as_elapsed, NodeClocks};
 use crate::check::secrets::SecretSet;
-use crate::check::table_rows::RowsByValidity;
+use crate::check::table_rows::{PurgeUnderWay, RowsByValidity};
 use crate::check::{verdict, Check, Outcome};
 use crate::clock::format_elapsed;
 use crate::trace::{Event, Happening};
@@ -147,8 +147,7 @@ pub struct CrashLosesNoCommittedRow {
     committed: u64,
     /// The table's rows by validity: which a batch deleted (the oldest).
     rows: RowsByValidity,
-    /// The purge under way (its cutoff) and the rows its committed batches deleted.
-    batched: (u64, u64),
+    batched: PurgeUnderWay,
     /// Refresh token id → its validity, for tokens issued and not yet purged.
     validity: BTreeMap<String, u64>,
     /// (validity, token id) of revoked rows not yet purged.
@@ -170,10 +169,7 @@ impl Check for CrashLosesNoCommittedRow {
                 self.validity.insert(refresh_tid.clone(), *refresh_exp);
             }
             Happening::PurgeBatchCommitted { rows, cutoff } => {
-                if self.batched.0 != *cutoff {
-                    self.batched = (*cutoff, 0);
-                }
-                self.batched.1 += rows;
+                self.batched.batch_committed(*cutoff, *rows);
                 self.committed = self.committed.saturating_sub(*rows);
                 // Rows older than what is left are gone; of that validity itself, some may be
                 // (which ones, SQLite chose): those tokens are kept, a bound on the check.
@@ -192,7 +188,7 @@ impl Check for CrashLosesNoCommittedRow {
             }
             Happening::RefreshTokensPurged { rows, cutoff, .. } => {
                 // Its committed batches were counted as they came.
-                let batched = if self.batched.0 == *cutoff { std::mem::take(&mut self.batched).1 } else { 0 };
+                let batched = self.batched.finished(*cutoff);
                 self.committed = self.committed.saturating_sub(rows.saturating_sub(batched));
                 self.rows.take_due(*cutoff);
                 self.validity.retain(|_, exp| *exp > *cutoff);
@@ -244,8 +240,7 @@ impl Check for CrashLosesNoCommittedRow {
 #[derive(Default)]
 pub struct PurgeDeletesExactlyTheExpiredRows {
     rows: RowsByValidity,
-    /// The purge under way (its cutoff) and the rows its committed batches deleted.
-    batched: (u64, u64),
+    batched: PurgeUnderWay,
     judged: u64,
     first: Option<String>,
 }
@@ -256,9 +251,6 @@ impl Check for PurgeDeletesExactlyTheExpiredRows {
             Happening::TablePreloaded { rows, validity } => self.rows.add(*validity, *rows),
             Happening::TokensIssued { refresh_exp, .. } => self.rows.add(*refresh_exp, 1),
             Happening::PurgeBatchCommitted { rows, cutoff } => {
-                if self.batched.0 != *cutoff {
-                    self.batched = (*cutoff, 0);
-                }
                 let due = self.rows.due(*cutoff);
                 if *rows > due && self.first.is_none() {
                     self.first = Some(format!(
@@ -268,11 +260,11 @@ impl Check for PurgeDeletesExactlyTheExpiredRows {
                     ));
                 }
                 self.rows.delete_oldest(*rows);
-                self.batched.1 += rows;
+                self.batched.batch_committed(*cutoff, *rows);
             }
             Happening::RefreshTokensPurged { rows, cutoff, .. } => {
                 let (rows, cutoff) = (*rows, *cutoff);
-                let batched = if self.batched.0 == cutoff { std::mem::take(&mut self.batched).1 } else { 0 };
+                let batched = self.batched.finished(cutoff);
                 let expected = self.rows.take_due(cutoff) + batched;
                 self.judged += 1;
                 if rows != expected && self.first.is_none() {

@@ -46,6 +46,34 @@ impl RowsByValidity {
     }
 }
 
+/// The purge under way, from its committed batches: which purge (its cutoff) and how many
+/// rows its batches deleted. The purge's summary counts them again, and a purge a crash cut
+/// short never sends one, so both table checks need to know what was already counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PurgeUnderWay {
+    cutoff: u64,
+    rows: u64,
+}
+
+impl PurgeUnderWay {
+    /// A batch of the purge with `cutoff` committed `rows` rows; a batch of another purge
+    /// starts counting afresh (the one before was cut short).
+    pub fn batch_committed(&mut self, cutoff: u64, rows: u64) {
+        if self.cutoff != cutoff {
+            *self = PurgeUnderWay { cutoff, rows: 0 };
+        }
+        self.rows += rows;
+    }
+
+    /// The purge with `cutoff` finished: the rows its batches already deleted.
+    pub fn finished(&mut self, cutoff: u64) -> u64 {
+        match self.cutoff == cutoff {
+            true => std::mem::take(self).rows,
+            false => 0,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,5 +90,16 @@ mod tests {
         assert_eq!(rows.take_due(20), 1);
         assert_eq!(rows.due(u64::MAX), 1);
         assert_eq!(rows.delete_oldest(5), u64::MAX, "empty");
+    }
+
+    #[test]
+    fn a_purge_cut_short_is_forgotten_when_the_next_one_begins() {
+        let mut under_way = PurgeUnderWay::default();
+        under_way.batch_committed(100, 50);
+        under_way.batch_committed(100, 50);
+        under_way.batch_committed(200, 7);
+        assert_eq!(under_way.finished(100), 0, "that purge was cut short");
+        assert_eq!(under_way.finished(200), 7);
+        assert_eq!(under_way.finished(200), 0, "counted once");
     }
 }
