@@ -189,8 +189,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, InputError> {
             sweep_command(&targets, &seeds, jobs, shard.as_deref(), out.as_deref())
         }
         Command::Replay { trace } => {
-            let plugins_for = |seed| plugin_host(seed).map_err(|InputError(message)| message);
-            let (header, replayed) = crate::replay::replay(&trace, plugins_for).map_err(InputError)?;
+            let plugins = plugin_host(0)?;
+            let (header, replayed) = crate::replay::replay(&trace, &plugins).map_err(InputError)?;
             print(&crate::replay::render(&trace, &header, &replayed));
             Ok(match replayed {
                 crate::replay::Replayed::Identical { .. } => ExitCode::SUCCESS,

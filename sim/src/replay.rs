@@ -32,18 +32,11 @@ pub enum Replayed {
     Differs { event: u64, recorded: Option<String>, replayed: Option<String>, before: Vec<String> },
 }
 
-/// Reads the header, refuses a changed scenario or plugin, runs again (with a plugin host
-/// made for the recorded seed, as the run's was) and compares.
-pub fn replay(
-    trace: &Path,
-    plugins_for: impl FnOnce(u64) -> Result<PluginHost, String>,
-) -> Result<(TraceHeader, Replayed), String> {
+/// Reads the header, refuses a changed scenario or plugin, runs again and compares. A run
+/// reseeds its plugins from its own seed, so any plugin host replays it.
+pub fn replay(trace: &Path, plugins: &PluginHost) -> Result<(TraceHeader, Replayed), String> {
     let name = trace.display().to_string();
-    let metadata = std::fs::metadata(trace).map_err(|e| format!("{name}: {e}"))?;
-    if let Some(what) = authzlab_host::input::never_a_file(&metadata) {
-        return Err(format!("{name}: is {what}, not a trace file"));
-    }
-    let mut recorded = BufReader::new(File::open(trace).map_err(|e| format!("{name}: {e}"))?);
+    let mut recorded = crate::trace::file::open_recorded(trace)?;
     let mut first = String::new();
     (&mut recorded).take(HEADER_BYTES_MAX).read_line(&mut first).map_err(|e| format!("{name}: {e}"))?;
     let header = TraceHeader::parse(first.trim_end()).ok_or_else(|| {
@@ -84,7 +77,6 @@ pub fn replay(
             None => return Err(format!("{name}: the scenario no longer loads plugin {}", stamp.name)),
         }
     }
-    let plugins = plugins_for(header.seed)?;
     let comparer = Comparer::new(recorded);
     let shared = Rc::new(RefCell::new(comparer));
     let options = RunOptions {
@@ -92,7 +84,7 @@ pub fn replay(
         timeline: TimelineMode::None,
         ..RunOptions::default()
     };
-    let run = cluster::run_with(&scenario, header.seed, &plugins, options).map_err(|e| e.to_string())?;
+    let run = cluster::run_with(&scenario, header.seed, plugins, options).map_err(|e| e.to_string())?;
     let mut comparer = shared.borrow_mut();
     comparer.finish();
     let replayed = match comparer.difference.take() {

@@ -147,6 +147,7 @@ pub struct CrashLosesNoCommittedRow {
     committed: u64,
     /// The table's rows by validity: which a batch deleted (the oldest).
     rows: RowsByValidity,
+    /// The purge under way: the rows its committed batches deleted.
     batched: PurgeUnderWay,
     /// Refresh token id → its validity, for tokens issued and not yet purged.
     validity: BTreeMap<String, u64>,
@@ -240,6 +241,7 @@ impl Check for CrashLosesNoCommittedRow {
 #[derive(Default)]
 pub struct PurgeDeletesExactlyTheExpiredRows {
     rows: RowsByValidity,
+    /// The purge under way: the rows its committed batches deleted.
     batched: PurgeUnderWay,
     judged: u64,
     first: Option<String>,

@@ -7,7 +7,6 @@ mod sip_setup;
 
 use std::cell::{Cell, RefCell};
 use std::io::Write;
-use std::path::Path;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -32,8 +31,8 @@ use crate::node::unity::{self, Unity};
 use crate::proto::sso::AssertionKey;
 use crate::report::{Exposures, Logins, Purges, Timeline, TimelineMode};
 use crate::scenario::{
-    Action, Scenario, Site, CAMPUS_SITE, CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX, EXPRESSWAY_C, EXPRESSWAY_E,
-    REMOTE_SITE, SCENARIO_NODE,
+    Action, Scenario, Site, ValidatorSource, CAMPUS_SITE, CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX, EXPRESSWAY_C,
+    EXPRESSWAY_E, REMOTE_SITE, SCENARIO_NODE,
 };
 use crate::seeds::Seeds;
 use crate::store::RefreshTokenStore;
@@ -757,19 +756,17 @@ fn record_plugin(trace: &Trace, node: &str, plugin: &Plugin) {
 /// A built-in plugin by name, or a component file relative to the scenario (held to its
 /// manifest when it has one, and refused without one when the scenario requires manifests).
 fn load_validator(scenario: &Scenario, name: &str, plugins: &PluginHost) -> Result<Plugin, RunError> {
-    if let Some(artifact) = authzlab_plugins::by_name(name) {
-        return Ok(plugins.load(artifact.name, artifact.bytes)?);
+    match scenario.validator_source(name) {
+        Some(ValidatorSource::BuiltIn(artifact)) => Ok(plugins.load(artifact.name, artifact.bytes)?),
+        Some(ValidatorSource::File(path)) => {
+            Ok(plugins.load_file_pinned(&path, scenario.cluster.require_manifests)?)
+        }
+        None => Err(RunError::UnknownValidator {
+            scenario: scenario.path.display().to_string(),
+            name: name.to_string(),
+            builtins: authzlab_plugins::ALL.iter().map(|a| a.name).collect::<Vec<_>>().join(", "),
+        }),
     }
-    let base = scenario.path.parent().unwrap_or(Path::new("."));
-    let path = base.join(name);
-    if name.ends_with(".wasm") {
-        return Ok(plugins.load_file_pinned(&path, scenario.cluster.require_manifests)?);
-    }
-    Err(RunError::UnknownValidator {
-        scenario: scenario.path.display().to_string(),
-        name: name.to_string(),
-        builtins: authzlab_plugins::ALL.iter().map(|a| a.name).collect::<Vec<_>>().join(", "),
-    })
 }
 
 #[cfg(test)]

@@ -566,6 +566,13 @@ impl fmt::Display for Expectation {
     }
 }
 
+/// Where a validator a scenario names comes from ([`Scenario::validator_source`]).
+#[derive(Clone, Debug)]
+pub enum ValidatorSource {
+    BuiltIn(authzlab_plugins::Artifact),
+    File(std::path::PathBuf),
+}
+
 impl Scenario {
     /// Reads (at most [`SCENARIO_BYTES_MAX`](authzlab_host::input::SCENARIO_BYTES_MAX)) and
     /// checks a scenario file.
@@ -573,6 +580,37 @@ impl Scenario {
         let bytes = read_bounded(path, InputKind::Scenario)?;
         let text = error::utf8_text(&bytes, &path.display().to_string())?;
         Scenario::parse(text, path)
+    }
+
+    /// Every validator the scenario names (CallManager's SIP, IM and Presence, Unity,
+    /// Expressway-C), in that order, once each.
+    pub fn validator_names(&self) -> Vec<&str> {
+        let cluster = &self.cluster;
+        let mut names: Vec<&str> = Vec::new();
+        for name in [
+            cluster.sip.as_ref().map(|sip| sip.validator.as_str()),
+            cluster.imp.as_ref().map(|imp| imp.validator.as_str()),
+            cluster.unity_validator.as_deref(),
+            cluster.expressway.as_ref().map(|expressway| expressway.validator.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        names
+    }
+
+    /// Where validator `name` comes from: a built-in plugin of that name, or a component
+    /// file (`.wasm`) relative to the scenario file; `None` for neither.
+    pub fn validator_source(&self, name: &str) -> Option<ValidatorSource> {
+        if let Some(artifact) = authzlab_plugins::by_name(name) {
+            return Some(ValidatorSource::BuiltIn(artifact));
+        }
+        let base = self.path.parent().unwrap_or(Path::new("."));
+        name.ends_with(".wasm").then(|| ValidatorSource::File(base.join(name)))
     }
 
     /// Clients of every group together.

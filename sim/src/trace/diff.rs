@@ -13,12 +13,12 @@
 //! against a tolerance.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, Read};
 use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
-use similar::{capture_diff_slices, Algorithm, DiffOp};
+use similar::{capture_diff_slices, Algorithm, DiffTag};
 
 use super::{Event, TRACE_EVENTS_MAX};
 use crate::clock::format_elapsed;
@@ -41,15 +41,7 @@ pub struct TraceFile {
 /// most [`TRACE_EVENTS_MAX`] lines of at most [`TRACE_LINE_BYTES_MAX`] bytes.
 pub fn read(path: &Path) -> Result<TraceFile, String> {
     let name = path.display().to_string();
-    let metadata = std::fs::metadata(path).map_err(|e| format!("{name}: {e}"))?;
-    if let Some(what) = authzlab_host::input::never_a_file(&metadata) {
-        return Err(format!("{name}: is {what}, not a trace file"));
-    }
-    if metadata.is_dir() {
-        return Err(format!("{name}: is a directory, not a trace file"));
-    }
-    let file = std::fs::File::open(path).map_err(|e| format!("{name}: {e}"))?;
-    let mut reader = BufReader::new(file);
+    let mut reader = super::file::open_recorded(path)?;
     let mut events = Vec::new();
     let mut line = Vec::new();
     for number in 1.. {
@@ -175,99 +167,76 @@ pub fn compare(a: &TraceFile, b: &TraceFile, tolerance: Duration) -> Comparison 
     let mut names: Vec<&str> = nodes_a.keys().chain(nodes_b.keys()).copied().collect();
     names.sort_unstable();
     names.dedup();
+    let empty = Vec::new();
     for node in names {
-        let empty = Vec::new();
-        let (events_a, events_b) = (nodes_a.get(node).unwrap_or(&empty), nodes_b.get(node).unwrap_or(&empty));
-        let signatures = |events: &[&Event]| events.iter().map(|event| signature(event)).collect::<Vec<_>>();
-        let (sig_a, sig_b) = (signatures(events_a), signatures(events_b));
-        let ops = capture_diff_slices(Algorithm::Myers, &sig_a, &sig_b);
-        let mut lines = Vec::new();
-        for op in &ops {
-            match *op {
-                DiffOp::Equal { old_index, new_index, len } => {
-                    for offset in 0..len {
-                        let (ta, tb) = (events_a[old_index + offset].t_ms, events_b[new_index + offset].t_ms);
-                        comparison.matched += 1;
-                        let moved = ta.abs_diff(tb);
-                        comparison.largest_move_ms = comparison.largest_move_ms.max(moved);
-                        if moved > tolerance.as_millis() as u64 {
-                            comparison.moved += 1;
-                        }
-                    }
-                }
-                DiffOp::Delete { old_index, old_len, .. } => {
-                    for event in &events_a[old_index..old_index + old_len] {
-                        *comparison.kinds.entry(event.kind.clone()).or_default() += 1;
-                    }
-                }
-                DiffOp::Insert { new_index, new_len, .. } => {
-                    for event in &events_b[new_index..new_index + new_len] {
-                        *comparison.kinds.entry(event.kind.clone()).or_default() -= 1;
-                    }
-                }
-                DiffOp::Replace { old_index, old_len, new_index, new_len } => {
-                    for event in &events_a[old_index..old_index + old_len] {
-                        *comparison.kinds.entry(event.kind.clone()).or_default() += 1;
-                    }
-                    for event in &events_b[new_index..new_index + new_len] {
-                        *comparison.kinds.entry(event.kind.clone()).or_default() -= 1;
-                    }
-                }
-            }
+        let events_a = nodes_a.get(node).unwrap_or(&empty);
+        let events_b = nodes_b.get(node).unwrap_or(&empty);
+        match compare_node(events_a, events_b, tolerance, &mut comparison) {
+            Some(lines) => comparison.nodes.push((node.to_string(), lines)),
+            None => comparison.agreeing += 1,
         }
-        // Unmatched on both sides with the same signature: moved, not added or lost.
-        let mut net: BTreeMap<&str, i64> = BTreeMap::new();
-        let mut unmatched = Vec::new();
-        for op in &ops {
-            let (old, new) = match *op {
-                DiffOp::Equal { .. } => continue,
-                DiffOp::Delete { old_index, old_len, .. } => (old_index..old_index + old_len, 0..0),
-                DiffOp::Insert { new_index, new_len, .. } => (0..0, new_index..new_index + new_len),
-                DiffOp::Replace { old_index, old_len, new_index, new_len } => {
-                    (old_index..old_index + old_len, new_index..new_index + new_len)
-                }
-            };
-            for at in old {
-                *net.entry(sig_a[at].as_str()).or_default() += 1;
-                unmatched.push((events_a[at].t_ms, true, at));
-            }
-            for at in new {
-                *net.entry(sig_b[at].as_str()).or_default() -= 1;
-                unmatched.push((events_b[at].t_ms, false, at));
-            }
-        }
-        if unmatched.is_empty() {
-            comparison.agreeing += 1;
-            continue;
-        }
-        unmatched.sort_unstable();
-        let reordered = unmatched
-            .iter()
-            .filter(|(_, in_a, at)| {
-                let sig = if *in_a { &sig_a[*at] } else { &sig_b[*at] };
-                net.get(sig.as_str()).is_some_and(|more| *more == 0)
-            })
-            .count();
-        // The earliest event one run has more of: what the runs really differ by.
-        let extra = unmatched.iter().find(|(_, in_a, at)| {
-            let (sig, sign) = if *in_a { (&sig_a[*at], 1) } else { (&sig_b[*at], -1) };
-            net.get(sig.as_str()).is_some_and(|more| more.signum() == sign)
-        });
-        lines.push(format!("{reordered} event(s) in another order"));
-        if let Some(&(t_ms, in_a, at)) = extra {
-            let (run, events, other) =
-                if in_a { ("A", events_a, events_b) } else { ("B", events_b, events_a) };
-            lines.push(format!("  first event only {run} has, with what both had before it:"));
-            let before: Vec<&&Event> = other.iter().filter(|event| event.t_ms <= t_ms).collect();
-            for event in &before[before.len().saturating_sub(CONTEXT_EVENTS)..] {
-                lines.push(format!("    before  {}", show(event)));
-            }
-            lines.push(format!("    only {run}  {}", show(events[at])));
-        }
-        comparison.nodes.push((node.to_string(), lines));
     }
     comparison.kinds.retain(|_, more| *more != 0);
     comparison
+}
+
+/// One node's events in both runs, aligned: timing and kinds go into `comparison`; the
+/// report lines, when the node's runs differ.
+fn compare_node(
+    events_a: &[&Event],
+    events_b: &[&Event],
+    tolerance: Duration,
+    comparison: &mut Comparison,
+) -> Option<Vec<String>> {
+    let signatures = |events: &[&Event]| events.iter().map(|event| signature(event)).collect::<Vec<_>>();
+    let (sig_a, sig_b) = (signatures(events_a), signatures(events_b));
+    // Signature → how many more A has unmatched than B: zero for one that only moved.
+    let mut net: BTreeMap<&str, i64> = BTreeMap::new();
+    // (time, in A, index) of every unmatched event.
+    let mut unmatched = Vec::new();
+    for op in capture_diff_slices(Algorithm::Myers, &sig_a, &sig_b) {
+        let (tag, old, new) = op.as_tag_tuple();
+        if tag == DiffTag::Equal {
+            for (old, new) in old.zip(new) {
+                let moved = events_a[old].t_ms.abs_diff(events_b[new].t_ms);
+                comparison.matched += 1;
+                comparison.largest_move_ms = comparison.largest_move_ms.max(moved);
+                comparison.moved += usize::from(moved > tolerance.as_millis() as u64);
+            }
+            continue;
+        }
+        // A delete has no new side, an insert no old one, a replace both.
+        let sides = old.map(|at| (true, at, events_a[at], sig_a[at].as_str()));
+        for (in_a, at, event, sig) in sides.chain(new.map(|at| (false, at, events_b[at], sig_b[at].as_str())))
+        {
+            let sign = if in_a { 1 } else { -1 };
+            *net.entry(sig).or_default() += sign;
+            *comparison.kinds.entry(event.kind.clone()).or_default() += sign;
+            unmatched.push((event.t_ms, in_a, at));
+        }
+    }
+    if unmatched.is_empty() {
+        return None;
+    }
+    unmatched.sort_unstable();
+    let sig_of = |in_a: bool, at: usize| if in_a { sig_a[at].as_str() } else { sig_b[at].as_str() };
+    let reordered = unmatched.iter().filter(|(_, in_a, at)| net.get(sig_of(*in_a, *at)) == Some(&0)).count();
+    let mut lines = vec![format!("{reordered} event(s) in another order")];
+    // The earliest event one run has more of: what the runs really differ by.
+    let extra = unmatched.iter().find(|(_, in_a, at)| {
+        net.get(sig_of(*in_a, *at)).is_some_and(|more| (*more > 0) == *in_a && *more != 0)
+    });
+    if let Some(&(t_ms, in_a, at)) = extra {
+        let (run, events, other) = if in_a { ("A", events_a, events_b) } else { ("B", events_b, events_a) };
+        lines.push(format!("  first event only {run} has, with what both had before it:"));
+        // Each node's events are in time order.
+        let end = other.partition_point(|event| event.t_ms <= t_ms);
+        for event in &other[end.saturating_sub(CONTEXT_EVENTS)..end] {
+            lines.push(format!("    before  {}", show(event)));
+        }
+        lines.push(format!("    only {run}  {}", show(events[at])));
+    }
+    Some(lines)
 }
 
 /// Each node's events, in order.

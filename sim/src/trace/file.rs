@@ -1,5 +1,5 @@
 //! The `--trace` destination: vetted and opened before the run, streamed into during it,
-//! renamed into place after it.
+//! renamed into place after it; and a trace file opened to be read back ([`open_recorded`]).
 //!
 //! Opening first means a destination that cannot be written (a directory, a read-only
 //! place, the scenario file itself, a device) is refused before the run spends minutes, not
@@ -18,6 +18,21 @@ use std::path::{Path, PathBuf};
 pub struct TraceFileError {
     pub path: String,
     pub reason: String,
+}
+
+/// A trace file to read back (`authzlab diff`, `authzlab replay`): refused when it is a
+/// FIFO, a socket or a directory, before it is opened; the errors name the file.
+pub fn open_recorded(path: &Path) -> Result<std::io::BufReader<File>, String> {
+    let name = path.display().to_string();
+    let metadata = fs::metadata(path).map_err(|e| format!("{name}: {e}"))?;
+    if let Some(what) = authzlab_host::input::never_a_file(&metadata) {
+        return Err(format!("{name}: is {what}, not a trace file"));
+    }
+    if metadata.is_dir() {
+        return Err(format!("{name}: is a directory, not a trace file"));
+    }
+    let file = File::open(path).map_err(|e| format!("{name}: {e}"))?;
+    Ok(std::io::BufReader::new(file))
 }
 
 /// A trace destination, open and not yet written. Dropped uncommitted, it removes its

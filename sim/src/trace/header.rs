@@ -10,7 +10,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::scenario::Scenario;
+use authzlab_host::input::{read_bounded, InputKind};
+
+use crate::scenario::{Scenario, ValidatorSource};
 
 /// The header's format; a reader refuses one it does not know.
 pub const TRACE_FORMAT: u32 = 1;
@@ -76,29 +78,20 @@ impl TraceHeader {
 /// The validators `scenario` names, each with its bytes' SHA-256: a built-in plugin's
 /// embedded bytes, or the component file beside the scenario.
 pub fn plugin_stamps(scenario: &Scenario) -> Result<Vec<PluginStamp>, String> {
-    let cluster = &scenario.cluster;
-    let names = [
-        cluster.sip.as_ref().map(|sip| sip.validator.as_str()),
-        cluster.imp.as_ref().map(|imp| imp.validator.as_str()),
-        cluster.unity_validator.as_deref(),
-        cluster.expressway.as_ref().map(|expressway| expressway.validator.as_str()),
-    ];
-    let mut stamps: Vec<PluginStamp> = Vec::new();
-    for name in names.into_iter().flatten() {
-        if stamps.iter().any(|stamp| stamp.name == name) {
-            continue;
-        }
-        let sha256 = match authzlab_plugins::by_name(name) {
-            Some(artifact) => hex::encode(Sha256::digest(artifact.bytes)),
-            None => {
-                let path = scenario.path.parent().unwrap_or(Path::new(".")).join(name);
-                let bytes =
-                    authzlab_host::input::read_bounded(&path, authzlab_host::input::InputKind::Component)
-                        .map_err(|e| e.to_string())?;
-                hex::encode(Sha256::digest(bytes))
-            }
-        };
-        stamps.push(PluginStamp { name: name.to_string(), sha256 });
-    }
-    Ok(stamps)
+    scenario
+        .validator_names()
+        .into_iter()
+        .map(|name| {
+            let sha256 = match scenario.validator_source(name) {
+                Some(ValidatorSource::BuiltIn(artifact)) => hex::encode(Sha256::digest(artifact.bytes)),
+                Some(ValidatorSource::File(path)) => {
+                    let bytes = read_bounded(&path, InputKind::Component).map_err(|e| e.to_string())?;
+                    hex::encode(Sha256::digest(bytes))
+                }
+                // The run refuses it by name, with the built-ins it could have been.
+                None => String::new(),
+            };
+            Ok(PluginStamp { name: name.to_string(), sha256 })
+        })
+        .collect()
 }
