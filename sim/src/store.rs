@@ -58,8 +58,9 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS refreshtokendetails (
 /// file: 354 MB (58 s); with 64 MiB, 146 MB but 87 s (README "Limits").
 pub const PAGE_CACHE_KIB: u64 = 256 << 10;
 
-/// Preloaded rows inserted per transaction: the in-memory rollback journal of one transaction
-/// holds every page it changed, so one transaction for 2,000,000 rows would hold the table.
+/// Preloaded rows inserted per transaction: a transaction keeps every page it changed until
+/// it commits (dirty in the cache, or spilled with the journal beside them), so one
+/// transaction for 2,000,000 rows would hold the whole table at once.
 pub const PRELOAD_ROWS_PER_TRANSACTION: u64 = 100_000;
 
 impl RefreshTokenStore {
