@@ -15,6 +15,8 @@ use clap::{Parser, Subcommand};
 use crate::bench::{self, BenchError, Scale};
 use crate::cluster::{self, RunOptions};
 use crate::cost::Estimate;
+use crate::report::page::PageTitle;
+use crate::report::page_files::PageFiles;
 use crate::report::{self, TimelineMode};
 use crate::scenario::{format_duration, parse_duration, Scenario};
 use crate::trace::catalogue::CATALOGUE;
@@ -58,6 +60,25 @@ pub enum Command {
         /// Default: 10m (`WALL_BUDGET_DEFAULT`).
         #[arg(long, value_parser = parse_duration)]
         budget: Option<Duration>,
+        /// Write the timeline as one self-contained HTML page (lanes per node, messages,
+        /// key epochs, failures; filter and zoom in the browser).
+        #[arg(long)]
+        html: Option<PathBuf>,
+        /// Write the trace in the Chrome trace-event format, which Perfetto opens.
+        #[arg(long)]
+        perfetto: Option<PathBuf>,
+    },
+    /// Read a `--trace` file back without running anything: print its story and the checks
+    /// (those the trace alone can judge), and write the page or Perfetto file if asked.
+    /// Exit 0 when the checks held, 1 when one failed, 2 on bad input.
+    Report {
+        trace: PathBuf,
+        /// Write the timeline page here (see `run --html`).
+        #[arg(long)]
+        html: Option<PathBuf>,
+        /// Write the Perfetto file here (see `run --perfetto`).
+        #[arg(long)]
+        perfetto: Option<PathBuf>,
     },
     /// List every event a trace records, with its fields: what `[[expect]]` may name.
     Events,
@@ -98,6 +119,23 @@ pub enum Command {
         /// How far an event both traces have may move in time before it counts as moved.
         #[arg(long, value_parser = parse_duration, default_value = "1s")]
         tolerance: Duration,
+    },
+    /// Make a failing scenario as small as it goes while the same check keeps failing with
+    /// the same seed: remove steps, expectations, clients, nodes, parameters and simulated
+    /// time, then write the smallest scenario found and say what went.
+    /// Exit 0 when it wrote one, 2 when the scenario does not fail with that seed.
+    Shrink {
+        scenario: PathBuf,
+        /// The seed it fails with; defaults to the scenario's `seed`.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// The check to keep failing (its name as the report prints it); default: the first
+        /// that fails.
+        #[arg(long)]
+        check: Option<String>,
+        /// Where to write the smallest scenario; default: beside it, as NAME.shrunk.toml.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Measure speed and memory against the project's targets (build with --release).
     Bench {
@@ -173,14 +211,20 @@ pub fn main() -> ExitCode {
 
 pub fn run(cli: Cli) -> Result<ExitCode, InputError> {
     match cli.command {
-        Command::Run { scenario, seed, trace, timeline, no_skip, budget } => run_scenario(
+        Command::Run { scenario, seed, trace, timeline, no_skip, budget, html, perfetto } => run_scenario(
             &scenario,
             seed,
-            trace.as_deref(),
+            Outputs { trace: trace.as_deref(), html: html.as_deref(), perfetto: perfetto.as_deref() },
             timeline,
             !no_skip,
             budget.unwrap_or(WALL_BUDGET_DEFAULT),
         ),
+        Command::Report { trace, html, perfetto } => {
+            let read = crate::report::read_back::read_back(&trace, html.as_deref(), perfetto.as_deref())
+                .map_err(InputError)?;
+            print(&read.text);
+            Ok(if read.failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
         Command::Events => {
             print(&events_catalogue());
             Ok(ExitCode::SUCCESS)
@@ -204,6 +248,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, InputError> {
             print(&diff::render(&a, &b, &comparison, tolerance, ignore_time));
             Ok(if comparison.same_structure() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
+        Command::Shrink { scenario, seed, check, out } => shrink(&scenario, seed, check.as_deref(), out),
         Command::Bench { quick, seeds_of, peak_rss_of } => bench(quick, &seeds_of, peak_rss_of.as_deref()),
         Command::Plugin { command: PluginCommand::Check { component, vectors, scenarios } } => {
             let suite = check_plugin(&component, vectors.as_deref())?;
@@ -227,6 +272,53 @@ pub fn run(cli: Cli) -> Result<ExitCode, InputError> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `authzlab shrink`.
+fn shrink(
+    path: &Path,
+    seed: Option<u64>,
+    check: Option<&str>,
+    out: Option<PathBuf>,
+) -> Result<ExitCode, InputError> {
+    let seed = match seed {
+        Some(seed) => seed,
+        None => Scenario::load(path).map_err(|e| InputError(e.to_string()))?.seed,
+    };
+    let out = out.unwrap_or_else(|| {
+        let stem =
+            path.file_stem().map_or_else(|| "scenario".into(), |stem| stem.to_string_lossy().into_owned());
+        path.with_file_name(format!("{stem}.shrunk.toml"))
+    });
+    // Opened first: a destination that cannot be written is refused before the runs.
+    let file =
+        TraceFile::create_as(&out, &[path], "the shrunk scenario").map_err(|e| InputError(e.to_string()))?;
+    let plugins = plugin_host(seed)?;
+    let shrunk = crate::shrink::shrink(path, seed, check, &plugins).map_err(InputError)?;
+    let mut sink = file.sink().map_err(|e| InputError(e.to_string()))?;
+    sink.write_all(shrunk.text.as_bytes()).map_err(|e| InputError(format!("{}: {e}", out.display())))?;
+    drop(sink);
+    file.commit().map_err(|e| InputError(e.to_string()))?;
+    let mut text = format!(
+        "{} still fails with seed {seed} after removing {} thing(s) in {} run(s) ({} events, was {}):
+",
+        shrunk.check,
+        shrunk.removed.len(),
+        shrunk.runs,
+        shrunk.events.1,
+        shrunk.events.0
+    );
+    for what in &shrunk.removed {
+        text.push_str(&format!("  - {what}\n"));
+    }
+    text.push_str(&format!(
+        "its failure now: {}\nwrote {}\nrun it: authzlab run {}\n",
+        shrunk.detail,
+        out.display(),
+        report::shell_word(&out)
+    ));
+    print(&text);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `authzlab sweep` and `authzlab sweep merge`.
@@ -359,10 +451,17 @@ fn say(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
+/// Where a run's outputs go besides the report on stdout.
+struct Outputs<'a> {
+    trace: Option<&'a Path>,
+    html: Option<&'a Path>,
+    perfetto: Option<&'a Path>,
+}
+
 fn run_scenario(
     path: &Path,
     seed: Option<u64>,
-    trace_path: Option<&Path>,
+    outputs: Outputs<'_>,
     timeline: TimelineMode,
     skip_idle: bool,
     budget: Duration,
@@ -374,10 +473,19 @@ fn run_scenario(
     estimate.check(budget).map_err(|e| InputError(format!("{}: {e}", path.display())))?;
     // Opened before the run: a destination that cannot take the trace is refused now, not
     // after the run, when the report would be lost.
-    let trace_file = trace_path
+    let trace_file = outputs
+        .trace
         .map(|destination| TraceFile::create(destination, &[path]))
         .transpose()
         .map_err(|e| InputError(e.to_string()))?;
+    let page_files = PageFiles::open(
+        outputs.html,
+        outputs.perfetto,
+        &[path],
+        outputs.html.is_some().then(|| crate::check::Checks::new(&scenario)),
+        &format!("{} · seed {seed}", scenario.name),
+    )
+    .map_err(InputError)?;
     let mut sink =
         trace_file.as_ref().map(TraceFile::sink).transpose().map_err(|e| InputError(e.to_string()))?;
     if let Some(sink) = sink.as_mut() {
@@ -408,7 +516,13 @@ fn run_scenario(
             false => Ok(()),
         }
     };
-    let options = RunOptions { sink, timeline, progress: Some(&mut show), shadow: None };
+    let options = RunOptions {
+        sink,
+        timeline,
+        progress: Some(&mut show),
+        shadow: None,
+        observers: page_files.observers(),
+    };
     let run = cluster::run_with(&scenario, seed, &plugins, options);
     progress.finish();
     // A run that fails drops `trace_file` here, which removes the partial trace.
@@ -422,6 +536,22 @@ fn run_scenario(
             report::shell_word(path),
             seed
         ));
+    }
+    if page_files.any() {
+        let title = PageTitle {
+            scenario: path.display().to_string(),
+            name: scenario.name.clone(),
+            seed,
+            sha256: Some(run.trace.hash.clone()),
+        };
+        let expected: Vec<String> = scenario.violates.iter().chain(&scenario.anomalies).cloned().collect();
+        match page_files.commit(&title, Some((&run.report, &expected)), None) {
+            Ok(written) => written.iter().for_each(|name| say(&format!("wrote {name}"))),
+            Err(error) => {
+                say(&format!("error: {error}"));
+                return Ok(if run.report.passed() { ExitCode::from(2) } else { verdict });
+            }
+        }
     }
     if let Some(trace_file) = trace_file {
         let committed = match run.sink_error {

@@ -18,7 +18,8 @@
 //!   its events with each field's type and domain.
 //! * [`check`]: expectations, invariants and token-consistency anomalies; reads only the trace.
 //! * [`cleanup`]: temporary files removed however a run ends (signals, stale ones of dead runs).
-//! * [`report`]: the timeline and summary a person reads.
+//! * [`report`]: the timeline and summary a person reads, the timeline page, Perfetto files.
+//! * [`shrink`]: `authzlab shrink`, the smallest scenario that still fails the same way.
 //! * [`plugin_new`]: `authzlab plugin new`, a plugin crate from the template.
 //! * [`cli`]: the `authzlab` command.
 //! * [`bench`]: `authzlab bench`, which times runs from outside (the only wall clock here).
@@ -44,6 +45,7 @@ pub mod replay;
 pub mod report;
 pub mod scenario;
 pub mod seeds;
+pub mod shrink;
 pub mod store;
 pub mod sweep;
 pub mod tokens;

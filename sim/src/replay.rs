@@ -17,8 +17,8 @@ use sha2::{Digest, Sha256};
 use crate::cluster::{self, RunOptions};
 use crate::report::TimelineMode;
 use crate::scenario::Scenario;
-use crate::trace::diff::TRACE_LINE_BYTES_MAX;
 use crate::trace::header::{plugin_stamps, TraceHeader, HEADER_BYTES_MAX, TRACE_FORMAT};
+use crate::trace::recorded::TRACE_LINE_BYTES_MAX;
 
 /// Events shown before the first difference.
 pub const CONTEXT_LINES: usize = 3;

@@ -70,6 +70,12 @@ impl ExpectationCheck {
         self.first_match.is_some()
     }
 
+    /// When the evidence the verdict rests on happened: the first match (what an `absent`
+    /// forbids, or what a count counted) or, with none, the nearest miss.
+    pub fn evidence_ms(&self) -> Option<u64> {
+        self.first_match.as_ref().map(|(_, t_ms)| *t_ms).or(self.nearest.as_ref().map(|nearest| nearest.t_ms))
+    }
+
     /// One event, with whether the expectation this one follows (`after`) has held yet.
     pub fn observe_gated(&mut self, event: &Event, gate_open: bool) {
         if gate_open && self.gate_opened_ms.is_none() {

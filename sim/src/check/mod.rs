@@ -9,6 +9,7 @@
 //! * [`expect`]: the scenario's own expectations.
 //! * [`invariants`]: what must hold in every run, named after what each forbids.
 //! * [`keys_agree`]: `show key authz` agrees on every node once every node caught up.
+//! * [`offences`]: where and when each check first failed (the timeline page's markers).
 //! * [`sip_edge`]: SIP OAuth and the edge: valid tokens, listed mTLS peers, ports in range.
 //! * [`secrets`]: a growing set of secret strings searched for in every event.
 //! * [`table_rows`]: the refresh-token table's rows by validity, as the trace tells them.
@@ -18,6 +19,7 @@ pub mod clocks;
 pub mod expect;
 pub mod invariants;
 pub mod keys_agree;
+pub mod offences;
 pub mod secrets;
 pub mod sip_edge;
 pub mod table_rows;
@@ -132,6 +134,18 @@ impl Checks {
             invariants: self.invariants.iter().map(|check| check.outcome()).collect(),
             anomalies: self.anomalies.outcomes(),
         }
+    }
+
+    /// Every invariant's and expectation's verdict so far, and the anomalies seen (an
+    /// anomaly the scenario expects but has not yet seen is not failing yet: it may come).
+    pub fn outcomes_now(&self) -> impl Iterator<Item = Outcome> + '_ {
+        let anomalies = self.anomalies.outcomes().into_iter().filter(|outcome| outcome.judged > 0);
+        self.invariants.iter().map(|check| check.outcome()).chain(anomalies)
+    }
+
+    /// Each expectation's outcome with when its evidence happened, if anything did.
+    pub fn expectation_evidence(&self) -> impl Iterator<Item = (Outcome, Option<u64>)> + '_ {
+        self.expectations.iter().map(|check| (check.outcome(), check.evidence_ms()))
     }
 }
 

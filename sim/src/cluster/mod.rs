@@ -103,6 +103,8 @@ pub struct RunOptions<'p> {
     /// Unity Connection also checks every token with the native reference, keeping both
     /// verdicts here (`plugin check --scenarios`); the trace is the same either way.
     pub shadow: Option<crate::conformance::shadow::Shadow>,
+    /// More readers of the trace as it streams (the timeline page, a Perfetto file).
+    pub observers: Vec<Box<dyn crate::trace::Observe>>,
 }
 
 /// How far a run has come: what its progress observer is told. All of it simulated and
@@ -119,7 +121,13 @@ pub struct Reached {
 
 impl Default for RunOptions<'_> {
     fn default() -> Self {
-        RunOptions { sink: None, timeline: TimelineMode::Story, progress: None, shadow: None }
+        RunOptions {
+            sink: None,
+            timeline: TimelineMode::Story,
+            progress: None,
+            shadow: None,
+            observers: Vec::new(),
+        }
     }
 }
 
@@ -159,7 +167,7 @@ pub fn run_with(
     plugins: &PluginHost,
     options: RunOptions<'_>,
 ) -> Result<Run, RunError> {
-    let RunOptions { sink, timeline, mut progress, shadow } = options;
+    let RunOptions { sink, timeline, mut progress, shadow, observers } = options;
     let seeds = Seeds::new(seed);
     let trace = Trace::new();
     trace.expect_names(scenario.names());
@@ -176,6 +184,9 @@ pub fn run_with(
     trace.observe(Box::new(purges.clone()));
     let logins = Rc::new(RefCell::new(Logins::default()));
     trace.observe(Box::new(logins.clone()));
+    for observer in observers {
+        trace.observe(observer);
+    }
     clock::reset();
     crate::proto::tls::reseed(seeds.derive_u64("tls"));
     let epoch_s = scenario.epoch_s;

@@ -5,12 +5,20 @@
 //! * [`purges`]: the daily purges, and how long refreshes waited for them.
 //! * [`logins`]: how each device signed in (IdP logins, grants, fallbacks), proxy mode's cost.
 //! * [`sip_story`]: SIP OAuth and the edge in words, for the timeline.
+//! * [`page`]: the timeline as a self-contained HTML page (`--html`).
+//! * [`page_files`]: the page and Perfetto files, opened before a run and written whole after.
+//! * [`perfetto`]: the trace in the Chrome trace-event format Perfetto opens (`--perfetto`).
+//! * [`read_back`]: a trace file's story and checks, without running it (`authzlab report`).
 //! * [`assumptions`]: which of our assumptions (not the documents') the run relied on.
 
 pub mod assumptions;
 pub mod exposure;
 pub mod logins;
+pub mod page;
+pub mod page_files;
+pub mod perfetto;
 pub mod purges;
+pub mod read_back;
 pub mod sip_story;
 pub mod timeline;
 

@@ -13,19 +13,16 @@
 //! against a tolerance.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, Read};
 use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
 use similar::{capture_diff_slices, Algorithm, DiffTag};
 
-use super::{Event, TRACE_EVENTS_MAX};
+use super::Event;
 use crate::clock::format_elapsed;
 use crate::scenario::format_duration;
 
-/// Longest trace line read; an event is a few hundred bytes.
-pub const TRACE_LINE_BYTES_MAX: u64 = 64 << 10;
 /// Events shown before a divergence.
 pub const CONTEXT_EVENTS: usize = 3;
 /// Shortest run of hexadecimal characters (digits among them) read as a drawn value.
@@ -37,51 +34,14 @@ pub struct TraceFile {
     pub events: Vec<Event>,
 }
 
-/// Reads a JSON Lines trace: every line an event (`t_ms`, `node`, `kind` and fields), at
-/// most [`TRACE_EVENTS_MAX`] lines of at most [`TRACE_LINE_BYTES_MAX`] bytes.
+/// Reads a JSON Lines trace whole (see [`super::recorded::each_event`] for its bounds).
 pub fn read(path: &Path) -> Result<TraceFile, String> {
-    let name = path.display().to_string();
-    let mut reader = super::file::open_recorded(path)?;
     let mut events = Vec::new();
-    let mut line = Vec::new();
-    for number in 1.. {
-        line.clear();
-        let read = (&mut reader)
-            .take(TRACE_LINE_BYTES_MAX + 1)
-            .read_until(b'\n', &mut line)
-            .map_err(|e| format!("{name}: {e}"))?;
-        if read == 0 {
-            break;
-        }
-        if line.len() as u64 > TRACE_LINE_BYTES_MAX {
-            return Err(format!(
-                "{name}:{number}: a line over {TRACE_LINE_BYTES_MAX} bytes (TRACE_LINE_BYTES_MAX)"
-            ));
-        }
-        if number == 1
-            && super::header::TraceHeader::parse(String::from_utf8_lossy(&line).trim_end()).is_some()
-        {
-            continue;
-        }
-        if events.len() as u64 >= TRACE_EVENTS_MAX {
-            return Err(format!("{name}: more than {TRACE_EVENTS_MAX} events (TRACE_EVENTS_MAX)"));
-        }
-        events.push(parse_line(&line).map_err(|reason| format!("{name}:{number}: {reason}"))?);
-    }
-    Ok(TraceFile { name, events })
-}
-
-fn parse_line(line: &[u8]) -> Result<Event, String> {
-    let value: Value = serde_json::from_slice(line).map_err(|e| format!("not a trace event: {e}"))?;
-    let Value::Object(mut fields) = value else { return Err("not a JSON object".to_string()) };
-    let t_ms = fields.remove("t_ms").and_then(|t| t.as_u64()).ok_or("no `t_ms`")?;
-    let text = |value: Option<Value>, what: &str| match value {
-        Some(Value::String(text)) => Ok(text),
-        _ => Err(format!("no `{what}`")),
-    };
-    let node = text(fields.remove("node"), "node")?;
-    let kind = text(fields.remove("kind"), "kind")?;
-    Ok(Event { t_ms, node, kind, fields: fields.into_iter().collect() })
+    super::recorded::each_event(path, |event, _| {
+        events.push(event);
+        Ok(())
+    })?;
+    Ok(TraceFile { name: path.display().to_string(), events })
 }
 
 /// An event as compared: its kind and text fields with drawn values numbered.

@@ -14,9 +14,11 @@ use std::path::{Path, PathBuf};
 
 /// Why a trace cannot go where it was asked to; always names the requested path.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{path}: cannot write the trace there: {reason}")]
+#[error("{path}: cannot write {what} there: {reason}")]
 pub struct TraceFileError {
     pub path: String,
+    /// What was to be written: `the trace`, `the page`, ...
+    pub what: &'static str,
     pub reason: String,
 }
 
@@ -39,6 +41,7 @@ pub fn open_recorded(path: &Path) -> Result<std::io::BufReader<File>, String> {
 /// temporary file and leaves the destination as it was.
 pub struct TraceFile {
     destination: PathBuf,
+    what: &'static str,
     temporary: PathBuf,
     file: Option<File>,
 }
@@ -51,7 +54,18 @@ impl TraceFile {
     /// Vets `destination` and opens a temporary file beside it. `inputs` are files the run
     /// reads (the scenario): the trace may not replace one of them.
     pub fn create(destination: &Path, inputs: &[&Path]) -> Result<TraceFile, TraceFileError> {
-        let refuse = |reason: String| TraceFileError { path: destination.display().to_string(), reason };
+        TraceFile::create_as(destination, inputs, "the trace")
+    }
+
+    /// [`TraceFile::create`] for another output written whole or not at all (`what`: `the
+    /// page`, ...), named so in its errors.
+    pub fn create_as(
+        destination: &Path,
+        inputs: &[&Path],
+        what: &'static str,
+    ) -> Result<TraceFile, TraceFileError> {
+        let refuse =
+            |reason: String| TraceFileError { path: destination.display().to_string(), what, reason };
         if let Ok(metadata) = fs::metadata(destination) {
             if metadata.is_dir() {
                 return Err(refuse("it is a directory; name a file, e.g. DIR/trace.jsonl".to_string()));
@@ -91,7 +105,7 @@ impl TraceFile {
                 refuse(format!("cannot create a file in {}: {error}", directory.display()))
             })?;
         crate::cleanup::register(&temporary);
-        Ok(TraceFile { destination: destination.to_path_buf(), temporary, file: Some(file) })
+        Ok(TraceFile { destination: destination.to_path_buf(), what, temporary, file: Some(file) })
     }
 
     /// Where the trace will be.
@@ -101,7 +115,11 @@ impl TraceFile {
 
     /// Where the run streams the trace: the temporary file, through a second handle.
     pub fn sink(&self) -> Result<Box<dyn Write>, TraceFileError> {
-        let refuse = |reason: String| TraceFileError { path: self.destination.display().to_string(), reason };
+        let refuse = |reason: String| TraceFileError {
+            path: self.destination.display().to_string(),
+            what: self.what,
+            reason,
+        };
         let file = self.file.as_ref().ok_or_else(|| refuse("already committed".to_string()))?;
         Ok(Box::new(file.try_clone().map_err(|error| refuse(error.to_string()))?))
     }
@@ -109,7 +127,11 @@ impl TraceFile {
     /// Makes what was streamed into [`TraceFile::sink`] durable and renames it into place.
     /// The sink must have been flushed (the trace does so when it finishes).
     pub fn commit(mut self) -> Result<(), TraceFileError> {
-        let refuse = |reason: String| TraceFileError { path: self.destination.display().to_string(), reason };
+        let refuse = |reason: String| TraceFileError {
+            path: self.destination.display().to_string(),
+            what: self.what,
+            reason,
+        };
         let file = self.file.take().ok_or_else(|| refuse("already committed".to_string()))?;
         file.sync_all().map_err(|error| refuse(error.to_string()))?;
         drop(file);

@@ -13,12 +13,14 @@
 //! * [`file`]: the `--trace` destination, vetted before the run and renamed into place after.
 //! * [`diff`]: two traces compared by structure (`authzlab diff`).
 //! * [`header`]: the trace file's first line, what a run was made of (`authzlab replay`).
+//! * [`recorded`]: a trace file read back, event by event.
 
 pub mod catalogue;
 pub mod diff;
 pub mod domain;
 pub mod file;
 pub mod header;
+pub mod recorded;
 pub mod token_events;
 
 use std::cell::RefCell;

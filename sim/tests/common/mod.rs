@@ -57,3 +57,50 @@ pub fn shipped_vectors() -> serde_json::Value {
     let text = std::fs::read_to_string(repo().join("tests/vectors/unity-connection.json")).expect("shipped");
     serde_json::from_str(&text).expect("the shipped vectors file is JSON")
 }
+
+/// Debian's Chromium, for the timeline page's tests: `AUTHZLAB_CHROMIUM` or
+/// `/usr/bin/chromium`. Without one a test says so and passes, unless
+/// `AUTHZLAB_REQUIRE_CHROMIUM=1` (CI, which installs it) makes that a failure.
+pub fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("AUTHZLAB_CHROMIUM")
+        .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var("AUTHZLAB_REQUIRE_CHROMIUM").as_deref() != Ok("1"),
+        "AUTHZLAB_REQUIRE_CHROMIUM=1 but there is no Chromium at {} (apt-get install chromium)",
+        path.display()
+    );
+    eprintln!("no Chromium at {}: the page is not opened in a browser here", path.display());
+    None
+}
+
+/// What headless Chromium makes of `page` after its scripts ran: the DOM, and the console
+/// lines it logged (`INFO:CONSOLE...`: the page logs nothing when all is well).
+pub fn open_in_chromium(chromium: &std::path::Path, page: &std::path::Path) -> (String, Vec<String>) {
+    let profile = tempfile::tempdir().expect("a temporary profile directory");
+    let output = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--window-size=1600,1000",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("Chromium runs");
+    let console =
+        text(&output.stderr).lines().filter(|line| line.contains(":CONSOLE")).map(str::to_string).collect();
+    (text(&output.stdout), console)
+}
