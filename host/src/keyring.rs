@@ -2,7 +2,7 @@
 //!
 //! Plugins reach these keys through the `keyring` import and never see their bytes: a plugin
 //! that never holds the symmetric key cannot leak it, and RS256 through OpenSSL is ~20x
-//! faster than pure Rust inside wasm (DESIGN.md). Each key is pinned to one algorithm: a
+//! faster than pure Rust inside wasm (docs/architecture.md). Each key is pinned to one algorithm: a
 //! signing key only verifies RS256 and an encryption key only decrypts `dir`/A128CBC-HS256,
 //! so `alg` confusion (HS256 keyed with the RSA public key) has nothing to call.
 

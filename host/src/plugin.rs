@@ -3,7 +3,7 @@
 //! One [`PluginHost`] holds the one `Engine` and `Linker`; each [`Plugin`] is checked against
 //! the `validator` world once, at load (`ValidatorPre`), and keeps one live instance that is
 //! **reused** across calls: a fresh Store per call costs ~30 µs, more than the RSA verify
-//! (DESIGN.md). After any trap the instance is dropped and the next call gets a new one, so a
+//! (docs/architecture.md). After any trap the instance is dropped and the next call gets a new one, so a
 //! fault ends that call only.
 //!
 //! Limits: **fuel** decides how long a call may run (deterministic: the same plugin, token and

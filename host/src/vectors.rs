@@ -1,4 +1,4 @@
-//! Conformance vectors (`authzlab-vectors/1`, DESIGN.md "Vectors file"): tokens with the keys
+//! Conformance vectors (`authzlab-vectors/1`, docs/architecture.md "Vectors file"): tokens with the keys
 //! that check them and the verdict each must get. `authzlab plugin check` runs a file through
 //! a component and through the native reference validator; both must match every case.
 

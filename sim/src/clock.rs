@@ -3,7 +3,7 @@
 //!
 //! Simulated time is turmoil's elapsed time plus a **warp**: when nothing can happen before
 //! some instant (no message in flight, no timer due, no scenario step), the driver adds the
-//! quiet gap to the warp instead of stepping turmoil through it (DESIGN.md "Time"). For that
+//! quiet gap to the warp instead of stepping turmoil through it (docs/architecture.md "Time"). For that
 //! the driver must know every deadline: nodes sleep with [`sleep_until`] / [`sleep`] and
 //! bound waits with [`timeout`], which record the deadline and the task's waker in this
 //! thread's **agenda**; the driver wakes each sleeper at the first step at or after its

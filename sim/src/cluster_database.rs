@@ -1,7 +1,7 @@
 //! The CallManager cluster's configuration tables in the publisher's database (a SQLite file
 //! beside the refresh-token table, on the publisher's disk): `processconfig`
 //! (`ClusterSIPOAuthMode`), the SIP OAuth ports per node, and `expresswaycconfiguration`
-//! (the CN/SAN Expressway-C pushes over AXL). DOMAIN.md "SIP OAuth mode".
+//! (the CN/SAN Expressway-C pushes over AXL). docs/domain.md "SIP OAuth mode".
 //!
 //! Assumption (the documents do not describe the database's replication): every node reads
 //! an up-to-date replica, modelled as reading this file; only the publisher writes it. A
@@ -24,7 +24,7 @@ pub struct ClusterDatabase {
     connection: Connection,
 }
 
-/// The phone security profile's two settings SIP OAuth does not support (DOMAIN.md: "With SIP
+/// The phone security profile's two settings SIP OAuth does not support (docs/domain.md: "With SIP
 /// OAuth on, 'Enable Digest Authentication' and 'TFTP Encrypted Config' are not supported").
 /// One profile for every phone here (assumption: the documents name the settings, not how
 /// many profiles a cluster has).

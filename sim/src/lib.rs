@@ -1,6 +1,6 @@
 //! authzlab: a deterministic turmoil simulation of an on-premises UC cluster's OAuth tokens.
 //!
-//! The map, in the order data flows (DESIGN.md):
+//! The map, in the order data flows (docs/architecture.md):
 //! * [`scenario`]: scenario files (TOML) parsed and checked; errors name file, line, field.
 //! * [`cluster`]: builds the turmoil simulation from a scenario, drives its steps, runs checks.
 //! * [`cost`]: what a run will cost (wall time, events), estimated before it starts.

@@ -2,7 +2,7 @@
 //!
 //! `refreshtokendetails(pkid, refreshtokenindex, userid, clientid, validity, state)`: the
 //! token itself is never stored, only its SHA-256 (`refreshtokenindex`), so a copy of the
-//! database cannot be replayed (DOMAIN.md "Refresh-token storage").
+//! database cannot be replayed (docs/domain.md "Refresh-token storage").
 
 use std::path::{Path, PathBuf};
 

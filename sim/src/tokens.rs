@@ -1,5 +1,5 @@
 //! The publisher's AuthZ token service: its keys and the tokens it mints, exactly in the
-//! format of the real system (DOMAIN.md "Token formats", DESIGN.md "Tokens").
+//! format of the real system (docs/domain.md "Token formats", docs/architecture.md "Tokens").
 //!
 //! - Access token: JWS RS256 `{"alg","typ","kid"}` whose payload is `{"private": JWE}`; the
 //!   JWE is `dir` + `A128CBC-HS256` with `{"alg","cty","enc","kid"}` and an empty encrypted-key
@@ -29,11 +29,11 @@ use sha2::{Digest, Sha256};
 use crate::key_pool::KeyDraw;
 use crate::seeds::Seeds;
 
-/// OAuth Access Token Expiry Timer bounds and default, minutes (DOMAIN.md "Lifetimes").
+/// OAuth Access Token Expiry Timer bounds and default, minutes (docs/domain.md "Lifetimes").
 pub const ACCESS_EXPIRY_MINUTES_MIN: u64 = 1;
 pub const ACCESS_EXPIRY_MINUTES_MAX: u64 = 1440;
 pub const ACCESS_EXPIRY_MINUTES_DEFAULT: u64 = 60;
-/// OAuth Refresh Token Expiry Timer bounds and default, days (DOMAIN.md "Lifetimes").
+/// OAuth Refresh Token Expiry Timer bounds and default, days (docs/domain.md "Lifetimes").
 pub const REFRESH_EXPIRY_DAYS_MIN: u64 = 1;
 pub const REFRESH_EXPIRY_DAYS_MAX: u64 = 90;
 pub const REFRESH_EXPIRY_DAYS_DEFAULT: u64 = 60;
@@ -517,7 +517,7 @@ pub fn client_id_hash(client_id: &str) -> String {
 }
 
 /// The hash the refresh-token table stores instead of the token, so that a copy of the
-/// database cannot be replayed (DOMAIN.md "Refresh-token storage").
+/// database cannot be replayed (docs/domain.md "Refresh-token storage").
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }

@@ -281,7 +281,7 @@ fn an_expiry_timer_set_out_of_its_documented_bounds_names_the_bounds() {
     assert!(message.contains("access_token_expiry"), "names the real ones: {message}");
 }
 
-/// DOMAIN.md "Lifetimes": "OAuth with Refresh Login Flow" is Disabled by default; a
+/// docs/domain.md "Lifetimes": "OAuth with Refresh Login Flow" is Disabled by default; a
 /// `set-param` step switches it, with a boolean, and a timer still takes a duration.
 #[test]
 fn the_refresh_login_flow_is_disabled_by_default_and_a_step_switches_it() {

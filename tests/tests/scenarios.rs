@@ -378,7 +378,7 @@ fn the_implicit_grant_sends_users_back_to_the_idp_and_opaque_tokens_through_prox
     }
 }
 
-/// DOMAIN.md: the implicit grant issued tokens only with SSO, so a cluster with the flow
+/// docs/domain.md: the implicit grant issued tokens only with SSO, so a cluster with the flow
 /// disabled and no SSO signs nobody in; with the flow enabled the same cluster does.
 #[test]
 fn without_sso_the_implicit_grant_signs_nobody_in() {

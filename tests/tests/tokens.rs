@@ -1,4 +1,4 @@
-//! Tokens minted by the simulated publisher are in the real system's format (DOMAIN.md
+//! Tokens minted by the simulated publisher are in the real system's format (docs/domain.md
 //! "Token formats"), and a third-party JOSE library (josekit's own `JwsVerifier` and JWE
 //! decrypter) accepts them: we decode every part and compare it with the seed samples' shape.
 

@@ -1,6 +1,6 @@
 //! CallManager's SIP OAuth check: a REGISTER on the SIP Phone OAuth Port (5090) or the SIP
 //! Mobile and Remote Access Port (5091) carries an AuthZ access token in place of a client
-//! certificate (DOMAIN.md "SIP OAuth mode").
+//! certificate (docs/domain.md "SIP OAuth mode").
 //!
 //! The checks are the SDK's. CallManager's own policy: a registration is a device's, so the
 //! token must be one AuthZ granted for Unified Communications (the scope Jabber and phones

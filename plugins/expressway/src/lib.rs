@@ -1,7 +1,7 @@
 //! Expressway-C's edge check: with "Authorize by OAuth token with refresh" on, every Mobile
 //! and Remote Access request from outside (Jabber, phones) carries a CallManager AuthZ
 //! access token, which Expressway-C checks with the keys it holds before proxying the
-//! request into the cluster (DOMAIN.md "Nodes and roles", "SIP OAuth mode").
+//! request into the cluster (docs/domain.md "Nodes and roles", "SIP OAuth mode").
 //!
 //! The checks are the SDK's. The edge's own policy: only a token granted for Unified
 //! Communications passes the edge (`denied` otherwise); a refresh token is never presented

@@ -1,5 +1,5 @@
 //! The five identity certificates of an IM and Presence node, and what each one touches
-//! (DOMAIN.md "IM and Presence certificates").
+//! (docs/domain.md "IM and Presence certificates").
 
 use std::fmt;
 

@@ -1,4 +1,4 @@
-//! IM and Presence certificates (DOMAIN.md "IM and Presence certificates"): the five
+//! IM and Presence certificates (docs/domain.md "IM and Presence certificates"): the five
 //! identity certificates of every node as real X.509 certificates, trust stores, which
 //! services present which certificate, and the trust synchronisation that makes the
 //! documented regeneration order matter.

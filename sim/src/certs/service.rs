@@ -1,5 +1,5 @@
 //! The services an administrator restarts, stops or starts on a node, and what each one
-//! loads when it starts (DOMAIN.md "IM and Presence certificates", "Signing and encryption
+//! loads when it starts (docs/domain.md "IM and Presence certificates", "Signing and encryption
 //! keys").
 
 use std::fmt;
@@ -33,7 +33,7 @@ pub enum Service {
     InterclusterSyncAgent,
     /// Cisco CallManager, on the CallManager subscribers where devices register: reads
     /// `ClusterSIPOAuthMode` and the SIP OAuth ports when it starts, and its OAuth ports
-    /// present the `tomcat.pem` it loaded then (DOMAIN.md "SIP OAuth mode").
+    /// present the `tomcat.pem` it loaded then (docs/domain.md "SIP OAuth mode").
     CallManager,
 }
 

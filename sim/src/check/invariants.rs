@@ -321,7 +321,7 @@ impl TableHoldsNoRawToken {
 }
 
 /// Every token AuthZ issues lives within its expiry timer's documented bounds: access
-/// tokens 1 to 1440 minutes, refresh tokens 1 to 90 days (DOMAIN.md "Lifetimes"), whatever
+/// tokens 1 to 1440 minutes, refresh tokens 1 to 90 days (docs/domain.md "Lifetimes"), whatever
 /// the timers were set to and whenever they changed. Read from each issuing event's `exp`
 /// and time.
 pub struct NoTokenLifetimeOutOfBounds {

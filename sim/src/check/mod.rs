@@ -1,6 +1,6 @@
 //! Checks read only the trace: nodes never see `check/`, `check/` never sees nodes.
 //!
-//! Every check is an online observer (DESIGN.md "Trace and checks"): it is shown each event
+//! Every check is an online observer (docs/architecture.md "Trace and checks"): it is shown each event
 //! once, as the run records it, keeps only the state it needs (a first offence, a count) and
 //! gives its [`Outcome`] when the run ends. Nothing here holds the trace.
 //!

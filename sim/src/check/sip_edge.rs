@@ -1,4 +1,4 @@
-//! The invariants of SIP OAuth and the edge (DOMAIN.md "SIP OAuth mode"), read from the trace:
+//! The invariants of SIP OAuth and the edge (docs/domain.md "SIP OAuth mode"), read from the trace:
 //!
 //! * `sip_registration_carried_a_valid_token`: every accepted SIP OAuth REGISTER carried an
 //!   access token AuthZ issued, unexpired on the registering node's own clock (its skew

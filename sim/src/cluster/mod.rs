@@ -64,7 +64,7 @@ const PROGRESS_EVERY_STEPS: u64 = 4096;
 const _: () = assert!(SERVER_CONNECTIONS_MAX >= CUCM_SUBSCRIBERS_MAX as usize + 2);
 
 /// A finished run: what held, the trace's certificate and the timeline. The trace itself
-/// went to the sink as it happened (DESIGN.md "Trace and checks").
+/// went to the sink as it happened (docs/architecture.md "Trace and checks").
 pub struct Run {
     pub seed: u64,
     /// The trace's hash (the replay certificate), its size and its events per kind.
@@ -224,7 +224,7 @@ pub fn run_with(
         scenario.lifetimes,
         grants,
         store,
-        // Every CallManager and IM and Presence node receives the keys (DOMAIN.md).
+        // Every CallManager and IM and Presence node receives the keys (docs/domain.md).
         subscribers.iter().cloned().chain(imp_nodes.iter().cloned()).collect(),
         epoch_s,
         trace.node("cucm-pub"),

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 /// ones are generated during the run, as before the pool existed).
 pub const SIGNING_KEY_POOL_SIZE: usize = 32;
 
-/// RSA modulus size of every AuthZ signing key (DOMAIN.md: the `authz` certificate is an
+/// RSA modulus size of every AuthZ signing key (docs/domain.md: the `authz` certificate is an
 /// RSA-2048 key pair).
 pub const SIGNING_KEY_BITS: usize = 2048;
 

@@ -1,4 +1,4 @@
-//! Cisco CallManager on a subscriber: SIP registration (DOMAIN.md "SIP OAuth mode").
+//! Cisco CallManager on a subscriber: SIP registration (docs/domain.md "SIP OAuth mode").
 //!
 //! When it starts it reads `ClusterSIPOAuthMode` and this node's SIP OAuth ports from the
 //! database and loads `tomcat.pem` and Tomcat-trust; it keeps all of that until it restarts

@@ -315,7 +315,7 @@ impl Publisher {
                 return oauth_error(UNSUPPORTED_RESPONSE_TYPE, reason);
             }
             ResponseType::Token if self.grants.sso.is_none() => {
-                // DOMAIN.md: access tokens of the implicit grant were issued only with SSO.
+                // docs/domain.md: access tokens of the implicit grant were issued only with SSO.
                 return oauth_error(UNSUPPORTED_RESPONSE_TYPE, "implicit-grant-needs-sso");
             }
             _ => {}
@@ -454,7 +454,7 @@ impl Publisher {
     fn issue_pair(&mut self, pending: PendingCode, now_s: u64) -> HttpResponse {
         let access = self.tokens.mint_access(&pending.user, &pending.client_id, now_s);
         let refresh = self.tokens.mint_refresh(&pending.client_id, now_s);
-        // The table's `clientid` is the refresh token's `ccid` (DOMAIN.md: the sample rows
+        // The table's `clientid` is the refresh token's `ccid` (docs/domain.md: the sample rows
         // hold `C`-prefixed ids of that shape), not the device's name.
         let ccid = client_id_hash(&pending.client_id);
         if let Err(e) = self.store.insert(&refresh.tid, &refresh.token, &pending.user, &ccid, refresh.exp) {
@@ -848,7 +848,7 @@ mod tests {
         assert_eq!(next_purge_s(midnight_utc, &at(14.0)), midnight_utc + 12 * 3600);
     }
 
-    /// DOMAIN.md "Token formats": the sample rows of `refreshtokendetails` hold `C`-prefixed
+    /// docs/domain.md "Token formats": the sample rows of `refreshtokendetails` hold `C`-prefixed
     /// client ids of the refresh token's `ccid` shape, and the token only as a hash.
     #[test]
     fn the_table_holds_the_refresh_tokens_ccid_and_only_a_hash_of_it() {

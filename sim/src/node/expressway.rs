@@ -1,4 +1,4 @@
-//! The Mobile and Remote Access edge (DOMAIN.md "Nodes and roles", "SIP OAuth mode").
+//! The Mobile and Remote Access edge (docs/domain.md "Nodes and roles", "SIP OAuth mode").
 //!
 //! **Expressway-E** (our assumption: the documents name only Expressway-C) sits in the DMZ
 //! and hands every request from a remote device to Expressway-C; it checks nothing.

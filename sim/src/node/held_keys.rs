@@ -1,5 +1,5 @@
 //! The AuthZ keys a CallManager node holds, as `show key authz` reports them: each key's
-//! checksum and when it was last synced. The two keys are synced independently (DOMAIN.md:
+//! checksum and when it was last synced. The two keys are synced independently (docs/domain.md:
 //! on one node the signing key was last synced on 06/09/2017 and the encryption key on
 //! 06/14/2017), so each keeps its own time, which changes only when that key changes.
 

@@ -16,7 +16,7 @@ use crate::proto::authz::*;
 use crate::proto::http::Call;
 use crate::trace::{Happening, Tracer};
 
-/// How often visual voicemail asks Unity Connection for news. Assumption (DOMAIN.md: client
+/// How often visual voicemail asks Unity Connection for news. Assumption (docs/domain.md: client
 /// timing is not in the documents).
 pub const VOICEMAIL_POLL_INTERVAL: Duration = Duration::from_secs(300);
 /// Tries of one voicemail poll before waiting for the next poll.

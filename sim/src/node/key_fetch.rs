@@ -21,7 +21,7 @@ use crate::proto::http::Call;
 use crate::trace::{Happening, Tracer};
 
 /// A consumer fetches keys at most once per this many seconds on unknown kids, so a flood of
-/// foreign tokens cannot turn into a flood of fetches against AuthZ. Assumption (DOMAIN.md).
+/// foreign tokens cannot turn into a flood of fetches against AuthZ. Assumption (docs/domain.md).
 pub const KEY_REFETCH_INTERVAL_S: u64 = 60;
 /// Attempts of the first key fetch at start-up, and the pause between them.
 pub const KEY_FETCH_ATTEMPTS_MAX: u32 = 30;

@@ -4,7 +4,7 @@
 //!
 //! A client that knows the refresh login flow asks for it first; AuthZ refuses a grant it
 //! does not offer before the user signs in (`unsupported_response_type`), and the client
-//! falls back to the implicit grant with the same sign-in (DOMAIN.md: new clients check
+//! falls back to the implicit grant with the same sign-in (docs/domain.md: new clients check
 //! whether the cluster supports the new flow). It asks again at every sign-in, so a flow
 //! enabled later is taken up at the next one. Assumption: the documents do not say how the
 //! client checks; asking the authorization endpoint is OAuth's own way.

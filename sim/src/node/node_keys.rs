@@ -2,7 +2,7 @@
 //! (what `show key authz` reports) and what its running web service (Cisco Tomcat) loaded
 //! and validates with.
 //!
-//! Assumption (DOMAIN.md's last section: the documented fix, "restart Cisco Tomcat on all
+//! Assumption (docs/domain.md "Assumptions": the documented fix, "restart Cisco Tomcat on all
 //! nodes", implies a node can hold synced keys its running service has not loaded): keys
 //! pushed by the publisher arrive through the running service, which writes them to disk and
 //! uses them at once; keys put on disk any other way (the regeneration command run on that
@@ -107,7 +107,7 @@ impl NodeKeys {
 pub enum NodeCommand {
     /// `set key regen authz signing|encryption` run on this (non-publisher) node: it fetches
     /// the cluster's keys from the publisher onto its disk (keys are generated on the
-    /// publisher only: DOMAIN.md).
+    /// publisher only: docs/domain.md).
     PullKeys,
     /// `utils service restart <service>`: Cisco Tomcat on any node, Cisco CallManager on a
     /// subscriber with SIP, the IM and Presence services on IM and Presence nodes.

@@ -1,5 +1,5 @@
 //! The implicit grant's opaque access tokens, as the issuing node keeps them: in memory only
-//! (DOMAIN.md "Two grant flows": not self-contained; only the issuer can say whether one is
+//! (docs/domain.md "Two grant flows": not self-contained; only the issuer can say whether one is
 //! valid, so every other node asks it, in proxy mode).
 
 use std::collections::BTreeMap;

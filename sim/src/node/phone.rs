@@ -2,7 +2,7 @@
 //! registers over SIP with its access token, renewing the token (and so registering again)
 //! before it expires.
 //!
-//! "OAuth Access Token for Devices" (DOMAIN.md): *implicit* (already registered devices,
+//! "OAuth Access Token for Devices" (docs/domain.md): *implicit* (already registered devices,
 //! the default from release 14) gives a registered phone its tokens for asking; *explicit*
 //! requires onboarding with the activation code the administrator gave the phone. Over MRA a
 //! phone onboards by activation code only, never with a user name and password; the edge

@@ -1,4 +1,4 @@
-//! Proxy mode (DOMAIN.md "Two grant flows"): an opaque access token is not self-contained,
+//! Proxy mode (docs/domain.md "Two grant flows"): an opaque access token is not self-contained,
 //! so a node that is handed one asks the node that issued it, over the network, and waits.
 //! The wait is the cost the documents name ("network delay"); every acceptance or refusal
 //! made this way records it as `proxy_ms`.

@@ -1,4 +1,4 @@
-//! A device's SIP registration (DOMAIN.md "SIP OAuth mode"): it reads its configuration file
+//! A device's SIP registration (docs/domain.md "SIP OAuth mode"): it reads its configuration file
 //! from its home node's TFTP and registers where the file says: with SIP OAuth, over TLS on
 //! the SIP Phone OAuth Port with its access token in the REGISTER; without, on legacy 5060.
 //! A remote device asks the edge instead, which registers it on the node's MRA port.

@@ -1,4 +1,4 @@
-//! SIP OAuth as the publisher administers it (DOMAIN.md "SIP OAuth mode"): `utils
+//! SIP OAuth as the publisher administers it (docs/domain.md "SIP OAuth mode"): `utils
 //! sipOAuth-mode enable|disable` writes `ClusterSIPOAuthMode`; the CallManager page saves a
 //! subscriber's SIP OAuth ports, refusing one outside 1024-49151; the phone security profile
 //! refuses what SIP OAuth does not support (digest authentication, encrypted TFTP config); AXL answers Expressway-C's

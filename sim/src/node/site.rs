@@ -1,5 +1,5 @@
 //! A site (`site-campus`, `site-remote`): one turmoil host that runs many clients as tasks. turmoil polls every host on
-//! every step, so a host per client would make long runs slow (DESIGN.md: 24 h at a 1 s tick
+//! every step, so a host per client would make long runs slow (docs/architecture.md: 24 h at a 1 s tick
 //! took 1.2 s with 8 hosts and 157 s with 108); a partition or delay applies to a site.
 
 use std::cell::RefCell;

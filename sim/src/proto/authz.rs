@@ -20,7 +20,7 @@ pub const KEYS_PATH: &str = "/ssosp/keys";
 pub const KEY_SYNC_PATH: &str = "/ssosp/keys/sync";
 /// User Data Services on a CallManager node: Jabber's first call with a token.
 pub const UDS_PATH: &str = "/cucm-uds/user";
-/// Revocation of refresh tokens by user, or by user and device (DOMAIN.md: the documents'
+/// Revocation of refresh tokens by user, or by user and device (docs/domain.md: the documents'
 /// own path): `?user_id=…[&client_id=…]`, `client_id` being the table's `clientid` (`ccid`).
 pub const REVOKE_PATH: &str = "/ssosp/token/revoke";
 /// Unity Connection's voicemail login (VMREST) with a bearer token.

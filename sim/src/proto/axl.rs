@@ -1,5 +1,5 @@
 //! What Expressway-C asks of the CallManager publisher over AXL (port 8443), and the
-//! activation-code and registered-device grants phones use (DOMAIN.md "SIP OAuth mode").
+//! activation-code and registered-device grants phones use (docs/domain.md "SIP OAuth mode").
 //! Assumption: the documents name the table and the push, not the calls; the paths and
 //! bodies are ours (AXL itself is SOAP).
 

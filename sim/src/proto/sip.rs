@@ -1,6 +1,6 @@
 //! SIP registration (RFC 3261) as SIP OAuth uses it: a device's REGISTER carries its access
 //! token in `Authorization: Bearer …`, and CallManager answers `SIP/2.0 200 OK` or the
-//! documents' `SIP/2.0 403 Forbidden` (DOMAIN.md "SIP OAuth mode"). Messages are built and
+//! documents' `SIP/2.0 403 Forbidden` (docs/domain.md "SIP OAuth mode"). Messages are built and
 //! parsed by the `rsip` crate; what reaches it is bounded here first.
 //!
 //! One REGISTER per connection: the device connects, registers, reads the answer and closes.

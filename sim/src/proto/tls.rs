@@ -1,4 +1,4 @@
-//! Real TLS between nodes (DESIGN.md "TLS and certificates"): rustls over turmoil's TCP, with
+//! Real TLS between nodes (docs/architecture.md "TLS and certificates"): rustls over turmoil's TCP, with
 //! the nodes' rcgen certificates and their trust stores.
 //!
 //! Determinism: rustls draws its handshake randomness (client and server randoms, session

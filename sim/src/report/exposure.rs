@@ -1,5 +1,5 @@
 //! The exposure window of each revocation. Revoking refresh tokens does not recall the
-//! access tokens already issued: they stay valid until their own `exp` (DOMAIN.md "Lifetimes").
+//! access tokens already issued: they stay valid until their own `exp` (docs/domain.md "Lifetimes").
 //! For each revocation the report shows when it committed, until when the session's access
 //! tokens stay valid, and when one was last accepted, read from the trace as it streams.
 

@@ -149,7 +149,7 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
         let _ = writeln!(out);
         let _ = writeln!(
             out,
-            "Assumptions this run relied on (ours, not the documents': DOMAIN.md's last section)"
+            "Assumptions this run relied on (ours, not the documents': docs/domain.md, \"Assumptions\")"
         );
         for assumption in relied_on {
             let _ = writeln!(out, "  - {} [{}]", assumption.what, assumption.lives_in);

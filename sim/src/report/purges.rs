@@ -1,5 +1,5 @@
 //! The daily purges and what they cost the clients: each purge's rows and CPU time, and how
-//! long refreshes waited for a publisher kept busy by one (DOMAIN.md: a large table makes
+//! long refreshes waited for a publisher kept busy by one (docs/domain.md: a large table makes
 //! the purge spike the CPU).
 
 use crate::clock::format_elapsed;

@@ -1,5 +1,5 @@
 //! SIP OAuth and the edge in words, for the timeline: registrations, ports, TLS alerts,
-//! Expressway-C's zones and names (DOMAIN.md "SIP OAuth mode").
+//! Expressway-C's zones and names (docs/domain.md "SIP OAuth mode").
 
 use crate::trace::Event;
 

@@ -186,7 +186,7 @@ pub(super) struct UnityFile {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ParamsFile {
-    /// "OAuth with Refresh Login Flow": Disabled by default (DOMAIN.md).
+    /// "OAuth with Refresh Login Flow": Disabled by default (docs/domain.md).
     #[serde(default = "disabled")]
     pub refresh_login_flow: Spanned<bool>,
     #[serde(default)]

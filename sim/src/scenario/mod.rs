@@ -119,7 +119,7 @@ pub struct Cluster {
     pub unity_validator: Option<String>,
     /// Single sign-on through an identity provider (`cluster.sso`): adds the `idp` node,
     /// where every interactive login authenticates. The implicit grant issues tokens only
-    /// with SSO (DOMAIN.md). Off unless the scenario turns it on (an assumption: the
+    /// with SSO (docs/domain.md). Off unless the scenario turns it on (an assumption: the
     /// documents describe deployments of both kinds).
     pub sso: bool,
     /// Which CallManager release runs AuthZ (`cluster.release`).
@@ -156,7 +156,7 @@ pub const SIP_VALIDATOR_DEFAULT: &str = "callmanager-sip";
 /// The validator Expressway-C loads when the scenario names none.
 pub const EXPRESSWAY_VALIDATOR_DEFAULT: &str = "expressway";
 
-/// "OAuth Access Token for Devices" (DOMAIN.md "SIP OAuth mode").
+/// "OAuth Access Token for Devices" (docs/domain.md "SIP OAuth mode").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DeviceTokens {
@@ -259,7 +259,7 @@ pub enum Release {
     Old,
 }
 
-/// When and how the publisher purges expired refresh tokens (DOMAIN.md: a timer thread,
+/// When and how the publisher purges expired refresh tokens (docs/domain.md: a timer thread,
 /// daily at 02:00, changeable only by a remote-support account).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Purge {
@@ -298,7 +298,7 @@ impl Default for Purge {
     }
 }
 
-/// The purge's time of day when a scenario names none: 02:00 (DOMAIN.md).
+/// The purge's time of day when a scenario names none: 02:00 (docs/domain.md).
 pub const PURGE_AT_DEFAULT_S: u64 = 2 * 3600;
 /// Expired rows a scenario may preload: a bound on the table's size and the run's memory.
 pub const PRELOADED_ROWS_MAX: u64 = 2_000_000;

@@ -4,7 +4,7 @@
 //! The trace streams: each event is serialized once, hashed into a running SHA-256, written
 //! to the sink (`--trace`) and shown to the observers (checks, the timeline) as it happens,
 //! then dropped. Nothing keeps the whole trace, so a run's memory follows the cluster's state,
-//! not the run's length (DESIGN.md "Trace and checks").
+//! not the run's length (docs/architecture.md "Trace and checks").
 //!
 //! Fields hold ids, checksums and verdicts, never keys or raw tokens: tokens appear as their
 //! `tid`, keys as their [`KeyChecksum`](authzlab_host::KeyChecksum).
