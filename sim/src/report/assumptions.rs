@@ -1,14 +1,26 @@
-//! The assumptions a run relied on (DESIGN.md "Assumptions are visible"): what the documents
+//! The assumptions a run relied on (docs/architecture.md "Assumptions are visible"): what the documents
 //! do not say and we chose, each kept in a named constant or setting whose doc says so. The
 //! report lists those the scenario's cluster, clients and steps reach, so an architect knows
 //! which verdicts are the documents' and which are ours.
 
+use authzlab_host::CLOCK_LEEWAY_S;
+
+use crate::certs::certificate::IDENTITY_VALIDITY;
+use crate::certs::service::IMP_SERVICE_RESTART;
 use crate::certs::Service;
+use crate::node::callmanager::CALLMANAGER_RESTART;
+use crate::node::cucm_pub::{KEY_SYNC_ATTEMPTS_MAX, KEY_SYNC_RETRY, PURGE_ROW_COST_NS};
+use crate::node::jabber::VOICEMAIL_POLL_INTERVAL;
+use crate::node::key_fetch::KEY_REFETCH_INTERVAL_S;
+use crate::node::login::{REFRESH_WHEN_LEFT_DIVISOR, RETRY_DELAY};
+use crate::node::node_keys::TOMCAT_RESTART;
+use crate::proto::sso::ASSERTION_TTL_S;
 use crate::scenario::{Action, ClientKind, Scenario, PUBLISHER};
 
-/// One of our assumptions: what we chose, where the code keeps it, and when a run relies on it.
+/// One of our assumptions: what we chose (in words built from the constants that hold it, so
+/// the report cannot drift from the code), where the code keeps it, and when a run relies on it.
 pub struct Assumption {
-    pub what: &'static str,
+    pub what: fn() -> String,
     pub lives_in: &'static str,
     relied_on: fn(&Scenario) -> bool,
 }
@@ -40,42 +52,72 @@ fn implicit_grant(scenario: &Scenario) -> bool {
 /// Every assumption the report may name, in the order it names them.
 pub const ASSUMPTIONS: &[Assumption] = &[
     Assumption {
-        what: "client timing: Jabber renews at 4/5 of its access token's life, polls voicemail every 5 minutes, retries every 30 s",
-        lives_in: "REFRESH_WHEN_LEFT_DIVISOR, VOICEMAIL_POLL_INTERVAL, RETRY_DELAY (node/login.rs, node/jabber.rs)",
+        what: || {
+            format!(
+                "client timing: Jabber renews at {}/{} of its access token's life, polls voicemail every {} minutes, retries every {} s",
+                REFRESH_WHEN_LEFT_DIVISOR - 1,
+                REFRESH_WHEN_LEFT_DIVISOR,
+                VOICEMAIL_POLL_INTERVAL.as_secs() / 60,
+                RETRY_DELAY.as_secs()
+            )
+        },
+        lives_in:
+            "REFRESH_WHEN_LEFT_DIVISOR, VOICEMAIL_POLL_INTERVAL, RETRY_DELAY (node/login.rs, node/jabber.rs)",
         relied_on: |s| !s.clients.is_empty(),
     },
     Assumption {
-        what: "a refresh is checked by the AuthZ of the client's home node with the keys it loaded, then carried out by the publisher, whose database holds the table",
+        what: || {
+            "a refresh is checked by the AuthZ of the client's home node with the keys it loaded, then carried out by the publisher, whose database holds the table".to_string()
+        },
         lives_in: "node/cucm_sub.rs",
         relied_on: refreshes,
     },
     Assumption {
-        what: "Jabber re-authenticates its XMPP session with each new access token",
+        what: || "Jabber re-authenticates its XMPP session with each new access token".to_string(),
         lives_in: "node/jabber.rs",
         relied_on: |s| s.cluster.imp.is_some() && !s.clients.is_empty(),
     },
     Assumption {
-        what: "the publisher retries a key push 5 times, 5 s apart, then gives up",
+        what: || {
+            format!(
+                "the publisher retries a key push {} times, {} s apart, then gives up",
+                KEY_SYNC_ATTEMPTS_MAX,
+                KEY_SYNC_RETRY.as_secs()
+            )
+        },
         lives_in: "KEY_SYNC_ATTEMPTS_MAX, KEY_SYNC_RETRY (node/cucm_pub.rs)",
-        relied_on: |s| steps(s, |a| matches!(a, Action::Partition { .. } | Action::Link { .. } | Action::Crash(_))),
+        relied_on: |s| {
+            steps(s, |a| matches!(a, Action::Partition { .. } | Action::Link { .. } | Action::Crash(_)))
+        },
     },
     Assumption {
-        what: "a publisher started again after a crash pushes its keys to every node",
+        what: || "a publisher started again after a crash pushes its keys to every node".to_string(),
         lives_in: "node/cucm_pub.rs (Publisher::boot)",
         relied_on: |s| steps(s, |a| matches!(a, Action::Restart(node) if node == PUBLISHER)),
     },
     Assumption {
-        what: "Unity Connection fetches the keys at start-up and on a token naming an unknown key (at most once a minute); nobody tells it of a regeneration",
-        lives_in: "KEY_REFETCH_INTERVAL_S (node/unity.rs)",
-        relied_on: |s| s.cluster.unity_validator.is_some() && steps(s, |a| matches!(a, Action::RegenerateKey(_))),
+        what: || {
+            format!(
+                "Unity Connection fetches the keys at start-up and on a token naming an unknown key (at most once every {KEY_REFETCH_INTERVAL_S} s); nobody tells it of a regeneration"
+            )
+        },
+        lives_in: "KEY_REFETCH_INTERVAL_S (node/key_fetch.rs)",
+        relied_on: |s| {
+            s.cluster.unity_validator.is_some() && steps(s, |a| matches!(a, Action::RegenerateKey(_)))
+        },
     },
     Assumption {
-        what: "`show key authz` prints the first 128 bits of a labelled SHA-256 of the key",
+        what: || "`show key authz` prints the first 128 bits of a labelled SHA-256 of the key".to_string(),
         lives_in: "SHOW_CHECKSUM_LABEL (host/src/keyring.rs)",
         relied_on: |s| steps(s, |a| matches!(a, Action::ShowKeys)),
     },
     Assumption {
-        what: "keys pushed to a node are used at once; keys its own regeneration command put on disk only after Cisco Tomcat restarts, which takes 60 s",
+        what: || {
+            format!(
+                "keys pushed to a node are used at once; keys its own regeneration command put on disk only after Cisco Tomcat restarts, which takes {} s",
+                TOMCAT_RESTART.as_secs()
+            )
+        },
         lives_in: "TOMCAT_RESTART (node/node_keys.rs)",
         relied_on: |s| {
             steps(s, |a| {
@@ -84,42 +126,68 @@ pub const ASSUMPTIONS: &[Assumption] = &[
         },
     },
     Assumption {
-        what: "the clock leeway validators allow is 30 s",
+        what: || format!("the clock leeway validators allow is {CLOCK_LEEWAY_S} s"),
         lives_in: "CLOCK_LEEWAY_S (host/src/lib.rs)",
         relied_on: |s| steps(s, |a| matches!(a, Action::Skew { .. })),
     },
     Assumption {
-        what: "the purge costs 5 us of the publisher's CPU per row (calibrated on SQLite here)",
+        what: || {
+            format!(
+                "the purge costs {} us of the publisher's CPU per row (calibrated on SQLite here)",
+                PURGE_ROW_COST_NS / 1000
+            )
+        },
         lives_in: "PURGE_ROW_COST_NS (node/cucm_pub.rs)",
         relied_on: |s| s.purge.preloaded_rows() > 0,
     },
     Assumption {
-        what: "an SSO assertion is a JWS (HS256) standing in for SAML, valid 5 minutes, used once",
+        what: || {
+            format!(
+                "an SSO assertion is a JWS (HS256) standing in for SAML, valid {} minutes, used once",
+                ASSERTION_TTL_S / 60
+            )
+        },
         lives_in: "ASSERTION_TTL_S (proto/sso.rs)",
         relied_on: |s| s.cluster.sso,
     },
     Assumption {
-        what: "nodes ask the issuer about an opaque token over /ssosp/token/introspect (proxy mode)",
+        what: || {
+            "nodes ask the issuer about an opaque token over /ssosp/token/introspect (proxy mode)".to_string()
+        },
         lives_in: "proto/authz.rs, node/proxy.rs",
         relied_on: implicit_grant,
     },
     Assumption {
-        what: "IM and Presence identity certificates are self-signed with Ed25519 keys drawn from the seed, valid 5 years",
+        what: || {
+            format!(
+                "IM and Presence identity certificates are self-signed with Ed25519 keys drawn from the seed, valid {} years",
+                IDENTITY_VALIDITY.as_secs() / (365 * 86_400)
+            )
+        },
         lives_in: "IDENTITY_VALIDITY (certs/certificate.rs)",
         relied_on: |s| s.cluster.imp.is_some(),
     },
     Assumption {
-        what: "Jabber devices trust every IM and Presence node's cup-xmpp.pem and tomcat.pem from the start; one push reaches every device",
+        what: || {
+            "Jabber devices trust every IM and Presence node's cup-xmpp.pem and tomcat.pem from the start; one push reaches every device".to_string()
+        },
         lives_in: "certs/device_trust.rs",
         relied_on: |s| s.cluster.imp.is_some() && !s.clients.is_empty(),
     },
     Assumption {
-        what: "a subscriber's regeneration uploads its certificate to the IM and Presence publisher and takes the publisher's; the publisher's own reaches nobody (why the order matters)",
+        what: || {
+            "a subscriber's regeneration uploads its certificate to the IM and Presence publisher and takes the publisher's; the publisher's own reaches nobody (why the order matters)".to_string()
+        },
         lives_in: "certs/sync.rs",
         relied_on: |s| steps(s, |a| matches!(a, Action::RegenerateCertificate { .. })),
     },
     Assumption {
-        what: "an IM and Presence service other than Tomcat restarts in 20 s",
+        what: || {
+            format!(
+                "an IM and Presence service other than Tomcat restarts in {} s",
+                IMP_SERVICE_RESTART.as_secs()
+            )
+        },
         lives_in: "IMP_SERVICE_RESTART (certs/service.rs)",
         relied_on: |s| {
             steps(s, |a| {
@@ -129,7 +197,9 @@ pub const ASSUMPTIONS: &[Assumption] = &[
         },
     },
     Assumption {
-        what: "a service that serves users going down with High Availability on fails the node's users over to its peer",
+        what: || {
+            "a service that serves users going down with High Availability on fails the node's users over to its peer".to_string()
+        },
         lives_in: "node/imp.rs",
         relied_on: |s| {
             s.cluster.imp.as_ref().is_some_and(|imp| imp.high_availability)
@@ -137,52 +207,77 @@ pub const ASSUMPTIONS: &[Assumption] = &[
         },
     },
     Assumption {
-        what: "a trust certificate is deleted only while Certificate Expiry Monitor and Intercluster Sync Agent are stopped",
+        what: || {
+            "a trust certificate is deleted only while Certificate Expiry Monitor and Intercluster Sync Agent are stopped".to_string()
+        },
         lives_in: "certs/store.rs",
         relied_on: |s| steps(s, |a| matches!(a, Action::DeleteCertificate { .. })),
     },
     Assumption {
-        what: "Cisco CallManager runs on the subscribers only, restarts in 30 s, and validates REGISTER tokens with the AuthZ keys its node's Tomcat loaded",
+        what: || {
+            format!(
+                "Cisco CallManager runs on the subscribers only, restarts in {} s, and validates REGISTER tokens with the AuthZ keys its node's Tomcat loaded",
+                CALLMANAGER_RESTART.as_secs()
+            )
+        },
         lives_in: "CALLMANAGER_RESTART (node/callmanager.rs), RunsOn (certs/service.rs)",
         relied_on: |s| s.cluster.sip.is_some(),
     },
     Assumption {
-        what: "every node reads the cluster database (processconfig, SIP ports, expresswaycconfiguration) as if replication were instant",
+        what: || {
+            "every node reads the cluster database (processconfig, SIP ports, expresswaycconfiguration) as if replication were instant".to_string()
+        },
         lives_in: "cluster_database.rs",
         relied_on: |s| s.cluster.sip.is_some(),
     },
     Assumption {
-        what: "devices register at sign-in and at every token renewal, one REGISTER per TLS connection; a device's configuration file is written from the database at each request",
+        what: || {
+            "devices register at sign-in and at every token renewal, one REGISTER per TLS connection; a device's configuration file is written from the database at each request".to_string()
+        },
         lives_in: "node/registration.rs, proto/sip.rs, node/tftp.rs",
         relied_on: registers,
     },
     Assumption {
-        what: "phones trust the subscribers' current tomcat.pem (the trust list they read at each registration); Tomcat-trust is replicated to every subscriber",
+        what: || {
+            "phones trust the subscribers' current tomcat.pem (the trust list they read at each registration); Tomcat-trust is replicated to every subscriber".to_string()
+        },
         lives_in: "node/registration.rs, node/cucm_sub.rs",
         relied_on: |s| s.cluster.sip.is_some() && phones(s),
     },
     Assumption {
-        what: "an already registered phone gets its tokens for asking (implicit); phones that onboard by code were given one before the run",
-        lives_in: "proto/authz.rs (RegisteredDevice), cluster/sip_setup.rs",
+        what: || {
+            "an already registered phone gets its tokens for asking (implicit); phones that onboard by code were given one before the run".to_string()
+        },
+        lives_in: "proto/authz.rs (TokenRequest::RegisteredDevice), cluster/sip_setup.rs",
         relied_on: phones,
     },
     Assumption {
-        what: "Expressway-E forwards every request to Expressway-C; the edge's paths; Expressway-C fetches the keys as Unity does and checks zones with SIP OPTIONS",
+        what: || {
+            "Expressway-E forwards every request to Expressway-C; the edge's paths; Expressway-C fetches the keys as Unity does and checks zones with SIP OPTIONS".to_string()
+        },
         lives_in: "node/expressway.rs, proto/edge.rs",
         relied_on: |s| s.cluster.expressway.is_some(),
     },
     Assumption {
-        what: "expresswaycconfiguration keeps the names of Expressway-C's earlier certificates; its certificate's CN is its first name",
+        what: || {
+            "expresswaycconfiguration keeps the names of Expressway-C's earlier certificates; its certificate's CN is its first name".to_string()
+        },
         lives_in: "cluster_database.rs, node/expressway.rs",
-        relied_on: |s| steps(s, |a| matches!(a, Action::ReissueExpresswayCertificate { .. } | Action::RefreshExpressway)),
+        relied_on: |s| {
+            steps(s, |a| matches!(a, Action::ReissueExpresswayCertificate { .. } | Action::RefreshExpressway))
+        },
     },
     Assumption {
-        what: "one phone security profile for every phone; enabling SIP OAuth is refused while it has digest authentication or TFTP encrypted config on",
+        what: || {
+            "one phone security profile for every phone; enabling SIP OAuth is refused while it has digest authentication or TFTP encrypted config on".to_string()
+        },
         lives_in: "SecurityProfile (cluster_database.rs), node/sip_admin.rs",
         relied_on: |s| steps(s, |a| matches!(a, Action::SetSecurityProfile { .. })),
     },
     Assumption {
-        what: "a port change on the CallManager page is refused whole when one port is out of range",
+        what: || {
+            "a port change on the CallManager page is refused whole when one port is out of range".to_string()
+        },
         lives_in: "node/sip_admin.rs",
         relied_on: |s| steps(s, |a| matches!(a, Action::SetSipPorts { .. })),
     },
@@ -202,6 +297,49 @@ mod tests {
     fn names(text: &str) -> Vec<&'static str> {
         let scenario = Scenario::parse(text, Path::new("a.toml")).unwrap();
         relied_on(&scenario).into_iter().map(|assumption| assumption.lives_in).collect()
+    }
+
+    /// Every place an assumption says it lives: each file named exists, and each constant,
+    /// type or function named is declared in one of them.
+    #[test]
+    fn each_assumption_lives_where_it_says() {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        for assumption in ASSUMPTIONS {
+            let words: Vec<&str> = assumption
+                .lives_in
+                .split([',', '(', ')'])
+                .map(str::trim)
+                .filter(|word| !word.is_empty())
+                .collect();
+            let (files, names): (Vec<&str>, Vec<&str>) =
+                words.into_iter().partition(|word| word.ends_with(".rs"));
+            assert!(!files.is_empty(), "{}: names no file", assumption.lives_in);
+            let mut sources = String::new();
+            for file in files {
+                let path = match file.starts_with("host/") {
+                    true => repo.join(file),
+                    false => repo.join("sim/src").join(file),
+                };
+                sources.push_str(
+                    &std::fs::read_to_string(&path)
+                        .unwrap_or_else(|e| panic!("{}: {} ({e})", assumption.lives_in, path.display())),
+                );
+            }
+            let declared = |name: &str| {
+                ["const", "struct", "enum", "fn", "impl"]
+                    .iter()
+                    .any(|what| sources.contains(&format!("{what} {name}")))
+            };
+            for name in names {
+                // `Type::member`: the type declared there, and the member in it.
+                let holds = match name.split_once("::") {
+                    Some((owner, member)) => declared(owner) && sources.contains(member),
+                    None => declared(name),
+                };
+                assert!(holds, "{}: {name} is not declared in its files", assumption.lives_in);
+            }
+            assert!(!(assumption.what)().is_empty());
+        }
     }
 
     #[test]

@@ -152,7 +152,7 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
             "Assumptions this run relied on (ours, not the documents': docs/domain.md, \"Assumptions\")"
         );
         for assumption in relied_on {
-            let _ = writeln!(out, "  - {} [{}]", assumption.what, assumption.lives_in);
+            let _ = writeln!(out, "  - {} [{}]", (assumption.what)(), assumption.lives_in);
         }
     }
     let _ = writeln!(out);
