@@ -192,154 +192,180 @@ struct Candidate {
 /// The reductions of `document` worth trying now: entries first, then counts and settings,
 /// then time (which fits only once the later steps have gone).
 fn candidates(document: &Table, first_ms: Option<u64>) -> Vec<Candidate> {
-    let mut out = Vec::new();
-    let with = |change: &dyn Fn(&mut Table), what: String, key: String| {
-        let mut copy = document.clone();
+    let mut reductions = Reductions { document, out: Vec::new() };
+    reductions.entries();
+    reductions.times();
+    reductions.counts();
+    reductions.settings();
+    reductions.duration(first_ms);
+    reductions.out
+}
+
+/// The candidates being gathered for one document.
+struct Reductions<'a> {
+    document: &'a Table,
+    out: Vec<Candidate>,
+}
+
+/// The arrays of tables the shrinker takes entries from, and what one entry is called.
+const ENTRIES: [(&str, &str); 3] = [("step", "step"), ("clients", "client group"), ("expect", "expectation")];
+
+impl Reductions<'_> {
+    /// A copy of the document with `change` made, to try as `what`.
+    fn push(&mut self, change: impl Fn(&mut Table), what: String, key: String) {
+        let mut copy = self.document.clone();
         change(&mut copy);
-        Candidate { document: copy, what, key }
-    };
-    // Whole entries of the arrays of tables, the last first (later steps depend on earlier).
-    for (array, noun) in [("step", "step"), ("clients", "client group"), ("expect", "expectation")] {
-        let Some(Value::Array(items)) = document.get(array) else { continue };
-        for index in (0..items.len()).rev() {
-            let what = format!("{noun} {} ({})", index + 1, sketch(&items[index]));
-            let key = format!("{noun} ({})", sketch(&items[index]));
-            out.push(with(
-                &|d| {
-                    if let Some(Value::Array(items)) = d.get_mut(array) {
-                        items.remove(index);
-                        if items.is_empty() {
-                            d.remove(array);
+        self.out.push(Candidate { document: copy, what, key });
+    }
+
+    /// Whole entries of the arrays of tables, the last first (later steps depend on earlier).
+    fn entries(&mut self) {
+        for (array, noun) in ENTRIES {
+            let Some(Value::Array(items)) = self.document.get(array) else { continue };
+            for index in (0..items.len()).rev() {
+                let what = format!("{noun} {} ({})", index + 1, sketch(&items[index]));
+                let key = format!("{noun} ({})", sketch(&items[index]));
+                self.push(
+                    |d| {
+                        if let Some(Value::Array(items)) = d.get_mut(array) {
+                            items.remove(index);
+                            if items.is_empty() {
+                                d.remove(array);
+                            }
                         }
-                    }
-                },
-                what,
-                key,
-            ));
+                    },
+                    what,
+                    key,
+                );
+            }
         }
     }
-    // Simpler values: each time a step or client group names (its `at`, `start`, an
-    // `offset`) halved, in whole seconds, so what matters happens sooner.
-    for (array, noun) in [("step", "step"), ("clients", "client group")] {
-        let Some(Value::Array(items)) = document.get(array) else { continue };
-        for (index, item) in items.iter().enumerate() {
-            let Some(fields) = item.as_table() else { continue };
-            for (field, value) in fields {
-                let Some(time) = value.as_str().and_then(|text| parse_duration(text).ok()) else { continue };
-                // One second at once, else half.
-                for shorter in [Duration::from_secs(1), Duration::from_secs(time.as_secs() / 2)] {
-                    if shorter.is_zero()
-                        || shorter >= time
-                        || (shorter == Duration::from_secs(1) && time.as_secs() < 4)
-                    {
+
+    /// Simpler values: each time a step or client group names (its `at`, `start`, an
+    /// `offset`) at one second, else halved, in whole seconds, so what matters happens sooner.
+    fn times(&mut self) {
+        for (array, noun) in &ENTRIES[..2] {
+            let Some(Value::Array(items)) = self.document.get(*array) else { continue };
+            for (index, item) in items.iter().enumerate() {
+                let Some(fields) = item.as_table() else { continue };
+                for (field, value) in fields {
+                    let Some(time) = value.as_str().and_then(|text| parse_duration(text).ok()) else {
                         continue;
-                    }
-                    let text = format_duration(shorter);
-                    out.push(with(
-                        &|d| {
-                            if let Some(Value::Array(items)) = d.get_mut(array) {
-                                if let Some(Value::Table(item)) = items.get_mut(index) {
+                    };
+                    for shorter in [Duration::from_secs(1), Duration::from_secs(time.as_secs() / 2)] {
+                        let one_second_is_no_news = shorter == Duration::from_secs(1) && time.as_secs() < 4;
+                        if shorter.is_zero() || shorter >= time || one_second_is_no_news {
+                            continue;
+                        }
+                        let text = format_duration(shorter);
+                        let what =
+                            format!("{noun} {}: {field} from {} to {text}", index + 1, format_duration(time));
+                        let key = format!("{noun} ({}) {field} {text}", sketch(item));
+                        self.push(
+                            |d| {
+                                if let Some(Value::Table(item)) =
+                                    d.get_mut(*array).and_then(|items| items.get_mut(index))
+                                {
                                     item.insert(field.clone(), Value::String(text.clone()));
                                 }
-                            }
-                        },
-                        format!("{noun} {}: {field} from {} to {text}", index + 1, format_duration(time)),
-                        format!("{noun} ({}) {field} {text}", sketch(item)),
-                    ));
+                            },
+                            what,
+                            key,
+                        );
+                    }
                 }
             }
         }
     }
-    // Fewer clients in a group, CallManager subscribers and IM and Presence nodes.
-    if let Some(Value::Array(groups)) = document.get("clients") {
-        for (index, group) in groups.iter().enumerate() {
-            let Some(count) = group.get("count").and_then(Value::as_integer).filter(|count| *count > 1)
-            else {
-                continue;
-            };
-            let fewer = count / 2;
-            out.push(with(
-                &|d| {
-                    if let Some(Value::Array(groups)) = d.get_mut("clients") {
-                        if let Some(Value::Table(group)) = groups.get_mut(index) {
+
+    /// Fewer clients in a group, CallManager subscribers and IM and Presence nodes (halved).
+    fn counts(&mut self) {
+        if let Some(Value::Array(groups)) = self.document.get("clients") {
+            for (index, group) in groups.iter().enumerate() {
+                let Some(count) = group.get("count").and_then(Value::as_integer).filter(|count| *count > 1)
+                else {
+                    continue;
+                };
+                let fewer = count / 2;
+                self.push(
+                    |d| {
+                        if let Some(Value::Table(group)) =
+                            d.get_mut("clients").and_then(|groups| groups.get_mut(index))
+                        {
                             group.insert("count".to_string(), Value::Integer(fewer));
                         }
-                    }
-                },
-                format!("client group {}: count from {count} to {fewer}", index + 1),
-                format!("clients ({}) count {fewer}", sketch(group)),
-            ));
+                    },
+                    format!("client group {}: count from {count} to {fewer}", index + 1),
+                    format!("clients ({}) count {fewer}", sketch(group)),
+                );
+            }
         }
-    }
-    if let Some(Value::Table(cluster)) = document.get("cluster") {
-        for (key, value) in cluster {
-            if let Some(count) = value.as_integer().filter(|count| *count > 1) {
+        if let Some(Value::Table(cluster)) = self.document.get("cluster") {
+            for (key, value) in cluster {
+                let Some(count) = value.as_integer().filter(|count| *count > 1) else { continue };
                 let fewer = count / 2;
-                out.push(with(
-                    &|d| {
+                self.push(
+                    |d| {
                         if let Some(Value::Table(cluster)) = d.get_mut("cluster") {
                             cluster.insert(key.clone(), Value::Integer(fewer));
                         }
                     },
                     format!("cluster.{key}: from {count} to {fewer}"),
                     format!("cluster.{key} = {fewer}"),
-                ));
+                );
             }
-            out.push(with(
-                &|d| {
-                    if let Some(Value::Table(cluster)) = d.get_mut("cluster") {
-                        cluster.remove(key);
-                    }
-                },
-                format!("cluster.{key} (back to its default)"),
-                format!("cluster.{key} removed"),
-            ));
         }
     }
-    for table in ["params", "purge", "sip"] {
-        let Some(Value::Table(entries)) = document.get(table) else { continue };
-        for key in entries.keys() {
-            out.push(with(
-                &|d| {
-                    if let Some(Value::Table(entries)) = d.get_mut(table) {
-                        entries.remove(key);
-                    }
-                },
-                format!("{table}.{key} (back to its default)"),
-                format!("{table}.{key} removed"),
-            ));
+
+    /// Each cluster part, parameter and purge or SIP setting back to its default; the
+    /// description.
+    fn settings(&mut self) {
+        for table in ["cluster", "params", "purge", "sip"] {
+            let Some(Value::Table(entries)) = self.document.get(table) else { continue };
+            for key in entries.keys() {
+                self.push(
+                    |d| {
+                        if let Some(Value::Table(entries)) = d.get_mut(table) {
+                            entries.remove(key);
+                        }
+                    },
+                    format!("{table}.{key} (back to its default)"),
+                    format!("{table}.{key} removed"),
+                );
+            }
+        }
+        if self.document.contains_key("description") {
+            self.push(
+                |d| drop(d.remove("description")),
+                "the description".to_string(),
+                "description".to_string(),
+            );
         }
     }
-    // Simulated time: to just after the failure, then by halves.
-    if let Some(duration) =
-        document.get("duration").and_then(Value::as_str).and_then(|d| parse_duration(d).ok())
-    {
-        let mut shorter = Vec::new();
-        if let Some(first_ms) = first_ms {
-            // The failure's moment and a second more, whole seconds.
-            let cut = Duration::from_secs(first_ms / 1000 + 2);
-            shorter.push(cut);
-        }
-        shorter.push(duration / 2);
-        for cut in shorter.into_iter().filter(|cut| *cut < duration && !cut.is_zero()) {
+
+    /// Simulated time: to just after the failure (its moment and a second more, whole
+    /// seconds), then by halves.
+    fn duration(&mut self, first_ms: Option<u64>) {
+        let Some(duration) =
+            self.document.get("duration").and_then(Value::as_str).and_then(|d| parse_duration(d).ok())
+        else {
+            return;
+        };
+        let after_failure = first_ms.map(|first_ms| Duration::from_secs(first_ms / 1000 + 2));
+        for cut in after_failure.into_iter().chain([duration / 2]) {
+            if cut >= duration || cut.is_zero() {
+                continue;
+            }
             let text = format_duration(cut);
-            out.push(with(
-                &|d| {
+            self.push(
+                |d| {
                     d.insert("duration".to_string(), Value::String(text.clone()));
                 },
                 format!("simulated time: from {} to {text}", format_duration(duration)),
                 format!("duration {text}"),
-            ));
+            );
         }
     }
-    if document.contains_key("description") {
-        out.push(with(
-            &|d| drop(d.remove("description")),
-            "the description".to_string(),
-            "description".to_string(),
-        ));
-    }
-    out
 }
 
 /// A table entry in a few words: `at = "20m", action = "regenerate-key", key = "encryption"`.

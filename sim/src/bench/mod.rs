@@ -91,51 +91,83 @@ pub fn measure(
     say: &mut dyn FnMut(&str),
 ) -> Result<String, BenchError> {
     let seeds_scenario = Scenario::load(seeds_scenario).map_err(|e| BenchError::Input(e.to_string()))?;
-    let mut out = String::new();
+    let mut out = Rows(String::new());
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let _ = writeln!(
-        out,
+        out.0,
         "authzlab bench · {threads} core(s) · {} build{}",
         if cfg!(debug_assertions) { "debug" } else { "release" },
         if scale == Scale::QUICK { " · --quick: small runs, not the issue's figures" } else { "" }
     );
     if cfg!(debug_assertions) {
-        let _ =
-            writeln!(out, "  (a debug build: use `cargo run --release -- bench` for figures worth quoting)");
+        let _ = writeln!(
+            out.0,
+            "  (a debug build: use `cargo run --release -- bench` for figures worth quoting)"
+        );
     }
-    let _ = writeln!(out);
-    let row = |out: &mut String, figure: &str, measured: String, target: &str, verdict: Option<bool>| {
+    let _ = writeln!(out.0);
+    let _ = writeln!(out.0, "{:<52} {:<44} {:<9}", "figure", "measured", "target");
+
+    validator_rows(&mut out, scale, plugins, say)?;
+    sparse_rows(&mut out, scale, plugins, say)?;
+    busy_rows(&mut out, scale, plugins, say)?;
+    memory_rows(&mut out, scale, say)?;
+    purge_rows(&mut out, scale, say)?;
+    preload_rows(&mut out, scale, say)?;
+    estimate_rows(&mut out, scale, plugins, &seeds_scenario, say)?;
+    seed_rows(&mut out, scale, plugins, &seeds_scenario, say)?;
+    Ok(out.0)
+}
+
+/// The bench's table, a row per figure: what, the measurement, the target and its verdict.
+struct Rows(String);
+
+impl Rows {
+    fn row(&mut self, figure: &str, measured: String, target: &str, verdict: Option<bool>) {
         let mark = match verdict {
             Some(true) => "met",
             Some(false) => "MISSED",
             None => "",
         };
-        let _ = writeln!(out, "{figure:<52} {measured:<44} {target:<9} {mark}");
-    };
-    let _ = writeln!(out, "{:<52} {:<44} {:<9}", "figure", "measured", "target");
+        let _ = writeln!(self.0, "{figure:<52} {measured:<44} {target:<9} {mark}");
+    }
+}
 
+/// The component against native validation, and native against a bare RS256 verify.
+fn validator_rows(
+    out: &mut Rows,
+    scale: Scale,
+    plugins: &PluginHost,
+    say: &mut dyn FnMut(&str),
+) -> Result<(), BenchError> {
     say("validators: component, native, bare RS256 verify");
     let speed = validators::measure(plugins, scale.measure_for)?;
     let wasm_native = speed.component_per_s / speed.native_per_s;
-    row(
-        &mut out,
+    out.row(
         "WASM component / native, valid access tokens, 1 core",
         format!("{} / {} = {wasm_native:.2}", per_s(speed.component_per_s), per_s(speed.native_per_s)),
         "≥ 0.95",
         Some(wasm_native >= 0.95),
     );
     let native_raw = speed.native_per_s / speed.raw_verify_per_s;
-    row(
-        &mut out,
+    out.row(
         "native validation / bare OpenSSL RS256 verify",
         format!("{} / {} = {native_raw:.2}", per_s(speed.native_per_s), per_s(speed.raw_verify_per_s)),
         "",
         None,
     );
+    Ok(())
+}
 
+/// A long quiet run with idle skipping, against the same stepped tick by tick.
+fn sparse_rows(
+    out: &mut Rows,
+    scale: Scale,
+    plugins: &PluginHost,
+    say: &mut dyn FnMut(&str),
+) -> Result<(), BenchError> {
     let days = scale.sparse_days;
     say(&format!("sparse run: {days} simulated days, idle skipping on"));
-    let sparse_text = runs::text(&format!("{days}d"), runs::SPARSE_CLIENTS);
     let sparse = runs::scenario(&format!("{days}d"), runs::SPARSE_CLIENTS)?;
     let skipping = runs::timed(&sparse, plugins)?;
     let hours = scale.stepped_hours;
@@ -145,35 +177,40 @@ pub fn measure(
     let stepped = runs::timed(&stepped, plugins)?;
     let factor = days * 24 / hours;
     let stepping = stepped.wall * factor;
-    row(
-        &mut out,
+    out.row(
         &format!("sparse {days} d, 2 clients: wall time, skipping"),
         format!("{} ({} events, {} steps)", secs(skipping.wall), skipping.events, skipping.steps),
         "< 5 s",
         (days == 60).then_some(skipping.wall < Duration::from_secs(5)),
     );
-    row(
-        &mut out,
+    out.row(
         &format!("  without skipping ({factor} x {hours} h stepped)"),
         format!("{} = {factor} x {}", secs(stepping), secs(stepped.wall)),
         "",
         None,
     );
-    row(
-        &mut out,
+    out.row(
         "  stepping / skipping",
         format!("{:.0}x", stepping.as_secs_f64() / skipping.wall.as_secs_f64()),
         "",
         None,
     );
+    Ok(())
+}
 
+/// A busy run: its wall time against the time its cryptography took.
+fn busy_rows(
+    out: &mut Rows,
+    scale: Scale,
+    plugins: &PluginHost,
+    say: &mut dyn FnMut(&str),
+) -> Result<(), BenchError> {
     say("busy run");
     let busy = runs::scenario(&format!("{}h", scale.busy_hours), scale.busy_clients)?;
     let busy_run = runs::timed(&busy, plugins)?;
     let crypto = busy_run.crypto_total();
     let wall_crypto = busy_run.wall.as_secs_f64() / crypto.as_secs_f64().max(1e-9);
-    row(
-        &mut out,
+    out.row(
         &format!("busy {} h, {} clients: wall / crypto", scale.busy_hours, scale.busy_clients),
         format!("{} / {} = {wall_crypto:.2}", secs(busy_run.wall), secs(crypto)),
         "≤ 1.5",
@@ -182,8 +219,7 @@ pub fn measure(
     for (op, tally) in &busy_run.crypto {
         if let Some(each_ns) = tally.nanos.checked_div(tally.count) {
             let each = Duration::from_nanos(each_ns);
-            row(
-                &mut out,
+            out.row(
                 &format!("  {}", op.name()),
                 format!("{} x {:?} = {}", tally.count, each, secs(Duration::from_nanos(tally.nanos))),
                 "",
@@ -191,41 +227,52 @@ pub fn measure(
             );
         }
     }
+    Ok(())
+}
 
+/// Peak memory of one day and of the whole sparse run, each in its own process.
+fn memory_rows(out: &mut Rows, scale: Scale, say: &mut dyn FnMut(&str)) -> Result<(), BenchError> {
+    let days = scale.sparse_days;
+    let sparse_text = runs::text(&format!("{days}d"), runs::SPARSE_CLIENTS);
     say("peak memory: one day and the whole sparse run, each in its own process");
     let one_day_text = runs::text("1d", runs::SPARSE_CLIENTS);
     let rss_day = runs::peak_rss_kib(&one_day_text, "sparse-1d")?;
     let rss_long = runs::peak_rss_kib(&sparse_text, &format!("sparse-{days}d"))?;
     let rss_ratio = rss_long as f64 / rss_day as f64;
-    row(
-        &mut out,
+    out.row(
         &format!("peak RSS, sparse {days} d / 1 d"),
         format!("{:.1} MB / {:.1} MB = {rss_ratio:.2}", rss_long as f64 / 1024.0, rss_day as f64 / 1024.0),
         "≤ 1.2",
         Some(rss_ratio <= 1.2),
     );
+    Ok(())
+}
 
+/// The purge of a large table, in one DELETE and in batches.
+fn purge_rows(out: &mut Rows, scale: Scale, say: &mut dyn FnMut(&str)) -> Result<(), BenchError> {
     for batch_rows in [None, Some(purge::BENCH_BATCH_ROWS)] {
         let how = batch_rows.map_or_else(|| "one DELETE".to_string(), |rows| format!("batches of {rows}"));
         say(&format!("purge of {} expired rows, {how}", scale.purge_rows));
         let figure = purge::measure(scale.purge_rows, batch_rows)?;
-        row(
-            &mut out,
+        out.row(
             &format!("purge {} rows, {how}: wall time", figure.rows),
             format!("{} ({} DELETEs)", secs(figure.wall), figure.batches),
             "< 1 s",
             (scale == Scale::FULL).then_some(figure.wall < Duration::from_secs(1)),
         );
         let target_met = batch_rows.map(|_| figure.worst_wait <= Duration::from_millis(10));
-        row(
-            &mut out,
+        out.row(
             "  simulated time; worst refresh wait",
             format!("{}; {:?}", secs(figure.simulated), figure.worst_wait),
             if batch_rows.is_some() { "≤ 10 ms" } else { "" },
             target_met,
         );
     }
+    Ok(())
+}
 
+/// Peak memory of the largest preloaded table a scenario may ask for, purged.
+fn preload_rows(out: &mut Rows, scale: Scale, say: &mut dyn FnMut(&str)) -> Result<(), BenchError> {
     // The largest table a scenario may preload, purged in one DELETE, in its own process.
     let preload_rows =
         if scale == Scale::FULL { crate::scenario::PRELOADED_ROWS_MAX } else { scale.purge_rows };
@@ -235,14 +282,23 @@ pub fn measure(
         &format!("[params]\npurge_at = \"00:20\"\nexpired_refresh_tokens = {preload_rows}"),
     );
     let rss_preload = runs::peak_rss_kib(&preload_text, "preloaded")?;
-    row(
-        &mut out,
+    out.row(
         &format!("peak RSS, {preload_rows} preloaded rows purged"),
         format!("{:.1} MB", rss_preload as f64 / 1024.0),
         "< 1 GB",
         (scale == Scale::FULL).then_some(rss_preload < 1 << 20),
     );
+    Ok(())
+}
 
+/// The cost estimate against the measured wall time of every shipped scenario.
+fn estimate_rows(
+    out: &mut Rows,
+    scale: Scale,
+    plugins: &PluginHost,
+    seeds_scenario: &Scenario,
+    say: &mut dyn FnMut(&str),
+) -> Result<(), BenchError> {
     let library = scenario_library(&seeds_scenario.path, scale)?;
     say(&format!("estimate against measured wall time: {} shipped scenario(s)", library.len()));
     let mut worst: Option<(f64, String, Duration, Duration)> = None;
@@ -264,19 +320,28 @@ pub fn measure(
         }
     }
     if let Some((ratio, name, estimated, measured)) = worst {
-        row(
-            &mut out,
+        out.row(
             &format!("estimate vs measured (from 1 s), {} scenario(s), worst", library.len()),
             format!("{ratio:.2}x ({name}: {} estimated, {} ran)", secs(estimated), secs(measured)),
             "≤ 2x",
             (scale == Scale::FULL).then_some(ratio <= 2.0),
         );
     }
+    Ok(())
+}
 
+/// Seeds per second over every core; a seed that fails a check fails the bench.
+fn seed_rows(
+    out: &mut Rows,
+    scale: Scale,
+    plugins: &PluginHost,
+    seeds_scenario: &Scenario,
+    say: &mut dyn FnMut(&str),
+) -> Result<(), BenchError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     say(&format!("seeds: {} on {threads} thread(s)", scale.seeds));
-    let sweep = runs::seed_sweep(&seeds_scenario, plugins, threads, scale.seeds);
-    row(
-        &mut out,
+    let sweep = runs::seed_sweep(seeds_scenario, plugins, threads, scale.seeds);
+    out.row(
         &format!("seeds/s, {} on {threads} core(s)", seeds_scenario.path.display()),
         format!(
             "{:.1}/s ({} seeds in {}, {} held every check)",
@@ -296,7 +361,7 @@ pub fn measure(
             seeds_scenario.path.display()
         )));
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The estimate and the measured time are compared from one second up: a budget is given in

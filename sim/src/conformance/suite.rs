@@ -52,6 +52,27 @@ pub fn build_vectors() -> VectorsFile {
         });
     };
 
+    clock_cases(&mut service, &valid, &refresh, &mut case);
+    tampering_cases(&service, &valid, &refresh, issued_at, &mut case);
+    shape_cases(&mut service, &valid, &refresh, issued_at, &mut case);
+    hostile_headers(&mut service, &valid, issued_at, &mut case);
+
+    VectorsFile {
+        format: FORMAT.to_string(),
+        issuer: service.keys.cluster_id().to_string(),
+        keys: service.keys.jwk_set(),
+        cases,
+    }
+}
+
+/// Valid tokens, and the clock's edges: expiry and issue time on both sides of the leeway.
+fn clock_cases(
+    service: &mut TokenService,
+    valid: &crate::tokens::Minted,
+    refresh: &crate::tokens::Minted,
+    case: &mut impl FnMut(&str, Kind, String, u64, &str, Option<Value>),
+) {
+    let lifetimes = Lifetimes::defaults();
     case(
         "valid-access-token",
         Kind::Access,
@@ -72,11 +93,11 @@ pub fn build_vectors() -> VectorsFile {
     case("expired", Kind::Access, valid.token.clone(), valid.exp + 30, "reject:expired", None);
     case("expired-long-ago", Kind::Access, valid.token.clone(), valid.exp + 86_400, "reject:expired", None);
 
-    let future = claims_for(&service, "alice", NOW_S + 3600, lifetimes.access_s, "access");
+    let future = claims_for(service, "alice", NOW_S + 3600, lifetimes.access_s, "access");
     case("not-yet-valid", Kind::Access, service.seal_access(&future), NOW_S, "reject:not-yet-valid", None);
-    let slightly_future = claims_for(&service, "alice", NOW_S + 30, lifetimes.access_s, "access");
+    let slightly_future = claims_for(service, "alice", NOW_S + 30, lifetimes.access_s, "access");
     case("issued-within-leeway", Kind::Access, service.seal_access(&slightly_future), NOW_S, "accept", None);
-    let just_beyond = claims_for(&service, "alice", NOW_S + 31, lifetimes.access_s, "access");
+    let just_beyond = claims_for(service, "alice", NOW_S + 31, lifetimes.access_s, "access");
     case(
         "issued-1s-beyond-leeway",
         Kind::Access,
@@ -85,7 +106,17 @@ pub fn build_vectors() -> VectorsFile {
         "reject:not-yet-valid",
         None,
     );
+}
 
+/// Tampered signatures and payloads, keys the consumer does not hold, a broken JWE tag.
+fn tampering_cases(
+    service: &TokenService,
+    valid: &crate::tokens::Minted,
+    refresh: &crate::tokens::Minted,
+    issued_at: u64,
+    case: &mut impl FnMut(&str, Kind, String, u64, &str, Option<Value>),
+) {
+    let lifetimes = Lifetimes::defaults();
     case(
         "tampered-signature",
         Kind::Access,
@@ -130,23 +161,34 @@ pub fn build_vectors() -> VectorsFile {
     case(
         "tampered-jwe-tag",
         Kind::Access,
-        tamper_jwe_tag(&service, &valid.token),
+        tamper_jwe_tag(service, &valid.token),
         NOW_S,
         "reject:decryption-failed",
         None,
     );
+}
+
+/// The wrong algorithm, token type, issuer or shape.
+fn shape_cases(
+    service: &mut TokenService,
+    valid: &crate::tokens::Minted,
+    refresh: &crate::tokens::Minted,
+    issued_at: u64,
+    case: &mut impl FnMut(&str, Kind, String, u64, &str, Option<Value>),
+) {
+    let lifetimes = Lifetimes::defaults();
     case("alg-none", Kind::Access, alg_none(&valid.token), NOW_S, "reject:unsupported-algorithm", None);
     case(
         "hs256-keyed-with-rsa-public-key",
         Kind::Access,
-        hs256_with_public_key(&service, &valid.token),
+        hs256_with_public_key(service, &valid.token),
         NOW_S,
         "reject:unsupported-algorithm",
         None,
     );
-    let id_token = claims_for(&service, "alice", issued_at, lifetimes.access_s, "id");
+    let id_token = claims_for(service, "alice", issued_at, lifetimes.access_s, "id");
     case("wrong-ctyp", Kind::Access, service.seal_access(&id_token), NOW_S, "reject:wrong-token-type", None);
-    let mut foreign = claims_for(&service, "alice", issued_at, lifetimes.access_s, "access");
+    let mut foreign = claims_for(service, "alice", issued_at, lifetimes.access_s, "access");
     foreign.iss = "00000000-0000-4000-8000-000000000000".to_string();
     case("wrong-issuer", Kind::Access, service.seal_access(&foreign), NOW_S, "reject:wrong-issuer", None);
     case(
@@ -178,15 +220,6 @@ pub fn build_vectors() -> VectorsFile {
     case("non-base64", Kind::Access, "eyJ!!!.@@@.###".to_string(), NOW_S, "reject:malformed", None);
     case("empty", Kind::Access, String::new(), NOW_S, "reject:malformed", None);
     case("padded-base64", Kind::Access, format!("{}=", valid.token), NOW_S, "reject:malformed", None);
-
-    hostile_headers(&mut service, &valid, issued_at, &mut case);
-
-    VectorsFile {
-        format: FORMAT.to_string(),
-        issuer: service.keys.cluster_id().to_string(),
-        keys: service.keys.jwk_set(),
-        cases,
-    }
 }
 
 /// Tokens whose headers (or JSON) carry what an attacker would put there: odd `kid`s,

@@ -120,44 +120,43 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
             );
         }
     }
-    let revocations = run.exposures.lines(scenario.epoch_s);
-    if !revocations.is_empty() {
-        let _ = writeln!(out);
-        let _ = writeln!(out, "Revocations (the exposure window: access tokens outlive a revocation)");
-        for line in &revocations {
-            let _ = writeln!(out, "  {line}");
-        }
-    }
-    let purges = run.purges.lines();
-    if !purges.is_empty() {
-        let _ = writeln!(out);
-        let _ = writeln!(out, "Purges (the daily purge of expired refresh tokens)");
-        for line in &purges {
-            let _ = writeln!(out, "  {line}");
-        }
-    }
-    let logins = run.logins.lines();
-    if !logins.is_empty() {
-        let _ = writeln!(out);
-        let _ = writeln!(out, "Sign-ins (grant flows, identity-provider logins, proxy mode)");
-        for line in &logins {
-            let _ = writeln!(out, "  {line}");
-        }
-    }
-    let relied_on = assumptions::relied_on(scenario);
-    if !relied_on.is_empty() {
-        let _ = writeln!(out);
-        let _ = writeln!(
-            out,
-            "Assumptions this run relied on (ours, not the documents': docs/domain.md, \"Assumptions\")"
-        );
-        for assumption in relied_on {
-            let _ = writeln!(out, "  - {} [{}]", (assumption.what)(), assumption.lives_in);
-        }
-    }
+    section(
+        &mut out,
+        "Revocations (the exposure window: access tokens outlive a revocation)",
+        &run.exposures.lines(scenario.epoch_s),
+    );
+    section(&mut out, "Purges (the daily purge of expired refresh tokens)", &run.purges.lines());
+    section(&mut out, "Sign-ins (grant flows, identity-provider logins, proxy mode)", &run.logins.lines());
+    let relied_on: Vec<String> = assumptions::relied_on(scenario)
+        .into_iter()
+        .map(|assumption| format!("- {} [{}]", (assumption.what)(), assumption.lives_in))
+        .collect();
+    section(
+        &mut out,
+        "Assumptions this run relied on (ours, not the documents': docs/domain.md, \"Assumptions\")",
+        &relied_on,
+    );
     let _ = writeln!(out);
     render_checks(&mut out, &run.report);
     let _ = writeln!(out);
+    render_verdict(&mut out, scenario, run);
+    out
+}
+
+/// A titled section of lines, or nothing when there are none.
+fn section(out: &mut String, title: &str, lines: &[String]) {
+    if lines.is_empty() {
+        return;
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{title}");
+    for line in lines {
+        let _ = writeln!(out, "  {line}");
+    }
+}
+
+/// The result line, the certificate, the steps taken and the command that replays the run.
+fn render_verdict(out: &mut String, scenario: &Scenario, run: &Run) {
     let verdict = if run.report.passed() { "PASS" } else { "FAIL" };
     let held = run.report.expectations.iter().filter(|o| o.held).count();
     // A negative scenario's named invariants pass by being violated: count them apart, so
@@ -194,7 +193,6 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
             scenario.seed
         );
     }
-    out
 }
 
 fn render_checks(out: &mut String, report: &Report) {

@@ -87,17 +87,30 @@ impl Observe for Timeline {
     }
 }
 
-/// One event in words a voice engineer reads.
+/// One event in words a voice engineer reads. Checksums and token ids appear by their first
+/// 8 characters, as people quote them; a refusal says why, and which key the token names
+/// when that is the reason.
 pub fn narrate(event: &Event) -> String {
+    let told = super::sip_story::narrate(event)
+        .or_else(|| step_in_words(event))
+        .or_else(|| services_and_certificates_in_words(event))
+        .or_else(|| keys_in_words(event))
+        .or_else(|| tokens_in_words(event))
+        .or_else(|| consumers_in_words(event));
+    told.unwrap_or_else(|| {
+        let fields: Vec<String> = event
+            .fields
+            .keys()
+            .map(|name| format!("{name}={}", event.field_text(name).unwrap_or_default()))
+            .collect();
+        format!("{} {}", event.kind, fields.join(" "))
+    })
+}
+
+/// An administrator's step (or the network's), as the administrator would say it.
+fn step_in_words(event: &Event) -> Option<String> {
     let f = |name: &str| event.field_text(name).unwrap_or_default();
-    // Checksums and token ids by their first 8 characters, as people quote them.
-    let short = |name: &str| f(name).chars().take(8).collect::<String>();
-    // Why a token was refused, and which key it names when that is the reason.
-    let refusal = || format!("{}{}", explain(&f("reason")), names_key(event));
-    if let Some(said) = super::sip_story::narrate(event) {
-        return said;
-    }
-    match event.kind.as_str() {
+    Some(match event.kind.as_str() {
         "step" => match f("action").as_str() {
             "regenerate-key" => format!(
                 "administrator runs `set key regen authz {}` on {}",
@@ -166,6 +179,15 @@ pub fn narrate(event: &Event) -> String {
             }
             other => format!("scenario step {other}"),
         },
+        _ => return None,
+    })
+}
+
+/// Services, certificates, trust stores and node restarts.
+fn services_and_certificates_in_words(event: &Event) -> Option<String> {
+    let f = |name: &str| event.field_text(name).unwrap_or_default();
+    let short = |name: &str| f(name).chars().take(8).collect::<String>();
+    Some(match event.kind.as_str() {
         "plugin-loaded" => format!(
             "loaded plugin {} {} (serves {}), contract {}, sha256 {}, {} fuel per call, {} MiB{}",
             f("plugin"),
@@ -254,6 +276,15 @@ pub fn narrate(event: &Event) -> String {
             }
             said
         }
+        _ => return None,
+    })
+}
+
+/// The AuthZ keys: regenerated, pushed, fetched, shown.
+fn keys_in_words(event: &Event) -> Option<String> {
+    let f = |name: &str| event.field_text(name).unwrap_or_default();
+    let short = |name: &str| f(name).chars().take(8).collect::<String>();
+    Some(match event.kind.as_str() {
         "key-regenerated" => format!(
             "{} key regenerated: checksum {} (was {}); every self-contained access token issued so far is now invalid",
             f("key"),
@@ -261,6 +292,33 @@ pub fn narrate(event: &Event) -> String {
             short("previous")
         ),
         "keys-shown" => format!("{}; {}", f("signing"), f("encryption")),
+        "keys-synced" => format!(
+            "received the keys from the publisher: signing {}, encryption {}",
+            short("signing_key"),
+            short("encryption_key")
+        ),
+        "keys-fetched" => format!(
+            "fetched the keys from its Authz server {} ({}): signing {}, encryption {}",
+            f("from"),
+            f("cause"),
+            short("signing_key"),
+            short("encryption_key")
+        ),
+        "keys-served" => format!("served the keys to {}", f("to")),
+        "key-sync-failed" => {
+            format!("could not push the keys to {} after {} attempts", f("to"), f("attempts"))
+        }
+        "key-fetch-failed" => format!("could not fetch the keys from {}: {}", f("from"), f("reason")),
+        _ => return None,
+    })
+}
+
+/// Tokens issued, refreshed, refused, revoked and purged; sign-ins.
+fn tokens_in_words(event: &Event) -> Option<String> {
+    let f = |name: &str| event.field_text(name).unwrap_or_default();
+    let short = |name: &str| f(name).chars().take(8).collect::<String>();
+    let refusal = || format!("{}{}", explain(&f("reason")), names_key(event));
+    Some(match event.kind.as_str() {
         "tokens-revoked" => format!(
             "revoked {} refresh token(s) of {}{}; access tokens already issued stay valid until they expire",
             f("revoked"),
@@ -289,8 +347,13 @@ pub fn narrate(event: &Event) -> String {
             f("format"),
             short("access_tid")
         ),
-        "sso-login" => format!("{} authenticated on {} (login #{} of this user)", f("user"), f("client"), f("logins")),
-        "login-flow-fallback" => format!("the refresh login flow is not offered ({}); falls back to the implicit grant", f("reason")),
+        "sso-login" => {
+            format!("{} authenticated on {} (login #{} of this user)", f("user"), f("client"), f("logins"))
+        }
+        "login-flow-fallback" => format!(
+            "the refresh login flow is not offered ({}); falls back to the implicit grant",
+            f("reason")
+        ),
         "purge-batch-committed" => {
             format!("daily purge: a batch of {} expired refresh token(s) deleted and committed", f("rows"))
         }
@@ -301,26 +364,13 @@ pub fn narrate(event: &Event) -> String {
             f("took_ms")
         ),
         "table-preloaded" => {
-            format!("the refresh-token table holds {} row(s) of former users, validity {}", f("rows"), f("validity"))
+            format!(
+                "the refresh-token table holds {} row(s) of former users, validity {}",
+                f("rows"),
+                f("validity")
+            )
         }
         "admin-call-failed" => format!("the administrator's {} call failed: {}", f("action"), f("reason")),
-        "keys-synced" => format!(
-            "received the keys from the publisher: signing {}, encryption {}",
-            short("signing_key"),
-            short("encryption_key")
-        ),
-        "keys-fetched" => format!(
-            "fetched the keys from its Authz server {} ({}): signing {}, encryption {}",
-            f("from"),
-            f("cause"),
-            short("signing_key"),
-            short("encryption_key")
-        ),
-        "keys-served" => format!("served the keys to {}", f("to")),
-        "key-sync-failed" => {
-            format!("could not push the keys to {} after {} attempts", f("to"), f("attempts"))
-        }
-        "key-fetch-failed" => format!("could not fetch the keys from {}: {}", f("from"), f("reason")),
         "tokens-issued" => format!(
             "signed in {} on {}: access token {}, refresh token {}",
             f("user"),
@@ -340,16 +390,29 @@ pub fn narrate(event: &Event) -> String {
         ),
         "refresh-rejected" => format!("refused the refresh token of {}: {}", f("client"), refusal()),
         "logged-in" => match event.field_text("grant") {
-            Some(grant) => format!("signed in as {} ({grant} grant, access token {})", f("user"), short("access_tid")),
+            Some(grant) => {
+                format!("signed in as {} ({grant} grant, access token {})", f("user"), short("access_tid"))
+            }
             None => format!("signed in as {} (access token {})", f("user"), short("access_tid")),
         },
         "login-failed" => format!("sign-in failed: {}", f("reason")),
         "token-refreshed" => format!("refreshed its access token (now {})", short("access_tid")),
         "refresh-failed" => format!("logs \"{}\" ({})", f("message"), f("reason")),
+        _ => return None,
+    })
+}
+
+/// What the token consumers (UDS, RTMT's counters, IM and Presence, voicemail) made of a token.
+fn consumers_in_words(event: &Event) -> Option<String> {
+    let f = |name: &str| event.field_text(name).unwrap_or_default();
+    let refusal = || format!("{}{}", explain(&f("reason")), names_key(event));
+    Some(match event.kind.as_str() {
         "uds-request-accepted" => {
             format!("accepted the token of {} ({}) on UDS{}", f("client"), f("user"), by_proxy(event))
         }
-        "uds-request-rejected" => format!("refused the token of {} on UDS: {}{}", f("client"), refusal(), by_proxy(event)),
+        "uds-request-rejected" => {
+            format!("refused the token of {} on UDS: {}{}", f("client"), refusal(), by_proxy(event))
+        }
         "perfmon-request-accepted" => {
             format!("answered RTMT's counter query from {} ({}){}", f("client"), f("user"), by_proxy(event))
         }
@@ -375,11 +438,8 @@ pub fn narrate(event: &Event) -> String {
             format!("voicemail refused its token (attempt {}): {}", f("attempt"), f("reason"))
         }
         "voicemail-unreachable" => format!("cannot reach voicemail: {}", f("reason")),
-        _ => {
-            let fields: Vec<String> = event.fields.keys().map(|name| format!("{name}={}", f(name))).collect();
-            format!("{} {}", event.kind, fields.join(" "))
-        }
-    }
+        _ => return None,
+    })
 }
 
 /// A SHA-256 by its first 16 hex digits.

@@ -17,24 +17,29 @@ const IMP_NODE: &str = "an IM and Presence node";
 
 type At<'a> = &'a dyn Fn(Range<usize>, &str, String) -> ScenarioError;
 
-/// The action of a service or certificate step (`name` is one of them).
-pub(super) fn service_action(
-    name: ActionName,
-    step: &StepFile,
+/// One step being read: its fields, and errors that name the step's file position and field.
+struct StepReader<'a> {
+    step: &'a StepFile,
     index: usize,
-    cluster: &Cluster,
+    action: &'static str,
     action_span: Range<usize>,
-    at: At<'_>,
-) -> Result<Action, ScenarioError> {
-    let field = |name: &str| format!("step[{index}].{name}");
-    let imp_nodes = cluster.imp_nodes();
-    let mut cucm_nodes = vec![PUBLISHER.to_string()];
-    cucm_nodes.extend(cluster.cucm_subscriber_nodes());
-    let action = name_of(name);
-    // Every step here acts on IM and Presence, except a Tomcat restart on CallManager.
-    let node = |allowed: &[String], what: &str| -> Result<String, ScenarioError> {
-        let Some(node) = &step.node else {
-            return Err(at(action_span.clone(), &field("node"), format!("{action} needs `node = \"…\"`")));
+    at: At<'a>,
+}
+
+impl StepReader<'_> {
+    fn field(&self, name: &str) -> String {
+        format!("step[{}].{name}", self.index)
+    }
+
+    /// An error at the step's `action`, naming `field`.
+    fn missing(&self, field: &str, message: String) -> ScenarioError {
+        (self.at)(self.action_span.clone(), &self.field(field), message)
+    }
+
+    /// The step's `node`, which must be one of `allowed` (`what` says which in words).
+    fn node(&self, allowed: &[String], what: &str) -> Result<String, ScenarioError> {
+        let Some(node) = &self.step.node else {
+            return Err(self.missing("node", format!("{} needs `node = \"…\"`", self.action)));
         };
         if allowed.contains(node.get_ref()) {
             return Ok(node.get_ref().clone());
@@ -46,113 +51,85 @@ pub(super) fn service_action(
         } else {
             format!("here: {}", allowed.join(", "))
         };
-        Err(at(node.span(), &field("node"), format!("{action} acts on {what}{hint}; {here}")))
-    };
-    let service = || -> Result<Service, ScenarioError> {
-        let Some(service) = &step.service else {
-            return Err(at(
-                action_span.clone(),
-                &field("service"),
-                format!("{action} needs `service = \"…\"`"),
-            ));
+        Err((self.at)(
+            node.span(),
+            &self.field("node"),
+            format!("{} acts on {what}{hint}; {here}", self.action),
+        ))
+    }
+
+    fn service(&self) -> Result<Service, ScenarioError> {
+        let Some(service) = &self.step.service else {
+            return Err(self.missing("service", format!("{} needs `service = \"…\"`", self.action)));
         };
         Service::from_name(service.get_ref()).ok_or_else(|| {
             let names = Service::ALL.map(Service::name);
             let hint = did_you_mean(service.get_ref(), names.iter().copied())
                 .map_or_else(String::new, |near| format!(" (did you mean {near:?}?)"));
-            at(
+            (self.at)(
                 service.span(),
-                &field("service"),
+                &self.field("service"),
                 format!("{:?} is not a service{hint}; services: {}", service.get_ref(), names.join(", ")),
             )
         })
-    };
-    let certificate = || -> Result<&Spanned<String>, ScenarioError> {
-        step.certificate.as_ref().ok_or_else(|| {
-            at(action_span.clone(), &field("certificate"), format!("{action} needs `certificate = \"…\"`"))
+    }
+
+    fn certificate(&self) -> Result<&Spanned<String>, ScenarioError> {
+        self.step.certificate.as_ref().ok_or_else(|| {
+            self.missing("certificate", format!("{} needs `certificate = \"…\"`", self.action))
         })
-    };
+    }
+}
+
+/// The action of a service or certificate step (`name` is one of them).
+pub(super) fn service_action(
+    name: ActionName,
+    step: &StepFile,
+    index: usize,
+    cluster: &Cluster,
+    action_span: Range<usize>,
+    at: At<'_>,
+) -> Result<Action, ScenarioError> {
+    let read = StepReader { step, index, action: name_of(name), action_span, at };
     // The Presence Redundancy Group and the devices' trust exist only with IM and Presence.
-    if matches!(name, ActionName::SetHighAvailability | ActionName::PushClientTrust) && imp_nodes.is_empty() {
-        return Err(at(
-            action_span,
-            &field("action"),
-            format!("{action} needs IM and Presence nodes ([cluster.imp])"),
-        ));
+    if matches!(name, ActionName::SetHighAvailability | ActionName::PushClientTrust)
+        && cluster.imp_nodes().is_empty()
+    {
+        return Err(
+            read.missing("action", format!("{} needs IM and Presence nodes ([cluster.imp])", read.action))
+        );
     }
     Ok(match name {
-        ActionName::RestartService => {
-            let service = service()?;
-            let node = match service.runs_on() {
-                RunsOn::Imp => node(&imp_nodes, IMP_NODE)?,
-                RunsOn::Everywhere => {
-                    node(&[cucm_nodes, imp_nodes.clone()].concat(), "a CallManager or IM and Presence node")?
-                }
-                RunsOn::CucmSubscribers if cluster.sip.is_none() => {
-                    return Err(at(
-                        action_span,
-                        &field("service"),
-                        "Cisco CallManager registers devices over SIP: add [cluster.sip]".to_string(),
-                    ))
-                }
-                RunsOn::CucmSubscribers => {
-                    node(&cluster.cucm_subscriber_nodes(), "a CallManager subscriber")?
-                }
-            };
-            Action::RestartService { node, service }
-        }
+        ActionName::RestartService => restart_service(&read, cluster)?,
         ActionName::StopService | ActionName::StartService => {
-            let service = service()?;
+            let service = read.service()?;
             if service.runs_on() != RunsOn::Imp {
-                let span = step.service.as_ref().map_or(action_span.clone(), Spanned::span);
-                return Err(at(span, &field("service"), format!("{action} takes IM and Presence services; Cisco Tomcat is restarted, not stopped (restart-service)")));
+                let span = step.service.as_ref().map_or(read.action_span.clone(), Spanned::span);
+                return Err(at(span, &read.field("service"), format!("{} takes IM and Presence services; Cisco Tomcat is restarted, not stopped (restart-service)", read.action)));
             }
-            let node = node(&imp_nodes, IMP_NODE)?;
+            let node = read.node(&cluster.imp_nodes(), IMP_NODE)?;
             if matches!(name, ActionName::StopService) {
                 Action::StopService { node, service }
             } else {
                 Action::StartService { node, service }
             }
         }
-        ActionName::RegenerateCertificate => {
-            let certificate = certificate()?;
-            let identity = Identity::from_name(certificate.get_ref()).ok_or_else(|| {
-                at(
-                    certificate.span(),
-                    &field("certificate"),
-                    format!(
-                        "{:?} is not an identity certificate: cup, cup-xmpp, cup-xmpp-s2s, ipsec, tomcat",
-                        certificate.get_ref()
-                    ),
-                )
-            })?;
-            // A subscriber's `tomcat.pem` too, with SIP: its OAuth ports present it.
-            let allowed = if identity == Identity::Tomcat && cluster.sip.is_some() {
-                [cluster.cucm_subscriber_nodes(), imp_nodes.clone()].concat()
-            } else {
-                imp_nodes.clone()
-            };
-            let what = if allowed.len() > imp_nodes.len() {
-                "an IM and Presence node or (tomcat) a CallManager subscriber"
-            } else {
-                IMP_NODE
-            };
-            Action::RegenerateCertificate { node: node(&allowed, what)?, identity }
-        }
+        ActionName::RegenerateCertificate => regenerate_certificate(&read, cluster)?,
         ActionName::DeleteCertificate => {
-            let certificate = certificate()?;
+            let certificate = read.certificate()?;
             let name = CertificateName::parse(certificate.get_ref())
-                .map_err(|message| at(certificate.span(), &field("certificate"), message))?;
-            Action::DeleteCertificate { node: node(&imp_nodes, IMP_NODE)?, certificate: name }
+                .map_err(|message| at(certificate.span(), &read.field("certificate"), message))?;
+            Action::DeleteCertificate { node: read.node(&cluster.imp_nodes(), IMP_NODE)?, certificate: name }
         }
         ActionName::SetHighAvailability => {
             match step.value.as_ref().map(|value| (value.get_ref().as_bool(), value.span())) {
                 Some((Some(enabled), _)) => Action::SetHighAvailability(enabled),
-                Some((None, span)) => return Err(at(span, &field("value"), "is true or false".to_string())),
+                Some((None, span)) => {
+                    return Err(at(span, &read.field("value"), "is true or false".to_string()))
+                }
                 None => {
-                    return Err(at(
-                        action_span,
-                        &field("value"),
+                    return Err(read.missing(
+                        "value",
                         "set-high-availability needs `value = true` or `value = false`".to_string(),
                     ))
                 }
@@ -161,6 +138,56 @@ pub(super) fn service_action(
         ActionName::PushClientTrust => Action::PushClientTrust,
         other => unreachable!("{} is not a service or certificate step", name_of(other)),
     })
+}
+
+/// `restart-service`: where the service runs decides which nodes may be named.
+fn restart_service(read: &StepReader<'_>, cluster: &Cluster) -> Result<Action, ScenarioError> {
+    let service = read.service()?;
+    let imp_nodes = cluster.imp_nodes();
+    let node = match service.runs_on() {
+        RunsOn::Imp => read.node(&imp_nodes, IMP_NODE)?,
+        RunsOn::Everywhere => {
+            let mut cucm_nodes = vec![PUBLISHER.to_string()];
+            cucm_nodes.extend(cluster.cucm_subscriber_nodes());
+            read.node(&[cucm_nodes, imp_nodes].concat(), "a CallManager or IM and Presence node")?
+        }
+        RunsOn::CucmSubscribers if cluster.sip.is_none() => {
+            return Err(read.missing(
+                "service",
+                "Cisco CallManager registers devices over SIP: add [cluster.sip]".to_string(),
+            ))
+        }
+        RunsOn::CucmSubscribers => read.node(&cluster.cucm_subscriber_nodes(), "a CallManager subscriber")?,
+    };
+    Ok(Action::RestartService { node, service })
+}
+
+/// `regenerate-certificate`: an IM and Presence identity certificate, or (with SIP) a
+/// subscriber's `tomcat.pem`, which its OAuth ports present.
+fn regenerate_certificate(read: &StepReader<'_>, cluster: &Cluster) -> Result<Action, ScenarioError> {
+    let certificate = read.certificate()?;
+    let identity = Identity::from_name(certificate.get_ref()).ok_or_else(|| {
+        (read.at)(
+            certificate.span(),
+            &read.field("certificate"),
+            format!(
+                "{:?} is not an identity certificate: cup, cup-xmpp, cup-xmpp-s2s, ipsec, tomcat",
+                certificate.get_ref()
+            ),
+        )
+    })?;
+    let imp_nodes = cluster.imp_nodes();
+    let allowed = if identity == Identity::Tomcat && cluster.sip.is_some() {
+        [cluster.cucm_subscriber_nodes(), imp_nodes.clone()].concat()
+    } else {
+        imp_nodes.clone()
+    };
+    let what = if allowed.len() > imp_nodes.len() {
+        "an IM and Presence node or (tomcat) a CallManager subscriber"
+    } else {
+        IMP_NODE
+    };
+    Ok(Action::RegenerateCertificate { node: read.node(&allowed, what)?, identity })
 }
 
 /// The fields each of these steps takes.
