@@ -1,45 +1,37 @@
 //! Builds a turmoil simulation from a scenario, drives its steps and collects the trace.
 //!
+//! * [`build`]: the cluster's hosts, in the order their set-up events are recorded.
+//! * [`drive`]: each step delivered at its time, turmoil stepped, quiet time skipped.
+//! * [`audit`]: the end of a run: the trace finished, the database audited, the result.
 //! * [`sip_setup`]: the SIP and edge pieces as the run finds them (database, certificates,
 //!   activation codes).
 
+mod audit;
+mod build;
+mod drive;
 mod sip_setup;
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::io::Write;
 use std::rc::Rc;
 use std::time::Duration;
 
 use authzlab_host::plugin::PluginError;
 use authzlab_host::{Plugin, PluginHost};
-use rand_core::RngCore;
 
 use crate::certs::device_trust::CLIENT_CHECKED;
-use crate::certs::{self, DeviceTrust, Service};
-use crate::check::{self, Checks, Report};
+use crate::certs::{self, DeviceTrust};
+use crate::check::{Checks, Report};
 use crate::clock;
-use crate::node::admin::{AdminCall, ADMIN_CALLS_MAX};
-use crate::node::cucm_pub::{self, AdminCommand, Grants, Publisher, ADMIN_QUEUE_MAX};
-use crate::node::cucm_sub::{self, Subscriber};
-use crate::node::expressway::{self, EdgeCommand, ExpresswayC};
-use crate::node::idp::{self, Idp};
-use crate::node::imp::{self, ImpNode};
-use crate::node::login::ClientConfig;
+use crate::node::cucm_pub::ADMIN_QUEUE_MAX;
+use crate::node::imp::ImpNode;
 use crate::node::node_keys::NodeCommand;
-use crate::node::site;
-use crate::node::unity::{self, Unity};
-use crate::proto::sso::AssertionKey;
 use crate::report::{Exposures, Logins, Purges, Timeline, TimelineMode};
-use crate::scenario::{
-    Action, Scenario, Site, ValidatorSource, CAMPUS_SITE, CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX, EXPRESSWAY_C,
-    EXPRESSWAY_E, REMOTE_SITE, SCENARIO_NODE,
-};
+use crate::scenario::{Action, Scenario, ValidatorSource, CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX};
 use crate::seeds::Seeds;
-use crate::store::RefreshTokenStore;
-use crate::tokens::client_id_hash;
 use crate::trace::catalogue::EventKind;
 use crate::trace::{self, Happening, Trace};
-use sip_setup::SipSetUp;
+use audit::Readers;
 
 /// Clients sign in spread evenly over this window after boot, as people arrive at work,
 /// each with a seeded jitter of up to a minute. Evenly spread sign-ins spread the refreshes
@@ -160,418 +152,41 @@ pub fn run(scenario: &Scenario, seed: u64, plugins: &PluginHost) -> Result<Run, 
     run_with(scenario, seed, plugins, RunOptions::default())
 }
 
-/// [`run`] with a trace sink, a timeline mode and a progress observer.
+/// [`run`] with a trace sink, a timeline mode and a progress observer: the cluster built
+/// ([`build`]), driven to the scenario's end ([`drive`]) and its result read ([`audit`]).
 pub fn run_with(
     scenario: &Scenario,
     seed: u64,
     plugins: &PluginHost,
     options: RunOptions<'_>,
 ) -> Result<Run, RunError> {
-    let RunOptions { sink, timeline, mut progress, shadow, observers } = options;
+    let RunOptions { sink, timeline, progress, shadow, observers } = options;
     let seeds = Seeds::new(seed);
     let trace = Trace::new();
     trace.expect_names(scenario.names());
     if let Some(sink) = sink {
         trace.stream_to(sink);
     }
-    let checks = Rc::new(RefCell::new(Checks::new(scenario)));
-    trace.observe(Box::new(checks.clone()));
-    let timeline = Rc::new(RefCell::new(Timeline::new(timeline)));
-    trace.observe(Box::new(timeline.clone()));
-    let exposures = Rc::new(RefCell::new(Exposures::default()));
-    trace.observe(Box::new(exposures.clone()));
-    let purges = Rc::new(RefCell::new(Purges::default()));
-    trace.observe(Box::new(purges.clone()));
-    let logins = Rc::new(RefCell::new(Logins::default()));
-    trace.observe(Box::new(logins.clone()));
+    let readers = Readers {
+        checks: Rc::new(RefCell::new(Checks::new(scenario))),
+        timeline: Rc::new(RefCell::new(Timeline::new(timeline))),
+        exposures: Rc::new(RefCell::new(Exposures::default())),
+        purges: Rc::new(RefCell::new(Purges::default())),
+        logins: Rc::new(RefCell::new(Logins::default())),
+    };
+    trace.observe(Box::new(readers.checks.clone()));
+    trace.observe(Box::new(readers.timeline.clone()));
+    trace.observe(Box::new(readers.exposures.clone()));
+    trace.observe(Box::new(readers.purges.clone()));
+    trace.observe(Box::new(readers.logins.clone()));
     for observer in observers {
         trace.observe(observer);
     }
     clock::reset();
     crate::proto::tls::reseed(seeds.derive_u64("tls"));
-    let epoch_s = scenario.epoch_s;
-
-    let subscribers = scenario.cluster.cucm_subscriber_nodes();
-    let imp_nodes = scenario.cluster.imp_nodes();
-    // The key the IdP and AuthZ share from the SSO set-up, drawn from the seed.
-    let assertion_key = scenario.cluster.sso.then(|| {
-        let mut bytes = [0u8; 32];
-        seeds.rng("sso-assertion-key").fill_bytes(&mut bytes);
-        AssertionKey::new(bytes)
-    });
-    let grants = Grants {
-        release: scenario.cluster.release,
-        refresh_login_flow: scenario.refresh_login_flow,
-        sso: assertion_key.clone(),
-    };
-    // The publisher's disk: its refresh-token table is a database file here, which a crash
-    // of the node does not touch. Removed when the run ends.
-    let disk = tempfile::Builder::new()
-        .prefix(&crate::cleanup::run_dir_prefix())
-        .tempdir()
-        .map_err(|e| RunError::Simulation(format!("cannot make the run's temporary directory: {e}")))?;
-    // Removed by `disk`'s drop when the run ends, by the signal handler if it is interrupted.
-    let _registered = Registered::new(disk.path());
-    let store = RefreshTokenStore::open(&disk.path().join("refreshtokendetails.sqlite"))
-        .map_err(|e| RunError::Simulation(e.to_string()))?;
-    let devices = scenario.devices();
-    let sip = match &scenario.cluster.sip {
-        Some(sip) => Some(SipSetUp::new(scenario, sip, &seeds, &devices, &subscribers, disk.path(), &trace)?),
-        None => None,
-    };
-    let publisher = Publisher::new(
-        &seeds,
-        scenario.lifetimes,
-        grants,
-        store,
-        // Every CallManager and IM and Presence node receives the keys (docs/domain.md).
-        subscribers.iter().cloned().chain(imp_nodes.iter().cloned()).collect(),
-        epoch_s,
-        trace.node("cucm-pub"),
-    );
-    let publisher = match &sip {
-        Some(sip) => publisher.with_sip(sip.admin(&subscribers)),
-        None => publisher,
-    };
-    let publisher = Rc::new(RefCell::new(publisher));
-    let (admin_sender, admin_receiver) = tokio::sync::mpsc::channel(ADMIN_QUEUE_MAX);
-    let admin = Rc::new(RefCell::new(admin_receiver));
-
-    let mut sim = turmoil::Builder::new()
-        .rng_seed(seeds.derive_u64("turmoil"))
-        .tick_duration(scenario.tick)
-        .simulation_duration(scenario.duration + scenario.tick * 10)
-        .tcp_capacity(TCP_BACKLOG)
-        .build();
-
-    publisher
-        .borrow_mut()
-        .preload(scenario.purge.preloaded_expired_rows, &scenario.purge.preloaded)
-        .map_err(|e| RunError::Simulation(e.to_string()))?;
-    {
-        let publisher = publisher.clone();
-        let (purge, tick) = (scenario.purge.clone(), scenario.tick);
-        sim.host("cucm-pub", move || cucm_pub::run(publisher.clone(), admin.clone(), purge.clone(), tick));
-    }
-    // One CLI queue per subscriber and IM and Presence node (the publisher has its own).
-    let mut node_commands = std::collections::BTreeMap::new();
-    let mut command_queue = |name: &str| {
-        let (sender, receiver) = tokio::sync::mpsc::channel(crate::scenario::STEPS_MAX);
-        node_commands.insert(name.to_string(), sender);
-        Rc::new(RefCell::new(receiver))
-    };
-    let mut subscriber_states = Vec::new();
-    for (index, name) in subscribers.iter().enumerate() {
-        let subscriber = Subscriber::new("cucm-pub", epoch_s, trace.node(name));
-        let subscriber = match &sip {
-            Some(sip) => {
-                let mut plugin = load_validator(scenario, &sip.validator, plugins)?;
-                plugin.reseed(seeds.derive_u64(&format!("plugin:callmanager:{name}")));
-                record_plugin(&trace, name, &plugin);
-                let keys = subscriber.keys();
-                subscriber.with_sip(sip.subscriber(index, keys, plugin, epoch_s, trace.node(name)))
-            }
-            None => subscriber,
-        };
-        let subscriber = Rc::new(RefCell::new(subscriber));
-        subscriber_states.push(subscriber.clone());
-        let commands = command_queue(name);
-        sim.host(name.as_str(), move || cucm_sub::run(subscriber.clone(), commands.clone()));
-    }
-    let mut imp_states = Vec::new();
-    let device_trust = DeviceTrust::default();
-    let high_availability =
-        Rc::new(Cell::new(scenario.cluster.imp.as_ref().is_some_and(|imp| imp.high_availability)));
-    if let Some(imp) = &scenario.cluster.imp {
-        // Issued before the run, as when the nodes were installed.
-        let stores = certs::install::install(&imp_nodes, &seeds, epoch_s, imp.expired_trust)
-            .map_err(RunError::Simulation)?;
-        for (name, certs) in imp_nodes.iter().zip(stores) {
-            let mut plugin = load_validator(scenario, &imp.validator, plugins)?;
-            plugin.reseed(seeds.derive_u64(&format!("plugin:{name}")));
-            record_plugin(&trace, name, &plugin);
-            let node = Rc::new(RefCell::new(ImpNode::new(
-                plugin,
-                "cucm-pub",
-                &imp_nodes[0],
-                certs,
-                high_availability.clone(),
-                epoch_s,
-                trace.node(name),
-            )));
-            imp_states.push(node.clone());
-            let commands = command_queue(name);
-            sim.host(name.as_str(), move || imp::run(node.clone(), commands.clone()));
-        }
-    }
-    // Devices trust what was pushed at set-up (assumption in certs::device_trust).
-    let cucm_certs = sip.as_ref().map(|sip| sip.cluster_certs.clone()).unwrap_or_default();
-    push_client_trust(&device_trust, &imp_states, &cucm_certs);
-    let unity_host = match &scenario.cluster.unity_validator {
-        Some(validator) => {
-            let mut plugin = load_validator(scenario, validator, plugins)?;
-            plugin.reseed(seeds.derive_u64("plugin:unity"));
-            record_plugin(&trace, "unity", &plugin);
-            let unity =
-                Unity::new(plugin, "cucm-pub", epoch_s, trace.node("unity")).with_shadow(shadow.clone());
-            let unity = Rc::new(RefCell::new(unity));
-            sim.host("unity", move || unity::run(unity.clone()));
-            Some("unity".to_string())
-        }
-        None => None,
-    };
-    let idp_host = match assertion_key {
-        Some(key) => {
-            let idp = Rc::new(RefCell::new(Idp::new(
-                key,
-                seeds.rng("sso-assertion-ids"),
-                epoch_s,
-                trace.node("idp"),
-            )));
-            sim.host("idp", move || idp::run(idp.clone()));
-            Some("idp".to_string())
-        }
-        None => None,
-    };
-
-    let (edge_sender, edge_receiver) = tokio::sync::mpsc::channel(crate::scenario::STEPS_MAX);
-    let edge_receiver = Rc::new(RefCell::new(edge_receiver));
-    if let (Some(expressway), Some(sip)) = (&scenario.cluster.expressway, &sip) {
-        let mut plugin = load_validator(scenario, &expressway.validator, plugins)?;
-        plugin.reseed(seeds.derive_u64("plugin:expressway"));
-        record_plugin(&trace, EXPRESSWAY_C, &plugin);
-        let trust: Rc<dyn Fn() -> Vec<certs::Certificate>> = if expressway.trusts_callmanager {
-            let cluster = sip.cluster_certs.clone();
-            Rc::new(move || {
-                cluster.iter().map(|certs| certs.borrow().identity(certs::Identity::Tomcat).clone()).collect()
-            })
-        } else {
-            Rc::new(Vec::new)
-        };
-        let edge = ExpresswayC::new(
-            plugin,
-            "cucm-pub",
-            sip.authority.clone(),
-            &expressway.san,
-            trust,
-            seeds.rng("certs:expressway-c"),
-            epoch_s,
-            trace.node(EXPRESSWAY_C),
-        )
-        .map_err(RunError::Simulation)?;
-        let edge = Rc::new(RefCell::new(edge));
-        let commands = edge_receiver.clone();
-        sim.host(EXPRESSWAY_C, move || expressway::run_c(edge.clone(), commands.clone()));
-        sim.host(EXPRESSWAY_E, || expressway::run_e(EXPRESSWAY_C.to_string()));
-    }
-
-    let mut starts = seeds.rng("client-start");
-    let start_step = CLIENT_START_WINDOW / (devices.len() as u32).max(1);
-    let clients: Vec<ClientConfig> = devices
-        .into_iter()
-        .enumerate()
-        .map(|(index, device)| ClientConfig {
-            activation_code: sip.as_ref().and_then(|sip| sip.activation_code(&device.name)),
-            name: device.name,
-            user: device.user,
-            kind: device.kind,
-            idp: idp_host.clone(),
-            publisher: "cucm-pub".to_string(),
-            subscriber: subscribers[index % subscribers.len()].clone(),
-            unity: unity_host.clone(),
-            // Homed on the IM and Presence nodes in turn, as on the subscribers.
-            imp: (!imp_nodes.is_empty()).then(|| imp_nodes[index % imp_nodes.len()].clone()),
-            device_trust: device_trust.clone(),
-            edge: (device.site == Site::Remote).then(|| EXPRESSWAY_E.to_string()),
-            sip: sip.is_some(),
-            epoch_s,
-            start_delay: {
-                // Drawn for every device, so that a group with its own start leaves the
-                // others' jitter as it was.
-                let jitter = Duration::from_millis(starts.next_u64() % CLIENT_START_JITTER_MS);
-                device.start.unwrap_or(CLIENT_START_MIN + start_step * index as u32 + jitter)
-            },
-        })
-        .collect();
-    // The administrator's console sits on the campus site with the clients.
-    let (admin_calls, admin_call_receiver) = tokio::sync::mpsc::channel(ADMIN_CALLS_MAX);
-    let admin_call_receiver = Rc::new(RefCell::new(admin_call_receiver));
-    let (remote, campus): (Vec<ClientConfig>, Vec<ClientConfig>) =
-        clients.into_iter().partition(|client| client.edge.is_some());
-    if !campus.is_empty() || !remote.is_empty() {
-        let trace = trace.clone();
-        sim.host(CAMPUS_SITE, move || {
-            site::run(campus.clone(), Some(admin_call_receiver.clone()), trace.clone())
-        });
-    }
-    if !remote.is_empty() {
-        let trace = trace.clone();
-        sim.host(REMOTE_SITE, move || site::run(remote.clone(), None, trace.clone()));
-    }
-
-    let mut steps = scenario.steps.iter().peekable();
-    let mut steps_taken: u64 = 0;
-    loop {
-        // The time of the step about to run, as nodes and the trace see it.
-        let elapsed = sim.elapsed() + clock::warp();
-        while let Some(step) = steps.next_if(|step| step.at <= elapsed) {
-            let t_ms = elapsed.as_millis() as u64;
-            trace.record(t_ms, SCENARIO_NODE, step_event(&step.action));
-            // The driver only routes: what an action means lives in the node that carries it
-            // out. The queues hold every step of a scenario (ADMIN_QUEUE_MAX, ADMIN_CALLS_MAX)
-            // and their receivers live as long as `sim`.
-            match &step.action {
-                Action::RegenerateKey(kind) => admin_sender
-                    .try_send(AdminCommand::RegenerateKey(*kind))
-                    .map_err(|_| RunError::AdminQueueFull)?,
-                Action::SetExpiry { timer, value_s } => admin_sender
-                    .try_send(AdminCommand::SetExpiry(*timer, *value_s))
-                    .map_err(|_| RunError::AdminQueueFull)?,
-                Action::SetRefreshLoginFlow(enabled) => admin_sender
-                    .try_send(AdminCommand::SetRefreshLoginFlow(*enabled))
-                    .map_err(|_| RunError::AdminQueueFull)?,
-                // The parser admits a revoke only for a user with a device, so the campus site
-                // and its console exist.
-                Action::Revoke { user, device } => admin_calls
-                    .try_send(AdminCall::Revoke {
-                        user: user.clone(),
-                        ccid: device.as_deref().map(client_id_hash),
-                    })
-                    .map_err(|_| RunError::AdminQueueFull)?,
-                // A CLI command each node answers at once from its own state, recorded at the
-                // step's time (the driver runs between turmoil steps).
-                Action::ShowKeys => {
-                    trace.record(t_ms, "cucm-pub", publisher.borrow().show_keys());
-                    for (name, subscriber) in subscribers.iter().zip(&subscriber_states) {
-                        trace.record(t_ms, name, subscriber.borrow().show_keys());
-                    }
-                    for (name, node) in imp_nodes.iter().zip(&imp_states) {
-                        trace.record(t_ms, name, node.borrow().show_keys());
-                    }
-                }
-                // Faults act on the network and the hosts, which only the driver holds.
-                Action::Partition { a, b, oneway: false } => sim.partition(a.as_str(), b.as_str()),
-                Action::Partition { a, b, oneway: true } => sim.partition_oneway(a.as_str(), b.as_str()),
-                Action::Repair { a, b, oneway: false } => sim.repair(a.as_str(), b.as_str()),
-                Action::Repair { a, b, oneway: true } => sim.repair_oneway(a.as_str(), b.as_str()),
-                Action::Link { a, b, latency, loss_ppm } => {
-                    if let Some(latency) = latency {
-                        sim.set_link_latency(a.as_str(), b.as_str(), *latency);
-                    }
-                    if let Some(loss_ppm) = loss_ppm {
-                        sim.set_link_fail_rate(a.as_str(), b.as_str(), f64::from(*loss_ppm) / 1e6);
-                    }
-                }
-                // The parser admits these only for nodes that take them: key pulls on a
-                // subscriber or IM and Presence node, a Tomcat restart on any CallManager or IM
-                // and Presence node, the rest on IM and Presence nodes.
-                Action::RestartService { node, service: Service::Tomcat } if node == "cucm-pub" => {
-                    admin_sender
-                        .try_send(AdminCommand::RestartTomcat)
-                        .map_err(|_| RunError::AdminQueueFull)?
-                }
-                Action::PullKeys { node, .. }
-                | Action::RestartService { node, .. }
-                | Action::StopService { node, .. }
-                | Action::StartService { node, .. }
-                | Action::RegenerateCertificate { node, .. }
-                | Action::DeleteCertificate { node, .. } => node_commands
-                    .get(node)
-                    .ok_or_else(|| RunError::Simulation(format!("{node} takes no CLI commands")))?
-                    .try_send(node_command(&step.action))
-                    .map_err(|_| RunError::AdminQueueFull)?,
-                // Settings the administrator changes on a page, in effect at once.
-                Action::SetHighAvailability(enabled) => {
-                    high_availability.set(*enabled);
-                    trace.record(t_ms, "cucm-pub", Happening::HighAvailabilityChanged { enabled: *enabled });
-                }
-                Action::PushClientTrust => {
-                    let certificates = push_client_trust(&device_trust, &imp_states, &cucm_certs);
-                    trace.record(t_ms, CAMPUS_SITE, Happening::ClientTrustPushed { certificates });
-                }
-                Action::SetSipOAuthMode(enabled) => admin_sender
-                    .try_send(AdminCommand::SetSipOAuthMode(*enabled))
-                    .map_err(|_| RunError::AdminQueueFull)?,
-                Action::SetSipPorts { node, phone_port, mra_port } => admin_sender
-                    .try_send(AdminCommand::SetSipPorts {
-                        node: node.clone(),
-                        phone_port: *phone_port,
-                        mra_port: *mra_port,
-                    })
-                    .map_err(|_| RunError::AdminQueueFull)?,
-                Action::SetSecurityProfile { digest_authentication, tftp_encrypted_config } => admin_sender
-                    .try_send(AdminCommand::SetSecurityProfile {
-                        digest_authentication: *digest_authentication,
-                        tftp_encrypted_config: *tftp_encrypted_config,
-                    })
-                    .map_err(|_| RunError::AdminQueueFull)?,
-                Action::RefreshExpressway => {
-                    edge_sender.try_send(EdgeCommand::Refresh).map_err(|_| RunError::AdminQueueFull)?
-                }
-                Action::ReissueExpresswayCertificate { san } => edge_sender
-                    .try_send(EdgeCommand::Reissue(san.clone()))
-                    .map_err(|_| RunError::AdminQueueFull)?,
-                Action::Crash(node) => sim.crash(node.as_str()),
-                Action::Restart(node) => sim.bounce(node.as_str()),
-                Action::Skew { node, offset_ms, drift_ppm } => clock::set_skew(node, *offset_ms, *drift_ppm),
-            }
-        }
-        if elapsed >= scenario.duration {
-            break;
-        }
-        // A full trace ends the run now rather than after hours of events it cannot keep.
-        if trace.overflowed() {
-            return Err(RunError::TraceFull { at_ms: elapsed.as_millis() as u64 });
-        }
-        clock::wake_due(elapsed);
-        sim.step().map_err(|e| RunError::Simulation(e.to_string()))?;
-        steps_taken += 1;
-        if let Some(progress) = progress.as_mut().filter(|_| steps_taken.is_multiple_of(PROGRESS_EVERY_STEPS))
-        {
-            progress(Reached { elapsed, steps: steps_taken, events: trace.events() })
-                .map_err(|reason| RunError::Stopped { at_ms: elapsed.as_millis() as u64, reason })?;
-        }
-        let touched_sockets = clock::take_network_activity();
-        if scenario.skip_idle && !touched_sockets && network_quiet(&sim) {
-            let next_step_at = sim.elapsed() + clock::warp();
-            let wake_at = [clock::next_deadline(), steps.peek().map(|step| step.at), Some(scenario.duration)]
-                .into_iter()
-                .flatten()
-                .min()
-                .unwrap_or(scenario.duration);
-            clock::advance_warp(quiet_gap(next_step_at, wake_at, scenario.tick));
-        }
-    }
-    drop(sim);
-
-    if trace.overflowed() {
-        return Err(RunError::TraceFull { at_ms: scenario.duration.as_millis() as u64 });
-    }
-    let (summary, written) = trace.finish();
-    let mut report = checks.borrow().report();
-    // One check reads the database itself rather than the trace.
-    let mut audit = check::invariants::TableHoldsNoRawToken::default();
-    publisher
-        .borrow()
-        .each_table_row(|row| audit.observe(row))
-        .map_err(|e| RunError::Simulation(e.to_string()))?;
-    report.invariants.push(audit.outcome());
-    report.expect_violations(&scenario.violates);
-    let timeline = timeline.borrow().clone();
-    let exposures = exposures.borrow().clone();
-    let purges = purges.borrow().clone();
-    let logins = logins.borrow().clone();
-    Ok(Run {
-        seed,
-        trace: summary,
-        report,
-        timeline,
-        exposures,
-        purges,
-        logins,
-        steps: steps_taken,
-        sink_error: written.err(),
-    })
+    let mut built = build::build(scenario, &seeds, plugins, shadow, &trace)?;
+    let steps = drive::drive(&mut built, scenario, &trace, progress)?;
+    audit::audit(built, scenario, seed, trace, readers, steps)
 }
 
 /// The IM and Presence nodes' current `cup-xmpp.pem` and `tomcat.pem`, and the subscribers'

@@ -1,0 +1,376 @@
+//! The cluster a scenario describes, built as turmoil hosts: the publisher with its database
+//! on a temporary disk, the CallManager subscribers, IM and Presence, Unity Connection, the
+//! identity provider, the edge and the client sites. [`Built`] keeps what the driver later
+//! routes steps to; the order of construction is the order of the trace's set-up events.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use authzlab_host::PluginHost;
+use rand_core::RngCore;
+use tokio::sync::mpsc::{self, Receiver, Sender};
+
+use super::sip_setup::SipSetUp;
+use super::{
+    load_validator, push_client_trust, record_plugin, Registered, RunError, CLIENT_START_JITTER_MS,
+    CLIENT_START_MIN, CLIENT_START_WINDOW, TCP_BACKLOG,
+};
+use crate::certs::{self, DeviceTrust};
+use crate::conformance::shadow::Shadow;
+use crate::node::admin::{AdminCall, ADMIN_CALLS_MAX};
+use crate::node::cucm_pub::{self, AdminCommand, Grants, Publisher, ADMIN_QUEUE_MAX};
+use crate::node::cucm_sub::{self, Subscriber};
+use crate::node::expressway::{self, EdgeCommand, ExpresswayC};
+use crate::node::idp::{self, Idp};
+use crate::node::imp::{self, ImpNode};
+use crate::node::login::ClientConfig;
+use crate::node::node_keys::NodeCommand;
+use crate::node::site;
+use crate::node::tftp::ClusterCerts;
+use crate::node::unity::{self, Unity};
+use crate::proto::sso::AssertionKey;
+use crate::scenario::{Scenario, Site, CAMPUS_SITE, EXPRESSWAY_C, EXPRESSWAY_E, REMOTE_SITE};
+use crate::seeds::Seeds;
+use crate::store::RefreshTokenStore;
+use crate::trace::Trace;
+
+/// The running cluster, as the driver reaches it.
+pub(super) struct Built<'a> {
+    pub sim: turmoil::Sim<'a>,
+    pub publisher: Rc<RefCell<Publisher>>,
+    /// Each CallManager subscriber and IM and Presence node by name, in the cluster's order.
+    pub subscribers: Vec<(String, Rc<RefCell<Subscriber>>)>,
+    pub imp: Vec<(String, Rc<RefCell<ImpNode>>)>,
+    /// The CLI queue of each subscriber and IM and Presence node.
+    pub node_commands: BTreeMap<String, Sender<NodeCommand>>,
+    /// The publisher's own queue, the administrator's console calls, Expressway-C's queue.
+    pub admin: Sender<AdminCommand>,
+    pub admin_calls: Sender<AdminCall>,
+    pub edge: Sender<EdgeCommand>,
+    /// "Enable High Availability" of the Presence Redundancy Group, shared by its nodes.
+    pub high_availability: Rc<Cell<bool>>,
+    pub device_trust: DeviceTrust,
+    /// The subscribers' certificate stores (empty without SIP), for the devices' trust.
+    pub cucm_certs: ClusterCerts,
+    /// The publisher's disk: its refresh-token table is a database file here, which a crash
+    /// of the node does not touch. Removed when the run ends, by the signal handler if it is
+    /// interrupted (`Registered`).
+    pub disk: tempfile::TempDir,
+    pub registered: Registered,
+}
+
+/// Builds every host of `scenario`'s cluster in `sim`, drawing from `seeds`.
+pub(super) fn build<'a>(
+    scenario: &Scenario,
+    seeds: &Seeds,
+    plugins: &PluginHost,
+    shadow: Option<Shadow>,
+    trace: &Trace,
+) -> Result<Built<'a>, RunError> {
+    let epoch_s = scenario.epoch_s;
+    let subscribers = scenario.cluster.cucm_subscriber_nodes();
+    let imp_nodes = scenario.cluster.imp_nodes();
+    // The key the IdP and AuthZ share from the SSO set-up, drawn from the seed.
+    let assertion_key = scenario.cluster.sso.then(|| {
+        let mut bytes = [0u8; 32];
+        seeds.rng("sso-assertion-key").fill_bytes(&mut bytes);
+        AssertionKey::new(bytes)
+    });
+    let grants = Grants {
+        release: scenario.cluster.release,
+        refresh_login_flow: scenario.refresh_login_flow,
+        sso: assertion_key.clone(),
+    };
+    let disk = tempfile::Builder::new()
+        .prefix(&crate::cleanup::run_dir_prefix())
+        .tempdir()
+        .map_err(|e| RunError::Simulation(format!("cannot make the run's temporary directory: {e}")))?;
+    let registered = Registered::new(disk.path());
+    let store = RefreshTokenStore::open(&disk.path().join("refreshtokendetails.sqlite"))
+        .map_err(|e| RunError::Simulation(e.to_string()))?;
+    let devices = scenario.devices();
+    let sip = match &scenario.cluster.sip {
+        Some(sip) => Some(SipSetUp::new(scenario, sip, seeds, &devices, &subscribers, disk.path(), trace)?),
+        None => None,
+    };
+    let publisher = Publisher::new(
+        seeds,
+        scenario.lifetimes,
+        grants,
+        store,
+        // Every CallManager and IM and Presence node receives the keys (docs/domain.md).
+        subscribers.iter().cloned().chain(imp_nodes.iter().cloned()).collect(),
+        epoch_s,
+        trace.node("cucm-pub"),
+    );
+    let publisher = match &sip {
+        Some(sip) => publisher.with_sip(sip.admin(&subscribers)),
+        None => publisher,
+    };
+    let publisher = Rc::new(RefCell::new(publisher));
+    let (admin, admin_receiver) = mpsc::channel(ADMIN_QUEUE_MAX);
+    let admin_receiver = Rc::new(RefCell::new(admin_receiver));
+
+    let mut sim = turmoil::Builder::new()
+        .rng_seed(seeds.derive_u64("turmoil"))
+        .tick_duration(scenario.tick)
+        .simulation_duration(scenario.duration + scenario.tick * 10)
+        .tcp_capacity(TCP_BACKLOG)
+        .build();
+
+    publisher
+        .borrow_mut()
+        .preload(scenario.purge.preloaded_expired_rows, &scenario.purge.preloaded)
+        .map_err(|e| RunError::Simulation(e.to_string()))?;
+    {
+        let publisher = publisher.clone();
+        let (purge, tick) = (scenario.purge.clone(), scenario.tick);
+        sim.host("cucm-pub", move || {
+            cucm_pub::run(publisher.clone(), admin_receiver.clone(), purge.clone(), tick)
+        });
+    }
+    // One CLI queue per subscriber and IM and Presence node (the publisher has its own).
+    let mut node_commands = BTreeMap::new();
+    let subscriber_states =
+        callmanager_subscribers(&mut sim, scenario, seeds, plugins, sip.as_ref(), trace, &mut node_commands)?;
+    let high_availability =
+        Rc::new(Cell::new(scenario.cluster.imp.as_ref().is_some_and(|imp| imp.high_availability)));
+    let imp_states =
+        imp_hosts(&mut sim, scenario, seeds, plugins, trace, &high_availability, &mut node_commands)?;
+    // Devices trust what was pushed at set-up (assumption in certs::device_trust).
+    let device_trust = DeviceTrust::default();
+    let cucm_certs = sip.as_ref().map(|sip| sip.cluster_certs.clone()).unwrap_or_default();
+    push_client_trust(&device_trust, &imp_states, &cucm_certs);
+    let unity_host = unity_host(&mut sim, scenario, seeds, plugins, shadow, trace)?;
+    let idp_host = assertion_key.map(|key| {
+        let idp =
+            Rc::new(RefCell::new(Idp::new(key, seeds.rng("sso-assertion-ids"), epoch_s, trace.node("idp"))));
+        sim.host("idp", move || idp::run(idp.clone()));
+        "idp".to_string()
+    });
+    let edge = edge_hosts(&mut sim, scenario, seeds, plugins, sip.as_ref(), trace)?;
+    let homes = Homes { subscribers: &subscribers, imp_nodes: &imp_nodes, unity: unity_host, idp: idp_host };
+    let admin_calls = client_sites(&mut sim, scenario, seeds, sip.as_ref(), homes, &device_trust, trace);
+    Ok(Built {
+        sim,
+        publisher,
+        subscribers: subscribers.into_iter().zip(subscriber_states).collect(),
+        imp: imp_nodes.into_iter().zip(imp_states).collect(),
+        node_commands,
+        admin,
+        admin_calls,
+        edge,
+        high_availability,
+        device_trust,
+        cucm_certs,
+        disk,
+        registered,
+    })
+}
+
+/// A CLI queue for the node `name`: its sender kept for the driver, its receiver returned for
+/// the node's host.
+fn command_queue(
+    commands: &mut BTreeMap<String, Sender<NodeCommand>>,
+    name: &str,
+) -> Rc<RefCell<Receiver<NodeCommand>>> {
+    let (sender, receiver) = mpsc::channel(crate::scenario::STEPS_MAX);
+    commands.insert(name.to_string(), sender);
+    Rc::new(RefCell::new(receiver))
+}
+
+/// The CallManager subscribers, each with Cisco CallManager's SIP check when SIP is on.
+fn callmanager_subscribers(
+    sim: &mut turmoil::Sim<'_>,
+    scenario: &Scenario,
+    seeds: &Seeds,
+    plugins: &PluginHost,
+    sip: Option<&SipSetUp>,
+    trace: &Trace,
+    node_commands: &mut BTreeMap<String, Sender<NodeCommand>>,
+) -> Result<Vec<Rc<RefCell<Subscriber>>>, RunError> {
+    let mut states = Vec::new();
+    for (index, name) in scenario.cluster.cucm_subscriber_nodes().iter().enumerate() {
+        let subscriber = Subscriber::new("cucm-pub", scenario.epoch_s, trace.node(name));
+        let subscriber = match sip {
+            Some(sip) => {
+                let mut plugin = load_validator(scenario, &sip.validator, plugins)?;
+                plugin.reseed(seeds.derive_u64(&format!("plugin:callmanager:{name}")));
+                record_plugin(trace, name, &plugin);
+                let keys = subscriber.keys();
+                subscriber.with_sip(sip.subscriber(index, keys, plugin, scenario.epoch_s, trace.node(name)))
+            }
+            None => subscriber,
+        };
+        let subscriber = Rc::new(RefCell::new(subscriber));
+        states.push(subscriber.clone());
+        let commands = command_queue(node_commands, name);
+        sim.host(name.as_str(), move || cucm_sub::run(subscriber.clone(), commands.clone()));
+    }
+    Ok(states)
+}
+
+/// The IM and Presence nodes with their identity certificates, issued before the run as when
+/// the nodes were installed.
+fn imp_hosts(
+    sim: &mut turmoil::Sim<'_>,
+    scenario: &Scenario,
+    seeds: &Seeds,
+    plugins: &PluginHost,
+    trace: &Trace,
+    high_availability: &Rc<Cell<bool>>,
+    node_commands: &mut BTreeMap<String, Sender<NodeCommand>>,
+) -> Result<Vec<Rc<RefCell<ImpNode>>>, RunError> {
+    let mut states = Vec::new();
+    let Some(imp) = &scenario.cluster.imp else { return Ok(states) };
+    let imp_nodes = scenario.cluster.imp_nodes();
+    let stores = certs::install::install(&imp_nodes, seeds, scenario.epoch_s, imp.expired_trust)
+        .map_err(RunError::Simulation)?;
+    for (name, certs) in imp_nodes.iter().zip(stores) {
+        let mut plugin = load_validator(scenario, &imp.validator, plugins)?;
+        plugin.reseed(seeds.derive_u64(&format!("plugin:{name}")));
+        record_plugin(trace, name, &plugin);
+        let node = Rc::new(RefCell::new(ImpNode::new(
+            plugin,
+            "cucm-pub",
+            &imp_nodes[0],
+            certs,
+            high_availability.clone(),
+            scenario.epoch_s,
+            trace.node(name),
+        )));
+        states.push(node.clone());
+        let commands = command_queue(node_commands, name);
+        sim.host(name.as_str(), move || imp::run(node.clone(), commands.clone()));
+    }
+    Ok(states)
+}
+
+/// Unity Connection, when the scenario has one: its host's name.
+fn unity_host(
+    sim: &mut turmoil::Sim<'_>,
+    scenario: &Scenario,
+    seeds: &Seeds,
+    plugins: &PluginHost,
+    shadow: Option<Shadow>,
+    trace: &Trace,
+) -> Result<Option<String>, RunError> {
+    let Some(validator) = &scenario.cluster.unity_validator else { return Ok(None) };
+    let mut plugin = load_validator(scenario, validator, plugins)?;
+    plugin.reseed(seeds.derive_u64("plugin:unity"));
+    record_plugin(trace, "unity", &plugin);
+    let unity = Unity::new(plugin, "cucm-pub", scenario.epoch_s, trace.node("unity")).with_shadow(shadow);
+    let unity = Rc::new(RefCell::new(unity));
+    sim.host("unity", move || unity::run(unity.clone()));
+    Ok(Some("unity".to_string()))
+}
+
+/// Expressway-C and -E, when the scenario has the edge (and SIP); the sender of
+/// Expressway-C's command queue either way.
+fn edge_hosts(
+    sim: &mut turmoil::Sim<'_>,
+    scenario: &Scenario,
+    seeds: &Seeds,
+    plugins: &PluginHost,
+    sip: Option<&SipSetUp>,
+    trace: &Trace,
+) -> Result<Sender<EdgeCommand>, RunError> {
+    let (edge_sender, edge_receiver) = mpsc::channel(crate::scenario::STEPS_MAX);
+    let edge_receiver = Rc::new(RefCell::new(edge_receiver));
+    let (Some(expressway), Some(sip)) = (&scenario.cluster.expressway, sip) else { return Ok(edge_sender) };
+    let mut plugin = load_validator(scenario, &expressway.validator, plugins)?;
+    plugin.reseed(seeds.derive_u64("plugin:expressway"));
+    record_plugin(trace, EXPRESSWAY_C, &plugin);
+    let trust: Rc<dyn Fn() -> Vec<certs::Certificate>> = if expressway.trusts_callmanager {
+        let cluster = sip.cluster_certs.clone();
+        Rc::new(move || {
+            cluster.iter().map(|certs| certs.borrow().identity(certs::Identity::Tomcat).clone()).collect()
+        })
+    } else {
+        Rc::new(Vec::new)
+    };
+    let edge = ExpresswayC::new(
+        plugin,
+        "cucm-pub",
+        sip.authority.clone(),
+        &expressway.san,
+        trust,
+        seeds.rng("certs:expressway-c"),
+        scenario.epoch_s,
+        trace.node(EXPRESSWAY_C),
+    )
+    .map_err(RunError::Simulation)?;
+    let edge = Rc::new(RefCell::new(edge));
+    sim.host(EXPRESSWAY_C, move || expressway::run_c(edge.clone(), edge_receiver.clone()));
+    sim.host(EXPRESSWAY_E, || expressway::run_e(EXPRESSWAY_C.to_string()));
+    Ok(edge_sender)
+}
+
+/// Where the clients are homed: the nodes they sign in at, check tokens with, read voicemail
+/// from.
+struct Homes<'a> {
+    subscribers: &'a [String],
+    imp_nodes: &'a [String],
+    unity: Option<String>,
+    idp: Option<String>,
+}
+
+/// The clients on their sites (campus, and remote through the edge), with the
+/// administrator's console on the campus site; the sender of the console's calls.
+fn client_sites(
+    sim: &mut turmoil::Sim<'_>,
+    scenario: &Scenario,
+    seeds: &Seeds,
+    sip: Option<&SipSetUp>,
+    homes: Homes<'_>,
+    device_trust: &DeviceTrust,
+    trace: &Trace,
+) -> Sender<AdminCall> {
+    let devices = scenario.devices();
+    let mut starts = seeds.rng("client-start");
+    let start_step = CLIENT_START_WINDOW / (devices.len() as u32).max(1);
+    let Homes { subscribers, imp_nodes, unity, idp } = homes;
+    let clients: Vec<ClientConfig> = devices
+        .into_iter()
+        .enumerate()
+        .map(|(index, device)| ClientConfig {
+            activation_code: sip.and_then(|sip| sip.activation_code(&device.name)),
+            name: device.name,
+            user: device.user,
+            kind: device.kind,
+            idp: idp.clone(),
+            publisher: "cucm-pub".to_string(),
+            subscriber: subscribers[index % subscribers.len()].clone(),
+            unity: unity.clone(),
+            // Homed on the IM and Presence nodes in turn, as on the subscribers.
+            imp: (!imp_nodes.is_empty()).then(|| imp_nodes[index % imp_nodes.len()].clone()),
+            device_trust: device_trust.clone(),
+            edge: (device.site == Site::Remote).then(|| EXPRESSWAY_E.to_string()),
+            sip: sip.is_some(),
+            epoch_s: scenario.epoch_s,
+            start_delay: {
+                // Drawn for every device, so that a group with its own start leaves the
+                // others' jitter as it was.
+                let jitter = Duration::from_millis(starts.next_u64() % CLIENT_START_JITTER_MS);
+                device.start.unwrap_or(CLIENT_START_MIN + start_step * index as u32 + jitter)
+            },
+        })
+        .collect();
+    let (admin_calls, admin_call_receiver) = mpsc::channel(ADMIN_CALLS_MAX);
+    let admin_call_receiver = Rc::new(RefCell::new(admin_call_receiver));
+    let (remote, campus): (Vec<ClientConfig>, Vec<ClientConfig>) =
+        clients.into_iter().partition(|client| client.edge.is_some());
+    if !campus.is_empty() || !remote.is_empty() {
+        let trace = trace.clone();
+        sim.host(CAMPUS_SITE, move || {
+            site::run(campus.clone(), Some(admin_call_receiver.clone()), trace.clone())
+        });
+    }
+    if !remote.is_empty() {
+        let trace = trace.clone();
+        sim.host(REMOTE_SITE, move || site::run(remote.clone(), None, trace.clone()));
+    }
+    admin_calls
+}
