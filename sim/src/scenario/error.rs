@@ -11,6 +11,10 @@ pub enum ScenarioError {
     Invalid { file: String, line: usize, column: usize, field: String, message: String },
 }
 
+/// How the parsers report an error: at a span of the file, naming the field, saying why.
+/// One helper for every part of the parser, so every refusal has file, line, column, field.
+pub(super) type At<'a> = &'a dyn Fn(std::ops::Range<usize>, &str, String) -> ScenarioError;
+
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     // Back off to a character boundary: a span inside a multi-byte character must not panic.

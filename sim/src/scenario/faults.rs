@@ -18,7 +18,7 @@ pub const SKEW_OFFSET_MS_MAX: i64 = 86_400_000;
 /// Largest drift: 1,000 ppm (86 s a day); a quartz clock drifts tens of ppm.
 pub const DRIFT_PPM_MAX: i64 = 1_000;
 
-type At<'a> = &'a dyn Fn(Range<usize>, &str, String) -> ScenarioError;
+use super::error::At;
 
 /// The action of a fault step (`name` is one of the fault actions).
 pub(super) fn fault_action(

@@ -5,11 +5,14 @@
 //!
 //! * [`file`]: the file as written (serde structs), every list bounded while parsing.
 //! * [`parse`]: from the file as written to a checked [`Scenario`]: ranges, limits, order.
+//! * [`admin_steps`]: the AuthZ steps (regenerate-key, revoke, set-param, show-keys), checked.
 //! * [`faults`]: the fault steps (partition, repair, link, crash, restart, skew), checked.
+//! * [`service_steps`], [`sip_steps`]: the service and certificate steps, the SIP and edge steps.
 //! * [`duration`]: durations (`2h5m`) and windows (`"2h..2h5m"`).
 //! * [`table`]: a table where the format wants one, never an array in its place.
 //! * [`error`]: [`ScenarioError`] and positions.
 
+mod admin_steps;
 mod duration;
 mod error;
 mod expect;

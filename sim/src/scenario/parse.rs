@@ -6,21 +6,22 @@ use std::path::Path;
 
 use toml::Spanned;
 
-use super::duration::{format_duration, parse_duration};
+use super::duration::format_duration;
 use super::error::line_column;
+use super::error::At;
 use super::expect;
-use super::file::{ActionName, ParamName, ParamsFile, ScenarioFile};
+use super::file::{ActionName, ParamsFile, ScenarioFile, StepFile};
 use super::{
     Action, ClientGroup, ClientKind, Cluster, ImpCluster, Purge, Release, Scenario, ScenarioError, Site,
     Step, CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX, DURATION_MAX, EPOCH_S_MAX, IMP_SUBSCRIBERS_MAX,
-    IMP_VALIDATOR_DEFAULT, PRELOADED_ROWS_MAX, PUBLISHER, TICK_MAX, TICK_MIN, USER_CHARS_MAX,
-    UTC_OFFSET_MAX_S, UTC_OFFSET_MIN_S,
+    IMP_VALIDATOR_DEFAULT, PRELOADED_ROWS_MAX, TICK_MAX, TICK_MIN, USER_CHARS_MAX, UTC_OFFSET_MAX_S,
+    UTC_OFFSET_MIN_S,
 };
 use crate::clock::EPOCH_S_DEFAULT;
-use crate::tokens::{ExpiryTimer, LifetimeError, Lifetimes};
+use crate::tokens::{LifetimeError, Lifetimes};
 
 /// Why an old cluster refuses the refresh login flow.
-const OLD_RELEASE_HAS_NO_FLOW: &str =
+pub(super) const OLD_RELEASE_HAS_NO_FLOW: &str =
     "an old cluster (cluster.release = \"old\") has no \"OAuth with Refresh \
      Login Flow\" parameter: its AuthZ offers only the implicit grant";
 use crate::trace::catalogue::did_you_mean;
@@ -33,59 +34,9 @@ impl Scenario {
             let (line, column) = line_column(text, span.start);
             ScenarioError::Invalid { file: file.clone(), line, column, field: field.to_string(), message }
         };
-        let deserializer = toml::Deserializer::new(text);
-        let parsed: ScenarioFile = serde_path_to_error::deserialize(deserializer).map_err(|error| {
-            // `Spanned` values add a private segment to the path; people never wrote it.
-            let field: Vec<String> = error
-                .path()
-                .to_string()
-                .split('.')
-                .filter(|s| !s.starts_with("$__"))
-                .map(String::from)
-                .collect();
-            let field = field.join(".");
-            let inner = error.into_inner();
-            let span = inner.span().unwrap_or(0..0);
-            let field = if field == "." || field.is_empty() { "scenario".to_string() } else { field };
-            let message = match inner.message() {
-                // toml's tokenizer reports some characters with a position and no words.
-                "" => unexpected_at(text, span.start),
-                message => message.to_string(),
-            };
-            at(span, &field, message)
-        })?;
+        let parsed = deserialize(text, &at)?;
 
-        let tick = parsed.tick.get_ref().0;
-        if !(TICK_MIN..=TICK_MAX).contains(&tick) {
-            return Err(at(
-                parsed.tick.span(),
-                "tick",
-                format!(
-                    "must be {} to {} (above it no request completes within its timeout)",
-                    format_duration(TICK_MIN),
-                    format_duration(TICK_MAX)
-                ),
-            ));
-        }
-        let duration = parsed.duration.get_ref().0;
-        if duration.is_zero() || duration > DURATION_MAX {
-            return Err(at(
-                parsed.duration.span(),
-                "duration",
-                format!("must be more than 0s and at most {}", format_duration(DURATION_MAX)),
-            ));
-        }
-        let epoch_s = match &parsed.epoch {
-            Some(epoch) if *epoch.get_ref() > EPOCH_S_MAX => {
-                return Err(at(
-                    epoch.span(),
-                    "epoch",
-                    format!("must be UNIX seconds up to {EPOCH_S_MAX} (year 9999)"),
-                ))
-            }
-            Some(epoch) => *epoch.get_ref(),
-            None => EPOCH_S_DEFAULT,
-        };
+        let (tick, duration, epoch_s) = time_settings(&parsed, &at)?;
         let cluster = &parsed.cluster.0;
         let subscribers = *cluster.cucm_subscribers.get_ref();
         if !(1..=CUCM_SUBSCRIBERS_MAX).contains(&subscribers) {
@@ -107,101 +58,11 @@ impl Scenario {
         }
         let lifetimes = lifetimes(params, &at)?;
         let mut purge = purge(params, cluster.time_zone.as_ref(), &at)?;
-        for (index, entry) in parsed.table.iter().map(|entry| &entry.0).enumerate() {
-            let rows = *entry.rows.get_ref();
-            purge.preloaded.push((entry.validity.get_ref().0, rows));
-            if rows == 0 || purge.preloaded_rows() > PRELOADED_ROWS_MAX {
-                return Err(at(
-                    entry.rows.span(),
-                    &format!("table[{index}].rows"),
-                    format!("is 1 or more, and all preloaded rows together at most {PRELOADED_ROWS_MAX}"),
-                ));
-            }
-        }
+        preloaded_table(&parsed, &mut purge, &at)?;
 
-        let mut clients = Vec::new();
-        let mut client_total: u32 = 0;
-        for (index, client) in parsed.clients.iter().map(|client| &client.0).enumerate() {
-            let count = *client.count.get_ref();
-            client_total = client_total.saturating_add(count);
-            if count == 0 || client_total > CLIENTS_MAX {
-                return Err(at(
-                    client.count.span(),
-                    &format!("clients[{index}].count"),
-                    format!("must be 1 or more, and all clients together at most {CLIENTS_MAX}"),
-                ));
-            }
-            let user = match &client.user {
-                Some(user) => Some(
-                    check_user(user.get_ref())
-                        .map_err(|message| at(user.span(), &format!("clients[{index}].user"), message))?,
-                ),
-                None => None,
-            };
-            let start = match &client.start {
-                Some(start) if start.get_ref().0 >= duration => {
-                    return Err(at(
-                        start.span(),
-                        &format!("clients[{index}].start"),
-                        format!(
-                            "{} is not before the end of the run ({})",
-                            format_duration(start.get_ref().0),
-                            format_duration(duration)
-                        ),
-                    ))
-                }
-                Some(start) => Some(start.get_ref().0),
-                None => None,
-            };
-            let site = client.site.as_ref().map_or(Site::Campus, |site| *site.get_ref());
-            if site == Site::Remote && parsed.cluster.0.expressway.is_none() {
-                let span = client.site.as_ref().map_or(0..0, Spanned::span);
-                return Err(at(
-                    span,
-                    &format!("clients[{index}].site"),
-                    "remote devices reach the cluster through the edge: add [cluster.expressway]".to_string(),
-                ));
-            }
-            if client.kind == ClientKind::Phone && parsed.cluster.0.sip.is_none() {
-                return Err(at(
-                    client.count.span(),
-                    &format!("clients[{index}].kind"),
-                    "phones register over SIP: add [cluster.sip]".to_string(),
-                ));
-            }
-            if site == Site::Remote && client.kind == ClientKind::Rtmt {
-                let span = client.site.as_ref().map_or(0..0, Spanned::span);
-                return Err(at(
-                    span,
-                    &format!("clients[{index}].site"),
-                    "RTMT is an administrator's tool on premises; the edge does not carry it".to_string(),
-                ));
-            }
-            clients.push(ClientGroup { kind: client.kind, count, user, start, site });
-        }
+        let clients = client_groups(&parsed, duration, &at)?;
         let devices = super::devices(&clients);
-        let imp = match &parsed.cluster.0.imp {
-            None => None,
-            Some(imp) => {
-                let imp = &imp.0;
-                let subscribers = imp.subscribers.as_ref().map_or(0, |n| *n.get_ref());
-                if subscribers > IMP_SUBSCRIBERS_MAX {
-                    let span = imp.subscribers.as_ref().map_or(0..0, Spanned::span);
-                    return Err(at(
-                        span,
-                        "cluster.imp.subscribers",
-                        format!("must be 0 to {IMP_SUBSCRIBERS_MAX}"),
-                    ));
-                }
-                let validator = imp.validator.clone().unwrap_or_else(|| IMP_VALIDATOR_DEFAULT.to_string());
-                Some(ImpCluster {
-                    subscribers,
-                    validator,
-                    high_availability: imp.high_availability,
-                    expired_trust: imp.expired_trust,
-                })
-            }
-        };
+        let imp = imp_cluster(&parsed, &at)?;
         let sip = super::sip_steps::sip_cluster(&parsed.cluster.0, refresh_login_flow, &at)?;
         let expressway =
             super::sip_steps::expressway_cluster(&parsed.cluster.0, sip.is_some(), &parsed.tick, &at)?;
@@ -217,254 +78,16 @@ impl Scenario {
         };
         let hosts = super::hosts(&cluster, !clients.is_empty());
 
+        let step_context = StepContext {
+            duration,
+            cluster: &cluster,
+            hosts: &hosts,
+            devices: &devices,
+            admin: super::admin_steps::Context { cluster: &cluster, devices: &devices, lifetimes, release },
+        };
         let mut steps = Vec::new();
         for (index, step) in parsed.step.iter().map(|step| &step.0).enumerate() {
-            let step_at = step.at.get_ref().0;
-            // A step at the very end would be recorded but never carried out: the run stops
-            // before any node can act on it.
-            if step_at >= duration {
-                return Err(at(
-                    step.at.span(),
-                    &format!("step[{index}].at"),
-                    format!(
-                        "{} is not before the end of the run ({}); a step must come before the end to take effect",
-                        format_duration(step_at),
-                        format_duration(duration)
-                    ),
-                ));
-            }
-            let action = match step.action.get_ref() {
-                ActionName::RegenerateKey if release == Release::Old => return Err(at(
-                    step.action.span(),
-                    &format!("step[{index}].action"),
-                    "an old cluster (cluster.release = \"old\") has no AuthZ signing or encryption key to \
-                         regenerate: they came with the refresh login flow"
-                        .to_string(),
-                )),
-                ActionName::RegenerateKey
-                    if step.node.as_ref().is_some_and(|node| node.get_ref() != PUBLISHER) =>
-                {
-                    let node = step.node.as_ref().expect("checked just above");
-                    cli_node(node, &cluster, &format!("step[{index}].node"), &at)?;
-                    let Some(kind) = step.key else {
-                        return Err(at(
-                            step.action.span(),
-                            &format!("step[{index}].key"),
-                            "regenerate-key needs `key = \"signing\"` or `key = \"encryption\"`".to_string(),
-                        ));
-                    };
-                    Action::PullKeys { node: node.get_ref().clone(), kind }
-                }
-                name @ (ActionName::RestartService
-                | ActionName::StopService
-                | ActionName::StartService
-                | ActionName::RegenerateCertificate
-                | ActionName::DeleteCertificate
-                | ActionName::SetHighAvailability
-                | ActionName::PushClientTrust) => super::service_steps::service_action(
-                    *name,
-                    step,
-                    index,
-                    &cluster,
-                    step.action.span(),
-                    &at,
-                )?,
-                name @ (ActionName::SipOauthMode
-                | ActionName::SetSipPorts
-                | ActionName::RefreshExpressway
-                | ActionName::ReissueExpresswayCertificate
-                | ActionName::SetSecurityProfile) => {
-                    super::sip_steps::sip_action(*name, step, index, &cluster, step.action.span(), &at)?
-                }
-                ActionName::RegenerateKey => match step.key {
-                    Some(kind) => Action::RegenerateKey(kind),
-                    None => {
-                        return Err(at(
-                            step.action.span(),
-                            &format!("step[{index}].key"),
-                            "regenerate-key needs `key = \"signing\"` or `key = \"encryption\"`".to_string(),
-                        ))
-                    }
-                },
-                ActionName::Revoke => {
-                    let Some(user) = &step.user else {
-                        return Err(at(
-                            step.action.span(),
-                            &format!("step[{index}].user"),
-                            "revoke needs `user = \"…\"` (and `client = \"jabber-N\"` for one device only)"
-                                .to_string(),
-                        ));
-                    };
-                    let field = format!("step[{index}].user");
-                    let name =
-                        check_user(user.get_ref()).map_err(|message| at(user.span(), &field, message))?;
-                    if !devices.iter().any(|device| device.user == name) {
-                        let users: Vec<&str> = devices.iter().map(|device| device.user.as_str()).collect();
-                        let hint = did_you_mean(&name, users.iter().copied())
-                            .map_or_else(String::new, |near| format!(" (did you mean {near:?}?)"));
-                        return Err(at(
-                            user.span(),
-                            &field,
-                            format!("no client signs in as {name:?}{hint}; users here: {}", users.join(", ")),
-                        ));
-                    }
-                    let device = match &step.client {
-                        None => None,
-                        Some(client) => {
-                            let wanted = client.get_ref();
-                            match devices.iter().find(|device| &device.name == wanted) {
-                                Some(device) if device.user == name => Some(device.name.clone()),
-                                Some(device) => {
-                                    return Err(at(
-                                        client.span(),
-                                        &format!("step[{index}].client"),
-                                        format!("{wanted} is {}'s device, not {name}'s", device.user),
-                                    ))
-                                }
-                                None => {
-                                    return Err(at(
-                                        client.span(),
-                                        &format!("step[{index}].client"),
-                                        format!(
-                                            "no such client; clients here: {}",
-                                            devices
-                                                .iter()
-                                                .map(|d| d.name.as_str())
-                                                .collect::<Vec<_>>()
-                                                .join(", ")
-                                        ),
-                                    ))
-                                }
-                            }
-                        }
-                    };
-                    Action::Revoke { user: name, device }
-                }
-                ActionName::SetParam => {
-                    let (Some(param), Some(value)) = (&step.param, &step.value) else {
-                        return Err(at(
-                            step.action.span(),
-                            &format!("step[{index}].param"),
-                            "set-param needs `param = \"access_token_expiry\"`, `\"refresh_token_expiry\"` \
-                             or `\"refresh_login_flow\"`, and `value = …`"
-                                .to_string(),
-                        ));
-                    };
-                    let field = format!("step[{index}].value");
-                    let timer = match param.get_ref() {
-                        ParamName::AccessTokenExpiry => Some(ExpiryTimer::AccessTokenExpiry),
-                        ParamName::RefreshTokenExpiry => Some(ExpiryTimer::RefreshTokenExpiry),
-                        ParamName::RefreshLoginFlow => None,
-                    };
-                    match (timer, value.get_ref()) {
-                        (None, _) if release == Release::Old => {
-                            return Err(at(
-                                param.span(),
-                                &format!("step[{index}].param"),
-                                OLD_RELEASE_HAS_NO_FLOW.to_string(),
-                            ))
-                        }
-                        (None, toml::Value::Boolean(enabled)) => Action::SetRefreshLoginFlow(*enabled),
-                        (None, _) => {
-                            return Err(at(
-                                value.span(),
-                                &field,
-                                "refresh_login_flow is `true` (Enabled) or `false` (Disabled)".to_string(),
-                            ))
-                        }
-                        (Some(timer), toml::Value::String(text)) => {
-                            let value_s = parse_duration(text)
-                                .map_err(|message| at(value.span(), &field, message))?
-                                .as_secs();
-                            // Checked against the documents' bounds now, not when the step runs.
-                            lifetimes
-                                .with(timer, value_s)
-                                .map_err(|error| at(value.span(), &field, error.to_string()))?;
-                            Action::SetExpiry { timer, value_s }
-                        }
-                        (Some(timer), _) => {
-                            return Err(at(
-                                value.span(),
-                                &field,
-                                format!("{timer} is a duration such as \"30m\""),
-                            ))
-                        }
-                    }
-                }
-                ActionName::ShowKeys => Action::ShowKeys,
-                name @ (ActionName::Partition
-                | ActionName::Repair
-                | ActionName::Link
-                | ActionName::Crash
-                | ActionName::Restart
-                | ActionName::Skew) => super::faults::fault_action(
-                    *name,
-                    step,
-                    index,
-                    &hosts,
-                    &devices,
-                    step.action.span(),
-                    &at,
-                )?,
-            };
-            let spans = [
-                ("user", step.user.as_ref().map(Spanned::span)),
-                ("client", step.client.as_ref().map(Spanned::span)),
-                ("param", step.param.as_ref().map(Spanned::span)),
-                ("value", step.value.as_ref().map(Spanned::span)),
-                ("between", step.between.as_ref().map(Spanned::span)),
-                ("oneway", step.oneway.as_ref().map(Spanned::span)),
-                ("node", step.node.as_ref().map(Spanned::span)),
-                ("offset", step.offset.as_ref().map(Spanned::span)),
-                ("drift_ppm", step.drift_ppm.as_ref().map(Spanned::span)),
-                ("latency", step.latency.as_ref().map(Spanned::span)),
-                ("loss", step.loss.as_ref().map(Spanned::span)),
-                ("service", step.service.as_ref().map(Spanned::span)),
-                ("certificate", step.certificate.as_ref().map(Spanned::span)),
-                ("phone_port", step.phone_port.as_ref().map(Spanned::span)),
-                ("mra_port", step.mra_port.as_ref().map(Spanned::span)),
-                ("san", step.san.as_ref().map(Spanned::span)),
-                ("digest_authentication", step.digest_authentication.as_ref().map(Spanned::span)),
-                ("tftp_encrypted_config", step.tftp_encrypted_config.as_ref().map(Spanned::span)),
-            ];
-            let takes: &[&str] = match step.action.get_ref() {
-                ActionName::RegenerateKey => &["node"],
-                name @ (ActionName::RestartService
-                | ActionName::StopService
-                | ActionName::StartService
-                | ActionName::RegenerateCertificate
-                | ActionName::DeleteCertificate
-                | ActionName::SetHighAvailability
-                | ActionName::PushClientTrust) => super::service_steps::fields(*name),
-                name @ (ActionName::SipOauthMode
-                | ActionName::SetSipPorts
-                | ActionName::RefreshExpressway
-                | ActionName::ReissueExpresswayCertificate
-                | ActionName::SetSecurityProfile) => super::sip_steps::fields(*name),
-                ActionName::Revoke => &["user", "client"],
-                ActionName::SetParam => &["param", "value"],
-                ActionName::ShowKeys => &[],
-                fault => super::faults::fields(*fault),
-            };
-            let stray = spans
-                .into_iter()
-                .filter(|(name, _)| !takes.contains(name))
-                .find_map(|(name, span)| span.map(|span| (name, span)));
-            if let Some((name, span)) = stray {
-                return Err(at(
-                    span,
-                    &format!("step[{index}].{name}"),
-                    format!("{} takes no `{name}`", action.name()),
-                ));
-            }
-            if matches!(action, Action::Revoke { .. }) && step.key.is_some() {
-                return Err(at(
-                    step.action.span(),
-                    &format!("step[{index}].key"),
-                    "revoke takes no `key`".to_string(),
-                ));
-            }
-            steps.push(Step { at: step_at, action });
+            steps.push(step_of(step, index, &step_context, &at)?);
         }
         // Steps run in time order; equal times keep file order.
         steps.sort_by_key(|step| step.at);
@@ -477,57 +100,9 @@ impl Scenario {
         let violates = named_in(&parsed.violates, crate::check::invariants::NAMES, "invariants", "invariant")
             .map_err(|(span, message)| at(span, "violates", message))?;
 
-        // A cluster that makes X.509 certificates (IM and Presence, SIP OAuth, the edge) issues
-        // them for up to ten years from any instant of the run; they must end by 9999-12-31,
-        // the last date a certificate can carry.
-        let certificates_to = epoch_s
-            .saturating_add(duration.as_secs())
-            .saturating_add(crate::certs::authority::AUTHORITY_VALIDITY.as_secs());
-        if (cluster.imp.is_some() || cluster.sip.is_some() || cluster.expressway.is_some())
-            && certificates_to > EPOCH_S_MAX
-        {
-            let span = parsed.epoch.as_ref().map_or(0..0, Spanned::span);
-            let latest =
-                EPOCH_S_MAX - duration.as_secs() - crate::certs::authority::AUTHORITY_VALIDITY.as_secs();
-            return Err(at(
-                span,
-                "epoch",
-                format!(
-                    "with certificates in the cluster (IM and Presence, SIP OAuth or the edge) the \
-                     epoch is at most {latest}: they are valid for up to ten years from any instant \
-                     of the run and must end by 9999-12-31"
-                ),
-            ));
-        }
+        certificates_end_in_time(&parsed, &cluster, epoch_s, duration, &at)?;
 
-        let seeds_pinned = match &parsed.seeds {
-            None => false,
-            Some(seeds) => match seeds.get_ref().as_str() {
-                "all" => false,
-                "pinned" => {
-                    // A verdict for one seed alone must say why, where a reader sees it.
-                    let (line, _) = line_column(text, seeds.span().start);
-                    let above = line.checked_sub(2).and_then(|index| text.lines().nth(index));
-                    if !above.is_some_and(|above| above.trim_start().starts_with('#')) {
-                        return Err(at(
-                            seeds.span(),
-                            "seeds",
-                            "`seeds = \"pinned\"` needs a comment on the line above saying why the \
-                             verdict holds for this seed alone"
-                                .to_string(),
-                        ));
-                    }
-                    true
-                }
-                other => {
-                    return Err(at(
-                        seeds.span(),
-                        "seeds",
-                        format!("seeds {other:?}: \"all\" (the default) or \"pinned\""),
-                    ))
-                }
-            },
-        };
+        let seeds_pinned = seeds_pinned(&parsed, text, &at)?;
 
         let anomalies = named_in(&parsed.anomalies, crate::check::anomalies::NAMES, "anomalies", "anomaly")
             .map_err(|(span, message)| at(span, "anomalies", message))?;
@@ -553,6 +128,378 @@ impl Scenario {
             anomalies,
         })
     }
+}
+
+/// The file as written, by serde: an error names the field's path as people wrote it.
+fn deserialize(text: &str, at: At<'_>) -> Result<ScenarioFile, ScenarioError> {
+    let deserializer = toml::Deserializer::new(text);
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        // `Spanned` values add a private segment to the path; people never wrote it.
+        let field: Vec<String> =
+            error.path().to_string().split('.').filter(|s| !s.starts_with("$__")).map(String::from).collect();
+        let field = field.join(".");
+        let inner = error.into_inner();
+        let span = inner.span().unwrap_or(0..0);
+        let field = if field == "." || field.is_empty() { "scenario".to_string() } else { field };
+        let message = match inner.message() {
+            // toml's tokenizer reports some characters with a position and no words.
+            "" => unexpected_at(text, span.start),
+            message => message.to_string(),
+        };
+        at(span, &field, message)
+    })
+}
+
+/// `tick`, `duration` and `epoch`, each within its bounds.
+fn time_settings(
+    parsed: &ScenarioFile,
+    at: At<'_>,
+) -> Result<(std::time::Duration, std::time::Duration, u64), ScenarioError> {
+    let tick = parsed.tick.get_ref().0;
+    if !(TICK_MIN..=TICK_MAX).contains(&tick) {
+        return Err(at(
+            parsed.tick.span(),
+            "tick",
+            format!(
+                "must be {} to {} (above it no request completes within its timeout)",
+                format_duration(TICK_MIN),
+                format_duration(TICK_MAX)
+            ),
+        ));
+    }
+    let duration = parsed.duration.get_ref().0;
+    if duration.is_zero() || duration > DURATION_MAX {
+        return Err(at(
+            parsed.duration.span(),
+            "duration",
+            format!("must be more than 0s and at most {}", format_duration(DURATION_MAX)),
+        ));
+    }
+    let epoch_s = match &parsed.epoch {
+        Some(epoch) if *epoch.get_ref() > EPOCH_S_MAX => {
+            return Err(at(
+                epoch.span(),
+                "epoch",
+                format!("must be UNIX seconds up to {EPOCH_S_MAX} (year 9999)"),
+            ))
+        }
+        Some(epoch) => *epoch.get_ref(),
+        None => EPOCH_S_DEFAULT,
+    };
+    Ok((tick, duration, epoch_s))
+}
+
+/// `[[table]]`: rows of former users in the refresh-token table at the start, at most
+/// [`PRELOADED_ROWS_MAX`] in all.
+fn preloaded_table(parsed: &ScenarioFile, purge: &mut Purge, at: At<'_>) -> Result<(), ScenarioError> {
+    for (index, entry) in parsed.table.iter().map(|entry| &entry.0).enumerate() {
+        let rows = *entry.rows.get_ref();
+        purge.preloaded.push((entry.validity.get_ref().0, rows));
+        if rows == 0 || purge.preloaded_rows() > PRELOADED_ROWS_MAX {
+            return Err(at(
+                entry.rows.span(),
+                &format!("table[{index}].rows"),
+                format!("is 1 or more, and all preloaded rows together at most {PRELOADED_ROWS_MAX}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The `[[clients]]` groups: counts within [`CLIENTS_MAX`] in all, users, starts before the
+/// end, and sites and kinds the cluster can serve.
+fn client_groups(
+    parsed: &ScenarioFile,
+    duration: std::time::Duration,
+    at: At<'_>,
+) -> Result<Vec<ClientGroup>, ScenarioError> {
+    let mut clients = Vec::new();
+    let mut client_total: u32 = 0;
+    for (index, client) in parsed.clients.iter().map(|client| &client.0).enumerate() {
+        let count = *client.count.get_ref();
+        client_total = client_total.saturating_add(count);
+        if count == 0 || client_total > CLIENTS_MAX {
+            return Err(at(
+                client.count.span(),
+                &format!("clients[{index}].count"),
+                format!("must be 1 or more, and all clients together at most {CLIENTS_MAX}"),
+            ));
+        }
+        let user = match &client.user {
+            Some(user) => Some(
+                check_user(user.get_ref())
+                    .map_err(|message| at(user.span(), &format!("clients[{index}].user"), message))?,
+            ),
+            None => None,
+        };
+        let start = match &client.start {
+            Some(start) if start.get_ref().0 >= duration => {
+                return Err(at(
+                    start.span(),
+                    &format!("clients[{index}].start"),
+                    format!(
+                        "{} is not before the end of the run ({})",
+                        format_duration(start.get_ref().0),
+                        format_duration(duration)
+                    ),
+                ))
+            }
+            Some(start) => Some(start.get_ref().0),
+            None => None,
+        };
+        let site = client.site.as_ref().map_or(Site::Campus, |site| *site.get_ref());
+        if site == Site::Remote && parsed.cluster.0.expressway.is_none() {
+            let span = client.site.as_ref().map_or(0..0, Spanned::span);
+            return Err(at(
+                span,
+                &format!("clients[{index}].site"),
+                "remote devices reach the cluster through the edge: add [cluster.expressway]".to_string(),
+            ));
+        }
+        if client.kind == ClientKind::Phone && parsed.cluster.0.sip.is_none() {
+            return Err(at(
+                client.count.span(),
+                &format!("clients[{index}].kind"),
+                "phones register over SIP: add [cluster.sip]".to_string(),
+            ));
+        }
+        if site == Site::Remote && client.kind == ClientKind::Rtmt {
+            let span = client.site.as_ref().map_or(0..0, Spanned::span);
+            return Err(at(
+                span,
+                &format!("clients[{index}].site"),
+                "RTMT is an administrator's tool on premises; the edge does not carry it".to_string(),
+            ));
+        }
+        clients.push(ClientGroup { kind: client.kind, count, user, start, site });
+    }
+    Ok(clients)
+}
+
+/// `[cluster.imp]`: IM and Presence, a publisher and up to [`IMP_SUBSCRIBERS_MAX`] more.
+fn imp_cluster(parsed: &ScenarioFile, at: At<'_>) -> Result<Option<ImpCluster>, ScenarioError> {
+    Ok(match &parsed.cluster.0.imp {
+        None => None,
+        Some(imp) => {
+            let imp = &imp.0;
+            let subscribers = imp.subscribers.as_ref().map_or(0, |n| *n.get_ref());
+            if subscribers > IMP_SUBSCRIBERS_MAX {
+                let span = imp.subscribers.as_ref().map_or(0..0, Spanned::span);
+                return Err(at(
+                    span,
+                    "cluster.imp.subscribers",
+                    format!("must be 0 to {IMP_SUBSCRIBERS_MAX}"),
+                ));
+            }
+            let validator = imp.validator.clone().unwrap_or_else(|| IMP_VALIDATOR_DEFAULT.to_string());
+            Some(ImpCluster {
+                subscribers,
+                validator,
+                high_availability: imp.high_availability,
+                expired_trust: imp.expired_trust,
+            })
+        }
+    })
+}
+
+/// `seeds`: `"all"` (the default) or `"pinned"`, which needs a comment on the line above
+/// saying why the verdict holds for this seed alone.
+fn seeds_pinned(parsed: &ScenarioFile, text: &str, at: At<'_>) -> Result<bool, ScenarioError> {
+    Ok(match &parsed.seeds {
+        None => false,
+        Some(seeds) => match seeds.get_ref().as_str() {
+            "all" => false,
+            "pinned" => {
+                // A verdict for one seed alone must say why, where a reader sees it.
+                let (line, _) = line_column(text, seeds.span().start);
+                let above = line.checked_sub(2).and_then(|index| text.lines().nth(index));
+                if !above.is_some_and(|above| above.trim_start().starts_with('#')) {
+                    return Err(at(
+                        seeds.span(),
+                        "seeds",
+                        "`seeds = \"pinned\"` needs a comment on the line above saying why the \
+                     verdict holds for this seed alone"
+                            .to_string(),
+                    ));
+                }
+                true
+            }
+            other => {
+                return Err(at(
+                    seeds.span(),
+                    "seeds",
+                    format!("seeds {other:?}: \"all\" (the default) or \"pinned\""),
+                ))
+            }
+        },
+    })
+}
+
+/// A cluster that makes X.509 certificates (IM and Presence, SIP OAuth, the edge) issues them
+/// for up to ten years from any instant of the run; they must end by 9999-12-31, the last
+/// date a certificate can carry.
+fn certificates_end_in_time(
+    parsed: &ScenarioFile,
+    cluster: &Cluster,
+    epoch_s: u64,
+    duration: std::time::Duration,
+    at: At<'_>,
+) -> Result<(), ScenarioError> {
+    // A cluster that makes X.509 certificates (IM and Presence, SIP OAuth, the edge) issues
+    // them for up to ten years from any instant of the run; they must end by 9999-12-31,
+    // the last date a certificate can carry.
+    let certificates_to = epoch_s
+        .saturating_add(duration.as_secs())
+        .saturating_add(crate::certs::authority::AUTHORITY_VALIDITY.as_secs());
+    if (cluster.imp.is_some() || cluster.sip.is_some() || cluster.expressway.is_some())
+        && certificates_to > EPOCH_S_MAX
+    {
+        let span = parsed.epoch.as_ref().map_or(0..0, Spanned::span);
+        let latest = EPOCH_S_MAX - duration.as_secs() - crate::certs::authority::AUTHORITY_VALIDITY.as_secs();
+        return Err(at(
+            span,
+            "epoch",
+            format!(
+                "with certificates in the cluster (IM and Presence, SIP OAuth or the edge) the \
+                 epoch is at most {latest}: they are valid for up to ten years from any instant \
+                 of the run and must end by 9999-12-31"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// What every step is checked against.
+struct StepContext<'a> {
+    duration: std::time::Duration,
+    cluster: &'a Cluster,
+    hosts: &'a [String],
+    devices: &'a [super::Device],
+    admin: super::admin_steps::Context<'a>,
+}
+
+/// One `[[step]]`: its time before the end of the run, its action by the parser of its kind,
+/// and no field its action does not take.
+fn step_of(
+    step: &StepFile,
+    index: usize,
+    context: &StepContext<'_>,
+    at: At<'_>,
+) -> Result<Step, ScenarioError> {
+    let step_at = step.at.get_ref().0;
+    // A step at the very end would be recorded but never carried out: the run stops before
+    // any node can act on it.
+    if step_at >= context.duration {
+        return Err(at(
+            step.at.span(),
+            &format!("step[{index}].at"),
+            format!(
+                "{} is not before the end of the run ({}); a step must come before the end to take effect",
+                format_duration(step_at),
+                format_duration(context.duration)
+            ),
+        ));
+    }
+    let span = step.action.span();
+    let action = match step.action.get_ref() {
+        name @ (ActionName::RegenerateKey
+        | ActionName::Revoke
+        | ActionName::SetParam
+        | ActionName::ShowKeys) => super::admin_steps::admin_action(*name, step, index, &context.admin, at)?,
+        name @ (ActionName::RestartService
+        | ActionName::StopService
+        | ActionName::StartService
+        | ActionName::RegenerateCertificate
+        | ActionName::DeleteCertificate
+        | ActionName::SetHighAvailability
+        | ActionName::PushClientTrust) => {
+            super::service_steps::service_action(*name, step, index, context.cluster, span, at)?
+        }
+        name @ (ActionName::SipOauthMode
+        | ActionName::SetSipPorts
+        | ActionName::RefreshExpressway
+        | ActionName::ReissueExpresswayCertificate
+        | ActionName::SetSecurityProfile) => {
+            super::sip_steps::sip_action(*name, step, index, context.cluster, span, at)?
+        }
+        name @ (ActionName::Partition
+        | ActionName::Repair
+        | ActionName::Link
+        | ActionName::Crash
+        | ActionName::Restart
+        | ActionName::Skew) => {
+            super::faults::fault_action(*name, step, index, context.hosts, context.devices, span, at)?
+        }
+    };
+    refuse_stray_fields(step, index, &action, at)?;
+    Ok(Step { at: step_at, action })
+}
+
+/// A field the step's action does not take is refused, naming it, rather than ignored.
+fn refuse_stray_fields(
+    step: &StepFile,
+    index: usize,
+    action: &Action,
+    at: At<'_>,
+) -> Result<(), ScenarioError> {
+    let spans = [
+        ("user", step.user.as_ref().map(Spanned::span)),
+        ("client", step.client.as_ref().map(Spanned::span)),
+        ("param", step.param.as_ref().map(Spanned::span)),
+        ("value", step.value.as_ref().map(Spanned::span)),
+        ("between", step.between.as_ref().map(Spanned::span)),
+        ("oneway", step.oneway.as_ref().map(Spanned::span)),
+        ("node", step.node.as_ref().map(Spanned::span)),
+        ("offset", step.offset.as_ref().map(Spanned::span)),
+        ("drift_ppm", step.drift_ppm.as_ref().map(Spanned::span)),
+        ("latency", step.latency.as_ref().map(Spanned::span)),
+        ("loss", step.loss.as_ref().map(Spanned::span)),
+        ("service", step.service.as_ref().map(Spanned::span)),
+        ("certificate", step.certificate.as_ref().map(Spanned::span)),
+        ("phone_port", step.phone_port.as_ref().map(Spanned::span)),
+        ("mra_port", step.mra_port.as_ref().map(Spanned::span)),
+        ("san", step.san.as_ref().map(Spanned::span)),
+        ("digest_authentication", step.digest_authentication.as_ref().map(Spanned::span)),
+        ("tftp_encrypted_config", step.tftp_encrypted_config.as_ref().map(Spanned::span)),
+    ];
+    let takes: &[&str] = match step.action.get_ref() {
+        name @ (ActionName::RegenerateKey
+        | ActionName::Revoke
+        | ActionName::SetParam
+        | ActionName::ShowKeys) => super::admin_steps::fields(*name),
+        name @ (ActionName::RestartService
+        | ActionName::StopService
+        | ActionName::StartService
+        | ActionName::RegenerateCertificate
+        | ActionName::DeleteCertificate
+        | ActionName::SetHighAvailability
+        | ActionName::PushClientTrust) => super::service_steps::fields(*name),
+        name @ (ActionName::SipOauthMode
+        | ActionName::SetSipPorts
+        | ActionName::RefreshExpressway
+        | ActionName::ReissueExpresswayCertificate
+        | ActionName::SetSecurityProfile) => super::sip_steps::fields(*name),
+        fault => super::faults::fields(*fault),
+    };
+    let stray = spans
+        .into_iter()
+        .filter(|(name, _)| !takes.contains(name))
+        .find_map(|(name, span)| span.map(|span| (name, span)));
+    if let Some((name, span)) = stray {
+        return Err(at(
+            span,
+            &format!("step[{index}].{name}"),
+            format!("{} takes no `{name}`", action.name()),
+        ));
+    }
+    if matches!(action, Action::Revoke { .. }) && step.key.is_some() {
+        return Err(at(
+            step.action.span(),
+            &format!("step[{index}].key"),
+            "revoke takes no `key`".to_string(),
+        ));
+    }
+    Ok(())
 }
 
 /// A list of check names (`violates`, `anomalies`), each one of `known`; an unknown one is
@@ -620,7 +567,7 @@ fn purge(
 }
 
 /// A node whose CLI a step may use: a CallManager subscriber or IM and Presence node.
-fn cli_node(
+pub(super) fn cli_node(
     node: &Spanned<String>,
     cluster: &Cluster,
     field: &str,
@@ -667,7 +614,7 @@ fn zone_offset(text: &str) -> Option<i64> {
 }
 
 /// A user id as scenarios may write it: 1 to [`USER_CHARS_MAX`] letters, digits, `.`, `_`, `-`.
-fn check_user(user: &str) -> Result<String, String> {
+pub(super) fn check_user(user: &str) -> Result<String, String> {
     if super::is_user_id(user) {
         return Ok(user.to_string());
     }

@@ -15,7 +15,7 @@ use crate::trace::catalogue::did_you_mean;
 /// How errors name the nodes most of these steps act on.
 const IMP_NODE: &str = "an IM and Presence node";
 
-type At<'a> = &'a dyn Fn(Range<usize>, &str, String) -> ScenarioError;
+use super::error::At;
 
 /// One step being read: its fields, and errors that name the step's file position and field.
 struct StepReader<'a> {

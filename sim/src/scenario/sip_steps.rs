@@ -16,7 +16,7 @@ use super::{
 use crate::proto::sip::{oauth_port_refusal, SIP_MRA_OAUTH_PORT, SIP_PHONE_OAUTH_PORT};
 use crate::trace::catalogue::did_you_mean;
 
-type At<'a> = &'a dyn Fn(Range<usize>, &str, String) -> ScenarioError;
+use super::error::At;
 
 /// Exchanges one request through the edge sets off in turn: the device to Expressway-E,
 /// Expressway-E to Expressway-C, Expressway-C to the home node, and (a refresh) the home

@@ -1,0 +1,184 @@
+//! The administrator's AuthZ steps, checked: `regenerate-key` (on the publisher, or the
+//! documented command run on another node, which puts keys on its disk), `revoke`,
+//! `set-param` and `show-keys`.
+
+use super::duration::parse_duration;
+use super::error::At;
+use super::file::{ActionName, ParamName, StepFile};
+use super::parse::{check_user, cli_node, OLD_RELEASE_HAS_NO_FLOW};
+use super::{Action, Cluster, Device, Release, ScenarioError, PUBLISHER};
+use crate::tokens::{ExpiryTimer, Lifetimes};
+use crate::trace::catalogue::did_you_mean;
+
+/// What these steps are checked against.
+pub(super) struct Context<'a> {
+    pub cluster: &'a Cluster,
+    pub devices: &'a [Device],
+    pub lifetimes: Lifetimes,
+    pub release: Release,
+}
+
+/// The action of an AuthZ step (`name` is one of them).
+pub(super) fn admin_action(
+    name: ActionName,
+    step: &StepFile,
+    index: usize,
+    context: &Context<'_>,
+    at: At<'_>,
+) -> Result<Action, ScenarioError> {
+    match name {
+        ActionName::RegenerateKey => regenerate_key(step, index, context, at),
+        ActionName::Revoke => revoke(step, index, context.devices, at),
+        ActionName::SetParam => set_param(step, index, context, at),
+        ActionName::ShowKeys => Ok(Action::ShowKeys),
+        _ => unreachable!("not an AuthZ step"),
+    }
+}
+
+/// The fields each of these steps takes.
+pub(super) fn fields(name: ActionName) -> &'static [&'static str] {
+    match name {
+        ActionName::RegenerateKey => &["node"],
+        ActionName::Revoke => &["user", "client"],
+        ActionName::SetParam => &["param", "value"],
+        _ => &[],
+    }
+}
+
+/// `regenerate-key`: on the publisher, a new key; on another node, the documented command
+/// that puts the keys on its disk (`PullKeys`). An old cluster has no key to regenerate.
+fn regenerate_key(
+    step: &StepFile,
+    index: usize,
+    context: &Context<'_>,
+    at: At<'_>,
+) -> Result<Action, ScenarioError> {
+    let needs_key = || {
+        at(
+            step.action.span(),
+            &format!("step[{index}].key"),
+            "regenerate-key needs `key = \"signing\"` or `key = \"encryption\"`".to_string(),
+        )
+    };
+    if context.release == Release::Old {
+        return Err(at(
+            step.action.span(),
+            &format!("step[{index}].action"),
+            "an old cluster (cluster.release = \"old\") has no AuthZ signing or encryption key to \
+                 regenerate: they came with the refresh login flow"
+                .to_string(),
+        ));
+    }
+    match &step.node {
+        Some(node) if node.get_ref() != PUBLISHER => {
+            cli_node(node, context.cluster, &format!("step[{index}].node"), &at)?;
+            let kind = step.key.ok_or_else(needs_key)?;
+            Ok(Action::PullKeys { node: node.get_ref().clone(), kind })
+        }
+        _ => step.key.map(Action::RegenerateKey).ok_or_else(needs_key),
+    }
+}
+
+/// `revoke`: every refresh token of a user who signs in here, or of one of the user's
+/// devices.
+fn revoke(step: &StepFile, index: usize, devices: &[Device], at: At<'_>) -> Result<Action, ScenarioError> {
+    let Some(user) = &step.user else {
+        return Err(at(
+            step.action.span(),
+            &format!("step[{index}].user"),
+            "revoke needs `user = \"…\"` (and `client = \"jabber-N\"` for one device only)".to_string(),
+        ));
+    };
+    let field = format!("step[{index}].user");
+    let name = check_user(user.get_ref()).map_err(|message| at(user.span(), &field, message))?;
+    if !devices.iter().any(|device| device.user == name) {
+        let users: Vec<&str> = devices.iter().map(|device| device.user.as_str()).collect();
+        let hint = did_you_mean(&name, users.iter().copied())
+            .map_or_else(String::new, |near| format!(" (did you mean {near:?}?)"));
+        return Err(at(
+            user.span(),
+            &field,
+            format!("no client signs in as {name:?}{hint}; users here: {}", users.join(", ")),
+        ));
+    }
+    let device = match &step.client {
+        None => None,
+        Some(client) => {
+            let wanted = client.get_ref();
+            match devices.iter().find(|device| &device.name == wanted) {
+                Some(device) if device.user == name => Some(device.name.clone()),
+                Some(device) => {
+                    return Err(at(
+                        client.span(),
+                        &format!("step[{index}].client"),
+                        format!("{wanted} is {}'s device, not {name}'s", device.user),
+                    ))
+                }
+                None => {
+                    return Err(at(
+                        client.span(),
+                        &format!("step[{index}].client"),
+                        format!(
+                            "no such client; clients here: {}",
+                            devices.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", ")
+                        ),
+                    ))
+                }
+            }
+        }
+    };
+    Ok(Action::Revoke { user: name, device })
+}
+
+/// `set-param`: an expiry timer (checked against the documents' bounds now, not when the step
+/// runs) or the refresh login flow (which an old cluster does not have).
+fn set_param(
+    step: &StepFile,
+    index: usize,
+    context: &Context<'_>,
+    at: At<'_>,
+) -> Result<Action, ScenarioError> {
+    let (release, lifetimes) = (context.release, context.lifetimes);
+    let (Some(param), Some(value)) = (&step.param, &step.value) else {
+        return Err(at(
+            step.action.span(),
+            &format!("step[{index}].param"),
+            "set-param needs `param = \"access_token_expiry\"`, `\"refresh_token_expiry\"` \
+             or `\"refresh_login_flow\"`, and `value = …`"
+                .to_string(),
+        ));
+    };
+    let field = format!("step[{index}].value");
+    let timer = match param.get_ref() {
+        ParamName::AccessTokenExpiry => Some(ExpiryTimer::AccessTokenExpiry),
+        ParamName::RefreshTokenExpiry => Some(ExpiryTimer::RefreshTokenExpiry),
+        ParamName::RefreshLoginFlow => None,
+    };
+    Ok(match (timer, value.get_ref()) {
+        (None, _) if release == Release::Old => {
+            return Err(at(
+                param.span(),
+                &format!("step[{index}].param"),
+                OLD_RELEASE_HAS_NO_FLOW.to_string(),
+            ))
+        }
+        (None, toml::Value::Boolean(enabled)) => Action::SetRefreshLoginFlow(*enabled),
+        (None, _) => {
+            return Err(at(
+                value.span(),
+                &field,
+                "refresh_login_flow is `true` (Enabled) or `false` (Disabled)".to_string(),
+            ))
+        }
+        (Some(timer), toml::Value::String(text)) => {
+            let value_s =
+                parse_duration(text).map_err(|message| at(value.span(), &field, message))?.as_secs();
+            // Checked against the documents' bounds now, not when the step runs.
+            lifetimes.with(timer, value_s).map_err(|error| at(value.span(), &field, error.to_string()))?;
+            Action::SetExpiry { timer, value_s }
+        }
+        (Some(timer), _) => {
+            return Err(at(value.span(), &field, format!("{timer} is a duration such as \"30m\"")))
+        }
+    })
+}
