@@ -24,6 +24,7 @@ pub mod contract;
 pub mod crypto_time;
 pub mod input;
 pub mod keyring;
+pub mod limits;
 pub mod manifest;
 pub mod plugin;
 pub mod reference;
@@ -33,7 +34,8 @@ pub mod verdict;
 pub use bindings::authzlab::validator::keyring::KeyError;
 pub use bindings::authzlab::validator::types::{Claims, PluginInfo, Rejection, Request, TokenKind};
 pub use keyring::{KeyChecksum, Keyring, ShowChecksum};
-pub use plugin::{Limits, Plugin, PluginHost};
+pub use limits::Limits;
+pub use plugin::{Plugin, PluginHost};
 pub use verdict::Verdict;
 
 /// Clock leeway between issuer and consumer, in seconds: the reference validator's and the

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::input::{read_bounded, InputKind, ReadError};
-use crate::plugin::Limits;
+use crate::limits::Limits;
 
 /// Fuel and memory a manifest may set: from enough for a real validation to the host's
 /// defaults' order of magnitude (a manifest tightens limits; it cannot lift them past this).

@@ -29,6 +29,8 @@ use rand_core::{RngCore, SeedableRng};
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder, Trap};
+
+use crate::limits::Limits;
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::bindings::authzlab::validator::{keyring as wit_keyring, types as wit_types};
@@ -37,15 +39,9 @@ use crate::input::{read_bounded, InputKind, ReadError};
 use crate::keyring::Keyring;
 use crate::{KeyError, PluginInfo, Request, Verdict};
 
-/// Fuel for one `validate` call. Measured: the unity-connection validator spends well under
-/// 1% of this on a valid access token (`authzlab plugin check` prints the figure), so only a
-/// runaway plugin meets it; at ~1 ns a unit it stops one in a fraction of a second.
-pub const FUEL_PER_CALL_DEFAULT: u64 = 200_000_000;
 /// Largest answer a plugin may give (all the strings of its claims or rejection together):
 /// a verdict is a few hundred bytes, and a larger one would travel into traces and reports.
 pub const ANSWER_BYTES_MAX: usize = 64 << 10;
-/// Linear memory a plugin instance may hold. Token validation needs a few hundred KiB.
-pub const MEMORY_BYTES_MAX_DEFAULT: usize = 32 << 20;
 /// Bytes of the fixed random sequence a plugin sees through `wasi:random`.
 const RANDOM_SEQUENCE_BYTES: usize = 256;
 /// What a cache entry starts with: the format of the seal that follows.
@@ -53,22 +49,6 @@ const CACHE_MAGIC: &[u8; 16] = b"authzlab-cwasm/1";
 /// Largest cache entry read back: the sealed artifact of the largest component we load
 /// (precompiled code is a few times the size of the component).
 const CACHE_ENTRY_BYTES_MAX: u64 = 8 * crate::input::COMPONENT_BYTES_MAX;
-
-const _: () = assert!(FUEL_PER_CALL_DEFAULT > 1_000_000);
-const _: () = assert!(MEMORY_BYTES_MAX_DEFAULT >= 1 << 20);
-
-/// Per-call limits for every plugin a host loads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Limits {
-    pub fuel_per_call: u64,
-    pub memory_bytes_max: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits { fuel_per_call: FUEL_PER_CALL_DEFAULT, memory_bytes_max: MEMORY_BYTES_MAX_DEFAULT }
-    }
-}
 
 /// The first four bytes of every WebAssembly binary.
 const WASM_MAGIC: &[u8; 4] = b"\0asm";

@@ -18,11 +18,8 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use josekit::jwe::enc::A128CBC_HS256;
 use josekit::jwe::JweContentEncryption;
-use josekit::jws::alg::rsassa::RsassaJwsSigner;
-use josekit::jws::{JwsSigner, RS256};
 use rand_chacha::ChaCha20Rng;
 use rand_core::RngCore;
-use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -37,7 +34,7 @@ pub const ACCESS_EXPIRY_MINUTES_DEFAULT: u64 = 60;
 pub const REFRESH_EXPIRY_DAYS_MIN: u64 = 1;
 pub const REFRESH_EXPIRY_DAYS_MAX: u64 = 90;
 pub const REFRESH_EXPIRY_DAYS_DEFAULT: u64 = 60;
-pub use crate::key_pool::SIGNING_KEY_BITS;
+pub use crate::key_pool::{SigningKey, SIGNING_KEY_BITS};
 /// A128CBC-HS256's IV.
 const IV_BYTES: usize = 16;
 
@@ -141,65 +138,6 @@ impl fmt::Display for KeyKind {
     }
 }
 
-/// The RSA key pair AuthZ signs with (the `authz` certificate's key).
-#[derive(Clone)]
-pub struct SigningKey {
-    signer: RsassaJwsSigner,
-    /// PKCS#8 DER, kept only so that checks can make sure it never reaches a trace.
-    private_der: Vec<u8>,
-    public_der: Vec<u8>,
-    checksum: KeyChecksum,
-}
-
-impl SigningKey {
-    /// A 2048-bit key pair from `rng`: the same stream gives the same key.
-    pub fn generate(rng: &mut ChaCha20Rng) -> SigningKey {
-        // Key generation only fails for unsupported sizes; 2048 bits is supported.
-        let private = rsa::RsaPrivateKey::new(rng, SIGNING_KEY_BITS).expect("2048-bit RSA keys generate");
-        let private_der = private.to_pkcs8_der().expect("a fresh RSA key encodes as PKCS#8");
-        let public_der = private
-            .to_public_key()
-            .to_public_key_der()
-            .expect("an RSA public key encodes as SPKI")
-            .into_vec();
-        let signer = RS256
-            .signer_from_der(private_der.as_bytes())
-            .expect("josekit loads the PKCS#8 DER that rsa just wrote");
-        let checksum = KeyChecksum::of(&public_der);
-        SigningKey { signer, private_der: private_der.as_bytes().to_vec(), public_der, checksum }
-    }
-
-    /// A key pair from PKCS#8 DER (the key pool's form).
-    pub fn from_pkcs8_der(der: &[u8]) -> Result<SigningKey, String> {
-        use rsa::pkcs8::DecodePrivateKey;
-        use rsa::traits::PublicKeyParts;
-        let private = rsa::RsaPrivateKey::from_pkcs8_der(der).map_err(|e| e.to_string())?;
-        if private.size() * 8 != SIGNING_KEY_BITS {
-            return Err(format!("{} bits, not {SIGNING_KEY_BITS}", private.size() * 8));
-        }
-        let public_der = private.to_public_key().to_public_key_der().map_err(|e| e.to_string())?.into_vec();
-        let signer = RS256.signer_from_der(der).map_err(|e| e.to_string())?;
-        let checksum = KeyChecksum::of(&public_der);
-        Ok(SigningKey { signer, private_der: der.to_vec(), public_der, checksum })
-    }
-
-    /// SubjectPublicKeyInfo DER: what consumers receive.
-    pub fn public_der(&self) -> &[u8] {
-        &self.public_der
-    }
-
-    pub fn checksum(&self) -> KeyChecksum {
-        self.checksum
-    }
-
-    fn sign(&self, input: &[u8]) -> Vec<u8> {
-        // RS256 signing with a loaded 2048-bit key does not fail.
-        crypto_time::measure(CryptoOp::RsaSign, || {
-            self.signer.sign(input).expect("RS256 signs with a valid key")
-        })
-    }
-}
-
 /// The symmetric key AuthZ encrypts access-token claims with.
 #[derive(Clone)]
 pub struct EncryptionKey {
@@ -248,7 +186,7 @@ impl AuthzKeys {
 
     /// `<cluster-uuid>:<sha256-hex of the signing public key>`, the JWS `kid`.
     pub fn signing_kid(&self) -> String {
-        format!("{}:{}", self.cluster_id, self.signing.checksum)
+        format!("{}:{}", self.cluster_id, self.signing.checksum())
     }
 
     /// `<cluster-uuid>:<sha256-hex of the encryption key>`, the JWE `kid`.
@@ -268,7 +206,7 @@ impl AuthzKeys {
     /// leak could take: base64, base64url and hex. For the `no_key_material_in_trace` check.
     pub fn secret_forms(&self) -> Vec<String> {
         use base64::engine::general_purpose::STANDARD_NO_PAD;
-        [self.signing.private_der.as_slice(), self.encryption.bytes()]
+        [self.signing.private_der(), self.encryption.bytes()]
             .into_iter()
             .flat_map(|secret| {
                 [STANDARD_NO_PAD.encode(secret), URL_SAFE_NO_PAD.encode(secret), hex::encode(secret)]
@@ -278,7 +216,7 @@ impl AuthzKeys {
 
     pub fn checksum(&self, kind: KeyKind) -> KeyChecksum {
         match kind {
-            KeyKind::Signing => self.signing.checksum,
+            KeyKind::Signing => self.signing.checksum(),
             KeyKind::Encryption => self.encryption.checksum,
         }
     }
@@ -292,7 +230,7 @@ impl AuthzKeys {
     pub fn jwk_set(&self) -> serde_json::Value {
         use rsa::pkcs8::DecodePublicKey;
         use rsa::traits::PublicKeyParts;
-        let public = rsa::RsaPublicKey::from_public_key_der(&self.signing.public_der)
+        let public = rsa::RsaPublicKey::from_public_key_der(self.signing.public_der())
             .expect("our own SPKI DER decodes");
         serde_json::json!({ "keys": [
             { "kty": "RSA", "kid": self.signing_kid(), "use": "sig", "alg": "RS256",
@@ -322,7 +260,7 @@ impl KeyBundle {
         KeyBundle {
             cluster_id: keys.cluster_id.clone(),
             signing_kid: keys.signing_kid(),
-            signing_public_der: STANDARD.encode(&keys.signing.public_der),
+            signing_public_der: STANDARD.encode(keys.signing.public_der()),
             encryption_kid: keys.encryption_kid(),
             encryption_key: STANDARD.encode(keys.encryption.bytes),
         }

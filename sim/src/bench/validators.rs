@@ -198,6 +198,6 @@ mod tests {
         assert!(figures.instantiation > Duration::ZERO);
         assert!(figures.memory_bytes >= 64 * 1024, "{} bytes", figures.memory_bytes);
         assert!(figures.fuel_per_call > 1_000, "{}", figures.fuel_per_call);
-        assert!(figures.fuel_per_call < authzlab_host::plugin::FUEL_PER_CALL_DEFAULT / 100);
+        assert!(figures.fuel_per_call < authzlab_host::limits::FUEL_PER_CALL_DEFAULT / 100);
     }
 }

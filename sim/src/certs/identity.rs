@@ -3,8 +3,6 @@
 
 use std::fmt;
 
-use crate::certs::service::Service;
-
 /// One of the five identity certificates every IM and Presence node holds. None may be
 /// deleted; each has a trust store of the same name with `-trust` appended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -57,19 +55,6 @@ impl Identity {
     pub fn from_trust_store(store: &str) -> Option<Identity> {
         Identity::ALL.into_iter().find(|identity| identity.trust_store() == store)
     }
-
-    /// The services to restart once this certificate is regenerated on every node, in the
-    /// documented order (each on the publisher first, then on each subscriber). DRF Primary
-    /// runs on the publisher only.
-    pub fn dependent_services(self) -> &'static [Service] {
-        match self {
-            Identity::Cup => &[Service::SipProxy, Service::PresenceEngine],
-            Identity::CupXmpp => &[Service::XcpRouter],
-            Identity::CupXmppS2s => &[Service::XcpRouter, Service::XmppFederationConnectionManager],
-            Identity::Ipsec => &[Service::DrfPrimary, Service::DrfLocal],
-            Identity::Tomcat => &[Service::Tomcat],
-        }
-    }
 }
 
 impl fmt::Display for Identity {
@@ -92,15 +77,5 @@ mod tests {
         assert_eq!(Identity::CupXmppS2s.file(), "cup-xmpp-s2s.pem");
         assert_eq!(Identity::Ipsec.trust_store(), "ipsec-trust");
         assert_eq!(Identity::from_name("authz"), None);
-    }
-
-    /// Every dependent service presents (loads) the certificate it is restarted for.
-    #[test]
-    fn each_dependent_service_loads_its_certificate() {
-        for identity in Identity::ALL {
-            for service in identity.dependent_services() {
-                assert!(service.loads().contains(&identity), "{service} for {identity}");
-            }
-        }
     }
 }

@@ -103,6 +103,19 @@ impl Service {
         Service::ALL.into_iter().find(|service| service.name() == name)
     }
 
+    /// The services to restart once `identity` is regenerated on every node, in the
+    /// documented order (each on the publisher first, then on each subscriber). DRF Primary
+    /// runs on the publisher only.
+    pub fn restarted_after(identity: Identity) -> &'static [Service] {
+        match identity {
+            Identity::Cup => &[Service::SipProxy, Service::PresenceEngine],
+            Identity::CupXmpp => &[Service::XcpRouter],
+            Identity::CupXmppS2s => &[Service::XcpRouter, Service::XmppFederationConnectionManager],
+            Identity::Ipsec => &[Service::DrfPrimary, Service::DrfLocal],
+            Identity::Tomcat => &[Service::Tomcat],
+        }
+    }
+
     /// The identity certificates the service reads when it starts and presents until it
     /// restarts (a regenerated certificate is on disk at once, in use only after a restart).
     pub fn loads(self) -> &'static [Identity] {
@@ -148,5 +161,15 @@ mod tests {
             assert_eq!(Service::from_name(service.name()), Some(service));
         }
         assert_eq!(Service::from_name("Cisco Tomcat"), None);
+    }
+
+    /// Every dependent service presents (loads) the certificate it is restarted for.
+    #[test]
+    fn each_dependent_service_loads_its_certificate() {
+        for identity in Identity::ALL {
+            for service in Service::restarted_after(identity) {
+                assert!(service.loads().contains(&identity), "{service} for {identity}");
+            }
+        }
     }
 }

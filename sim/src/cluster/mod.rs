@@ -21,15 +21,15 @@ use authzlab_host::{Plugin, PluginHost};
 
 use crate::certs::device_trust::CLIENT_CHECKED;
 use crate::certs::{self, DeviceTrust};
-use crate::check::{Checks, Report};
+use crate::check::Checks;
 use crate::clock;
 use crate::node::cucm_pub::ADMIN_QUEUE_MAX;
 use crate::node::imp::ImpNode;
 use crate::node::node_keys::NodeCommand;
+pub use crate::report::run::Run;
 use crate::report::{Exposures, Logins, Purges, Timeline, TimelineMode};
 use crate::scenario::{Action, Scenario, ValidatorSource, CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX};
 use crate::seeds::Seeds;
-use crate::trace::catalogue::EventKind;
 use crate::trace::{self, Happening, Trace};
 use audit::Readers;
 
@@ -54,33 +54,6 @@ const SERVER_CONNECTIONS_MAX: usize = 64;
 const PROGRESS_EVERY_STEPS: u64 = 4096;
 
 const _: () = assert!(SERVER_CONNECTIONS_MAX >= CUCM_SUBSCRIBERS_MAX as usize + 2);
-
-/// A finished run: what held, the trace's certificate and the timeline. The trace itself
-/// went to the sink as it happened (docs/architecture.md "Trace and checks").
-pub struct Run {
-    pub seed: u64,
-    /// The trace's hash (the replay certificate), its size and its events per kind.
-    pub trace: trace::Summary,
-    pub report: Report,
-    pub timeline: Timeline,
-    /// Each revocation's exposure window.
-    pub exposures: Exposures,
-    /// The daily purges and the refreshes that waited for them.
-    pub purges: Purges,
-    /// How each device signed in, and what proxy mode cost.
-    pub logins: Logins,
-    /// turmoil steps taken: with idle skipping, far fewer than duration / tick.
-    pub steps: u64,
-    /// Why the trace sink failed, if it did (a full disk); the checks still saw every event.
-    pub sink_error: Option<std::io::Error>,
-}
-
-impl Run {
-    /// Events of kind `kind` in the trace.
-    pub fn count(&self, kind: EventKind) -> u64 {
-        self.trace.counts.get(kind.name()).copied().unwrap_or(0)
-    }
-}
 
 /// Where a run's output goes besides its [`Run`].
 pub struct RunOptions<'p> {

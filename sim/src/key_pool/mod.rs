@@ -10,6 +10,7 @@
 //! same key; a run is one cluster, so no scenario can notice.
 
 mod derive;
+mod signing_key;
 
 use std::sync::OnceLock;
 
@@ -19,7 +20,7 @@ use rand_core::{RngCore, SeedableRng};
 
 pub use derive::{SIGNING_KEY_BITS, SIGNING_KEY_POOL_SIZE};
 
-use crate::tokens::SigningKey;
+pub use signing_key::SigningKey;
 
 include!(concat!(env!("OUT_DIR"), "/key_pool.rs"));
 

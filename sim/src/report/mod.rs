@@ -9,6 +9,7 @@
 //! * [`page_files`]: the page and Perfetto files, opened before a run and written whole after.
 //! * [`perfetto`]: the trace in the Chrome trace-event format Perfetto opens (`--perfetto`).
 //! * [`read_back`]: a trace file's story and checks, without running it (`authzlab report`).
+//! * [`run`]: a finished run, as the report reads it.
 //! * [`assumptions`]: which of our assumptions (not the documents') the run relied on.
 
 pub mod assumptions;
@@ -19,6 +20,7 @@ pub mod page_files;
 pub mod perfetto;
 pub mod purges;
 pub mod read_back;
+pub mod run;
 pub mod sip_story;
 pub mod timeline;
 
@@ -30,8 +32,8 @@ pub use purges::Purges;
 pub use timeline::{narrate, Timeline, TIMELINE_LINES_MAX};
 
 use crate::check::Report;
-use crate::cluster::Run;
 use crate::scenario::{format_duration, Scenario};
+pub use run::Run;
 
 /// How much of the trace the timeline shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
