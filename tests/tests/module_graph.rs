@@ -41,7 +41,9 @@ fn named(text: &str) -> BTreeSet<String> {
             // `crate::{a::b, c}`: each item of the group.
             if let Some(group) = rest.strip_prefix('{') {
                 let group = &group[..group.find('}').unwrap_or(group.len())];
-                out.extend(group.split(',').map(|item| item.trim().split(" as ").next().unwrap().to_string()));
+                out.extend(
+                    group.split(',').map(|item| item.trim().split(" as ").next().unwrap().to_string()),
+                );
             }
         }
     }
