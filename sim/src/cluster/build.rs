@@ -133,26 +133,32 @@ pub(super) fn build<'a>(
     }
     // One CLI queue per subscriber and IM and Presence node (the publisher has its own).
     let mut node_commands = BTreeMap::new();
-    let subscriber_states =
-        callmanager_subscribers(&mut sim, scenario, seeds, plugins, sip.as_ref(), trace, &mut node_commands)?;
+    let subscriber_states = {
+        let at = Hosts { sim: &mut sim, scenario, seeds, plugins, trace };
+        callmanager_subscribers(at, sip.as_ref(), &mut node_commands)?
+    };
     let high_availability =
         Rc::new(Cell::new(scenario.cluster.imp.as_ref().is_some_and(|imp| imp.high_availability)));
-    let imp_states =
-        imp_hosts(&mut sim, scenario, seeds, plugins, trace, &high_availability, &mut node_commands)?;
+    let imp_states = imp_hosts(
+        Hosts { sim: &mut sim, scenario, seeds, plugins, trace },
+        &high_availability,
+        &mut node_commands,
+    )?;
     // Devices trust what was pushed at set-up (assumption in certs::device_trust).
     let device_trust = DeviceTrust::default();
     let cucm_certs = sip.as_ref().map(|sip| sip.cluster_certs.clone()).unwrap_or_default();
     push_client_trust(&device_trust, &imp_states, &cucm_certs);
-    let unity_host = unity_host(&mut sim, scenario, seeds, plugins, shadow, trace)?;
+    let unity_host = unity_host(Hosts { sim: &mut sim, scenario, seeds, plugins, trace }, shadow)?;
     let idp_host = assertion_key.map(|key| {
         let idp =
             Rc::new(RefCell::new(Idp::new(key, seeds.rng("sso-assertion-ids"), epoch_s, trace.node("idp"))));
         sim.host("idp", move || idp::run(idp.clone()));
         "idp".to_string()
     });
-    let edge = edge_hosts(&mut sim, scenario, seeds, plugins, sip.as_ref(), trace)?;
+    let edge = edge_hosts(Hosts { sim: &mut sim, scenario, seeds, plugins, trace }, sip.as_ref())?;
     let homes = Homes { subscribers: &subscribers, imp_nodes: &imp_nodes, unity: unity_host, idp: idp_host };
-    let admin_calls = client_sites(&mut sim, scenario, seeds, sip.as_ref(), homes, &device_trust, trace);
+    let at = Hosts { sim: &mut sim, scenario, seeds, plugins, trace };
+    let admin_calls = client_sites(at, sip.as_ref(), homes, &device_trust);
     Ok(Built {
         sim,
         publisher,
@@ -170,6 +176,31 @@ pub(super) fn build<'a>(
     })
 }
 
+/// The validator `name` loaded for `node`, its randomness drawn from `seed`, its loading
+/// recorded in the trace (`plugin-loaded`).
+fn validator_for(
+    scenario: &Scenario,
+    name: &str,
+    plugins: &PluginHost,
+    seed: u64,
+    trace: &Trace,
+    node: &str,
+) -> Result<authzlab_host::Plugin, RunError> {
+    let mut plugin = load_validator(scenario, name, plugins)?;
+    plugin.reseed(seed);
+    record_plugin(trace, node, &plugin);
+    Ok(plugin)
+}
+
+/// Where a part of the cluster is built: the simulation it joins and what it is made from.
+struct Hosts<'s, 'a> {
+    sim: &'s mut turmoil::Sim<'a>,
+    scenario: &'s Scenario,
+    seeds: &'s Seeds,
+    plugins: &'s PluginHost,
+    trace: &'s Trace,
+}
+
 /// A CLI queue for the node `name`: its sender kept for the driver, its receiver returned for
 /// the node's host.
 fn command_queue(
@@ -183,22 +214,19 @@ fn command_queue(
 
 /// The CallManager subscribers, each with Cisco CallManager's SIP check when SIP is on.
 fn callmanager_subscribers(
-    sim: &mut turmoil::Sim<'_>,
-    scenario: &Scenario,
-    seeds: &Seeds,
-    plugins: &PluginHost,
+    at: Hosts<'_, '_>,
     sip: Option<&SipSetUp>,
-    trace: &Trace,
     node_commands: &mut BTreeMap<String, Sender<NodeCommand>>,
 ) -> Result<Vec<Rc<RefCell<Subscriber>>>, RunError> {
+    let Hosts { sim, scenario, seeds, plugins, trace } = at;
     let mut states = Vec::new();
     for (index, name) in scenario.cluster.cucm_subscriber_nodes().iter().enumerate() {
         let subscriber = Subscriber::new("cucm-pub", scenario.epoch_s, trace.node(name));
         let subscriber = match sip {
             Some(sip) => {
-                let mut plugin = load_validator(scenario, &sip.validator, plugins)?;
-                plugin.reseed(seeds.derive_u64(&format!("plugin:callmanager:{name}")));
-                record_plugin(trace, name, &plugin);
+                let label = format!("plugin:callmanager:{name}");
+                let plugin =
+                    validator_for(scenario, &sip.validator, plugins, seeds.derive_u64(&label), trace, name)?;
                 let keys = subscriber.keys();
                 subscriber.with_sip(sip.subscriber(index, keys, plugin, scenario.epoch_s, trace.node(name)))
             }
@@ -215,23 +243,19 @@ fn callmanager_subscribers(
 /// The IM and Presence nodes with their identity certificates, issued before the run as when
 /// the nodes were installed.
 fn imp_hosts(
-    sim: &mut turmoil::Sim<'_>,
-    scenario: &Scenario,
-    seeds: &Seeds,
-    plugins: &PluginHost,
-    trace: &Trace,
+    at: Hosts<'_, '_>,
     high_availability: &Rc<Cell<bool>>,
     node_commands: &mut BTreeMap<String, Sender<NodeCommand>>,
 ) -> Result<Vec<Rc<RefCell<ImpNode>>>, RunError> {
+    let Hosts { sim, scenario, seeds, plugins, trace } = at;
     let mut states = Vec::new();
     let Some(imp) = &scenario.cluster.imp else { return Ok(states) };
     let imp_nodes = scenario.cluster.imp_nodes();
     let stores = certs::install::install(&imp_nodes, seeds, scenario.epoch_s, imp.expired_trust)
         .map_err(RunError::Simulation)?;
     for (name, certs) in imp_nodes.iter().zip(stores) {
-        let mut plugin = load_validator(scenario, &imp.validator, plugins)?;
-        plugin.reseed(seeds.derive_u64(&format!("plugin:{name}")));
-        record_plugin(trace, name, &plugin);
+        let seed = seeds.derive_u64(&format!("plugin:{name}"));
+        let plugin = validator_for(scenario, &imp.validator, plugins, seed, trace, name)?;
         let node = Rc::new(RefCell::new(ImpNode::new(
             plugin,
             "cucm-pub",
@@ -249,18 +273,11 @@ fn imp_hosts(
 }
 
 /// Unity Connection, when the scenario has one: its host's name.
-fn unity_host(
-    sim: &mut turmoil::Sim<'_>,
-    scenario: &Scenario,
-    seeds: &Seeds,
-    plugins: &PluginHost,
-    shadow: Option<Shadow>,
-    trace: &Trace,
-) -> Result<Option<String>, RunError> {
+fn unity_host(at: Hosts<'_, '_>, shadow: Option<Shadow>) -> Result<Option<String>, RunError> {
+    let Hosts { sim, scenario, seeds, plugins, trace } = at;
     let Some(validator) = &scenario.cluster.unity_validator else { return Ok(None) };
-    let mut plugin = load_validator(scenario, validator, plugins)?;
-    plugin.reseed(seeds.derive_u64("plugin:unity"));
-    record_plugin(trace, "unity", &plugin);
+    let plugin =
+        validator_for(scenario, validator, plugins, seeds.derive_u64("plugin:unity"), trace, "unity")?;
     let unity = Unity::new(plugin, "cucm-pub", scenario.epoch_s, trace.node("unity")).with_shadow(shadow);
     let unity = Rc::new(RefCell::new(unity));
     sim.host("unity", move || unity::run(unity.clone()));
@@ -269,20 +286,13 @@ fn unity_host(
 
 /// Expressway-C and -E, when the scenario has the edge (and SIP); the sender of
 /// Expressway-C's command queue either way.
-fn edge_hosts(
-    sim: &mut turmoil::Sim<'_>,
-    scenario: &Scenario,
-    seeds: &Seeds,
-    plugins: &PluginHost,
-    sip: Option<&SipSetUp>,
-    trace: &Trace,
-) -> Result<Sender<EdgeCommand>, RunError> {
+fn edge_hosts(at: Hosts<'_, '_>, sip: Option<&SipSetUp>) -> Result<Sender<EdgeCommand>, RunError> {
+    let Hosts { sim, scenario, seeds, plugins, trace } = at;
     let (edge_sender, edge_receiver) = mpsc::channel(crate::scenario::STEPS_MAX);
     let edge_receiver = Rc::new(RefCell::new(edge_receiver));
     let (Some(expressway), Some(sip)) = (&scenario.cluster.expressway, sip) else { return Ok(edge_sender) };
-    let mut plugin = load_validator(scenario, &expressway.validator, plugins)?;
-    plugin.reseed(seeds.derive_u64("plugin:expressway"));
-    record_plugin(trace, EXPRESSWAY_C, &plugin);
+    let seed = seeds.derive_u64("plugin:expressway");
+    let plugin = validator_for(scenario, &expressway.validator, plugins, seed, trace, EXPRESSWAY_C)?;
     let trust: Rc<dyn Fn() -> Vec<certs::Certificate>> = if expressway.trusts_callmanager {
         let cluster = sip.cluster_certs.clone();
         Rc::new(move || {
@@ -320,14 +330,12 @@ struct Homes<'a> {
 /// The clients on their sites (campus, and remote through the edge), with the
 /// administrator's console on the campus site; the sender of the console's calls.
 fn client_sites(
-    sim: &mut turmoil::Sim<'_>,
-    scenario: &Scenario,
-    seeds: &Seeds,
+    at: Hosts<'_, '_>,
     sip: Option<&SipSetUp>,
     homes: Homes<'_>,
     device_trust: &DeviceTrust,
-    trace: &Trace,
 ) -> Sender<AdminCall> {
+    let Hosts { sim, scenario, seeds, trace, .. } = at;
     let devices = scenario.devices();
     let mut starts = seeds.rng("client-start");
     let start_step = CLIENT_START_WINDOW / (devices.len() as u32).max(1);

@@ -339,6 +339,47 @@ pub(super) enum ActionName {
     SetSecurityProfile,
 }
 
+/// Which parser reads a step: one per kind of step, each in its own file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum StepKind {
+    /// `admin_steps.rs`: the AuthZ keys, revocation, enterprise parameters.
+    Admin,
+    /// `service_steps.rs`: services and certificates.
+    Service,
+    /// `sip_steps.rs`: SIP OAuth and the edge.
+    Sip,
+    /// `faults.rs`: the network, crashes, clocks.
+    Fault,
+}
+
+impl ActionName {
+    pub(super) fn kind(self) -> StepKind {
+        match self {
+            ActionName::RegenerateKey | ActionName::Revoke | ActionName::SetParam | ActionName::ShowKeys => {
+                StepKind::Admin
+            }
+            ActionName::RestartService
+            | ActionName::StopService
+            | ActionName::StartService
+            | ActionName::RegenerateCertificate
+            | ActionName::DeleteCertificate
+            | ActionName::SetHighAvailability
+            | ActionName::PushClientTrust => StepKind::Service,
+            ActionName::SipOauthMode
+            | ActionName::SetSipPorts
+            | ActionName::RefreshExpressway
+            | ActionName::ReissueExpresswayCertificate
+            | ActionName::SetSecurityProfile => StepKind::Sip,
+            ActionName::Partition
+            | ActionName::Repair
+            | ActionName::Link
+            | ActionName::Crash
+            | ActionName::Restart
+            | ActionName::Skew => StepKind::Fault,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 pub(super) struct ExpectFile {
     #[serde(default)]

@@ -10,7 +10,7 @@ use super::duration::format_duration;
 use super::error::line_column;
 use super::error::At;
 use super::expect;
-use super::file::{ActionName, ParamsFile, ScenarioFile, StepFile};
+use super::file::{ParamsFile, ScenarioFile, StepFile, StepKind};
 use super::{
     Action, ClientGroup, ClientKind, Cluster, ImpCluster, Purge, Release, Scenario, ScenarioError, Site,
     Step, CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX, DURATION_MAX, EPOCH_S_MAX, IMP_SUBSCRIBERS_MAX,
@@ -401,34 +401,15 @@ fn step_of(
         ));
     }
     let span = step.action.span();
-    let action = match step.action.get_ref() {
-        name @ (ActionName::RegenerateKey
-        | ActionName::Revoke
-        | ActionName::SetParam
-        | ActionName::ShowKeys) => super::admin_steps::admin_action(*name, step, index, &context.admin, at)?,
-        name @ (ActionName::RestartService
-        | ActionName::StopService
-        | ActionName::StartService
-        | ActionName::RegenerateCertificate
-        | ActionName::DeleteCertificate
-        | ActionName::SetHighAvailability
-        | ActionName::PushClientTrust) => {
-            super::service_steps::service_action(*name, step, index, context.cluster, span, at)?
+    let name = *step.action.get_ref();
+    let action = match name.kind() {
+        StepKind::Admin => super::admin_steps::admin_action(name, step, index, &context.admin, at)?,
+        StepKind::Service => {
+            super::service_steps::service_action(name, step, index, context.cluster, span, at)?
         }
-        name @ (ActionName::SipOauthMode
-        | ActionName::SetSipPorts
-        | ActionName::RefreshExpressway
-        | ActionName::ReissueExpresswayCertificate
-        | ActionName::SetSecurityProfile) => {
-            super::sip_steps::sip_action(*name, step, index, context.cluster, span, at)?
-        }
-        name @ (ActionName::Partition
-        | ActionName::Repair
-        | ActionName::Link
-        | ActionName::Crash
-        | ActionName::Restart
-        | ActionName::Skew) => {
-            super::faults::fault_action(*name, step, index, context.hosts, context.devices, span, at)?
+        StepKind::Sip => super::sip_steps::sip_action(name, step, index, context.cluster, span, at)?,
+        StepKind::Fault => {
+            super::faults::fault_action(name, step, index, context.hosts, context.devices, span, at)?
         }
     };
     refuse_stray_fields(step, index, &action, at)?;
@@ -462,24 +443,12 @@ fn refuse_stray_fields(
         ("digest_authentication", step.digest_authentication.as_ref().map(Spanned::span)),
         ("tftp_encrypted_config", step.tftp_encrypted_config.as_ref().map(Spanned::span)),
     ];
-    let takes: &[&str] = match step.action.get_ref() {
-        name @ (ActionName::RegenerateKey
-        | ActionName::Revoke
-        | ActionName::SetParam
-        | ActionName::ShowKeys) => super::admin_steps::fields(*name),
-        name @ (ActionName::RestartService
-        | ActionName::StopService
-        | ActionName::StartService
-        | ActionName::RegenerateCertificate
-        | ActionName::DeleteCertificate
-        | ActionName::SetHighAvailability
-        | ActionName::PushClientTrust) => super::service_steps::fields(*name),
-        name @ (ActionName::SipOauthMode
-        | ActionName::SetSipPorts
-        | ActionName::RefreshExpressway
-        | ActionName::ReissueExpresswayCertificate
-        | ActionName::SetSecurityProfile) => super::sip_steps::fields(*name),
-        fault => super::faults::fields(*fault),
+    let name = *step.action.get_ref();
+    let takes: &[&str] = match name.kind() {
+        StepKind::Admin => super::admin_steps::fields(name),
+        StepKind::Service => super::service_steps::fields(name),
+        StepKind::Sip => super::sip_steps::fields(name),
+        StepKind::Fault => super::faults::fields(name),
     };
     let stray = spans
         .into_iter()
