@@ -2,7 +2,7 @@
 //! runs with seeds 1..=20 (the default suite's share of its time budget: ~3 minutes on two
 //! cores, most of it the two 200,000-row purge scenarios), on every core, and every
 //! expectation, invariant and anomaly check must hold for each seed. `.ci/run` then sweeps
-//! 21..=50 as a step of its own (`AUTHZLAB_SWEEP_SEEDS=21..=50`; `N` alone means 1..=N). A
+//! 21..=30 as a step of its own (`AUTHZLAB_SWEEP_SEEDS=21..=30`; `N` alone means 1..=N). A
 //! scenario that says `seeds = "pinned"` (with its reason) runs at its own seed only.
 //!
 //! A failure lists every failing (scenario, seed) pair with its first failed check and the
