@@ -12,12 +12,10 @@ use std::path::Path;
 use std::rc::Rc;
 
 use authzlab_host::PluginHost;
-use sha2::{Digest, Sha256};
 
 use crate::cluster::{self, RunOptions};
 use crate::report::TimelineMode;
-use crate::scenario::Scenario;
-use crate::trace::header::{plugin_stamps, TraceHeader, HEADER_BYTES_MAX, TRACE_FORMAT};
+use crate::trace::header::{plugin_stamps, ScenarioMismatch, TraceHeader, TRACE_FORMAT};
 use crate::trace::recorded::TRACE_LINE_BYTES_MAX;
 
 /// Events shown before the first difference.
@@ -37,9 +35,7 @@ pub enum Replayed {
 pub fn replay(trace: &Path, plugins: &PluginHost) -> Result<(TraceHeader, Replayed), String> {
     let name = trace.display().to_string();
     let mut recorded = crate::trace::file::open_recorded(trace)?;
-    let mut first = String::new();
-    (&mut recorded).take(HEADER_BYTES_MAX).read_line(&mut first).map_err(|e| format!("{name}: {e}"))?;
-    let header = TraceHeader::parse(first.trim_end()).ok_or_else(|| {
+    let header = TraceHeader::read(&mut recorded, &name)?.ok_or_else(|| {
         format!("{name}: its first line is no trace header (written by `authzlab run --trace`)")
     })?;
     if header.authzlab_trace != TRACE_FORMAT {
@@ -48,19 +44,16 @@ pub fn replay(trace: &Path, plugins: &PluginHost) -> Result<(TraceHeader, Replay
             header.authzlab_trace
         ));
     }
-    let scenario_path = Path::new(&header.scenario);
-    let text = authzlab_host::input::read_bounded(scenario_path, authzlab_host::input::InputKind::Scenario)
-        .map_err(|e| format!("{name}: the scenario it names: {e} (the header's paths are as the run was given them: replay from where it ran)"))?;
-    let sha256 = hex::encode(Sha256::digest(&text));
-    if sha256 != header.scenario_sha256 {
-        return Err(format!(
+    let mut scenario = header.scenario().map_err(|mismatch| match mismatch {
+        ScenarioMismatch::Unreadable(e) => format!("{name}: the scenario it names: {e} (the header's paths are as the run was given them: replay from where it ran)"),
+        ScenarioMismatch::Changed { now, recorded } => format!(
             "{name}: {} has changed since the trace was written (sha256 {}, the trace says {})",
             header.scenario,
-            &sha256[..12],
-            &header.scenario_sha256[..header.scenario_sha256.len().min(12)]
-        ));
-    }
-    let mut scenario = Scenario::load(scenario_path).map_err(|e| e.to_string())?;
+            &now[..12],
+            &recorded[..recorded.len().min(12)]
+        ),
+        ScenarioMismatch::Invalid(e) => e,
+    })?;
     scenario.skip_idle = header.skip_idle;
     let stamps = plugin_stamps(&scenario)?;
     for stamp in &header.plugins {

@@ -5,16 +5,12 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
-use authzlab_host::input::{read_bounded, InputKind};
-
 use crate::check::{Checks, Report};
 use crate::report::page::PageTitle;
 use crate::report::page_files::PageFiles;
 use crate::report::{Timeline, TimelineMode};
 use crate::scenario::Scenario;
-use crate::trace::header::TraceHeader;
+use crate::trace::header::{ScenarioMismatch, TraceHeader};
 use crate::trace::{Happening, Observe};
 
 /// What `authzlab report` prints and whether a check failed.
@@ -25,33 +21,22 @@ pub struct ReadBack {
 
 /// The scenario a header names, if it is still there as it was; otherwise why not.
 fn scenario_of(header: &TraceHeader) -> Result<Scenario, String> {
-    let path = Path::new(&header.scenario);
-    let text = read_bounded(path, InputKind::Scenario)
-        .map_err(|e| format!("checks not evaluated: the scenario the trace names cannot be read ({e})"))?;
-    if hex::encode(Sha256::digest(&text)) != header.scenario_sha256 {
-        return Err(format!(
+    header.scenario().map_err(|mismatch| match mismatch {
+        ScenarioMismatch::Unreadable(e) => {
+            format!("checks not evaluated: the scenario the trace names cannot be read ({e})")
+        }
+        ScenarioMismatch::Changed { .. } => format!(
             "checks not evaluated: {} changed since the trace was recorded (its SHA-256 differs from the header's)",
             header.scenario
-        ));
-    }
-    Scenario::load(path).map_err(|e| format!("checks not evaluated: {e}"))
-}
-
-/// The first line of the file, if it is a header (read bounded, before the events).
-fn header_of(trace: &Path) -> Result<Option<TraceHeader>, String> {
-    use std::io::{BufRead, Read};
-    let mut reader = crate::trace::file::open_recorded(trace)?;
-    let mut line = Vec::new();
-    (&mut reader)
-        .take(crate::trace::header::HEADER_BYTES_MAX)
-        .read_until(b'\n', &mut line)
-        .map_err(|e| format!("{}: {e}", trace.display()))?;
-    Ok(TraceHeader::parse(String::from_utf8_lossy(&line).trim_end()))
+        ),
+        ScenarioMismatch::Invalid(e) => format!("checks not evaluated: {e}"),
+    })
 }
 
 /// Reads `trace` once, feeding the story, the checks and the files asked for.
 pub fn read_back(trace: &Path, html: Option<&Path>, perfetto: Option<&Path>) -> Result<ReadBack, String> {
-    let header = header_of(trace)?;
+    let name = trace.display().to_string();
+    let header = TraceHeader::read(&mut crate::trace::file::open_recorded(trace)?, &name)?;
     let scenario = match &header {
         Some(header) => scenario_of(header),
         None => Err("checks not evaluated: the trace has no header naming its scenario".to_string()),

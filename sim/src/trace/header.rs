@@ -75,6 +75,40 @@ impl TraceHeader {
     }
 }
 
+/// Why the scenario a header names cannot be used to judge or replay its trace.
+#[derive(Debug)]
+pub enum ScenarioMismatch {
+    /// It cannot be read (gone, moved, a directory ...).
+    Unreadable(String),
+    /// Its bytes are not the ones the run read: (their SHA-256 now, the header's).
+    Changed { now: String, recorded: String },
+    /// It reads, unchanged, yet no longer parses (a newer authzlab's rules).
+    Invalid(String),
+}
+
+impl TraceHeader {
+    /// The first line of `recorded` as a header, if it is one (read bounded by
+    /// [`HEADER_BYTES_MAX`]); the reader is left at the next line.
+    pub fn read(recorded: &mut impl std::io::BufRead, name: &str) -> Result<Option<TraceHeader>, String> {
+        use std::io::{BufRead as _, Read as _};
+        let mut first = String::new();
+        recorded.by_ref().take(HEADER_BYTES_MAX).read_line(&mut first).map_err(|e| format!("{name}: {e}"))?;
+        Ok(TraceHeader::parse(first.trim_end()))
+    }
+
+    /// The scenario the header names, loaded, if its bytes are still the ones the run read.
+    pub fn scenario(&self) -> Result<Scenario, ScenarioMismatch> {
+        let path = Path::new(&self.scenario);
+        let text = read_bounded(path, InputKind::Scenario)
+            .map_err(|e| ScenarioMismatch::Unreadable(e.to_string()))?;
+        let now = hex::encode(Sha256::digest(&text));
+        if now != self.scenario_sha256 {
+            return Err(ScenarioMismatch::Changed { now, recorded: self.scenario_sha256.clone() });
+        }
+        Scenario::load(path).map_err(|e| ScenarioMismatch::Invalid(e.to_string()))
+    }
+}
+
 /// The validators `scenario` names, each with its bytes' SHA-256: a built-in plugin's
 /// embedded bytes, or the component file beside the scenario.
 pub fn plugin_stamps(scenario: &Scenario) -> Result<Vec<PluginStamp>, String> {
