@@ -65,6 +65,11 @@ impl PageFiles {
         observers
     }
 
+    /// The checks as the page watched them, when there is a page that watches checks.
+    pub fn report(&self) -> Option<Report> {
+        self.html.as_ref().and_then(|(_, page)| page.borrow().report())
+    }
+
     /// Writes the files and renames them into place; returns their names.
     pub fn commit(
         self,

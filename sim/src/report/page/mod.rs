@@ -109,6 +109,11 @@ impl PageData {
         }
     }
 
+    /// What the watched checks say so far, if this page watches checks.
+    pub fn report(&self) -> Option<Report> {
+        self.checks.as_ref().map(|watch| watch.checks().report())
+    }
+
     fn lane(&mut self, node: &str) -> Option<u32> {
         if let Some(lane) = self.lane_of.get(node) {
             return Some(*lane);
