@@ -135,6 +135,14 @@ impl Anomalies {
         }
     }
 
+    /// The anomalies seen so far that the scenario does not name, each once.
+    pub fn unexpected_seen(&self) -> impl Iterator<Item = &'static str> + '_ {
+        NAMES.iter().copied().filter(|name| {
+            !self.expected.iter().any(|expected| expected == name)
+                && self.found.keys().any(|(kind, _)| kind == name)
+        })
+    }
+
     /// The anomalies seen, one outcome per name, judged against what the scenario expects.
     pub fn outcomes(&self) -> Vec<Outcome> {
         NAMES

@@ -136,11 +136,13 @@ impl Checks {
         }
     }
 
-    /// Every invariant's and expectation's verdict so far, and the anomalies seen (an
-    /// anomaly the scenario expects but has not yet seen is not failing yet: it may come).
-    pub fn outcomes_now(&self) -> impl Iterator<Item = Outcome> + '_ {
-        let anomalies = self.anomalies.outcomes().into_iter().filter(|outcome| outcome.judged > 0);
-        self.invariants.iter().map(|check| check.outcome()).chain(anomalies)
+    /// The invariants failing so far, and the anomalies seen that the scenario does not name
+    /// (one it names but has not yet seen is not failing yet: it may come). Asked after every
+    /// event by [`offences`], so anomalies are read from what was found, not written out.
+    pub fn failing_now(&self) -> impl Iterator<Item = String> + '_ {
+        let invariants =
+            self.invariants.iter().map(|check| check.outcome()).filter(|o| !o.held).map(|o| o.name);
+        invariants.chain(self.anomalies.unexpected_seen().map(str::to_string))
     }
 
     /// Each expectation's outcome with when its evidence happened, if anything did.

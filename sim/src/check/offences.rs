@@ -33,13 +33,13 @@ impl Offences {
     /// Called after `checks` observed `event`: every check failing now and not before
     /// failed at `event`.
     pub fn after(&mut self, checks: &Checks, event: &Event) {
-        for outcome in checks.outcomes_now() {
-            if outcome.held || self.failed.contains(&outcome.name) || self.found.len() >= OFFENCES_MAX {
+        for name in checks.failing_now() {
+            if self.failed.contains(&name) || self.found.len() >= OFFENCES_MAX {
                 continue;
             }
-            self.failed.insert(outcome.name.clone());
+            self.failed.insert(name.clone());
             self.found.push(Offence {
-                check: outcome.name,
+                check: name,
                 t_ms: event.t_ms,
                 node: event.node.clone(),
                 kind: event.kind.clone(),
