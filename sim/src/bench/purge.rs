@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use crate::bench::BenchError;
-use crate::node::cucm_pub::PURGE_ROW_COST_NS;
+use crate::node::publisher::purge::PURGE_ROW_COST_NS;
 use crate::scenario::TICK_DEFAULT;
 use crate::store::RefreshTokenStore;
 

@@ -19,16 +19,17 @@ use super::{
 };
 use crate::certs::{self, DeviceTrust};
 use crate::conformance::shadow::Shadow;
-use crate::node::admin::{AdminCall, ADMIN_CALLS_MAX};
-use crate::node::cucm_pub::{self, AdminCommand, Grants, Publisher, ADMIN_QUEUE_MAX};
-use crate::node::cucm_sub::{self, Subscriber};
-use crate::node::expressway::{self, EdgeCommand, ExpresswayC};
+use crate::node::authz::node_keys::NodeCommand;
+use crate::node::client::console::{AdminCall, ADMIN_CALLS_MAX};
+use crate::node::client::login::ClientConfig;
+use crate::node::client::site;
+use crate::node::edge::expressway_c::{self, EdgeCommand, ExpresswayC};
+use crate::node::edge::expressway_e;
 use crate::node::idp::{self, Idp};
 use crate::node::imp::{self, ImpNode};
-use crate::node::login::ClientConfig;
-use crate::node::node_keys::NodeCommand;
-use crate::node::site;
-use crate::node::tftp::ClusterCerts;
+use crate::node::publisher::{self, AdminCommand, Grants, Publisher, ADMIN_QUEUE_MAX};
+use crate::node::subscriber::tftp::ClusterCerts;
+use crate::node::subscriber::{self, Subscriber};
 use crate::node::unity::{self, Unity};
 use crate::proto::sso::AssertionKey;
 use crate::scenario::{Scenario, Site, CAMPUS_SITE, EXPRESSWAY_C, EXPRESSWAY_E, REMOTE_SITE};
@@ -128,7 +129,7 @@ pub(super) fn build<'a>(
         let publisher = publisher.clone();
         let (purge, tick) = (scenario.purge.clone(), scenario.tick);
         sim.host("cucm-pub", move || {
-            cucm_pub::run(publisher.clone(), admin_receiver.clone(), purge.clone(), tick)
+            publisher::run(publisher.clone(), admin_receiver.clone(), purge.clone(), tick)
         });
     }
     // One CLI queue per subscriber and IM and Presence node (the publisher has its own).
@@ -235,7 +236,7 @@ fn callmanager_subscribers(
         let subscriber = Rc::new(RefCell::new(subscriber));
         states.push(subscriber.clone());
         let commands = command_queue(node_commands, name);
-        sim.host(name.as_str(), move || cucm_sub::run(subscriber.clone(), commands.clone()));
+        sim.host(name.as_str(), move || subscriber::run(subscriber.clone(), commands.clone()));
     }
     Ok(states)
 }
@@ -313,8 +314,8 @@ fn edge_hosts(at: Hosts<'_, '_>, sip: Option<&SipSetUp>) -> Result<Sender<EdgeCo
     )
     .map_err(RunError::Simulation)?;
     let edge = Rc::new(RefCell::new(edge));
-    sim.host(EXPRESSWAY_C, move || expressway::run_c(edge.clone(), edge_receiver.clone()));
-    sim.host(EXPRESSWAY_E, || expressway::run_e(EXPRESSWAY_C.to_string()));
+    sim.host(EXPRESSWAY_C, move || expressway_c::run(edge.clone(), edge_receiver.clone()));
+    sim.host(EXPRESSWAY_E, || expressway_e::run(EXPRESSWAY_C.to_string()));
     Ok(edge_sender)
 }
 

@@ -9,9 +9,9 @@ use super::{
 };
 use crate::certs::Service;
 use crate::clock;
-use crate::node::admin::AdminCall;
-use crate::node::cucm_pub::AdminCommand;
-use crate::node::expressway::EdgeCommand;
+use crate::node::client::console::AdminCall;
+use crate::node::edge::expressway_c::EdgeCommand;
+use crate::node::publisher::AdminCommand;
 use crate::scenario::{Action, Scenario, Step, CAMPUS_SITE, SCENARIO_NODE};
 use crate::tokens::client_id_hash;
 use crate::trace::{Happening, Trace};

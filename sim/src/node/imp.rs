@@ -23,11 +23,11 @@ use crate::certs::sync::{
 };
 use crate::certs::{CertStore, Certificate, Identity, Service};
 use crate::clock;
-use crate::node::node_keys::{
+use crate::node::authz::node_keys::{
     next_command, pull_keys, restart_tomcat, tomcat_restarted, NodeCommand, NodeCommands, NodeKeys,
 };
-use crate::node::opaque_tokens::is_opaque;
-use crate::node::proxy::{answer_by_proxy, Vouched};
+use crate::node::authz::opaque_tokens::is_opaque;
+use crate::node::authz::proxy::{answer_by_proxy, Vouched};
 use crate::node::Refusal;
 use crate::proto::authz::{HTTPS_PORT, KEY_SYNC_PATH};
 use crate::proto::http::{answer_now, serve, Call, HttpRequest, HttpResponse, Pending};

@@ -1,49 +1,26 @@
-//! Node programs: one file per kind of node, each with one `run`. Nodes know nothing of
-//! the simulation beyond time (`clock`), their seeded randomness and the trace; they never
-//! see `check/`.
+//! Node programs, a folder per role. Nodes know nothing of the simulation beyond time
+//! (`clock`), their seeded randomness and the trace; they never see `check/`.
 //!
-//! * [`cucm_pub`]: CallManager publisher: AuthZ (keys, tokens, refresh-token table).
-//! * [`cucm_sub`]: CallManager subscriber: receives keys, validates tokens (UDS).
-//! * [`unity`]: Unity Connection: fetches keys, validates voicemail logins via a plugin.
-//! * [`jabber`]: a Jabber client: logs in, refreshes, checks voicemail.
-//! * [`site`]: a site host running many clients (and the admin console) as tasks.
-//! * [`admin`]: the administrator's console: steps carried out over the network.
-//! * [`held_keys`]: the keys a CallManager node holds, as `show key authz` prints them.
+//! * [`publisher`]: the CallManager publisher's AuthZ: keys, grants, the refresh-token
+//!   table, its purge and revocation, and SIP OAuth as the publisher administers it.
+//! * [`subscriber`]: a CallManager subscriber: receives keys, validates tokens (UDS,
+//!   PerfmonService), Cisco CallManager's SIP registration, TFTP.
 //! * [`imp`]: an IM and Presence node: receives keys, validates XMPP logins via a plugin.
+//! * [`unity`]: Unity Connection: fetches keys, validates voicemail logins via a plugin.
+//! * [`edge`]: the MRA edge, Expressway-E and Expressway-C.
+//! * [`client`]: what runs on the sites: Jabber, phones, RTMT, their logins and SIP
+//!   registrations, and the administrator's console.
 //! * [`idp`]: the identity provider (SSO): authenticates users, counts their logins.
-//! * [`login`]: a client's side of the grant flows (SSO, code or implicit, fallback).
-//! * [`rtmt`]: the Real-Time Monitoring Tool: implicit grant, polls a node's counters.
-//! * [`node_keys`]: a node's keys on disk and in its running Tomcat; its CLI commands.
-//! * [`opaque_tokens`]: the implicit grant's opaque tokens, in the issuer's memory.
-//! * [`proxy`]: proxy mode: asking the issuer about an opaque token.
-//! * [`callmanager`]: Cisco CallManager on a subscriber: SIP registration, OAuth ports, TLS.
-//! * [`expressway`]: the MRA edge: Expressway-E, and Expressway-C's token check, zones, mTLS.
-//! * [`key_fetch`]: consumers outside the cluster fetch the keys (Unity, Expressway-C).
-//! * [`phone`]: a 78xx/88xx phone: tokens implicitly or by activation code, SIP OAuth.
-//! * [`registration`]: a device's SIP registration, direct (TLS) or through the edge.
-//! * [`tftp`]: a subscriber's TFTP: device configuration files and the trust list.
-//! * [`sip_admin`]: SIP OAuth as the publisher administers it (mode, ports, AXL, phones).
+//! * [`authz`]: what every token consumer shares: its keys (on disk, loaded, fetched), the
+//!   implicit grant's opaque tokens and proxy mode, and the refusals it records.
 
-pub mod admin;
-pub mod callmanager;
-pub mod cucm_pub;
-pub mod cucm_sub;
-pub mod expressway;
-pub mod held_keys;
+pub mod authz;
+pub mod client;
+pub mod edge;
 pub mod idp;
 pub mod imp;
-pub mod jabber;
-pub mod key_fetch;
-pub mod login;
-pub mod node_keys;
-pub mod opaque_tokens;
-pub mod phone;
-pub mod proxy;
-pub mod registration;
-pub mod rtmt;
-pub mod sip_admin;
-pub mod site;
-pub mod tftp;
+pub mod publisher;
+pub mod subscriber;
 pub mod unity;
 
 use authzlab_host::{reference, Claims, KeyChecksum, Keyring, Rejection, Request, TokenKind, Verdict};

@@ -21,14 +21,14 @@ use crate::conformance::shadow::{Presentation, Shadow};
 use hyper::{Method, StatusCode};
 
 use crate::clock;
-use crate::node::opaque_tokens::is_opaque;
-use crate::node::proxy::{answer_by_proxy, Vouched};
-use crate::node::{key_fetch, Refusal};
+use crate::node::authz::opaque_tokens::is_opaque;
+use crate::node::authz::proxy::{answer_by_proxy, Vouched};
+use crate::node::{authz::key_fetch, Refusal};
 use crate::proto::authz::*;
 use crate::proto::http::{serve, HttpRequest, HttpResponse, Pending};
 use crate::trace::{Happening, Tracer};
 
-pub use crate::node::key_fetch::{KEY_FETCH_ATTEMPTS_MAX, KEY_FETCH_RETRY, KEY_REFETCH_INTERVAL_S};
+pub use crate::node::authz::key_fetch::{KEY_FETCH_ATTEMPTS_MAX, KEY_FETCH_RETRY, KEY_REFETCH_INTERVAL_S};
 
 /// Unity Connection's state.
 pub struct Unity {

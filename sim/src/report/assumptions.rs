@@ -8,12 +8,13 @@ use authzlab_host::CLOCK_LEEWAY_S;
 use crate::certs::certificate::IDENTITY_VALIDITY;
 use crate::certs::service::IMP_SERVICE_RESTART;
 use crate::certs::Service;
-use crate::node::callmanager::CALLMANAGER_RESTART;
-use crate::node::cucm_pub::{KEY_SYNC_ATTEMPTS_MAX, KEY_SYNC_RETRY, PURGE_ROW_COST_NS};
-use crate::node::jabber::VOICEMAIL_POLL_INTERVAL;
-use crate::node::key_fetch::KEY_REFETCH_INTERVAL_S;
-use crate::node::login::{REFRESH_WHEN_LEFT_DIVISOR, RETRY_DELAY};
-use crate::node::node_keys::TOMCAT_RESTART;
+use crate::node::authz::key_fetch::KEY_REFETCH_INTERVAL_S;
+use crate::node::authz::node_keys::TOMCAT_RESTART;
+use crate::node::client::jabber::VOICEMAIL_POLL_INTERVAL;
+use crate::node::client::login::{REFRESH_WHEN_LEFT_DIVISOR, RETRY_DELAY};
+use crate::node::publisher::key_push::{KEY_SYNC_ATTEMPTS_MAX, KEY_SYNC_RETRY};
+use crate::node::publisher::purge::PURGE_ROW_COST_NS;
+use crate::node::subscriber::callmanager::CALLMANAGER_RESTART;
 use crate::proto::sso::ASSERTION_TTL_S;
 use crate::scenario::{Action, ClientKind, Scenario, PUBLISHER};
 
@@ -62,19 +63,19 @@ pub const ASSUMPTIONS: &[Assumption] = &[
             )
         },
         lives_in:
-            "REFRESH_WHEN_LEFT_DIVISOR, VOICEMAIL_POLL_INTERVAL, RETRY_DELAY (node/login.rs, node/jabber.rs)",
+            "REFRESH_WHEN_LEFT_DIVISOR, VOICEMAIL_POLL_INTERVAL, RETRY_DELAY (node/client/login.rs, node/client/jabber.rs)",
         relied_on: |s| !s.clients.is_empty(),
     },
     Assumption {
         what: || {
             "a refresh is checked by the AuthZ of the client's home node with the keys it loaded, then carried out by the publisher, whose database holds the table".to_string()
         },
-        lives_in: "node/cucm_sub.rs",
+        lives_in: "node/subscriber/mod.rs",
         relied_on: refreshes,
     },
     Assumption {
         what: || "Jabber re-authenticates its XMPP session with each new access token".to_string(),
-        lives_in: "node/jabber.rs",
+        lives_in: "node/client/jabber.rs",
         relied_on: |s| s.cluster.imp.is_some() && !s.clients.is_empty(),
     },
     Assumption {
@@ -85,14 +86,14 @@ pub const ASSUMPTIONS: &[Assumption] = &[
                 KEY_SYNC_RETRY.as_secs()
             )
         },
-        lives_in: "KEY_SYNC_ATTEMPTS_MAX, KEY_SYNC_RETRY (node/cucm_pub.rs)",
+        lives_in: "KEY_SYNC_ATTEMPTS_MAX, KEY_SYNC_RETRY (node/publisher/key_push.rs)",
         relied_on: |s| {
             steps(s, |a| matches!(a, Action::Partition { .. } | Action::Link { .. } | Action::Crash(_)))
         },
     },
     Assumption {
         what: || "a publisher started again after a crash pushes its keys to every node".to_string(),
-        lives_in: "node/cucm_pub.rs (Publisher::boot)",
+        lives_in: "node/publisher/mod.rs (Publisher::boot)",
         relied_on: |s| steps(s, |a| matches!(a, Action::Restart(node) if node == PUBLISHER)),
     },
     Assumption {
@@ -101,7 +102,7 @@ pub const ASSUMPTIONS: &[Assumption] = &[
                 "Unity Connection fetches the keys at start-up and on a token naming an unknown key (at most once every {KEY_REFETCH_INTERVAL_S} s); nobody tells it of a regeneration"
             )
         },
-        lives_in: "KEY_REFETCH_INTERVAL_S (node/key_fetch.rs)",
+        lives_in: "KEY_REFETCH_INTERVAL_S (node/authz/key_fetch.rs)",
         relied_on: |s| {
             s.cluster.unity_validator.is_some() && steps(s, |a| matches!(a, Action::RegenerateKey(_)))
         },
@@ -118,7 +119,7 @@ pub const ASSUMPTIONS: &[Assumption] = &[
                 TOMCAT_RESTART.as_secs()
             )
         },
-        lives_in: "TOMCAT_RESTART (node/node_keys.rs)",
+        lives_in: "TOMCAT_RESTART (node/authz/node_keys.rs)",
         relied_on: |s| {
             steps(s, |a| {
                 matches!(a, Action::PullKeys { .. } | Action::RestartService { service: Service::Tomcat, .. })
@@ -137,7 +138,7 @@ pub const ASSUMPTIONS: &[Assumption] = &[
                 PURGE_ROW_COST_NS / 1000
             )
         },
-        lives_in: "PURGE_ROW_COST_NS (node/cucm_pub.rs)",
+        lives_in: "PURGE_ROW_COST_NS (node/publisher/purge.rs)",
         relied_on: |s| s.purge.preloaded_rows() > 0,
     },
     Assumption {
@@ -154,7 +155,7 @@ pub const ASSUMPTIONS: &[Assumption] = &[
         what: || {
             "nodes ask the issuer about an opaque token over /ssosp/token/introspect (proxy mode)".to_string()
         },
-        lives_in: "proto/authz.rs, node/proxy.rs",
+        lives_in: "proto/authz.rs, node/authz/proxy.rs",
         relied_on: implicit_grant,
     },
     Assumption {
@@ -220,7 +221,7 @@ pub const ASSUMPTIONS: &[Assumption] = &[
                 CALLMANAGER_RESTART.as_secs()
             )
         },
-        lives_in: "CALLMANAGER_RESTART (node/callmanager.rs), RunsOn (certs/service.rs)",
+        lives_in: "CALLMANAGER_RESTART (node/subscriber/callmanager.rs), RunsOn (certs/service.rs)",
         relied_on: |s| s.cluster.sip.is_some(),
     },
     Assumption {
@@ -234,14 +235,14 @@ pub const ASSUMPTIONS: &[Assumption] = &[
         what: || {
             "devices register at sign-in and at every token renewal, one REGISTER per TLS connection; a device's configuration file is written from the database at each request".to_string()
         },
-        lives_in: "node/registration.rs, proto/sip.rs, node/tftp.rs",
+        lives_in: "node/client/registration.rs, proto/sip.rs, node/subscriber/tftp.rs",
         relied_on: registers,
     },
     Assumption {
         what: || {
             "phones trust the subscribers' current tomcat.pem (the trust list they read at each registration); Tomcat-trust is replicated to every subscriber".to_string()
         },
-        lives_in: "node/registration.rs, node/cucm_sub.rs",
+        lives_in: "node/client/registration.rs, node/subscriber/mod.rs",
         relied_on: |s| s.cluster.sip.is_some() && phones(s),
     },
     Assumption {
@@ -255,14 +256,14 @@ pub const ASSUMPTIONS: &[Assumption] = &[
         what: || {
             "Expressway-E forwards every request to Expressway-C; the edge's paths; Expressway-C fetches the keys as Unity does and checks zones with SIP OPTIONS".to_string()
         },
-        lives_in: "node/expressway.rs, proto/edge.rs",
+        lives_in: "node/edge/expressway_c.rs, proto/edge.rs",
         relied_on: |s| s.cluster.expressway.is_some(),
     },
     Assumption {
         what: || {
             "expresswaycconfiguration keeps the names of Expressway-C's earlier certificates; its certificate's CN is its first name".to_string()
         },
-        lives_in: "cluster_database.rs, node/expressway.rs",
+        lives_in: "cluster_database.rs, node/edge/expressway_c.rs",
         relied_on: |s| {
             steps(s, |a| matches!(a, Action::ReissueExpresswayCertificate { .. } | Action::RefreshExpressway))
         },
@@ -271,14 +272,14 @@ pub const ASSUMPTIONS: &[Assumption] = &[
         what: || {
             "one phone security profile for every phone; enabling SIP OAuth is refused while it has digest authentication or TFTP encrypted config on".to_string()
         },
-        lives_in: "SecurityProfile (cluster_database.rs), node/sip_admin.rs",
+        lives_in: "SecurityProfile (cluster_database.rs), node/publisher/sip_admin.rs",
         relied_on: |s| steps(s, |a| matches!(a, Action::SetSecurityProfile { .. })),
     },
     Assumption {
         what: || {
             "a port change on the CallManager page is refused whole when one port is out of range".to_string()
         },
-        lives_in: "node/sip_admin.rs",
+        lives_in: "node/publisher/sip_admin.rs",
         relied_on: |s| steps(s, |a| matches!(a, Action::SetSipPorts { .. })),
     },
 ];
@@ -361,12 +362,13 @@ mod tests {
         let refreshing = names(
             "name = \"x\"\nduration = \"1h\"\n[params]\nrefresh_login_flow = true\n[[clients]]\nkind = \"jabber\"\ncount = 1\n",
         );
-        assert!(refreshing.contains(&"node/cucm_sub.rs"), "{refreshing:?}");
+        assert!(refreshing.contains(&"node/subscriber/mod.rs"), "{refreshing:?}");
         let implicit = names(
             "name = \"x\"\nduration = \"1h\"\n[cluster]\nsso = true\n[[clients]]\nkind = \"jabber\"\ncount = 1\n",
         );
         assert!(
-            !implicit.contains(&"node/cucm_sub.rs") && implicit.contains(&"proto/authz.rs, node/proxy.rs")
+            !implicit.contains(&"node/subscriber/mod.rs")
+                && implicit.contains(&"proto/authz.rs, node/authz/proxy.rs")
         );
     }
 }

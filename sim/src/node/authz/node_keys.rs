@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 
 use crate::certs::{CertificateName, Identity, Service};
 use crate::clock;
-use crate::node::held_keys::HeldKeys;
+use crate::node::authz::held_keys::HeldKeys;
 use crate::node::key_checksums;
 use crate::proto::authz::{KeyBundle, HTTPS_PORT, KEYS_PATH};
 use crate::proto::http::{Call, HttpRequest, HttpResponse};

@@ -11,6 +11,9 @@
 //! do not say how the nodes' AuthZ share the table): writes go to the publisher's database,
 //! modelled as forwarding the request there.
 
+pub mod callmanager;
+pub mod tftp;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -20,18 +23,18 @@ use hyper::{Method, StatusCode};
 use crate::certs::{CertStore, Identity, Service as NodeService};
 use crate::clock;
 use crate::cluster_database::ClusterDatabase;
-use crate::node::callmanager::CallManager;
-use crate::node::node_keys::{
+use crate::node::authz::node_keys::{
     next_command, pull_keys, restart_tomcat, tomcat_restarted, NodeCommand, NodeCommands, NodeKeys,
 };
-use crate::node::opaque_tokens::is_opaque;
-use crate::node::proxy::{answer_by_proxy, Vouched};
-use crate::node::tftp::{self, ClusterCerts};
+use crate::node::authz::opaque_tokens::is_opaque;
+use crate::node::authz::proxy::{answer_by_proxy, Vouched};
+use crate::node::subscriber::callmanager::CallManager;
 use crate::node::{verify_refresh_token, Refusal};
 use crate::proto::authz::*;
 use crate::proto::http::{Call, HttpRequest, HttpResponse, Pending};
 use crate::proto::tftp::{TFTP_HTTPS_PORT, TFTP_HTTP_PORT};
 use crate::trace::{Happening, Tracer};
+use tftp::ClusterCerts;
 
 /// A subscriber's state: the keys last pushed to it.
 pub struct Subscriber {

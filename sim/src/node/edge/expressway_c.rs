@@ -1,8 +1,5 @@
 //! The Mobile and Remote Access edge (docs/domain.md "Nodes and roles", "SIP OAuth mode").
 //!
-//! **Expressway-E** (our assumption: the documents name only Expressway-C) sits in the DMZ
-//! and hands every request from a remote device to Expressway-C; it checks nothing.
-//!
 //! **Expressway-C**, with "Authorize by OAuth token with refresh" on, checks the access token
 //! of every request that carries one through its validator plugin (`expressway`), with keys
 //! it fetches from the publisher as Unity does, and sends the request on into the cluster.
@@ -31,7 +28,7 @@ use crate::certs::authority::Authority;
 use crate::certs::certificate::{Draw, IDENTITY_VALIDITY};
 use crate::certs::Certificate;
 use crate::clock;
-use crate::node::key_fetch::{self, KEY_FETCH_ATTEMPTS_MAX};
+use crate::node::authz::key_fetch::{self, KEY_FETCH_ATTEMPTS_MAX};
 use crate::node::{handshake_failed, Refusal};
 use crate::proto::authz::{TokenRequest, TOKEN_PATH};
 use crate::proto::axl::{
@@ -376,7 +373,7 @@ async fn ping(edge: &Rc<RefCell<ExpresswayC>>, node: &DiscoveredNode) -> Result<
 
 /// Expressway-C's program: fetch the keys, discover the CallManager nodes, serve the edge,
 /// and carry out its steps.
-pub async fn run_c(edge: Rc<RefCell<ExpresswayC>>, commands: EdgeCommands) -> turmoil::Result {
+pub async fn run(edge: Rc<RefCell<ExpresswayC>>, commands: EdgeCommands) -> turmoil::Result {
     tokio::task::spawn_local(fetch_keys(edge.clone(), "start-up", KEY_FETCH_ATTEMPTS_MAX));
     {
         let edge = edge.clone();
@@ -408,32 +405,6 @@ pub async fn run_c(edge: Rc<RefCell<ExpresswayC>>, commands: EdgeCommands) -> tu
         });
     }
     serve(EDGE_PORT, Rc::new(move |request| ExpresswayC::handle(&edge, request))).await
-}
-
-/// Expressway-E's program: every request from outside goes on to Expressway-C unchanged.
-pub async fn run_e(inside: String) -> turmoil::Result {
-    serve(
-        EDGE_PORT,
-        Rc::new(move |request: HttpRequest| -> Pending {
-            let inside = inside.clone();
-            Box::pin(async move {
-                let agent = request.agent.clone().unwrap_or_default();
-                let call = Call {
-                    host: &inside,
-                    port: EDGE_PORT,
-                    method: request.method.clone(),
-                    path: &request.path,
-                    bearer: request.bearer.as_deref(),
-                    agent: &agent,
-                    body: request.body.to_vec(),
-                };
-                call.send()
-                    .await
-                    .unwrap_or_else(|e| HttpResponse::error(StatusCode::BAD_GATEWAY, &e.to_string()))
-            })
-        }),
-    )
-    .await
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use hyper::StatusCode;
 
 use crate::clock;
-use crate::node::login::{error_reason, Client, ClientConfig, Session};
+use crate::node::client::login::{error_reason, Client, ClientConfig, Session};
 use crate::proto::authz::*;
 use crate::proto::http::Call;
 use crate::trace::{Happening, Tracer};

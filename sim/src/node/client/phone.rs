@@ -9,8 +9,8 @@
 //! refuses anything else.
 
 use crate::clock;
-use crate::node::login::{Client, ClientConfig, Session, LOGIN_ATTEMPTS_MAX, RETRY_DELAY};
-use crate::node::registration;
+use crate::node::client::login::{Client, ClientConfig, Session, LOGIN_ATTEMPTS_MAX, RETRY_DELAY};
+use crate::node::client::registration;
 use crate::proto::authz::TokenRequest;
 use crate::trace::{Happening, Tracer};
 

@@ -1,4 +1,4 @@
-//! A Jabber client: it signs in ([`login`](crate::node::login)), calls UDS on its
+//! A Jabber client: it signs in ([`login`](crate::node::client::login)), calls UDS on its
 //! CallManager subscriber, then polls voicemail on Unity Connection every few minutes with
 //! its access token. It renews the access token before expiry; when a service refuses its
 //! token it renews at once.
@@ -9,9 +9,9 @@ use hyper::StatusCode;
 
 use crate::certs::sync::{WireCertificate, PRESENTED_PATH};
 use crate::clock;
+use crate::node::client::login::{error_reason, Client, ClientConfig, Session, RETRY_DELAY};
+use crate::node::client::registration;
 use crate::node::imp::{BOSH_PATH, BOSH_PORT};
-use crate::node::login::{error_reason, Client, ClientConfig, Session, RETRY_DELAY};
-use crate::node::registration;
 use crate::proto::authz::*;
 use crate::proto::http::Call;
 use crate::trace::{Happening, Tracer};

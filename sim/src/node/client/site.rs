@@ -7,9 +7,9 @@ use std::rc::Rc;
 
 use tokio::sync::mpsc;
 
-use crate::node::admin::{self, AdminCall};
-use crate::node::login::ClientConfig;
-use crate::node::{jabber, phone, rtmt};
+use crate::node::client::console::{self, AdminCall};
+use crate::node::client::login::ClientConfig;
+use crate::node::client::{jabber, phone, rtmt};
 use crate::scenario::ClientKind;
 use crate::trace::Trace;
 
@@ -32,7 +32,7 @@ pub async fn run(
     }
     // The administrator's console is on the campus site only.
     if let Some(admin_calls) = admin_calls {
-        admin::run(admin_calls, publisher, trace.node("admin")).await?;
+        console::run(admin_calls, publisher, trace.node("admin")).await?;
     }
     std::future::pending::<()>().await;
     Ok(())

@@ -25,7 +25,7 @@ use tokio_rustls::TlsAcceptor;
 use crate::certs::{CertStore, Identity, Service};
 use crate::clock;
 use crate::cluster_database::ClusterDatabase;
-use crate::node::node_keys::NodeKeys;
+use crate::node::authz::node_keys::NodeKeys;
 use crate::node::{handshake_failed, Refusal};
 use crate::proto::http::REQUEST_TIMEOUT;
 use crate::proto::metered::Metered;

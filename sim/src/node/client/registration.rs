@@ -10,7 +10,7 @@
 
 use crate::certs::sync::CertificateSet;
 use crate::certs::{Certificate, Identity};
-use crate::node::login::{error_reason, Client, Session};
+use crate::node::client::login::{error_reason, Client, Session};
 use crate::proto::edge::{EdgeRegister, EdgeRegistered, EDGE_PORT, EDGE_REGISTER_PATH};
 use crate::proto::http::Call;
 use crate::proto::sip::{self, AskFailure, Register, SIP_PORT};

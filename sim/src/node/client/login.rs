@@ -305,7 +305,7 @@ mod tests {
     /// everything after the time is the documents' text, byte for byte.
     #[test]
     fn the_refresh_failure_line_is_the_documents_line() {
-        let sample = include_str!("../../../tests/fixtures/seed-jabber-refresh-failure.log").trim_end();
+        let sample = include_str!("../../../../tests/fixtures/seed-jabber-refresh-failure.log").trim_end();
         // 2021-03-30 14:21:49.631 UTC.
         assert_eq!(refresh_failure_line(1_617_114_109_631), sample);
     }

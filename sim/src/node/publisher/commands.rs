@@ -1,0 +1,121 @@
+//! What an administrator does on the publisher's CLI and pages, carried out in the order
+//! the scenario's steps give them.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use super::*;
+use crate::clock;
+use crate::node::{checksum_field, key_checksums};
+use crate::tokens::{ExpiryTimer, KeyKind};
+use crate::trace::Happening;
+
+/// What an administrator does on the publisher's CLI.
+#[derive(Clone, Debug)]
+pub enum AdminCommand {
+    /// `set key regen authz signing` / `set key regen authz encryption`.
+    RegenerateKey(KeyKind),
+    /// An expiry timer changed on the Enterprise Parameters page, in seconds.
+    SetExpiry(ExpiryTimer, u64),
+    /// "OAuth with Refresh Login Flow" set to Enabled (`true`) or Disabled.
+    SetRefreshLoginFlow(bool),
+    /// `utils service restart Cisco Tomcat`: AuthZ answers 503 meanwhile.
+    RestartTomcat,
+    /// `utils sipOAuth-mode enable|disable`.
+    SetSipOAuthMode(bool),
+    /// The CallManager page: a subscriber's SIP OAuth ports (unchecked: the page checks).
+    SetSipPorts { node: String, phone_port: Option<i64>, mra_port: Option<i64> },
+    /// The phone security profile page.
+    SetSecurityProfile { digest_authentication: Option<bool>, tftp_encrypted_config: Option<bool> },
+}
+
+/// Carries out the administrator's commands as they come.
+pub(super) async fn obey(
+    publisher: Rc<RefCell<Publisher>>,
+    admin: Rc<RefCell<mpsc::Receiver<AdminCommand>>>,
+) {
+    // The queue outlives a crash of this task (it is the scenario's, not the node's);
+    // it is borrowed only while polled.
+    while let Some(command) = std::future::poll_fn(|cx| admin.borrow_mut().poll_recv(cx)).await {
+        match command {
+            AdminCommand::RegenerateKey(kind) => publisher.borrow_mut().regenerate(kind),
+            AdminCommand::SetExpiry(timer, value_s) => publisher.borrow_mut().set_expiry(timer, value_s),
+            AdminCommand::SetRefreshLoginFlow(enabled) => {
+                publisher.borrow_mut().set_refresh_login_flow(enabled)
+            }
+            AdminCommand::SetSipOAuthMode(enabled) => {
+                let publisher = publisher.borrow();
+                // The parser admits this step only with [cluster.sip].
+                if let Some(sip) = &publisher.sip {
+                    sip.set_mode(enabled, publisher.grants.offers_refresh_flow(), &publisher.tracer);
+                }
+            }
+            AdminCommand::SetSipPorts { node, phone_port, mra_port } => {
+                let publisher = publisher.borrow();
+                if let Some(sip) = &publisher.sip {
+                    sip.set_ports(&node, phone_port, mra_port, &publisher.tracer);
+                }
+            }
+            AdminCommand::SetSecurityProfile { digest_authentication, tftp_encrypted_config } => {
+                let publisher = publisher.borrow();
+                if let Some(sip) = &publisher.sip {
+                    sip.set_security_profile(digest_authentication, tftp_encrypted_config, &publisher.tracer);
+                }
+            }
+            AdminCommand::RestartTomcat => {
+                let until = clock::elapsed() + crate::node::authz::node_keys::TOMCAT_RESTART;
+                publisher.borrow_mut().tomcat_restarting_until = Some(until);
+                clock::sleep_until(until).await;
+                let publisher = publisher.borrow();
+                // The publisher's keys are generated here and used at once: the
+                // restart loads the same keys.
+                let loaded = key_checksums(&publisher.keyring);
+                publisher.tracer.emit(crate::node::authz::node_keys::tomcat_restarted(Some(loaded), None));
+            }
+        }
+    }
+}
+
+impl Publisher {
+    /// New tokens get the new lifetime; tokens already issued keep their `exp`.
+    pub(super) fn set_expiry(&mut self, timer: ExpiryTimer, value_s: u64) {
+        let before = self.tokens.lifetimes;
+        // The parser checked the value against the bounds; a value out of them would be
+        // refused by the page, leaving the timer as it was.
+        let Ok(after) = before.with(timer, value_s) else { return };
+        self.tokens.lifetimes = after;
+        let previous_s = match timer {
+            ExpiryTimer::AccessTokenExpiry => before.access_s,
+            ExpiryTimer::RefreshTokenExpiry => before.refresh_s,
+        };
+        self.tracer.emit(Happening::ExpiryChanged { param: timer.to_string(), value_s, previous_s });
+    }
+
+    pub(super) fn set_refresh_login_flow(&mut self, enabled: bool) {
+        // The parser refuses this step on an old release, which has no such parameter.
+        let previous = self.grants.refresh_login_flow;
+        self.grants.refresh_login_flow = enabled;
+        self.tracer.emit(Happening::LoginFlowChanged { enabled, previous });
+    }
+
+    pub(super) fn regenerate(&mut self, kind: KeyKind) {
+        let old = self.tokens.keys.checksum(kind);
+        self.tokens.regenerate(kind);
+        self.keyring = Arc::new(self.tokens.keys.keyring());
+        self.held.sync(&self.keyring, self.now_s());
+        // Told before any event could carry it: the checks search every later event for it.
+        self.tracer.learn_secrets(&self.tokens.keys.secret_forms());
+        let bundle = self.key_bundle();
+        for push in &self.pushes {
+            push.offer(bundle.clone());
+        }
+        self.tracer.emit(Happening::KeyRegenerated {
+            key: kind.to_string(),
+            checksum: checksum_field(self.tokens.keys.checksum(kind)),
+            previous: checksum_field(old),
+        });
+    }
+}
