@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use authzlab_host::{Plugin, Request, TokenKind, Verdict};
+use authzlab_host::Plugin;
 use hyper::{Method, StatusCode};
 use serde::de::IgnoredAny;
 
@@ -23,12 +23,12 @@ use crate::certs::sync::{
 };
 use crate::certs::{CertStore, Certificate, Identity, Service};
 use crate::clock;
+use crate::node::authz::consumer::{self, Consumer, Presented};
 use crate::node::authz::node_keys::{
     next_command, pull_keys, restart_tomcat, tomcat_restarted, NodeCommand, NodeCommands, NodeKeys,
 };
 use crate::node::authz::opaque_tokens::is_opaque;
-use crate::node::authz::proxy::{answer_by_proxy, Vouched};
-use crate::node::Refusal;
+use crate::node::authz::proxy::answer_by_proxy;
 use crate::proto::authz::{HTTPS_PORT, KEY_SYNC_PATH};
 use crate::proto::http::{answer_now, serve, Call, HttpRequest, HttpResponse, Pending};
 use crate::trace::{Happening, Tracer};
@@ -166,52 +166,15 @@ impl ImpNode {
 
     /// A self-contained token, checked here by the plugin with the keys this node holds.
     fn im_login(&mut self, request: &HttpRequest) -> HttpResponse {
-        let client = request.agent.clone().unwrap_or_default();
-        let keyring = self.keys.borrow().loaded().cloned();
-        let (Some(keyring), Some(token)) = (keyring, &request.bearer) else {
-            let Refusal { reason, kid, detail } = Refusal::plain("no-keys-or-token");
-            self.tracer.emit(Happening::ImLoginRejected {
-                client,
-                reason,
-                kid,
-                detail,
-                proxy_ms: None,
-                fuel: None,
-            });
-            return HttpResponse::error(StatusCode::UNAUTHORIZED, "no-keys-or-token");
+        let presented = Presented {
+            client: request.agent.clone().unwrap_or_default(),
+            keyring: self.keys.borrow().loaded().cloned(),
+            bearer: request.bearer.as_deref(),
+            now_s: clock::node_now_s(self.tracer.node(), self.epoch_s),
         };
-        let validation = Request {
-            token: token.clone(),
-            kind: TokenKind::Access,
-            now: clock::node_now_s(self.tracer.node(), self.epoch_s),
-            consumer: "imp".to_string(),
-        };
-        match self.plugin.validate(keyring, &validation) {
-            Verdict::Accepted(claims) => {
-                let user = claims.subject.clone();
-                self.tracer.emit(Happening::ImLoginAccepted {
-                    client,
-                    user: claims.subject,
-                    tid: claims.token_id,
-                    exp: claims.expires_at,
-                    proxy_ms: None,
-                    fuel: Some(self.plugin.last_fuel_used()),
-                });
-                HttpResponse::json(StatusCode::OK, &serde_json::json!({ "user": user }))
-            }
-            verdict => {
-                let Refusal { reason, kid, detail } = Refusal::of(&verdict);
-                let fuel = Some(self.plugin.last_fuel_used());
-                self.tracer.emit(Happening::ImLoginRejected {
-                    client,
-                    reason,
-                    kid,
-                    detail,
-                    proxy_ms: None,
-                    fuel,
-                });
-                HttpResponse::error(StatusCode::UNAUTHORIZED, verdict.reason().unwrap_or("unknown"))
-            }
+        match consumer::check(Consumer::ImLogin, presented, &mut self.plugin, &self.tracer) {
+            Ok(claims) => HttpResponse::json(StatusCode::OK, &serde_json::json!({ "user": claims.subject })),
+            Err(reason) => HttpResponse::error(StatusCode::UNAUTHORIZED, reason),
         }
     }
 }
@@ -306,27 +269,7 @@ pub async fn run(node: Rc<RefCell<ImpNode>>, commands: NodeCommands) -> turmoil:
                     let node = node.borrow();
                     (node.publisher.clone(), node.tracer.clone())
                 };
-                return Box::pin(answer_by_proxy(
-                    publisher,
-                    tracer,
-                    request,
-                    |client, Vouched { user, tid, exp }, proxy_ms| Happening::ImLoginAccepted {
-                        client,
-                        user,
-                        tid,
-                        exp,
-                        proxy_ms,
-                        fuel: None,
-                    },
-                    |client, Refusal { reason, kid, detail }, proxy_ms| Happening::ImLoginRejected {
-                        client,
-                        reason,
-                        kid,
-                        detail,
-                        proxy_ms,
-                        fuel: None,
-                    },
-                ));
+                return Box::pin(answer_by_proxy(publisher, tracer, request, Consumer::ImLogin));
             }
             let response = node.borrow_mut().im_login(&request);
             Box::pin(std::future::ready(response))

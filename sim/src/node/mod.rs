@@ -23,45 +23,10 @@ pub mod publisher;
 pub mod subscriber;
 pub mod unity;
 
-use authzlab_host::{reference, Claims, KeyChecksum, Keyring, Rejection, Request, TokenKind, Verdict};
+use authzlab_host::{KeyChecksum, Keyring};
 
-use crate::proto::authz::oauth_error;
-use crate::proto::http::HttpResponse;
 use crate::proto::tls::TlsFailure;
 use crate::trace::{Happening, Tracer};
-
-/// AuthZ's check of a refresh token with the keys a node uses (the publisher's, or a home
-/// node's loaded ones; `None`: it has none yet): the token's claims, or the refusal, recorded
-/// as `refresh-rejected`, as the OAuth error to answer.
-pub fn verify_refresh_token(
-    keyring: Option<&Keyring>,
-    token: &str,
-    now_s: u64,
-    client: &str,
-    tracer: &Tracer,
-) -> Result<Claims, HttpResponse> {
-    let request = Request {
-        token: token.to_string(),
-        kind: TokenKind::Refresh,
-        now: now_s,
-        consumer: "cucm-authz".to_string(),
-    };
-    let Refusal { reason, kid, detail } =
-        match keyring.map(|keyring| Verdict::from(reference::validate(keyring, &request))) {
-            Some(Verdict::Accepted(claims)) => return Ok(claims),
-            Some(verdict) => Refusal::of(&verdict),
-            None => Refusal::plain("no-keys-or-token"),
-        };
-    let response = oauth_error("invalid_grant", &reason);
-    tracer.emit(Happening::RefreshRejected {
-        client: client.to_string(),
-        reason,
-        kid,
-        detail,
-        refresh_tid: None,
-    });
-    Err(response)
-}
 
 /// A checksum as trace fields write it.
 pub fn checksum_field(checksum: KeyChecksum) -> String {
@@ -74,35 +39,6 @@ pub fn key_checksums(keyring: &Keyring) -> (String, String) {
     let signing = keyring.signing_keys().next().map(|(_, checksum)| checksum_field(checksum));
     let encryption = keyring.encryption_keys().next().map(|(_, checksum)| checksum_field(checksum));
     (signing.unwrap_or_default(), encryption.unwrap_or_default())
-}
-
-/// What every token-refusal event records: why the token was refused, and where the reason
-/// names a key, the token's `kid` (to compare with the keys the node holds, as the
-/// troubleshooting rule compares checksums across nodes); a plugin fault adds its detail.
-pub struct Refusal {
-    pub reason: String,
-    pub kid: Option<String>,
-    pub detail: Option<String>,
-}
-
-impl Refusal {
-    pub fn of(verdict: &Verdict) -> Refusal {
-        let reason = verdict.reason().unwrap_or("unknown").to_string();
-        match verdict {
-            Verdict::Rejected(Rejection::UnknownSigningKey(kid) | Rejection::UnknownEncryptionKey(kid)) => {
-                Refusal { reason, kid: Some(kid.clone()), detail: None }
-            }
-            Verdict::PluginFault { reason: detail, .. } => {
-                Refusal { reason, kid: None, detail: Some(detail.clone()) }
-            }
-            _ => Refusal { reason, kid: None, detail: None },
-        }
-    }
-
-    /// A refusal before any validation, e.g. `no-keys-or-token`.
-    pub fn plain(reason: &str) -> Refusal {
-        Refusal { reason: reason.to_string(), kid: None, detail: None }
-    }
 }
 
 /// A failed TLS handshake in the trace, as this side (CallManager's port, Expressway-C) saw it.

@@ -15,15 +15,16 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use authzlab_host::{reference, Keyring, Plugin, Request, TokenKind, Verdict};
+use authzlab_host::{reference, Keyring, Plugin, Request, Verdict};
 
 use crate::conformance::shadow::{Presentation, Shadow};
 use hyper::{Method, StatusCode};
 
 use crate::clock;
+use crate::node::authz::consumer::{self, Consumer, Presented, Validator};
+use crate::node::authz::key_fetch;
 use crate::node::authz::opaque_tokens::is_opaque;
-use crate::node::authz::proxy::{answer_by_proxy, Vouched};
-use crate::node::{authz::key_fetch, Refusal};
+use crate::node::authz::proxy::answer_by_proxy;
 use crate::proto::authz::*;
 use crate::proto::http::{serve, HttpRequest, HttpResponse, Pending};
 use crate::trace::{Happening, Tracer};
@@ -77,27 +78,7 @@ impl Unity {
                 let unity = unity.borrow();
                 (unity.authz_server.clone(), unity.tracer.clone())
             };
-            return Box::pin(answer_by_proxy(
-                server,
-                tracer,
-                request,
-                |client, Vouched { user, tid, exp }, proxy_ms| Happening::VoicemailLoginAccepted {
-                    client,
-                    user,
-                    tid,
-                    exp,
-                    proxy_ms,
-                    fuel: None,
-                },
-                |client, Refusal { reason, kid, detail }, proxy_ms| Happening::VoicemailLoginRejected {
-                    client,
-                    reason,
-                    kid,
-                    detail,
-                    proxy_ms,
-                    fuel: None,
-                },
-            ));
+            return Box::pin(answer_by_proxy(server, tracer, request, Consumer::Voicemail));
         }
         let (response, refetch_cause) = unity.borrow_mut().voicemail_login(&request);
         if let Some(cause) = refetch_cause {
@@ -110,60 +91,49 @@ impl Unity {
     fn voicemail_login(&mut self, request: &HttpRequest) -> (HttpResponse, Option<&'static str>) {
         let client = request.agent.clone().unwrap_or_default();
         let now_s = clock::node_now_s(self.tracer.node(), self.epoch_s);
-        let (Some(keyring), Some(token)) = (&self.keyring, &request.bearer) else {
-            let Refusal { reason, kid, detail } = Refusal::plain("no-keys-or-token");
-            self.tracer.emit(Happening::VoicemailLoginRejected {
-                client,
-                reason,
-                kid,
-                detail,
-                proxy_ms: None,
-                fuel: None,
-            });
-            return (HttpResponse::error(StatusCode::UNAUTHORIZED, "no-keys-or-token"), None);
+        let presented = Presented {
+            client: client.clone(),
+            keyring: self.keyring.clone(),
+            bearer: request.bearer.as_deref(),
+            now_s,
         };
-        let validation = Request {
-            token: token.clone(),
-            kind: TokenKind::Access,
-            now: now_s,
-            consumer: "unity-connection".to_string(),
-        };
-        let verdict = self.plugin.validate(keyring.clone(), &validation);
-        if let Some(shadow) = &self.shadow {
-            shadow.record(Presentation {
-                t_ms: clock::elapsed().as_millis() as u64,
-                client: client.clone(),
-                component: verdict.name(),
-                native: Verdict::from(reference::validate(keyring, &validation)).name(),
-            });
-        }
-        match verdict {
-            Verdict::Accepted(claims) => {
-                self.tracer.emit(Happening::VoicemailLoginAccepted {
-                    client,
-                    user: claims.subject.clone(),
-                    tid: claims.token_id.clone(),
-                    exp: claims.expires_at,
-                    proxy_ms: None,
-                    fuel: Some(self.plugin.last_fuel_used()),
-                });
+        let mut validator = Shadowed { plugin: &mut self.plugin, shadow: self.shadow.as_ref(), client };
+        match consumer::check(Consumer::Voicemail, presented, &mut validator, &self.tracer) {
+            Ok(claims) => {
                 (HttpResponse::json(StatusCode::OK, &serde_json::json!({ "user": claims.subject })), None)
             }
-            verdict => {
-                let reason = verdict.reason().unwrap_or("unknown");
+            Err(reason) => {
                 let refetch = key_fetch::refetch_due(reason, &mut self.last_fetch_s, now_s);
-                let refusal = Refusal::of(&verdict);
-                self.tracer.emit(Happening::VoicemailLoginRejected {
-                    client,
-                    reason: refusal.reason,
-                    kid: refusal.kid,
-                    detail: refusal.detail,
-                    proxy_ms: None,
-                    fuel: Some(self.plugin.last_fuel_used()),
-                });
                 (HttpResponse::error(StatusCode::UNAUTHORIZED, reason), refetch.then_some(reason))
             }
         }
+    }
+}
+
+/// Unity's plugin, with the native verdict on the same token kept beside its own when the
+/// run compares them (`plugin check --scenarios`).
+struct Shadowed<'a> {
+    plugin: &'a mut Plugin,
+    shadow: Option<&'a Shadow>,
+    client: String,
+}
+
+impl Validator for Shadowed<'_> {
+    fn validate(&mut self, keyring: Arc<Keyring>, request: &Request) -> Verdict {
+        let verdict = self.plugin.validate(keyring.clone(), request);
+        if let Some(shadow) = self.shadow {
+            shadow.record(Presentation {
+                t_ms: clock::elapsed().as_millis() as u64,
+                client: self.client.clone(),
+                component: verdict.name(),
+                native: Verdict::from(reference::validate(&keyring, request)).name(),
+            });
+        }
+        verdict
+    }
+
+    fn fuel(&self) -> Option<u64> {
+        Some(self.plugin.last_fuel_used())
     }
 }
 

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use crate::clock::format_elapsed;
 use crate::report::TimelineMode;
 use crate::trace::catalogue::{EventSpec, Role};
+use crate::trace::reason::Reason;
 use crate::trace::{Event, Happening, Observe};
 
 /// Timeline lines a run keeps. Past it, the timeline says how many more it left out: the
@@ -484,29 +485,10 @@ fn names_key(event: &Event) -> String {
 
 /// A rejection reason, with what it means for the people involved.
 fn explain(reason: &str) -> String {
-    let meaning = match reason {
-        "unknown-signing-key" => "the token is signed with a key this node does not hold",
-        "unknown-encryption-key" => "the token is encrypted with a key this node does not hold",
-        "bad-signature" => "the signature does not match",
-        "decryption-failed" => "the token's claims do not decrypt",
-        "expired" => "the token has expired",
-        "not-yet-valid" => "the token is from the future (clock skew?)",
-        "wrong-issuer" => "the token comes from another cluster",
-        "wrong-token-type" => "a refresh token was offered as an access token, or the reverse",
-        "malformed" => "not a token of the expected shape",
-        "unsupported-algorithm" => "an algorithm other than the pinned one",
-        "revoked" => "an administrator revoked it",
-        "not-in-table" => "AuthZ has no record of this refresh token",
-        "plugin-fault" => "the validator plugin failed",
-        "no-keys-or-token" => "no keys yet, or no token presented",
-        "unknown-token" => "its issuer has no record of this opaque token",
-        "issuer-unreachable" => "the node that issued this opaque token did not answer",
-        "refresh-login-flow-disabled" => "the refresh login flow is disabled on this cluster",
-        "implicit-grant-only" => "this cluster's AuthZ predates the refresh login flow",
-        "implicit-grant-needs-sso" => "the implicit grant issues tokens only with SSO",
-        _ => return reason.to_string(),
-    };
-    format!("{reason} ({meaning})")
+    match Reason::named(reason) {
+        Some(known) => format!("{reason} ({})", known.meaning()),
+        None => reason.to_string(),
+    }
 }
 
 #[cfg(test)]

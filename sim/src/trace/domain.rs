@@ -10,6 +10,8 @@
 
 use std::collections::BTreeSet;
 
+use super::reason::Reason;
+
 /// The values one field may take.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Domain {
@@ -25,36 +27,8 @@ pub enum Domain {
     OneOf(&'static [&'static str]),
 }
 
-/// Why a token was refused, on every `*-rejected` event: the validator's rejections
-/// (`Rejection` in the plugin contract, kebab-case), `plugin-fault`, and the refusals a node
-/// makes before or after any validator runs.
-pub const REFUSAL_REASONS: &[&str] = &[
-    // The validator's rejections.
-    "malformed",
-    "unsupported-algorithm",
-    "unknown-signing-key",
-    "bad-signature",
-    "unknown-encryption-key",
-    "decryption-failed",
-    "expired",
-    "not-yet-valid",
-    "wrong-issuer",
-    "wrong-token-type",
-    "revoked",
-    "denied",
-    "plugin-fault",
-    // The node's own refusals.
-    "no-keys-or-token",
-    "no-token",
-    "no-keys",
-    "not-in-table",
-    "unknown-token",
-    "issuer-unreachable",
-    "activation-code-required",
-    "refresh-login-flow-disabled",
-    "implicit-grant-only",
-    "implicit-grant-needs-sso",
-];
+/// Why a token was refused, on every `*-rejected` event: the names of [`Reason`].
+pub const REFUSAL_REASONS: &[&str] = Reason::NAMES;
 
 /// Why a consumer fetched the keys: at start-up, or because a token named a key it lacks.
 pub const KEY_FETCH_CAUSES: &[&str] =

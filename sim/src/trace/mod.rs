@@ -20,6 +20,7 @@ pub mod diff;
 pub mod domain;
 pub mod file;
 pub mod header;
+pub mod reason;
 pub mod recorded;
 pub mod token_events;
 

@@ -6,17 +6,11 @@
 use hyper::StatusCode;
 
 use crate::clock;
-use crate::node::Refusal;
+use crate::node::authz::consumer::{Consumer, Vouched};
+use crate::node::authz::refusal::Refusal;
 use crate::proto::authz::{IntrospectRequest, IntrospectResponse, HTTPS_PORT, INTROSPECT_PATH};
 use crate::proto::http::{Call, HttpRequest, HttpResponse};
-use crate::trace::{Happening, Tracer};
-
-/// What the issuer vouched for.
-pub struct Vouched {
-    pub user: String,
-    pub tid: String,
-    pub exp: u64,
-}
+use crate::trace::Tracer;
 
 /// The issuer's verdict on a token and how long it took to get it.
 pub struct ProxyVerdict {
@@ -54,8 +48,7 @@ pub async fn answer_by_proxy(
     issuer: String,
     tracer: Tracer,
     request: HttpRequest,
-    accepted: impl FnOnce(String, Vouched, Option<u64>) -> Happening,
-    rejected: impl FnOnce(String, Refusal, Option<u64>) -> Happening,
+    consumer: Consumer,
 ) -> HttpResponse {
     let client = request.agent.clone().unwrap_or_default();
     let token = request.bearer.unwrap_or_default();
@@ -64,11 +57,11 @@ pub async fn answer_by_proxy(
     match verdict.outcome {
         Ok(vouched) => {
             let user = vouched.user.clone();
-            tracer.emit(accepted(client, vouched, proxy_ms));
+            tracer.emit(consumer.accepted(client, vouched, proxy_ms, None));
             HttpResponse::json(StatusCode::OK, &serde_json::json!({ "user": user }))
         }
         Err(reason) => {
-            tracer.emit(rejected(client, Refusal::plain(&reason), proxy_ms));
+            tracer.emit(consumer.rejected(client, Refusal::relayed(&reason), proxy_ms, None));
             HttpResponse::error(StatusCode::UNAUTHORIZED, &reason)
         }
     }

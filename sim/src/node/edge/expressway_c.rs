@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use authzlab_host::{Keyring, Plugin, Request, TokenKind, Verdict};
+use authzlab_host::{Keyring, Plugin};
 use hyper::{Method, StatusCode};
 use rand_chacha::ChaCha20Rng;
 use rand_core::RngCore;
@@ -28,8 +28,10 @@ use crate::certs::authority::Authority;
 use crate::certs::certificate::{Draw, IDENTITY_VALIDITY};
 use crate::certs::Certificate;
 use crate::clock;
+use crate::node::authz::consumer::{self, Consumer, Presented};
 use crate::node::authz::key_fetch::{self, KEY_FETCH_ATTEMPTS_MAX};
-use crate::node::{handshake_failed, Refusal};
+use crate::node::authz::refusal::Refusal;
+use crate::node::handshake_failed;
 use crate::proto::authz::{TokenRequest, TOKEN_PATH};
 use crate::proto::axl::{
     DiscoveredNode, ExpresswayNames, ExpresswayNamesHeld, AXL_CALLMANAGERS_PATH, AXL_EXPRESSWAY_PATH,
@@ -39,6 +41,7 @@ use crate::proto::http::{serve, Call, HttpRequest, HttpResponse, Pending};
 use crate::proto::sip::{self, AskFailure, Register};
 use crate::proto::tls;
 use crate::scenario::EXPRESSWAY_C;
+use crate::trace::reason::Reason;
 use crate::trace::{Happening, Tracer};
 
 /// Expressway-C's state.
@@ -133,46 +136,13 @@ impl ExpresswayC {
     /// Checks a remote device's access token; also says whether the keys should be fetched again.
     fn admit(&mut self, client: &str, token: Option<&str>) -> (Result<(), String>, bool) {
         let now_s = self.now_s();
-        let (Some(keyring), Some(token)) = (self.keyring.clone(), token) else {
-            let Refusal { reason, kid, detail } = Refusal::plain("no-keys-or-token");
-            self.tracer.emit(Happening::EdgeRequestRejected {
-                client: client.to_string(),
-                reason: reason.clone(),
-                kid,
-                detail,
-                fuel: None,
-            });
-            return (Err(reason), false);
-        };
-        let request = Request {
-            token: token.to_string(),
-            kind: TokenKind::Access,
-            now: now_s,
-            consumer: "expressway".to_string(),
-        };
-        match self.plugin.validate(keyring, &request) {
-            Verdict::Accepted(claims) => {
-                self.tracer.emit(Happening::EdgeRequestAccepted {
-                    client: client.to_string(),
-                    user: claims.subject,
-                    tid: claims.token_id,
-                    exp: claims.expires_at,
-                    fuel: Some(self.plugin.last_fuel_used()),
-                });
-                (Ok(()), false)
-            }
-            verdict => {
-                let reason = verdict.reason().unwrap_or("unknown").to_string();
-                let refetch = key_fetch::refetch_due(&reason, &mut self.last_fetch_s, now_s);
-                let Refusal { reason, kid, detail } = Refusal::of(&verdict);
-                self.tracer.emit(Happening::EdgeRequestRejected {
-                    client: client.to_string(),
-                    reason: reason.clone(),
-                    kid,
-                    detail,
-                    fuel: Some(self.plugin.last_fuel_used()),
-                });
-                (Err(reason), refetch)
+        let presented =
+            Presented { client: client.to_string(), keyring: self.keyring.clone(), bearer: token, now_s };
+        match consumer::check(Consumer::Edge, presented, &mut self.plugin, &self.tracer) {
+            Ok(_) => (Ok(()), false),
+            Err(reason) => {
+                let refetch = key_fetch::refetch_due(reason, &mut self.last_fetch_s, now_s);
+                (Err(reason.to_string()), refetch)
             }
         }
     }
@@ -196,15 +166,13 @@ impl ExpresswayC {
         let (host, path) = (host.to_string(), path.to_string());
         if path == TOKEN_PATH && matches!(request.json::<TokenRequest>(), Ok(TokenRequest::RegisteredDevice))
         {
-            let reason = "over MRA a phone onboards by activation code only";
-            edge.borrow().tracer.emit(Happening::EdgeRequestRejected {
-                client,
-                reason: "activation-code-required".to_string(),
-                kid: None,
-                detail: Some(reason.to_string()),
-                fuel: None,
-            });
-            return ready(HttpResponse::error(StatusCode::FORBIDDEN, "activation-code-required"));
+            let reason = Reason::ActivationCodeRequired;
+            let refusal = Refusal {
+                detail: Some("over MRA a phone onboards by activation code only".to_string()),
+                ..Refusal::because(reason)
+            };
+            edge.borrow().tracer.emit(Consumer::Edge.rejected(client, refusal, None, None));
+            return ready(HttpResponse::error(StatusCode::FORBIDDEN, reason.name()));
         }
         if request.bearer.is_some() {
             let (admitted, refetch) = edge.borrow_mut().admit(&client, request.bearer.as_deref());

@@ -7,7 +7,8 @@ use std::time::Duration;
 use hyper::StatusCode;
 
 use super::*;
-use crate::node::{checksum_field, verify_refresh_token};
+use crate::node::authz::refresh::verify_refresh_token;
+use crate::node::checksum_field;
 use crate::proto::authz::*;
 use crate::proto::http::HttpResponse;
 use crate::scenario::Release;

@@ -17,7 +17,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use authzlab_host::{Plugin, Request, TokenKind, Verdict};
+use authzlab_host::Plugin;
 use tokio::io::AsyncWriteExt;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
@@ -25,8 +25,9 @@ use tokio_rustls::TlsAcceptor;
 use crate::certs::{CertStore, Identity, Service};
 use crate::clock;
 use crate::cluster_database::ClusterDatabase;
+use crate::node::authz::consumer::{self, Consumer, Presented};
 use crate::node::authz::node_keys::NodeKeys;
-use crate::node::{handshake_failed, Refusal};
+use crate::node::handshake_failed;
 use crate::proto::http::REQUEST_TIMEOUT;
 use crate::proto::metered::Metered;
 use crate::proto::sip::{self, Answer, Incoming, Register, SIP_OAUTH_PORT_RANGE, SIP_PORT, SIP_TLS_PORT};
@@ -186,44 +187,18 @@ impl CallManager {
     /// A REGISTER on an OAuth port (from `peer`, Expressway-C's names, on the MRA port): its
     /// token decides.
     fn answer(&mut self, register: &Register, port: u16, peer: Option<String>) -> Answer {
-        let client = register.device.clone();
-        let keyring = self.keys.borrow().loaded().cloned();
-        let (Some(keyring), Some(token)) = (keyring, &register.bearer) else {
-            let reason = if register.bearer.is_none() { "no-token" } else { "no-keys" };
-            self.rejected(client, port, Refusal::plain(reason), register, None);
-            return Answer::Forbidden;
+        let presented = Presented {
+            client: register.device.clone(),
+            keyring: self.keys.borrow().loaded().cloned(),
+            bearer: register.bearer.as_deref(),
+            now_s: clock::node_now_s(self.tracer.node(), self.epoch_s),
         };
-        let request = Request {
-            token: token.clone(),
-            kind: TokenKind::Access,
-            now: clock::node_now_s(self.tracer.node(), self.epoch_s),
-            consumer: "callmanager-sip".to_string(),
-        };
-        match self.plugin.validate(keyring, &request) {
-            Verdict::Accepted(claims) => {
-                self.tracer.emit(Happening::SipRegistered {
-                    client,
-                    user: claims.subject,
-                    tid: claims.token_id,
-                    exp: claims.expires_at,
-                    port,
-                    peer,
-                    fuel: Some(self.plugin.last_fuel_used()),
-                });
-                Answer::Ok
-            }
-            verdict => {
-                let fuel = Some(self.plugin.last_fuel_used());
-                self.rejected(client, port, Refusal::of(&verdict), register, fuel);
-                Answer::Forbidden
-            }
-        }
-    }
-
-    fn rejected(&self, client: String, port: u16, refusal: Refusal, register: &Register, fuel: Option<u64>) {
-        let Refusal { reason, kid, detail } = refusal;
         let line = Answer::Forbidden.line(&register.via);
-        self.tracer.emit(Happening::SipRegisterRejected { client, port, reason, kid, detail, line, fuel });
+        let consumer = Consumer::SipRegister { port, peer, line };
+        match consumer::check(consumer, presented, &mut self.plugin, &self.tracer) {
+            Ok(_) => Answer::Ok,
+            Err(_) => Answer::Forbidden,
+        }
     }
 }
 

@@ -17,19 +17,19 @@ pub mod tftp;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use authzlab_host::{reference, Request, TokenKind, Verdict};
 use hyper::{Method, StatusCode};
 
 use crate::certs::{CertStore, Identity, Service as NodeService};
 use crate::clock;
 use crate::cluster_database::ClusterDatabase;
+use crate::node::authz::consumer::{self, Consumer, Native, Presented};
 use crate::node::authz::node_keys::{
     next_command, pull_keys, restart_tomcat, tomcat_restarted, NodeCommand, NodeCommands, NodeKeys,
 };
 use crate::node::authz::opaque_tokens::is_opaque;
-use crate::node::authz::proxy::{answer_by_proxy, Vouched};
+use crate::node::authz::proxy::answer_by_proxy;
+use crate::node::authz::refresh::verify_refresh_token;
 use crate::node::subscriber::callmanager::CallManager;
-use crate::node::{verify_refresh_token, Refusal};
 use crate::proto::authz::*;
 use crate::proto::http::{Call, HttpRequest, HttpResponse, Pending};
 use crate::proto::tftp::{TFTP_HTTPS_PORT, TFTP_HTTP_PORT};
@@ -48,40 +48,6 @@ pub struct Subscriber {
     boots: u32,
     epoch_s: u64,
     tracer: Tracer,
-}
-
-/// The services here that take a bearer token, each with its own events.
-#[derive(Clone, Copy)]
-enum Service {
-    /// User Data Services (Jabber).
-    Uds,
-    /// PerfmonService (RTMT).
-    Perfmon,
-}
-
-impl Service {
-    fn consumer(self) -> &'static str {
-        match self {
-            Service::Uds => "cucm-uds",
-            Service::Perfmon => "cucm-perfmon",
-        }
-    }
-
-    fn accepted(self, client: String, vouched: Vouched, proxy_ms: Option<u64>) -> Happening {
-        let Vouched { user, tid, exp } = vouched;
-        match self {
-            Service::Uds => Happening::UdsRequestAccepted { client, user, tid, exp, proxy_ms },
-            Service::Perfmon => Happening::PerfmonRequestAccepted { client, user, tid, exp, proxy_ms },
-        }
-    }
-
-    fn rejected(self, client: String, refusal: Refusal, proxy_ms: Option<u64>) -> Happening {
-        let Refusal { reason, kid, detail } = refusal;
-        match self {
-            Service::Uds => Happening::UdsRequestRejected { client, reason, kid, detail, proxy_ms },
-            Service::Perfmon => Happening::PerfmonRequestRejected { client, reason, kid, detail, proxy_ms },
-        }
-    }
 }
 
 /// What a subscriber runs for SIP: Cisco CallManager, TFTP, its certificates.
@@ -134,8 +100,8 @@ impl Subscriber {
                 return Box::pin(std::future::ready(response));
             }
             (&Method::POST, TOKEN_PATH) => return Subscriber::refresh_at_home(subscriber, request),
-            (&Method::GET, UDS_PATH) => Service::Uds,
-            (&Method::GET, PERFMON_PATH) => Service::Perfmon,
+            (&Method::GET, UDS_PATH) => Consumer::Uds,
+            (&Method::GET, PERFMON_PATH) => Consumer::Perfmon,
             _ => {
                 return Box::pin(std::future::ready(HttpResponse::error(
                     StatusCode::NOT_FOUND,
@@ -149,13 +115,7 @@ impl Subscriber {
                     let subscriber = subscriber.borrow();
                     (subscriber.publisher.clone(), subscriber.tracer.clone())
                 };
-                Box::pin(answer_by_proxy(
-                    publisher,
-                    tracer,
-                    request,
-                    move |client, vouched, proxy_ms| service.accepted(client, vouched, proxy_ms),
-                    move |client, refusal, proxy_ms| service.rejected(client, refusal, proxy_ms),
-                ))
+                Box::pin(answer_by_proxy(publisher, tracer, request, service))
             }
             _ => Box::pin(std::future::ready(subscriber.borrow().validate(service, &request))),
         }
@@ -200,30 +160,16 @@ impl Subscriber {
     }
 
     /// A self-contained token, checked here with the keys this node holds.
-    fn validate(&self, service: Service, request: &HttpRequest) -> HttpResponse {
-        let client = request.agent.clone().unwrap_or_default();
-        let keyring = self.keys.borrow().loaded().cloned();
-        let (Some(keyring), Some(token)) = (keyring, &request.bearer) else {
-            self.tracer.emit(service.rejected(client, Refusal::plain("no-keys-or-token"), None));
-            return HttpResponse::error(StatusCode::UNAUTHORIZED, "no-keys-or-token");
+    fn validate(&self, service: Consumer, request: &HttpRequest) -> HttpResponse {
+        let presented = Presented {
+            client: request.agent.clone().unwrap_or_default(),
+            keyring: self.keys.borrow().loaded().cloned(),
+            bearer: request.bearer.as_deref(),
+            now_s: clock::node_now_s(self.tracer.node(), self.epoch_s),
         };
-        let request = Request {
-            token: token.clone(),
-            kind: TokenKind::Access,
-            now: clock::node_now_s(self.tracer.node(), self.epoch_s),
-            consumer: service.consumer().to_string(),
-        };
-        match Verdict::from(reference::validate(&keyring, &request)) {
-            Verdict::Accepted(claims) => {
-                let user = claims.subject.clone();
-                let vouched = Vouched { user: user.clone(), tid: claims.token_id, exp: claims.expires_at };
-                self.tracer.emit(service.accepted(client, vouched, None));
-                HttpResponse::json(StatusCode::OK, &serde_json::json!({ "user": user }))
-            }
-            verdict => {
-                self.tracer.emit(service.rejected(client, Refusal::of(&verdict), None));
-                HttpResponse::error(StatusCode::UNAUTHORIZED, verdict.reason().unwrap_or("unknown"))
-            }
+        match consumer::check(service, presented, &mut Native, &self.tracer) {
+            Ok(claims) => HttpResponse::json(StatusCode::OK, &serde_json::json!({ "user": claims.subject })),
+            Err(reason) => HttpResponse::error(StatusCode::UNAUTHORIZED, reason),
         }
     }
 }

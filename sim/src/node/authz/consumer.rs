@@ -1,0 +1,255 @@
+//! The one path a bearer access token takes through a consumer: refused before validation
+//! when there is no token or no keys ([`Reason::missing`]), else the validator's verdict,
+//! recorded as the consumer's accepted or rejected event. Every consumer (UDS and
+//! PerfmonService on a subscriber, Cisco CallManager's REGISTER, IM and Presence, Unity
+//! Connection, Expressway-C) goes through [`check`] or, for an opaque token, proxy mode with
+//! the same events, so none records a refusal its own way.
+
+use std::sync::Arc;
+
+use authzlab_host::{reference, Claims, Keyring, Plugin, Request, TokenKind, Verdict};
+
+use crate::node::authz::refusal::Refusal;
+use crate::trace::reason::Reason;
+use crate::trace::{Happening, Tracer};
+
+/// What an accepted token vouches for: its user, its id and its expiry, read from the token
+/// by a validator or told by the issuer in proxy mode.
+pub struct Vouched {
+    pub user: String,
+    pub tid: String,
+    pub exp: u64,
+}
+
+/// A service that takes a bearer access token, and the events it records.
+#[derive(Clone, Debug)]
+pub enum Consumer {
+    /// User Data Services on a CallManager node (Jabber).
+    Uds,
+    /// PerfmonService on a CallManager node (RTMT).
+    Perfmon,
+    /// Unity Connection's voicemail login.
+    Voicemail,
+    /// IM and Presence's XMPP login.
+    ImLogin,
+    /// Expressway-C's check of a request from a remote device.
+    Edge,
+    /// Cisco CallManager's REGISTER on an OAuth port (`peer`: Expressway-C's names on the MRA
+    /// port; `line`: the answer a refusal sends).
+    SipRegister { port: u16, peer: Option<String>, line: String },
+}
+
+impl Consumer {
+    /// The name a validator is told (`Request::consumer`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Consumer::Uds => "cucm-uds",
+            Consumer::Perfmon => "cucm-perfmon",
+            Consumer::Voicemail => "unity-connection",
+            Consumer::ImLogin => "imp",
+            Consumer::Edge => "expressway",
+            Consumer::SipRegister { .. } => "callmanager-sip",
+        }
+    }
+
+    /// The event of an accepted token (`proxy_ms`: asked its issuer; `fuel`: a plugin's).
+    pub fn accepted(
+        self,
+        client: String,
+        vouched: Vouched,
+        proxy_ms: Option<u64>,
+        fuel: Option<u64>,
+    ) -> Happening {
+        let Vouched { user, tid, exp } = vouched;
+        match self {
+            Consumer::Uds => Happening::UdsRequestAccepted { client, user, tid, exp, proxy_ms },
+            Consumer::Perfmon => Happening::PerfmonRequestAccepted { client, user, tid, exp, proxy_ms },
+            Consumer::Voicemail => {
+                Happening::VoicemailLoginAccepted { client, user, tid, exp, proxy_ms, fuel }
+            }
+            Consumer::ImLogin => Happening::ImLoginAccepted { client, user, tid, exp, proxy_ms, fuel },
+            Consumer::Edge => Happening::EdgeRequestAccepted { client, user, tid, exp, fuel },
+            Consumer::SipRegister { port, peer, .. } => {
+                Happening::SipRegistered { client, user, tid, exp, port, peer, fuel }
+            }
+        }
+    }
+
+    /// The event of a refused token.
+    pub fn rejected(
+        self,
+        client: String,
+        refusal: Refusal,
+        proxy_ms: Option<u64>,
+        fuel: Option<u64>,
+    ) -> Happening {
+        let Refusal { reason, kid, detail } = refusal;
+        match self {
+            Consumer::Uds => Happening::UdsRequestRejected { client, reason, kid, detail, proxy_ms },
+            Consumer::Perfmon => Happening::PerfmonRequestRejected { client, reason, kid, detail, proxy_ms },
+            Consumer::Voicemail => {
+                Happening::VoicemailLoginRejected { client, reason, kid, detail, proxy_ms, fuel }
+            }
+            Consumer::ImLogin => Happening::ImLoginRejected { client, reason, kid, detail, proxy_ms, fuel },
+            Consumer::Edge => Happening::EdgeRequestRejected { client, reason, kid, detail, fuel },
+            Consumer::SipRegister { port, line, .. } => {
+                Happening::SipRegisterRejected { client, port, reason, kid, detail, line, fuel }
+            }
+        }
+    }
+}
+
+/// What checks a token for a consumer: a plugin, or CallManager's native validator.
+pub trait Validator {
+    fn validate(&mut self, keyring: Arc<Keyring>, request: &Request) -> Verdict;
+    /// What the last validation cost, when the validator counts it (a plugin's fuel).
+    fn fuel(&self) -> Option<u64>;
+}
+
+impl Validator for Plugin {
+    fn validate(&mut self, keyring: Arc<Keyring>, request: &Request) -> Verdict {
+        Plugin::validate(self, keyring, request)
+    }
+    fn fuel(&self) -> Option<u64> {
+        Some(self.last_fuel_used())
+    }
+}
+
+/// The reference validator CallManager's own services use, compiled in.
+pub struct Native;
+
+impl Validator for Native {
+    fn validate(&mut self, keyring: Arc<Keyring>, request: &Request) -> Verdict {
+        Verdict::from(reference::validate(&keyring, request))
+    }
+    fn fuel(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// One presentation of a token to a consumer.
+pub struct Presented<'a> {
+    pub client: String,
+    /// The keys the consumer holds now (`None`: none yet).
+    pub keyring: Option<Arc<Keyring>>,
+    pub bearer: Option<&'a str>,
+    /// The consumer's clock, UNIX seconds.
+    pub now_s: u64,
+}
+
+/// Checks a self-contained access token and records the consumer's event: the token's
+/// claims, or the reason it was refused.
+pub fn check(
+    consumer: Consumer,
+    presented: Presented<'_>,
+    validator: &mut dyn Validator,
+    tracer: &Tracer,
+) -> Result<Claims, &'static str> {
+    let Presented { client, keyring, bearer, now_s } = presented;
+    let (Some(keyring), Some(token)) = (keyring.clone(), bearer) else {
+        let reason = Reason::missing(keyring.is_some(), bearer.is_some()).unwrap_or(Reason::NoToken);
+        tracer.emit(consumer.rejected(client, Refusal::because(reason), None, None));
+        return Err(reason.name());
+    };
+    let request = Request {
+        token: token.to_string(),
+        kind: TokenKind::Access,
+        now: now_s,
+        consumer: consumer.name().to_string(),
+    };
+    let verdict = validator.validate(keyring, &request);
+    let fuel = validator.fuel();
+    match verdict {
+        Verdict::Accepted(claims) => {
+            let vouched = Vouched {
+                user: claims.subject.clone(),
+                tid: claims.token_id.clone(),
+                exp: claims.expires_at,
+            };
+            tracer.emit(consumer.accepted(client, vouched, None, fuel));
+            Ok(claims)
+        }
+        verdict => {
+            tracer.emit(consumer.rejected(client, Refusal::of(&verdict), None, fuel));
+            Err(verdict.reason().unwrap_or(Reason::PluginFault.name()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use super::*;
+    use crate::seeds::Seeds;
+    use crate::tokens::{KeyKind, Lifetimes, TokenService};
+    use crate::trace::{Event, Observe, Trace};
+
+    #[derive(Clone, Default)]
+    struct Seen(Rc<RefCell<Vec<Event>>>);
+
+    impl Observe for Seen {
+        fn observe(&mut self, event: &Event, _happening: &Happening, _line: &str) {
+            self.0.borrow_mut().push(event.clone());
+        }
+    }
+
+    fn consumers() -> Vec<Consumer> {
+        vec![
+            Consumer::Uds,
+            Consumer::Perfmon,
+            Consumer::Voicemail,
+            Consumer::ImLogin,
+            Consumer::Edge,
+            Consumer::SipRegister { port: 5090, peer: None, line: "SIP/2.0 403 Forbidden".to_string() },
+        ]
+    }
+
+    /// Every consumer names a missing token and missing keys alike, and records a valid
+    /// token and a token under a key it lacks the same way: one path, one vocabulary.
+    #[test]
+    fn every_consumer_refuses_and_accepts_alike() {
+        const NOW_S: u64 = 1_767_571_200;
+        let mut tokens = TokenService::new(&Seeds::new(5), Lifetimes::defaults());
+        let token = tokens.mint_access("alice", "jabber-1", NOW_S).token;
+        let held = Arc::new(tokens.keys.keyring());
+        tokens.regenerate(KeyKind::Signing);
+        let replaced = Arc::new(tokens.keys.keyring());
+        for consumer in consumers() {
+            let trace = Trace::new();
+            let seen = Seen::default();
+            trace.observe(Box::new(seen.clone()));
+            let tracer = trace.node("cucm-sub-1");
+            let present = |keyring: Option<&Arc<Keyring>>, bearer: Option<&str>| {
+                let presented = Presented {
+                    client: "jabber-1".to_string(),
+                    keyring: keyring.cloned(),
+                    bearer,
+                    now_s: NOW_S,
+                };
+                check(consumer.clone(), presented, &mut Native, &tracer)
+            };
+            assert_eq!(present(Some(&held), None).unwrap_err(), "no-token");
+            assert_eq!(present(None, None).unwrap_err(), "no-token", "no token is told before no keys");
+            assert_eq!(present(None, Some(&token)).unwrap_err(), "no-keys");
+            assert_eq!(present(Some(&held), Some(&token)).unwrap().subject, "alice");
+            assert_eq!(present(Some(&replaced), Some(&token)).unwrap_err(), "unknown-signing-key");
+            let events = seen.0.borrow();
+            let reasons: Vec<Option<String>> =
+                events.iter().map(|event| event.field_text("reason")).collect();
+            let expected =
+                [Some("no-token"), Some("no-token"), Some("no-keys"), None, Some("unknown-signing-key")];
+            assert_eq!(reasons, expected.map(|reason| reason.map(str::to_string)), "{}", consumer.name());
+            assert!(
+                events[3].kind.ends_with("accepted") || events[3].kind == "sip-registered",
+                "{}",
+                events[3].kind
+            );
+            assert!(events[4].field_text("kid").is_some(), "the refusal names the token's key");
+            assert!(events
+                .iter()
+                .all(|event| event.field_text("reason").is_none_or(|r| Reason::named(&r).is_some())));
+        }
+    }
+}
