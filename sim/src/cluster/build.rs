@@ -3,7 +3,7 @@
 //! identity provider, the edge and the client sites. [`Built`] keeps what the driver later
 //! routes steps to; the order of construction is the order of the trace's set-up events.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
@@ -14,8 +14,8 @@ use tokio::sync::mpsc::{self, Receiver, Sender};
 
 use super::sip_setup::SipSetUp;
 use super::{
-    load_validator, push_client_trust, record_plugin, Registered, RunError, CLIENT_START_JITTER_MS,
-    CLIENT_START_MIN, CLIENT_START_WINDOW, TCP_BACKLOG,
+    load_validator, record_plugin, Registered, RunError, CLIENT_START_JITTER_MS, CLIENT_START_MIN,
+    CLIENT_START_WINDOW, TCP_BACKLOG,
 };
 use crate::certs::{self, DeviceTrust};
 use crate::conformance::shadow::Shadow;
@@ -23,12 +23,12 @@ use crate::node::authz::node_keys::NodeCommand;
 use crate::node::client::console::{AdminCall, ADMIN_CALLS_MAX};
 use crate::node::client::login::ClientConfig;
 use crate::node::client::site;
+use crate::node::client::trust_push::TrustPush;
 use crate::node::edge::expressway_c::{self, EdgeCommand, ExpresswayC};
 use crate::node::edge::expressway_e;
 use crate::node::idp::{self, Idp};
-use crate::node::imp::{self, ImpNode};
+use crate::node::imp::{self, ImpNode, PresenceGroup};
 use crate::node::publisher::{self, AdminCommand, Grants, Publisher, ADMIN_QUEUE_MAX};
-use crate::node::subscriber::tftp::ClusterCerts;
 use crate::node::subscriber::{self, Subscriber};
 use crate::node::unity::{self, Unity};
 use crate::proto::sso::AssertionKey;
@@ -50,11 +50,10 @@ pub(super) struct Built<'a> {
     pub admin: Sender<AdminCommand>,
     pub admin_calls: Sender<AdminCall>,
     pub edge: Sender<EdgeCommand>,
-    /// "Enable High Availability" of the Presence Redundancy Group, shared by its nodes.
-    pub high_availability: Rc<Cell<bool>>,
-    pub device_trust: DeviceTrust,
-    /// The subscribers' certificate stores (empty without SIP), for the devices' trust.
-    pub cucm_certs: ClusterCerts,
+    /// The Presence Redundancy Group of the IM and Presence nodes.
+    pub presence_group: PresenceGroup,
+    /// The servers' certificates into the devices' trust.
+    pub trust_push: TrustPush,
     /// The publisher's disk: its refresh-token table is a database file here, which a crash
     /// of the node does not touch. Removed when the run ends, by the signal handler if it is
     /// interrupted (`Registered`).
@@ -138,17 +137,20 @@ pub(super) fn build<'a>(
         let at = Hosts { sim: &mut sim, scenario, seeds, plugins, trace };
         callmanager_subscribers(at, sip.as_ref(), &mut node_commands)?
     };
-    let high_availability =
-        Rc::new(Cell::new(scenario.cluster.imp.as_ref().is_some_and(|imp| imp.high_availability)));
+    let presence_group =
+        PresenceGroup::new(scenario.cluster.imp.as_ref().is_some_and(|imp| imp.high_availability));
     let imp_states = imp_hosts(
         Hosts { sim: &mut sim, scenario, seeds, plugins, trace },
-        &high_availability,
+        &presence_group,
         &mut node_commands,
     )?;
     // Devices trust what was pushed at set-up (assumption in certs::device_trust).
-    let device_trust = DeviceTrust::default();
-    let cucm_certs = sip.as_ref().map(|sip| sip.cluster_certs.clone()).unwrap_or_default();
-    push_client_trust(&device_trust, &imp_states, &cucm_certs);
+    let trust_push = TrustPush {
+        device_trust: DeviceTrust::default(),
+        imp: imp_states.clone(),
+        cucm_certs: sip.as_ref().map(|sip| sip.cluster_certs.clone()).unwrap_or_default(),
+    };
+    trust_push.push();
     let unity_host = unity_host(Hosts { sim: &mut sim, scenario, seeds, plugins, trace }, shadow)?;
     let idp_host = assertion_key.map(|key| {
         let idp =
@@ -159,7 +161,7 @@ pub(super) fn build<'a>(
     let edge = edge_hosts(Hosts { sim: &mut sim, scenario, seeds, plugins, trace }, sip.as_ref())?;
     let homes = Homes { subscribers: &subscribers, imp_nodes: &imp_nodes, unity: unity_host, idp: idp_host };
     let at = Hosts { sim: &mut sim, scenario, seeds, plugins, trace };
-    let admin_calls = client_sites(at, sip.as_ref(), homes, &device_trust);
+    let admin_calls = client_sites(at, sip.as_ref(), homes, &trust_push.device_trust);
     Ok(Built {
         sim,
         publisher,
@@ -169,9 +171,8 @@ pub(super) fn build<'a>(
         admin,
         admin_calls,
         edge,
-        high_availability,
-        device_trust,
-        cucm_certs,
+        presence_group,
+        trust_push,
         disk,
         registered,
     })
@@ -245,7 +246,7 @@ fn callmanager_subscribers(
 /// the nodes were installed.
 fn imp_hosts(
     at: Hosts<'_, '_>,
-    high_availability: &Rc<Cell<bool>>,
+    presence_group: &PresenceGroup,
     node_commands: &mut BTreeMap<String, Sender<NodeCommand>>,
 ) -> Result<Vec<Rc<RefCell<ImpNode>>>, RunError> {
     let Hosts { sim, scenario, seeds, plugins, trace } = at;
@@ -262,7 +263,7 @@ fn imp_hosts(
             "cucm-pub",
             &imp_nodes[0],
             certs,
-            high_availability.clone(),
+            presence_group.clone(),
             scenario.epoch_s,
             trace.node(name),
         )));

@@ -3,17 +3,13 @@
 //! (docs/architecture.md "Time").
 
 use super::build::Built;
-use super::{
-    network_quiet, node_command, push_client_trust, quiet_gap, step_event, Reached, RunError,
-    PROGRESS_EVERY_STEPS,
-};
-use crate::certs::Service;
+use super::{network, network_quiet, quiet_gap, Reached, RunError, PROGRESS_EVERY_STEPS};
 use crate::clock;
+use crate::node::authz::node_keys::NodeCommand;
 use crate::node::client::console::AdminCall;
 use crate::node::edge::expressway_c::EdgeCommand;
 use crate::node::publisher::AdminCommand;
-use crate::scenario::{Action, Scenario, Step, CAMPUS_SITE, SCENARIO_NODE};
-use crate::tokens::client_id_hash;
+use crate::scenario::{Action, Scenario, Step, Target, CAMPUS_SITE, PUBLISHER, SCENARIO_NODE};
 use crate::trace::{Happening, Trace};
 
 /// Runs `built` to the scenario's end; returns the turmoil steps taken.
@@ -30,7 +26,9 @@ pub(super) fn drive(
         let elapsed = built.sim.elapsed() + clock::warp();
         while let Some(step) = steps.next_if(|step| step.at <= elapsed) {
             let t_ms = elapsed.as_millis() as u64;
-            trace.record(t_ms, SCENARIO_NODE, step_event(&step.action));
+            let event = Happening::from_fields("step", &step.action.step_fields())
+                .map_err(|why| RunError::Simulation(format!("the step's event: {why}")))?;
+            trace.record(t_ms, SCENARIO_NODE, event);
             deliver(built, step, t_ms, trace)?;
         }
         if elapsed >= scenario.duration {
@@ -61,25 +59,34 @@ pub(super) fn drive(
     }
 }
 
-/// Hands `step` to whoever carries it out. The driver only routes: what an action means lives
-/// in the node that carries it out. The queues hold every step of a scenario
+/// Hands `step` to whoever carries it out ([`Action::target`]). The driver only routes:
+/// what an action means lives with its carrier. The queues hold every step of a scenario
 /// (ADMIN_QUEUE_MAX, ADMIN_CALLS_MAX) and their receivers live as long as the simulation.
 fn deliver(built: &mut Built<'_>, step: &Step, t_ms: u64, trace: &Trace) -> Result<(), RunError> {
-    let admin = |command: AdminCommand| built.admin.try_send(command).map_err(|_| RunError::AdminQueueFull);
-    match &step.action {
-        Action::RegenerateKey(kind) => admin(AdminCommand::RegenerateKey(*kind))?,
-        Action::SetExpiry { timer, value_s } => admin(AdminCommand::SetExpiry(*timer, *value_s))?,
-        Action::SetRefreshLoginFlow(enabled) => admin(AdminCommand::SetRefreshLoginFlow(*enabled))?,
-        // The parser admits a revoke only for a user with a device, so the campus site and its
-        // console exist.
-        Action::Revoke { user, device } => built
-            .admin_calls
-            .try_send(AdminCall::Revoke { user: user.clone(), ccid: device.as_deref().map(client_id_hash) })
-            .map_err(|_| RunError::AdminQueueFull)?,
+    let action = &step.action;
+    let not_for = |carrier: &str| RunError::Simulation(format!("{} is not for {carrier}", action.name()));
+    match action.target() {
+        Target::Publisher => {
+            let command = AdminCommand::of(action).ok_or_else(|| not_for("the publisher"))?;
+            built.admin.try_send(command).map_err(|_| RunError::AdminQueueFull)?
+        }
+        Target::Console => {
+            let call = AdminCall::of(action).ok_or_else(|| not_for("the console"))?;
+            built.admin_calls.try_send(call).map_err(|_| RunError::AdminQueueFull)?
+        }
+        Target::Node(node) => {
+            let queue = built.node_commands.get(node).ok_or_else(|| not_for(node))?;
+            let command = NodeCommand::of(action).ok_or_else(|| not_for(node))?;
+            queue.try_send(command).map_err(|_| RunError::AdminQueueFull)?
+        }
+        Target::Expressway => {
+            let command = EdgeCommand::of(action).ok_or_else(|| not_for("Expressway-C"))?;
+            built.edge.try_send(command).map_err(|_| RunError::AdminQueueFull)?
+        }
         // A CLI command each node answers at once from its own state, recorded at the step's
         // time (the driver runs between turmoil steps).
-        Action::ShowKeys => {
-            trace.record(t_ms, "cucm-pub", built.publisher.borrow().show_keys());
+        Target::KeyHolders => {
+            trace.record(t_ms, PUBLISHER, built.publisher.borrow().show_keys());
             for (name, subscriber) in &built.subscribers {
                 trace.record(t_ms, name, subscriber.borrow().show_keys());
             }
@@ -87,67 +94,61 @@ fn deliver(built: &mut Built<'_>, step: &Step, t_ms: u64, trace: &Trace) -> Resu
                 trace.record(t_ms, name, node.borrow().show_keys());
             }
         }
-        // Faults act on the network and the hosts, which only the driver holds.
-        Action::Partition { a, b, oneway: false } => built.sim.partition(a.as_str(), b.as_str()),
-        Action::Partition { a, b, oneway: true } => built.sim.partition_oneway(a.as_str(), b.as_str()),
-        Action::Repair { a, b, oneway: false } => built.sim.repair(a.as_str(), b.as_str()),
-        Action::Repair { a, b, oneway: true } => built.sim.repair_oneway(a.as_str(), b.as_str()),
-        Action::Link { a, b, latency, loss_ppm } => {
-            if let Some(latency) = latency {
-                built.sim.set_link_latency(a.as_str(), b.as_str(), *latency);
-            }
-            if let Some(loss_ppm) = loss_ppm {
-                built.sim.set_link_fail_rate(a.as_str(), b.as_str(), f64::from(*loss_ppm) / 1e6);
-            }
-        }
-        Action::Crash(node) => built.sim.crash(node.as_str()),
-        Action::Restart(node) => built.sim.bounce(node.as_str()),
-        Action::Skew { node, offset_ms, drift_ppm } => clock::set_skew(node, *offset_ms, *drift_ppm),
-        // The parser admits these only for nodes that take them: key pulls on a subscriber or
-        // IM and Presence node, a Tomcat restart on any CallManager or IM and Presence node, the
-        // rest on IM and Presence nodes.
-        Action::RestartService { node, service: Service::Tomcat } if node == "cucm-pub" => {
-            admin(AdminCommand::RestartTomcat)?
-        }
-        Action::PullKeys { node, .. }
-        | Action::RestartService { node, .. }
-        | Action::StopService { node, .. }
-        | Action::StartService { node, .. }
-        | Action::RegenerateCertificate { node, .. }
-        | Action::DeleteCertificate { node, .. } => built
-            .node_commands
-            .get(node)
-            .ok_or_else(|| RunError::Simulation(format!("{node} takes no CLI commands")))?
-            .try_send(node_command(&step.action))
-            .map_err(|_| RunError::AdminQueueFull)?,
         // Settings the administrator changes on a page, in effect at once.
-        Action::SetHighAvailability(enabled) => {
-            built.high_availability.set(*enabled);
-            trace.record(t_ms, "cucm-pub", Happening::HighAvailabilityChanged { enabled: *enabled });
+        Target::PresenceGroup => {
+            let Action::SetHighAvailability(enabled) = action else { return Err(not_for("the group")) };
+            trace.record(t_ms, PUBLISHER, built.presence_group.set_high_availability(*enabled));
         }
-        Action::PushClientTrust => {
-            let imp: Vec<_> = built.imp.iter().map(|(_, node)| node.clone()).collect();
-            let certificates = push_client_trust(&built.device_trust, &imp, &built.cucm_certs);
-            trace.record(t_ms, CAMPUS_SITE, Happening::ClientTrustPushed { certificates });
-        }
-        Action::SetSipOAuthMode(enabled) => admin(AdminCommand::SetSipOAuthMode(*enabled))?,
-        Action::SetSipPorts { node, phone_port, mra_port } => admin(AdminCommand::SetSipPorts {
-            node: node.clone(),
-            phone_port: *phone_port,
-            mra_port: *mra_port,
-        })?,
-        Action::SetSecurityProfile { digest_authentication, tftp_encrypted_config } => {
-            admin(AdminCommand::SetSecurityProfile {
-                digest_authentication: *digest_authentication,
-                tftp_encrypted_config: *tftp_encrypted_config,
-            })?
-        }
-        Action::RefreshExpressway => {
-            built.edge.try_send(EdgeCommand::Refresh).map_err(|_| RunError::AdminQueueFull)?
-        }
-        Action::ReissueExpresswayCertificate { san } => {
-            built.edge.try_send(EdgeCommand::Reissue(san.clone())).map_err(|_| RunError::AdminQueueFull)?
+        Target::DeviceTrust => trace.record(t_ms, CAMPUS_SITE, built.trust_push.push()),
+        Target::Network => network::apply(&mut built.sim, action).map_err(RunError::Simulation)?,
+        Target::Clock(node) => {
+            let Action::Skew { offset_ms, drift_ppm, .. } = action else { return Err(not_for("a clock")) };
+            clock::set_skew(node, *offset_ms, *drift_ppm)
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::action::every_action;
+
+    #[test]
+    fn every_action_makes_a_step_event_the_catalogue_takes() {
+        for action in every_action() {
+            let fields = action.step_fields();
+            let event =
+                Happening::from_fields("step", &fields).unwrap_or_else(|why| panic!("{action:?}: {why}"));
+            assert_eq!(event.fields(), fields, "{action:?}");
+            assert_eq!(fields["action"], action.name());
+        }
+    }
+
+    /// Whatever an action's target, its carrier takes it: no step is routed where nothing
+    /// carries it out.
+    #[test]
+    fn every_action_is_taken_by_its_target() {
+        let mut sim = turmoil::Builder::new().build();
+        for host in ["a", "b"] {
+            sim.host(host, || async {
+                std::future::pending::<()>().await;
+                Ok(())
+            });
+        }
+        for action in every_action() {
+            let taken = match action.target() {
+                Target::Publisher => AdminCommand::of(&action).is_some(),
+                Target::Console => AdminCall::of(&action).is_some(),
+                Target::Node(node) => node == "a" && NodeCommand::of(&action).is_some(),
+                Target::Expressway => EdgeCommand::of(&action).is_some(),
+                Target::KeyHolders => action == Action::ShowKeys,
+                Target::PresenceGroup => matches!(action, Action::SetHighAvailability(_)),
+                Target::DeviceTrust => action == Action::PushClientTrust,
+                Target::Network => network::apply(&mut sim, &action).is_ok(),
+                Target::Clock(node) => node == "a" && matches!(action, Action::Skew { .. }),
+            };
+            assert!(taken, "{action:?} goes to {:?}, which does not take it", action.target());
+        }
+    }
 }

@@ -2,6 +2,7 @@
 //!
 //! * [`build`]: the cluster's hosts, in the order their set-up events are recorded.
 //! * [`drive`]: each step delivered at its time, turmoil stepped, quiet time skipped.
+//! * [`network`]: the network faults carried out on turmoil's links and hosts.
 //! * [`audit`]: the end of a run: the trace finished, the database audited, the result.
 //! * [`sip_setup`]: the SIP and edge pieces as the run finds them (database, certificates,
 //!   activation codes).
@@ -9,6 +10,7 @@
 mod audit;
 mod build;
 mod drive;
+mod network;
 mod sip_setup;
 
 use std::cell::RefCell;
@@ -19,16 +21,12 @@ use std::time::Duration;
 use authzlab_host::plugin::PluginError;
 use authzlab_host::{Plugin, PluginHost};
 
-use crate::certs::device_trust::CLIENT_CHECKED;
-use crate::certs::{self, DeviceTrust};
 use crate::check::Checks;
 use crate::clock;
-use crate::node::authz::node_keys::NodeCommand;
-use crate::node::imp::ImpNode;
 use crate::node::publisher::ADMIN_QUEUE_MAX;
 pub use crate::report::run::Run;
 use crate::report::{Exposures, Logins, Purges, Timeline, TimelineMode};
-use crate::scenario::{Action, Scenario, ValidatorSource, CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX};
+use crate::scenario::{Scenario, ValidatorSource, CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX};
 use crate::seeds::Seeds;
 use crate::trace::{self, Happening, Trace};
 use audit::Readers;
@@ -160,139 +158,6 @@ pub fn run_with(
     let mut built = build::build(scenario, &seeds, plugins, shadow, &trace)?;
     let steps = drive::drive(&mut built, scenario, &trace, progress)?;
     audit::audit(built, scenario, seed, trace, readers, steps)
-}
-
-/// The IM and Presence nodes' current `cup-xmpp.pem` and `tomcat.pem`, and the subscribers'
-/// `tomcat.pem`, into the devices' trust (group policy, MDM); how many certificates the
-/// devices trust now.
-fn push_client_trust(
-    device_trust: &DeviceTrust,
-    imp_nodes: &[Rc<RefCell<ImpNode>>],
-    cucm_certs: &[Rc<RefCell<certs::CertStore>>],
-) -> u32 {
-    let mut trusted = 0;
-    for node in imp_nodes {
-        let certs = node.borrow().certs();
-        let certs = certs.borrow();
-        trusted = device_trust.push(CLIENT_CHECKED.map(|identity| certs.identity(identity)));
-    }
-    for certs in cucm_certs {
-        let certs = certs.borrow();
-        trusted = device_trust.push([certs.identity(certs::Identity::Tomcat)]);
-    }
-    trusted
-}
-
-/// The command a node carries out for a step routed to it.
-fn node_command(action: &Action) -> NodeCommand {
-    match action {
-        Action::PullKeys { .. } => NodeCommand::PullKeys,
-        Action::RestartService { service, .. } => NodeCommand::RestartService(*service),
-        Action::StopService { service, .. } => NodeCommand::StopService(*service),
-        Action::StartService { service, .. } => NodeCommand::StartService(*service),
-        Action::RegenerateCertificate { identity, .. } => NodeCommand::RegenerateCertificate(*identity),
-        Action::DeleteCertificate { certificate, .. } => NodeCommand::DeleteCertificate(certificate.clone()),
-        other => unreachable!("{} is not a node's command", other.name()),
-    }
-}
-
-/// The `step` event of a scenario action, with its parameters.
-fn step_event(action: &Action) -> Happening {
-    let mut event = Happening::Step {
-        action: action.name().to_string(),
-        key: None,
-        user: None,
-        client: None,
-        param: None,
-        value_s: None,
-        enabled: None,
-        between: None,
-        oneway: None,
-        target: None,
-        offset_ms: None,
-        drift_ppm: None,
-        latency_ms: None,
-        loss_ppm: None,
-        service: None,
-        certificate: None,
-        ports: None,
-        san: None,
-        settings: None,
-    };
-    let Happening::Step {
-        key,
-        user,
-        client,
-        param,
-        value_s,
-        enabled,
-        between,
-        oneway,
-        target,
-        offset_ms,
-        drift_ppm,
-        latency_ms,
-        loss_ppm,
-        service: service_name,
-        certificate: certificate_name,
-        ports,
-        san: san_names,
-        settings,
-        ..
-    } = &mut event
-    else {
-        unreachable!("built as a step just above")
-    };
-    match action {
-        Action::RegenerateKey(kind) => *key = Some(kind.to_string()),
-        Action::Revoke { user: whose, device } => (*user, *client) = (Some(whose.clone()), device.clone()),
-        Action::SetExpiry { timer, value_s: value } => {
-            (*param, *value_s) = (Some(timer.to_string()), Some(*value))
-        }
-        Action::SetRefreshLoginFlow(flag) => {
-            (*param, *enabled) = (Some("refresh_login_flow".to_string()), Some(*flag))
-        }
-        Action::ShowKeys => {}
-        Action::Partition { a, b, oneway: one } | Action::Repair { a, b, oneway: one } => {
-            (*between, *oneway) = (Some(format!("{a} {b}")), one.then_some(true))
-        }
-        Action::Link { a, b, latency, loss_ppm: loss } => {
-            *between = Some(format!("{a} {b}"));
-            *latency_ms = latency.map(|latency| latency.as_millis() as u64);
-            *loss_ppm = *loss;
-        }
-        Action::Crash(node) | Action::Restart(node) => *target = Some(node.clone()),
-        Action::PullKeys { node, kind } => (*target, *key) = (Some(node.clone()), Some(kind.to_string())),
-        Action::RestartService { node, service }
-        | Action::StopService { node, service }
-        | Action::StartService { node, service } => {
-            (*target, *service_name) = (Some(node.clone()), Some(service.name().to_string()))
-        }
-        Action::RegenerateCertificate { node, identity } => {
-            (*target, *certificate_name) = (Some(node.clone()), Some(identity.name().to_string()))
-        }
-        Action::DeleteCertificate { node, certificate } => {
-            (*target, *certificate_name) = (Some(node.clone()), Some(certificate.to_string()))
-        }
-        Action::SetHighAvailability(flag) | Action::SetSipOAuthMode(flag) => *enabled = Some(*flag),
-        Action::PushClientTrust | Action::RefreshExpressway => {}
-        Action::SetSipPorts { node, phone_port, mra_port } => {
-            *target = Some(node.clone());
-            let phone = phone_port.map(|port| format!("phone={port}"));
-            let mra = mra_port.map(|port| format!("mra={port}"));
-            *ports = Some([phone, mra].into_iter().flatten().collect::<Vec<_>>().join(" "));
-        }
-        Action::ReissueExpresswayCertificate { san } => *san_names = Some(san.join(" ")),
-        Action::SetSecurityProfile { digest_authentication, tftp_encrypted_config } => {
-            let digest = digest_authentication.map(|flag| format!("digest_authentication={flag}"));
-            let encrypted = tftp_encrypted_config.map(|flag| format!("tftp_encrypted_config={flag}"));
-            *settings = Some([digest, encrypted].into_iter().flatten().collect::<Vec<_>>().join(" "));
-        }
-        Action::Skew { node, offset_ms: offset, drift_ppm: drift } => {
-            (*target, *offset_ms, *drift_ppm) = (Some(node.clone()), Some(*offset), Some(*drift))
-        }
-    }
-    event
 }
 
 /// A path registered with [`crate::cleanup`] for as long as this lives.

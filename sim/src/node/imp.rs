@@ -38,6 +38,29 @@ pub const BOSH_PORT: u16 = 7335;
 /// The BOSH endpoint where Jabber opens its XMPP session with a bearer token.
 pub const BOSH_PATH: &str = "/httpbinding";
 
+/// The Presence Redundancy Group of the IM and Presence nodes: its "Enable High
+/// Availability" setting, which each node of the group reads when one of its services goes
+/// down.
+#[derive(Clone, Debug, Default)]
+pub struct PresenceGroup(Rc<Cell<bool>>);
+
+impl PresenceGroup {
+    pub fn new(high_availability: bool) -> PresenceGroup {
+        PresenceGroup(Rc::new(Cell::new(high_availability)))
+    }
+
+    fn high_availability(&self) -> bool {
+        self.0.get()
+    }
+
+    /// The administrator turns High Availability on or off on the group's page, in effect
+    /// at once; the event the change records.
+    pub fn set_high_availability(&self, enabled: bool) -> Happening {
+        self.0.set(enabled);
+        Happening::HighAvailabilityChanged { enabled }
+    }
+}
+
 /// An IM and Presence node's state.
 pub struct ImpNode {
     plugin: Plugin,
@@ -52,8 +75,8 @@ pub struct ImpNode {
     certs: Rc<RefCell<CertStore>>,
     /// The IM and Presence publisher: the source of trust, and DRF Primary.
     imp_publisher: String,
-    /// "Enable High Availability" of the Presence Redundancy Group, shared by its nodes.
-    high_availability: Rc<Cell<bool>>,
+    /// The Presence Redundancy Group it belongs to.
+    group: PresenceGroup,
     /// Services restarting now, and until when (simulated time since the start).
     restarting: BTreeMap<Service, Duration>,
 }
@@ -64,7 +87,7 @@ impl ImpNode {
         publisher: &str,
         imp_publisher: &str,
         certs: CertStore,
-        high_availability: Rc<Cell<bool>>,
+        group: PresenceGroup,
         epoch_s: u64,
         tracer: Tracer,
     ) -> ImpNode {
@@ -77,7 +100,7 @@ impl ImpNode {
             tracer,
             certs: Rc::new(RefCell::new(certs)),
             imp_publisher: imp_publisher.to_string(),
-            high_availability,
+            group,
             restarting: BTreeMap::new(),
         }
     }
@@ -359,7 +382,7 @@ fn presents(loaded: &[&Certificate]) -> Option<String> {
 /// to turn High Availability off before restarting).
 fn fail_over_if_high_availability(node: &RefCell<ImpNode>, service: Service) {
     let node = node.borrow();
-    if service.serves_users() && node.high_availability.get() {
+    if service.serves_users() && node.group.high_availability() {
         node.tracer.emit(Happening::HaFailover { service: service.name().to_string() });
     }
 }

@@ -8,19 +8,6 @@ pub fn narrate(event: &Event) -> Option<String> {
     let f = |name: &str| event.field_text(name).unwrap_or_default();
     let flag = |name: &str| event.fields.get(name).and_then(|value| value.as_bool());
     let said = match event.kind.as_str() {
-        "step" => match f("action").as_str() {
-            "sip-oauth-mode" => match flag("enabled") {
-                Some(true) => "administrator runs `utils sipOAuth-mode enable` on the publisher".to_string(),
-                _ => "administrator runs `utils sipOAuth-mode disable` on the publisher".to_string(),
-            },
-            "set-sip-ports" => format!("administrator sets the SIP OAuth ports of {} ({})", f("target"), f("ports")),
-            "set-security-profile" => format!("administrator edits the phone security profile ({})", f("settings")),
-            "refresh-expressway" => "administrator refreshes the CallManager nodes on Expressway-C".to_string(),
-            "reissue-expressway-certificate" => {
-                format!("Expressway-C gets a new certificate from its CA, named {}", f("san"))
-            }
-            _ => return None,
-        },
         "sip-oauth-mode-set" => format!(
             "ClusterSIPOAuthMode is {} in processconfig (was {}); each CallManager takes it up when it restarts",
             u8::from(flag("enabled") == Some(true)),

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use crate::clock::format_elapsed;
 use crate::report::TimelineMode;
+use crate::scenario::Action;
 use crate::trace::catalogue::{EventSpec, Role};
 use crate::trace::reason::Reason;
 use crate::trace::{Event, Happening, Observe};
@@ -113,79 +114,15 @@ fn told(event: &Event) -> Option<String> {
         .or_else(|| consumers_in_words(event))
 }
 
-/// An administrator's step (or the network's), as the administrator would say it.
+/// An administrator's step (or the network's), as the action itself says it
+/// ([`Action::in_words`]); a step this build does not know is named as recorded.
 fn step_in_words(event: &Event) -> Option<String> {
-    let f = |name: &str| event.field_text(name).unwrap_or_default();
-    Some(match event.kind.as_str() {
-        "step" => match f("action").as_str() {
-            "regenerate-key" => format!(
-                "administrator runs `set key regen authz {}` on {}",
-                f("key"),
-                event.field_text("target").unwrap_or_else(|| "the publisher".to_string())
-            ),
-            "restart-service" => format!("administrator restarts {} on {}", service_in_words(&f("service")), f("target")),
-            "stop-service" => format!("administrator stops {} on {}", service_in_words(&f("service")), f("target")),
-            "start-service" => format!("administrator starts {} on {}", service_in_words(&f("service")), f("target")),
-            "regenerate-certificate" => {
-                format!("administrator regenerates {}.pem on {}", f("certificate"), f("target"))
-            }
-            "delete-certificate" => format!("administrator deletes {} on {}", f("certificate"), f("target")),
-            "set-high-availability" => format!(
-                "administrator turns High Availability {} in the Presence Redundancy Group",
-                if f("enabled") == "true" { "on" } else { "off" }
-            ),
-            "push-client-trust" => "administrator pushes the IM and Presence nodes' current cup-xmpp.pem and tomcat.pem to the Jabber devices (group policy, MDM)".to_string(),
-            "show-keys" => "administrator runs `show key authz signing` and `show key authz encryption` on every CallManager and IM and Presence node".to_string(),
-            "set-param" => match event.field_text("enabled") {
-                Some(enabled) => format!(
-                    "administrator sets \"OAuth with Refresh Login Flow\" to {}",
-                    if enabled == "true" { "Enabled" } else { "Disabled" }
-                ),
-                None => format!("administrator sets {} to {}", f("param"), seconds_in_words(&f("value_s"))),
-            },
-            "revoke" => match event.field_text("client") {
-                Some(client) => {
-                    format!("administrator revokes the refresh tokens of {} on {client}", f("user"))
-                }
-                None => format!("administrator revokes every refresh token of {}", f("user")),
-            },
-            "partition" | "repair" => {
-                let (a, b) = f("between").split_once(' ').map_or((String::new(), String::new()), |(a, b)| (a.to_string(), b.to_string()));
-                let verb = if f("action") == "partition" { "breaks" } else { "is whole again" };
-                match event.field_text("oneway") {
-                    Some(_) => format!("the network from {a} to {b} {verb} (one way)"),
-                    None => format!("the network between {a} and {b} {verb}"),
-                }
-            }
-            "link" => {
-                let mut parts = Vec::new();
-                if let Some(ms) = event.field_text("latency_ms") {
-                    parts.push(format!("{ms} ms latency"));
-                }
-                if let Some(ppm) = event.fields.get("loss_ppm").and_then(|value| value.as_u64()) {
-                    parts.push(format!("{}% of messages break the link", ppm as f64 / 10_000.0));
-                }
-                format!("the link {} now has {}", f("between").replace(' ', " – "), parts.join(" and "))
-            }
-            "crash" => format!("{} crashes: what it held in memory is gone, its disk is kept", f("target")),
-            "restart" => format!("{} is started again", f("target")),
-            "skew" => {
-                let offset_ms = event.fields.get("offset_ms").and_then(|value| value.as_i64()).unwrap_or(0);
-                let drift_ppm = event.fields.get("drift_ppm").and_then(|value| value.as_i64()).unwrap_or(0);
-                let offset = crate::scenario::format_duration(std::time::Duration::from_millis(offset_ms.unsigned_abs()));
-                let mut said = match offset_ms {
-                    0 => format!("{}'s clock is right", f("target")),
-                    ms if ms < 0 => format!("{}'s clock is set {offset} behind", f("target")),
-                    _ => format!("{}'s clock is set {offset} ahead", f("target")),
-                };
-                if drift_ppm != 0 {
-                    said.push_str(&format!(", drifting {drift_ppm} ppm"));
-                }
-                said
-            }
-            other => format!("scenario step {other}"),
-        },
-        _ => return None,
+    if event.kind != "step" {
+        return None;
+    }
+    Some(match Action::from_step(&event.fields) {
+        Some(action) => action.in_words(),
+        None => format!("scenario step {}", event.field_text("action").unwrap_or_default()),
     })
 }
 

@@ -2,9 +2,10 @@
 //! documented command run on another node, which puts keys on its disk), `revoke`,
 //! `set-param` and `show-keys`.
 
+use super::action::ActionName;
 use super::duration::parse_duration;
 use super::error::At;
-use super::file::{ActionName, ParamName, StepFile};
+use super::file::{ParamName, StepFile};
 use super::parse::{check_user, cli_node, OLD_RELEASE_HAS_NO_FLOW};
 use super::{Action, Cluster, Device, Release, ScenarioError, PUBLISHER};
 use crate::tokens::{ExpiryTimer, Lifetimes};

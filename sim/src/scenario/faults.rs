@@ -7,8 +7,9 @@ use std::ops::Range;
 
 use toml::Spanned;
 
+use super::action::ActionName;
 use super::duration::parse_duration;
-use super::file::{ActionName, StepFile};
+use super::file::StepFile;
 use super::{Action, Device, ScenarioError};
 use crate::trace::catalogue::did_you_mean;
 

@@ -241,7 +241,7 @@ pub(super) struct ClientFile {
 #[serde(deny_unknown_fields)]
 pub(super) struct StepFile {
     pub at: Spanned<SimDuration>,
-    pub action: Spanned<ActionName>,
+    pub action: Spanned<super::action::ActionName>,
     #[serde(default)]
     pub key: Option<KeyKind>,
     /// For `revoke`: whose refresh tokens.
@@ -310,74 +310,6 @@ pub(super) enum ParamName {
     AccessTokenExpiry,
     RefreshTokenExpiry,
     RefreshLoginFlow,
-}
-
-#[derive(Deserialize, Clone, Copy)]
-#[serde(rename_all = "kebab-case")]
-pub(super) enum ActionName {
-    RegenerateKey,
-    Revoke,
-    SetParam,
-    ShowKeys,
-    Partition,
-    Repair,
-    Link,
-    Crash,
-    Restart,
-    Skew,
-    RestartService,
-    StopService,
-    StartService,
-    RegenerateCertificate,
-    DeleteCertificate,
-    SetHighAvailability,
-    PushClientTrust,
-    SipOauthMode,
-    SetSipPorts,
-    RefreshExpressway,
-    ReissueExpresswayCertificate,
-    SetSecurityProfile,
-}
-
-/// Which parser reads a step: one per kind of step, each in its own file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum StepKind {
-    /// `admin_steps.rs`: the AuthZ keys, revocation, enterprise parameters.
-    Admin,
-    /// `service_steps.rs`: services and certificates.
-    Service,
-    /// `sip_steps.rs`: SIP OAuth and the edge.
-    Sip,
-    /// `faults.rs`: the network, crashes, clocks.
-    Fault,
-}
-
-impl ActionName {
-    pub(super) fn kind(self) -> StepKind {
-        match self {
-            ActionName::RegenerateKey | ActionName::Revoke | ActionName::SetParam | ActionName::ShowKeys => {
-                StepKind::Admin
-            }
-            ActionName::RestartService
-            | ActionName::StopService
-            | ActionName::StartService
-            | ActionName::RegenerateCertificate
-            | ActionName::DeleteCertificate
-            | ActionName::SetHighAvailability
-            | ActionName::PushClientTrust => StepKind::Service,
-            ActionName::SipOauthMode
-            | ActionName::SetSipPorts
-            | ActionName::RefreshExpressway
-            | ActionName::ReissueExpresswayCertificate
-            | ActionName::SetSecurityProfile => StepKind::Sip,
-            ActionName::Partition
-            | ActionName::Repair
-            | ActionName::Link
-            | ActionName::Crash
-            | ActionName::Restart
-            | ActionName::Skew => StepKind::Fault,
-        }
-    }
 }
 
 #[derive(Deserialize)]

@@ -3,6 +3,7 @@
 //! TOML, parsed with serde; every error names the file, line, column and field:
 //! `scenarios/x.toml:14:6: step[0].at: "2h5" is not a duration (try "2h5m")`.
 //!
+//! * [`action`]: what a step does, its one spelling, who carries it out, its `step` event.
 //! * [`file`]: the file as written (serde structs), every list bounded while parsing.
 //! * [`parse`]: from the file as written to a checked [`Scenario`]: ranges, limits, order.
 //! * [`admin_steps`]: the AuthZ steps (regenerate-key, revoke, set-param, show-keys), checked.
@@ -12,6 +13,7 @@
 //! * [`table`]: a table where the format wants one, never an array in its place.
 //! * [`error`]: [`ScenarioError`] and positions.
 
+pub mod action;
 mod admin_steps;
 mod duration;
 mod error;
@@ -35,12 +37,12 @@ use std::time::Duration;
 use authzlab_host::input::{read_bounded, InputKind};
 use serde::Deserialize;
 
+pub use action::{Action, ActionName, Target};
 pub use duration::{format_duration, parse_duration, parse_window, SimDuration};
 pub use error::{line_column, ScenarioError};
 
-use crate::certs::{CertificateName, Identity, Service};
 use crate::proto::http::{EXCHANGE_TICKS_MAX, REQUEST_TIMEOUT};
-use crate::tokens::{ExpiryTimer, KeyKind, Lifetimes};
+use crate::tokens::Lifetimes;
 use crate::trace::domain::Names;
 
 /// Clients one scenario may run: a bound on the site hosts' task count, and so on the
@@ -394,103 +396,6 @@ pub const USER_CHARS_MAX: usize = 64;
 pub struct Step {
     pub at: Duration,
     pub action: Action,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Action {
-    /// `set key regen authz signing|encryption` on the publisher.
-    RegenerateKey(KeyKind),
-    /// An administrator revokes the refresh tokens of `user`, or only those of one of the
-    /// user's devices: `https://<publisher>:8443/ssosp/token/revoke?user_id=…[&client_id=…]`.
-    Revoke { user: String, device: Option<String> },
-    /// An administrator changes an expiry timer on the publisher: tokens issued from then on
-    /// get the new lifetime, tokens already issued keep theirs.
-    SetExpiry { timer: ExpiryTimer, value_s: u64 },
-    /// An administrator sets "OAuth with Refresh Login Flow" to Enabled (`true`) or
-    /// Disabled: logins from then on get the flows it allows; tokens already issued stay.
-    SetRefreshLoginFlow(bool),
-    /// `show key authz signing` and `show key authz encryption` on every CallManager and IM
-    /// and Presence node:
-    /// each records the two lines it prints.
-    ShowKeys,
-    /// The network between two nodes or sites breaks: both ways, or `oneway` from `a` to `b`.
-    Partition { a: String, b: String, oneway: bool },
-    /// The network between two nodes or sites is whole again (both ways, or `a` to `b`).
-    Repair { a: String, b: String, oneway: bool },
-    /// Latency and loss on the link between two nodes or sites.
-    Link { a: String, b: String, latency: Option<Duration>, loss_ppm: Option<u32> },
-    /// `set key regen authz …` run on a subscriber or IM and Presence node: it fetches the
-    /// cluster's keys from the publisher onto its disk (keys are generated on the publisher
-    /// only); its running Tomcat uses them once restarted.
-    PullKeys { node: String, kind: KeyKind },
-    /// `utils service restart <service>` on a node: the service loads what is on disk.
-    RestartService { node: String, service: Service },
-    /// Stop a service on an IM and Presence node (Control Center).
-    StopService { node: String, service: Service },
-    /// Start a stopped service on an IM and Presence node.
-    StartService { node: String, service: Service },
-    /// Regenerate an identity certificate on an IM and Presence node (Certificate Management).
-    RegenerateCertificate { node: String, identity: Identity },
-    /// Delete a certificate on an IM and Presence node (refused for identity certificates).
-    DeleteCertificate { node: String, certificate: CertificateName },
-    /// Turn "Enable High Availability" of the Presence Redundancy Group on or off.
-    SetHighAvailability(bool),
-    /// The administrator pushes the IM and Presence nodes' current `cup-xmpp.pem` and
-    /// `tomcat.pem`, and the subscribers' `tomcat.pem`, into the Jabber devices' trust stores
-    /// (group policy, MDM, e-mail).
-    PushClientTrust,
-    /// `utils sipOAuth-mode enable` (or `disable`) on the publisher: `ClusterSIPOAuthMode` in
-    /// `processconfig`; each subscriber's CallManager reads it when it (re)starts.
-    SetSipOAuthMode(bool),
-    /// The administrator sets a subscriber's SIP OAuth ports (the CallManager page, which
-    /// refuses a port outside 1024-49151); taken up when CallManager restarts there.
-    SetSipPorts { node: String, phone_port: Option<i64>, mra_port: Option<i64> },
-    /// "Refresh" of the CallManager nodes on Expressway-C (discovery again): one
-    /// `CEOAuth <node>` zone per subscriber, and Expressway-C's CN/SAN pushed over AXL into
-    /// `expresswaycconfiguration`.
-    RefreshExpressway,
-    /// Expressway-C gets a new certificate from its CA, with these further DNS names.
-    ReissueExpresswayCertificate { san: Vec<String> },
-    /// The phone security profile page: "Enable Digest Authentication" and "TFTP Encrypted
-    /// Config" (refused while SIP OAuth is on).
-    SetSecurityProfile { digest_authentication: Option<bool>, tftp_encrypted_config: Option<bool> },
-    /// A node stops: what it held in memory is gone; its disk is kept.
-    Crash(String),
-    /// A crashed (or running) node starts again from its disk.
-    Restart(String),
-    /// A node's clock is off by `offset_ms` from now on, drifting `drift_ppm`.
-    Skew { node: String, offset_ms: i64, drift_ppm: i64 },
-}
-
-impl Action {
-    /// The action's name in scenario files and traces.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Action::RegenerateKey(_) => "regenerate-key",
-            Action::Revoke { .. } => "revoke",
-            Action::SetExpiry { .. } | Action::SetRefreshLoginFlow(_) => "set-param",
-            Action::ShowKeys => "show-keys",
-            Action::Partition { .. } => "partition",
-            Action::Repair { .. } => "repair",
-            Action::Link { .. } => "link",
-            Action::PullKeys { .. } => "regenerate-key",
-            Action::RestartService { .. } => "restart-service",
-            Action::StopService { .. } => "stop-service",
-            Action::StartService { .. } => "start-service",
-            Action::RegenerateCertificate { .. } => "regenerate-certificate",
-            Action::DeleteCertificate { .. } => "delete-certificate",
-            Action::SetHighAvailability(_) => "set-high-availability",
-            Action::PushClientTrust => "push-client-trust",
-            Action::SetSipOAuthMode(_) => "sip-oauth-mode",
-            Action::SetSipPorts { .. } => "set-sip-ports",
-            Action::RefreshExpressway => "refresh-expressway",
-            Action::ReissueExpresswayCertificate { .. } => "reissue-expressway-certificate",
-            Action::SetSecurityProfile { .. } => "set-security-profile",
-            Action::Crash(_) => "crash",
-            Action::Restart(_) => "restart",
-            Action::Skew { .. } => "skew",
-        }
-    }
 }
 
 fn devices(groups: &[ClientGroup]) -> Vec<Device> {

@@ -6,11 +6,12 @@ use std::path::Path;
 
 use toml::Spanned;
 
+use super::action::StepKind;
 use super::duration::format_duration;
 use super::error::line_column;
 use super::error::At;
 use super::expect;
-use super::file::{ParamsFile, ScenarioFile, StepFile, StepKind};
+use super::file::{ParamsFile, ScenarioFile, StepFile};
 use super::{
     Action, ClientGroup, ClientKind, Cluster, ImpCluster, Purge, Release, Scenario, ScenarioError, Site,
     Step, CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX, DURATION_MAX, EPOCH_S_MAX, IMP_SUBSCRIBERS_MAX,

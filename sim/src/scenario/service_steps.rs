@@ -6,7 +6,8 @@ use std::ops::Range;
 
 use toml::Spanned;
 
-use super::file::{ActionName, StepFile};
+use super::action::ActionName;
+use super::file::StepFile;
 use super::{Action, Cluster, ScenarioError, PUBLISHER};
 use crate::certs::service::RunsOn;
 use crate::certs::{CertificateName, Identity, Service};

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use toml::Spanned;
 
+use super::action::ActionName;
 use super::duration::{format_duration, SimDuration};
-use super::file::{ActionName, ClusterFile, StepFile};
+use super::file::{ClusterFile, StepFile};
 use super::{
     Action, Cluster, DeviceTokens, ExpresswayCluster, ScenarioError, SipCluster, EXCHANGE_TICKS_MAX,
     EXPRESSWAY_VALIDATOR_DEFAULT, REQUEST_TIMEOUT, SAN_CHARS_MAX, SAN_ENTRIES_MAX, SIP_VALIDATOR_DEFAULT,

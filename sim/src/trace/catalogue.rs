@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::domain::*;
+use crate::scenario::action::ActionName;
 
 /// A field's type as the catalogue shows it, and its JSON form in the trace.
 pub trait FieldValue {
@@ -291,7 +292,7 @@ catalogue! {
     /// A scenario step was carried out (recorded by the driver as node `scenario`).
     Step = "step" {
         /// The step's action, e.g. `regenerate-key`.
-        action: String = Domain::OneOf(ACTIONS),
+        action: String = Domain::OneOf(ActionName::NAMES),
         /// For `regenerate-key`: `signing` or `encryption`.
         key: Option<String> = Domain::OneOf(KEYS),
         /// For `revoke`: whose refresh tokens.
@@ -857,7 +858,7 @@ catalogue! {
     /// An administrator's call to a node failed (no answer, or an error status).
     AdminCallFailed = "admin-call-failed" {
         /// The step's action, e.g. `revoke`.
-        action: String = Domain::OneOf(ACTIONS),
+        action: String = Domain::OneOf(ActionName::NAMES),
         /// What went wrong.
         reason: String,
     }

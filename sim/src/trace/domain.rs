@@ -65,32 +65,6 @@ pub const EXPIRY_TIMERS: &[&str] = &["access_token_expiry", "refresh_token_expir
 /// Enterprise parameters a `set-param` step may change.
 pub const PARAMS: &[&str] = &["access_token_expiry", "refresh_token_expiry", "refresh_login_flow"];
 
-/// Every scenario step's action (`Action::name`).
-pub const ACTIONS: &[&str] = &[
-    "regenerate-key",
-    "revoke",
-    "set-param",
-    "show-keys",
-    "partition",
-    "repair",
-    "link",
-    "restart-service",
-    "stop-service",
-    "start-service",
-    "regenerate-certificate",
-    "delete-certificate",
-    "set-high-availability",
-    "push-client-trust",
-    "sip-oauth-mode",
-    "set-sip-ports",
-    "refresh-expressway",
-    "reissue-expressway-certificate",
-    "set-security-profile",
-    "crash",
-    "restart",
-    "skew",
-];
-
 /// How a device reaches CallManager.
 pub const VIAS: &[&str] = &["direct", "edge"];
 /// What an implicit-grant access token is.

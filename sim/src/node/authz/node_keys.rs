@@ -23,6 +23,7 @@ use crate::node::authz::held_keys::HeldKeys;
 use crate::node::key_checksums;
 use crate::proto::authz::{KeyBundle, HTTPS_PORT, KEYS_PATH};
 use crate::proto::http::{Call, HttpRequest, HttpResponse};
+use crate::scenario::Action;
 use crate::tokens::KeyKind;
 use crate::trace::{Happening, Tracer};
 use hyper::StatusCode;
@@ -121,6 +122,23 @@ pub enum NodeCommand {
     RegenerateCertificate(Identity),
     /// Certificate Management: delete a certificate (IM and Presence).
     DeleteCertificate(CertificateName),
+}
+
+impl NodeCommand {
+    /// The command a step routed to one node asks for (`None`: not a node's own command).
+    pub fn of(action: &Action) -> Option<NodeCommand> {
+        Some(match action {
+            Action::PullKeys { .. } => NodeCommand::PullKeys,
+            Action::RestartService { service, .. } => NodeCommand::RestartService(*service),
+            Action::StopService { service, .. } => NodeCommand::StopService(*service),
+            Action::StartService { service, .. } => NodeCommand::StartService(*service),
+            Action::RegenerateCertificate { identity, .. } => NodeCommand::RegenerateCertificate(*identity),
+            Action::DeleteCertificate { certificate, .. } => {
+                NodeCommand::DeleteCertificate(certificate.clone())
+            }
+            _ => return None,
+        })
+    }
 }
 
 /// Commands waiting for one node, at most one per scenario step. The queue is the

@@ -11,6 +11,8 @@ use tokio::sync::mpsc;
 
 use crate::proto::authz::{HTTPS_PORT, REVOKE_PATH};
 use crate::proto::http::Call;
+use crate::scenario::Action;
+use crate::tokens::client_id_hash;
 use crate::trace::{Happening, Tracer};
 
 /// Calls waiting for the console, at most one per scenario step.
@@ -21,6 +23,19 @@ pub const ADMIN_CALLS_MAX: usize = crate::scenario::STEPS_MAX;
 pub enum AdminCall {
     /// Revoke `user`'s refresh tokens, or only those of the device whose `ccid` is given.
     Revoke { user: String, ccid: Option<String> },
+}
+
+impl AdminCall {
+    /// The call a step routed to the console asks for (`None`: not the console's). A
+    /// device's tokens are named by its client id, as the revoke API takes them.
+    pub fn of(action: &Action) -> Option<AdminCall> {
+        match action {
+            Action::Revoke { user, device } => {
+                Some(AdminCall::Revoke { user: user.clone(), ccid: device.as_deref().map(client_id_hash) })
+            }
+            _ => None,
+        }
+    }
 }
 
 /// The console's program: make each call in turn. The queue is the scenario's and outlives

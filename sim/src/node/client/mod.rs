@@ -8,6 +8,7 @@
 //! * [`login`]: a client's side of the grant flows (SSO, code or implicit, fallback).
 //! * [`registration`]: a device's SIP registration, direct (TLS) or through the edge.
 //! * [`console`]: the administrator's console: steps carried out over the network.
+//! * [`trust_push`]: the servers' certificates pushed into the devices' trust stores.
 
 pub mod console;
 pub mod jabber;
@@ -16,3 +17,4 @@ pub mod phone;
 pub mod registration;
 pub mod rtmt;
 pub mod site;
+pub mod trust_push;

@@ -40,7 +40,7 @@ use crate::proto::edge::{self, EdgeRegister, EdgeRegistered, EDGE_PORT, EDGE_REG
 use crate::proto::http::{serve, Call, HttpRequest, HttpResponse, Pending};
 use crate::proto::sip::{self, AskFailure, Register};
 use crate::proto::tls;
-use crate::scenario::EXPRESSWAY_C;
+use crate::scenario::{Action, EXPRESSWAY_C};
 use crate::trace::reason::Reason;
 use crate::trace::{Happening, Tracer};
 
@@ -70,6 +70,17 @@ pub enum EdgeCommand {
     Refresh,
     /// A new certificate with these names (CN the first).
     Reissue(Vec<String>),
+}
+
+impl EdgeCommand {
+    /// The command a step routed to Expressway-C asks for (`None`: not Expressway-C's).
+    pub fn of(action: &Action) -> Option<EdgeCommand> {
+        match action {
+            Action::RefreshExpressway => Some(EdgeCommand::Refresh),
+            Action::ReissueExpresswayCertificate { san } => Some(EdgeCommand::Reissue(san.clone())),
+            _ => None,
+        }
+    }
 }
 
 /// The commands waiting for Expressway-C (the scenario's queue; it outlives a crash).

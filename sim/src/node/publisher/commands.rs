@@ -8,8 +8,10 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::*;
+use crate::certs::Service;
 use crate::clock;
 use crate::node::{checksum_field, key_checksums};
+use crate::scenario::Action;
 use crate::tokens::{ExpiryTimer, KeyKind};
 use crate::trace::Happening;
 
@@ -30,6 +32,29 @@ pub enum AdminCommand {
     SetSipPorts { node: String, phone_port: Option<i64>, mra_port: Option<i64> },
     /// The phone security profile page.
     SetSecurityProfile { digest_authentication: Option<bool>, tftp_encrypted_config: Option<bool> },
+}
+
+impl AdminCommand {
+    /// The command a step routed to the publisher asks for (`None`: not the publisher's).
+    pub fn of(action: &Action) -> Option<AdminCommand> {
+        Some(match action {
+            Action::RegenerateKey(kind) => AdminCommand::RegenerateKey(*kind),
+            Action::SetExpiry { timer, value_s } => AdminCommand::SetExpiry(*timer, *value_s),
+            Action::SetRefreshLoginFlow(enabled) => AdminCommand::SetRefreshLoginFlow(*enabled),
+            Action::RestartService { service: Service::Tomcat, .. } => AdminCommand::RestartTomcat,
+            Action::SetSipOAuthMode(enabled) => AdminCommand::SetSipOAuthMode(*enabled),
+            Action::SetSipPorts { node, phone_port, mra_port } => {
+                AdminCommand::SetSipPorts { node: node.clone(), phone_port: *phone_port, mra_port: *mra_port }
+            }
+            Action::SetSecurityProfile { digest_authentication, tftp_encrypted_config } => {
+                AdminCommand::SetSecurityProfile {
+                    digest_authentication: *digest_authentication,
+                    tftp_encrypted_config: *tftp_encrypted_config,
+                }
+            }
+            _ => return None,
+        })
+    }
 }
 
 /// Carries out the administrator's commands as they come.

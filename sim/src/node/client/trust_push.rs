@@ -1,0 +1,40 @@
+//! The administrator's push of the servers' current certificates into the Jabber devices'
+//! trust stores (group policy, MDM, e-mail): once at set-up, and again at each
+//! `push-client-trust` step. What the devices trust decides whether a regenerated
+//! certificate breaks their logins.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crate::certs::device_trust::CLIENT_CHECKED;
+use crate::certs::{DeviceTrust, Identity};
+use crate::node::imp::ImpNode;
+use crate::node::subscriber::tftp::ClusterCerts;
+use crate::trace::Happening;
+
+/// Where the push reads the certificates from, and the trust it fills.
+pub struct TrustPush {
+    pub device_trust: DeviceTrust,
+    /// The IM and Presence nodes: their `cup-xmpp.pem` and `tomcat.pem`.
+    pub imp: Vec<Rc<RefCell<ImpNode>>>,
+    /// The subscribers' certificate stores (empty without SIP): their `tomcat.pem`.
+    pub cucm_certs: ClusterCerts,
+}
+
+impl TrustPush {
+    /// Pushes the certificates as the nodes hold them now; the event says how many
+    /// certificates the devices trust afterwards.
+    pub fn push(&self) -> Happening {
+        let mut trusted = 0;
+        for node in &self.imp {
+            let certs = node.borrow().certs();
+            let certs = certs.borrow();
+            trusted = self.device_trust.push(CLIENT_CHECKED.map(|identity| certs.identity(identity)));
+        }
+        for certs in self.cucm_certs.iter() {
+            let certs = certs.borrow();
+            trusted = self.device_trust.push([certs.identity(Identity::Tomcat)]);
+        }
+        Happening::ClientTrustPushed { certificates: trusted }
+    }
+}
