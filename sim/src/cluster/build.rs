@@ -40,6 +40,9 @@ use crate::trace::Trace;
 /// The running cluster, as the driver reaches it.
 pub(super) struct Built<'a> {
     pub sim: turmoil::Sim<'a>,
+    /// Every host of the simulation by name: turmoil does not list them, and a fault may
+    /// name all of a node's links.
+    pub hosts: Vec<String>,
     pub publisher: Rc<RefCell<Publisher>>,
     /// Each CallManager subscriber and IM and Presence node by name, in the cluster's order.
     pub subscribers: Vec<(String, Rc<RefCell<Subscriber>>)>,
@@ -164,6 +167,7 @@ pub(super) fn build<'a>(
     let admin_calls = client_sites(at, sip.as_ref(), homes, &trust_push.device_trust);
     Ok(Built {
         sim,
+        hosts: scenario.hosts(),
         publisher,
         subscribers: subscribers.into_iter().zip(subscriber_states).collect(),
         imp: imp_nodes.into_iter().zip(imp_states).collect(),

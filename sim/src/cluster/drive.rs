@@ -100,7 +100,9 @@ fn deliver(built: &mut Built<'_>, step: &Step, t_ms: u64, trace: &Trace) -> Resu
             trace.record(t_ms, PUBLISHER, built.presence_group.set_high_availability(*enabled));
         }
         Target::DeviceTrust => trace.record(t_ms, CAMPUS_SITE, built.trust_push.push()),
-        Target::Network => network::apply(&mut built.sim, action).map_err(RunError::Simulation)?,
+        Target::Network => {
+            network::apply(&mut built.sim, &built.hosts, action).map_err(RunError::Simulation)?
+        }
         Target::Clock(node) => {
             let Action::Skew { offset_ms, drift_ppm, .. } = action else { return Err(not_for("a clock")) };
             clock::set_skew(node, *offset_ms, *drift_ppm)
@@ -130,6 +132,7 @@ mod tests {
     #[test]
     fn every_action_is_taken_by_its_target() {
         let mut sim = turmoil::Builder::new().build();
+        let hosts = ["a".to_string(), "b".to_string()];
         for host in ["a", "b"] {
             sim.host(host, || async {
                 std::future::pending::<()>().await;
@@ -145,7 +148,7 @@ mod tests {
                 Target::KeyHolders => action == Action::ShowKeys,
                 Target::PresenceGroup => matches!(action, Action::SetHighAvailability(_)),
                 Target::DeviceTrust => action == Action::PushClientTrust,
-                Target::Network => network::apply(&mut sim, &action).is_ok(),
+                Target::Network => network::apply(&mut sim, &hosts, &action).is_ok(),
                 Target::Clock(node) => node == "a" && matches!(action, Action::Skew { .. }),
             };
             assert!(taken, "{action:?} goes to {:?}, which does not take it", action.target());

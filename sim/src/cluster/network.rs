@@ -3,8 +3,9 @@
 
 use crate::scenario::Action;
 
-/// Carries out a step whose target is the network; `Err` names an action that is not one.
-pub(super) fn apply(sim: &mut turmoil::Sim<'_>, action: &Action) -> Result<(), String> {
+/// Carries out a step whose target is the network, among the simulation's `hosts`; `Err`
+/// names an action that is not one.
+pub(super) fn apply(sim: &mut turmoil::Sim<'_>, _hosts: &[String], action: &Action) -> Result<(), String> {
     match action {
         Action::Partition { a, b, oneway: false } => sim.partition(a.as_str(), b.as_str()),
         Action::Partition { a, b, oneway: true } => sim.partition_oneway(a.as_str(), b.as_str()),
