@@ -31,6 +31,7 @@ const SCENARIOS: &[&str] = &[
     "imp-expired-trust-deleted.toml",
     "imp-node-misses-distribution.toml",
     "imp-restart-with-high-availability-on.toml",
+    "isolated-subscriber-during-regeneration.toml",
     "key-mismatch-and-fix.toml",
     "mra-phone-activation-code.toml",
     "new-client-on-old-cluster.toml",
@@ -620,6 +621,13 @@ fn the_regeneration_order_decides_what_ipsec_trust_holds() {
 #[test]
 fn partition_during_regeneration() {
     insta::assert_snapshot!(story("partition-during-regeneration.toml"));
+}
+
+/// A subscriber cut off from every host misses the new key and refuses under the old one;
+/// once it rejoins, a manual sync heals it.
+#[test]
+fn isolated_subscriber_during_regeneration() {
+    insta::assert_snapshot!(story("isolated-subscriber-during-regeneration.toml"));
 }
 
 #[test]

@@ -5,7 +5,7 @@ use crate::scenario::Action;
 
 /// Carries out a step whose target is the network, among the simulation's `hosts`; `Err`
 /// names an action that is not one.
-pub(super) fn apply(sim: &mut turmoil::Sim<'_>, _hosts: &[String], action: &Action) -> Result<(), String> {
+pub(super) fn apply(sim: &mut turmoil::Sim<'_>, hosts: &[String], action: &Action) -> Result<(), String> {
     match action {
         Action::Partition { a, b, oneway: false } => sim.partition(a.as_str(), b.as_str()),
         Action::Partition { a, b, oneway: true } => sim.partition_oneway(a.as_str(), b.as_str()),
@@ -21,6 +21,14 @@ pub(super) fn apply(sim: &mut turmoil::Sim<'_>, _hosts: &[String], action: &Acti
         }
         Action::Crash(node) => sim.crash(node.as_str()),
         Action::Restart(node) => sim.bounce(node.as_str()),
+        Action::Isolate(node) => hosts
+            .iter()
+            .filter(|host| *host != node)
+            .for_each(|other| sim.partition(node.as_str(), other.as_str())),
+        Action::Rejoin(node) => hosts
+            .iter()
+            .filter(|host| *host != node)
+            .for_each(|other| sim.repair(node.as_str(), other.as_str())),
         other => return Err(format!("{} is not a network fault", other.name())),
     }
     Ok(())

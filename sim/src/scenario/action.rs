@@ -81,6 +81,8 @@ action_names! {
     Crash = "crash", Fault;
     Restart = "restart", Fault;
     Skew = "skew", Fault;
+    Isolate = "isolate", Fault;
+    Rejoin = "rejoin", Fault;
 }
 
 /// Who carries out an action. Each carrier has its own queue or handle in the running
@@ -172,6 +174,12 @@ pub enum Action {
     Restart(String),
     /// A node's clock is off by `offset_ms` from now on, drifting `drift_ppm`.
     Skew { node: String, offset_ms: i64, drift_ppm: i64 },
+    /// A node (or site) is cut off from every other host, both ways: its cable, switch port
+    /// or firewall. Unlike a crash it keeps running, with its memory and timers.
+    Isolate(String),
+    /// An isolated node is connected again: every one of its links is whole (a partition of
+    /// one of them made before is repaired with it).
+    Rejoin(String),
 }
 
 impl Action {
@@ -206,6 +214,8 @@ impl Action {
             Action::Crash(_) => ActionName::Crash,
             Action::Restart(_) => ActionName::Restart,
             Action::Skew { .. } => ActionName::Skew,
+            Action::Isolate(_) => ActionName::Isolate,
+            Action::Rejoin(_) => ActionName::Rejoin,
         }
     }
 
@@ -237,7 +247,9 @@ impl Action {
             | Action::Repair { .. }
             | Action::Link { .. }
             | Action::Crash(_)
-            | Action::Restart(_) => Target::Network,
+            | Action::Restart(_)
+            | Action::Isolate(_)
+            | Action::Rejoin(_) => Target::Network,
             Action::Skew { node, .. } => Target::Clock(node),
         }
     }
@@ -278,7 +290,9 @@ impl Action {
                     put("loss_ppm", (*loss_ppm).into());
                 }
             }
-            Action::Crash(node) | Action::Restart(node) => put("target", node.as_str().into()),
+            Action::Crash(node) | Action::Restart(node) | Action::Isolate(node) | Action::Rejoin(node) => {
+                put("target", node.as_str().into())
+            }
             Action::PullKeys { node, kind } => {
                 put("target", node.as_str().into());
                 put("key", kind.to_string().into());
@@ -408,6 +422,8 @@ impl Action {
             }
             ActionName::Crash => Action::Crash(node()?),
             ActionName::Restart => Action::Restart(node()?),
+            ActionName::Isolate => Action::Isolate(node()?),
+            ActionName::Rejoin => Action::Rejoin(node()?),
             ActionName::Skew => Action::Skew {
                 node: node()?,
                 offset_ms: number("offset_ms")?,
@@ -468,6 +484,8 @@ impl Action {
             }
             Action::Crash(node) => format!("{node} crashes: what it held in memory is gone, its disk is kept"),
             Action::Restart(node) => format!("{node} is started again"),
+            Action::Isolate(node) => format!("{node} is cut off from every other host; it keeps running"),
+            Action::Rejoin(node) => format!("{node} is connected again"),
             Action::Skew { node, offset_ms, drift_ppm } => {
                 let offset = super::format_duration(Duration::from_millis(offset_ms.unsigned_abs()));
                 let mut said = match offset_ms {
@@ -565,6 +583,8 @@ mod tests {
             Action::SetSecurityProfile { digest_authentication: Some(true), tftp_encrypted_config: None },
             Action::Crash(a.clone()),
             Action::Restart(a.clone()),
+            Action::Isolate(a.clone()),
+            Action::Rejoin(a.clone()),
             Action::Skew { node: a, offset_ms: -1500, drift_ppm: 20 },
         ]
     }

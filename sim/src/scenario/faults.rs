@@ -1,6 +1,6 @@
 //! The fault steps, checked: `partition` and `repair` (between two nodes or sites, both
-//! ways or `oneway`), `link` (latency and loss), `crash` and `restart` of a node, and `skew`
-//! of a node's clock. Every name must be a host of this scenario (or, for `skew`, a client
+//! ways or `oneway`), `link` (latency and loss), `crash` and `restart` of a node, `isolate`
+//! and `rejoin` of a node, and `skew` of a node's clock. Every name must be a host of this scenario (or, for `skew`, a client
 //! device, whose clock is its own even though it runs on a site host).
 
 use std::ops::Range;
@@ -92,6 +92,8 @@ pub(super) fn fault_action(
         }
         ActionName::Crash => Action::Crash(node(hosts)?),
         ActionName::Restart => Action::Restart(node(hosts)?),
+        ActionName::Isolate => Action::Isolate(node(hosts)?),
+        ActionName::Rejoin => Action::Rejoin(node(hosts)?),
         ActionName::Skew => {
             let mut clocks = hosts.to_vec();
             clocks.extend(devices.iter().map(|device| device.name.clone()));
@@ -133,7 +135,7 @@ pub(super) fn fields(name: ActionName) -> &'static [&'static str] {
     match name {
         ActionName::Partition | ActionName::Repair => &["between", "oneway"],
         ActionName::Link => &["between", "latency", "loss"],
-        ActionName::Crash | ActionName::Restart => &["node"],
+        ActionName::Crash | ActionName::Restart | ActionName::Isolate | ActionName::Rejoin => &["node"],
         ActionName::Skew => &["node", "offset", "drift_ppm"],
         _ => &[],
     }
