@@ -1,7 +1,8 @@
 //! The fault steps, checked: `partition` and `repair` (between two nodes or sites, both
 //! ways or `oneway`), `link` (latency and loss), `crash` and `restart` of a node, `isolate`
-//! and `rejoin` of a node, and `skew` of a node's clock. Every name must be a host of this scenario (or, for `skew`, a client
-//! device, whose clock is its own even though it runs on a site host).
+//! and `rejoin` of a node, and `skew` of a node's clock. Every name must be a host of this
+//! scenario (or, for `skew`, a client device, whose clock is its own even though it runs on a
+//! site host).
 
 use std::ops::Range;
 
