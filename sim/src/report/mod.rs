@@ -4,7 +4,6 @@
 //! * [`exposure`]: after each revocation, how long access tokens of that session still worked.
 //! * [`purges`]: the daily purges, and how long refreshes waited for them.
 //! * [`logins`]: how each device signed in (IdP logins, grants, fallbacks), proxy mode's cost.
-//! * [`sip_story`]: SIP OAuth and the edge in words, for the timeline.
 //! * [`page`]: the timeline as a self-contained HTML page (`--html`).
 //! * [`page_files`]: the page and Perfetto files, opened before a run and written whole after.
 //! * [`perfetto`]: the trace in the Chrome trace-event format Perfetto opens (`--perfetto`).
@@ -21,7 +20,6 @@ pub mod perfetto;
 pub mod purges;
 pub mod read_back;
 pub mod run;
-pub mod sip_story;
 pub mod timeline;
 
 use std::fmt::Write as _;
@@ -29,7 +27,7 @@ use std::fmt::Write as _;
 pub use exposure::Exposures;
 pub use logins::Logins;
 pub use purges::Purges;
-pub use timeline::{narrate, Timeline, TIMELINE_LINES_MAX};
+pub use timeline::{Timeline, TIMELINE_LINES_MAX};
 
 use crate::check::Report;
 use crate::scenario::{format_duration, Scenario};

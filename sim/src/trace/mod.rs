@@ -14,6 +14,7 @@
 //! * [`diff`]: two traces compared by structure (`authzlab diff`).
 //! * [`header`]: the trace file's first line, what a run was made of (`authzlab replay`).
 //! * [`recorded`]: a trace file read back, event by event.
+//! * [`sentence`]: each event in words, for the story.
 
 pub mod catalogue;
 pub mod diff;
@@ -22,6 +23,7 @@ pub mod file;
 pub mod header;
 pub mod reason;
 pub mod recorded;
+pub mod sentence;
 pub mod token_events;
 
 use std::cell::RefCell;

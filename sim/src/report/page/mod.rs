@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::check::offences::Watch;
 use crate::check::{Checks, Report};
-use crate::report::{narrate, Timeline, TimelineMode};
+use crate::report::{Timeline, TimelineMode};
 use crate::trace::catalogue::{EventSpec, Role};
 use crate::trace::{Event, Happening, Observe};
 
@@ -200,7 +200,7 @@ impl Observe for PageData {
             kind: event.kind.clone(),
             class,
             peer: peer_of(event),
-            text: narrate(event),
+            text: event.sentence(),
             story,
         });
     }

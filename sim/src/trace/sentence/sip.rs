@@ -1,10 +1,10 @@
-//! SIP OAuth and the edge in words, for the timeline: registrations, ports, TLS alerts,
-//! Expressway-C's zones and names (docs/domain.md "SIP OAuth mode").
+//! SIP OAuth and the edge in words: registrations, ports, TLS alerts, Expressway-C's zones
+//! and names (docs/domain.md "SIP OAuth mode").
 
 use crate::trace::Event;
 
 /// The event in words, if it is one of SIP's or the edge's.
-pub fn narrate(event: &Event) -> Option<String> {
+pub(super) fn in_words(event: &Event) -> Option<String> {
     let f = |name: &str| event.field_text(name).unwrap_or_default();
     let flag = |name: &str| event.fields.get(name).and_then(|value| value.as_bool());
     let said = match event.kind.as_str() {
