@@ -11,6 +11,7 @@ use std::sync::Arc;
 use authzlab::certs::authority::Authority;
 use authzlab::certs::certificate::{Draw, IDENTITY_VALIDITY};
 use authzlab::certs::{Certificate, Identity};
+use authzlab::node_id::NodeId;
 use authzlab::proto::tls;
 use criterion::{criterion_group, criterion_main, Criterion};
 use rustls::pki_types::ServerName;
@@ -62,12 +63,14 @@ fn handshakes(c: &mut Criterion) {
     let ca = Authority::new("Enterprise Root CA", &draw(2), AT - 86_400).unwrap();
     let edge = ca.issue("expressway-c.example.com", &[], &draw(3), AT, IDENTITY_VALIDITY).unwrap();
     let mut group = c.benchmark_group("tls_handshake");
-    let server = tls::server_config("cucm-sub-1", AT, &tomcat, None).unwrap();
-    let client = tls::client_config("phone-1", AT, std::slice::from_ref(&tomcat), None).unwrap();
+    let server = tls::server_config(&NodeId::cucm_subscriber(1), AT, &tomcat, None).unwrap();
+    let client =
+        tls::client_config(&NodeId::new("phone-1"), AT, std::slice::from_ref(&tomcat), None).unwrap();
     group.bench_function("phone_port_5090", |b| b.iter(|| handshake(&client, &server)));
     let trust = [tomcat.clone(), ca.certificate.clone()];
-    let server = tls::server_config("cucm-sub-1", AT, &tomcat, Some(&trust)).unwrap();
-    let client = tls::client_config("expressway-c", AT, std::slice::from_ref(&tomcat), Some(&edge)).unwrap();
+    let server = tls::server_config(&NodeId::cucm_subscriber(1), AT, &tomcat, Some(&trust)).unwrap();
+    let client =
+        tls::client_config(&NodeId::EXPRESSWAY_C, AT, std::slice::from_ref(&tomcat), Some(&edge)).unwrap();
     group.bench_function("mra_port_5091_mutual", |b| b.iter(|| handshake(&client, &server)));
     group.finish();
 }

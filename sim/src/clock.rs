@@ -19,6 +19,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use crate::node_id::NodeId;
+
 /// Default scenario epoch, UNIX seconds: 2026-01-05 00:00:00 UTC, a Monday, so "02:00" in a
 /// timeline is 02:00 on the cluster's clock.
 pub const EPOCH_S_DEFAULT: u64 = 1_767_571_200;
@@ -37,7 +39,7 @@ struct Agenda {
     sleepers: BTreeMap<(Duration, u64), Waker>,
     registered: u64,
     /// Per-node clock error (the `skew` step), by node name.
-    skews: BTreeMap<String, Skew>,
+    skews: BTreeMap<NodeId, Skew>,
 }
 
 /// One node's clock error: an offset, and a drift that grows it from when it was set.
@@ -108,15 +110,15 @@ pub fn wake_due(now: Duration) {
 
 /// Sets `node`'s clock error from now on: `offset_ms` at once, plus `drift_ppm` parts per
 /// million of the time that passes (the `skew` step). Replaces any earlier skew of `node`.
-pub fn set_skew(node: &str, offset_ms: i64, drift_ppm: i64) {
+pub fn set_skew(node: &NodeId, offset_ms: i64, drift_ppm: i64) {
     let set_at = elapsed();
     AGENDA.with(|agenda| {
-        agenda.borrow_mut().skews.insert(node.to_string(), Skew { offset_ms, drift_ppm, set_at });
+        agenda.borrow_mut().skews.insert(node.clone(), Skew { offset_ms, drift_ppm, set_at });
     });
 }
 
 /// `node`'s clock error now, milliseconds (zero unless a `skew` step set one).
-pub fn skew_ms(node: &str) -> i64 {
+pub fn skew_ms(node: &NodeId) -> i64 {
     let now = elapsed();
     AGENDA.with(|agenda| agenda.borrow().skews.get(node).map_or(0, |skew| skew.error_ms(now)))
 }
@@ -125,12 +127,12 @@ pub fn skew_ms(node: &str) -> i64 {
 /// a node makes with its clock (token expiry, issue times, validators' `now`) reads this,
 /// so a skewed node decides as a real one with a wrong clock would; the trace's `t_ms` stays
 /// true time.
-pub fn node_now_s(node: &str, epoch_s: u64) -> u64 {
+pub fn node_now_s(node: &NodeId, epoch_s: u64) -> u64 {
     node_now_ms(node, epoch_s) / 1000
 }
 
 /// [`node_now_s`] in milliseconds, for what a node writes with its clock (log lines).
-pub fn node_now_ms(node: &str, epoch_s: u64) -> u64 {
+pub fn node_now_ms(node: &NodeId, epoch_s: u64) -> u64 {
     let true_ms = epoch_s.saturating_mul(1000).saturating_add(elapsed().as_millis() as u64);
     (true_ms as i64).saturating_add(skew_ms(node)).max(0) as u64
 }

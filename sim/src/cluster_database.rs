@@ -11,6 +11,7 @@ use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use crate::node_id::NodeId;
 use crate::proto::sip::{SIP_MRA_OAUTH_PORT, SIP_PHONE_OAUTH_PORT};
 
 /// `processconfig`'s row for the cluster's SIP OAuth mode (0 disabled, 1 enabled).
@@ -61,7 +62,7 @@ fn failed(what: &str) -> impl Fn(rusqlite::Error) -> String + '_ {
 impl ClusterDatabase {
     /// Opens (creating) the tables in `path`, with the mode and every node's ports as the
     /// cluster was installed.
-    pub fn open(path: &Path, sip_oauth: bool, nodes: &[String], ports: SipPorts) -> Result<ClusterDatabase> {
+    pub fn open(path: &Path, sip_oauth: bool, nodes: &[NodeId], ports: SipPorts) -> Result<ClusterDatabase> {
         let connection = Connection::open(path).map_err(failed("open"))?;
         connection
             .execute_batch(
@@ -77,7 +78,7 @@ impl ClusterDatabase {
         database.set_sip_oauth_mode(sip_oauth)?;
         database.set_security_profile(SecurityProfile::default())?;
         for node in nodes {
-            database.set_ports(node, ports)?;
+            database.set_ports(node.as_str(), ports)?;
         }
         Ok(database)
     }
@@ -197,7 +198,7 @@ mod tests {
     fn the_tables_hold_what_the_cli_and_axl_wrote_and_survive_a_reopen() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ccm.sqlite");
-        let nodes = vec!["cucm-sub-1".to_string()];
+        let nodes = vec![NodeId::cucm_subscriber(1)];
         let database = ClusterDatabase::open(&path, false, &nodes, SipPorts::default()).unwrap();
         assert!(!database.sip_oauth_mode().unwrap(), "0 by default");
         database.set_sip_oauth_mode(true).unwrap();

@@ -42,6 +42,7 @@ pub mod conformance;
 pub mod cost;
 pub mod key_pool;
 pub mod node;
+pub mod node_id;
 pub mod plugin_new;
 pub mod proto;
 pub mod replay;

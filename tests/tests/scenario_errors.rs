@@ -602,7 +602,7 @@ fn sip_and_edge_settings_are_checked_where_they_are_written() {
     let fine = format!("{sip}sip = {{ oauth = true }}\nexpressway = {{ san = [\"expc.example.com\"] }}\n\n[[clients]]\nkind = \"phone\"\ncount = 1\nsite = \"remote\"\n");
     let scenario = Scenario::parse(&fine, Path::new("scenarios/x.toml")).unwrap();
     assert_eq!(scenario.cluster.expressway.as_ref().unwrap().san, ["expc.example.com"]);
-    assert!(scenario.hosts().contains(&"site-remote".to_string()));
+    assert!(scenario.hosts().contains(&"site-remote".into()));
 }
 
 /// The SIP steps: a CallManager restart only on a subscriber and only with SIP; a port out of

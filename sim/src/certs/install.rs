@@ -6,19 +6,20 @@
 
 use crate::certs::store::{CertStore, RETIRED_HOST};
 use crate::certs::Identity;
+use crate::node_id::NodeId;
 use crate::seeds::Seeds;
 
 /// One store per node of `nodes`, in order, the publisher first; with `expired_trust`, every trust store also
 /// holds the expired certificates of a node removed long ago.
 pub fn install(
-    nodes: &[String],
+    nodes: &[NodeId],
     seeds: &Seeds,
     now_s: u64,
     expired_trust: bool,
 ) -> Result<Vec<CertStore>, String> {
     let mut stores = nodes
         .iter()
-        .map(|name| CertStore::new(name, seeds.rng(&format!("certs:{name}")), now_s))
+        .map(|name| CertStore::new(name.as_str(), seeds.rng(&format!("certs:{name}")), now_s))
         .collect::<Result<Vec<_>, String>>()?;
     let mut trusted = Vec::new();
     for (index, store) in stores.iter().enumerate() {
@@ -47,7 +48,7 @@ mod tests {
 
     #[test]
     fn every_node_trusts_every_node_but_ipsec_only_the_publisher_and_the_retired_one_when_asked() {
-        let nodes = vec!["imp-pub".to_string(), "imp-sub-1".to_string()];
+        let nodes = vec![NodeId::IMP_PUBLISHER, NodeId::imp_subscriber(1)];
         let stores = install(&nodes, &Seeds::new(3), 1_767_571_200, true).unwrap();
         for store in &stores {
             for other in &stores {

@@ -31,8 +31,9 @@ use crate::node::imp::{self, ImpNode, PresenceGroup};
 use crate::node::publisher::{self, AdminCommand, Grants, Publisher, ADMIN_QUEUE_MAX};
 use crate::node::subscriber::{self, Subscriber};
 use crate::node::unity::{self, Unity};
+use crate::node_id::NodeId;
 use crate::proto::sso::AssertionKey;
-use crate::scenario::{Scenario, Site, CAMPUS_SITE, EXPRESSWAY_C, EXPRESSWAY_E, REMOTE_SITE};
+use crate::scenario::{Scenario, Site};
 use crate::seeds::Seeds;
 use crate::store::RefreshTokenStore;
 use crate::trace::Trace;
@@ -42,13 +43,13 @@ pub(super) struct Built<'a> {
     pub sim: turmoil::Sim<'a>,
     /// Every host of the simulation by name: turmoil does not list them, and a fault may
     /// name all of a node's links.
-    pub hosts: Vec<String>,
+    pub hosts: Vec<NodeId>,
     pub publisher: Rc<RefCell<Publisher>>,
     /// Each CallManager subscriber and IM and Presence node by name, in the cluster's order.
-    pub subscribers: Vec<(String, Rc<RefCell<Subscriber>>)>,
-    pub imp: Vec<(String, Rc<RefCell<ImpNode>>)>,
+    pub subscribers: Vec<(NodeId, Rc<RefCell<Subscriber>>)>,
+    pub imp: Vec<(NodeId, Rc<RefCell<ImpNode>>)>,
     /// The CLI queue of each subscriber and IM and Presence node.
-    pub node_commands: BTreeMap<String, Sender<NodeCommand>>,
+    pub node_commands: BTreeMap<NodeId, Sender<NodeCommand>>,
     /// The publisher's own queue, the administrator's console calls, Expressway-C's queue.
     pub admin: Sender<AdminCommand>,
     pub admin_calls: Sender<AdminCall>,
@@ -106,7 +107,7 @@ pub(super) fn build<'a>(
         // Every CallManager and IM and Presence node receives the keys (docs/domain.md).
         subscribers.iter().cloned().chain(imp_nodes.iter().cloned()).collect(),
         epoch_s,
-        trace.node("cucm-pub"),
+        trace.node(&NodeId::PUBLISHER),
     );
     let publisher = match &sip {
         Some(sip) => publisher.with_sip(sip.admin(&subscribers)),
@@ -130,7 +131,7 @@ pub(super) fn build<'a>(
     {
         let publisher = publisher.clone();
         let (purge, tick) = (scenario.purge.clone(), scenario.tick);
-        sim.host("cucm-pub", move || {
+        sim.host(NodeId::PUBLISHER.as_str(), move || {
             publisher::run(publisher.clone(), admin_receiver.clone(), purge.clone(), tick)
         });
     }
@@ -156,10 +157,14 @@ pub(super) fn build<'a>(
     trust_push.push();
     let unity_host = unity_host(Hosts { sim: &mut sim, scenario, seeds, plugins, trace }, shadow)?;
     let idp_host = assertion_key.map(|key| {
-        let idp =
-            Rc::new(RefCell::new(Idp::new(key, seeds.rng("sso-assertion-ids"), epoch_s, trace.node("idp"))));
-        sim.host("idp", move || idp::run(idp.clone()));
-        "idp".to_string()
+        let idp = Rc::new(RefCell::new(Idp::new(
+            key,
+            seeds.rng("sso-assertion-ids"),
+            epoch_s,
+            trace.node(&NodeId::IDP),
+        )));
+        sim.host(NodeId::IDP.as_str(), move || idp::run(idp.clone()));
+        NodeId::IDP
     });
     let edge = edge_hosts(Hosts { sim: &mut sim, scenario, seeds, plugins, trace }, sip.as_ref())?;
     let homes = Homes { subscribers: &subscribers, imp_nodes: &imp_nodes, unity: unity_host, idp: idp_host };
@@ -190,7 +195,7 @@ fn validator_for(
     plugins: &PluginHost,
     seed: u64,
     trace: &Trace,
-    node: &str,
+    node: &NodeId,
 ) -> Result<authzlab_host::Plugin, RunError> {
     let mut plugin = load_validator(scenario, name, plugins)?;
     plugin.reseed(seed);
@@ -210,11 +215,11 @@ struct Hosts<'s, 'a> {
 /// A CLI queue for the node `name`: its sender kept for the driver, its receiver returned for
 /// the node's host.
 fn command_queue(
-    commands: &mut BTreeMap<String, Sender<NodeCommand>>,
-    name: &str,
+    commands: &mut BTreeMap<NodeId, Sender<NodeCommand>>,
+    name: &NodeId,
 ) -> Rc<RefCell<Receiver<NodeCommand>>> {
     let (sender, receiver) = mpsc::channel(crate::scenario::STEPS_MAX);
-    commands.insert(name.to_string(), sender);
+    commands.insert(name.clone(), sender);
     Rc::new(RefCell::new(receiver))
 }
 
@@ -222,12 +227,12 @@ fn command_queue(
 fn callmanager_subscribers(
     at: Hosts<'_, '_>,
     sip: Option<&SipSetUp>,
-    node_commands: &mut BTreeMap<String, Sender<NodeCommand>>,
+    node_commands: &mut BTreeMap<NodeId, Sender<NodeCommand>>,
 ) -> Result<Vec<Rc<RefCell<Subscriber>>>, RunError> {
     let Hosts { sim, scenario, seeds, plugins, trace } = at;
     let mut states = Vec::new();
     for (index, name) in scenario.cluster.cucm_subscriber_nodes().iter().enumerate() {
-        let subscriber = Subscriber::new("cucm-pub", scenario.epoch_s, trace.node(name));
+        let subscriber = Subscriber::new(&NodeId::PUBLISHER, scenario.epoch_s, trace.node(name));
         let subscriber = match sip {
             Some(sip) => {
                 let label = format!("plugin:callmanager:{name}");
@@ -251,7 +256,7 @@ fn callmanager_subscribers(
 fn imp_hosts(
     at: Hosts<'_, '_>,
     presence_group: &PresenceGroup,
-    node_commands: &mut BTreeMap<String, Sender<NodeCommand>>,
+    node_commands: &mut BTreeMap<NodeId, Sender<NodeCommand>>,
 ) -> Result<Vec<Rc<RefCell<ImpNode>>>, RunError> {
     let Hosts { sim, scenario, seeds, plugins, trace } = at;
     let mut states = Vec::new();
@@ -264,7 +269,7 @@ fn imp_hosts(
         let plugin = validator_for(scenario, &imp.validator, plugins, seed, trace, name)?;
         let node = Rc::new(RefCell::new(ImpNode::new(
             plugin,
-            "cucm-pub",
+            &NodeId::PUBLISHER,
             &imp_nodes[0],
             certs,
             presence_group.clone(),
@@ -279,15 +284,16 @@ fn imp_hosts(
 }
 
 /// Unity Connection, when the scenario has one: its host's name.
-fn unity_host(at: Hosts<'_, '_>, shadow: Option<Shadow>) -> Result<Option<String>, RunError> {
+fn unity_host(at: Hosts<'_, '_>, shadow: Option<Shadow>) -> Result<Option<NodeId>, RunError> {
     let Hosts { sim, scenario, seeds, plugins, trace } = at;
     let Some(validator) = &scenario.cluster.unity_validator else { return Ok(None) };
     let plugin =
-        validator_for(scenario, validator, plugins, seeds.derive_u64("plugin:unity"), trace, "unity")?;
-    let unity = Unity::new(plugin, "cucm-pub", scenario.epoch_s, trace.node("unity")).with_shadow(shadow);
+        validator_for(scenario, validator, plugins, seeds.derive_u64("plugin:unity"), trace, &NodeId::UNITY)?;
+    let unity = Unity::new(plugin, &NodeId::PUBLISHER, scenario.epoch_s, trace.node(&NodeId::UNITY))
+        .with_shadow(shadow);
     let unity = Rc::new(RefCell::new(unity));
-    sim.host("unity", move || unity::run(unity.clone()));
-    Ok(Some("unity".to_string()))
+    sim.host(NodeId::UNITY.as_str(), move || unity::run(unity.clone()));
+    Ok(Some(NodeId::UNITY))
 }
 
 /// Expressway-C and -E, when the scenario has the edge (and SIP); the sender of
@@ -298,7 +304,7 @@ fn edge_hosts(at: Hosts<'_, '_>, sip: Option<&SipSetUp>) -> Result<Sender<EdgeCo
     let edge_receiver = Rc::new(RefCell::new(edge_receiver));
     let (Some(expressway), Some(sip)) = (&scenario.cluster.expressway, sip) else { return Ok(edge_sender) };
     let seed = seeds.derive_u64("plugin:expressway");
-    let plugin = validator_for(scenario, &expressway.validator, plugins, seed, trace, EXPRESSWAY_C)?;
+    let plugin = validator_for(scenario, &expressway.validator, plugins, seed, trace, &NodeId::EXPRESSWAY_C)?;
     let trust: Rc<dyn Fn() -> Vec<certs::Certificate>> = if expressway.trusts_callmanager {
         let cluster = sip.cluster_certs.clone();
         Rc::new(move || {
@@ -309,28 +315,28 @@ fn edge_hosts(at: Hosts<'_, '_>, sip: Option<&SipSetUp>) -> Result<Sender<EdgeCo
     };
     let edge = ExpresswayC::new(
         plugin,
-        "cucm-pub",
+        &NodeId::PUBLISHER,
         sip.authority.clone(),
         &expressway.san,
         trust,
         seeds.rng("certs:expressway-c"),
         scenario.epoch_s,
-        trace.node(EXPRESSWAY_C),
+        trace.node(&NodeId::EXPRESSWAY_C),
     )
     .map_err(RunError::Simulation)?;
     let edge = Rc::new(RefCell::new(edge));
-    sim.host(EXPRESSWAY_C, move || expressway_c::run(edge.clone(), edge_receiver.clone()));
-    sim.host(EXPRESSWAY_E, || expressway_e::run(EXPRESSWAY_C.to_string()));
+    sim.host(NodeId::EXPRESSWAY_C.as_str(), move || expressway_c::run(edge.clone(), edge_receiver.clone()));
+    sim.host(NodeId::EXPRESSWAY_E.as_str(), || expressway_e::run(NodeId::EXPRESSWAY_C));
     Ok(edge_sender)
 }
 
 /// Where the clients are homed: the nodes they sign in at, check tokens with, read voicemail
 /// from.
 struct Homes<'a> {
-    subscribers: &'a [String],
-    imp_nodes: &'a [String],
-    unity: Option<String>,
-    idp: Option<String>,
+    subscribers: &'a [NodeId],
+    imp_nodes: &'a [NodeId],
+    unity: Option<NodeId>,
+    idp: Option<NodeId>,
 }
 
 /// The clients on their sites (campus, and remote through the edge), with the
@@ -351,17 +357,17 @@ fn client_sites(
         .enumerate()
         .map(|(index, device)| ClientConfig {
             activation_code: sip.and_then(|sip| sip.activation_code(&device.name)),
-            name: device.name,
+            name: NodeId::new(device.name),
             user: device.user,
             kind: device.kind,
             idp: idp.clone(),
-            publisher: "cucm-pub".to_string(),
+            publisher: NodeId::PUBLISHER,
             subscriber: subscribers[index % subscribers.len()].clone(),
             unity: unity.clone(),
             // Homed on the IM and Presence nodes in turn, as on the subscribers.
             imp: (!imp_nodes.is_empty()).then(|| imp_nodes[index % imp_nodes.len()].clone()),
             device_trust: device_trust.clone(),
-            edge: (device.site == Site::Remote).then(|| EXPRESSWAY_E.to_string()),
+            edge: (device.site == Site::Remote).then_some(NodeId::EXPRESSWAY_E),
             sip: sip.is_some(),
             epoch_s: scenario.epoch_s,
             start_delay: {
@@ -378,13 +384,13 @@ fn client_sites(
         clients.into_iter().partition(|client| client.edge.is_some());
     if !campus.is_empty() || !remote.is_empty() {
         let trace = trace.clone();
-        sim.host(CAMPUS_SITE, move || {
+        sim.host(NodeId::CAMPUS_SITE.as_str(), move || {
             site::run(campus.clone(), Some(admin_call_receiver.clone()), trace.clone())
         });
     }
     if !remote.is_empty() {
         let trace = trace.clone();
-        sim.host(REMOTE_SITE, move || site::run(remote.clone(), None, trace.clone()));
+        sim.host(NodeId::REMOTE_SITE.as_str(), move || site::run(remote.clone(), None, trace.clone()));
     }
     admin_calls
 }

@@ -9,7 +9,8 @@ use crate::node::authz::node_keys::NodeCommand;
 use crate::node::client::console::AdminCall;
 use crate::node::edge::expressway_c::EdgeCommand;
 use crate::node::publisher::AdminCommand;
-use crate::scenario::{Action, Scenario, Step, Target, CAMPUS_SITE, PUBLISHER, SCENARIO_NODE};
+use crate::node_id::NodeId;
+use crate::scenario::{Action, Scenario, Step, Target};
 use crate::trace::{Happening, Trace};
 
 /// Runs `built` to the scenario's end; returns the turmoil steps taken.
@@ -28,7 +29,7 @@ pub(super) fn drive(
             let t_ms = elapsed.as_millis() as u64;
             let event = Happening::from_fields("step", &step.action.step_fields())
                 .map_err(|why| RunError::Simulation(format!("the step's event: {why}")))?;
-            trace.record(t_ms, SCENARIO_NODE, event);
+            trace.record(t_ms, &NodeId::SCENARIO, event);
             deliver(built, step, t_ms, trace)?;
         }
         if elapsed >= scenario.duration {
@@ -75,8 +76,8 @@ fn deliver(built: &mut Built<'_>, step: &Step, t_ms: u64, trace: &Trace) -> Resu
             built.admin_calls.try_send(call).map_err(|_| RunError::AdminQueueFull)?
         }
         Target::Node(node) => {
-            let queue = built.node_commands.get(node).ok_or_else(|| not_for(node))?;
-            let command = NodeCommand::of(action).ok_or_else(|| not_for(node))?;
+            let queue = built.node_commands.get(node).ok_or_else(|| not_for(node.as_str()))?;
+            let command = NodeCommand::of(action).ok_or_else(|| not_for(node.as_str()))?;
             queue.try_send(command).map_err(|_| RunError::AdminQueueFull)?
         }
         Target::Expressway => {
@@ -86,7 +87,7 @@ fn deliver(built: &mut Built<'_>, step: &Step, t_ms: u64, trace: &Trace) -> Resu
         // A CLI command each node answers at once from its own state, recorded at the step's
         // time (the driver runs between turmoil steps).
         Target::KeyHolders => {
-            trace.record(t_ms, PUBLISHER, built.publisher.borrow().show_keys());
+            trace.record(t_ms, &NodeId::PUBLISHER, built.publisher.borrow().show_keys());
             for (name, subscriber) in &built.subscribers {
                 trace.record(t_ms, name, subscriber.borrow().show_keys());
             }
@@ -97,9 +98,9 @@ fn deliver(built: &mut Built<'_>, step: &Step, t_ms: u64, trace: &Trace) -> Resu
         // Settings the administrator changes on a page, in effect at once.
         Target::PresenceGroup => {
             let Action::SetHighAvailability(enabled) = action else { return Err(not_for("the group")) };
-            trace.record(t_ms, PUBLISHER, built.presence_group.set_high_availability(*enabled));
+            trace.record(t_ms, &NodeId::PUBLISHER, built.presence_group.set_high_availability(*enabled));
         }
-        Target::DeviceTrust => trace.record(t_ms, CAMPUS_SITE, built.trust_push.push()),
+        Target::DeviceTrust => trace.record(t_ms, &NodeId::CAMPUS_SITE, built.trust_push.push()),
         Target::Network => {
             network::apply(&mut built.sim, &built.hosts, action).map_err(RunError::Simulation)?
         }
@@ -132,7 +133,7 @@ mod tests {
     #[test]
     fn every_action_is_taken_by_its_target() {
         let mut sim = turmoil::Builder::new().build();
-        let hosts = ["a".to_string(), "b".to_string()];
+        let hosts = [NodeId::new("a"), NodeId::new("b")];
         for host in ["a", "b"] {
             sim.host(host, || async {
                 std::future::pending::<()>().await;
@@ -143,13 +144,13 @@ mod tests {
             let taken = match action.target() {
                 Target::Publisher => AdminCommand::of(&action).is_some(),
                 Target::Console => AdminCall::of(&action).is_some(),
-                Target::Node(node) => node == "a" && NodeCommand::of(&action).is_some(),
+                Target::Node(node) => *node == "a" && NodeCommand::of(&action).is_some(),
                 Target::Expressway => EdgeCommand::of(&action).is_some(),
                 Target::KeyHolders => action == Action::ShowKeys,
                 Target::PresenceGroup => matches!(action, Action::SetHighAvailability(_)),
                 Target::DeviceTrust => action == Action::PushClientTrust,
                 Target::Network => network::apply(&mut sim, &hosts, &action).is_ok(),
-                Target::Clock(node) => node == "a" && matches!(action, Action::Skew { .. }),
+                Target::Clock(node) => *node == "a" && matches!(action, Action::Skew { .. }),
             };
             assert!(taken, "{action:?} goes to {:?}, which does not take it", action.target());
         }

@@ -24,6 +24,7 @@ use authzlab_host::{Plugin, PluginHost};
 use crate::check::Checks;
 use crate::clock;
 use crate::node::publisher::ADMIN_QUEUE_MAX;
+use crate::node_id::NodeId;
 pub use crate::report::run::Run;
 use crate::report::{Exposures, Logins, Purges, Timeline, TimelineMode};
 use crate::scenario::{Scenario, ValidatorSource, CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX};
@@ -198,7 +199,7 @@ pub fn quiet_gap(next_step_at: Duration, wake_at: Duration, tick: Duration) -> D
 }
 
 /// Records, at the start, which plugin `node` loaded: name, SHA-256, contract, limits.
-fn record_plugin(trace: &Trace, node: &str, plugin: &Plugin) {
+fn record_plugin(trace: &Trace, node: &NodeId, plugin: &Plugin) {
     let info = plugin.info();
     let limits = plugin.limits();
     trace.record(

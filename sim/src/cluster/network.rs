@@ -1,11 +1,12 @@
 //! The network between hosts and the hosts' power, as fault steps change them: turmoil's
 //! links and hosts, which only the driver holds.
 
+use crate::node_id::NodeId;
 use crate::scenario::Action;
 
 /// Carries out a step whose target is the network, among the simulation's `hosts`; `Err`
 /// names an action that is not one.
-pub(super) fn apply(sim: &mut turmoil::Sim<'_>, hosts: &[String], action: &Action) -> Result<(), String> {
+pub(super) fn apply(sim: &mut turmoil::Sim<'_>, hosts: &[NodeId], action: &Action) -> Result<(), String> {
     match action {
         Action::Partition { a, b, oneway: false } => sim.partition(a.as_str(), b.as_str()),
         Action::Partition { a, b, oneway: true } => sim.partition_oneway(a.as_str(), b.as_str()),

@@ -21,6 +21,7 @@ use crate::node::publisher::sip_admin::{PhoneEnrollment, SipAdmin};
 use crate::node::subscriber::callmanager::CallManager;
 use crate::node::subscriber::tftp::ClusterCerts;
 use crate::node::subscriber::SubscriberSip;
+use crate::node_id::NodeId;
 use crate::scenario::{ClientKind, Device, DeviceTokens, Scenario, SipCluster, Site};
 use crate::seeds::Seeds;
 use crate::trace::Trace;
@@ -47,7 +48,7 @@ impl SipSetUp {
         sip: &SipCluster,
         seeds: &Seeds,
         devices: &[Device],
-        subscribers: &[String],
+        subscribers: &[NodeId],
         disk: &Path,
         trace: &Trace,
     ) -> Result<SipSetUp, RunError> {
@@ -63,7 +64,7 @@ impl SipSetUp {
             .map_err(RunError::Simulation)?;
         let mut stores = subscribers
             .iter()
-            .map(|name| CertStore::callmanager(name, seeds.rng(&format!("certs:{name}")), epoch_s))
+            .map(|name| CertStore::callmanager(name.as_str(), seeds.rng(&format!("certs:{name}")), epoch_s))
             .collect::<Result<Vec<_>, String>>()
             .map_err(RunError::Simulation)?;
         // Tomcat-trust is the cluster's: every subscriber's tomcat.pem, and Expressway-C's CA
@@ -109,7 +110,7 @@ impl SipSetUp {
     }
 
     /// The publisher's part.
-    pub fn admin(&self, subscribers: &[String]) -> SipAdmin {
+    pub fn admin(&self, subscribers: &[NodeId]) -> SipAdmin {
         SipAdmin::new(self.database.clone(), subscribers.to_vec(), self.device_tokens, self.phones.clone())
     }
 

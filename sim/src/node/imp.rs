@@ -29,6 +29,7 @@ use crate::node::authz::node_keys::{
 };
 use crate::node::authz::opaque_tokens::is_opaque;
 use crate::node::authz::proxy::answer_by_proxy;
+use crate::node_id::NodeId;
 use crate::proto::authz::{HTTPS_PORT, KEY_SYNC_PATH};
 use crate::proto::http::{answer_now, serve, Call, HttpRequest, HttpResponse, Pending};
 use crate::trace::{Happening, Tracer};
@@ -67,14 +68,14 @@ pub struct ImpNode {
     /// The keys on disk (`show key authz`) and those its running Tomcat validates with.
     keys: Rc<RefCell<NodeKeys>>,
     /// The node that issues opaque tokens, asked about them in proxy mode.
-    publisher: String,
+    publisher: NodeId,
     boots: u32,
     epoch_s: u64,
     tracer: Tracer,
     /// Its certificates: on disk (they survive a crash) and loaded by its services.
     certs: Rc<RefCell<CertStore>>,
     /// The IM and Presence publisher: the source of trust, and DRF Primary.
-    imp_publisher: String,
+    imp_publisher: NodeId,
     /// The Presence Redundancy Group it belongs to.
     group: PresenceGroup,
     /// Services restarting now, and until when (simulated time since the start).
@@ -84,8 +85,8 @@ pub struct ImpNode {
 impl ImpNode {
     pub fn new(
         plugin: Plugin,
-        publisher: &str,
-        imp_publisher: &str,
+        publisher: &NodeId,
+        imp_publisher: &NodeId,
         certs: CertStore,
         group: PresenceGroup,
         epoch_s: u64,
@@ -94,12 +95,12 @@ impl ImpNode {
         ImpNode {
             plugin,
             keys: Rc::default(),
-            publisher: publisher.to_string(),
+            publisher: publisher.clone(),
             boots: 0,
             epoch_s,
             tracer,
             certs: Rc::new(RefCell::new(certs)),
-            imp_publisher: imp_publisher.to_string(),
+            imp_publisher: imp_publisher.clone(),
             group,
             restarting: BTreeMap::new(),
         }
@@ -111,7 +112,7 @@ impl ImpNode {
     }
 
     fn is_imp_publisher(&self) -> bool {
-        self.tracer.node() == self.imp_publisher
+        *self.tracer.node() == self.imp_publisher
     }
 
     /// Whether `service` runs and is not restarting at `now`.
@@ -439,7 +440,7 @@ async fn regenerate(node: &Rc<RefCell<ImpNode>>, identity: Identity) {
         Ok(certificates) => {
             let mut store = certs.borrow_mut();
             for certificate in
-                certificates.into_iter().filter(|certificate| certificate.host != tracer.node())
+                certificates.into_iter().filter(|certificate| certificate.host != *tracer.node())
             {
                 store.trust_certificate(certificate);
             }
@@ -449,13 +450,13 @@ async fn regenerate(node: &Rc<RefCell<ImpNode>>, identity: Identity) {
                 .collect();
             tracer.emit(Happening::TrustSynced {
                 store: identity.trust_store(),
-                from: imp_publisher,
+                from: imp_publisher.to_string(),
                 serials: serials.join(" "),
             });
         }
         Err(reason) => tracer.emit(Happening::TrustSyncFailed {
             store: identity.trust_store(),
-            from: imp_publisher,
+            from: imp_publisher.to_string(),
             reason,
         }),
     }
@@ -463,9 +464,9 @@ async fn regenerate(node: &Rc<RefCell<ImpNode>>, identity: Identity) {
 
 /// Sends a new certificate to the IM and Presence publisher's trust store.
 async fn upload_certificate(
-    imp_publisher: &str,
+    imp_publisher: &NodeId,
     certificate: &Certificate,
-    agent: &str,
+    agent: &NodeId,
 ) -> Result<(), String> {
     let upload = CertificateSet::of([certificate]);
     Call::post(imp_publisher, HTTPS_PORT, CERTS_PATH, agent, &upload).fetch::<IgnoredAny>().await.map(|_| ())
@@ -473,9 +474,9 @@ async fn upload_certificate(
 
 /// The IM and Presence publisher's certificates of one kind.
 async fn fetch_trust(
-    imp_publisher: &str,
+    imp_publisher: &NodeId,
     identity: Identity,
-    agent: &str,
+    agent: &NodeId,
 ) -> Result<Vec<Certificate>, String> {
     let path = format!("{CERTS_PATH}/{}", identity.name());
     Call::get(imp_publisher, HTTPS_PORT, &path, agent).fetch::<CertificateSet>().await?.read(identity)
@@ -494,6 +495,7 @@ async fn drf_session(node: &Rc<RefCell<ImpNode>>) {
         let wire = Call::get(&primary, DRF_PORT, DRF_PATH, tracer.node()).fetch::<WireCertificate>().await;
         wire.and_then(|wire| wire.certificate())
     };
+    let primary = primary.to_string();
     let presented = match presented {
         Ok(presented) => presented,
         Err(reason) => return tracer.emit(Happening::DrfConnectFailed { primary, reason }),

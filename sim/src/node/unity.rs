@@ -18,6 +18,7 @@ use std::sync::Arc;
 use authzlab_host::{reference, Keyring, Plugin, Request, Verdict};
 
 use crate::conformance::shadow::{Presentation, Shadow};
+use crate::node_id::NodeId;
 use hyper::{Method, StatusCode};
 
 use crate::clock;
@@ -36,7 +37,7 @@ pub struct Unity {
     plugin: Plugin,
     keyring: Option<Arc<Keyring>>,
     /// The Authz Server entry: the CallManager node Unity fetches keys from.
-    authz_server: String,
+    authz_server: NodeId,
     last_fetch_s: Option<u64>,
     /// Times the node has started (more than 1 after a crash).
     boots: u32,
@@ -47,11 +48,11 @@ pub struct Unity {
 }
 
 impl Unity {
-    pub fn new(plugin: Plugin, authz_server: &str, epoch_s: u64, tracer: Tracer) -> Unity {
+    pub fn new(plugin: Plugin, authz_server: &NodeId, epoch_s: u64, tracer: Tracer) -> Unity {
         Unity {
             plugin,
             keyring: None,
-            authz_server: authz_server.to_string(),
+            authz_server: authz_server.clone(),
             last_fetch_s: None,
             boots: 0,
             shadow: None,

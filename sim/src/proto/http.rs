@@ -21,6 +21,7 @@ use hyper_util::rt::TokioIo;
 use serde::de::DeserializeOwned;
 
 use crate::clock;
+use crate::node_id::NodeId;
 use crate::proto::metered::Metered;
 use serde::Serialize;
 
@@ -180,21 +181,28 @@ async fn answer(handler: &Handler, busy: &Busy, request: Request<Incoming>) -> R
 
 /// What a client sends.
 pub struct Call<'a> {
-    pub host: &'a str,
+    pub host: &'a NodeId,
     pub port: u16,
     pub method: Method,
     pub path: &'a str,
     pub bearer: Option<&'a str>,
-    pub agent: &'a str,
+    /// Who asks: a node, or the device a node asks for.
+    pub agent: &'a NodeId,
     pub body: Vec<u8>,
 }
 
 impl<'a> Call<'a> {
-    pub fn get(host: &'a str, port: u16, path: &'a str, agent: &'a str) -> Call<'a> {
+    pub fn get(host: &'a NodeId, port: u16, path: &'a str, agent: &'a NodeId) -> Call<'a> {
         Call { host, port, method: Method::GET, path, bearer: None, agent, body: Vec::new() }
     }
 
-    pub fn post<T: Serialize>(host: &'a str, port: u16, path: &'a str, agent: &'a str, body: &T) -> Call<'a> {
+    pub fn post<T: Serialize>(
+        host: &'a NodeId,
+        port: u16,
+        path: &'a str,
+        agent: &'a NodeId,
+        body: &T,
+    ) -> Call<'a> {
         let body = serde_json::to_vec(body).expect("messages serialize");
         Call { host, port, method: Method::POST, path, bearer: None, agent, body }
     }
@@ -216,9 +224,9 @@ impl<'a> Call<'a> {
 
     /// [`Call::send`], through the edge when `edge` names Expressway-E (a remote device):
     /// the request goes there, its target in the path ([`crate::proto::edge`]).
-    pub async fn send_via(self, edge: Option<&str>) -> Result<HttpResponse, NetError> {
+    pub async fn send_via(self, edge: Option<&NodeId>) -> Result<HttpResponse, NetError> {
         let Some(edge) = edge else { return self.send().await };
-        let path = crate::proto::edge::edge_path(self.host, self.port, self.path);
+        let path = crate::proto::edge::edge_path(self.host.as_str(), self.port, self.path);
         Call { host: edge, port: crate::proto::edge::EDGE_PORT, path: &path, ..self }.send().await
     }
 
@@ -233,7 +241,7 @@ impl<'a> Call<'a> {
     async fn exchange(self) -> Result<HttpResponse, NetError> {
         // Connecting sends a SYN: network activity even if the connection is refused.
         clock::note_network_activity();
-        let stream = turmoil::net::TcpStream::connect((self.host, self.port))
+        let stream = turmoil::net::TcpStream::connect((self.host.as_str(), self.port))
             .await
             .map_err(|_| NetError::Connect(format!("{}:{}", self.host, self.port)))?;
         let (mut sender, connection) =
@@ -246,8 +254,8 @@ impl<'a> Call<'a> {
         let mut request = Request::builder()
             .method(self.method)
             .uri(self.path)
-            .header(HOST, self.host)
-            .header(USER_AGENT, self.agent)
+            .header(HOST, self.host.as_str())
+            .header(USER_AGENT, self.agent.as_str())
             .header(CONTENT_TYPE, "application/json");
         if let Some(token) = self.bearer {
             request = request.header(AUTHORIZATION, format!("Bearer {token}"));
@@ -300,9 +308,15 @@ mod tests {
         }
         sim.client("client", async move {
             clock::sleep_until(Duration::from_millis(1500)).await;
-            Call::get("server", 8443, "/during", "test").send().await.expect("answered after the wait");
+            Call::get(&NodeId::new("server"), 8443, "/during", &NodeId::new("test"))
+                .send()
+                .await
+                .expect("answered after the wait");
             clock::sleep_until(Duration::from_secs(5)).await;
-            Call::get("server", 8443, "/after", "test").send().await.expect("answered");
+            Call::get(&NodeId::new("server"), 8443, "/after", &NodeId::new("test"))
+                .send()
+                .await
+                .expect("answered");
             Ok(())
         });
         for _ in 0..200 {

@@ -29,6 +29,7 @@ use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use crate::certs::certificate::Certificate;
 use crate::clock;
+use crate::node_id::NodeId;
 use crate::proto::http::REQUEST_TIMEOUT;
 use crate::proto::metered::Metered;
 
@@ -119,7 +120,7 @@ fn provider() -> Arc<CryptoProvider> {
 /// The time a node's TLS reads: its own clock.
 #[derive(Debug)]
 struct NodeTime {
-    node: String,
+    node: NodeId,
     epoch_s: u64,
 }
 
@@ -129,8 +130,8 @@ impl TimeProvider for NodeTime {
     }
 }
 
-fn node_time(node: &str, epoch_s: u64) -> Arc<NodeTime> {
-    Arc::new(NodeTime { node: node.to_string(), epoch_s })
+fn node_time(node: &NodeId, epoch_s: u64) -> Arc<NodeTime> {
+    Arc::new(NodeTime { node: node.clone(), epoch_s })
 }
 
 /// A certificate with its key, as rustls takes it.
@@ -156,7 +157,7 @@ fn roots(trust: &[Certificate]) -> RootCertStore {
 /// A server end on `node` presenting `identity`; with `client_trust`, mutual TLS: the peer
 /// must present a certificate that store trusts.
 pub fn acceptor(
-    node: &str,
+    node: &NodeId,
     epoch_s: u64,
     identity: &Certificate,
     client_trust: Option<&[Certificate]>,
@@ -166,7 +167,7 @@ pub fn acceptor(
 
 /// The rustls configuration behind [`acceptor`] (also what the handshake bench drives).
 pub fn server_config(
-    node: &str,
+    node: &NodeId,
     epoch_s: u64,
     identity: &Certificate,
     client_trust: Option<&[Certificate]>,
@@ -194,7 +195,7 @@ pub fn server_config(
 /// A client end on `node` trusting `trust`; with `identity`, it presents that certificate
 /// when the server asks (mutual TLS).
 pub fn connector(
-    node: &str,
+    node: &NodeId,
     epoch_s: u64,
     trust: &[Certificate],
     identity: Option<&Certificate>,
@@ -204,7 +205,7 @@ pub fn connector(
 
 /// The rustls configuration behind [`connector`] (also what the handshake bench drives).
 pub fn client_config(
-    node: &str,
+    node: &NodeId,
     epoch_s: u64,
     trust: &[Certificate],
     identity: Option<&Certificate>,
@@ -389,7 +390,8 @@ mod tests {
         sim.host("server", move || {
             let (seen, server_cert, client_trust) = (seen.clone(), server_cert.clone(), client_trust.clone());
             async move {
-                let acceptor = acceptor("server", AT, &server_cert, client_trust.as_deref()).unwrap();
+                let acceptor =
+                    acceptor(&NodeId::new("server"), AT, &server_cert, client_trust.as_deref()).unwrap();
                 let listener = turmoil::net::TcpListener::bind(("0.0.0.0", 5091)).await?;
                 let (stream, _) = listener.accept().await?;
                 let result = match accept(&acceptor, stream).await {
@@ -409,7 +411,8 @@ mod tests {
         });
         let seen = outcome.clone();
         sim.client("client", async move {
-            let connector = connector("client", AT, &client_roots, client_cert.as_ref()).unwrap();
+            let connector =
+                connector(&NodeId::new("client"), AT, &client_roots, client_cert.as_ref()).unwrap();
             let result = async {
                 let mut stream = connect(&connector, "server", 5091).await?;
                 stream.write_all(b"hello").await.map_err(|e| TlsFailure::of(&e))?;
@@ -435,8 +438,9 @@ mod tests {
     /// Every byte of a handshake, both ways, with both ends in memory.
     fn handshake_bytes(seed: u64, server_cert: &Certificate) -> Vec<u8> {
         reseed(seed);
-        let client = client_config("client", AT, std::slice::from_ref(server_cert), None).unwrap();
-        let server = server_config("server", AT, server_cert, None).unwrap();
+        let client =
+            client_config(&NodeId::new("client"), AT, std::slice::from_ref(server_cert), None).unwrap();
+        let server = server_config(&NodeId::new("server"), AT, server_cert, None).unwrap();
         let name = ServerName::try_from("server").unwrap();
         let mut client = rustls::ClientConnection::new(client, name).unwrap();
         let mut server = rustls::ServerConnection::new(server).unwrap();

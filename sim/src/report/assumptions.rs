@@ -15,8 +15,9 @@ use crate::node::client::login::{REFRESH_WHEN_LEFT_DIVISOR, RETRY_DELAY};
 use crate::node::publisher::key_push::{KEY_SYNC_ATTEMPTS_MAX, KEY_SYNC_RETRY};
 use crate::node::publisher::purge::PURGE_ROW_COST_NS;
 use crate::node::subscriber::callmanager::CALLMANAGER_RESTART;
+use crate::node_id::NodeId;
 use crate::proto::sso::ASSERTION_TTL_S;
-use crate::scenario::{Action, ClientKind, Scenario, PUBLISHER};
+use crate::scenario::{Action, ClientKind, Scenario};
 
 /// One of our assumptions: what we chose (in words built from the constants that hold it, so
 /// the report cannot drift from the code), where the code keeps it, and when a run relies on it.
@@ -94,7 +95,7 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     Assumption {
         what: || "a publisher started again after a crash pushes its keys to every node".to_string(),
         lives_in: "node/publisher/mod.rs (Publisher::boot)",
-        relied_on: |s| steps(s, |a| matches!(a, Action::Restart(node) if node == PUBLISHER)),
+        relied_on: |s| steps(s, |a| matches!(a, Action::Restart(node) if *node == NodeId::PUBLISHER)),
     },
     Assumption {
         what: || {

@@ -9,8 +9,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::PUBLISHER;
 use crate::certs::{CertificateName, Identity, Service};
+use crate::node_id::NodeId;
 use crate::tokens::{ExpiryTimer, KeyKind};
 
 /// Which parser reads a step: one per kind of step, each in its own file.
@@ -94,7 +94,7 @@ pub enum Target<'a> {
     /// The administrator's console on the campus site: calls to the publisher's APIs.
     Console,
     /// One subscriber's or IM and Presence node's own CLI and Control Center.
-    Node(&'a str),
+    Node(&'a NodeId),
     /// Expressway-C's administration.
     Expressway,
     /// Every node that holds the AuthZ keys, each answering from its own state.
@@ -106,7 +106,7 @@ pub enum Target<'a> {
     /// The network between hosts, and the hosts' power: partitions, links, crashes.
     Network,
     /// One node's clock.
-    Clock(&'a str),
+    Clock(&'a NodeId),
 }
 
 /// Something an administrator (or fate) does, with what it needs to do it.
@@ -128,25 +128,25 @@ pub enum Action {
     /// each records the two lines it prints.
     ShowKeys,
     /// The network between two nodes or sites breaks: both ways, or `oneway` from `a` to `b`.
-    Partition { a: String, b: String, oneway: bool },
+    Partition { a: NodeId, b: NodeId, oneway: bool },
     /// The network between two nodes or sites is whole again (both ways, or `a` to `b`).
-    Repair { a: String, b: String, oneway: bool },
+    Repair { a: NodeId, b: NodeId, oneway: bool },
     /// Latency and loss on the link between two nodes or sites.
-    Link { a: String, b: String, latency: Option<Duration>, loss_ppm: Option<u32> },
+    Link { a: NodeId, b: NodeId, latency: Option<Duration>, loss_ppm: Option<u32> },
     /// `set key regen authz …` run on a subscriber or IM and Presence node: it fetches the
     /// cluster's keys from the publisher onto its disk (keys are generated on the publisher
     /// only); its running Tomcat uses them once restarted.
-    PullKeys { node: String, kind: KeyKind },
+    PullKeys { node: NodeId, kind: KeyKind },
     /// `utils service restart <service>` on a node: the service loads what is on disk.
-    RestartService { node: String, service: Service },
+    RestartService { node: NodeId, service: Service },
     /// Stop a service on an IM and Presence node (Control Center).
-    StopService { node: String, service: Service },
+    StopService { node: NodeId, service: Service },
     /// Start a stopped service on an IM and Presence node.
-    StartService { node: String, service: Service },
+    StartService { node: NodeId, service: Service },
     /// Regenerate an identity certificate on an IM and Presence node (Certificate Management).
-    RegenerateCertificate { node: String, identity: Identity },
+    RegenerateCertificate { node: NodeId, identity: Identity },
     /// Delete a certificate on an IM and Presence node (refused for identity certificates).
-    DeleteCertificate { node: String, certificate: CertificateName },
+    DeleteCertificate { node: NodeId, certificate: CertificateName },
     /// Turn "Enable High Availability" of the Presence Redundancy Group on or off.
     SetHighAvailability(bool),
     /// The administrator pushes the IM and Presence nodes' current `cup-xmpp.pem` and
@@ -158,7 +158,7 @@ pub enum Action {
     SetSipOAuthMode(bool),
     /// The administrator sets a subscriber's SIP OAuth ports (the CallManager page, which
     /// refuses a port outside 1024-49151); taken up when CallManager restarts there.
-    SetSipPorts { node: String, phone_port: Option<i64>, mra_port: Option<i64> },
+    SetSipPorts { node: NodeId, phone_port: Option<i64>, mra_port: Option<i64> },
     /// "Refresh" of the CallManager nodes on Expressway-C (discovery again): one
     /// `CEOAuth <node>` zone per subscriber, and Expressway-C's CN/SAN pushed over AXL into
     /// `expresswaycconfiguration`.
@@ -169,17 +169,17 @@ pub enum Action {
     /// Config" (refused while SIP OAuth is on).
     SetSecurityProfile { digest_authentication: Option<bool>, tftp_encrypted_config: Option<bool> },
     /// A node stops: what it held in memory is gone; its disk is kept.
-    Crash(String),
+    Crash(NodeId),
     /// A crashed (or running) node starts again from its disk.
-    Restart(String),
+    Restart(NodeId),
     /// A node's clock is off by `offset_ms` from now on, drifting `drift_ppm`.
-    Skew { node: String, offset_ms: i64, drift_ppm: i64 },
+    Skew { node: NodeId, offset_ms: i64, drift_ppm: i64 },
     /// A node (or site) is cut off from every other host, both ways: its cable, switch port
     /// or firewall. Unlike a crash it keeps running, with its memory and timers.
-    Isolate(String),
+    Isolate(NodeId),
     /// An isolated node is connected again: every one of its links is whole (a partition of
     /// one of them made before is repaired with it).
-    Rejoin(String),
+    Rejoin(NodeId),
 }
 
 impl Action {
@@ -229,7 +229,7 @@ impl Action {
             | Action::SetSipOAuthMode(_)
             | Action::SetSipPorts { .. }
             | Action::SetSecurityProfile { .. } => Target::Publisher,
-            Action::RestartService { node, service: Service::Tomcat } if node == PUBLISHER => {
+            Action::RestartService { node, service: Service::Tomcat } if *node == NodeId::PUBLISHER => {
                 Target::Publisher
             }
             Action::Revoke { .. } => Target::Console,
@@ -343,11 +343,11 @@ impl Action {
         let flag = |name: &str| fields.get(name).and_then(Value::as_bool);
         let number = |name: &str| fields.get(name).and_then(Value::as_i64);
         let named = |name: &str| -> Option<Value> { fields.get(name).cloned() };
-        let node = || text("target");
-        let pair = || -> Option<(String, String)> {
+        let node = || text("target").map(NodeId::new);
+        let pair = || -> Option<(NodeId, NodeId)> {
             let between = text("between")?;
             let (a, b) = between.split_once(' ')?;
-            Some((a.to_string(), b.to_string()))
+            Some((NodeId::new(a), NodeId::new(b)))
         };
         let service = || text("service").as_deref().and_then(Service::from_name);
         let name = *ActionName::ALL.iter().find(|name| Some(name.name()) == text("action").as_deref())?;
@@ -546,7 +546,7 @@ mod tests {
 
     /// One action of every shape, on hosts `a` and `b`.
     pub(super) fn every_action() -> Vec<Action> {
-        let (a, b) = ("a".to_string(), "b".to_string());
+        let (a, b) = (NodeId::new("a"), NodeId::new("b"));
         vec![
             Action::RegenerateKey(KeyKind::Signing),
             Action::Revoke { user: "alice".into(), device: Some("jabber-1".into()) },
@@ -565,7 +565,7 @@ mod tests {
                 loss_ppm: Some(5),
             },
             Action::PullKeys { node: a.clone(), kind: KeyKind::Encryption },
-            Action::RestartService { node: PUBLISHER.into(), service: Service::Tomcat },
+            Action::RestartService { node: NodeId::PUBLISHER, service: Service::Tomcat },
             Action::RestartService { node: a.clone(), service: Service::XcpRouter },
             Action::StopService { node: a.clone(), service: Service::SipProxy },
             Action::StartService { node: a.clone(), service: Service::SipProxy },

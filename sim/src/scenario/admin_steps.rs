@@ -7,7 +7,8 @@ use super::duration::parse_duration;
 use super::error::At;
 use super::file::{ParamName, StepFile};
 use super::parse::{check_user, cli_node, OLD_RELEASE_HAS_NO_FLOW};
-use super::{Action, Cluster, Device, Release, ScenarioError, PUBLISHER};
+use super::{Action, Cluster, Device, Release, ScenarioError};
+use crate::node_id::NodeId;
 use crate::tokens::{ExpiryTimer, Lifetimes};
 use crate::trace::catalogue::did_you_mean;
 
@@ -71,10 +72,10 @@ fn regenerate_key(
         ));
     }
     match &step.node {
-        Some(node) if node.get_ref() != PUBLISHER => {
+        Some(node) if NodeId::PUBLISHER != *node.get_ref() => {
             cli_node(node, context.cluster, &format!("step[{index}].node"), &at)?;
             let kind = step.key.ok_or_else(needs_key)?;
-            Ok(Action::PullKeys { node: node.get_ref().clone(), kind })
+            Ok(Action::PullKeys { node: NodeId::new(node.get_ref().clone()), kind })
         }
         _ => step.key.map(Action::RegenerateKey).ok_or_else(needs_key),
     }

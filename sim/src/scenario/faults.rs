@@ -21,19 +21,25 @@ pub const SKEW_OFFSET_MS_MAX: i64 = 86_400_000;
 pub const DRIFT_PPM_MAX: i64 = 1_000;
 
 use super::error::At;
+use crate::node_id::NodeId;
+
+/// `a, b, c`: the names a step may take, for its error.
+fn joined(names: &[NodeId]) -> String {
+    names.iter().map(NodeId::as_str).collect::<Vec<_>>().join(", ")
+}
 
 /// The action of a fault step (`name` is one of the fault actions).
 pub(super) fn fault_action(
     name: ActionName,
     step: &StepFile,
     index: usize,
-    hosts: &[String],
+    hosts: &[NodeId],
     devices: &[Device],
     action_span: Range<usize>,
     at: At<'_>,
 ) -> Result<Action, ScenarioError> {
     let field = |name: &str| format!("step[{index}].{name}");
-    let pair = || -> Result<(String, String), ScenarioError> {
+    let pair = || -> Result<(NodeId, NodeId), ScenarioError> {
         let Some(between) = &step.between else {
             return Err(at(
                 action_span.clone(),
@@ -46,18 +52,18 @@ pub(super) fn fault_action(
                 for name in [a, b] {
                     known(name, hosts, between.span(), &field("between"), at)?;
                 }
-                Ok((a.clone(), b.clone()))
+                Ok((NodeId::new(a.clone()), NodeId::new(b.clone())))
             }
             _ => Err(at(between.span(), &field("between"), "names two different nodes or sites".to_string())),
         }
     };
     let oneway = step.oneway.as_ref().is_some_and(|oneway| *oneway.get_ref());
-    let node = |names: &[String]| -> Result<String, ScenarioError> {
+    let node = |names: &[NodeId]| -> Result<NodeId, ScenarioError> {
         let Some(node) = &step.node else {
             return Err(at(action_span.clone(), &field("node"), "needs `node = \"…\"`".to_string()));
         };
         known(node.get_ref(), names, node.span(), &field("node"), at)?;
-        Ok(node.get_ref().clone())
+        Ok(NodeId::new(node.get_ref().clone()))
     };
     Ok(match name {
         ActionName::Partition => {
@@ -97,7 +103,7 @@ pub(super) fn fault_action(
         ActionName::Rejoin => Action::Rejoin(node(hosts)?),
         ActionName::Skew => {
             let mut clocks = hosts.to_vec();
-            clocks.extend(devices.iter().map(|device| device.name.clone()));
+            clocks.extend(devices.iter().map(|device| NodeId::new(device.name.clone())));
             let node = node(&clocks)?;
             let offset_ms = match &step.offset {
                 Some(offset) => signed_ms(offset.get_ref())
@@ -144,7 +150,7 @@ pub(super) fn fields(name: ActionName) -> &'static [&'static str] {
 
 fn known(
     name: &str,
-    names: &[String],
+    names: &[NodeId],
     span: Range<usize>,
     field: &str,
     at: At<'_>,
@@ -152,9 +158,9 @@ fn known(
     if names.iter().any(|known| known == name) {
         return Ok(());
     }
-    let hint = did_you_mean(name, names.iter().map(String::as_str))
+    let hint = did_you_mean(name, names.iter().map(NodeId::as_str))
         .map_or_else(String::new, |near| format!(" (did you mean {near:?}?)"));
-    Err(at(span, field, format!("no node or site {name:?} here{hint}; here: {}", names.join(", "))))
+    Err(at(span, field, format!("no node or site {name:?} here{hint}; here: {}", joined(names))))
 }
 
 /// `"90s"`, `"-1m30s"`: a duration with an optional sign, as milliseconds.

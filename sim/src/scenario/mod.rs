@@ -41,6 +41,7 @@ pub use action::{Action, ActionName, Target};
 pub use duration::{format_duration, parse_duration, parse_window, SimDuration};
 pub use error::{line_column, ScenarioError};
 
+use crate::node_id::NodeId;
 use crate::proto::http::{EXCHANGE_TICKS_MAX, REQUEST_TIMEOUT};
 use crate::tokens::Lifetimes;
 use crate::trace::domain::Names;
@@ -185,10 +186,6 @@ pub struct ExpresswayCluster {
     pub trusts_callmanager: bool,
 }
 
-/// Expressway-C and Expressway-E's host names, and the remote site's.
-pub const EXPRESSWAY_C: &str = "expressway-c";
-pub const EXPRESSWAY_E: &str = "expressway-e";
-pub const REMOTE_SITE: &str = "site-remote";
 /// SAN entries Expressway-C's certificate may carry, and their length.
 pub const SAN_ENTRIES_MAX: usize = 16;
 pub const SAN_CHARS_MAX: usize = 253;
@@ -204,10 +201,10 @@ pub enum Site {
 }
 
 impl Site {
-    pub fn host(self) -> &'static str {
+    pub fn host(self) -> NodeId {
         match self {
-            Site::Campus => CAMPUS_SITE,
-            Site::Remote => REMOTE_SITE,
+            Site::Campus => NodeId::CAMPUS_SITE,
+            Site::Remote => NodeId::REMOTE_SITE,
         }
     }
 }
@@ -226,21 +223,21 @@ pub struct ImpCluster {
 
 impl Cluster {
     /// The CallManager subscribers' host names, `cucm-sub-1` on.
-    pub fn cucm_subscriber_nodes(&self) -> Vec<String> {
-        (1..=self.cucm_subscribers).map(|n| format!("cucm-sub-{n}")).collect()
+    pub fn cucm_subscriber_nodes(&self) -> Vec<NodeId> {
+        (1..=self.cucm_subscribers).map(NodeId::cucm_subscriber).collect()
     }
 
     /// The IM and Presence nodes' host names, publisher first (none without IM and Presence).
-    pub fn imp_nodes(&self) -> Vec<String> {
+    pub fn imp_nodes(&self) -> Vec<NodeId> {
         self.imp.as_ref().map(ImpCluster::nodes).unwrap_or_default()
     }
 }
 
 impl ImpCluster {
     /// The nodes' host names, publisher first.
-    pub fn nodes(&self) -> Vec<String> {
-        std::iter::once("imp-pub".to_string())
-            .chain((1..=self.subscribers).map(|n| format!("imp-sub-{n}")))
+    pub fn nodes(&self) -> Vec<NodeId> {
+        std::iter::once(NodeId::IMP_PUBLISHER)
+            .chain((1..=self.subscribers).map(NodeId::imp_subscriber))
             .collect()
     }
 }
@@ -369,11 +366,6 @@ pub struct Device {
     pub start: Option<Duration>,
     pub site: Site,
 }
-
-/// The CallManager publisher's host name.
-pub const PUBLISHER: &str = "cucm-pub";
-/// The site host where the clients and the administrator's console run.
-pub const CAMPUS_SITE: &str = "site-campus";
 
 /// Users devices of unnamed groups sign in as, in order; later ones are `user-N`.
 pub const USERS: &[&str] = &["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"];
@@ -532,7 +524,7 @@ impl Scenario {
     }
 
     /// The hosts of this scenario's simulation, as fault steps name them.
-    pub fn hosts(&self) -> Vec<String> {
+    pub fn hosts(&self) -> Vec<NodeId> {
         hosts(&self.cluster, !self.clients.is_empty())
     }
 
@@ -542,16 +534,13 @@ impl Scenario {
     }
 }
 
-/// The driver's own node in the trace: `step` events are recorded there.
-pub const SCENARIO_NODE: &str = "scenario";
-
 /// What a run's trace can name: every host, every device (clients record events as
 /// themselves), the driver's `scenario`, and every user with a device or named by a step.
 fn names(cluster: &Cluster, clients: &[ClientGroup], steps: &[Step]) -> Names {
     let devices = devices(clients);
     let mut names = Names::default();
-    names.nodes.extend(hosts(cluster, !clients.is_empty()));
-    names.nodes.insert(SCENARIO_NODE.to_string());
+    names.nodes.extend(hosts(cluster, !clients.is_empty()).into_iter().map(String::from));
+    names.nodes.insert(NodeId::SCENARIO.to_string());
     for device in devices {
         names.nodes.insert(device.name.clone());
         names.devices.insert(device.name);
@@ -567,21 +556,21 @@ fn names(cluster: &Cluster, clients: &[ClientGroup], steps: &[Step]) -> Names {
 
 /// The publisher, its subscribers, Unity, the identity provider and the campus site (where
 /// the clients and the administrator's console run).
-fn hosts(cluster: &Cluster, clients: bool) -> Vec<String> {
-    let mut hosts = vec![PUBLISHER.to_string()];
+fn hosts(cluster: &Cluster, clients: bool) -> Vec<NodeId> {
+    let mut hosts = vec![NodeId::PUBLISHER];
     hosts.extend(cluster.cucm_subscriber_nodes());
     hosts.extend(cluster.imp_nodes());
     if cluster.unity_validator.is_some() {
-        hosts.push("unity".to_string());
+        hosts.push(NodeId::UNITY);
     }
     if cluster.sso {
-        hosts.push("idp".to_string());
+        hosts.push(NodeId::IDP);
     }
     if clients {
-        hosts.push(CAMPUS_SITE.to_string());
+        hosts.push(NodeId::CAMPUS_SITE);
     }
     if cluster.expressway.is_some() {
-        hosts.extend([EXPRESSWAY_C, EXPRESSWAY_E, REMOTE_SITE].map(str::to_string));
+        hosts.extend([NodeId::EXPRESSWAY_C, NodeId::EXPRESSWAY_E, NodeId::REMOTE_SITE]);
     }
     hosts
 }

@@ -19,6 +19,7 @@ use super::{
     UTC_OFFSET_MIN_S,
 };
 use crate::clock::EPOCH_S_DEFAULT;
+use crate::node_id::NodeId;
 use crate::tokens::{LifetimeError, Lifetimes};
 
 /// Why an old cluster refuses the refresh login flow.
@@ -374,7 +375,7 @@ fn certificates_end_in_time(
 struct StepContext<'a> {
     duration: std::time::Duration,
     cluster: &'a Cluster,
-    hosts: &'a [String],
+    hosts: &'a [NodeId],
     devices: &'a [super::Device],
     admin: super::admin_steps::Context<'a>,
 }
@@ -545,10 +546,10 @@ pub(super) fn cli_node(
 ) -> Result<(), ScenarioError> {
     let mut nodes = cluster.cucm_subscriber_nodes();
     nodes.extend(cluster.imp_nodes());
-    if nodes.contains(node.get_ref()) {
+    if nodes.iter().any(|name| name == node.get_ref()) {
         return Ok(());
     }
-    let hint = did_you_mean(node.get_ref(), nodes.iter().map(String::as_str))
+    let hint = did_you_mean(node.get_ref(), nodes.iter().map(NodeId::as_str))
         .map_or_else(String::new, |near| format!(" (did you mean {near:?}?)"));
     Err(at(
         node.span(),

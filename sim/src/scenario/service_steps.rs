@@ -8,9 +8,10 @@ use toml::Spanned;
 
 use super::action::ActionName;
 use super::file::StepFile;
-use super::{Action, Cluster, ScenarioError, PUBLISHER};
+use super::{Action, Cluster, ScenarioError};
 use crate::certs::service::RunsOn;
 use crate::certs::{CertificateName, Identity, Service};
+use crate::node_id::NodeId;
 use crate::trace::catalogue::did_you_mean;
 
 /// How errors name the nodes most of these steps act on.
@@ -38,19 +39,19 @@ impl StepReader<'_> {
     }
 
     /// The step's `node`, which must be one of `allowed` (`what` says which in words).
-    fn node(&self, allowed: &[String], what: &str) -> Result<String, ScenarioError> {
+    fn node(&self, allowed: &[NodeId], what: &str) -> Result<NodeId, ScenarioError> {
         let Some(node) = &self.step.node else {
             return Err(self.missing("node", format!("{} needs `node = \"…\"`", self.action)));
         };
-        if allowed.contains(node.get_ref()) {
-            return Ok(node.get_ref().clone());
+        if allowed.iter().any(|name| name == node.get_ref()) {
+            return Ok(NodeId::new(node.get_ref().clone()));
         }
-        let hint = did_you_mean(node.get_ref(), allowed.iter().map(String::as_str))
+        let hint = did_you_mean(node.get_ref(), allowed.iter().map(NodeId::as_str))
             .map_or_else(String::new, |near| format!(" (did you mean {near:?}?)"));
         let here = if allowed.is_empty() {
             "this cluster has none (add [cluster.imp])".to_string()
         } else {
-            format!("here: {}", allowed.join(", "))
+            format!("here: {}", allowed.iter().map(NodeId::as_str).collect::<Vec<_>>().join(", "))
         };
         Err((self.at)(
             node.span(),
@@ -148,7 +149,7 @@ fn restart_service(read: &StepReader<'_>, cluster: &Cluster) -> Result<Action, S
     let node = match service.runs_on() {
         RunsOn::Imp => read.node(&imp_nodes, IMP_NODE)?,
         RunsOn::Everywhere => {
-            let mut cucm_nodes = vec![PUBLISHER.to_string()];
+            let mut cucm_nodes = vec![NodeId::PUBLISHER];
             cucm_nodes.extend(cluster.cucm_subscriber_nodes());
             read.node(&[cucm_nodes, imp_nodes].concat(), "a CallManager or IM and Presence node")?
         }

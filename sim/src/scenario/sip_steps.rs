@@ -14,6 +14,7 @@ use super::{
     Action, Cluster, DeviceTokens, ExpresswayCluster, ScenarioError, SipCluster, EXCHANGE_TICKS_MAX,
     EXPRESSWAY_VALIDATOR_DEFAULT, REQUEST_TIMEOUT, SAN_CHARS_MAX, SAN_ENTRIES_MAX, SIP_VALIDATOR_DEFAULT,
 };
+use crate::node_id::NodeId;
 use crate::proto::sip::{oauth_port_refusal, SIP_MRA_OAUTH_PORT, SIP_PHONE_OAUTH_PORT};
 use crate::trace::catalogue::did_you_mean;
 
@@ -110,7 +111,7 @@ pub(super) fn expressway_cluster(
         ));
     }
     let san = match &expressway.san {
-        None => vec![format!("{}.example.com", super::EXPRESSWAY_C)],
+        None => vec![format!("{}.example.com", NodeId::EXPRESSWAY_C)],
         Some(san) => {
             check_san(san.get_ref()).map_err(|message| at(san.span(), "cluster.expressway.san", message))?
         }
@@ -204,8 +205,8 @@ pub(super) fn sip_action(
                     "set-sip-ports needs `node = \"cucm-sub-N\"`".to_string(),
                 ));
             };
-            if !subscribers.contains(node.get_ref()) {
-                let hint = did_you_mean(node.get_ref(), subscribers.iter().map(String::as_str))
+            if !subscribers.iter().any(|name| name == node.get_ref()) {
+                let hint = did_you_mean(node.get_ref(), subscribers.iter().map(NodeId::as_str))
                     .map_or_else(String::new, |near| format!(" (did you mean {near:?}?)"));
                 return Err(at(
                     node.span(),
@@ -229,7 +230,7 @@ pub(super) fn sip_action(
             }
             // A port out of range is what the administrator types; the page refuses it at
             // run time, which the trace shows.
-            Action::SetSipPorts { node: node.get_ref().clone(), phone_port, mra_port }
+            Action::SetSipPorts { node: NodeId::new(node.get_ref().clone()), phone_port, mra_port }
         }
         ActionName::RefreshExpressway => {
             edge()?;

@@ -38,6 +38,7 @@ use sha2::{Digest, Sha256};
 pub use catalogue::Happening;
 
 use crate::clock;
+use crate::node_id::NodeId;
 
 /// Events one run may record; a run that reaches it stops with an error rather than
 /// growing without bound. A 60-day run of a 20-client cluster records ~10^5.
@@ -171,12 +172,12 @@ impl Trace {
     }
 
     /// A recorder for one node.
-    pub fn node(&self, node: &str) -> Tracer {
-        Tracer { node: node.to_string(), trace: self.clone() }
+    pub fn node(&self, node: &NodeId) -> Tracer {
+        Tracer { node: node.clone(), trace: self.clone() }
     }
 
     /// Appends what happened on `node` at simulated time `t_ms`: hashed, written, observed.
-    pub fn record(&self, t_ms: u64, node: &str, happening: Happening) {
+    pub fn record(&self, t_ms: u64, node: &NodeId, happening: Happening) {
         let mut stream = self.inner.borrow_mut();
         if stream.events >= TRACE_EVENTS_MAX {
             stream.overflowed = true;
@@ -252,12 +253,12 @@ impl Trace {
 /// Records events for one node at the current simulated time.
 #[derive(Clone)]
 pub struct Tracer {
-    node: String,
+    node: NodeId,
     trace: Trace,
 }
 
 impl Tracer {
-    pub fn node(&self) -> &str {
+    pub fn node(&self) -> &NodeId {
         &self.node
     }
 
@@ -365,7 +366,7 @@ mod tests {
         trace.observe(Box::new(seen.clone()));
         trace.learn_secrets(&["not-in-any-line".to_string()]);
         for n in 0..3 {
-            trace.record(u64::from(n) * 100, "cucm-pub", happening(n));
+            trace.record(u64::from(n) * 100, &NodeId::PUBLISHER, happening(n));
         }
         let (summary, written) = trace.finish();
         written.unwrap();
@@ -410,7 +411,7 @@ mod tests {
             for n in 0..3 {
                 trace.record(
                     n,
-                    "cucm-pub",
+                    &NodeId::PUBLISHER,
                     Happening::KeyFetchFailed { from: long.clone(), reason: "r".into() },
                 );
             }
@@ -425,9 +426,9 @@ mod tests {
     fn a_full_trace_stops_recording_and_says_so() {
         let trace = Trace::new();
         trace.inner.borrow_mut().events = TRACE_EVENTS_MAX - 1;
-        trace.record(0, "cucm-pub", happening(1));
+        trace.record(0, &NodeId::PUBLISHER, happening(1));
         assert!(!trace.overflowed());
-        trace.record(1, "cucm-pub", happening(2));
+        trace.record(1, &NodeId::PUBLISHER, happening(2));
         assert!(trace.overflowed());
         assert_eq!(trace.finish().0.events, TRACE_EVENTS_MAX);
     }

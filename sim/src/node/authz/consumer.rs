@@ -182,6 +182,7 @@ mod tests {
     use std::rc::Rc;
 
     use super::*;
+    use crate::node_id::NodeId;
     use crate::seeds::Seeds;
     use crate::tokens::{KeyKind, Lifetimes, TokenService};
     use crate::trace::{Event, Observe, Trace};
@@ -220,7 +221,7 @@ mod tests {
             let trace = Trace::new();
             let seen = Seen::default();
             trace.observe(Box::new(seen.clone()));
-            let tracer = trace.node("cucm-sub-1");
+            let tracer = trace.node(&NodeId::cucm_subscriber(1));
             let present = |keyring: Option<&Arc<Keyring>>, bearer: Option<&str>| {
                 let presented = Presented {
                     client: "jabber-1".to_string(),

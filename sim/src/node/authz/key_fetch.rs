@@ -16,6 +16,7 @@ use authzlab_host::Keyring;
 
 use crate::clock;
 use crate::node::key_checksums;
+use crate::node_id::NodeId;
 use crate::proto::authz::{KeyBundle, HTTPS_PORT, KEYS_PATH};
 use crate::proto::http::Call;
 use crate::trace::{Happening, Tracer};
@@ -29,7 +30,7 @@ pub const KEY_FETCH_RETRY: Duration = Duration::from_secs(10);
 
 /// The keys from `server`, trying up to `attempts` times; `keys-fetched` or
 /// `key-fetch-failed` in the trace says how it went.
-pub async fn fetch(server: &str, cause: &str, attempts: u32, tracer: &Tracer) -> Option<Keyring> {
+pub async fn fetch(server: &NodeId, cause: &str, attempts: u32, tracer: &Tracer) -> Option<Keyring> {
     for attempt in 1..=attempts {
         let bundle = Call::get(server, HTTPS_PORT, KEYS_PATH, tracer.node()).fetch::<KeyBundle>().await;
         match bundle.and_then(|bundle| bundle.keyring()) {

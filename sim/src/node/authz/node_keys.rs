@@ -21,6 +21,7 @@ use crate::certs::{CertificateName, Identity, Service};
 use crate::clock;
 use crate::node::authz::held_keys::HeldKeys;
 use crate::node::key_checksums;
+use crate::node_id::NodeId;
 use crate::proto::authz::{KeyBundle, HTTPS_PORT, KEYS_PATH};
 use crate::proto::http::{Call, HttpRequest, HttpResponse};
 use crate::scenario::Action;
@@ -151,7 +152,7 @@ pub async fn next_command(commands: &NodeCommands) -> Option<NodeCommand> {
 }
 
 /// `set key regen authz …` on this node: the publisher's keys onto this node's disk.
-pub async fn pull_keys(keys: &RefCell<NodeKeys>, publisher: &str, epoch_s: u64, tracer: &Tracer) {
+pub async fn pull_keys(keys: &RefCell<NodeKeys>, publisher: &NodeId, epoch_s: u64, tracer: &Tracer) {
     let bundle = Call::get(publisher, HTTPS_PORT, KEYS_PATH, tracer.node()).fetch::<KeyBundle>().await;
     let keyring = bundle.and_then(|bundle| bundle.keyring());
     match keyring {

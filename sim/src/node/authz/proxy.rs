@@ -8,6 +8,7 @@ use hyper::StatusCode;
 use crate::clock;
 use crate::node::authz::consumer::{Consumer, Vouched};
 use crate::node::authz::refusal::Refusal;
+use crate::node_id::NodeId;
 use crate::proto::authz::{IntrospectRequest, IntrospectResponse, HTTPS_PORT, INTROSPECT_PATH};
 use crate::proto::http::{Call, HttpRequest, HttpResponse};
 use crate::trace::Tracer;
@@ -22,7 +23,7 @@ pub struct ProxyVerdict {
 
 /// Asks `issuer` about `token` on behalf of `asker` (a node name, for the issuer's logs).
 /// Bounded by one request's timeout (`REQUEST_TIMEOUT`).
-pub async fn ask_issuer(issuer: &str, asker: &str, token: &str) -> ProxyVerdict {
+pub async fn ask_issuer(issuer: &NodeId, asker: &NodeId, token: &str) -> ProxyVerdict {
     let started = clock::elapsed();
     let question = IntrospectRequest { token: token.to_string() };
     let answer = Call::post(issuer, HTTPS_PORT, INTROSPECT_PATH, asker, &question).send().await;
@@ -45,7 +46,7 @@ pub async fn ask_issuer(issuer: &str, asker: &str, token: &str) -> ProxyVerdict 
 /// and answers 200 with the user or 401 with the reason. Every consumer of opaque tokens
 /// (subscriber, Unity, IM and Presence) answers this way.
 pub async fn answer_by_proxy(
-    issuer: String,
+    issuer: NodeId,
     tracer: Tracer,
     request: HttpRequest,
     consumer: Consumer,

@@ -9,6 +9,7 @@ use std::rc::Rc;
 use hyper::StatusCode;
 use tokio::sync::mpsc;
 
+use crate::node_id::NodeId;
 use crate::proto::authz::{HTTPS_PORT, REVOKE_PATH};
 use crate::proto::http::Call;
 use crate::scenario::Action;
@@ -42,7 +43,7 @@ impl AdminCall {
 /// a crash of the site; it is borrowed only while polled.
 pub async fn run(
     calls: Rc<RefCell<mpsc::Receiver<AdminCall>>>,
-    publisher: String,
+    publisher: NodeId,
     tracer: Tracer,
 ) -> turmoil::Result {
     while let Some(call) = std::future::poll_fn(|cx| calls.borrow_mut().poll_recv(cx)).await {
@@ -52,7 +53,7 @@ pub async fn run(
                 if let Some(ccid) = &ccid {
                     path.push_str(&format!("&client_id={ccid}"));
                 }
-                let answer = Call::post(&publisher, HTTPS_PORT, &path, "admin", &()).send().await;
+                let answer = Call::post(&publisher, HTTPS_PORT, &path, &NodeId::ADMIN, &()).send().await;
                 let reason = match answer {
                     Ok(response) if response.status == StatusCode::OK => None,
                     Ok(response) => Some(format!("HTTP {}", response.status.as_u16())),

@@ -62,7 +62,7 @@ async fn sign_in(client: &Client) -> Option<Session> {
 /// its IM and voicemail are not modelled through the edge (a departure: the real edge
 /// carries XMPP and voicemail too).
 async fn im_login(client: &Client, session: &Session) {
-    let Some(imp) = client.config.imp.as_deref().filter(|_| client.config.edge.is_none()) else { return };
+    let Some(imp) = client.config.imp.as_ref().filter(|_| client.config.edge.is_none()) else { return };
     let presented = Call::get(imp, BOSH_PORT, PRESENTED_PATH, &client.config.name).send().await;
     let presented = match presented {
         Ok(response) if response.status == StatusCode::OK => response
@@ -117,7 +117,7 @@ async fn call_uds(client: &Client, session: &Session) {
     let config = &client.config;
     let call =
         Call::get(&config.subscriber, HTTPS_PORT, UDS_PATH, &config.name).bearer(&session.access_token);
-    match call.send_via(config.edge.as_deref()).await {
+    match call.send_via(config.edge.as_ref()).await {
         Ok(response) if response.status == StatusCode::OK => {}
         Ok(response) => client.tracer.emit(Happening::UdsFailed {
             status: Some(response.status.as_u16()),
@@ -130,7 +130,7 @@ async fn call_uds(client: &Client, session: &Session) {
 /// One voicemail poll, renewing the token when Unity refuses it. `false` when the client
 /// lost its session (sign-in failed).
 async fn poll_voicemail(client: &Client, session: &mut Session) -> bool {
-    let Some(unity) = client.config.unity.as_deref().filter(|_| client.config.edge.is_none()) else {
+    let Some(unity) = client.config.unity.as_ref().filter(|_| client.config.edge.is_none()) else {
         return true;
     };
     for attempt in 1..=VOICEMAIL_ATTEMPTS_MAX {

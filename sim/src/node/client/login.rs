@@ -14,6 +14,7 @@ use std::time::Duration;
 use hyper::StatusCode;
 
 use crate::clock;
+use crate::node_id::NodeId;
 use crate::proto::authz::*;
 use crate::proto::http::Call;
 use crate::proto::sso::{IdpLoginRequest, IdpLoginResponse, IDP_LOGIN_PATH, IDP_PORT};
@@ -68,21 +69,21 @@ pub const REFRESH_WHEN_LEFT_DIVISOR: u64 = 5;
 #[derive(Clone, Debug)]
 pub struct ClientConfig {
     /// The device name, e.g. `jabber-1`; also its OAuth `client_id`.
-    pub name: String,
+    pub name: NodeId,
     pub user: String,
     pub kind: ClientKind,
-    pub publisher: String,
+    pub publisher: NodeId,
     /// The CallManager node the client is homed on.
-    pub subscriber: String,
-    pub unity: Option<String>,
+    pub subscriber: NodeId,
+    pub unity: Option<NodeId>,
     /// The IM and Presence node the client is homed on, if the cluster has any.
-    pub imp: Option<String>,
+    pub imp: Option<NodeId>,
     /// The certificates the device trusts (shared by every device of the run).
     pub device_trust: crate::certs::DeviceTrust,
     /// The identity provider, when the cluster uses SSO.
-    pub idp: Option<String>,
+    pub idp: Option<NodeId>,
     /// Expressway-E, for a remote device: every request for the cluster goes through it.
-    pub edge: Option<String>,
+    pub edge: Option<NodeId>,
     /// Whether the device registers over SIP (the cluster has `[cluster.sip]`).
     pub sip: bool,
     /// A phone's activation code (a secret), when it onboards by code.
@@ -165,9 +166,9 @@ impl Client {
     }
 
     /// SSO: the user authenticates at the identity provider; the client gets an assertion.
-    async fn idp_login(&self, idp: &str) -> Result<String, String> {
+    async fn idp_login(&self, idp: &NodeId) -> Result<String, String> {
         let config = &self.config;
-        let login = IdpLoginRequest { user: config.user.clone(), client_id: config.name.clone() };
+        let login = IdpLoginRequest { user: config.user.clone(), client_id: config.name.to_string() };
         let response = Call::post(idp, IDP_PORT, IDP_LOGIN_PATH, &config.name, &login)
             .send()
             .await
@@ -186,12 +187,12 @@ impl Client {
         let config = &self.config;
         let authorize = AuthorizeRequest {
             user: config.user.clone(),
-            client_id: config.name.clone(),
+            client_id: config.name.to_string(),
             response_type,
             assertion,
         };
         let response = Call::post(&config.publisher, HTTPS_PORT, AUTHORIZE_PATH, &config.name, &authorize)
-            .send_via(config.edge.as_deref())
+            .send_via(config.edge.as_ref())
             .await
             .map_err(|e| e.to_string())?;
         if response.status != StatusCode::OK {
@@ -226,7 +227,7 @@ impl Client {
     ) -> Result<Session, String> {
         let config = &self.config;
         let response = Call::post(&config.publisher, HTTPS_PORT, TOKEN_PATH, &config.name, grant)
-            .send_via(config.edge.as_deref())
+            .send_via(config.edge.as_ref())
             .await
             .map_err(|e| e.to_string())?;
         if response.status != StatusCode::OK {
@@ -260,7 +261,7 @@ impl Client {
         let config = &self.config;
         let grant = TokenRequest::RefreshToken { refresh_token: refresh_token.clone() };
         let outcome = Call::post(&config.subscriber, HTTPS_PORT, TOKEN_PATH, &config.name, &grant)
-            .send_via(config.edge.as_deref())
+            .send_via(config.edge.as_ref())
             .await;
         let refused = match outcome {
             Ok(response) if response.status == StatusCode::OK => match response.decode::<TokenResponse>() {

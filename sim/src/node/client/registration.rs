@@ -11,6 +11,7 @@
 use crate::certs::sync::CertificateSet;
 use crate::certs::{Certificate, Identity};
 use crate::node::client::login::{error_reason, Client, Session};
+use crate::node_id::NodeId;
 use crate::proto::edge::{EdgeRegister, EdgeRegistered, EDGE_PORT, EDGE_REGISTER_PATH};
 use crate::proto::http::Call;
 use crate::proto::sip::{self, AskFailure, Register, SIP_PORT};
@@ -28,7 +29,7 @@ pub async fn register(client: &Client, session: &Session) {
     if !client.config.sip {
         return;
     }
-    match client.config.edge.as_deref() {
+    match client.config.edge.as_ref() {
         Some(edge) => register_through_edge(client, session, edge).await,
         None => register_direct(client, session).await,
     }
@@ -47,7 +48,7 @@ async fn register_direct(client: &Client, session: &Session) {
     };
     let phone = config.kind == ClientKind::Phone;
     let tftp_port = if phone { TFTP_HTTPS_PORT } else { TFTP_HTTP_PORT };
-    let path = config_path(&config.name);
+    let path = config_path(config.name.as_str());
     let file = match Call::get(&config.subscriber, tftp_port, &path, &config.name).send().await {
         Ok(response) if response.status.is_success() => response.body,
         Ok(response) => return failed(None, format!("{path}: {}", error_reason(&response.body)), None, None),
@@ -58,8 +59,14 @@ async fn register_direct(client: &Client, session: &Session) {
             Ok(device_config) => device_config,
             Err(reason) => return failed(None, format!("{path}: {reason}"), None, None),
         };
-    let register =
-        Register::new(&config.name, &config.user, None, config.name.as_str(), VIA_PORT, branch(client));
+    let register = Register::new(
+        config.name.as_str(),
+        &config.user,
+        None,
+        config.name.as_str(),
+        VIA_PORT,
+        branch(client),
+    );
     if !device_config.sip_oauth_mode {
         return register_legacy(client, register).await;
     }
@@ -76,8 +83,8 @@ async fn register_direct(client: &Client, session: &Session) {
     let outcome = async {
         let connector =
             tls::connector(&config.name, config.epoch_s, &trust, None).map_err(AskFailure::Other)?;
-        let bytes = register.to_bytes(&config.subscriber, port).map_err(AskFailure::Other)?;
-        sip::ask_over_tls(&connector, &config.subscriber, port, &bytes).await
+        let bytes = register.to_bytes(config.subscriber.as_str(), port).map_err(AskFailure::Other)?;
+        sip::ask_over_tls(&connector, config.subscriber.as_str(), port, &bytes).await
     };
     report(client, port, outcome.await);
 }
@@ -105,15 +112,15 @@ async fn register_legacy(client: &Client, register: Register) {
                 AskFailure::Other(format!("cannot connect to {}:{SIP_PORT}: {e}", config.subscriber))
             })?;
         let mut stream = crate::proto::metered::Metered::new(stream);
-        let bytes = register.to_bytes(&config.subscriber, SIP_PORT).map_err(AskFailure::Other)?;
+        let bytes = register.to_bytes(config.subscriber.as_str(), SIP_PORT).map_err(AskFailure::Other)?;
         sip::ask(&mut stream, &bytes).await
     };
     report(client, SIP_PORT, outcome.await);
 }
 
-async fn register_through_edge(client: &Client, session: &Session, edge: &str) {
+async fn register_through_edge(client: &Client, session: &Session, edge: &NodeId) {
     let config = &client.config;
-    let body = EdgeRegister { home: config.subscriber.clone(), user: config.user.clone() };
+    let body = EdgeRegister { home: config.subscriber.to_string(), user: config.user.clone() };
     let call =
         Call::post(edge, EDGE_PORT, EDGE_REGISTER_PATH, &config.name, &body).bearer(&session.access_token);
     let outcome = match call.send().await {

@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 use crate::node::client::console::{self, AdminCall};
 use crate::node::client::login::ClientConfig;
 use crate::node::client::{jabber, phone, rtmt};
+use crate::node_id::NodeId;
 use crate::scenario::ClientKind;
 use crate::trace::Trace;
 
@@ -19,7 +20,7 @@ pub async fn run(
     admin_calls: Option<Rc<RefCell<mpsc::Receiver<AdminCall>>>>,
     trace: Trace,
 ) -> turmoil::Result {
-    let publisher = clients.first().map(|client| client.publisher.clone()).unwrap_or_default();
+    let publisher = clients.first().map_or(NodeId::PUBLISHER, |client| client.publisher.clone());
     for config in clients {
         let tracer = trace.node(&config.name);
         match config.kind {
@@ -32,7 +33,7 @@ pub async fn run(
     }
     // The administrator's console is on the campus site only.
     if let Some(admin_calls) = admin_calls {
-        console::run(admin_calls, publisher, trace.node("admin")).await?;
+        console::run(admin_calls, publisher, trace.node(&NodeId::ADMIN)).await?;
     }
     std::future::pending::<()>().await;
     Ok(())

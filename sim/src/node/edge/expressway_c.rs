@@ -32,6 +32,7 @@ use crate::node::authz::consumer::{self, Consumer, Presented};
 use crate::node::authz::key_fetch::{self, KEY_FETCH_ATTEMPTS_MAX};
 use crate::node::authz::refusal::Refusal;
 use crate::node::handshake_failed;
+use crate::node_id::NodeId;
 use crate::proto::authz::{TokenRequest, TOKEN_PATH};
 use crate::proto::axl::{
     DiscoveredNode, ExpresswayNames, ExpresswayNamesHeld, AXL_CALLMANAGERS_PATH, AXL_EXPRESSWAY_PATH,
@@ -40,7 +41,7 @@ use crate::proto::edge::{self, EdgeRegister, EdgeRegistered, EDGE_PORT, EDGE_REG
 use crate::proto::http::{serve, Call, HttpRequest, HttpResponse, Pending};
 use crate::proto::sip::{self, AskFailure, Register};
 use crate::proto::tls;
-use crate::scenario::{Action, EXPRESSWAY_C};
+use crate::scenario::Action;
 use crate::trace::reason::Reason;
 use crate::trace::{Happening, Tracer};
 
@@ -49,7 +50,7 @@ pub struct ExpresswayC {
     plugin: Plugin,
     keyring: Option<Arc<Keyring>>,
     last_fetch_s: Option<u64>,
-    publisher: String,
+    publisher: NodeId,
     /// The CA that signs Expressway-C's certificates.
     authority: Rc<Authority>,
     /// Its certificate now (CN the first name, SAN all of them).
@@ -104,7 +105,7 @@ impl ExpresswayC {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         plugin: Plugin,
-        publisher: &str,
+        publisher: &NodeId,
         authority: Rc<Authority>,
         names: &[String],
         trust: Rc<dyn Fn() -> Vec<Certificate>>,
@@ -117,7 +118,7 @@ impl ExpresswayC {
             plugin,
             keyring: None,
             last_fetch_s: None,
-            publisher: publisher.to_string(),
+            publisher: publisher.clone(),
             authority,
             certificate,
             trust,
@@ -195,6 +196,7 @@ impl ExpresswayC {
             }
         }
         Box::pin(async move {
+            let (host, client) = (NodeId::new(host), NodeId::new(client));
             let call = Call {
                 host: &host,
                 port,
@@ -224,7 +226,8 @@ async fn register(edge: Rc<RefCell<ExpresswayC>>, client: String, request: HttpR
             };
             return HttpResponse::json(StatusCode::OK, &outcome);
         };
-        let connector = tls::connector(EXPRESSWAY_C, this.epoch_s, &(this.trust)(), Some(&this.certificate));
+        let connector =
+            tls::connector(&NodeId::EXPRESSWAY_C, this.epoch_s, &(this.trust)(), Some(&this.certificate));
         (port, connector, this.tracer.clone())
     };
     let connector = match connector {
@@ -240,7 +243,7 @@ async fn register(edge: Rc<RefCell<ExpresswayC>>, client: String, request: HttpR
         &client,
         &body.user,
         request.bearer.as_deref(),
-        EXPRESSWAY_C,
+        NodeId::EXPRESSWAY_C.as_str(),
         5061,
         clock::elapsed().as_millis() as u64,
     );
@@ -290,7 +293,7 @@ async fn refresh(edge: &Rc<RefCell<ExpresswayC>>) {
         &publisher,
         crate::proto::authz::HTTPS_PORT,
         AXL_EXPRESSWAY_PATH,
-        EXPRESSWAY_C,
+        &NodeId::EXPRESSWAY_C,
         &ExpresswayNames { names: names.clone() },
     )
     .fetch::<ExpresswayNamesHeld>()
@@ -300,9 +303,10 @@ async fn refresh(edge: &Rc<RefCell<ExpresswayC>>) {
         Err(reason) => (0, Some(reason)),
     };
     tracer.emit(Happening::ExpresswayNamesPushed { names: names.join(" "), held, reason });
-    let nodes = Call::get(&publisher, crate::proto::authz::HTTPS_PORT, AXL_CALLMANAGERS_PATH, EXPRESSWAY_C)
-        .fetch::<Vec<DiscoveredNode>>()
-        .await;
+    let nodes =
+        Call::get(&publisher, crate::proto::authz::HTTPS_PORT, AXL_CALLMANAGERS_PATH, &NodeId::EXPRESSWAY_C)
+            .fetch::<Vec<DiscoveredNode>>()
+            .await;
     let nodes = match nodes {
         Ok(nodes) => nodes,
         Err(reason) => {
@@ -329,14 +333,18 @@ async fn ping(edge: &Rc<RefCell<ExpresswayC>>, node: &DiscoveredNode) -> Result<
     let (connector, tracer) = {
         let this = edge.borrow();
         (
-            tls::connector(EXPRESSWAY_C, this.epoch_s, &(this.trust)(), Some(&this.certificate))?,
+            tls::connector(&NodeId::EXPRESSWAY_C, this.epoch_s, &(this.trust)(), Some(&this.certificate))?,
             this.tracer.clone(),
         )
     };
     let outcome = async {
-        let ping =
-            sip::options_bytes(EXPRESSWAY_C, &node.name, node.mra_port, clock::elapsed().as_millis() as u64)
-                .map_err(AskFailure::Other)?;
+        let ping = sip::options_bytes(
+            NodeId::EXPRESSWAY_C.as_str(),
+            &node.name,
+            node.mra_port,
+            clock::elapsed().as_millis() as u64,
+        )
+        .map_err(AskFailure::Other)?;
         sip::ask_over_tls(&connector, &node.name, node.mra_port, &ping).await
     };
     match outcome.await {
@@ -423,13 +431,13 @@ mod tests {
         let authority = Rc::new(Authority::new("Enterprise Root CA", &draw, 1_767_484_800).unwrap());
         let edge = ExpresswayC::new(
             plugin,
-            "cucm-pub",
+            &NodeId::PUBLISHER,
             authority,
             &["expressway-c.example.com".to_string()],
             Rc::new(Vec::new),
             seeds.rng("edge"),
             1_767_571_200,
-            trace.node(EXPRESSWAY_C),
+            trace.node(&NodeId::EXPRESSWAY_C),
         )
         .unwrap();
         let edge = Rc::new(RefCell::new(edge));

@@ -5,17 +5,18 @@ use std::rc::Rc;
 
 use hyper::StatusCode;
 
+use crate::node_id::NodeId;
 use crate::proto::edge::EDGE_PORT;
 use crate::proto::http::{serve, Call, HttpRequest, HttpResponse, Pending};
 
 /// Expressway-E's program: every request from outside goes on to Expressway-C unchanged.
-pub async fn run(inside: String) -> turmoil::Result {
+pub async fn run(inside: NodeId) -> turmoil::Result {
     serve(
         EDGE_PORT,
         Rc::new(move |request: HttpRequest| -> Pending {
             let inside = inside.clone();
             Box::pin(async move {
-                let agent = request.agent.clone().unwrap_or_default();
+                let agent = NodeId::new(request.agent.clone().unwrap_or_default());
                 let call = Call {
                     host: &inside,
                     port: EDGE_PORT,

@@ -11,6 +11,7 @@ use super::*;
 use crate::certs::Service;
 use crate::clock;
 use crate::node::{checksum_field, key_checksums};
+use crate::node_id::NodeId;
 use crate::scenario::Action;
 use crate::tokens::{ExpiryTimer, KeyKind};
 use crate::trace::Happening;
@@ -29,7 +30,7 @@ pub enum AdminCommand {
     /// `utils sipOAuth-mode enable|disable`.
     SetSipOAuthMode(bool),
     /// The CallManager page: a subscriber's SIP OAuth ports (unchecked: the page checks).
-    SetSipPorts { node: String, phone_port: Option<i64>, mra_port: Option<i64> },
+    SetSipPorts { node: NodeId, phone_port: Option<i64>, mra_port: Option<i64> },
     /// The phone security profile page.
     SetSecurityProfile { digest_authentication: Option<bool>, tftp_encrypted_config: Option<bool> },
 }

@@ -318,7 +318,7 @@ mod tests {
             RefreshTokenStore::open_in_memory().unwrap(),
             Vec::new(),
             1_767_571_200,
-            trace.node("cucm-pub"),
+            trace.node(&NodeId::PUBLISHER),
         );
         let authorized = publisher.authorize(AuthorizeRequest {
             user: "alice".to_string(),

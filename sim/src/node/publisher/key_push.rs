@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use crate::clock;
+use crate::node_id::NodeId;
 use crate::proto::authz::*;
 use crate::proto::http::Call;
 use crate::tokens::KeyBundle;
@@ -25,14 +26,14 @@ pub const KEY_SYNC_RETRY: Duration = Duration::from_secs(5);
 /// one process to the next. One `Notify` per subscriber, notified in subscriber order, wakes
 /// the tasks in the same order every time.
 pub struct KeyPush {
-    node: String,
+    node: NodeId,
     newest: RefCell<Option<KeyBundle>>,
     changed: Notify,
 }
 
 impl KeyPush {
-    pub(super) fn new(node: &str, keys: KeyBundle) -> Rc<KeyPush> {
-        let push = KeyPush { node: node.to_string(), newest: RefCell::new(None), changed: Notify::new() };
+    pub(super) fn new(node: &NodeId, keys: KeyBundle) -> Rc<KeyPush> {
+        let push = KeyPush { node: node.clone(), newest: RefCell::new(None), changed: Notify::new() };
         push.offer(keys);
         Rc::new(push)
     }
@@ -62,7 +63,7 @@ pub(super) async fn sync_keys(push: Rc<KeyPush>, tracer: Tracer) {
         let Some(bundle) = push.take() else { continue };
         let mut delivered = false;
         for _ in 0..KEY_SYNC_ATTEMPTS_MAX {
-            let call = Call::post(&push.node, HTTPS_PORT, KEY_SYNC_PATH, "cucm-pub", &bundle);
+            let call = Call::post(&push.node, HTTPS_PORT, KEY_SYNC_PATH, &NodeId::PUBLISHER, &bundle);
             if let Ok(response) = call.send().await {
                 if response.status.is_success() {
                     delivered = true;
@@ -77,7 +78,10 @@ pub(super) async fn sync_keys(push: Rc<KeyPush>, tracer: Tracer) {
             }
         }
         if !delivered {
-            tracer.emit(Happening::KeySyncFailed { to: push.node.clone(), attempts: KEY_SYNC_ATTEMPTS_MAX });
+            tracer.emit(Happening::KeySyncFailed {
+                to: push.node.to_string(),
+                attempts: KEY_SYNC_ATTEMPTS_MAX,
+            });
         }
     }
 }

@@ -33,6 +33,7 @@ use crate::node::authz::held_keys::HeldKeys;
 use crate::node::authz::opaque_tokens::OpaqueTokens;
 use crate::node::key_checksums;
 use crate::node::publisher::sip_admin::SipAdmin;
+use crate::node_id::NodeId;
 use crate::proto::authz::*;
 use crate::proto::axl::{AXL_CALLMANAGERS_PATH, AXL_EXPRESSWAY_PATH};
 use crate::proto::http::{answer_now, serve_unless_busy, Busy, HttpRequest, HttpResponse};
@@ -85,7 +86,7 @@ impl Publisher {
         lifetimes: Lifetimes,
         grants: Grants,
         store: RefreshTokenStore,
-        subscribers: Vec<String>,
+        subscribers: Vec<NodeId>,
         epoch_s: u64,
         tracer: Tracer,
     ) -> Publisher {

@@ -26,7 +26,7 @@ pub const PURGE_ROW_COST_NS: u64 = 5_000;
 pub(super) async fn purge_daily(publisher: Rc<RefCell<Publisher>>, busy: Busy, purge: Purge, tick: Duration) {
     let (epoch_s, node) = {
         let publisher = publisher.borrow();
-        (publisher.epoch_s, publisher.tracer.node().to_string())
+        (publisher.epoch_s, publisher.tracer.node().clone())
     };
     // One iteration a simulated day (each purge is at least a day after the one before);
     // the run's duration (DURATION_MAX) bounds the days.

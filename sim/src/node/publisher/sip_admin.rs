@@ -11,6 +11,7 @@ use std::rc::Rc;
 use hyper::StatusCode;
 
 use crate::cluster_database::{ClusterDatabase, SecurityProfile, SipPorts};
+use crate::node_id::NodeId;
 use crate::proto::axl::{DiscoveredNode, ExpresswayNames, ExpresswayNamesHeld};
 use crate::proto::http::{HttpRequest, HttpResponse};
 use crate::proto::sip::oauth_port_refusal;
@@ -40,7 +41,7 @@ pub struct PhoneEnrollment {
 /// The publisher's SIP OAuth administration.
 pub struct SipAdmin {
     database: Rc<ClusterDatabase>,
-    subscribers: Vec<String>,
+    subscribers: Vec<NodeId>,
     device_tokens: DeviceTokens,
     /// Phones by device name.
     phones: BTreeMap<String, PhoneEnrollment>,
@@ -52,7 +53,7 @@ pub type Refused = &'static str;
 impl SipAdmin {
     pub fn new(
         database: Rc<ClusterDatabase>,
-        subscribers: Vec<String>,
+        subscribers: Vec<NodeId>,
         device_tokens: DeviceTokens,
         phones: BTreeMap<String, PhoneEnrollment>,
     ) -> SipAdmin {
@@ -88,8 +89,8 @@ impl SipAdmin {
 
     /// The CallManager page: the ports are checked before anything is saved; one port out
     /// of range refuses the whole change.
-    pub fn set_ports(&self, node: &str, phone: Option<i64>, mra: Option<i64>, tracer: &Tracer) {
-        let current = match self.database.ports(node) {
+    pub fn set_ports(&self, node: &NodeId, phone: Option<i64>, mra: Option<i64>, tracer: &Tracer) {
+        let current = match self.database.ports(node.as_str()) {
             Ok(ports) => ports,
             Err(reason) => {
                 return tracer.emit(Happening::SipPortRefused { target: node.to_string(), port: 0, reason })
@@ -111,7 +112,7 @@ impl SipAdmin {
             Ok(ports)
         });
         match ports {
-            Ok(ports) => match self.database.set_ports(node, ports) {
+            Ok(ports) => match self.database.set_ports(node.as_str(), ports) {
                 Ok(()) => tracer.emit(Happening::SipPortsSet {
                     target: node.to_string(),
                     phone_port: ports.phone,
@@ -156,7 +157,12 @@ impl SipAdmin {
         let nodes: Result<Vec<DiscoveredNode>, String> = self
             .subscribers
             .iter()
-            .map(|name| Ok(DiscoveredNode { name: name.clone(), mra_port: self.database.ports(name)?.mra }))
+            .map(|name| {
+                Ok(DiscoveredNode {
+                    name: name.to_string(),
+                    mra_port: self.database.ports(name.as_str())?.mra,
+                })
+            })
             .collect();
         match nodes {
             Ok(nodes) => HttpResponse::json(StatusCode::OK, &nodes),
@@ -217,7 +223,7 @@ mod tests {
     }
 
     fn admin(dir: &tempfile::TempDir, tokens: DeviceTokens) -> SipAdmin {
-        let nodes = vec!["cucm-sub-1".to_string()];
+        let nodes = vec![NodeId::cucm_subscriber(1)];
         let database =
             ClusterDatabase::open(&dir.path().join("ccm.sqlite"), false, &nodes, SipPorts::default())
                 .unwrap();
@@ -255,10 +261,10 @@ mod tests {
         let trace = Trace::new();
         let seen = Seen::default();
         trace.observe(Box::new(seen.clone()));
-        let tracer = trace.node("cucm-pub");
-        admin.set_ports("cucm-sub-1", Some(6090), Some(70_000), &tracer);
-        admin.set_ports("cucm-sub-1", Some(6091), Some(6091), &tracer);
-        admin.set_ports("cucm-sub-1", Some(1024), Some(49151), &tracer);
+        let tracer = trace.node(&NodeId::PUBLISHER);
+        admin.set_ports(&NodeId::cucm_subscriber(1), Some(6090), Some(70_000), &tracer);
+        admin.set_ports(&NodeId::cucm_subscriber(1), Some(6091), Some(6091), &tracer);
+        admin.set_ports(&NodeId::cucm_subscriber(1), Some(1024), Some(49151), &tracer);
         let kinds: Vec<String> = seen.0.borrow().iter().map(|event| event.kind.clone()).collect();
         assert_eq!(kinds, ["sip-port-refused", "sip-port-refused", "sip-ports-set"]);
         assert_eq!(admin.database.ports("cucm-sub-1").unwrap(), SipPorts { phone: 1024, mra: 49151 });

@@ -105,8 +105,9 @@ impl CallManager {
     /// holds only checked ports; this is the last guard).
     pub fn start(callmanager: &Rc<RefCell<CallManager>>) {
         let mut this = callmanager.borrow_mut();
-        let node = this.tracer.node().to_string();
-        let read = this.database.sip_oauth_mode().and_then(|oauth| Ok((oauth, this.database.ports(&node)?)));
+        let node = this.tracer.node().clone();
+        let read =
+            this.database.sip_oauth_mode().and_then(|oauth| Ok((oauth, this.database.ports(node.as_str())?)));
         let (oauth, ports) = match read {
             Ok(read) => read,
             Err(reason) => {

@@ -30,6 +30,7 @@ use crate::node::authz::opaque_tokens::is_opaque;
 use crate::node::authz::proxy::answer_by_proxy;
 use crate::node::authz::refresh::verify_refresh_token;
 use crate::node::subscriber::callmanager::CallManager;
+use crate::node_id::NodeId;
 use crate::proto::authz::*;
 use crate::proto::http::{Call, HttpRequest, HttpResponse, Pending};
 use crate::proto::tftp::{TFTP_HTTPS_PORT, TFTP_HTTP_PORT};
@@ -43,7 +44,7 @@ pub struct Subscriber {
     /// SIP registration, when the cluster has it.
     sip: Option<SubscriberSip>,
     /// The node that issues opaque tokens, asked about them in proxy mode.
-    publisher: String,
+    publisher: NodeId,
     /// Times the node has started (more than 1 after a crash).
     boots: u32,
     epoch_s: u64,
@@ -62,15 +63,8 @@ pub struct SubscriberSip {
 }
 
 impl Subscriber {
-    pub fn new(publisher: &str, epoch_s: u64, tracer: Tracer) -> Subscriber {
-        Subscriber {
-            keys: Rc::default(),
-            sip: None,
-            publisher: publisher.to_string(),
-            boots: 0,
-            epoch_s,
-            tracer,
-        }
+    pub fn new(publisher: &NodeId, epoch_s: u64, tracer: Tracer) -> Subscriber {
+        Subscriber { keys: Rc::default(), sip: None, publisher: publisher.clone(), boots: 0, epoch_s, tracer }
     }
 
     /// The node's AuthZ keys (CallManager validates with what its Tomcat loaded).
@@ -144,7 +138,7 @@ impl Subscriber {
         {
             return Box::pin(std::future::ready(response));
         }
-        let publisher = subscriber.publisher.clone();
+        let (publisher, client) = (subscriber.publisher.clone(), NodeId::new(client));
         Box::pin(async move {
             let grant = TokenRequest::RefreshToken { refresh_token };
             match Call::post(&publisher, HTTPS_PORT, TOKEN_PATH, &client, &grant).send().await {
@@ -195,7 +189,7 @@ pub async fn run(subscriber: Rc<RefCell<Subscriber>>, commands: NodeCommands) ->
             sip.callmanager.borrow_mut().forget_listeners();
             sip.certs.borrow_mut().load(NodeService::Tomcat);
             CallManager::start(&sip.callmanager);
-            let node_name = tracer.node().to_string();
+            let node_name = tracer.node().clone();
             for port in [TFTP_HTTP_PORT, TFTP_HTTPS_PORT] {
                 let (database, cluster) = (sip.database.clone(), sip.cluster.clone());
                 tokio::task::spawn_local(tftp::run(node_name.clone(), port, database, cluster));
@@ -221,7 +215,7 @@ async fn run_commands(
     commands: NodeCommands,
     keys: Rc<RefCell<NodeKeys>>,
     targets: Option<SipCommandTargets>,
-    publisher: String,
+    publisher: NodeId,
     epoch_s: u64,
     tracer: Tracer,
 ) {

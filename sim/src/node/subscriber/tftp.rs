@@ -12,6 +12,7 @@ use hyper::{Method, StatusCode};
 use crate::certs::sync::CertificateSet;
 use crate::certs::{CertStore, Identity};
 use crate::cluster_database::ClusterDatabase;
+use crate::node_id::NodeId;
 use crate::proto::http::{answer_now, serve, HttpRequest, HttpResponse};
 use crate::proto::tftp::{device_of, DeviceConfig, ITL_PATH};
 
@@ -20,12 +21,12 @@ pub type ClusterCerts = Rc<Vec<Rc<RefCell<CertStore>>>>;
 
 /// Serves configuration files and the trust list on `port` for the node `node`.
 pub async fn run(
-    node: String,
+    node: NodeId,
     port: u16,
     database: Rc<ClusterDatabase>,
     cluster: ClusterCerts,
 ) -> turmoil::Result {
-    serve(port, answer_now(move |request| answer(&node, &database, &cluster, &request))).await
+    serve(port, answer_now(move |request| answer(node.as_str(), &database, &cluster, &request))).await
 }
 
 fn answer(
