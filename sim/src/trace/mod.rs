@@ -73,6 +73,18 @@ impl Event {
     }
 }
 
+/// Every event recorded, kept in memory: what a node's unit tests read back.
+#[cfg(test)]
+#[derive(Clone, Default)]
+pub(crate) struct Seen(pub Rc<RefCell<Vec<Event>>>);
+
+#[cfg(test)]
+impl Observe for Seen {
+    fn observe(&mut self, event: &Event, _happening: &Happening, _line: &str) {
+        self.0.borrow_mut().push(event.clone());
+    }
+}
+
 /// Something that reads the trace as it is written: a check or the timeline. It sees each
 /// event once, in order, as recorded (`event`), as the node said it (`happening`, typed: what
 /// checks read, so that a renamed field breaks the build) and as its JSON Lines form, and

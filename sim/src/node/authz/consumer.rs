@@ -178,23 +178,11 @@ pub fn check(
 
 #[cfg(test)]
 mod tests {
-    use std::cell::RefCell;
-    use std::rc::Rc;
-
     use super::*;
     use crate::node_id::NodeId;
     use crate::seeds::Seeds;
     use crate::tokens::{KeyKind, Lifetimes, TokenService};
-    use crate::trace::{Event, Observe, Trace};
-
-    #[derive(Clone, Default)]
-    struct Seen(Rc<RefCell<Vec<Event>>>);
-
-    impl Observe for Seen {
-        fn observe(&mut self, event: &Event, _happening: &Happening, _line: &str) {
-            self.0.borrow_mut().push(event.clone());
-        }
-    }
+    use crate::trace::{Seen, Trace};
 
     fn consumers() -> Vec<Consumer> {
         vec![

@@ -404,16 +404,7 @@ mod tests {
 
     use super::*;
     use crate::seeds::Seeds;
-    use crate::trace::{Event, Happening, Observe, Trace};
-
-    #[derive(Clone, Default)]
-    struct Seen(Rc<RefCell<Vec<Event>>>);
-
-    impl Observe for Seen {
-        fn observe(&mut self, event: &Event, _happening: &Happening, _line: &str) {
-            self.0.borrow_mut().push(event.clone());
-        }
-    }
+    use crate::trace::{Seen, Trace};
 
     /// Over MRA a phone onboards by activation code only: asking the edge for tokens as an
     /// "already registered device" is refused there, before it reaches the cluster, and the

@@ -211,16 +211,7 @@ impl SipAdmin {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::{Event, Happening, Observe, Trace};
-
-    #[derive(Clone, Default)]
-    struct Seen(std::rc::Rc<std::cell::RefCell<Vec<Event>>>);
-
-    impl Observe for Seen {
-        fn observe(&mut self, event: &Event, _happening: &Happening, _line: &str) {
-            self.0.borrow_mut().push(event.clone());
-        }
-    }
+    use crate::trace::{Seen, Trace};
 
     fn admin(dir: &tempfile::TempDir, tokens: DeviceTokens) -> SipAdmin {
         let nodes = vec![NodeId::cucm_subscriber(1)];
