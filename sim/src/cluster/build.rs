@@ -19,7 +19,6 @@ use super::{
 };
 use crate::certs::{self, DeviceTrust};
 use crate::conformance::shadow::Shadow;
-use crate::node::authz::node_keys::NodeCommand;
 use crate::node::client::console::{AdminCall, ADMIN_CALLS_MAX};
 use crate::node::client::login::ClientConfig;
 use crate::node::client::site;
@@ -28,6 +27,7 @@ use crate::node::edge::expressway_c::{self, EdgeCommand, ExpresswayC};
 use crate::node::edge::expressway_e;
 use crate::node::idp::{self, Idp};
 use crate::node::imp::{self, ImpNode, PresenceGroup};
+use crate::node::platform_commands::NodeCommand;
 use crate::node::publisher::{self, AdminCommand, Grants, Publisher, ADMIN_QUEUE_MAX};
 use crate::node::subscriber::{self, Subscriber};
 use crate::node::unity::{self, Unity};

@@ -5,9 +5,9 @@
 use super::build::Built;
 use super::{network, network_quiet, quiet_gap, Reached, RunError, PROGRESS_EVERY_STEPS};
 use crate::clock;
-use crate::node::authz::node_keys::NodeCommand;
 use crate::node::client::console::AdminCall;
 use crate::node::edge::expressway_c::EdgeCommand;
+use crate::node::platform_commands::NodeCommand;
 use crate::node::publisher::AdminCommand;
 use crate::node_id::NodeId;
 use crate::scenario::{Action, Scenario, Step, Target};

@@ -24,11 +24,10 @@ use crate::certs::sync::{
 use crate::certs::{CertStore, Certificate, Identity, Service};
 use crate::clock;
 use crate::node::authz::consumer::{self, Consumer, Presented};
-use crate::node::authz::node_keys::{
-    next_command, pull_keys, restart_tomcat, tomcat_restarted, NodeCommand, NodeCommands, NodeKeys,
-};
+use crate::node::authz::node_keys::{pull_keys, restart_tomcat, tomcat_restarted, NodeKeys};
 use crate::node::authz::opaque_tokens::is_opaque;
 use crate::node::authz::proxy::answer_by_proxy;
+use crate::node::platform_commands::{next_command, NodeCommand, NodeCommands};
 use crate::node_id::NodeId;
 use crate::proto::authz::{HTTPS_PORT, KEY_SYNC_PATH};
 use crate::proto::http::{answer_now, serve, Call, HttpRequest, HttpResponse, Pending};

@@ -309,7 +309,7 @@ catalogue! {
         between: Option<String>,
         /// For `partition` and `repair`: only from the first to the second.
         oneway: Option<bool>,
-        /// For `crash`, `restart`, `isolate`, `rejoin` and `skew`: the node.
+        /// For a step on one node (`crash`, `restart`, `skew`, a fault added later): the node.
         target: Option<String> = Domain::Node,
         /// For `skew`: the clock's offset, milliseconds.
         offset_ms: Option<i64>,

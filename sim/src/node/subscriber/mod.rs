@@ -23,12 +23,11 @@ use crate::certs::{CertStore, Identity, Service as NodeService};
 use crate::clock;
 use crate::cluster_database::ClusterDatabase;
 use crate::node::authz::consumer::{self, Consumer, Native, Presented};
-use crate::node::authz::node_keys::{
-    next_command, pull_keys, restart_tomcat, tomcat_restarted, NodeCommand, NodeCommands, NodeKeys,
-};
+use crate::node::authz::node_keys::{pull_keys, restart_tomcat, tomcat_restarted, NodeKeys};
 use crate::node::authz::opaque_tokens::is_opaque;
 use crate::node::authz::proxy::answer_by_proxy;
 use crate::node::authz::refresh::verify_refresh_token;
+use crate::node::platform_commands::{next_command, NodeCommand, NodeCommands};
 use crate::node::subscriber::callmanager::CallManager;
 use crate::node_id::NodeId;
 use crate::proto::authz::*;
