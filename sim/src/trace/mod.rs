@@ -196,8 +196,12 @@ impl Trace {
             return;
         }
         let kind = happening.kind();
-        let event =
-            Event { t_ms, node: node.to_string(), kind: kind.to_string(), fields: happening.fields() };
+        let event = Event {
+            t_ms,
+            node: node.as_str().to_owned(),
+            kind: kind.to_string(),
+            fields: happening.fields(),
+        };
         #[cfg(debug_assertions)]
         if let Some(names) = &stream.names {
             assert_in_domains(&event, names);
