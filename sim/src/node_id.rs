@@ -64,12 +64,6 @@ impl fmt::Display for NodeId {
     }
 }
 
-impl AsRef<str> for NodeId {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
 /// Maps keyed by node are looked up by a name read from a trace or a scenario.
 impl Borrow<str> for NodeId {
     fn borrow(&self) -> &str {
@@ -98,12 +92,6 @@ impl PartialEq<String> for NodeId {
 impl PartialEq<NodeId> for String {
     fn eq(&self, other: &NodeId) -> bool {
         self.as_str() == other.as_str()
-    }
-}
-
-impl PartialEq<NodeId> for &str {
-    fn eq(&self, other: &NodeId) -> bool {
-        *self == other.as_str()
     }
 }
 

@@ -2,6 +2,9 @@
 
 use authzlab_host::input::ReadError;
 
+use crate::node_id::NodeId;
+use crate::trace::catalogue::did_you_mean;
+
 /// A scenario file that cannot be run, with where and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScenarioError {
@@ -46,6 +49,16 @@ pub fn utf8_text<'b>(bytes: &'b [u8], file: &str) -> Result<&'b str, ScenarioErr
             ),
         }
     })
+}
+
+/// The node called `name` among `nodes` (the list's own `NodeId`); if there is none, the
+/// hint for the error that refuses it: ` (did you mean "…"?)` when one is close, else nothing.
+pub(super) fn one_of_nodes(name: &str, nodes: &[NodeId]) -> Result<NodeId, String> {
+    if let Some(node) = nodes.iter().find(|node| *node == name) {
+        return Ok(node.clone());
+    }
+    let near = did_you_mean(name, nodes.iter().map(NodeId::as_str));
+    Err(near.map_or_else(String::new, |near| format!(" (did you mean {near:?}?)")))
 }
 
 #[cfg(test)]

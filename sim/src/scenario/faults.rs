@@ -12,7 +12,6 @@ use super::action::ActionName;
 use super::duration::parse_duration;
 use super::file::StepFile;
 use super::{Action, Device, ScenarioError};
-use crate::trace::catalogue::did_you_mean;
 
 /// Largest clock offset a `skew` step may set: a day either way (clocks further off than
 /// that are a different failure than skew).
@@ -20,13 +19,8 @@ pub const SKEW_OFFSET_MS_MAX: i64 = 86_400_000;
 /// Largest drift: 1,000 ppm (86 s a day); a quartz clock drifts tens of ppm.
 pub const DRIFT_PPM_MAX: i64 = 1_000;
 
-use super::error::At;
+use super::error::{one_of_nodes, At};
 use crate::node_id::NodeId;
-
-/// `a, b, c`: the names a step may take, for its error.
-fn joined(names: &[NodeId]) -> String {
-    names.iter().map(NodeId::as_str).collect::<Vec<_>>().join(", ")
-}
 
 /// The action of a fault step (`name` is one of the fault actions).
 pub(super) fn fault_action(
@@ -49,10 +43,8 @@ pub(super) fn fault_action(
         };
         match between.get_ref().as_slice() {
             [a, b] if a != b => {
-                for name in [a, b] {
-                    known(name, hosts, between.span(), &field("between"), at)?;
-                }
-                Ok((NodeId::new(a.clone()), NodeId::new(b.clone())))
+                let known = |name: &str| known(name, hosts, between.span(), &field("between"), at);
+                Ok((known(a)?, known(b)?))
             }
             _ => Err(at(between.span(), &field("between"), "names two different nodes or sites".to_string())),
         }
@@ -62,8 +54,7 @@ pub(super) fn fault_action(
         let Some(node) = &step.node else {
             return Err(at(action_span.clone(), &field("node"), "needs `node = \"…\"`".to_string()));
         };
-        known(node.get_ref(), names, node.span(), &field("node"), at)?;
-        Ok(NodeId::new(node.get_ref().clone()))
+        known(node.get_ref(), names, node.span(), &field("node"), at)
     };
     Ok(match name {
         ActionName::Partition => {
@@ -148,19 +139,19 @@ pub(super) fn fields(name: ActionName) -> &'static [&'static str] {
     }
 }
 
+/// The node or site `name` among `names`, or the error that names them.
 fn known(
     name: &str,
     names: &[NodeId],
     span: Range<usize>,
     field: &str,
     at: At<'_>,
-) -> Result<(), ScenarioError> {
-    if names.iter().any(|known| known == name) {
-        return Ok(());
-    }
-    let hint = did_you_mean(name, names.iter().map(NodeId::as_str))
-        .map_or_else(String::new, |near| format!(" (did you mean {near:?}?)"));
-    Err(at(span, field, format!("no node or site {name:?} here{hint}; here: {}", joined(names))))
+) -> Result<NodeId, ScenarioError> {
+    let hint = match one_of_nodes(name, names) {
+        Ok(node) => return Ok(node),
+        Err(hint) => hint,
+    };
+    Err(at(span, field, format!("no node or site {name:?} here{hint}; here: {}", names.join(", "))))
 }
 
 /// `"90s"`, `"-1m30s"`: a duration with an optional sign, as milliseconds.

@@ -9,7 +9,7 @@ use toml::Spanned;
 use super::action::StepKind;
 use super::duration::format_duration;
 use super::error::line_column;
-use super::error::At;
+use super::error::{one_of_nodes, At};
 use super::expect;
 use super::file::{ParamsFile, ScenarioFile, StepFile};
 use super::{
@@ -546,11 +546,7 @@ pub(super) fn cli_node(
 ) -> Result<(), ScenarioError> {
     let mut nodes = cluster.cucm_subscriber_nodes();
     nodes.extend(cluster.imp_nodes());
-    if nodes.iter().any(|name| name == node.get_ref()) {
-        return Ok(());
-    }
-    let hint = did_you_mean(node.get_ref(), nodes.iter().map(NodeId::as_str))
-        .map_or_else(String::new, |near| format!(" (did you mean {near:?}?)"));
+    let Err(hint) = one_of_nodes(node.get_ref(), &nodes) else { return Ok(()) };
     Err(at(
         node.span(),
         field,

@@ -17,7 +17,7 @@ use crate::trace::catalogue::did_you_mean;
 /// How errors name the nodes most of these steps act on.
 const IMP_NODE: &str = "an IM and Presence node";
 
-use super::error::At;
+use super::error::{one_of_nodes, At};
 
 /// One step being read: its fields, and errors that name the step's file position and field.
 struct StepReader<'a> {
@@ -43,15 +43,14 @@ impl StepReader<'_> {
         let Some(node) = &self.step.node else {
             return Err(self.missing("node", format!("{} needs `node = \"…\"`", self.action)));
         };
-        if allowed.iter().any(|name| name == node.get_ref()) {
-            return Ok(NodeId::new(node.get_ref().clone()));
-        }
-        let hint = did_you_mean(node.get_ref(), allowed.iter().map(NodeId::as_str))
-            .map_or_else(String::new, |near| format!(" (did you mean {near:?}?)"));
+        let hint = match one_of_nodes(node.get_ref(), allowed) {
+            Ok(node) => return Ok(node),
+            Err(hint) => hint,
+        };
         let here = if allowed.is_empty() {
             "this cluster has none (add [cluster.imp])".to_string()
         } else {
-            format!("here: {}", allowed.iter().map(NodeId::as_str).collect::<Vec<_>>().join(", "))
+            format!("here: {}", allowed.join(", "))
         };
         Err((self.at)(
             node.span(),

@@ -16,9 +16,8 @@ use super::{
 };
 use crate::node_id::NodeId;
 use crate::proto::sip::{oauth_port_refusal, SIP_MRA_OAUTH_PORT, SIP_PHONE_OAUTH_PORT};
-use crate::trace::catalogue::did_you_mean;
 
-use super::error::At;
+use super::error::{one_of_nodes, At};
 
 /// Exchanges one request through the edge sets off in turn: the device to Expressway-E,
 /// Expressway-E to Expressway-C, Expressway-C to the home node, and (a refresh) the home
@@ -205,18 +204,16 @@ pub(super) fn sip_action(
                     "set-sip-ports needs `node = \"cucm-sub-N\"`".to_string(),
                 ));
             };
-            if !subscribers.iter().any(|name| name == node.get_ref()) {
-                let hint = did_you_mean(node.get_ref(), subscribers.iter().map(NodeId::as_str))
-                    .map_or_else(String::new, |near| format!(" (did you mean {near:?}?)"));
-                return Err(at(
+            let node = one_of_nodes(node.get_ref(), &subscribers).map_err(|hint| {
+                at(
                     node.span(),
                     &field("node"),
                     format!(
                         "set-sip-ports acts on a CallManager subscriber{hint}; here: {}",
                         subscribers.join(", ")
                     ),
-                ));
-            }
+                )
+            })?;
             let (phone_port, mra_port) = (
                 step.phone_port.as_ref().map(|p| *p.get_ref()),
                 step.mra_port.as_ref().map(|p| *p.get_ref()),
@@ -230,7 +227,7 @@ pub(super) fn sip_action(
             }
             // A port out of range is what the administrator types; the page refuses it at
             // run time, which the trace shows.
-            Action::SetSipPorts { node: NodeId::new(node.get_ref().clone()), phone_port, mra_port }
+            Action::SetSipPorts { node, phone_port, mra_port }
         }
         ActionName::RefreshExpressway => {
             edge()?;
