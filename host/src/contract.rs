@@ -2,7 +2,7 @@
 //!
 //! `wit/validator.wit` is package `authzlab:validator@<CONTRACT_VERSION>`; a component built
 //! against it imports the contract's interfaces by versioned name
-//! (`authzlab:validator/keyring@0.1.0`), so the version it was built for is in the component
+//! (`authzlab:validator/keyring@0.2.0`), so the version it was built for is in the component
 //! itself. The rule is semver's, as WIT applies it to packages: a host accepts a component
 //! built for the same major version (for `0.x`, the same minor), any patch; anything else is
 //! refused at load with both versions and what to do, before wasmtime's own "import not
@@ -11,7 +11,7 @@
 /// The WIT package of the contract.
 pub const CONTRACT_PACKAGE: &str = "authzlab:validator";
 /// The contract version this host speaks; `wit/validator.wit` says the same (a test holds it).
-pub const CONTRACT_VERSION: &str = "0.1.0";
+pub const CONTRACT_VERSION: &str = "0.2.0";
 
 /// A `major.minor.patch` version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -98,7 +98,7 @@ mod tests {
             ["wasi:io/streams@0.2.6", "authzlab:validator/keyring@0.2.0", "authzlab:validator/types@0.2.0"];
         assert_eq!(built_for(imports), Some("0.2.0".to_string()));
         assert_eq!(built_for(["wasi:cli/environment@0.2.6"]), None);
-        assert_eq!(built_for(["authzlab:validatorx/keyring@0.1.0"]), None);
+        assert_eq!(built_for(["authzlab:validatorx/keyring@0.2.0"]), None);
     }
 
     /// The WIT file and the host agree on the version they speak.

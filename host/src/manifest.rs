@@ -5,8 +5,8 @@
 //!
 //! ```toml
 //! [plugin]
-//! sha256 = "24496f71f5e29ffad49541121b1c80ebe3c65b17761c03a9876d29ab24244c8b"
-//! contract = "0.1.0"
+//! sha256 = "8f0f11c056ab538096ed9a3b92034b79ce5d0642b13c81b9f6fe409819f56a8c"
+//! contract = "0.2.0"
 //!
 //! [limits]            # optional; the host's defaults otherwise
 //! fuel_per_call = 50000000

@@ -75,8 +75,10 @@ pub enum PluginError {
     #[error("plugin {name}: not a WebAssembly component wasmtime can compile: {reason}")]
     Compile { name: String, reason: String },
     #[error(
-        "plugin {name}: does not fit the authzlab:validator@0.1.0 world: {reason} \
-         (build it against wit/validator.wit with the SDK in plugins/sdk)"
+        "plugin {name}: does not fit the {package}@{version} world: {reason} \
+         (build it against wit/validator.wit with the SDK in plugins/sdk)",
+        package = crate::contract::CONTRACT_PACKAGE,
+        version = crate::contract::CONTRACT_VERSION
     )]
     Contract { name: String, reason: String },
     #[error("plugin {name}: built for {package}@{built} but this host speaks {package}@{host}: {advice}", package = crate::contract::CONTRACT_PACKAGE)]

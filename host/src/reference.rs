@@ -48,7 +48,7 @@ pub fn validate(keyring: &Keyring, request: &Request) -> Result<Claims, Rejectio
                 })
             }
         };
-        open_jwe(keyring, jwe)?
+        open_nested_jwt(keyring, kid, &open_jwe(keyring, jwe)?)?
     } else if payload.contains_key("private") {
         return Err(Rejection::WrongTokenType("access".to_owned()));
     } else {
@@ -95,8 +95,8 @@ pub fn validate(keyring: &Keyring, request: &Request) -> Result<Claims, Rejectio
     })
 }
 
-/// The claims inside an access token's `private` JWE.
-fn open_jwe(keyring: &Keyring, jwe: &str) -> Result<Object, Rejection> {
+/// The plaintext of an access token's `private` JWE.
+fn open_jwe(keyring: &Keyring, jwe: &str) -> Result<Vec<u8>, Rejection> {
     let [protected_b64, encrypted_key_b64, iv_b64, ciphertext_b64, tag_b64] = split::<5>(jwe, "JWE")?;
     let header = object(protected_b64, "JWE header")?;
     let iv = bytes(iv_b64, "JWE IV")?;
@@ -118,14 +118,34 @@ fn open_jwe(keyring: &Keyring, jwe: &str) -> Result<Object, Rejection> {
         return Err(malformed("a `dir` JWE has an empty encrypted key"));
     }
     let kid = text(&header, "kid", "JWE header")?;
-    let plaintext = keyring
+    keyring
         .decrypt_dir_a128cbc_hs256(kid, protected_b64, &iv, &ciphertext, &tag)
         .map_err(|error| match error {
             KeyError::UnknownKid(_) => Rejection::UnknownEncryptionKey(kid.to_owned()),
             KeyError::BadInput(why) => Rejection::Malformed(why),
         })?
-        .ok_or(Rejection::DecryptionFailed)?;
-    json_object(&plaintext, "JWE claims")
+        .ok_or(Rejection::DecryptionFailed)
+}
+
+/// The claims of the nested JWT a JWE's plaintext is (`cty: "JWT"`): RS256, verified with
+/// the signing key `kid` that verified the outer JWS (the inner header names no key).
+fn open_nested_jwt(keyring: &Keyring, kid: &str, plaintext: &[u8]) -> Result<Object, Rejection> {
+    let inner = std::str::from_utf8(plaintext).map_err(|_| malformed("the JWE plaintext is not text"))?;
+    let [header_b64, payload_b64, signature_b64] = split::<3>(inner, "nested JWT")?;
+    let header = object(header_b64, "nested JWT header")?;
+    let signature = bytes(signature_b64, "nested JWT signature")?;
+    let alg = text(&header, "alg", "nested JWT header")?;
+    if alg != "RS256" {
+        return Err(Rejection::UnsupportedAlgorithm(alg.to_owned()));
+    }
+    no_extensions(&header, "nested JWT header")?;
+    let signing_input = &inner[..header_b64.len() + 1 + payload_b64.len()];
+    match keyring.verify_rs256(kid, signing_input.as_bytes(), &signature) {
+        Ok(true) => object(payload_b64, "nested JWT claims"),
+        Ok(false) => Err(Rejection::BadSignature),
+        Err(KeyError::UnknownKid(_)) => Err(Rejection::UnknownSigningKey(kid.to_owned())),
+        Err(KeyError::BadInput(why)) => Err(Rejection::Malformed(why)),
+    }
 }
 
 /// Largest token read: real ones are ~1.5 KiB (the SDK's `TOKEN_BYTES_MAX` is the same).

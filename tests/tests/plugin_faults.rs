@@ -134,10 +134,10 @@ fn the_sandbox_clock_reads_the_request_time_and_randomness_is_seeded() {
     assert_eq!(denied(&mut plugin, "random", 0), other_randomness);
 }
 
-/// `component` with every contract import renamed from `@0.1.0` to `@version` (same length,
+/// `component` with every contract import renamed from `@0.2.0` to `@version` (same length,
 /// so the binary stays well formed): a plugin built against another contract version.
 fn built_for(version: &str) -> Vec<u8> {
-    assert_eq!(version.len(), "0.1.0".len());
+    assert_eq!(version.len(), "0.2.0".len());
     let mut bytes = authzlab_plugins::UNITY_CONNECTION.bytes.to_vec();
     let (old, new) = ("authzlab:validator/".as_bytes(), version.as_bytes());
     let mut renamed = 0;
@@ -146,7 +146,7 @@ fn built_for(version: &str) -> Vec<u8> {
         let start = at + found + old.len();
         let Some(sign) = bytes[start..].iter().take(32).position(|byte| *byte == b'@') else { break };
         let version_at = start + sign + 1;
-        if bytes[version_at..].starts_with(b"0.1.0") {
+        if bytes[version_at..].starts_with(b"0.2.0") {
             bytes[version_at..version_at + 5].copy_from_slice(new);
             renamed += 1;
         }
@@ -160,14 +160,18 @@ fn built_for(version: &str) -> Vec<u8> {
 /// what to do; one built for another patch of the same version loads.
 #[test]
 fn a_component_for_another_contract_version_is_refused_with_both_versions() {
-    let newer = common::plugins().load("unity-next", &built_for("0.2.0")).err().expect("0.2 is refused");
+    let newer = common::plugins().load("unity-next", &built_for("0.3.0")).err().expect("0.3 is refused");
     let message = newer.to_string();
-    assert!(message.contains("built for authzlab:validator@0.2.0"), "{message}");
-    assert!(message.contains("this host speaks authzlab:validator@0.1.0"), "{message}");
+    assert!(message.contains("built for authzlab:validator@0.3.0"), "{message}");
+    assert!(message.contains("this host speaks authzlab:validator@0.2.0"), "{message}");
     assert!(message.contains("newer authzlab"), "{message}");
     let older = common::plugins().load("unity-old", &built_for("0.0.9")).err().expect("0.0 is refused");
     assert!(older.to_string().contains("rebuild it against"), "{older}");
-    let patch = common::plugins().load("unity-patch", &built_for("0.1.4"));
+    // 0.1 read the JWE's plaintext as bare claims; it would refuse every real token now.
+    let before_nesting =
+        common::plugins().load("unity-0.1", &built_for("0.1.0")).err().expect("0.1 is refused");
+    assert!(before_nesting.to_string().contains("rebuild it against"), "{before_nesting}");
+    let patch = common::plugins().load("unity-patch", &built_for("0.2.4"));
     assert!(patch.is_ok(), "a patch of the same contract loads: {:?}", patch.err().map(|e| e.to_string()));
 }
 
@@ -190,7 +194,7 @@ fn a_component_that_imports_what_the_host_does_not_offer_is_refused_naming_it() 
     assert!(renamed > 0);
     let error = common::plugins().load("unity-odd", &bytes).err().expect("refused").to_string();
     assert!(error.contains("authzlab:validatoz/keyring"), "{error}");
-    assert!(error.contains("does not fit the authzlab:validator@0.1.0 world"), "{error}");
+    assert!(error.contains("does not fit the authzlab:validator@0.2.0 world"), "{error}");
 }
 
 /// A plugin's `describe` answer is printed in reports and recorded in the trace: control

@@ -72,6 +72,18 @@ fn access_token_matches_the_seed_format() {
     let (plaintext, jwe_header) =
         josekit::jwe::deserialize_compact(verified["private"].as_str().unwrap(), &decrypter).unwrap();
     assert_eq!(jwe_header.content_encryption(), Some("A128CBC-HS256"));
+    // The plaintext is itself a JWT (`cty: "JWT"`, as the documents' 624-byte sample shows):
+    // RS256 with the same signing key, header without `kid` (our assumption).
+    let nested = String::from_utf8(plaintext).unwrap();
+    let nested_parts: Vec<&str> = nested.split('.').collect();
+    assert_eq!(nested_parts.len(), 3, "the JWE's plaintext is a compact JWS, not bare claims");
+    assert_eq!(key_order(nested_parts[0]), ["alg", "typ"]);
+    let (inner_payload, inner_header) = josekit::jws::deserialize_compact(&nested, &verifier).unwrap();
+    assert_eq!(inner_header.algorithm(), Some("RS256"));
+    assert_eq!(inner_header.key_id(), None);
+    let ciphertext_bytes = URL_SAFE_NO_PAD.decode(jwe_parts[3]).unwrap().len();
+    assert_eq!(ciphertext_bytes, 704, "the sample's is 624: same order, our claims are ours");
+    let plaintext = inner_payload;
     let claims: AccessClaims = serde_json::from_slice(&plaintext).unwrap();
     assert_eq!(claims.iss, service.keys.cluster_id());
     assert_eq!(claims.sub, "alice");

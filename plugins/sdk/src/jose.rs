@@ -30,12 +30,17 @@ pub struct Jwe<'a> {
 
 /// Splits and decodes a compact JWS; the error says which part is wrong.
 pub fn parse_jws(token: &str) -> Result<Jws<'_>, String> {
+    parse_jws_named(token, "JWS")
+}
+
+/// [`parse_jws`] for a JWS the errors call `what` (the nested JWT inside an access token).
+pub fn parse_jws_named<'t>(token: &'t str, what: &str) -> Result<Jws<'t>, String> {
     let parts: Vec<&str> = token.split('.').collect();
     if parts.len() != 3 {
-        return Err(format!("a JWS has 3 parts, found {}", parts.len()));
+        return Err(format!("a {what} has 3 parts, found {}", parts.len()));
     }
-    let header = decode_object(parts[0], "JWS header")?;
-    let signature = b64::decode(parts[2]).ok_or_else(|| "JWS signature is not base64url".to_string())?;
+    let header = decode_object(parts[0], &format!("{what} header"))?;
+    let signature = b64::decode(parts[2]).ok_or_else(|| format!("{what} signature is not base64url"))?;
     let signing_input_len = parts[0].len() + 1 + parts[1].len();
     Ok(Jws { signing_input: &token[..signing_input_len], header, payload_b64: parts[1], signature })
 }

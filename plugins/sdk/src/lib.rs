@@ -54,7 +54,7 @@ pub mod b64;
 mod checks;
 pub mod jose;
 
-/// Bindings for `authzlab:validator@0.1.0`, generated from `wit/` at the repository's top.
+/// Bindings for `authzlab:validator@0.2.0`, generated from `wit/` at the repository's top.
 pub mod bindings {
     wit_bindgen::generate!({
         path: "../../wit",

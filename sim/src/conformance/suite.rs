@@ -277,6 +277,7 @@ fn hostile_headers(
         "access",
     ))
     .expect("claims serialize");
+    let nested_jwt = service.inner_jwt(&claims).into_bytes();
     let enc_kid = service.keys.encryption_kid();
     let sealed = |service: &mut TokenService, header: Value, plaintext: &[u8]| {
         let jwe = service.encrypt_with_header(&serde_json::to_vec(&header).expect("serializes"), plaintext);
@@ -289,7 +290,7 @@ fn hostile_headers(
         }
         header
     };
-    let rsa_oaep = sealed(service, jwe_header(json!({ "alg": "RSA-OAEP" })), &claims);
+    let rsa_oaep = sealed(service, jwe_header(json!({ "alg": "RSA-OAEP" })), &nested_jwt);
     case(
         "rs256-over-a-jwe-that-is-not-dir",
         Kind::Access,
@@ -298,19 +299,20 @@ fn hostile_headers(
         "reject:unsupported-algorithm",
         None,
     );
-    let zipped = sealed(service, jwe_header(json!({ "zip": "DEF" })), &claims);
+    let zipped = sealed(service, jwe_header(json!({ "zip": "DEF" })), &nested_jwt);
     case("zip-in-jwe-header", Kind::Access, zipped, NOW_S, "reject:unsupported-algorithm", None);
-    let critical = sealed(service, jwe_header(json!({ "crit": ["x"] })), &claims);
+    let critical = sealed(service, jwe_header(json!({ "crit": ["x"] })), &nested_jwt);
     case("crit-in-jwe-header", Kind::Access, critical, NOW_S, "reject:malformed", None);
-    let wrong_cty = sealed(service, jwe_header(json!({ "cty": "json" })), &claims);
+    let wrong_cty = sealed(service, jwe_header(json!({ "cty": "json" })), &nested_jwt);
     case("wrong-cty", Kind::Access, wrong_cty, NOW_S, "reject:malformed", None);
+    nested_jwt_cases(service, &claims, case);
     let mut duplicate = claims.clone();
     duplicate.pop();
     duplicate.extend_from_slice(br#","sub":"mallory"}"#);
-    let duplicated = sealed(service, jwe_header(json!({})), &duplicate);
+    let duplicated = service.seal_inner(service.inner_jwt(&duplicate).as_bytes());
     case("duplicate-claim-member", Kind::Access, duplicated, NOW_S, "reject:malformed", None);
     let nested = format!("{{\"deep\":{}1{}}}", "[".repeat(1000), "]".repeat(1000));
-    let deep = sealed(service, jwe_header(json!({})), nested.as_bytes());
+    let deep = service.seal_inner(service.inner_jwt(nested.as_bytes()).as_bytes());
     case("deeply-nested-claims", Kind::Access, deep, NOW_S, "reject:malformed", None);
     for (name, index) in [("tampered-jwe-iv", 2), ("tampered-jwe-ciphertext", 3)] {
         case(
@@ -336,6 +338,34 @@ fn hostile_headers(
     case("duplicate-header-member", Kind::Access, duplicate_header, NOW_S, "reject:malformed", None);
     let huge = format!("{}.{}.{}", parts(&valid.token)[0], "A".repeat(1 << 20), parts(&valid.token)[2]);
     case("one-mebibyte-token", Kind::Access, huge, NOW_S, "reject:malformed", None);
+}
+
+/// The JWT inside the JWE (`cty: "JWT"`) made wrong: absent (the bare claims, as authzlab
+/// minted before it nested them), unsigned, signed by another key, its signature flipped.
+fn nested_jwt_cases(
+    service: &mut TokenService,
+    claims: &[u8],
+    case: &mut impl FnMut(&str, Kind, String, u64, &str, Option<Value>),
+) {
+    let bare = service.seal_inner(claims);
+    case("bare-claims-in-the-jwe", Kind::Access, bare, NOW_S, "reject:malformed", None);
+    let unsigned = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(claims)
+    );
+    let unsigned = service.seal_inner(unsigned.as_bytes());
+    case("nested-jwt-alg-none", Kind::Access, unsigned, NOW_S, "reject:unsupported-algorithm", None);
+    let mut other_signer = TokenService::new(&Seeds::new(VECTOR_SEED), Lifetimes::defaults());
+    other_signer.regenerate(KeyKind::Signing);
+    let foreign = service.seal_inner(other_signer.inner_jwt(claims).as_bytes());
+    case("nested-jwt-signed-by-another-key", Kind::Access, foreign, NOW_S, "reject:bad-signature", None);
+    let flipped = tamper_signature(&service.inner_jwt(claims));
+    let flipped = service.seal_inner(flipped.as_bytes());
+    case("nested-jwt-tampered-signature", Kind::Access, flipped, NOW_S, "reject:bad-signature", None);
+    let zipped = service.sign_with_header(br#"{"alg":"RS256","typ":"JWT","zip":"DEF"}"#, claims);
+    let zipped = service.seal_inner(zipped.as_bytes());
+    case("zip-in-nested-jwt-header", Kind::Access, zipped, NOW_S, "reject:unsupported-algorithm", None);
 }
 
 /// The `private` JWE inside an access token.
