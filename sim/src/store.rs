@@ -8,12 +8,25 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use sha2::{Digest, Sha256};
+
 use crate::tokens::{client_id_hash, token_hash};
 
-/// `state` of a usable refresh token.
-pub const STATE_ACTIVE: i64 = 1;
-/// `state` of a revoked one (kept until the purge removes it).
+/// `state` of a revoked refresh token (kept until the purge removes it). The documents' sample
+/// rows show only usable tokens, with `state` values such as `1080686546`, `569144456` and
+/// `1146722445`, and do not say what they encode. Ours (assumption): a usable row holds a
+/// nonzero 31-bit value ([`issued_state`]), a revoked one this marker.
 pub const STATE_REVOKED: i64 = 0;
+
+/// The `state` a newly issued refresh token's row gets: like the sample's, a large positive
+/// 31-bit integer that differs from row to row. Ours (assumption): the first 31 bits of the
+/// token's SHA-256, never [`STATE_REVOKED`], so it needs no random stream and a row's value
+/// can be recomputed from the token alone.
+pub fn issued_state(token: &str) -> i64 {
+    let digest = Sha256::digest(token.as_bytes());
+    let bits = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) & 0x7fff_ffff;
+    i64::from(bits.max(1))
+}
 
 /// A row of `refreshtokendetails`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,6 +40,13 @@ pub struct RefreshTokenRow {
     /// UNIX seconds until which the token is valid.
     pub validity: u64,
     pub state: i64,
+}
+
+impl RefreshTokenRow {
+    /// Not revoked (whether it has expired is the validity's business).
+    pub fn is_active(&self) -> bool {
+        self.state != STATE_REVOKED
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -129,7 +149,7 @@ impl RefreshTokenStore {
         self.connection.execute(
             "INSERT INTO refreshtokendetails (pkid, refreshtokenindex, userid, clientid, validity, state)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![tid, token_hash(token), userid, clientid, validity as i64, STATE_ACTIVE],
+            params![tid, token_hash(token), userid, clientid, validity as i64, issued_state(token)],
         )?;
         Ok(())
     }
@@ -157,15 +177,15 @@ impl RefreshTokenStore {
             let pkids: Vec<String> = {
                 let mut statement = self.connection.prepare(
                     "SELECT pkid FROM refreshtokendetails
-                     WHERE userid = ?1 AND (?2 IS NULL OR clientid = ?2) AND state = ?3 ORDER BY pkid",
+                     WHERE userid = ?1 AND (?2 IS NULL OR clientid = ?2) AND state <> ?3 ORDER BY pkid",
                 )?;
-                let rows = statement.query_map(params![userid, clientid, STATE_ACTIVE], |row| row.get(0))?;
+                let rows = statement.query_map(params![userid, clientid, STATE_REVOKED], |row| row.get(0))?;
                 rows.collect::<Result<_, _>>()?
             };
             self.connection.execute(
-                "UPDATE refreshtokendetails SET state = ?4
-                 WHERE userid = ?1 AND (?2 IS NULL OR clientid = ?2) AND state = ?3",
-                params![userid, clientid, STATE_ACTIVE, STATE_REVOKED],
+                "UPDATE refreshtokendetails SET state = ?3
+                 WHERE userid = ?1 AND (?2 IS NULL OR clientid = ?2) AND state <> ?3",
+                params![userid, clientid, STATE_REVOKED],
             )?;
             Ok(pkids)
         })();
@@ -267,7 +287,7 @@ impl RefreshTokenStore {
                     format!("former-user-{}", row % 10_000),
                     client_id_hash(&pkid),
                     validity as i64,
-                    STATE_ACTIVE
+                    issued_state(&pkid)
                 ])?;
             }
         }
@@ -384,10 +404,28 @@ mod revoke_tests {
         assert_eq!(store.revoke("alice", Some("C-phone")).unwrap(), Vec::<String>::new(), "already revoked");
         let state =
             |pkid: &str| store.rows().unwrap().into_iter().find(|row| row.pkid == pkid).unwrap().state;
-        assert_eq!((state("t1"), state("t2"), state("t3")), (STATE_ACTIVE, STATE_REVOKED, STATE_ACTIVE));
+        let issued = (issued_state("token-1"), STATE_REVOKED, issued_state("token-3"));
+        assert_eq!((state("t1"), state("t2"), state("t3")), issued);
         assert_eq!(store.revoke("alice", None).unwrap(), ["t1"]);
-        assert_eq!(state("t3"), STATE_ACTIVE);
+        assert_eq!(state("t3"), issued_state("token-3"));
         assert_eq!(store.rows().unwrap().len(), 3, "revoked rows stay until the purge");
+    }
+
+    /// The documents' sample rows hold `state` values such as 1080686546, 569144456 and
+    /// 1146722445: large, positive, below 2^31, different for each token of one user and
+    /// client. A usable row here is the same kind of number, never the revocation marker.
+    #[test]
+    fn issued_rows_hold_large_distinct_states_like_the_sample() {
+        let store = RefreshTokenStore::open_in_memory().unwrap();
+        for index in 0..3 {
+            store.insert(&format!("t{index}"), &format!("token-{index}"), "bvanturn", "C1b4b", 100).unwrap();
+        }
+        let states: Vec<i64> = store.rows().unwrap().iter().map(|row| row.state).collect();
+        for state in &states {
+            assert!((1 << 20..1 << 31).contains(state), "{state} is not a large 31-bit value");
+        }
+        assert!(states[0] != states[1] && states[1] != states[2] && states[0] != states[2], "{states:?}");
+        assert!(store.rows().unwrap().iter().all(RefreshTokenRow::is_active));
     }
 }
 

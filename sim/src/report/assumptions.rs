@@ -69,6 +69,32 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     },
     Assumption {
         what: || {
+            "the access token's JWE holds a nested JWT: header {\"alg\":\"RS256\",\"typ\":\"JWT\"} without a kid, signed with the same key as the outer JWS".to_string()
+        },
+        lives_in: "INNER_HEADER (tokens.rs)",
+        relied_on: |s| !s.clients.is_empty(),
+    },
+    Assumption {
+        what: || "every sign-in happens at the publisher (clients ask its authorize and token endpoints)".to_string(),
+        lives_in: "node/client/login.rs",
+        relied_on: |s| !s.clients.is_empty(),
+    },
+    Assumption {
+        what: || {
+            "a refresh token's ccid is C and the SHA-256 of the client's id; a usable refresh-token row's state is the first 31 bits of the token's SHA-256, a revoked row's 0, and revoked rows stay until the purge".to_string()
+        },
+        lives_in: "client_id_hash (tokens.rs), issued_state, STATE_REVOKED (store.rs)",
+        relied_on: refreshes,
+    },
+    Assumption {
+        what: || {
+            "the revoke API is a POST whose client_id is the refresh token's ccid (C and 64 hex digits): the documents' client_id=abc is read as a placeholder and refused with that reason".to_string()
+        },
+        lives_in: "revoke_query (node/publisher/revoke.rs)",
+        relied_on: |s| steps(s, |a| matches!(a, Action::Revoke { .. })),
+    },
+    Assumption {
+        what: || {
             "a refresh is checked by the AuthZ of the client's home node with the keys it loaded, then carried out by the publisher, whose database holds the table".to_string()
         },
         lives_in: "node/subscriber/mod.rs",
@@ -128,6 +154,11 @@ pub const ASSUMPTIONS: &[Assumption] = &[
         },
     },
     Assumption {
+        what: || "the CLI prints times (show key authz's last sync) in the cluster's local time".to_string(),
+        lives_in: "node/authz/held_keys.rs",
+        relied_on: |s| s.purge.utc_offset_s != 0 && steps(s, |a| matches!(a, Action::ShowKeys)),
+    },
+    Assumption {
         what: || format!("the clock leeway validators allow is {CLOCK_LEEWAY_S} s"),
         lives_in: "CLOCK_LEEWAY_S (host/src/lib.rs)",
         relied_on: |s| steps(s, |a| matches!(a, Action::Skew { .. })),
@@ -135,11 +166,11 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     Assumption {
         what: || {
             format!(
-                "the purge costs {} us of the publisher's CPU per row (calibrated on SQLite here)",
+                "the purge costs {} us of the publisher's CPU per row (calibrated on SQLite here) and deletes the rows whose validity is at or before its time (<=)",
                 PURGE_ROW_COST_NS / 1000
             )
         },
-        lives_in: "PURGE_ROW_COST_NS (node/publisher/purge.rs)",
+        lives_in: "PURGE_ROW_COST_NS (node/publisher/purge.rs), begin_purge_batch (store.rs)",
         relied_on: |s| s.purge.preloaded_rows() > 0,
     },
     Assumption {
@@ -278,10 +309,17 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     },
     Assumption {
         what: || {
-            "a port change on the CallManager page is refused whole when one port is out of range".to_string()
+            "a port change on the CallManager page is refused whole when one port is out of range, and refused when the two OAuth ports are equal".to_string()
         },
         lives_in: "node/publisher/sip_admin.rs",
         relied_on: |s| steps(s, |a| matches!(a, Action::SetSipPorts { .. })),
+    },
+    Assumption {
+        what: || {
+            "utils sipOAuth-mode enable is refused while OAuth with Refresh Login Flow is off (the documents: SIP OAuth requires it)".to_string()
+        },
+        lives_in: "SipAdmin::set_mode (node/publisher/sip_admin.rs)",
+        relied_on: |s| steps(s, |a| matches!(a, Action::SetSipOAuthMode(_))),
     },
 ];
 

@@ -12,7 +12,6 @@ use crate::node::checksum_field;
 use crate::proto::authz::*;
 use crate::proto::http::HttpResponse;
 use crate::scenario::Release;
-use crate::store::STATE_ACTIVE;
 use crate::tokens::{client_id_hash, uuid_v4, KeyKind};
 use crate::trace::Happening;
 
@@ -254,7 +253,7 @@ impl Publisher {
                 Err(response) => return response,
             };
         let row = match self.store.find(refresh_token) {
-            Ok(Some(row)) if row.state == STATE_ACTIVE && row.validity > now_s => row,
+            Ok(Some(row)) if row.is_active() && row.validity > now_s => row,
             Ok(found) => {
                 let reason = if found.is_some() { "revoked" } else { "not-in-table" };
                 self.tracer.emit(Happening::RefreshRejected {

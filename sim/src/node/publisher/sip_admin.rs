@@ -60,8 +60,9 @@ impl SipAdmin {
         SipAdmin { database, subscribers, device_tokens, phones }
     }
 
-    /// `utils sipOAuth-mode enable|disable`: refused while the refresh login flow is off
-    /// (SIP OAuth requires it).
+    /// `utils sipOAuth-mode enable|disable`: refused while the refresh login flow is off. The
+    /// documents say SIP OAuth requires the flow; that the command refuses (rather than
+    /// enabling a mode no device can use) is ours (assumption).
     pub fn set_mode(&self, enabled: bool, refresh_flow: bool, tracer: &Tracer) {
         if enabled && !refresh_flow {
             tracer.emit(Happening::SipOauthModeRefused {
