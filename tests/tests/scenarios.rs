@@ -55,6 +55,8 @@ const SCENARIOS: &[&str] = &[
     "sip-oauth-enabled-without-restart.toml",
     "sip-oauth-refuses-digest-and-encrypted-config.toml",
     "sip-port-out-of-range.toml",
+    "show-keys-in-local-time.toml",
+    "sip-register-forbidden-with-stale-keys.toml",
     "stale-tomcat-certificate-on-oauth-ports.toml",
     "unknown-ca-at-callmanager.toml",
     "unknown-ca-at-expressway.toml",
@@ -628,6 +630,19 @@ fn partition_during_regeneration() {
 #[test]
 fn isolated_subscriber_during_regeneration() {
     insta::assert_snapshot!(story("isolated-subscriber-during-regeneration.toml"));
+}
+
+/// `show key authz` prints each key's last sync in the cluster's local time.
+#[test]
+fn show_keys_in_local_time() {
+    insta::assert_snapshot!(story("show-keys-in-local-time.toml"));
+}
+
+/// A device registering with a token its node cannot validate is answered `SIP/2.0 403
+/// Forbidden`, the documents' own line, until a second key push reaches the node.
+#[test]
+fn sip_register_forbidden_with_stale_keys() {
+    insta::assert_snapshot!(story("sip-register-forbidden-with-stale-keys.toml"));
 }
 
 #[test]

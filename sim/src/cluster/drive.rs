@@ -30,7 +30,7 @@ pub(super) fn drive(
             let event = Happening::from_fields("step", &step.action.step_fields())
                 .map_err(|why| RunError::Simulation(format!("the step's event: {why}")))?;
             trace.record(t_ms, &NodeId::SCENARIO, event);
-            deliver(built, step, t_ms, trace)?;
+            deliver(built, step, t_ms, trace, scenario.purge.utc_offset_s)?;
         }
         if elapsed >= scenario.duration {
             return Ok(steps_taken);
@@ -63,7 +63,14 @@ pub(super) fn drive(
 /// Hands `step` to whoever carries it out ([`Action::target`]). The driver only routes:
 /// what an action means lives with its carrier. The queues hold every step of a scenario
 /// (ADMIN_QUEUE_MAX, ADMIN_CALLS_MAX) and their receivers live as long as the simulation.
-fn deliver(built: &mut Built<'_>, step: &Step, t_ms: u64, trace: &Trace) -> Result<(), RunError> {
+/// `utc_offset_s`: the cluster's time zone, for what the CLI prints.
+fn deliver(
+    built: &mut Built<'_>,
+    step: &Step,
+    t_ms: u64,
+    trace: &Trace,
+    utc_offset_s: i64,
+) -> Result<(), RunError> {
     let action = &step.action;
     let not_for = |carrier: &str| RunError::Simulation(format!("{} is not for {carrier}", action.name()));
     match action.target() {
@@ -87,12 +94,12 @@ fn deliver(built: &mut Built<'_>, step: &Step, t_ms: u64, trace: &Trace) -> Resu
         // A CLI command each node answers at once from its own state, recorded at the step's
         // time (the driver runs between turmoil steps).
         Target::KeyHolders => {
-            trace.record(t_ms, &NodeId::PUBLISHER, built.publisher.borrow().show_keys());
+            trace.record(t_ms, &NodeId::PUBLISHER, built.publisher.borrow().show_keys(utc_offset_s));
             for (name, subscriber) in &built.subscribers {
-                trace.record(t_ms, name, subscriber.borrow().show_keys());
+                trace.record(t_ms, name, subscriber.borrow().show_keys(utc_offset_s));
             }
             for (name, node) in &built.imp {
-                trace.record(t_ms, name, node.borrow().show_keys());
+                trace.record(t_ms, name, node.borrow().show_keys(utc_offset_s));
             }
         }
         // Settings the administrator changes on a page, in effect at once.

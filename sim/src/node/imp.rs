@@ -178,8 +178,8 @@ impl ImpNode {
     }
 
     /// What `show key authz signing` and `show key authz encryption` print here now.
-    pub fn show_keys(&self) -> Happening {
-        self.keys.borrow().show()
+    pub fn show_keys(&self, utc_offset_s: i64) -> Happening {
+        self.keys.borrow().show(utc_offset_s)
     }
 
     fn install(&mut self, request: &HttpRequest) -> HttpResponse {

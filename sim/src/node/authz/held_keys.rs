@@ -45,13 +45,14 @@ impl HeldKeys {
 
     /// What `show key authz signing|encryption` prints on this node, in the documents'
     /// words: `authz signing key with checksum: a155d81b… last synced on: 06/09/2017
-    /// 13:04:47`. Times are UTC (the cluster's time zone is not modelled yet).
-    pub fn show(&self, kind: KeyKind) -> String {
+    /// 13:04:47`, in the cluster's local time (`utc_offset_s` from `[cluster] time_zone`), as
+    /// the platform CLI prints its times.
+    pub fn show(&self, kind: KeyKind, utc_offset_s: i64) -> String {
         match self.get(kind) {
             Some(held) => format!(
                 "authz {kind} key with checksum: {} last synced on: {}",
                 held.checksum.show(),
-                show_time(held.synced_at_s)
+                show_time(held.synced_at_s.saturating_add_signed(utc_offset_s))
             ),
             None => format!("authz {kind} key: none synced"),
         }
@@ -98,11 +99,11 @@ mod tests {
     #[test]
     fn each_key_keeps_its_own_sync_time_and_prints_as_the_documents_show() {
         let mut held = HeldKeys::default();
-        assert_eq!(held.show(KeyKind::Signing), "authz signing key: none synced");
+        assert_eq!(held.show(KeyKind::Signing, 0), "authz signing key: none synced");
         // 06/09/2017 13:04:47 UTC, the documents' example time.
         let first = 1_497_013_487;
         held.sync(&keyring(1), first);
-        let signing = held.show(KeyKind::Signing);
+        let signing = held.show(KeyKind::Signing, 0);
         assert!(signing.starts_with("authz signing key with checksum: "), "{signing}");
         assert!(signing.ends_with(" last synced on: 06/09/2017 13:04:47"), "{signing}");
         let checksum = signing.split_whitespace().nth(5).unwrap();
@@ -111,8 +112,11 @@ mod tests {
         // Five days later only the encryption key changes.
         let later = first + 5 * 86_400 + 3_079;
         held.sync(&keyring(2), later);
-        assert_eq!(held.show(KeyKind::Signing), signing, "the signing key did not change");
-        assert!(held.show(KeyKind::Encryption).ends_with("last synced on: 06/14/2017 13:56:06"));
+        assert_eq!(held.show(KeyKind::Signing, 0), signing, "the signing key did not change");
+        assert!(held.show(KeyKind::Encryption, 0).ends_with("last synced on: 06/14/2017 13:56:06"));
+        // In a cluster two hours ahead of UTC the CLI prints local time, across midnight too.
+        assert!(held.show(KeyKind::Encryption, 2 * 3600).ends_with("last synced on: 06/14/2017 15:56:06"));
+        assert!(held.show(KeyKind::Encryption, -14 * 3600).ends_with("last synced on: 06/13/2017 23:56:06"));
         assert_ne!(held.get(KeyKind::Encryption).unwrap().checksum.show().to_string(), checksum);
     }
 }

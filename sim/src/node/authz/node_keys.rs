@@ -93,11 +93,12 @@ impl NodeKeys {
         self.restarting_until.is_some_and(|until| now < until)
     }
 
-    /// What `show key authz signing` and `show key authz encryption` print: the disk's keys.
-    pub fn show(&self) -> Happening {
+    /// What `show key authz signing` and `show key authz encryption` print: the disk's keys,
+    /// times in the cluster's local time.
+    pub fn show(&self, utc_offset_s: i64) -> Happening {
         Happening::KeysShown {
-            signing: self.held.show(KeyKind::Signing),
-            encryption: self.held.show(KeyKind::Encryption),
+            signing: self.held.show(KeyKind::Signing, utc_offset_s),
+            encryption: self.held.show(KeyKind::Encryption, utc_offset_s),
         }
     }
 }
@@ -159,9 +160,9 @@ mod tests {
         keys.pushed(old, 100);
         let has = |keys: &NodeKeys, kid: &str| keys.loaded().unwrap().signing_keys().any(|(k, _)| k == kid);
         assert!(has(&keys, &old_kid));
-        let shown_before = keys.show();
+        let shown_before = keys.show(0);
         keys.pulled(new, 200);
-        assert_ne!(keys.show(), shown_before, "show key authz reads the disk");
+        assert_ne!(keys.show(0), shown_before, "show key authz reads the disk");
         assert!(has(&keys, &old_kid) && !has(&keys, &new_kid), "still validating with the old keys");
         keys.begin_restart(Duration::from_secs(10));
         assert!(keys.restarting(Duration::from_secs(69)));

@@ -159,11 +159,12 @@ impl Publisher {
         self.tokens.keys.cluster_id()
     }
 
-    /// What `show key authz signing` and `show key authz encryption` print here now.
-    pub fn show_keys(&self) -> Happening {
+    /// What `show key authz signing` and `show key authz encryption` print here now, times in
+    /// the cluster's local time.
+    pub fn show_keys(&self, utc_offset_s: i64) -> Happening {
         Happening::KeysShown {
-            signing: self.held.show(KeyKind::Signing),
-            encryption: self.held.show(KeyKind::Encryption),
+            signing: self.held.show(KeyKind::Signing, utc_offset_s),
+            encryption: self.held.show(KeyKind::Encryption, utc_offset_s),
         }
     }
 
