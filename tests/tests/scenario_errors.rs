@@ -537,9 +537,26 @@ fn certificate_steps_name_an_identity_or_a_trust_certificate_on_an_imp_node() {
     assert_eq!((line, field.as_str()), (9, "step[0].certificate"));
     assert!(message.contains("not an identity certificate"), "{message}");
     let (_, _, field, message) =
-        error("action = \"regenerate-certificate\"\nnode = \"cucm-pub\"\ncertificate = \"ipsec\"\n");
+        error("action = \"regenerate-certificate\"\nnode = \"cucm-pub\"\ncertificate = \"cup-xmpp\"\n");
     assert_eq!(field, "step[0].node");
     assert!(message.contains("IM and Presence node"), "{message}");
+    // Every CallManager node holds ipsec.pem; DRF Primary runs on the CallManager publisher.
+    assert_eq!(
+        step("action = \"regenerate-certificate\"\nnode = \"cucm-pub\"\ncertificate = \"ipsec\"\n"),
+        Action::RegenerateCertificate { node: "cucm-pub".into(), identity: Identity::Ipsec }
+    );
+    assert_eq!(
+        step("action = \"regenerate-certificate\"\nnode = \"cucm-sub-1\"\ncertificate = \"ipsec\"\n"),
+        Action::RegenerateCertificate { node: "cucm-sub-1".into(), identity: Identity::Ipsec }
+    );
+    let (_, _, field, message) =
+        error("action = \"restart-service\"\nnode = \"imp-pub\"\nservice = \"drf-primary\"\n");
+    assert_eq!(field, "step[0].node");
+    assert!(message.contains("the CallManager publisher"), "{message}");
+    assert_eq!(step("action = \"show-ipsec-trust\"\n"), Action::ShowIpsecTrust);
+    let (_, _, field, message) = error("action = \"show-ipsec-trust\"\nnode = \"imp-pub\"\n");
+    assert_eq!(field, "step[0].node");
+    assert!(message.contains("takes no `node`"), "{message}");
     let (_, _, field, message) =
         error("action = \"delete-certificate\"\nnode = \"imp-pub\"\ncertificate = \"tomcat-trust/\"\n");
     assert_eq!(field, "step[0].certificate");
@@ -555,6 +572,26 @@ fn certificate_steps_name_an_identity_or_a_trust_certificate_on_an_imp_node() {
     let (_, _, field, message) = error("action = \"push-client-trust\"\nnode = \"imp-pub\"\n");
     assert_eq!(field, "step[0].node");
     assert!(message.contains("takes no `node`"), "{message}");
+}
+
+/// `configure-unity` needs Unity Connection and at least one of its two settings.
+#[test]
+fn unity_settings_steps_say_what_they_need() {
+    use authzlab::scenario::Action;
+    let base = "name = \"u\"\nduration = \"1h\"\n[cluster]\nunity = { validator = \"unity-connection\", oauth = false }\n[[step]]\nat = \"10m\"\naction = \"configure-unity\"\n";
+    let parsed = Scenario::parse(&format!("{base}oauth = true\n"), Path::new("u.toml")).unwrap();
+    assert_eq!(parsed.steps[0].action, Action::ConfigureUnity { authz_server: None, oauth: Some(true) });
+    assert!(parsed.cluster.unity_setup.authz_server && !parsed.cluster.unity_setup.oauth);
+    let (_, _, field, message) = error(base);
+    assert_eq!(field, "step[0].authz_server");
+    assert!(message.contains("`authz_server`, `oauth` or both"), "{message}");
+    let (_, _, field, message) = error(&format!("{base}oauth = \"yes\"\n"));
+    assert_eq!(field, "step[0].oauth");
+    assert!(message.contains("boolean") || message.contains("bool"), "{message}");
+    let bare = "name = \"u\"\nduration = \"1h\"\n[[step]]\nat = \"10m\"\naction = \"configure-unity\"\noauth = true\n";
+    let (_, _, field, message) = error(bare);
+    assert_eq!(field, "step[0].action");
+    assert!(message.contains("[cluster.unity]"), "{message}");
 }
 
 /// `[cluster.sip]` and `[cluster.expressway]`: ports in the documents' range, SIP OAuth only

@@ -60,6 +60,7 @@ const SCENARIOS: &[&str] = &[
     "stale-tomcat-certificate-on-oauth-ports.toml",
     "unknown-ca-at-callmanager.toml",
     "unknown-ca-at-expressway.toml",
+    "unity-not-configured.toml",
 ];
 
 fn load(name: &str) -> Scenario {
@@ -580,9 +581,10 @@ fn imp_expired_trust_deleted() {
 }
 
 /// The order rule, read from the trace for three seeds each: regenerated in the documented
-/// order, every DRF Local is shown the publisher's new `ipsec.pem` and trusts it; with
-/// imp-sub-1 first, its IPSec-trust still holds the publisher's previous serial (the one
-/// `certificate-regenerated` on imp-pub replaced), while imp-sub-2 trusts the new one.
+/// order, every DRF Local is shown the CallManager publisher's new `ipsec.pem` and trusts
+/// it, and the serial check matches everywhere; with imp-sub-1 first, its IPSec-trust still
+/// holds the publisher's previous serial (the one `certificate-regenerated` on cucm-pub
+/// replaced), which the check shows before DRF refuses it, while imp-sub-2 trusts the new one.
 #[test]
 fn the_regeneration_order_decides_what_ipsec_trust_holds() {
     for (name, odd_one_out) in
@@ -596,11 +598,22 @@ fn the_regeneration_order_decides_what_ipsec_trust_holds() {
                 text.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
             let regenerated = events
                 .iter()
-                .find(|e| e["kind"] == "certificate-regenerated" && e["node"] == "imp-pub")
-                .expect("imp-pub regenerates ipsec.pem");
+                .find(|e| e["kind"] == "certificate-regenerated" && e["node"] == "cucm-pub")
+                .expect("cucm-pub regenerates ipsec.pem");
             let (new, old) =
                 (regenerated["serial"].as_str().unwrap(), regenerated["previous"].as_str().unwrap());
             assert_ne!(new, old);
+            // The first serial check, before any DRF session.
+            for node in ["cucm-sub-1", "imp-pub", "imp-sub-1", "imp-sub-2"] {
+                let shown = events
+                    .iter()
+                    .find(|e| e["node"] == node && e["kind"] == "ipsec-trust-shown")
+                    .unwrap_or_else(|| panic!("{name} seed {seed}: {node} is checked"));
+                assert_eq!(shown["publisher_serial"], new, "{name} seed {seed} {node}");
+                let expected = if odd_one_out == Some(node) { old } else { new };
+                assert_eq!(shown["trusted_serial"], expected, "{name} seed {seed} {node}");
+                assert_eq!(shown["matches"], odd_one_out != Some(node), "{name} seed {seed} {node}");
+            }
             // The first DRF session of each node, after the restarts.
             for node in ["imp-pub", "imp-sub-1", "imp-sub-2"] {
                 let first = events
@@ -630,6 +643,13 @@ fn partition_during_regeneration() {
 #[test]
 fn isolated_subscriber_during_regeneration() {
     insta::assert_snapshot!(story("isolated-subscriber-during-regeneration.toml"));
+}
+
+/// Unity Connection without its Authz Servers entry and OAuth services refuses voicemail
+/// logins while Jabber's sign-in and refresh work; the two settings repair it.
+#[test]
+fn unity_not_configured() {
+    insta::assert_snapshot!(story("unity-not-configured.toml"));
 }
 
 /// `show key authz` prints each key's last sync in the cluster's local time.

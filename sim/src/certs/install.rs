@@ -1,18 +1,42 @@
-//! The IM and Presence nodes' certificates as the run finds them: issued when each node was
-//! installed, and every node's trust stores holding every node's identity certificates
-//! (the cluster's trust was in sync before the run), but for IPSec-trust, which holds the
-//! publisher's `ipsec.pem` only: a subscriber's is not in the publisher's IPSec-trust in a
-//! standard deployment (the Korean document).
+//! The nodes' certificates and trust as the run finds them: issued when each node was
+//! installed, with the cluster's trust in sync before the run.
+//!
+//! IPSec-trust follows the Korean certificate document: the **CallManager** publisher's
+//! `ipsec.pem` must be valid and in the IPSec-trust of every subscriber, CallManager and IM
+//! and Presence alike, and a subscriber's own `ipsec.pem` is not in the publisher's
+//! IPSec-trust in a standard deployment. So every node but the CallManager publisher trusts
+//! the CallManager publisher's `ipsec.pem`, and no node trusts another's. The IM and Presence
+//! nodes trust each other's other four certificates.
 
 use crate::certs::store::{CertStore, RETIRED_HOST};
-use crate::certs::Identity;
+use crate::certs::{Certificate, Identity};
 use crate::node_id::NodeId;
 use crate::seeds::Seeds;
 
-/// One store per node of `nodes`, in order, the publisher first; with `expired_trust`, every trust store also
-/// holds the expired certificates of a node removed long ago.
+/// The CallManager nodes' stores: the publisher's, then one per subscriber of `subscribers`,
+/// in order. Each subscriber's IPSec-trust holds the publisher's `ipsec.pem`.
+pub fn install_callmanager(
+    subscribers: &[NodeId],
+    seeds: &Seeds,
+    now_s: u64,
+) -> Result<(CertStore, Vec<CertStore>), String> {
+    let store =
+        |name: &NodeId| CertStore::callmanager(name.as_str(), seeds.rng(&format!("certs:{name}")), now_s);
+    let publisher = store(&NodeId::PUBLISHER)?;
+    let mut stores = subscribers.iter().map(store).collect::<Result<Vec<_>, String>>()?;
+    for subscriber in &mut stores {
+        subscriber.trust_certificate(publisher.identity(Identity::Ipsec).clone());
+    }
+    Ok((publisher, stores))
+}
+
+/// One store per IM and Presence node of `nodes`, in order, the IM and Presence publisher
+/// first; each trusts `callmanager_ipsec` (the CallManager publisher's `ipsec.pem`). With
+/// `expired_trust`, every trust store also holds the expired certificates of a node removed
+/// long ago.
 pub fn install(
     nodes: &[NodeId],
+    callmanager_ipsec: &Certificate,
     seeds: &Seeds,
     now_s: u64,
     expired_trust: bool,
@@ -21,13 +45,12 @@ pub fn install(
         .iter()
         .map(|name| CertStore::new(name.as_str(), seeds.rng(&format!("certs:{name}")), now_s))
         .collect::<Result<Vec<_>, String>>()?;
-    let mut trusted = Vec::new();
-    for (index, store) in stores.iter().enumerate() {
-        let publisher = index == 0;
+    let mut trusted = vec![callmanager_ipsec.clone()];
+    for store in &stores {
         trusted.extend(
             Identity::ALL
                 .into_iter()
-                .filter(|identity| publisher || *identity != Identity::Ipsec)
+                .filter(|identity| *identity != Identity::Ipsec)
                 .map(|identity| store.identity(identity).clone()),
         );
     }
@@ -46,22 +69,38 @@ pub fn install(
 mod tests {
     use super::*;
 
+    const AT: u64 = 1_767_571_200;
+
+    /// The Korean document: the CallManager publisher's ipsec.pem is in the IPSec-trust of
+    /// every subscriber, CallManager and IM and Presence alike; a subscriber's is in nobody's.
     #[test]
-    fn every_node_trusts_every_node_but_ipsec_only_the_publisher_and_the_retired_one_when_asked() {
-        let nodes = vec![NodeId::IMP_PUBLISHER, NodeId::imp_subscriber(1)];
-        let stores = install(&nodes, &Seeds::new(3), 1_767_571_200, true).unwrap();
-        for store in &stores {
-            for other in &stores {
+    fn every_subscriber_trusts_the_callmanager_publisher_s_ipsec_and_only_that() {
+        let seeds = Seeds::new(3);
+        let (publisher, callmanager) =
+            install_callmanager(&[NodeId::cucm_subscriber(1)], &seeds, AT).unwrap();
+        let imp_nodes = vec![NodeId::IMP_PUBLISHER, NodeId::imp_subscriber(1)];
+        let imp = install(&imp_nodes, publisher.identity(Identity::Ipsec), &seeds, AT, true).unwrap();
+        let source = publisher.identity(Identity::Ipsec);
+        for store in callmanager.iter().chain(&imp) {
+            assert_eq!(store.trusted(Identity::Ipsec, "cucm-pub"), Some(source), "{}", store.host());
+            let others: Vec<&str> = store
+                .trust_store(Identity::Ipsec)
+                .map(|certificate| certificate.host.as_str())
+                .filter(|host| *host != "cucm-pub" && *host != store.host() && *host != RETIRED_HOST)
+                .collect();
+            assert!(others.is_empty(), "{} trusts the ipsec.pem of {others:?}", store.host());
+        }
+        assert!(publisher.trusted(Identity::Ipsec, "cucm-sub-1").is_none(), "a subscriber's is not");
+        for store in &imp {
+            for other in &imp {
                 assert_eq!(
                     store.trusted(Identity::Tomcat, other.host()),
                     Some(other.identity(Identity::Tomcat))
                 );
             }
-            assert_eq!(store.trusted(Identity::Ipsec, "imp-pub"), Some(stores[0].identity(Identity::Ipsec)));
             assert!(store.trusted(Identity::Tomcat, RETIRED_HOST).is_some());
         }
-        assert!(stores[0].trusted(Identity::Ipsec, "imp-sub-1").is_none(), "a subscriber's ipsec.pem is not");
-        let stores = install(&nodes, &Seeds::new(3), 1_767_571_200, false).unwrap();
-        assert!(stores[0].trusted(Identity::Tomcat, RETIRED_HOST).is_none());
+        let imp = install(&imp_nodes, source, &seeds, AT, false).unwrap();
+        assert!(imp[0].trusted(Identity::Tomcat, RETIRED_HOST).is_none());
     }
 }

@@ -1,7 +1,8 @@
-//! IM and Presence certificates (docs/domain.md "IM and Presence certificates"): the five
-//! identity certificates of every node as real X.509 certificates, trust stores, which
-//! services present which certificate, and the trust synchronisation that makes the
-//! documented regeneration order matter.
+//! Node certificates (docs/domain.md "IM and Presence certificates"): the five identity
+//! certificates of every IM and Presence node and the `tomcat.pem` and `ipsec.pem` of every
+//! CallManager node as real X.509 certificates, trust stores, which services present which
+//! certificate, and the trust synchronisation that makes the documented regeneration order
+//! matter.
 //!
 //! * [`identity`]: the five identity certificates and the services each one needs restarted.
 //! * [`service`]: the services a scenario restarts, stops or starts, and what each loads.
@@ -9,7 +10,8 @@
 //! * [`certificate`]: one certificate, made by rcgen, deterministic from the seed.
 //! * [`store`]: one node's certificates, trust stores and loaded certificates.
 //! * [`device_trust`]: what the Jabber devices trust (pushed by the administrator).
-//! * [`install`]: the nodes' certificates and trust as the run finds them.
+//! * [`install`]: the nodes' certificates and trust as the run finds them (every node's
+//!   IPSec-trust holds the CallManager publisher's `ipsec.pem`).
 //! * [`sync`]: certificates over the network: trust sync with the publisher, DRF's check.
 
 pub mod authority;

@@ -47,6 +47,9 @@ pub enum RunsOn {
     /// CallManager subscribers only: here devices register on the subscribers, and the
     /// publisher runs no Cisco CallManager service (a common deployment; an assumption).
     CucmSubscribers,
+    /// The CallManager publisher only: DRF Primary, whose `ipsec.pem` every other node's
+    /// IPSec-trust must hold (the Korean certificate document).
+    CucmPublisher,
 }
 
 /// Assumption (the documents give no figure): how long an IM and Presence service other
@@ -134,6 +137,7 @@ impl Service {
         match self {
             Service::Tomcat => RunsOn::Everywhere,
             Service::CallManager => RunsOn::CucmSubscribers,
+            Service::DrfPrimary => RunsOn::CucmPublisher,
             _ => RunsOn::Imp,
         }
     }

@@ -100,9 +100,10 @@ impl CertStore {
     }
 
     /// A CallManager node's certificates as far as the token story needs them: `tomcat.pem`
-    /// (which the SIP OAuth ports present) and Tomcat-trust.
+    /// (which the SIP OAuth ports present) and `ipsec.pem` (DRF), with their trust stores.
+    /// Tomcat first: its draw stays what it was before CallManager nodes held `ipsec.pem`.
     pub fn callmanager(host: &str, draws: ChaCha20Rng, now_s: u64) -> Result<CertStore, String> {
-        CertStore::with_identities(host, &[Identity::Tomcat], draws, now_s)
+        CertStore::with_identities(host, &[Identity::Tomcat, Identity::Ipsec], draws, now_s)
     }
 
     fn with_identities(
@@ -152,8 +153,8 @@ impl CertStore {
         &self.host
     }
 
-    /// The identity certificate on disk. Every node holds `tomcat.pem`; only IM and Presence
-    /// nodes hold the other four, and only their code asks for them.
+    /// The identity certificate on disk. Every node holds `tomcat.pem` and `ipsec.pem`; only
+    /// IM and Presence nodes hold the other three, and only their code asks for them.
     pub fn identity(&self, identity: Identity) -> &Certificate {
         &self.identities[&identity]
     }

@@ -2,20 +2,16 @@
 //! DRF's IPSec check, and what a service presents to a client.
 //!
 //! Assumption (the documents give the order, publisher first and then each subscriber, but
-//! not the mechanism behind it): the IM and Presence publisher holds the cluster's trust. A
-//! subscriber's regeneration uploads its new certificate to the publisher (not `ipsec.pem`:
-//! a subscriber's is not in the publisher's IPSec-trust in a standard deployment, the Korean
-//! document says) and downloads the publisher's certificates of that kind into its own trust
-//! store; the publisher's own regeneration reaches no subscriber until that subscriber
-//! regenerates. In the documented order every subscriber ends up trusting the publisher's
-//! new certificate; a subscriber regenerated before the publisher keeps the old one, and its
-//! IPSec-trust no longer matches the publisher's `ipsec.pem` serial.
+//! not the mechanism behind it): the IM and Presence publisher holds the IM and Presence
+//! nodes' trust. A subscriber's regeneration uploads its new certificate to the publisher and
+//! downloads the publisher's certificates of that kind into its own trust store; the
+//! publisher's own regeneration reaches no subscriber until that subscriber regenerates. In
+//! the documented order every subscriber ends up trusting the publisher's new certificate.
 //!
-//! Departure: the Korean document names the *CallManager* publisher's `ipsec.pem` as the one
-//! every subscriber (CallManager and IM and Presence) must trust, and DRF's primary agent runs
-//! there. Here the IM and Presence publisher plays that part for the IM and Presence nodes:
-//! CallManager subscribers hold only `tomcat.pem` and Tomcat-trust (what SIP OAuth and the
-//! edge need, `CertStore::callmanager`), and the CallManager publisher holds none.
+//! `ipsec.pem` is the exception the Korean document spells out: every node's IPSec-trust must
+//! hold the *CallManager* publisher's, and a subscriber's own is in nobody's. So a node
+//! regenerating its `ipsec.pem` uploads nothing and takes the CallManager publisher's
+//! (`node::ipsec_trust`), where DRF Primary runs and [`CERTS_PATH`] answers `ipsec`.
 //!
 //! IM and Presence services show the certificate they present through a small HTTP answer
 //! ([`PRESENTED_PATH`], [`DRF_PATH`]) in place of a handshake; the peer checks it against its
@@ -30,11 +26,12 @@ use serde::{Deserialize, Serialize};
 use crate::certs::certificate::Certificate;
 use crate::certs::identity::Identity;
 
-/// On the IM and Presence publisher's Tomcat (8443): `GET ?identity=<name>` answers its
+/// On the IM and Presence publisher's Tomcat (8443): `GET CERTS_PATH/<name>` answers its
 /// certificates of that kind (its own and its trust store's); `POST` uploads a subscriber's
-/// new certificate into the publisher's trust store. The path is ours (assumption).
+/// new certificate into the publisher's trust store. On the CallManager publisher, `GET
+/// CERTS_PATH/ipsec` answers its `ipsec.pem`. The path is ours (assumption).
 pub const CERTS_PATH: &str = "/platformcom/certificates";
-/// DRF Primary's port on the IM and Presence publisher (Cisco's DRF Master Agent port).
+/// DRF Primary's port on the CallManager publisher (Cisco's DRF Master Agent port).
 pub const DRF_PORT: u16 = 4040;
 /// Where DRF Local opens its session with DRF Primary, which answers with the `ipsec.pem`
 /// it presents.

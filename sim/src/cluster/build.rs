@@ -30,7 +30,7 @@ use crate::node::imp::{self, ImpNode, PresenceGroup};
 use crate::node::platform_commands::NodeCommand;
 use crate::node::publisher::{self, AdminCommand, Grants, Publisher, ADMIN_QUEUE_MAX};
 use crate::node::subscriber::{self, Subscriber};
-use crate::node::unity::{self, Unity};
+use crate::node::unity::{self, Unity, UnityCommand};
 use crate::node_id::NodeId;
 use crate::proto::sso::AssertionKey;
 use crate::scenario::{Scenario, Site};
@@ -54,6 +54,8 @@ pub(super) struct Built<'a> {
     pub admin: Sender<AdminCommand>,
     pub admin_calls: Sender<AdminCall>,
     pub edge: Sender<EdgeCommand>,
+    /// Unity Connection's administration queue, when the cluster has Unity.
+    pub unity: Option<Sender<UnityCommand>>,
     /// The Presence Redundancy Group of the IM and Presence nodes.
     pub presence_group: PresenceGroup,
     /// The servers' certificates into the devices' trust.
@@ -95,8 +97,16 @@ pub(super) fn build<'a>(
     let store = RefreshTokenStore::open(&disk.path().join("refreshtokendetails.sqlite"))
         .map_err(|e| RunError::Simulation(e.to_string()))?;
     let devices = scenario.devices();
+    // Every CallManager node's tomcat.pem and ipsec.pem, issued before the run.
+    let (publisher_certs, subscriber_certs) =
+        certs::install::install_callmanager(&subscribers, seeds, epoch_s).map_err(RunError::Simulation)?;
+    let publisher_ipsec = publisher_certs.identity(certs::Identity::Ipsec).clone();
+    let subscriber_certs: Vec<_> =
+        subscriber_certs.into_iter().map(|store| Rc::new(RefCell::new(store))).collect();
     let sip = match &scenario.cluster.sip {
-        Some(sip) => Some(SipSetUp::new(scenario, sip, seeds, &devices, &subscribers, disk.path(), trace)?),
+        Some(sip) => {
+            Some(SipSetUp::new(scenario, sip, seeds, &devices, &subscriber_certs, disk.path(), trace)?)
+        }
         None => None,
     };
     let publisher = Publisher::new(
@@ -108,7 +118,8 @@ pub(super) fn build<'a>(
         subscribers.iter().cloned().chain(imp_nodes.iter().cloned()).collect(),
         epoch_s,
         trace.node(&NodeId::PUBLISHER),
-    );
+    )
+    .with_certs(publisher_certs);
     let publisher = match &sip {
         Some(sip) => publisher.with_sip(sip.admin(&subscribers)),
         None => publisher,
@@ -139,13 +150,14 @@ pub(super) fn build<'a>(
     let mut node_commands = BTreeMap::new();
     let subscriber_states = {
         let at = Hosts { sim: &mut sim, scenario, seeds, plugins, trace };
-        callmanager_subscribers(at, sip.as_ref(), &mut node_commands)?
+        callmanager_subscribers(at, sip.as_ref(), &subscriber_certs, &mut node_commands)?
     };
     let presence_group =
         PresenceGroup::new(scenario.cluster.imp.as_ref().is_some_and(|imp| imp.high_availability));
     let imp_states = imp_hosts(
         Hosts { sim: &mut sim, scenario, seeds, plugins, trace },
         &presence_group,
+        &publisher_ipsec,
         &mut node_commands,
     )?;
     // Devices trust what was pushed at set-up (assumption in certs::device_trust).
@@ -155,7 +167,11 @@ pub(super) fn build<'a>(
         cucm_certs: sip.as_ref().map(|sip| sip.cluster_certs.clone()).unwrap_or_default(),
     };
     trust_push.push();
-    let unity_host = unity_host(Hosts { sim: &mut sim, scenario, seeds, plugins, trace }, shadow)?;
+    let (unity_host, unity) =
+        match unity_host(Hosts { sim: &mut sim, scenario, seeds, plugins, trace }, shadow)? {
+            Some((host, queue)) => (Some(host), Some(queue)),
+            None => (None, None),
+        };
     let idp_host = assertion_key.map(|key| {
         let idp = Rc::new(RefCell::new(Idp::new(
             key,
@@ -180,6 +196,7 @@ pub(super) fn build<'a>(
         admin,
         admin_calls,
         edge,
+        unity,
         presence_group,
         trust_push,
         disk,
@@ -227,12 +244,14 @@ fn command_queue(
 fn callmanager_subscribers(
     at: Hosts<'_, '_>,
     sip: Option<&SipSetUp>,
+    certs: &[Rc<RefCell<certs::CertStore>>],
     node_commands: &mut BTreeMap<NodeId, Sender<NodeCommand>>,
 ) -> Result<Vec<Rc<RefCell<Subscriber>>>, RunError> {
     let Hosts { sim, scenario, seeds, plugins, trace } = at;
     let mut states = Vec::new();
-    for (index, name) in scenario.cluster.cucm_subscriber_nodes().iter().enumerate() {
-        let subscriber = Subscriber::new(&NodeId::PUBLISHER, scenario.epoch_s, trace.node(name));
+    for ((index, name), certs) in scenario.cluster.cucm_subscriber_nodes().iter().enumerate().zip(certs) {
+        let subscriber =
+            Subscriber::new(&NodeId::PUBLISHER, certs.clone(), scenario.epoch_s, trace.node(name));
         let subscriber = match sip {
             Some(sip) => {
                 let label = format!("plugin:callmanager:{name}");
@@ -256,14 +275,16 @@ fn callmanager_subscribers(
 fn imp_hosts(
     at: Hosts<'_, '_>,
     presence_group: &PresenceGroup,
+    callmanager_ipsec: &certs::Certificate,
     node_commands: &mut BTreeMap<NodeId, Sender<NodeCommand>>,
 ) -> Result<Vec<Rc<RefCell<ImpNode>>>, RunError> {
     let Hosts { sim, scenario, seeds, plugins, trace } = at;
     let mut states = Vec::new();
     let Some(imp) = &scenario.cluster.imp else { return Ok(states) };
     let imp_nodes = scenario.cluster.imp_nodes();
-    let stores = certs::install::install(&imp_nodes, seeds, scenario.epoch_s, imp.expired_trust)
-        .map_err(RunError::Simulation)?;
+    let stores =
+        certs::install::install(&imp_nodes, callmanager_ipsec, seeds, scenario.epoch_s, imp.expired_trust)
+            .map_err(RunError::Simulation)?;
     for (name, certs) in imp_nodes.iter().zip(stores) {
         let seed = seeds.derive_u64(&format!("plugin:{name}"));
         let plugin = validator_for(scenario, &imp.validator, plugins, seed, trace, name)?;
@@ -284,16 +305,22 @@ fn imp_hosts(
 }
 
 /// Unity Connection, when the scenario has one: its host's name.
-fn unity_host(at: Hosts<'_, '_>, shadow: Option<Shadow>) -> Result<Option<NodeId>, RunError> {
+fn unity_host(
+    at: Hosts<'_, '_>,
+    shadow: Option<Shadow>,
+) -> Result<Option<(NodeId, Sender<UnityCommand>)>, RunError> {
     let Hosts { sim, scenario, seeds, plugins, trace } = at;
     let Some(validator) = &scenario.cluster.unity_validator else { return Ok(None) };
     let plugin =
         validator_for(scenario, validator, plugins, seeds.derive_u64("plugin:unity"), trace, &NodeId::UNITY)?;
-    let unity = Unity::new(plugin, &NodeId::PUBLISHER, scenario.epoch_s, trace.node(&NodeId::UNITY))
+    let setup = scenario.cluster.unity_setup;
+    let unity = Unity::new(plugin, &NodeId::PUBLISHER, setup, scenario.epoch_s, trace.node(&NodeId::UNITY))
         .with_shadow(shadow);
     let unity = Rc::new(RefCell::new(unity));
-    sim.host(NodeId::UNITY.as_str(), move || unity::run(unity.clone()));
-    Ok(Some(NodeId::UNITY))
+    let (sender, receiver) = mpsc::channel(crate::scenario::STEPS_MAX);
+    let commands = Rc::new(RefCell::new(receiver));
+    sim.host(NodeId::UNITY.as_str(), move || unity::run(unity.clone(), commands.clone()));
+    Ok(Some((NodeId::UNITY, sender)))
 }
 
 /// Expressway-C and -E, when the scenario has the edge (and SIP); the sender of

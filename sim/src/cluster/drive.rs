@@ -4,11 +4,14 @@
 
 use super::build::Built;
 use super::{network, network_quiet, quiet_gap, Reached, RunError, PROGRESS_EVERY_STEPS};
+use crate::certs::Identity;
 use crate::clock;
 use crate::node::client::console::AdminCall;
 use crate::node::edge::expressway_c::EdgeCommand;
+use crate::node::ipsec_trust;
 use crate::node::platform_commands::NodeCommand;
 use crate::node::publisher::AdminCommand;
+use crate::node::unity::UnityCommand;
 use crate::node_id::NodeId;
 use crate::scenario::{Action, Scenario, Step, Target};
 use crate::trace::{Happening, Trace};
@@ -91,6 +94,11 @@ fn deliver(
             let command = EdgeCommand::of(action).ok_or_else(|| not_for("Expressway-C"))?;
             built.edge.try_send(command).map_err(|_| RunError::AdminQueueFull)?
         }
+        Target::Unity => {
+            let command = UnityCommand::of(action).ok_or_else(|| not_for("Unity Connection"))?;
+            let queue = built.unity.as_ref().ok_or_else(|| not_for("a cluster without Unity Connection"))?;
+            queue.try_send(command).map_err(|_| RunError::AdminQueueFull)?
+        }
         // A CLI command each node answers at once from its own state, recorded at the step's
         // time (the driver runs between turmoil steps).
         Target::KeyHolders => {
@@ -100,6 +108,21 @@ fn deliver(
             }
             for (name, node) in &built.imp {
                 trace.record(t_ms, name, node.borrow().show_keys(utc_offset_s));
+            }
+        }
+        // Read on each node's Certificate Management page against the publisher's ipsec.pem.
+        Target::IpsecTrust => {
+            let Some(publisher_certs) = built.publisher.borrow().certs() else {
+                return Err(RunError::Simulation("the CallManager publisher holds no certificates".into()));
+            };
+            let publisher_ipsec = publisher_certs.borrow().identity(Identity::Ipsec).clone();
+            for (name, subscriber) in &built.subscribers {
+                let certs = subscriber.borrow().certs();
+                trace.record(t_ms, name, ipsec_trust::trust_shown(&publisher_ipsec, &certs.borrow()));
+            }
+            for (name, node) in &built.imp {
+                let certs = node.borrow().certs();
+                trace.record(t_ms, name, ipsec_trust::trust_shown(&publisher_ipsec, &certs.borrow()));
             }
         }
         // Settings the administrator changes on a page, in effect at once.
@@ -153,7 +176,9 @@ mod tests {
                 Target::Console => AdminCall::of(&action).is_some(),
                 Target::Node(node) => *node == "a" && NodeCommand::of(&action).is_some(),
                 Target::Expressway => EdgeCommand::of(&action).is_some(),
+                Target::Unity => UnityCommand::of(&action).is_some(),
                 Target::KeyHolders => action == Action::ShowKeys,
+                Target::IpsecTrust => action == Action::ShowIpsecTrust,
                 Target::PresenceGroup => matches!(action, Action::SetHighAvailability(_)),
                 Target::DeviceTrust => action == Action::PushClientTrust,
                 Target::Network => network::apply(&mut sim, &hosts, &action).is_ok(),

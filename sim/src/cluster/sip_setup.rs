@@ -48,13 +48,14 @@ impl SipSetUp {
         sip: &SipCluster,
         seeds: &Seeds,
         devices: &[Device],
-        subscribers: &[NodeId],
+        subscriber_certs: &[Rc<RefCell<CertStore>>],
         disk: &Path,
         trace: &Trace,
     ) -> Result<SipSetUp, RunError> {
         let epoch_s = scenario.epoch_s;
         let ports = SipPorts { phone: sip.phone_oauth_port, mra: sip.mra_oauth_port };
-        let database = ClusterDatabase::open(&disk.join("ccm.sqlite"), sip.oauth, subscribers, ports)
+        let subscribers = scenario.cluster.cucm_subscriber_nodes();
+        let database = ClusterDatabase::open(&disk.join("ccm.sqlite"), sip.oauth, &subscribers, ports)
             .map_err(RunError::Simulation)?;
         let mut draws = seeds.rng("certs:edge-ca");
         let mut draw = Draw { serial: [0; 8], key_seed: [0; 32] };
@@ -62,17 +63,15 @@ impl SipSetUp {
         draws.fill_bytes(&mut draw.key_seed);
         let authority = Authority::new(EDGE_CA_NAME, &draw, epoch_s.saturating_sub(CA_AGE_S))
             .map_err(RunError::Simulation)?;
-        let mut stores = subscribers
-            .iter()
-            .map(|name| CertStore::callmanager(name.as_str(), seeds.rng(&format!("certs:{name}")), epoch_s))
-            .collect::<Result<Vec<_>, String>>()
-            .map_err(RunError::Simulation)?;
         // Tomcat-trust is the cluster's: every subscriber's tomcat.pem, and Expressway-C's CA
         // when the administrator put it there.
-        let tomcats: Vec<_> =
-            stores.iter().map(|store| store.identity(crate::certs::Identity::Tomcat).clone()).collect();
+        let tomcats: Vec<_> = subscriber_certs
+            .iter()
+            .map(|store| store.borrow().identity(crate::certs::Identity::Tomcat).clone())
+            .collect();
         let ca_trusted = scenario.cluster.expressway.as_ref().is_some_and(|edge| edge.ca_in_tomcat_trust);
-        for store in &mut stores {
+        for store in subscriber_certs {
+            let mut store = store.borrow_mut();
             for tomcat in &tomcats {
                 store.trust_certificate(tomcat.clone());
             }
@@ -80,8 +79,7 @@ impl SipSetUp {
                 store.trust_certificate(authority.certificate.clone());
             }
         }
-        let cluster_certs: ClusterCerts =
-            Rc::new(stores.into_iter().map(|store| Rc::new(RefCell::new(store))).collect());
+        let cluster_certs: ClusterCerts = Rc::new(subscriber_certs.to_vec());
         // Phones onboard by code when the cluster requires it, and always over MRA.
         let mut codes = seeds.rng("activation-codes");
         let phones = devices

@@ -18,15 +18,14 @@ use hyper::{Method, StatusCode};
 use serde::de::IgnoredAny;
 
 use crate::certs::service::IMP_SERVICE_RESTART;
-use crate::certs::sync::{
-    CertificateSet, WireCertificate, CERTIFICATE_SET_MAX, CERTS_PATH, DRF_PATH, DRF_PORT, PRESENTED_PATH,
-};
+use crate::certs::sync::{CertificateSet, WireCertificate, CERTIFICATE_SET_MAX, CERTS_PATH, PRESENTED_PATH};
 use crate::certs::{CertStore, Certificate, Identity, Service};
 use crate::clock;
 use crate::node::authz::consumer::{self, Consumer, Presented};
 use crate::node::authz::node_keys::{pull_keys, restart_tomcat, tomcat_restarted, NodeKeys};
 use crate::node::authz::opaque_tokens::is_opaque;
 use crate::node::authz::proxy::answer_by_proxy;
+use crate::node::ipsec_trust;
 use crate::node::platform_commands::{next_command, NodeCommand, NodeCommands};
 use crate::node_id::NodeId;
 use crate::proto::authz::{HTTPS_PORT, KEY_SYNC_PATH};
@@ -105,7 +104,7 @@ impl ImpNode {
         }
     }
 
-    /// The node's certificates (the driver reads them to push trust to devices).
+    /// The node's certificates (the driver reads them to push trust to devices and for the IPSec check).
     pub fn certs(&self) -> Rc<RefCell<CertStore>> {
         self.certs.clone()
     }
@@ -251,19 +250,6 @@ pub async fn run(node: Rc<RefCell<ImpNode>>, commands: NodeCommands) -> turmoil:
             }
         }),
     ));
-    if node.borrow().is_imp_publisher() {
-        let drf = node.clone();
-        tokio::task::spawn_local(serve(
-            DRF_PORT,
-            answer_now(move |request: HttpRequest| {
-                if (&request.method, request.path.as_str()) == (&Method::GET, DRF_PATH) {
-                    drf.borrow().present(Service::DrfPrimary, Identity::Ipsec)
-                } else {
-                    HttpResponse::error(StatusCode::NOT_FOUND, "no such endpoint")
-                }
-            }),
-        ));
-    }
     serve(
         BOSH_PORT,
         Rc::new(move |request: HttpRequest| -> Pending {
@@ -389,7 +375,8 @@ fn fail_over_if_high_availability(node: &RefCell<ImpNode>, service: Service) {
 
 /// Regenerates an identity certificate here; on a subscriber, then uploads it to the IM
 /// and Presence publisher and takes the publisher's certificates of that kind into its
-/// trust store (the assumption in [`crate::certs::sync`]).
+/// trust store (the assumption in [`crate::certs::sync`]). For `ipsec.pem`, every IM and
+/// Presence node takes the CallManager publisher's instead ([`ipsec_trust`]).
 async fn regenerate(node: &Rc<RefCell<ImpNode>>, identity: Identity) {
     let (certs, imp_publisher, tracer, epoch_s, on_publisher) = {
         let node = node.borrow();
@@ -422,16 +409,15 @@ async fn regenerate(node: &Rc<RefCell<ImpNode>>, identity: Identity) {
         previous,
         fingerprint: new.short_fingerprint(),
     });
+    // Every node's IPSec-trust holds the CallManager publisher's ipsec.pem, and a node's
+    // own is in nobody's (the Korean document): it is not uploaded.
+    if identity == Identity::Ipsec {
+        return ipsec_trust::take_publisher_ipsec(&certs, &tracer).await;
+    }
     if on_publisher {
         return;
     }
-    // A subscriber's ipsec.pem is not in the publisher's IPSec-trust in a standard
-    // deployment (the Korean document): it is not uploaded.
-    let uploaded = match identity {
-        Identity::Ipsec => Ok(()),
-        _ => upload_certificate(&imp_publisher, &new, tracer.node()).await,
-    };
-    let synced = match uploaded {
+    let synced = match upload_certificate(&imp_publisher, &new, tracer.node()).await {
         Ok(()) => fetch_trust(&imp_publisher, identity, tracer.node()).await,
         Err(reason) => Err(reason),
     };
@@ -481,33 +467,11 @@ async fn fetch_trust(
     Call::get(imp_publisher, HTTPS_PORT, &path, agent).fetch::<CertificateSet>().await?.read(identity)
 }
 
-/// DRF Local opens its session with DRF Primary and checks the `ipsec.pem` it presents
-/// against this node's IPSec-trust (on the publisher, against its own store as well).
+/// DRF Local opens its session with DRF Primary (on the CallManager publisher).
 async fn drf_session(node: &Rc<RefCell<ImpNode>>) {
-    let (certs, primary, tracer, on_publisher) = {
+    let (certs, tracer) = {
         let node = node.borrow();
-        (node.certs.clone(), node.imp_publisher.clone(), node.tracer.clone(), node.is_imp_publisher())
+        (node.certs.clone(), node.tracer.clone())
     };
-    let presented = if on_publisher {
-        node.borrow().presenting(Service::DrfPrimary, Identity::Ipsec)
-    } else {
-        let wire = Call::get(&primary, DRF_PORT, DRF_PATH, tracer.node()).fetch::<WireCertificate>().await;
-        wire.and_then(|wire| wire.certificate())
-    };
-    let primary = primary.to_string();
-    let presented = match presented {
-        Ok(presented) => presented,
-        Err(reason) => return tracer.emit(Happening::DrfConnectFailed { primary, reason }),
-    };
-    let trusted = certs.borrow().trusted(Identity::Ipsec, &primary).cloned();
-    match trusted {
-        Some(trusted) if trusted.der() == presented.der() => {
-            tracer.emit(Happening::DrfConnected { primary, serial: presented.serial })
-        }
-        trusted => tracer.emit(Happening::DrfTrustMismatch {
-            primary,
-            presented: presented.serial,
-            trusted: trusted.map(|certificate| certificate.serial),
-        }),
-    }
+    ipsec_trust::drf_session(&certs, &tracer).await;
 }

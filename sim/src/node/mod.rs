@@ -11,6 +11,8 @@
 //! * [`client`]: what runs on the sites: Jabber, phones, RTMT, their logins and SIP
 //!   registrations, and the administrator's console.
 //! * [`idp`]: the identity provider (SSO): authenticates users, counts their logins.
+//! * [`ipsec_trust`]: the CallManager publisher's `ipsec.pem` in every other node's
+//!   IPSec-trust: DRF's check, the documented serial comparison, taking the new one.
 //! * [`platform_commands`]: what a subscriber or IM and Presence node takes from its
 //!   administrator (CLI, Control Center, Certificate Management).
 //! * [`authz`]: what every token consumer shares: its keys (on disk, loaded, fetched), the
@@ -21,6 +23,7 @@ pub mod client;
 pub mod edge;
 pub mod idp;
 pub mod imp;
+pub mod ipsec_trust;
 pub mod platform_commands;
 pub mod publisher;
 pub mod subscriber;

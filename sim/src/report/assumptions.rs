@@ -7,7 +7,7 @@ use authzlab_host::CLOCK_LEEWAY_S;
 
 use crate::certs::certificate::IDENTITY_VALIDITY;
 use crate::certs::service::IMP_SERVICE_RESTART;
-use crate::certs::Service;
+use crate::certs::{Identity, Service};
 use crate::node::authz::key_fetch::KEY_REFETCH_INTERVAL_S;
 use crate::node::authz::node_keys::TOMCAT_RESTART;
 use crate::node::client::jabber::VOICEMAIL_POLL_INTERVAL;
@@ -154,6 +154,16 @@ pub const ASSUMPTIONS: &[Assumption] = &[
         },
     },
     Assumption {
+        what: || {
+            "Unity Connection fetches the keys as soon as its Authz Servers entry is saved; with OAuth services off it refuses every token unread".to_string()
+        },
+        lives_in: "node/unity.rs",
+        relied_on: |s| {
+            s.cluster.unity_setup != crate::scenario::UnitySetup { authz_server: true, oauth: true }
+                || steps(s, |a| matches!(a, Action::ConfigureUnity { .. }))
+        },
+    },
+    Assumption {
         what: || "the CLI prints times (show key authz's last sync) in the cluster's local time".to_string(),
         lives_in: "node/authz/held_keys.rs",
         relied_on: |s| s.purge.utc_offset_s != 0 && steps(s, |a| matches!(a, Action::ShowKeys)),
@@ -212,12 +222,23 @@ pub const ASSUMPTIONS: &[Assumption] = &[
             "a subscriber's regeneration uploads its certificate to the IM and Presence publisher and takes the publisher's; the publisher's own reaches nobody (why the order matters)".to_string()
         },
         lives_in: "certs/sync.rs",
-        relied_on: |s| steps(s, |a| matches!(a, Action::RegenerateCertificate { .. })),
+        relied_on: |s| {
+            steps(s, |a| matches!(a, Action::RegenerateCertificate { identity, .. } if *identity != Identity::Ipsec))
+        },
+    },
+    Assumption {
+        what: || {
+            "a node takes the CallManager publisher's current ipsec.pem into its IPSec-trust when its own ipsec.pem is regenerated; the publisher's regeneration reaches nobody by itself (why the order matters)".to_string()
+        },
+        lives_in: "node/ipsec_trust.rs",
+        relied_on: |s| {
+            steps(s, |a| matches!(a, Action::RegenerateCertificate { identity: Identity::Ipsec, .. }))
+        },
     },
     Assumption {
         what: || {
             format!(
-                "an IM and Presence service other than Tomcat restarts in {} s",
+                "an IM and Presence service other than Tomcat, or DRF Primary on the CallManager publisher, restarts in {} s",
                 IMP_SERVICE_RESTART.as_secs()
             )
         },
@@ -394,7 +415,7 @@ mod tests {
             certificates,
             [
                 "IDENTITY_VALIDITY (certs/certificate.rs)",
-                "certs/sync.rs",
+                "node/ipsec_trust.rs",
                 "IMP_SERVICE_RESTART (certs/service.rs)"
             ]
         );

@@ -63,6 +63,7 @@ action_names! {
     Revoke = "revoke", Admin;
     SetParam = "set-param", Admin;
     ShowKeys = "show-keys", Admin;
+    ConfigureUnity = "configure-unity", Admin;
     Partition = "partition", Fault;
     Repair = "repair", Fault;
     Link = "link", Fault;
@@ -73,6 +74,7 @@ action_names! {
     DeleteCertificate = "delete-certificate", Service;
     SetHighAvailability = "set-high-availability", Service;
     PushClientTrust = "push-client-trust", Service;
+    ShowIpsecTrust = "show-ipsec-trust", Service;
     SipOauthMode = "sip-oauth-mode", Sip;
     SetSipPorts = "set-sip-ports", Sip;
     RefreshExpressway = "refresh-expressway", Sip;
@@ -99,10 +101,15 @@ pub enum Target<'a> {
     Expressway,
     /// Every node that holds the AuthZ keys, each answering from its own state.
     KeyHolders,
+    /// Every node whose IPSec-trust must hold the CallManager publisher's `ipsec.pem`, read
+    /// by the administrator against the publisher's.
+    IpsecTrust,
     /// The Presence Redundancy Group, which the IM and Presence nodes share.
     PresenceGroup,
     /// The Jabber devices' trust stores, filled by group policy or MDM.
     DeviceTrust,
+    /// Unity Connection's administration pages.
+    Unity,
     /// The network between hosts, and the hosts' power: partitions, links, crashes.
     Network,
     /// One node's clock.
@@ -127,6 +134,9 @@ pub enum Action {
     /// and Presence node:
     /// each records the two lines it prints.
     ShowKeys,
+    /// Unity Connection's administrator adds (or removes) the Authz Servers entry, or turns
+    /// OAuth services on (or off); a setting left out stays as it is.
+    ConfigureUnity { authz_server: Option<bool>, oauth: Option<bool> },
     /// The network between two nodes or sites breaks: both ways, or `oneway` from `a` to `b`.
     Partition { a: NodeId, b: NodeId, oneway: bool },
     /// The network between two nodes or sites is whole again (both ways, or `a` to `b`).
@@ -153,6 +163,9 @@ pub enum Action {
     /// `tomcat.pem`, and the subscribers' `tomcat.pem`, into the Jabber devices' trust stores
     /// (group policy, MDM, e-mail).
     PushClientTrust,
+    /// The documented IPSec check: the CallManager publisher's `ipsec.pem` serial compared
+    /// with the one in each other node's IPSec-trust (Certificate Management on each node).
+    ShowIpsecTrust,
     /// `utils sipOAuth-mode enable` (or `disable`) on the publisher: `ClusterSIPOAuthMode` in
     /// `processconfig`; each subscriber's CallManager reads it when it (re)starts.
     SetSipOAuthMode(bool),
@@ -196,6 +209,7 @@ impl Action {
             Action::Revoke { .. } => ActionName::Revoke,
             Action::SetExpiry { .. } | Action::SetRefreshLoginFlow(_) => ActionName::SetParam,
             Action::ShowKeys => ActionName::ShowKeys,
+            Action::ConfigureUnity { .. } => ActionName::ConfigureUnity,
             Action::Partition { .. } => ActionName::Partition,
             Action::Repair { .. } => ActionName::Repair,
             Action::Link { .. } => ActionName::Link,
@@ -206,6 +220,7 @@ impl Action {
             Action::DeleteCertificate { .. } => ActionName::DeleteCertificate,
             Action::SetHighAvailability(_) => ActionName::SetHighAvailability,
             Action::PushClientTrust => ActionName::PushClientTrust,
+            Action::ShowIpsecTrust => ActionName::ShowIpsecTrust,
             Action::SetSipOAuthMode(_) => ActionName::SipOauthMode,
             Action::SetSipPorts { .. } => ActionName::SetSipPorts,
             Action::RefreshExpressway => ActionName::RefreshExpressway,
@@ -229,7 +244,10 @@ impl Action {
             | Action::SetSipOAuthMode(_)
             | Action::SetSipPorts { .. }
             | Action::SetSecurityProfile { .. } => Target::Publisher,
-            Action::RestartService { node, service: Service::Tomcat } if *node == NodeId::PUBLISHER => {
+            Action::RestartService { node, service: Service::Tomcat | Service::DrfPrimary }
+            | Action::RegenerateCertificate { node, .. }
+                if *node == NodeId::PUBLISHER =>
+            {
                 Target::Publisher
             }
             Action::Revoke { .. } => Target::Console,
@@ -241,8 +259,10 @@ impl Action {
             | Action::DeleteCertificate { node, .. } => Target::Node(node),
             Action::RefreshExpressway | Action::ReissueExpresswayCertificate { .. } => Target::Expressway,
             Action::ShowKeys => Target::KeyHolders,
+            Action::ConfigureUnity { .. } => Target::Unity,
             Action::SetHighAvailability(_) => Target::PresenceGroup,
             Action::PushClientTrust => Target::DeviceTrust,
+            Action::ShowIpsecTrust => Target::IpsecTrust,
             Action::Partition { .. }
             | Action::Repair { .. }
             | Action::Link { .. }
@@ -274,7 +294,10 @@ impl Action {
                 put("param", "refresh_login_flow".into());
                 put("enabled", (*enabled).into());
             }
-            Action::ShowKeys | Action::PushClientTrust | Action::RefreshExpressway => {}
+            Action::ShowKeys
+            | Action::PushClientTrust
+            | Action::ShowIpsecTrust
+            | Action::RefreshExpressway => {}
             Action::Partition { a, b, oneway } | Action::Repair { a, b, oneway } => {
                 put("between", format!("{a} {b}").into());
                 if *oneway {
@@ -319,13 +342,11 @@ impl Action {
                 put("ports", ports_text(*phone_port, *mra_port).into());
             }
             Action::ReissueExpresswayCertificate { san } => put("san", san.join(" ").into()),
+            Action::ConfigureUnity { authz_server, oauth } => {
+                put("settings", flags_text(&[("authz_server", *authz_server), ("oauth", *oauth)]).into())
+            }
             Action::SetSecurityProfile { digest_authentication, tftp_encrypted_config } => {
-                let digest = digest_authentication.map(|flag| format!("digest_authentication={flag}"));
-                let encrypted = tftp_encrypted_config.map(|flag| format!("tftp_encrypted_config={flag}"));
-                put(
-                    "settings",
-                    [digest, encrypted].into_iter().flatten().collect::<Vec<_>>().join(" ").into(),
-                );
+                put("settings", settings_text(*digest_authentication, *tftp_encrypted_config).into())
             }
             Action::Skew { node, offset_ms, drift_ppm } => {
                 put("target", node.as_str().into());
@@ -368,6 +389,13 @@ impl Action {
                 },
             },
             ActionName::ShowKeys => Action::ShowKeys,
+            ActionName::ConfigureUnity => {
+                let settings = text("settings").unwrap_or_default();
+                Action::ConfigureUnity {
+                    authz_server: setting_in(&settings, "authz_server"),
+                    oauth: setting_in(&settings, "oauth"),
+                }
+            }
             ActionName::Partition | ActionName::Repair => {
                 let (a, b) = pair()?;
                 let oneway = flag("oneway").unwrap_or(false);
@@ -396,6 +424,7 @@ impl Action {
             },
             ActionName::SetHighAvailability => Action::SetHighAvailability(flag("enabled")?),
             ActionName::PushClientTrust => Action::PushClientTrust,
+            ActionName::ShowIpsecTrust => Action::ShowIpsecTrust,
             ActionName::SipOauthMode => Action::SetSipOAuthMode(flag("enabled")?),
             ActionName::SetSipPorts => {
                 let ports = text("ports").unwrap_or_default();
@@ -410,14 +439,9 @@ impl Action {
             },
             ActionName::SetSecurityProfile => {
                 let settings = text("settings").unwrap_or_default();
-                let setting = |name: &str| {
-                    settings
-                        .split(' ')
-                        .find_map(|part| part.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
-                };
                 Action::SetSecurityProfile {
-                    digest_authentication: setting("digest_authentication"),
-                    tftp_encrypted_config: setting("tftp_encrypted_config"),
+                    digest_authentication: setting_in(&settings, "digest_authentication"),
+                    tftp_encrypted_config: setting_in(&settings, "tftp_encrypted_config"),
                 }
             }
             ActionName::Crash => Action::Crash(node()?),
@@ -453,6 +477,17 @@ impl Action {
                 if *enabled { "on" } else { "off" }
             ),
             Action::PushClientTrust => "administrator pushes the IM and Presence nodes' current cup-xmpp.pem and tomcat.pem to the Jabber devices (group policy, MDM)".to_string(),
+            Action::ShowIpsecTrust => "administrator compares the serial of cucm-pub's ipsec.pem with the one in every other node's IPSec-trust".to_string(),
+            Action::ConfigureUnity { authz_server, oauth } => {
+                let mut said = Vec::new();
+                if let Some(present) = authz_server {
+                    said.push(if *present { "adds the Authz Servers entry (the CallManager publisher, port 8443, an AXL user)" } else { "removes the Authz Servers entry" });
+                }
+                if let Some(enabled) = oauth {
+                    said.push(if *enabled { "enables OAuth services" } else { "disables OAuth services" });
+                }
+                format!("Unity Connection's administrator {}", said.join(" and "))
+            }
             Action::ShowKeys => "administrator runs `show key authz signing` and `show key authz encryption` on every CallManager and IM and Presence node".to_string(),
             Action::SetRefreshLoginFlow(enabled) => format!(
                 "administrator sets \"OAuth with Refresh Login Flow\" to {}",
@@ -527,11 +562,24 @@ fn ports_text(phone_port: Option<i64>, mra_port: Option<i64>) -> String {
     [phone, mra].into_iter().flatten().collect::<Vec<_>>().join(" ")
 }
 
+/// `name=value` of each setting given, space-separated (`authz_server=true oauth=false`).
+fn flags_text(flags: &[(&str, Option<bool>)]) -> String {
+    let given: Vec<String> =
+        flags.iter().filter_map(|(name, flag)| flag.map(|flag| format!("{name}={flag}"))).collect();
+    given.join(" ")
+}
+
+/// The setting `name` in a `settings` text (`digest_authentication=true oauth=false`).
+fn setting_in(settings: &str, name: &str) -> Option<bool> {
+    settings.split(' ').find_map(|part| part.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
+}
+
 /// `digest_authentication=true tftp_encrypted_config=false`: the profile settings a step asks for.
 fn settings_text(digest_authentication: Option<bool>, tftp_encrypted_config: Option<bool>) -> String {
-    let digest = digest_authentication.map(|flag| format!("digest_authentication={flag}"));
-    let encrypted = tftp_encrypted_config.map(|flag| format!("tftp_encrypted_config={flag}"));
-    [digest, encrypted].into_iter().flatten().collect::<Vec<_>>().join(" ")
+    flags_text(&[
+        ("digest_authentication", digest_authentication),
+        ("tftp_encrypted_config", tftp_encrypted_config),
+    ])
 }
 
 /// One action of every shape, on hosts `a` and `b`, for tests of whatever takes actions.
@@ -554,6 +602,8 @@ mod tests {
             Action::SetExpiry { timer: ExpiryTimer::AccessTokenExpiry, value_s: 600 },
             Action::SetRefreshLoginFlow(false),
             Action::ShowKeys,
+            Action::ConfigureUnity { authz_server: Some(true), oauth: None },
+            Action::ConfigureUnity { authz_server: None, oauth: Some(false) },
             Action::Partition { a: a.clone(), b: b.clone(), oneway: false },
             Action::Partition { a: a.clone(), b: b.clone(), oneway: true },
             Action::Repair { a: a.clone(), b: b.clone(), oneway: false },
@@ -576,6 +626,9 @@ mod tests {
             },
             Action::SetHighAvailability(true),
             Action::PushClientTrust,
+            Action::ShowIpsecTrust,
+            Action::RestartService { node: NodeId::PUBLISHER, service: Service::DrfPrimary },
+            Action::RegenerateCertificate { node: NodeId::PUBLISHER, identity: Identity::Ipsec },
             Action::SetSipOAuthMode(true),
             Action::SetSipPorts { node: a.clone(), phone_port: Some(5090), mra_port: None },
             Action::RefreshExpressway,

@@ -33,6 +33,7 @@ pub(super) fn admin_action(
         ActionName::Revoke => revoke(step, index, context.devices, at),
         ActionName::SetParam => set_param(step, index, context, at),
         ActionName::ShowKeys => Ok(Action::ShowKeys),
+        ActionName::ConfigureUnity => configure_unity(step, index, context, at),
         _ => unreachable!("not an AuthZ step"),
     }
 }
@@ -43,8 +44,37 @@ pub(super) fn fields(name: ActionName) -> &'static [&'static str] {
         ActionName::RegenerateKey => &["node"],
         ActionName::Revoke => &["user", "client"],
         ActionName::SetParam => &["param", "value"],
+        ActionName::ConfigureUnity => &["authz_server", "oauth"],
         _ => &[],
     }
+}
+
+/// `configure-unity`: Unity Connection's Authz Servers entry, OAuth services, or both.
+fn configure_unity(
+    step: &StepFile,
+    index: usize,
+    context: &Context<'_>,
+    at: At<'_>,
+) -> Result<Action, ScenarioError> {
+    if context.cluster.unity_validator.is_none() {
+        return Err(at(
+            step.action.span(),
+            &format!("step[{index}].action"),
+            "configure-unity needs Unity Connection ([cluster.unity])".to_string(),
+        ));
+    }
+    let (authz_server, oauth) = (
+        step.authz_server.as_ref().map(|flag| *flag.get_ref()),
+        step.oauth.as_ref().map(|flag| *flag.get_ref()),
+    );
+    if authz_server.is_none() && oauth.is_none() {
+        return Err(at(
+            step.action.span(),
+            &format!("step[{index}].authz_server"),
+            "configure-unity needs `authz_server`, `oauth` or both (true or false)".to_string(),
+        ));
+    }
+    Ok(Action::ConfigureUnity { authz_server, oauth })
 }
 
 /// `regenerate-key`: on the publisher, a new key; on another node, the documented command

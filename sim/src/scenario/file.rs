@@ -181,6 +181,16 @@ fn default_subscribers() -> Spanned<u32> {
 #[serde(deny_unknown_fields)]
 pub(super) struct UnityFile {
     pub validator: String,
+    /// The Authz Servers entry (host, port 8443, an AXL user) is configured.
+    #[serde(default = "configured")]
+    pub authz_server: bool,
+    /// OAuth services are enabled on Unity Connection.
+    #[serde(default = "configured")]
+    pub oauth: bool,
+}
+
+fn configured() -> bool {
+    true
 }
 
 #[derive(Deserialize)]
@@ -295,6 +305,12 @@ pub(super) struct StepFile {
     /// For `reissue-expressway-certificate`: the new certificate's further DNS names.
     #[serde(default)]
     pub san: Option<Spanned<Vec<String>>>,
+    /// For `configure-unity`: the Authz Servers entry is configured (`true`) or missing.
+    #[serde(default)]
+    pub authz_server: Option<Spanned<bool>>,
+    /// For `configure-unity`: OAuth services enabled on Unity Connection.
+    #[serde(default)]
+    pub oauth: Option<Spanned<bool>>,
     /// For `set-security-profile`: "Enable Digest Authentication".
     #[serde(default)]
     pub digest_authentication: Option<Spanned<bool>>,

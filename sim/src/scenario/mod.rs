@@ -117,12 +117,24 @@ pub struct Scenario {
     pub anomalies: Vec<String>,
 }
 
+/// What the documents say Unity Connection needs before voicemail accepts OAuth logins: an
+/// Authz Servers entry (the CallManager host, port 8443 and a user with AXL access), so that
+/// it can fetch the keys, and OAuth services enabled on Unity itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnitySetup {
+    pub authz_server: bool,
+    pub oauth: bool,
+}
+
 #[derive(Clone, Debug)]
 pub struct Cluster {
     pub cucm_subscribers: u32,
     /// The validator Unity Connection loads, if the cluster has Unity Connection: the name of
     /// a built-in plugin or a path to a `.wasm` component (relative to the scenario file).
     pub unity_validator: Option<String>,
+    /// Unity Connection's two OAuth settings at the start (`[cluster.unity]`), both done
+    /// unless a scenario says otherwise.
+    pub unity_setup: UnitySetup,
     /// Single sign-on through an identity provider (`cluster.sso`): adds the `idp` node,
     /// where every interactive login authenticates. The implicit grant issues tokens only
     /// with SSO (docs/domain.md). Off unless the scenario turns it on (an assumption: the

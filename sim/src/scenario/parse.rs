@@ -77,6 +77,10 @@ impl Scenario {
             sso: parsed.cluster.0.sso,
             release,
             unity_validator: parsed.cluster.0.unity.as_ref().map(|unity| unity.0.validator.clone()),
+            unity_setup: parsed.cluster.0.unity.as_ref().map_or(
+                super::UnitySetup { authz_server: true, oauth: true },
+                |unity| super::UnitySetup { authz_server: unity.0.authz_server, oauth: unity.0.oauth },
+            ),
         };
         let hosts = super::hosts(&cluster, !clients.is_empty());
 
@@ -444,6 +448,8 @@ fn refuse_stray_fields(
         ("san", step.san.as_ref().map(Spanned::span)),
         ("digest_authentication", step.digest_authentication.as_ref().map(Spanned::span)),
         ("tftp_encrypted_config", step.tftp_encrypted_config.as_ref().map(Spanned::span)),
+        ("authz_server", step.authz_server.as_ref().map(Spanned::span)),
+        ("oauth", step.oauth.as_ref().map(Spanned::span)),
     ];
     let name = *step.action.get_ref();
     let takes: &[&str] = match name.kind() {

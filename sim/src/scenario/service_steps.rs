@@ -137,6 +137,7 @@ pub(super) fn service_action(
             }
         }
         ActionName::PushClientTrust => Action::PushClientTrust,
+        ActionName::ShowIpsecTrust => Action::ShowIpsecTrust,
         other => unreachable!("{} is not a service or certificate step", name_of(other)),
     })
 }
@@ -159,6 +160,7 @@ fn restart_service(read: &StepReader<'_>, cluster: &Cluster) -> Result<Action, S
             ))
         }
         RunsOn::CucmSubscribers => read.node(&cluster.cucm_subscriber_nodes(), "a CallManager subscriber")?,
+        RunsOn::CucmPublisher => read.node(&[NodeId::PUBLISHER], "the CallManager publisher")?,
     };
     Ok(Action::RestartService { node, service })
 }
@@ -178,15 +180,17 @@ fn regenerate_certificate(read: &StepReader<'_>, cluster: &Cluster) -> Result<Ac
         )
     })?;
     let imp_nodes = cluster.imp_nodes();
-    let allowed = if identity == Identity::Tomcat && cluster.sip.is_some() {
-        [cluster.cucm_subscriber_nodes(), imp_nodes.clone()].concat()
-    } else {
-        imp_nodes.clone()
-    };
-    let what = if allowed.len() > imp_nodes.len() {
-        "an IM and Presence node or (tomcat) a CallManager subscriber"
-    } else {
-        IMP_NODE
+    // Every CallManager node holds ipsec.pem; subscribers' tomcat.pem matters with SIP only.
+    let (allowed, what) = match identity {
+        Identity::Ipsec => (
+            [vec![NodeId::PUBLISHER], cluster.cucm_subscriber_nodes(), imp_nodes].concat(),
+            "a CallManager or IM and Presence node",
+        ),
+        Identity::Tomcat if cluster.sip.is_some() => (
+            [cluster.cucm_subscriber_nodes(), imp_nodes].concat(),
+            "an IM and Presence node or (tomcat) a CallManager subscriber",
+        ),
+        _ => (imp_nodes, IMP_NODE),
     };
     Ok(Action::RegenerateCertificate { node: read.node(&allowed, what)?, identity })
 }
@@ -212,6 +216,7 @@ fn name_of(name: ActionName) -> &'static str {
         ActionName::DeleteCertificate => "delete-certificate",
         ActionName::SetHighAvailability => "set-high-availability",
         ActionName::PushClientTrust => "push-client-trust",
+        ActionName::ShowIpsecTrust => "show-ipsec-trust",
         _ => "this step",
     }
 }

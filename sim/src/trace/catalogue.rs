@@ -327,7 +327,7 @@ catalogue! {
         ports: Option<String>,
         /// For `reissue-expressway-certificate`: the new certificate's names, space-separated.
         san: Option<String>,
-        /// For `set-security-profile`: the settings asked for, `digest_authentication=true ...`.
+        /// For `set-security-profile` and `configure-unity`: the settings asked for, `digest_authentication=true ...`, `authz_server=true oauth=false`.
         settings: Option<String>,
     }
     /// "OAuth with Refresh Login Flow" was set on the publisher: logins from now on get the grants it allows.
@@ -419,7 +419,7 @@ catalogue! {
         /// The new certificate's SHA-256 fingerprint, first 16 hex digits.
         fingerprint: String,
     }
-    /// A subscriber's regeneration synced its trust store with the IM and Presence publisher: it uploaded its new certificate (not for ipsec.pem) and took the publisher's in.
+    /// A subscriber's regeneration synced its trust store: with the IM and Presence publisher (it uploaded its new certificate and took the publisher's in), or for ipsec.pem, took the CallManager publisher's in.
     TrustSynced = "trust-synced" {
         /// The trust store, e.g. `ipsec-trust`.
         store: String = Domain::OneOf(TRUST_STORES),
@@ -452,6 +452,22 @@ catalogue! {
         presented: String,
         /// Serial this node's IPSec-trust holds for it (absent: none).
         trusted: Option<String>,
+    }
+    /// The documented IPSec check on one node: the CallManager publisher's `ipsec.pem` serial against the one this node's IPSec-trust holds for it.
+    IpsecTrustShown = "ipsec-trust-shown" {
+        /// Serial of the CallManager publisher's `ipsec.pem` now.
+        publisher_serial: String,
+        /// Serial this node's IPSec-trust holds for the publisher (absent: none).
+        trusted_serial: Option<String>,
+        /// Whether the two are the same, as they must be.
+        matches: bool,
+    }
+    /// The administrator changed Unity Connection's OAuth settings: its Authz Servers entry, and OAuth services on Unity.
+    UnityConfigured = "unity-configured" {
+        /// An Authz Servers entry (the CallManager host, an AXL user) is configured now.
+        authz_server: bool,
+        /// OAuth services are enabled on Unity now.
+        oauth: bool,
     }
     /// DRF Local could not reach DRF Primary.
     DrfConnectFailed = "drf-connect-failed" {

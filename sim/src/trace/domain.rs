@@ -32,7 +32,7 @@ pub const REFUSAL_REASONS: &[&str] = Reason::NAMES;
 
 /// Why a consumer fetched the keys: at start-up, or because a token named a key it lacks.
 pub const KEY_FETCH_CAUSES: &[&str] =
-    &["start-up", "unknown-key", "unknown-signing-key", "unknown-encryption-key"];
+    &["start-up", "unknown-key", "unknown-signing-key", "unknown-encryption-key", "authz-server-added"];
 
 /// The two AuthZ keys (`KeyKind`).
 pub const KEYS: &[&str] = &["signing", "encryption"];

@@ -67,6 +67,8 @@ reasons! {
     NoToken = "no-token",
     /// the node holds no keys yet
     NoKeys = "no-keys",
+    /// OAuth services are not enabled on this consumer
+    OauthDisabled = "oauth-disabled",
     /// AuthZ has no record of this refresh token
     NotInTable = "not-in-table",
     /// its issuer has no record of this opaque token

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::*;
-use crate::certs::Service;
+use crate::certs::service::IMP_SERVICE_RESTART;
+use crate::certs::{Identity, Service};
 use crate::clock;
 use crate::node::{checksum_field, key_checksums};
 use crate::node_id::NodeId;
@@ -27,6 +28,10 @@ pub enum AdminCommand {
     SetRefreshLoginFlow(bool),
     /// `utils service restart Cisco Tomcat`: AuthZ answers 503 meanwhile.
     RestartTomcat,
+    /// Cisco DRF Primary restarted: it presents the `ipsec.pem` on disk from then on.
+    RestartDrfPrimary,
+    /// `ipsec.pem` regenerated on Certificate Management.
+    RegenerateIpsec,
     /// `utils sipOAuth-mode enable|disable`.
     SetSipOAuthMode(bool),
     /// The CallManager page: a subscriber's SIP OAuth ports (unchecked: the page checks).
@@ -43,6 +48,8 @@ impl AdminCommand {
             Action::SetExpiry { timer, value_s } => AdminCommand::SetExpiry(*timer, *value_s),
             Action::SetRefreshLoginFlow(enabled) => AdminCommand::SetRefreshLoginFlow(*enabled),
             Action::RestartService { service: Service::Tomcat, .. } => AdminCommand::RestartTomcat,
+            Action::RestartService { service: Service::DrfPrimary, .. } => AdminCommand::RestartDrfPrimary,
+            Action::RegenerateCertificate { identity: Identity::Ipsec, .. } => AdminCommand::RegenerateIpsec,
             Action::SetSipOAuthMode(enabled) => AdminCommand::SetSipOAuthMode(*enabled),
             Action::SetSipPorts { node, phone_port, mra_port } => {
                 AdminCommand::SetSipPorts { node: node.clone(), phone_port: *phone_port, mra_port: *mra_port }
@@ -89,6 +96,28 @@ pub(super) async fn obey(
                 let publisher = publisher.borrow();
                 if let Some(sip) = &publisher.sip {
                     sip.set_security_profile(digest_authentication, tftp_encrypted_config, &publisher.tracer);
+                }
+            }
+            AdminCommand::RestartDrfPrimary => {
+                let Some(certs) = publisher.borrow().certs.clone() else { continue };
+                certs.borrow_mut().stop(Service::DrfPrimary);
+                clock::sleep(IMP_SERVICE_RESTART).await;
+                let presented = certs
+                    .borrow_mut()
+                    .load(Service::DrfPrimary)
+                    .first()
+                    .map(|certificate| format!("{}={}", certificate.identity.file(), certificate.serial));
+                publisher.borrow().tracer.emit(Happening::ServiceRestarted {
+                    service: Service::DrfPrimary.name().to_string(),
+                    signing_key: None,
+                    encryption_key: None,
+                    certificates: presented,
+                });
+            }
+            AdminCommand::RegenerateIpsec => {
+                let publisher = publisher.borrow();
+                if let Some(certs) = &publisher.certs {
+                    crate::node::ipsec_trust::regenerate_own(certs, &publisher.tracer, publisher.now_s());
                 }
             }
             AdminCommand::RestartTomcat => {

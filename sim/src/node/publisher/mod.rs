@@ -28,15 +28,18 @@ use hyper::{Method, StatusCode};
 use rand_chacha::ChaCha20Rng;
 use tokio::sync::mpsc;
 
+use crate::certs::sync::{CERTS_PATH, DRF_PATH, DRF_PORT};
+use crate::certs::CertStore;
 use crate::clock;
 use crate::node::authz::held_keys::HeldKeys;
 use crate::node::authz::opaque_tokens::OpaqueTokens;
+use crate::node::ipsec_trust;
 use crate::node::key_checksums;
 use crate::node::publisher::sip_admin::SipAdmin;
 use crate::node_id::NodeId;
 use crate::proto::authz::*;
 use crate::proto::axl::{AXL_CALLMANAGERS_PATH, AXL_EXPRESSWAY_PATH};
-use crate::proto::http::{answer_now, serve_unless_busy, Busy, HttpRequest, HttpResponse};
+use crate::proto::http::{answer_now, serve, serve_unless_busy, Busy, HttpRequest, HttpResponse};
 use crate::proto::sso::AssertionKey;
 use crate::scenario::Purge;
 use crate::seeds::Seeds;
@@ -76,6 +79,9 @@ pub struct Publisher {
     pushes: Vec<Rc<KeyPush>>,
     /// SIP OAuth administration, when the cluster registers devices over SIP.
     sip: Option<SipAdmin>,
+    /// `tomcat.pem`, `ipsec.pem` (which DRF Primary presents and every other node's
+    /// IPSec-trust must hold) and their trust stores; every cluster the run builds has them.
+    certs: Option<Rc<RefCell<CertStore>>>,
     epoch_s: u64,
     tracer: Tracer,
 }
@@ -115,9 +121,21 @@ impl Publisher {
             boots: 0,
             tomcat_restarting_until: None,
             sip: None,
+            certs: None,
             epoch_s,
             tracer,
         }
+    }
+
+    /// The publisher's certificates (DRF Primary, the source of every IPSec-trust).
+    pub fn with_certs(mut self, certs: CertStore) -> Publisher {
+        self.certs = Some(Rc::new(RefCell::new(certs)));
+        self
+    }
+
+    /// Its certificates, when it has them (the documented IPSec check reads them).
+    pub fn certs(&self) -> Option<Rc<RefCell<CertStore>>> {
+        self.certs.clone()
     }
 
     /// The publisher administers SIP OAuth too.
@@ -246,6 +264,10 @@ impl Publisher {
                 Ok(question) => self.introspect(&question.token),
                 Err(response) => response,
             },
+            (&Method::GET, path) if path.starts_with(CERTS_PATH) => match &self.certs {
+                Some(certs) => ipsec_trust::serve_publisher_ipsec(&certs.borrow(), path),
+                None => HttpResponse::error(StatusCode::NOT_FOUND, "no certificates here"),
+            },
             (&Method::GET, KEYS_PATH) => {
                 let (signing_key, encryption_key) = key_checksums(&self.keyring);
                 self.tracer.emit(Happening::KeysServed { to: agent, signing_key, encryption_key });
@@ -273,6 +295,19 @@ pub async fn run(
         for push in &publisher.pushes {
             tokio::task::spawn_local(sync_keys(push.clone(), publisher.tracer.clone()));
         }
+    }
+    if let Some(certs) = publisher.borrow().certs.clone() {
+        // DRF Primary: what DRF Local on every other node checks against its IPSec-trust.
+        tokio::task::spawn_local(serve(
+            DRF_PORT,
+            answer_now(move |request: HttpRequest| {
+                if (&request.method, request.path.as_str()) == (&Method::GET, DRF_PATH) {
+                    ipsec_trust::present_drf_primary(&certs.borrow())
+                } else {
+                    HttpResponse::error(StatusCode::NOT_FOUND, "no such endpoint")
+                }
+            }),
+        ));
     }
     let handler_state = publisher.clone();
     serve_unless_busy(HTTPS_PORT, answer_now(move |request| handler_state.borrow_mut().handle(request)), busy)

@@ -27,6 +27,7 @@ use crate::node::authz::node_keys::{pull_keys, restart_tomcat, tomcat_restarted,
 use crate::node::authz::opaque_tokens::is_opaque;
 use crate::node::authz::proxy::answer_by_proxy;
 use crate::node::authz::refresh::verify_refresh_token;
+use crate::node::ipsec_trust;
 use crate::node::platform_commands::{next_command, NodeCommand, NodeCommands};
 use crate::node::subscriber::callmanager::CallManager;
 use crate::node_id::NodeId;
@@ -40,6 +41,9 @@ use tftp::ClusterCerts;
 pub struct Subscriber {
     /// The keys on disk (`show key authz`) and those its running Tomcat validates with.
     keys: Rc<RefCell<NodeKeys>>,
+    /// `tomcat.pem`, `ipsec.pem` and their trust stores on its disk (with SIP, the same
+    /// store Cisco CallManager presents from).
+    certs: Rc<RefCell<CertStore>>,
     /// SIP registration, when the cluster has it.
     sip: Option<SubscriberSip>,
     /// The node that issues opaque tokens, asked about them in proxy mode.
@@ -62,8 +66,26 @@ pub struct SubscriberSip {
 }
 
 impl Subscriber {
-    pub fn new(publisher: &NodeId, epoch_s: u64, tracer: Tracer) -> Subscriber {
-        Subscriber { keys: Rc::default(), sip: None, publisher: publisher.clone(), boots: 0, epoch_s, tracer }
+    pub fn new(
+        publisher: &NodeId,
+        certs: Rc<RefCell<CertStore>>,
+        epoch_s: u64,
+        tracer: Tracer,
+    ) -> Subscriber {
+        Subscriber {
+            keys: Rc::default(),
+            certs,
+            sip: None,
+            publisher: publisher.clone(),
+            boots: 0,
+            epoch_s,
+            tracer,
+        }
+    }
+
+    /// Its certificates and trust stores (the documented IPSec check reads them).
+    pub fn certs(&self) -> Rc<RefCell<CertStore>> {
+        self.certs.clone()
     }
 
     /// The node's AuthZ keys (CallManager validates with what its Tomcat loaded).
@@ -176,8 +198,13 @@ pub async fn run(subscriber: Rc<RefCell<Subscriber>>, commands: NodeCommands) ->
         if node.boots > 1 {
             node.tracer.emit(Happening::NodeRestarted { table_rows: None, revoked_rows: None, forgot: None });
         }
-        let (keys, publisher, epoch_s, tracer) =
-            (node.keys.clone(), node.publisher.clone(), node.epoch_s, node.tracer.clone());
+        let (keys, certs, publisher, epoch_s, tracer) = (
+            node.keys.clone(),
+            node.certs.clone(),
+            node.publisher.clone(),
+            node.epoch_s,
+            node.tracer.clone(),
+        );
         let targets = node.sip.as_ref().map(|sip| SipCommandTargets {
             callmanager: sip.callmanager.clone(),
             certs: sip.certs.clone(),
@@ -194,7 +221,8 @@ pub async fn run(subscriber: Rc<RefCell<Subscriber>>, commands: NodeCommands) ->
                 tokio::task::spawn_local(tftp::run(node_name.clone(), port, database, cluster));
             }
         }
-        tokio::task::spawn_local(run_commands(commands, keys, targets, publisher, epoch_s, tracer));
+        let on = CommandsOn { keys, certs, targets, publisher, epoch_s, tracer };
+        tokio::task::spawn_local(run_commands(commands, on));
     }
     crate::proto::http::serve(HTTPS_PORT, Rc::new(move |request| Subscriber::handle(&subscriber, request)))
         .await
@@ -207,17 +235,21 @@ struct SipCommandTargets {
     cluster: ClusterCerts,
 }
 
-/// A subscriber's commands, one at a time, for as long as the node runs: key pulls and
-/// Tomcat restarts; with SIP (`targets`), Cisco CallManager restarts and `tomcat.pem`
-/// regenerations too. The parser routes nothing else to a subscriber.
-async fn run_commands(
-    commands: NodeCommands,
+/// What a subscriber's commands act on.
+struct CommandsOn {
     keys: Rc<RefCell<NodeKeys>>,
+    certs: Rc<RefCell<CertStore>>,
     targets: Option<SipCommandTargets>,
     publisher: NodeId,
     epoch_s: u64,
     tracer: Tracer,
-) {
+}
+
+/// A subscriber's commands, one at a time, for as long as the node runs: key pulls, Tomcat
+/// restarts and `ipsec.pem` regenerations; with SIP (`targets`), Cisco CallManager restarts
+/// and `tomcat.pem` regenerations too. The parser routes nothing else to a subscriber.
+async fn run_commands(commands: NodeCommands, on: CommandsOn) {
+    let CommandsOn { keys, certs, targets, publisher, epoch_s, tracer } = on;
     while let Some(command) = next_command(&commands).await {
         match (command, &targets) {
             (NodeCommand::PullKeys, _) => pull_keys(&keys, &publisher, epoch_s, &tracer).await,
@@ -231,6 +263,12 @@ async fn run_commands(
             }
             (NodeCommand::RestartService(NodeService::CallManager), Some(targets)) => {
                 CallManager::restart(targets.callmanager.clone()).await
+            }
+            (NodeCommand::RegenerateCertificate(Identity::Ipsec), _) => {
+                let now_s = clock::node_now_s(tracer.node(), epoch_s);
+                if ipsec_trust::regenerate_own(&certs, &tracer, now_s) {
+                    ipsec_trust::take_publisher_ipsec(&certs, &tracer).await;
+                }
             }
             (NodeCommand::RegenerateCertificate(Identity::Tomcat), Some(targets)) => {
                 let now_s = clock::node_now_s(tracer.node(), epoch_s);

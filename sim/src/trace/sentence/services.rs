@@ -60,6 +60,26 @@ pub(super) fn in_words(event: &Event) -> Option<String> {
             f("presented"),
             event.field_text("trusted").map_or_else(|| "none".to_string(), |serial| format!("serial {serial}"))
         ),
+        "ipsec-trust-shown" => {
+            let trusted =
+                event.field_text("trusted_serial").map_or_else(|| "no certificate".to_string(), |s| format!("serial {s}"));
+            let verdict = match event.fields.get("matches").and_then(|m| m.as_bool()) {
+                Some(true) => "they match",
+                _ => "they differ: DRF Local here refuses the publisher's ipsec.pem",
+            };
+            format!(
+                "IPSec-trust holds {trusted} for the CallManager publisher, whose ipsec.pem is serial {}: {verdict}",
+                f("publisher_serial")
+            )
+        }
+        "unity-configured" => {
+            let on = |name: &str| event.fields.get(name).and_then(|value| value.as_bool()) == Some(true);
+            format!(
+                "Authz Servers entry {}; OAuth services {}",
+                if on("authz_server") { "configured (the CallManager publisher, port 8443, a user with AXL access)" } else { "missing" },
+                if on("oauth") { "enabled" } else { "not enabled" }
+            )
+        }
         "drf-connect-failed" => format!("DRF Local cannot reach DRF Primary on {}: {}", f("primary"), f("reason")),
         "untrusted-certificate" => format!(
             "Jabber shows the untrusted-certificate pop-up: {} presents {} serial {}, which the device does not trust",
