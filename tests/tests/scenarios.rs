@@ -25,6 +25,7 @@ const SCENARIOS: &[&str] = &[
     "consumer-clock-within-leeway.toml",
     "cup-xmpp-regenerated-untrusted-on-jabber.toml",
     "encryption-key-regenerated.toml",
+    "expressway-oauth-with-refresh-off.toml",
     "expressway-reissued-san.toml",
     "imp-certificates-in-order.toml",
     "imp-certificates-out-of-order.toml",
@@ -643,6 +644,13 @@ fn partition_during_regeneration() {
 #[test]
 fn isolated_subscriber_during_regeneration() {
     insta::assert_snapshot!(story("isolated-subscriber-during-regeneration.toml"));
+}
+
+/// Expressway-C with "Authorize by OAuth token with refresh" off refuses a remote Jabber's
+/// token-bearing requests until the setting is turned on.
+#[test]
+fn expressway_oauth_with_refresh_off() {
+    insta::assert_snapshot!(story("expressway-oauth-with-refresh-off.toml"));
 }
 
 /// Unity Connection without its Authz Servers entry and OAuth services refuses voicemail

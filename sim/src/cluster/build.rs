@@ -350,7 +350,8 @@ fn edge_hosts(at: Hosts<'_, '_>, sip: Option<&SipSetUp>) -> Result<Sender<EdgeCo
         scenario.epoch_s,
         trace.node(&NodeId::EXPRESSWAY_C),
     )
-    .map_err(RunError::Simulation)?;
+    .map_err(RunError::Simulation)?
+    .with_oauth_with_refresh(expressway.oauth_with_refresh);
     let edge = Rc::new(RefCell::new(edge));
     sim.host(NodeId::EXPRESSWAY_C.as_str(), move || expressway_c::run(edge.clone(), edge_receiver.clone()));
     sim.host(NodeId::EXPRESSWAY_E.as_str(), || expressway_e::run(NodeId::EXPRESSWAY_C));

@@ -164,6 +164,16 @@ pub const ASSUMPTIONS: &[Assumption] = &[
         },
     },
     Assumption {
+        what: || {
+            "with \"Authorize by OAuth token with refresh\" off, Expressway-C refuses every request carrying a self-describing token (token requests still pass)".to_string()
+        },
+        lives_in: "node/edge/expressway_c.rs",
+        relied_on: |s| {
+            s.cluster.expressway.as_ref().is_some_and(|edge| !edge.oauth_with_refresh)
+                || steps(s, |a| matches!(a, Action::ConfigureExpressway { .. }))
+        },
+    },
+    Assumption {
         what: || "the CLI prints times (show key authz's last sync) in the cluster's local time".to_string(),
         lives_in: "node/authz/held_keys.rs",
         relied_on: |s| s.purge.utc_offset_s != 0 && steps(s, |a| matches!(a, Action::ShowKeys)),

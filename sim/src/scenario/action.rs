@@ -79,6 +79,7 @@ action_names! {
     SetSipPorts = "set-sip-ports", Sip;
     RefreshExpressway = "refresh-expressway", Sip;
     ReissueExpresswayCertificate = "reissue-expressway-certificate", Sip;
+    ConfigureExpressway = "configure-expressway", Sip;
     SetSecurityProfile = "set-security-profile", Sip;
     Crash = "crash", Fault;
     Restart = "restart", Fault;
@@ -166,6 +167,9 @@ pub enum Action {
     /// The documented IPSec check: the CallManager publisher's `ipsec.pem` serial compared
     /// with the one in each other node's IPSec-trust (Certificate Management on each node).
     ShowIpsecTrust,
+    /// Expressway-C's "Authorize by OAuth token with refresh" (Configuration > Unified
+    /// Communications > Configuration) turned on or off.
+    ConfigureExpressway { oauth_with_refresh: bool },
     /// `utils sipOAuth-mode enable` (or `disable`) on the publisher: `ClusterSIPOAuthMode` in
     /// `processconfig`; each subscriber's CallManager reads it when it (re)starts.
     SetSipOAuthMode(bool),
@@ -221,6 +225,7 @@ impl Action {
             Action::SetHighAvailability(_) => ActionName::SetHighAvailability,
             Action::PushClientTrust => ActionName::PushClientTrust,
             Action::ShowIpsecTrust => ActionName::ShowIpsecTrust,
+            Action::ConfigureExpressway { .. } => ActionName::ConfigureExpressway,
             Action::SetSipOAuthMode(_) => ActionName::SipOauthMode,
             Action::SetSipPorts { .. } => ActionName::SetSipPorts,
             Action::RefreshExpressway => ActionName::RefreshExpressway,
@@ -257,7 +262,9 @@ impl Action {
             | Action::StartService { node, .. }
             | Action::RegenerateCertificate { node, .. }
             | Action::DeleteCertificate { node, .. } => Target::Node(node),
-            Action::RefreshExpressway | Action::ReissueExpresswayCertificate { .. } => Target::Expressway,
+            Action::RefreshExpressway
+            | Action::ReissueExpresswayCertificate { .. }
+            | Action::ConfigureExpressway { .. } => Target::Expressway,
             Action::ShowKeys => Target::KeyHolders,
             Action::ConfigureUnity { .. } => Target::Unity,
             Action::SetHighAvailability(_) => Target::PresenceGroup,
@@ -342,6 +349,9 @@ impl Action {
                 put("ports", ports_text(*phone_port, *mra_port).into());
             }
             Action::ReissueExpresswayCertificate { san } => put("san", san.join(" ").into()),
+            Action::ConfigureExpressway { oauth_with_refresh } => {
+                put("settings", flags_text(&[("oauth_with_refresh", Some(*oauth_with_refresh))]).into())
+            }
             Action::ConfigureUnity { authz_server, oauth } => {
                 put("settings", flags_text(&[("authz_server", *authz_server), ("oauth", *oauth)]).into())
             }
@@ -389,6 +399,9 @@ impl Action {
                 },
             },
             ActionName::ShowKeys => Action::ShowKeys,
+            ActionName::ConfigureExpressway => Action::ConfigureExpressway {
+                oauth_with_refresh: setting_in(&text("settings")?, "oauth_with_refresh")?,
+            },
             ActionName::ConfigureUnity => {
                 let settings = text("settings").unwrap_or_default();
                 Action::ConfigureUnity {
@@ -478,6 +491,10 @@ impl Action {
             ),
             Action::PushClientTrust => "administrator pushes the IM and Presence nodes' current cup-xmpp.pem and tomcat.pem to the Jabber devices (group policy, MDM)".to_string(),
             Action::ShowIpsecTrust => "administrator compares the serial of cucm-pub's ipsec.pem with the one in every other node's IPSec-trust".to_string(),
+            Action::ConfigureExpressway { oauth_with_refresh } => format!(
+                "Expressway-C's administrator turns \"Authorize by OAuth token with refresh\" {}",
+                if *oauth_with_refresh { "on" } else { "off" }
+            ),
             Action::ConfigureUnity { authz_server, oauth } => {
                 let mut said = Vec::new();
                 if let Some(present) = authz_server {
@@ -603,6 +620,7 @@ mod tests {
             Action::SetRefreshLoginFlow(false),
             Action::ShowKeys,
             Action::ConfigureUnity { authz_server: Some(true), oauth: None },
+            Action::ConfigureExpressway { oauth_with_refresh: true },
             Action::ConfigureUnity { authz_server: None, oauth: Some(false) },
             Action::Partition { a: a.clone(), b: b.clone(), oneway: false },
             Action::Partition { a: a.clone(), b: b.clone(), oneway: true },

@@ -138,6 +138,9 @@ pub(super) struct ExpresswayFile {
     /// (default: yes).
     #[serde(default)]
     pub trusts_callmanager: Option<bool>,
+    /// "Authorize by OAuth token with refresh" on Expressway-C (default: on).
+    #[serde(default)]
+    pub oauth_with_refresh: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -305,6 +308,9 @@ pub(super) struct StepFile {
     /// For `reissue-expressway-certificate`: the new certificate's further DNS names.
     #[serde(default)]
     pub san: Option<Spanned<Vec<String>>>,
+    /// For `configure-expressway`: "Authorize by OAuth token with refresh" on or off.
+    #[serde(default)]
+    pub oauth_with_refresh: Option<Spanned<bool>>,
     /// For `configure-unity`: the Authz Servers entry is configured (`true`) or missing.
     #[serde(default)]
     pub authz_server: Option<Spanned<bool>>,

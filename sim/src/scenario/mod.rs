@@ -196,6 +196,9 @@ pub struct ExpresswayCluster {
     pub ca_in_tomcat_trust: bool,
     /// Expressway-C trusts the subscribers' Tomcat certificates.
     pub trusts_callmanager: bool,
+    /// "Authorize by OAuth token with refresh" on Expressway-C, which the documents require
+    /// for Jabber over MRA with self-describing tokens.
+    pub oauth_with_refresh: bool,
 }
 
 /// SAN entries Expressway-C's certificate may carry, and their length.

@@ -449,6 +449,7 @@ fn refuse_stray_fields(
         ("digest_authentication", step.digest_authentication.as_ref().map(Spanned::span)),
         ("tftp_encrypted_config", step.tftp_encrypted_config.as_ref().map(Spanned::span)),
         ("authz_server", step.authz_server.as_ref().map(Spanned::span)),
+        ("oauth_with_refresh", step.oauth_with_refresh.as_ref().map(Spanned::span)),
         ("oauth", step.oauth.as_ref().map(Spanned::span)),
     ];
     let name = *step.action.get_ref();

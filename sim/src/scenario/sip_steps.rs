@@ -120,6 +120,7 @@ pub(super) fn expressway_cluster(
         san,
         ca_in_tomcat_trust: expressway.ca_in_tomcat_trust.unwrap_or(true),
         trusts_callmanager: expressway.trusts_callmanager.unwrap_or(true),
+        oauth_with_refresh: expressway.oauth_with_refresh.unwrap_or(true),
     }))
 }
 
@@ -245,6 +246,16 @@ pub(super) fn sip_action(
             let san = check_san(san.get_ref()).map_err(|message| at(san.span(), &field("san"), message))?;
             Action::ReissueExpresswayCertificate { san }
         }
+        ActionName::ConfigureExpressway => match &step.oauth_with_refresh {
+            Some(flag) => Action::ConfigureExpressway { oauth_with_refresh: *flag.get_ref() },
+            None => {
+                return Err(at(
+                    action_span,
+                    &field("oauth_with_refresh"),
+                    "configure-expressway needs `oauth_with_refresh = true` or `false`".to_string(),
+                ))
+            }
+        },
         ActionName::SetSecurityProfile => {
             let (digest_authentication, tftp_encrypted_config) = (
                 step.digest_authentication.as_ref().map(|flag| *flag.get_ref()),
@@ -270,6 +281,7 @@ pub(super) fn fields(name: ActionName) -> &'static [&'static str] {
         ActionName::SipOauthMode => &["value"],
         ActionName::SetSipPorts => &["node", "phone_port", "mra_port"],
         ActionName::ReissueExpresswayCertificate => &["san"],
+        ActionName::ConfigureExpressway => &["oauth_with_refresh"],
         ActionName::SetSecurityProfile => &["digest_authentication", "tftp_encrypted_config"],
         _ => &[],
     }

@@ -327,7 +327,7 @@ catalogue! {
         ports: Option<String>,
         /// For `reissue-expressway-certificate`: the new certificate's names, space-separated.
         san: Option<String>,
-        /// For `set-security-profile` and `configure-unity`: the settings asked for, `digest_authentication=true ...`, `authz_server=true oauth=false`.
+        /// For `set-security-profile`, `configure-unity` and `configure-expressway`: the settings asked for, `digest_authentication=true ...`, `authz_server=true oauth=false`, `oauth_with_refresh=true`.
         settings: Option<String>,
     }
     /// "OAuth with Refresh Login Flow" was set on the publisher: logins from now on get the grants it allows.
@@ -461,6 +461,11 @@ catalogue! {
         trusted_serial: Option<String>,
         /// Whether the two are the same, as they must be.
         matches: bool,
+    }
+    /// Expressway-C's "Authorize by OAuth token with refresh" changed.
+    ExpresswayConfigured = "expressway-configured" {
+        /// On now.
+        oauth_with_refresh: bool,
     }
     /// The administrator changed Unity Connection's OAuth settings: its Authz Servers entry, and OAuth services on Unity.
     UnityConfigured = "unity-configured" {

@@ -67,6 +67,8 @@ reasons! {
     NoToken = "no-token",
     /// the node holds no keys yet
     NoKeys = "no-keys",
+    /// Expressway-C's "Authorize by OAuth token with refresh" is off
+    RefreshAuthorizationOff = "refresh-authorization-off",
     /// OAuth services are not enabled on this consumer
     OauthDisabled = "oauth-disabled",
     /// AuthZ has no record of this refresh token

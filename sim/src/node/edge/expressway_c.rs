@@ -59,6 +59,10 @@ pub struct ExpresswayC {
     trust: Rc<dyn Fn() -> Vec<Certificate>>,
     /// The zones discovery made: subscriber → its MRA port.
     zones: BTreeMap<String, u16>,
+    /// "Authorize by OAuth token with refresh": off, a request with a self-describing
+    /// token is refused here (the documents require it on for Jabber over MRA; what the
+    /// edge does without it is ours, an assumption).
+    oauth_with_refresh: bool,
     draws: ChaCha20Rng,
     epoch_s: u64,
     tracer: Tracer,
@@ -71,6 +75,8 @@ pub enum EdgeCommand {
     Refresh,
     /// A new certificate with these names (CN the first).
     Reissue(Vec<String>),
+    /// "Authorize by OAuth token with refresh" on or off.
+    SetOauthWithRefresh(bool),
 }
 
 impl EdgeCommand {
@@ -79,6 +85,9 @@ impl EdgeCommand {
         match action {
             Action::RefreshExpressway => Some(EdgeCommand::Refresh),
             Action::ReissueExpresswayCertificate { san } => Some(EdgeCommand::Reissue(san.clone())),
+            Action::ConfigureExpressway { oauth_with_refresh } => {
+                Some(EdgeCommand::SetOauthWithRefresh(*oauth_with_refresh))
+            }
             _ => None,
         }
     }
@@ -123,6 +132,7 @@ impl ExpresswayC {
             certificate,
             trust,
             zones: BTreeMap::new(),
+            oauth_with_refresh: true,
             draws,
             epoch_s,
             tracer,
@@ -145,8 +155,24 @@ impl ExpresswayC {
         clock::node_now_s(self.tracer.node(), self.epoch_s)
     }
 
+    /// With "Authorize by OAuth token with refresh" `on` or off.
+    pub fn with_oauth_with_refresh(mut self, on: bool) -> ExpresswayC {
+        self.oauth_with_refresh = on;
+        self
+    }
+
     /// Checks a remote device's access token; also says whether the keys should be fetched again.
     fn admit(&mut self, client: &str, token: Option<&str>) -> (Result<(), String>, bool) {
+        if !self.oauth_with_refresh && token.is_some() {
+            let reason = Reason::RefreshAuthorizationOff;
+            self.tracer.emit(Consumer::Edge.rejected(
+                client.to_string(),
+                Refusal::because(reason),
+                None,
+                None,
+            ));
+            return (Err(reason.name().to_string()), false);
+        }
         let now_s = self.now_s();
         let presented =
             Presented { client: client.to_string(), keyring: self.keyring.clone(), bearer: token, now_s };
@@ -369,6 +395,11 @@ pub async fn run(edge: Rc<RefCell<ExpresswayC>>, commands: EdgeCommands) -> turm
             while let Some(command) = std::future::poll_fn(|cx| commands.borrow_mut().poll_recv(cx)).await {
                 match command {
                     EdgeCommand::Refresh => refresh(&edge).await,
+                    EdgeCommand::SetOauthWithRefresh(on) => {
+                        let mut this = edge.borrow_mut();
+                        this.oauth_with_refresh = on;
+                        this.tracer.emit(Happening::ExpresswayConfigured { oauth_with_refresh: on });
+                    }
                     EdgeCommand::Reissue(names) => {
                         let mut this = edge.borrow_mut();
                         let now_s = this.now_s();

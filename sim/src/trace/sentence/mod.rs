@@ -10,10 +10,12 @@
 //! * [`tokens`]: grants, refreshes, revocations, the purge.
 //! * [`consumers`]: UDS, RTMT, IM and Presence and voicemail verdicts.
 //! * [`sip`]: SIP OAuth registration and the edge.
+//! * [`settings`]: Unity Connection's and Expressway-C's OAuth settings.
 
 mod consumers;
 mod keys;
 mod services;
+mod settings;
 mod sip;
 mod step;
 mod tokens;
@@ -44,6 +46,7 @@ fn told(event: &Event) -> Option<String> {
         .or_else(|| keys::in_words(event))
         .or_else(|| tokens::in_words(event))
         .or_else(|| consumers::in_words(event))
+        .or_else(|| settings::in_words(event))
 }
 
 /// A SHA-256 by its first 16 hex digits.

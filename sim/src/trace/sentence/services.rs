@@ -72,14 +72,6 @@ pub(super) fn in_words(event: &Event) -> Option<String> {
                 f("publisher_serial")
             )
         }
-        "unity-configured" => {
-            let on = |name: &str| event.fields.get(name).and_then(|value| value.as_bool()) == Some(true);
-            format!(
-                "Authz Servers entry {}; OAuth services {}",
-                if on("authz_server") { "configured (the CallManager publisher, port 8443, a user with AXL access)" } else { "missing" },
-                if on("oauth") { "enabled" } else { "not enabled" }
-            )
-        }
         "drf-connect-failed" => format!("DRF Local cannot reach DRF Primary on {}: {}", f("primary"), f("reason")),
         "untrusted-certificate" => format!(
             "Jabber shows the untrusted-certificate pop-up: {} presents {} serial {}, which the device does not trust",
