@@ -19,6 +19,7 @@ use authzlab::trace::catalogue::EventKind;
 /// Every scenario file and the test that runs it. A file missing here fails
 /// `every_scenario_file_is_run`.
 const SCENARIOS: &[&str] = &[
+    "administrator-cli-answers.toml",
     "access-expiry-changed.toml",
     "clocks-behind-accept-expired.toml",
     "consumer-clock-beyond-leeway.toml",
@@ -651,6 +652,13 @@ fn isolated_subscriber_during_regeneration() {
 #[test]
 fn expressway_oauth_with_refresh_off() {
     insta::assert_snapshot!(story("expressway-oauth-with-refresh-off.toml"));
+}
+
+/// The CLI answers the documents quote: the refresh-token table (a revoked row's `state` is
+/// 0), ClusterSIPOAuthMode and `show open ports` before and after SIP OAuth is enabled.
+#[test]
+fn administrator_cli_answers() {
+    insta::assert_snapshot!(story("administrator-cli-answers.toml"));
 }
 
 /// Unity Connection without its Authz Servers entry and OAuth services refuses voicemail

@@ -335,6 +335,10 @@ async fn run_commands(node: Rc<RefCell<ImpNode>>, commands: NodeCommands) {
                 }
             }
             NodeCommand::RegenerateCertificate(identity) => regenerate(&node, identity).await,
+            // No Cisco CallManager runs here (the parser sends this to subscribers only).
+            NodeCommand::ShowOpenPorts(port) => {
+                tracer.emit(Happening::OpenPortsShown { port, open: false, purpose: None })
+            }
             NodeCommand::DeleteCertificate(name) => {
                 let now_s = clock::node_now_s(tracer.node(), epoch_s);
                 let outcome = certs.borrow_mut().delete(&name);

@@ -31,6 +31,8 @@ pub enum NodeCommand {
     RegenerateCertificate(Identity),
     /// Certificate Management: delete a certificate (IM and Presence).
     DeleteCertificate(CertificateName),
+    /// `show open ports regexp <port>` (a CallManager subscriber with SIP).
+    ShowOpenPorts(u16),
 }
 
 impl NodeCommand {
@@ -45,6 +47,7 @@ impl NodeCommand {
             Action::DeleteCertificate { certificate, .. } => {
                 NodeCommand::DeleteCertificate(certificate.clone())
             }
+            Action::ShowOpenPorts { port, .. } => NodeCommand::ShowOpenPorts(*port),
             _ => return None,
         })
     }

@@ -64,6 +64,7 @@ action_names! {
     SetParam = "set-param", Admin;
     ShowKeys = "show-keys", Admin;
     ConfigureUnity = "configure-unity", Admin;
+    RunSql = "run-sql", Admin;
     Partition = "partition", Fault;
     Repair = "repair", Fault;
     Link = "link", Fault;
@@ -80,12 +81,50 @@ action_names! {
     RefreshExpressway = "refresh-expressway", Sip;
     ReissueExpresswayCertificate = "reissue-expressway-certificate", Sip;
     ConfigureExpressway = "configure-expressway", Sip;
+    ShowOpenPorts = "show-open-ports", Sip;
     SetSecurityProfile = "set-security-profile", Sip;
     Crash = "crash", Fault;
     Restart = "restart", Fault;
     Skew = "skew", Fault;
     Isolate = "isolate", Fault;
     Rejoin = "rejoin", Fault;
+}
+
+/// A query of the publisher's database as the documents print it (`run sql ...`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SqlQuery {
+    /// The refresh-token table with readable validity (the Korean and German documents).
+    RefreshTokenDetails,
+    /// The cluster's SIP OAuth mode, 0 or 1 (the French SIP OAuth guide).
+    ClusterSipOauthMode,
+}
+
+impl SqlQuery {
+    pub const ALL: [SqlQuery; 2] = [SqlQuery::RefreshTokenDetails, SqlQuery::ClusterSipOauthMode];
+
+    /// Its name in scenario files and traces.
+    pub fn name(self) -> &'static str {
+        match self {
+            SqlQuery::RefreshTokenDetails => "refreshtokendetails",
+            SqlQuery::ClusterSipOauthMode => "cluster-sip-oauth-mode",
+        }
+    }
+
+    pub fn named(name: &str) -> Option<SqlQuery> {
+        SqlQuery::ALL.into_iter().find(|query| query.name() == name)
+    }
+
+    /// The statement, word for word as the documents give it.
+    pub fn sql(self) -> &'static str {
+        match self {
+            SqlQuery::RefreshTokenDetails => {
+                "run sql select pkid,refreshtokenindex,userid,clientid,dbinfo('utc_to_datetime',validity) as validity,state from refreshtokendetails"
+            }
+            SqlQuery::ClusterSipOauthMode => {
+                "run sql select paramvalue FROM processconfig WHERE paramname = 'ClusterSIPOAuthMode'"
+            }
+        }
+    }
 }
 
 /// Who carries out an action. Each carrier has its own queue or handle in the running
@@ -135,6 +174,10 @@ pub enum Action {
     /// and Presence node:
     /// each records the two lines it prints.
     ShowKeys,
+    /// `run sql ...` on the publisher's CLI: one of the queries the documents quote.
+    RunSql(SqlQuery),
+    /// `show open ports regexp <port>` on a CallManager subscriber's CLI.
+    ShowOpenPorts { node: NodeId, port: u16 },
     /// Unity Connection's administrator adds (or removes) the Authz Servers entry, or turns
     /// OAuth services on (or off); a setting left out stays as it is.
     ConfigureUnity { authz_server: Option<bool>, oauth: Option<bool> },
@@ -214,6 +257,8 @@ impl Action {
             Action::SetExpiry { .. } | Action::SetRefreshLoginFlow(_) => ActionName::SetParam,
             Action::ShowKeys => ActionName::ShowKeys,
             Action::ConfigureUnity { .. } => ActionName::ConfigureUnity,
+            Action::RunSql(_) => ActionName::RunSql,
+            Action::ShowOpenPorts { .. } => ActionName::ShowOpenPorts,
             Action::Partition { .. } => ActionName::Partition,
             Action::Repair { .. } => ActionName::Repair,
             Action::Link { .. } => ActionName::Link,
@@ -244,6 +289,7 @@ impl Action {
     pub fn target(&self) -> Target<'_> {
         match self {
             Action::RegenerateKey(_)
+            | Action::RunSql(_)
             | Action::SetExpiry { .. }
             | Action::SetRefreshLoginFlow(_)
             | Action::SetSipOAuthMode(_)
@@ -261,7 +307,8 @@ impl Action {
             | Action::StopService { node, .. }
             | Action::StartService { node, .. }
             | Action::RegenerateCertificate { node, .. }
-            | Action::DeleteCertificate { node, .. } => Target::Node(node),
+            | Action::DeleteCertificate { node, .. }
+            | Action::ShowOpenPorts { node, .. } => Target::Node(node),
             Action::RefreshExpressway
             | Action::ReissueExpresswayCertificate { .. }
             | Action::ConfigureExpressway { .. } => Target::Expressway,
@@ -349,6 +396,11 @@ impl Action {
                 put("ports", ports_text(*phone_port, *mra_port).into());
             }
             Action::ReissueExpresswayCertificate { san } => put("san", san.join(" ").into()),
+            Action::RunSql(query) => put("query", query.name().into()),
+            Action::ShowOpenPorts { node, port } => {
+                put("target", node.as_str().into());
+                put("port", (*port).into());
+            }
             Action::ConfigureExpressway { oauth_with_refresh } => {
                 put("settings", flags_text(&[("oauth_with_refresh", Some(*oauth_with_refresh))]).into())
             }
@@ -399,6 +451,11 @@ impl Action {
                 },
             },
             ActionName::ShowKeys => Action::ShowKeys,
+            ActionName::RunSql => Action::RunSql(SqlQuery::named(&text("query")?)?),
+            ActionName::ShowOpenPorts => Action::ShowOpenPorts {
+                node: node()?,
+                port: fields.get("port").and_then(Value::as_u64).and_then(|port| u16::try_from(port).ok())?,
+            },
             ActionName::ConfigureExpressway => Action::ConfigureExpressway {
                 oauth_with_refresh: setting_in(&text("settings")?, "oauth_with_refresh")?,
             },
@@ -491,6 +548,10 @@ impl Action {
             ),
             Action::PushClientTrust => "administrator pushes the IM and Presence nodes' current cup-xmpp.pem and tomcat.pem to the Jabber devices (group policy, MDM)".to_string(),
             Action::ShowIpsecTrust => "administrator compares the serial of cucm-pub's ipsec.pem with the one in every other node's IPSec-trust".to_string(),
+            Action::RunSql(query) => format!("administrator runs `{}` on the publisher", query.sql()),
+            Action::ShowOpenPorts { node, port } => {
+                format!("administrator runs `show open ports regexp {port}` on {node}")
+            }
             Action::ConfigureExpressway { oauth_with_refresh } => format!(
                 "Expressway-C's administrator turns \"Authorize by OAuth token with refresh\" {}",
                 if *oauth_with_refresh { "on" } else { "off" }
@@ -609,6 +670,17 @@ pub(crate) fn every_action() -> Vec<Action> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_sql_queries_the_trace_admits_are_the_steps_own() {
+        let names: Vec<&str> = SqlQuery::ALL.iter().map(|query| query.name()).collect();
+        assert_eq!(names, crate::trace::domain::SQL_QUERIES);
+        for query in SqlQuery::ALL {
+            assert_eq!(SqlQuery::named(query.name()), Some(query));
+            assert!(query.sql().starts_with("run sql select "), "{}", query.sql());
+        }
+        assert_eq!(SqlQuery::named("select * from refreshtokendetails"), None);
+    }
+
     /// One action of every shape, on hosts `a` and `b`.
     pub(super) fn every_action() -> Vec<Action> {
         let (a, b) = (NodeId::new("a"), NodeId::new("b"));
@@ -621,6 +693,9 @@ mod tests {
             Action::ShowKeys,
             Action::ConfigureUnity { authz_server: Some(true), oauth: None },
             Action::ConfigureExpressway { oauth_with_refresh: true },
+            Action::RunSql(SqlQuery::RefreshTokenDetails),
+            Action::RunSql(SqlQuery::ClusterSipOauthMode),
+            Action::ShowOpenPorts { node: a.clone(), port: 5090 },
             Action::ConfigureUnity { authz_server: None, oauth: Some(false) },
             Action::Partition { a: a.clone(), b: b.clone(), oneway: false },
             Action::Partition { a: a.clone(), b: b.clone(), oneway: true },

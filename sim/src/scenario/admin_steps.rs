@@ -2,7 +2,7 @@
 //! documented command run on another node, which puts keys on its disk), `revoke`,
 //! `set-param` and `show-keys`.
 
-use super::action::ActionName;
+use super::action::{ActionName, SqlQuery};
 use super::duration::parse_duration;
 use super::error::At;
 use super::file::{ParamName, StepFile};
@@ -34,6 +34,7 @@ pub(super) fn admin_action(
         ActionName::SetParam => set_param(step, index, context, at),
         ActionName::ShowKeys => Ok(Action::ShowKeys),
         ActionName::ConfigureUnity => configure_unity(step, index, context, at),
+        ActionName::RunSql => run_sql(step, index, at),
         _ => unreachable!("not an AuthZ step"),
     }
 }
@@ -45,8 +46,28 @@ pub(super) fn fields(name: ActionName) -> &'static [&'static str] {
         ActionName::Revoke => &["user", "client"],
         ActionName::SetParam => &["param", "value"],
         ActionName::ConfigureUnity => &["authz_server", "oauth"],
+        ActionName::RunSql => &["query"],
         _ => &[],
     }
+}
+
+/// `run-sql`: one of the queries the documents quote, by name.
+fn run_sql(step: &StepFile, index: usize, at: At<'_>) -> Result<Action, ScenarioError> {
+    let names: Vec<&str> = SqlQuery::ALL.iter().map(|query| query.name()).collect();
+    let Some(query) = &step.query else {
+        return Err(at(
+            step.action.span(),
+            &format!("step[{index}].query"),
+            format!("run-sql needs `query`, one of: {}", names.join(", ")),
+        ));
+    };
+    SqlQuery::named(query.get_ref()).map(Action::RunSql).ok_or_else(|| {
+        at(
+            query.span(),
+            &format!("step[{index}].query"),
+            format!("{:?} is not a query authzlab knows; one of: {}", query.get_ref(), names.join(", ")),
+        )
+    })
 }
 
 /// `configure-unity`: Unity Connection's Authz Servers entry, OAuth services, or both.

@@ -308,6 +308,13 @@ pub(super) struct StepFile {
     /// For `reissue-expressway-certificate`: the new certificate's further DNS names.
     #[serde(default)]
     pub san: Option<Spanned<Vec<String>>>,
+    /// For `run-sql`: which of the documents' queries (`refreshtokendetails`,
+    /// `cluster-sip-oauth-mode`).
+    #[serde(default)]
+    pub query: Option<Spanned<String>>,
+    /// For `show-open-ports`: the port (`show open ports regexp 5090`).
+    #[serde(default)]
+    pub port: Option<Spanned<i64>>,
     /// For `configure-expressway`: "Authorize by OAuth token with refresh" on or off.
     #[serde(default)]
     pub oauth_with_refresh: Option<Spanned<bool>>,

@@ -37,7 +37,7 @@ use std::time::Duration;
 use authzlab_host::input::{read_bounded, InputKind};
 use serde::Deserialize;
 
-pub use action::{Action, ActionName, Target};
+pub use action::{Action, ActionName, SqlQuery, Target};
 pub use duration::{format_duration, parse_duration, parse_window, SimDuration};
 pub use error::{line_column, ScenarioError};
 

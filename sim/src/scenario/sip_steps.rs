@@ -124,6 +124,28 @@ pub(super) fn expressway_cluster(
     }))
 }
 
+/// The CallManager subscriber a step's `node` names.
+fn subscriber_node(
+    step: &StepFile,
+    field: &str,
+    action: &str,
+    cluster: &Cluster,
+    action_span: Range<usize>,
+    at: At<'_>,
+) -> Result<NodeId, ScenarioError> {
+    let subscribers = cluster.cucm_subscriber_nodes();
+    let Some(node) = &step.node else {
+        return Err(at(action_span, field, format!("{action} needs `node = \"cucm-sub-N\"`")));
+    };
+    one_of_nodes(node.get_ref(), &subscribers).map_err(|hint| {
+        at(
+            node.span(),
+            field,
+            format!("{action} acts on a CallManager subscriber{hint}; here: {}", subscribers.join(", ")),
+        )
+    })
+}
+
 /// SAN entries: at most [`SAN_ENTRIES_MAX`] DNS names of letters, digits, `-` and `.`.
 fn check_san(san: &[String]) -> Result<Vec<String>, String> {
     if san.len() > SAN_ENTRIES_MAX {
@@ -165,7 +187,7 @@ pub(super) fn sip_action(
     at: At<'_>,
 ) -> Result<Action, ScenarioError> {
     let field = |name: &str| format!("step[{index}].{name}");
-    let action = name_of(name);
+    let action = name.name();
     if cluster.sip.is_none() {
         return Err(at(action_span, &field("action"), format!("{action} needs [cluster.sip]")));
     }
@@ -196,25 +218,25 @@ pub(super) fn sip_action(
                 }
             }
         }
-        ActionName::SetSipPorts => {
-            let subscribers = cluster.cucm_subscriber_nodes();
-            let Some(node) = &step.node else {
-                return Err(at(
-                    action_span,
-                    &field("node"),
-                    "set-sip-ports needs `node = \"cucm-sub-N\"`".to_string(),
-                ));
+        ActionName::ShowOpenPorts => {
+            let node = subscriber_node(step, &field("node"), action, cluster, action_span.clone(), at)?;
+            let port = match &step.port {
+                Some(port) => u16::try_from(*port.get_ref())
+                    .ok()
+                    .filter(|port| *port > 0)
+                    .ok_or_else(|| at(port.span(), &field("port"), "is a port, 1 to 65535".to_string()))?,
+                None => {
+                    return Err(at(
+                        action_span,
+                        &field("port"),
+                        "show-open-ports needs `port = 5090` (show open ports regexp 5090)".to_string(),
+                    ))
+                }
             };
-            let node = one_of_nodes(node.get_ref(), &subscribers).map_err(|hint| {
-                at(
-                    node.span(),
-                    &field("node"),
-                    format!(
-                        "set-sip-ports acts on a CallManager subscriber{hint}; here: {}",
-                        subscribers.join(", ")
-                    ),
-                )
-            })?;
+            Action::ShowOpenPorts { node, port }
+        }
+        ActionName::SetSipPorts => {
+            let node = subscriber_node(step, &field("node"), action, cluster, action_span.clone(), at)?;
             let (phone_port, mra_port) = (
                 step.phone_port.as_ref().map(|p| *p.get_ref()),
                 step.mra_port.as_ref().map(|p| *p.get_ref()),
@@ -247,7 +269,10 @@ pub(super) fn sip_action(
             Action::ReissueExpresswayCertificate { san }
         }
         ActionName::ConfigureExpressway => match &step.oauth_with_refresh {
-            Some(flag) => Action::ConfigureExpressway { oauth_with_refresh: *flag.get_ref() },
+            Some(flag) => {
+                edge()?;
+                Action::ConfigureExpressway { oauth_with_refresh: *flag.get_ref() }
+            }
             None => {
                 return Err(at(
                     action_span,
@@ -271,7 +296,7 @@ pub(super) fn sip_action(
             }
             Action::SetSecurityProfile { digest_authentication, tftp_encrypted_config }
         }
-        other => unreachable!("{} is not a SIP step", name_of(other)),
+        other => unreachable!("{} is not a SIP step", other.name()),
     })
 }
 
@@ -282,18 +307,8 @@ pub(super) fn fields(name: ActionName) -> &'static [&'static str] {
         ActionName::SetSipPorts => &["node", "phone_port", "mra_port"],
         ActionName::ReissueExpresswayCertificate => &["san"],
         ActionName::ConfigureExpressway => &["oauth_with_refresh"],
+        ActionName::ShowOpenPorts => &["node", "port"],
         ActionName::SetSecurityProfile => &["digest_authentication", "tftp_encrypted_config"],
         _ => &[],
-    }
-}
-
-fn name_of(name: ActionName) -> &'static str {
-    match name {
-        ActionName::SipOauthMode => "sip-oauth-mode",
-        ActionName::SetSipPorts => "set-sip-ports",
-        ActionName::RefreshExpressway => "refresh-expressway",
-        ActionName::ReissueExpresswayCertificate => "reissue-expressway-certificate",
-        ActionName::SetSecurityProfile => "set-security-profile",
-        _ => "this step",
     }
 }

@@ -325,6 +325,10 @@ catalogue! {
         certificate: Option<String>,
         /// For `set-sip-ports`: the ports asked for, `phone=N mra=N`.
         ports: Option<String>,
+        /// For `run-sql`: which of the documents' queries.
+        query: Option<String> = Domain::OneOf(SQL_QUERIES),
+        /// For `show-open-ports`: the port asked about.
+        port: Option<u16>,
         /// For `reissue-expressway-certificate`: the new certificate's names, space-separated.
         san: Option<String>,
         /// For `set-security-profile`, `configure-unity` and `configure-expressway`: the settings asked for, `digest_authentication=true ...`, `authz_server=true oauth=false`, `oauth_with_refresh=true`.
@@ -461,6 +465,29 @@ catalogue! {
         trusted_serial: Option<String>,
         /// Whether the two are the same, as they must be.
         matches: bool,
+    }
+    /// One row of a `run sql` answer, as the CLI prints it (the refresh-token table shows the token's hash, never the token).
+    SqlRow = "sql-row" {
+        /// The row's columns, tab-separated.
+        row: String,
+    }
+    /// A `run sql` answer ended.
+    SqlAnswered = "sql-answered" {
+        /// Which query.
+        query: String = Domain::OneOf(SQL_QUERIES),
+        /// Rows the query found.
+        rows: u64,
+        /// Rows printed (at most the CLI pager's limit).
+        shown: u64,
+    }
+    /// A CallManager node answered `show open ports regexp <port>`.
+    OpenPortsShown = "open-ports-shown" {
+        /// The port asked about.
+        port: u16,
+        /// Whether Cisco CallManager listens there.
+        open: bool,
+        /// What it listens for there (`sip-oauth-phone`, ...), when open.
+        purpose: Option<String> = Domain::OneOf(PORT_PURPOSES),
     }
     /// Expressway-C's "Authorize by OAuth token with refresh" changed.
     ExpresswayConfigured = "expressway-configured" {

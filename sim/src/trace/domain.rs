@@ -65,6 +65,9 @@ pub const EXPIRY_TIMERS: &[&str] = &["access_token_expiry", "refresh_token_expir
 /// Enterprise parameters a `set-param` step may change.
 pub const PARAMS: &[&str] = &["access_token_expiry", "refresh_token_expiry", "refresh_login_flow"];
 
+/// The `run sql` queries a step may ask for (`SqlQuery`).
+pub const SQL_QUERIES: &[&str] = &["refreshtokendetails", "cluster-sip-oauth-mode"];
+
 /// How a device reaches CallManager.
 pub const VIAS: &[&str] = &["direct", "edge"];
 /// What an implicit-grant access token is.

@@ -13,7 +13,7 @@ use crate::certs::{Identity, Service};
 use crate::clock;
 use crate::node::{checksum_field, key_checksums};
 use crate::node_id::NodeId;
-use crate::scenario::Action;
+use crate::scenario::{Action, SqlQuery};
 use crate::tokens::{ExpiryTimer, KeyKind};
 use crate::trace::Happening;
 
@@ -32,6 +32,8 @@ pub enum AdminCommand {
     RestartDrfPrimary,
     /// `ipsec.pem` regenerated on Certificate Management.
     RegenerateIpsec,
+    /// `run sql ...` with one of the documents' queries.
+    RunSql(SqlQuery),
     /// `utils sipOAuth-mode enable|disable`.
     SetSipOAuthMode(bool),
     /// The CallManager page: a subscriber's SIP OAuth ports (unchecked: the page checks).
@@ -45,6 +47,7 @@ impl AdminCommand {
     pub fn of(action: &Action) -> Option<AdminCommand> {
         Some(match action {
             Action::RegenerateKey(kind) => AdminCommand::RegenerateKey(*kind),
+            Action::RunSql(query) => AdminCommand::RunSql(*query),
             Action::SetExpiry { timer, value_s } => AdminCommand::SetExpiry(*timer, *value_s),
             Action::SetRefreshLoginFlow(enabled) => AdminCommand::SetRefreshLoginFlow(*enabled),
             Action::RestartService { service: Service::Tomcat, .. } => AdminCommand::RestartTomcat,
@@ -75,6 +78,7 @@ pub(super) async fn obey(
     while let Some(command) = std::future::poll_fn(|cx| admin.borrow_mut().poll_recv(cx)).await {
         match command {
             AdminCommand::RegenerateKey(kind) => publisher.borrow_mut().regenerate(kind),
+            AdminCommand::RunSql(query) => publisher.borrow().run_sql(query),
             AdminCommand::SetExpiry(timer, value_s) => publisher.borrow_mut().set_expiry(timer, value_s),
             AdminCommand::SetRefreshLoginFlow(enabled) => {
                 publisher.borrow_mut().set_refresh_login_flow(enabled)

@@ -15,6 +15,7 @@ pub mod grants;
 pub mod key_push;
 pub mod purge;
 pub mod revoke;
+pub mod run_sql;
 pub mod sip_admin;
 
 use std::cell::RefCell;

@@ -63,6 +63,11 @@ impl SipAdmin {
     /// `utils sipOAuth-mode enable|disable`: refused while the refresh login flow is off. The
     /// documents say SIP OAuth requires the flow; that the command refuses (rather than
     /// enabling a mode no device can use) is ours (assumption).
+    /// `ClusterSIPOAuthMode` as `processconfig` holds it now.
+    pub fn mode(&self) -> Result<bool, String> {
+        self.database.sip_oauth_mode()
+    }
+
     pub fn set_mode(&self, enabled: bool, refresh_flow: bool, tracer: &Tracer) {
         if enabled && !refresh_flow {
             tracer.emit(Happening::SipOauthModeRefused {

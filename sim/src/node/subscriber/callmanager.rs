@@ -84,6 +84,8 @@ pub struct CallManager {
     plugin: Plugin,
     /// The listening ports' tasks, stopped when the service stops.
     listeners: Vec<JoinHandle<()>>,
+    /// The ports those tasks listen on, and what for.
+    open: Vec<(u16, Purpose)>,
     epoch_s: u64,
     tracer: Tracer,
 }
@@ -97,7 +99,16 @@ impl CallManager {
         epoch_s: u64,
         tracer: Tracer,
     ) -> CallManager {
-        CallManager { database, certs, keys, plugin, listeners: Vec::new(), epoch_s, tracer }
+        CallManager {
+            database,
+            certs,
+            keys,
+            plugin,
+            listeners: Vec::new(),
+            open: Vec::new(),
+            epoch_s,
+            tracer,
+        }
     }
 
     /// The service starts: it reads the mode and ports, loads `tomcat.pem` and Tomcat-trust,
@@ -151,6 +162,7 @@ impl CallManager {
             opened.push(format!("{port}/{}", purpose.transport()));
             let task = tokio::task::spawn_local(listen(callmanager.clone(), port, purpose, acceptor));
             this.listeners.push(task);
+            this.open.push((port, purpose));
         }
         this.tracer.emit(Happening::CallmanagerStarted {
             oauth,
@@ -162,6 +174,14 @@ impl CallManager {
     /// After a crash of the node its listening tasks are gone with it: forget them.
     pub fn forget_listeners(&mut self) {
         self.listeners.clear();
+        self.open.clear();
+    }
+
+    /// `show open ports regexp <port>`: whether Cisco CallManager listens there now.
+    pub fn show_open_port(&self, port: u16) -> Happening {
+        let purpose =
+            self.open.iter().find(|(open, _)| *open == port).map(|(_, purpose)| purpose.name().to_string());
+        Happening::OpenPortsShown { port, open: purpose.is_some(), purpose }
     }
 
     /// `utils service restart Cisco CallManager`: the ports close, and the service starts
@@ -170,6 +190,7 @@ impl CallManager {
         for listener in callmanager.borrow_mut().listeners.drain(..) {
             listener.abort();
         }
+        callmanager.borrow_mut().open.clear();
         clock::sleep(CALLMANAGER_RESTART).await;
         CallManager::start(&callmanager);
         let this = callmanager.borrow();

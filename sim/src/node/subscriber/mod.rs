@@ -261,6 +261,9 @@ async fn run_commands(commands: NodeCommands, on: CommandsOn) {
                 tracer
                     .emit(tomcat_restarted(loaded, certificate.map(|serial| format!("tomcat.pem={serial}"))));
             }
+            (NodeCommand::ShowOpenPorts(port), Some(targets)) => {
+                tracer.emit(targets.callmanager.borrow().show_open_port(port))
+            }
             (NodeCommand::RestartService(NodeService::CallManager), Some(targets)) => {
                 CallManager::restart(targets.callmanager.clone()).await
             }

@@ -11,7 +11,9 @@
 //! * [`consumers`]: UDS, RTMT, IM and Presence and voicemail verdicts.
 //! * [`sip`]: SIP OAuth registration and the edge.
 //! * [`settings`]: Unity Connection's and Expressway-C's OAuth settings.
+//! * [`cli`]: what `run sql` and `show open ports` printed.
 
+mod cli;
 mod consumers;
 mod keys;
 mod services;
@@ -47,6 +49,7 @@ fn told(event: &Event) -> Option<String> {
         .or_else(|| tokens::in_words(event))
         .or_else(|| consumers::in_words(event))
         .or_else(|| settings::in_words(event))
+        .or_else(|| cli::in_words(event))
 }
 
 /// A SHA-256 by its first 16 hex digits.
