@@ -145,6 +145,30 @@ impl Vectors {
         self.cases.iter().map(|case| self.run_case(plugin, case)).collect()
     }
 
+    /// The cases again, last first, through `fresh` (a new instance of the same component):
+    /// each whose verdict differs from the one `forward` (the cases in order, on another
+    /// instance) recorded. A validator's verdict may depend on the token, the keys and the
+    /// clock only; a difference here means it kept something from earlier calls (a cache of
+    /// accepted tokens, say).
+    pub fn order_dependence(&self, fresh: &mut Plugin, forward: &[Outcome]) -> Vec<OrderChange> {
+        let mut changes: Vec<OrderChange> = self
+            .cases
+            .iter()
+            .zip(forward)
+            .rev()
+            .filter_map(|(case, outcome)| {
+                let reversed = fresh.validate(self.keyring.clone(), &case.request());
+                (reversed != outcome.component).then(|| OrderChange {
+                    case: case.name.clone(),
+                    in_order: outcome.component.clone(),
+                    reversed,
+                })
+            })
+            .collect();
+        changes.reverse();
+        changes
+    }
+
     /// Runs one case through `plugin` and through the native reference validator.
     pub fn run_case(&self, plugin: &mut Plugin, case: &Case) -> Outcome {
         let request = case.request();
@@ -172,6 +196,15 @@ impl Case {
             consumer: self.consumer.clone(),
         }
     }
+}
+
+/// A case whose verdict changed with the order the cases ran in.
+pub struct OrderChange {
+    pub case: String,
+    /// The verdict with the cases in file order.
+    pub in_order: Verdict,
+    /// The verdict with the cases last first, on a fresh instance.
+    pub reversed: Verdict,
 }
 
 /// One case's verdicts.

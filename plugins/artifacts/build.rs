@@ -26,6 +26,8 @@ const PLUGINS: &[(&str, &str)] = &[
     // The starter: a test holds it to `plugin check` as it ships.
     ("template", "TEMPLATE"),
     ("faulty", "FAULTY"),
+    // A validator whose verdicts depend on earlier calls: `plugin check` must say so.
+    ("caching", "CACHING"),
 ];
 
 const TARGET: &str = "wasm32-wasip2";

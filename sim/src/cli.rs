@@ -785,8 +785,27 @@ fn check_plugin(component: &Path, vectors_path: Option<&Path>) -> Result<ExitCod
     }
     let failed = outcomes.iter().filter(|(o, _)| !o.passed()).count();
     out.push_str(&format!("{} passed, {} failed\n", outcomes.len() - failed, failed));
+    // The same cases, last first, on a fresh instance: a verdict that changes says the
+    // component kept something from earlier calls, which no case alone can name.
+    let mut fresh = plugins.load_file(component).map_err(|e| InputError(e.to_string()))?;
+    let forward: Vec<_> = outcomes.into_iter().map(|(outcome, _)| outcome).collect();
+    let changes = vectors.order_dependence(&mut fresh, &forward);
+    if !changes.is_empty() {
+        out.push_str(&format!(
+            "your plugin's verdicts depend on earlier calls: {} case(s) changed when the cases ran again, last first, on a fresh instance (keep no state between calls, e.g. no cache of accepted tokens):\n",
+            changes.len()
+        ));
+        for change in &changes {
+            out.push_str(&format!(
+                "  {}: {} in order, {} last first\n",
+                shown(&change.case),
+                change.in_order.name(),
+                change.reversed.name()
+            ));
+        }
+    }
     print(&out);
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if failed == 0 && changes.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// The most characters of an input-supplied name a report prints.

@@ -120,6 +120,20 @@ fn plugin_check_passes_the_reference_validator() {
     assert_eq!(output.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("0 failed"), "{stdout}");
     assert!(stdout.contains("tampered-jwe-tag"));
+    assert!(!stdout.contains("depend on earlier calls"), "{stdout}");
+}
+
+/// A component that remembers the tokens it accepted gets some cases wrong; the check also
+/// says why, naming each case whose verdict changed when the cases ran last first on a fresh
+/// instance.
+#[test]
+fn plugin_check_says_when_verdicts_depend_on_earlier_calls() {
+    let output = authzlab(&["plugin", "check", authzlab_plugins::CACHING.path]);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("your plugin's verdicts depend on earlier calls"), "{stdout}");
+    assert!(stdout.contains("  expired: accept in order, reject:expired last first"), "{stdout}");
+    assert!(!stdout.contains("valid-access-token: "), "a case that does not change is not named: {stdout}");
 }
 
 #[test]

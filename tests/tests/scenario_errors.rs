@@ -574,6 +574,25 @@ fn certificate_steps_name_an_identity_or_a_trust_certificate_on_an_imp_node() {
     assert!(message.contains("takes no `node`"), "{message}");
 }
 
+/// A validator that is neither built in nor a `.wasm` file is refused at its line, saying
+/// where authzlab looked and which file name would load a component from beside the scenario.
+#[test]
+fn an_unknown_validator_says_where_it_looked_and_how_to_name_a_file() {
+    let text = "name = \"v\"\nduration = \"1h\"\n[cluster]\nunity = { validator = \"my-validator\" }\n";
+    let unknown = Scenario::parse(text, Path::new("scenarios/v.toml")).unwrap_err().to_string();
+    assert!(unknown.starts_with("scenarios/v.toml:4:23: cluster.unity.validator: "), "{unknown}");
+    assert!(unknown.contains("looked among its built-ins (unity-connection, imp,"), "{unknown}");
+    assert!(unknown.contains("\"my-validator.wasm\" would be scenarios/my-validator.wasm"), "{unknown}");
+    let close = text.replace("my-validator", "unity-conection");
+    let close = Scenario::parse(&close, Path::new("v.toml")).unwrap_err().to_string();
+    assert!(close.contains("(did you mean \"unity-connection\"?)"), "{close}");
+    let sip = "name = \"v\"\nduration = \"1h\"\n[params]\nrefresh_login_flow = true\n[cluster]\nsip = { validator = \"sip\" }\n";
+    let (_, _, field, _) = error(sip);
+    assert_eq!(field, "cluster.sip.validator");
+    let file = text.replace("my-validator", "mine.wasm");
+    assert!(Scenario::parse(&file, Path::new("v.toml")).is_ok(), "a .wasm name is read when the run starts");
+}
+
 /// `configure-unity` needs Unity Connection and at least one of its two settings.
 #[test]
 fn unity_settings_steps_say_what_they_need() {

@@ -100,7 +100,7 @@ pub enum RunError {
     #[error(transparent)]
     Plugin(#[from] PluginError),
     #[error(
-        "{scenario}: unity validator {name:?} is neither a built-in plugin ({builtins}) nor a .wasm file"
+        "{scenario}: validator {name:?} is neither a built-in plugin ({builtins}) nor a .wasm file"
     )]
     UnknownValidator { scenario: String, name: String, builtins: String },
     #[error("the simulation stopped: {0}")]

@@ -115,7 +115,7 @@ pub(super) struct SipFile {
     pub mra_oauth_port: Option<Spanned<i64>>,
     /// The validator CallManager's SIP check loads (default: the built-in `callmanager-sip`).
     #[serde(default)]
-    pub validator: Option<String>,
+    pub validator: Option<Spanned<String>>,
     /// "OAuth Access Token for Devices": `implicit` (default) or `explicit`.
     #[serde(default)]
     pub device_tokens: Option<Spanned<DeviceTokens>>,
@@ -126,7 +126,7 @@ pub(super) struct SipFile {
 pub(super) struct ExpresswayFile {
     /// The validator Expressway-C loads (default: the built-in `expressway`).
     #[serde(default)]
-    pub validator: Option<String>,
+    pub validator: Option<Spanned<String>>,
     /// Further DNS names in Expressway-C's certificate, besides its host name.
     #[serde(default)]
     pub san: Option<Spanned<Vec<String>>>,
@@ -150,7 +150,7 @@ pub(super) struct ImpFile {
     pub subscribers: Option<Spanned<u32>>,
     /// The validator every IM and Presence node loads (default: the built-in `imp`).
     #[serde(default)]
-    pub validator: Option<String>,
+    pub validator: Option<Spanned<String>>,
     /// "Enable High Availability" in the Presence Redundancy Group (default: off).
     #[serde(default)]
     pub high_availability: bool,
@@ -183,7 +183,7 @@ fn default_subscribers() -> Spanned<u32> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct UnityFile {
-    pub validator: String,
+    pub validator: Spanned<String>,
     /// The Authz Servers entry (host, port 8443, an AXL user) is configured.
     #[serde(default = "configured")]
     pub authz_server: bool,

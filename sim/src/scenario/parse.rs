@@ -11,7 +11,7 @@ use super::duration::format_duration;
 use super::error::line_column;
 use super::error::{one_of_nodes, At};
 use super::expect;
-use super::file::{ParamsFile, ScenarioFile, StepFile};
+use super::file::{ClusterFile, ParamsFile, ScenarioFile, StepFile};
 use super::{
     Action, ClientGroup, ClientKind, Cluster, ImpCluster, Purge, Release, Scenario, ScenarioError, Site,
     Step, CLIENTS_MAX, CUCM_SUBSCRIBERS_MAX, DURATION_MAX, EPOCH_S_MAX, IMP_SUBSCRIBERS_MAX,
@@ -62,6 +62,7 @@ impl Scenario {
         let mut purge = purge(params, cluster.time_zone.as_ref(), &at)?;
         preloaded_table(&parsed, &mut purge, &at)?;
 
+        check_validators(&parsed.cluster.0, path, &at)?;
         let clients = client_groups(&parsed, duration, &at)?;
         let devices = super::devices(&clients);
         let imp = imp_cluster(&parsed, &at)?;
@@ -76,7 +77,7 @@ impl Scenario {
             cucm_subscribers: subscribers,
             sso: parsed.cluster.0.sso,
             release,
-            unity_validator: parsed.cluster.0.unity.as_ref().map(|unity| unity.0.validator.clone()),
+            unity_validator: parsed.cluster.0.unity.as_ref().map(|unity| unity.0.validator.get_ref().clone()),
             unity_setup: parsed.cluster.0.unity.as_ref().map_or(
                 super::UnitySetup { authz_server: true, oauth: true },
                 |unity| super::UnitySetup { authz_server: unity.0.authz_server, oauth: unity.0.oauth },
@@ -283,6 +284,41 @@ fn client_groups(
 }
 
 /// `[cluster.imp]`: IM and Presence, a publisher and up to [`IMP_SUBSCRIBERS_MAX`] more.
+/// Every validator a scenario names is a built-in plugin or a component file (its name ends
+/// in `.wasm`, read relative to the scenario file); anything else is refused here, naming
+/// where authzlab looked and how to name a file, before any node is built.
+fn check_validators(cluster: &ClusterFile, path: &Path, at: At<'_>) -> Result<(), ScenarioError> {
+    let named = [
+        ("cluster.sip.validator", cluster.sip.as_ref().and_then(|sip| sip.0.validator.as_ref())),
+        ("cluster.imp.validator", cluster.imp.as_ref().and_then(|imp| imp.0.validator.as_ref())),
+        ("cluster.unity.validator", cluster.unity.as_ref().map(|unity| &unity.0.validator)),
+        (
+            "cluster.expressway.validator",
+            cluster.expressway.as_ref().and_then(|edge| edge.0.validator.as_ref()),
+        ),
+    ];
+    for (field, name) in named.into_iter().filter_map(|(field, name)| Some((field, name?))) {
+        let wanted = name.get_ref();
+        if authzlab_plugins::by_name(wanted).is_some() || wanted.ends_with(".wasm") {
+            continue;
+        }
+        let builtins: Vec<&str> = authzlab_plugins::ALL.iter().map(|artifact| artifact.name).collect();
+        let hint = did_you_mean(wanted, builtins.iter().copied())
+            .map_or_else(String::new, |close| format!(" (did you mean {close:?}?)"));
+        let beside = path.parent().unwrap_or(Path::new(".")).join(format!("{wanted}.wasm"));
+        return Err(at(
+            name.span(),
+            field,
+            format!(
+                "{wanted:?} is not a built-in validator{hint}: authzlab looked among its built-ins ({}) because the name has no .wasm ending; to load your own component, give its file name with the ending, relative to this scenario file (\"{wanted}.wasm\" would be {})",
+                builtins.join(", "),
+                beside.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn imp_cluster(parsed: &ScenarioFile, at: At<'_>) -> Result<Option<ImpCluster>, ScenarioError> {
     Ok(match &parsed.cluster.0.imp {
         None => None,
@@ -297,7 +333,10 @@ fn imp_cluster(parsed: &ScenarioFile, at: At<'_>) -> Result<Option<ImpCluster>, 
                     format!("must be 0 to {IMP_SUBSCRIBERS_MAX}"),
                 ));
             }
-            let validator = imp.validator.clone().unwrap_or_else(|| IMP_VALIDATOR_DEFAULT.to_string());
+            let validator = imp
+                .validator
+                .as_ref()
+                .map_or_else(|| IMP_VALIDATOR_DEFAULT.to_string(), |v| v.get_ref().clone());
             Some(ImpCluster {
                 subscribers,
                 validator,

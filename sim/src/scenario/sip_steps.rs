@@ -75,7 +75,10 @@ pub(super) fn sip_cluster(
         oauth,
         phone_oauth_port,
         mra_oauth_port,
-        validator: sip.validator.clone().unwrap_or_else(|| SIP_VALIDATOR_DEFAULT.to_string()),
+        validator: sip
+            .validator
+            .as_ref()
+            .map_or_else(|| SIP_VALIDATOR_DEFAULT.to_string(), |v| v.get_ref().clone()),
         device_tokens: sip.device_tokens.as_ref().map_or(DeviceTokens::Implicit, |tokens| *tokens.get_ref()),
     }))
 }
@@ -116,7 +119,10 @@ pub(super) fn expressway_cluster(
         }
     };
     Ok(Some(ExpresswayCluster {
-        validator: expressway.validator.clone().unwrap_or_else(|| EXPRESSWAY_VALIDATOR_DEFAULT.to_string()),
+        validator: expressway
+            .validator
+            .as_ref()
+            .map_or_else(|| EXPRESSWAY_VALIDATOR_DEFAULT.to_string(), |v| v.get_ref().clone()),
         san,
         ca_in_tomcat_trust: expressway.ca_in_tomcat_trust.unwrap_or(true),
         trusts_callmanager: expressway.trusts_callmanager.unwrap_or(true),
