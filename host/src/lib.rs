@@ -30,6 +30,7 @@ pub mod plugin;
 pub mod reference;
 pub mod vectors;
 pub mod verdict;
+pub mod weakening;
 
 pub use bindings::authzlab::validator::keyring::KeyError;
 pub use bindings::authzlab::validator::types::{Claims, PluginInfo, Rejection, Request, TokenKind};

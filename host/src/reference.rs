@@ -8,13 +8,20 @@ use base64::Engine;
 use serde_json::{Map, Value};
 
 use crate::keyring::Keyring;
-use crate::{Claims, KeyError, Rejection, Request, TokenKind, CLOCK_LEEWAY_S};
+use crate::weakening::Checks;
+use crate::{Claims, KeyError, Rejection, Request, TokenKind};
 
 type Object = Map<String, Value>;
 
 /// Validates `request.token` with `keyring`; the first failed check, in the WIT contract's
 /// order, is the verdict.
 pub fn validate(keyring: &Keyring, request: &Request) -> Result<Claims, Rejection> {
+    validate_with(keyring, request, Checks::FULL)
+}
+
+/// [`validate`] with `checks`: all of the contract's, or a deliberately weakened copy that
+/// measures the conformance suite ([`crate::weakening`]).
+pub fn validate_with(keyring: &Keyring, request: &Request, checks: Checks) -> Result<Claims, Rejection> {
     let token = request.token.as_str();
     if token.len() > TOKEN_BYTES_MAX {
         return Err(Rejection::Malformed(format!("token of {} bytes, over {TOKEN_BYTES_MAX}", token.len())));
@@ -26,7 +33,7 @@ pub fn validate(keyring: &Keyring, request: &Request) -> Result<Claims, Rejectio
     if alg != "RS256" {
         return Err(Rejection::UnsupportedAlgorithm(alg.to_owned()));
     }
-    no_extensions(&header, "JWS header")?;
+    no_extensions(&header, "JWS header", checks)?;
     let kid = text(&header, "kid", "JWS header")?;
     let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
     match keyring.verify_rs256(kid, signing_input.as_bytes(), &signature) {
@@ -48,7 +55,7 @@ pub fn validate(keyring: &Keyring, request: &Request) -> Result<Claims, Rejectio
                 })
             }
         };
-        open_nested_jwt(keyring, kid, &open_jwe(keyring, jwe)?)?
+        open_nested_jwt(keyring, kid, &open_jwe(keyring, jwe, checks)?, checks)?
     } else if payload.contains_key("private") {
         return Err(Rejection::WrongTokenType("access".to_owned()));
     } else {
@@ -57,19 +64,20 @@ pub fn validate(keyring: &Keyring, request: &Request) -> Result<Claims, Rejectio
 
     let ctyp = text(&claims, "ctyp", "claims")?;
     let wanted = if request.kind == TokenKind::Access { "access" } else { "refresh" };
-    if ctyp != wanted {
+    if ctyp != wanted && checks.token_type() {
         return Err(Rejection::WrongTokenType(ctyp.to_owned()));
     }
     let issuer = text(&claims, "iss", "claims")?;
-    if issuer != keyring.trusted_issuer() {
+    if issuer != keyring.trusted_issuer() && checks.issuer() {
         return Err(Rejection::WrongIssuer(issuer.to_owned()));
     }
     let expires_at = number(&claims, "exp")?;
     let issued_at = if request.kind == TokenKind::Access { number(&claims, "iat")? } else { 0 };
-    if issued_at > request.now.saturating_add(CLOCK_LEEWAY_S) {
+    let leeway_s = checks.leeway_s(request.kind);
+    if issued_at > request.now.saturating_add(leeway_s) && checks.issue_time() {
         return Err(Rejection::NotYetValid(issued_at));
     }
-    if request.now >= expires_at.saturating_add(CLOCK_LEEWAY_S) {
+    if request.now >= expires_at.saturating_add(leeway_s) {
         return Err(Rejection::Expired(expires_at));
     }
     let token_id = text(&claims, "tid", "claims")?.to_owned();
@@ -96,7 +104,7 @@ pub fn validate(keyring: &Keyring, request: &Request) -> Result<Claims, Rejectio
 }
 
 /// The plaintext of an access token's `private` JWE.
-fn open_jwe(keyring: &Keyring, jwe: &str) -> Result<Vec<u8>, Rejection> {
+fn open_jwe(keyring: &Keyring, jwe: &str, checks: Checks) -> Result<Vec<u8>, Rejection> {
     let [protected_b64, encrypted_key_b64, iv_b64, ciphertext_b64, tag_b64] = split::<5>(jwe, "JWE")?;
     let header = object(protected_b64, "JWE header")?;
     let iv = bytes(iv_b64, "JWE IV")?;
@@ -109,9 +117,9 @@ fn open_jwe(keyring: &Keyring, jwe: &str) -> Result<Vec<u8>, Rejection> {
             return Err(Rejection::UnsupportedAlgorithm(value.to_owned()));
         }
     }
-    no_extensions(&header, "JWE header")?;
+    no_extensions(&header, "JWE header", checks)?;
     let cty = text(&header, "cty", "JWE header")?;
-    if cty != "JWT" {
+    if cty != "JWT" && checks.cty() {
         return Err(Rejection::Malformed(format!("JWE `cty` is {cty:?}, not \"JWT\"")));
     }
     if !encrypted_key_b64.is_empty() {
@@ -129,7 +137,12 @@ fn open_jwe(keyring: &Keyring, jwe: &str) -> Result<Vec<u8>, Rejection> {
 
 /// The claims of the nested JWT a JWE's plaintext is (`cty: "JWT"`): RS256, verified with
 /// the signing key `kid` that verified the outer JWS (the inner header names no key).
-fn open_nested_jwt(keyring: &Keyring, kid: &str, plaintext: &[u8]) -> Result<Object, Rejection> {
+fn open_nested_jwt(
+    keyring: &Keyring,
+    kid: &str,
+    plaintext: &[u8],
+    checks: Checks,
+) -> Result<Object, Rejection> {
     let inner = std::str::from_utf8(plaintext).map_err(|_| malformed("the JWE plaintext is not text"))?;
     let [header_b64, payload_b64, signature_b64] = split::<3>(inner, "nested JWT")?;
     let header = object(header_b64, "nested JWT header")?;
@@ -138,7 +151,10 @@ fn open_nested_jwt(keyring: &Keyring, kid: &str, plaintext: &[u8]) -> Result<Obj
     if alg != "RS256" {
         return Err(Rejection::UnsupportedAlgorithm(alg.to_owned()));
     }
-    no_extensions(&header, "nested JWT header")?;
+    no_extensions(&header, "nested JWT header", checks)?;
+    if !checks.nested_signature() {
+        return object(payload_b64, "nested JWT claims");
+    }
     let signing_input = &inner[..header_b64.len() + 1 + payload_b64.len()];
     match keyring.verify_rs256(kid, signing_input.as_bytes(), &signature) {
         Ok(true) => object(payload_b64, "nested JWT claims"),
@@ -154,7 +170,10 @@ pub const TOKEN_BYTES_MAX: usize = 64 * 1024;
 /// `zip` is an unsupported algorithm (nothing is ever decompressed); `crit` is malformed (no
 /// extension is understood); `jku`, `jwk`, `x5u`, `x5c` are ignored (keys come from the
 /// keyring only, so following them is never possible).
-fn no_extensions(header: &Object, what: &str) -> Result<(), Rejection> {
+fn no_extensions(header: &Object, what: &str, checks: Checks) -> Result<(), Rejection> {
+    if !checks.extensions() {
+        return Ok(());
+    }
     if let Some(zip) = header.get("zip") {
         let zip = match zip {
             Value::String(zip) => zip.clone(),
@@ -255,16 +274,21 @@ impl<'de> serde::Deserialize<'de> for NoDuplicates {
     }
 }
 
+/// A string member; a missing one and one of another type are told apart (in the SDK's words,
+/// so that the two validators' verdicts match to the letter).
 fn text<'o>(object: &'o Object, name: &str, what: &str) -> Result<&'o str, Rejection> {
-    object
-        .get(name)
-        .and_then(Value::as_str)
-        .ok_or_else(|| Rejection::Malformed(format!("{what} has no string `{name}`")))
+    match object.get(name) {
+        Some(Value::String(value)) => Ok(value),
+        Some(_) => Err(Rejection::Malformed(format!("{what} `{name}` is not a string"))),
+        None => Err(Rejection::Malformed(format!("{what} has no `{name}`"))),
+    }
 }
 
 fn number(claims: &Object, name: &str) -> Result<u64, Rejection> {
-    claims
-        .get(name)
-        .and_then(Value::as_u64)
-        .ok_or_else(|| Rejection::Malformed(format!("claims has no non-negative integer `{name}`")))
+    match claims.get(name) {
+        Some(value) => value
+            .as_u64()
+            .ok_or_else(|| Rejection::Malformed(format!("claims `{name}` is not a non-negative integer"))),
+        None => Err(Rejection::Malformed(format!("claims has no `{name}`"))),
+    }
 }

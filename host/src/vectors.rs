@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use crate::input::{bounded_vec, read_bounded, InputKind, ReadError};
 use crate::keyring::{Keyring, KeyringError};
 use crate::plugin::Plugin;
+use crate::weakening::{Checks, Weakening};
 use crate::{reference, Claims, Request, TokenKind, Verdict};
 
 /// The only format this reader understands.
@@ -143,6 +144,25 @@ impl Vectors {
     /// Runs every case through `plugin` and through the native reference validator.
     pub fn run(&self, plugin: &mut Plugin) -> Vec<Outcome> {
         self.cases.iter().map(|case| self.run_case(plugin, case)).collect()
+    }
+
+    /// The weakened copies of the reference validator these cases do not catch: each passes
+    /// every case although one of its checks is weaker than the contract's. An empty list
+    /// means a plugin with any one of those weaknesses fails a case here.
+    pub fn uncaught_weakenings(&self) -> Vec<Weakening> {
+        Weakening::ALL
+            .into_iter()
+            .filter(|weakening| {
+                self.cases.iter().all(|case| {
+                    let verdict = Verdict::from(reference::validate_with(
+                        &self.keyring,
+                        &case.request(),
+                        Checks(Some(*weakening)),
+                    ));
+                    meets(&verdict, &case.expect, case.claims.as_ref())
+                })
+            })
+            .collect()
     }
 
     /// The cases again, last first, through `fresh` (a new instance of the same component):

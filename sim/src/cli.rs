@@ -785,6 +785,19 @@ fn check_plugin(component: &Path, vectors_path: Option<&Path>) -> Result<ExitCod
     }
     let failed = outcomes.iter().filter(|(o, _)| !o.passed()).count();
     out.push_str(&format!("{} passed, {} failed\n", outcomes.len() - failed, failed));
+    // How much a pass means: the weakened copies of the reference these cases would let through.
+    let uncaught = vectors.uncaught_weakenings();
+    let total = authzlab_host::weakening::Weakening::ALL.len();
+    out.push_str(&format!(
+        "suite strength: these cases catch {} of {total} weakened copies of the reference validator{}\n",
+        total - uncaught.len(),
+        if uncaught.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<&str> = uncaught.iter().map(|weakening| weakening.name()).collect();
+            format!("; not caught: {}", names.join(", "))
+        }
+    ));
     // The same cases, last first, on a fresh instance: a verdict that changes says the
     // component kept something from earlier calls, which no case alone can name.
     let mut fresh = plugins.load_file(component).map_err(|e| InputError(e.to_string()))?;

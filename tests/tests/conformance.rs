@@ -71,11 +71,32 @@ fn component_and_native_validator_agree_with_every_vector() {
     assert!(!wrong.run(&mut plugin)[0].passed());
 }
 
+/// The built-in suite catches every weakened copy of the reference (a plugin that skips any
+/// one of those checks fails a case); without its refresh-token cases, the plugin
+/// (refresh tokens with a 2^40 s leeway) would pass, which is why they are there.
+#[test]
+fn the_suite_catches_every_weakened_reference_and_would_miss_one_without_its_refresh_cases() {
+    use authzlab_host::weakening::Weakening;
+    let suite = Vectors::from_file(build_vectors(), "the built-in suite").unwrap();
+    assert_eq!(suite.uncaught_weakenings(), Vec::<Weakening>::new());
+    let mut fewer = build_vectors();
+    fewer.cases.retain(|case| !case.name.starts_with("refresh-"));
+    let fewer = Vectors::from_file(fewer, "without refresh cases").unwrap();
+    assert_eq!(fewer.uncaught_weakenings(), vec![Weakening::RefreshLeewayUnbounded]);
+}
+
 #[test]
 fn every_named_case_is_covered() {
     let names: Vec<String> = build_vectors().cases.into_iter().map(|case| case.name).collect();
     for required in [
         "valid-access-token",
+        "refresh-expired",
+        "refresh-expired-within-leeway",
+        "refresh-tampered-signature",
+        "refresh-unknown-signing-kid",
+        "refresh-wrong-issuer",
+        "bare-claims-in-the-jwe",
+        "nested-jwt-tampered-signature",
         "expired",
         "not-yet-valid",
         "tampered-signature",

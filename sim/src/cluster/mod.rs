@@ -99,9 +99,7 @@ impl Default for RunOptions<'_> {
 pub enum RunError {
     #[error(transparent)]
     Plugin(#[from] PluginError),
-    #[error(
-        "{scenario}: validator {name:?} is neither a built-in plugin ({builtins}) nor a .wasm file"
-    )]
+    #[error("{scenario}: validator {name:?} is neither a built-in plugin ({builtins}) nor a .wasm file")]
     UnknownValidator { scenario: String, name: String, builtins: String },
     #[error("the simulation stopped: {0}")]
     Simulation(String),

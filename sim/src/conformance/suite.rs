@@ -53,6 +53,7 @@ pub fn build_vectors() -> VectorsFile {
     };
 
     clock_cases(&mut service, &valid, &refresh, &mut case);
+    refresh_cases(&service, &refresh, issued_at, &mut case);
     tampering_cases(&service, &valid, &refresh, issued_at, &mut case);
     shape_cases(&mut service, &valid, &refresh, issued_at, &mut case);
     hostile_headers(&mut service, &valid, issued_at, &mut case);
@@ -106,6 +107,76 @@ fn clock_cases(
         "reject:not-yet-valid",
         None,
     );
+}
+
+/// A refresh token held to the same checks as an access token: its expiry on both sides of
+/// the leeway (it carries no `iat`), a flipped signature, another token's payload under its
+/// signature, a key the consumer does not hold, another issuer, an access token's `ctyp`,
+/// `alg: none`, and a payload missing the `tid` a consumer records. A policy that waves
+/// refresh tokens through any one of these checks fails a case here.
+fn refresh_cases(
+    service: &TokenService,
+    refresh: &crate::tokens::Minted,
+    issued_at: u64,
+    case: &mut impl FnMut(&str, Kind, String, u64, &str, Option<Value>),
+) {
+    let token = || refresh.token.clone();
+    case("refresh-expired-within-leeway", Kind::Refresh, token(), refresh.exp + 29, "accept", None);
+    case("refresh-expired", Kind::Refresh, token(), refresh.exp + 30, "reject:expired", None);
+    case(
+        "refresh-expired-long-ago",
+        Kind::Refresh,
+        token(),
+        refresh.exp + 86_400 * 365,
+        "reject:expired",
+        None,
+    );
+    case(
+        "refresh-tampered-signature",
+        Kind::Refresh,
+        tamper_signature(&refresh.token),
+        NOW_S,
+        "reject:bad-signature",
+        None,
+    );
+    let claims = |edit: &dyn Fn(&mut serde_json::Map<String, Value>)| {
+        let mut payload: Value = serde_json::from_slice(
+            &URL_SAFE_NO_PAD.decode(&parts(&refresh.token)[1]).expect("our payload is base64url"),
+        )
+        .expect("our payload is JSON");
+        edit(payload.as_object_mut().expect("an object"));
+        serde_json::to_vec(&payload).expect("serializes")
+    };
+    let later = claims(&|payload| payload["exp"] = json!(refresh.exp + 86_400 * 30));
+    let stretched = format!(
+        "{}.{}.{}",
+        parts(&refresh.token)[0],
+        URL_SAFE_NO_PAD.encode(later),
+        parts(&refresh.token)[2]
+    );
+    case("refresh-tampered-payload", Kind::Refresh, stretched, NOW_S, "reject:bad-signature", None);
+    let mut other_signer = TokenService::new(&Seeds::new(VECTOR_SEED), Lifetimes::defaults());
+    other_signer.regenerate(KeyKind::Signing);
+    let foreign = other_signer.mint_refresh("jabber-1", issued_at).token;
+    case("refresh-unknown-signing-kid", Kind::Refresh, foreign, NOW_S, "reject:unknown-signing-key", None);
+    let other_issuer = service.sign(&claims(&|payload| {
+        payload["iss"] = json!("00000000-0000-4000-8000-000000000000");
+    }));
+    case("refresh-wrong-issuer", Kind::Refresh, other_issuer, NOW_S, "reject:wrong-issuer", None);
+    let access_ctyp = service.sign(&claims(&|payload| payload["ctyp"] = json!("access")));
+    case("refresh-with-an-access-ctyp", Kind::Refresh, access_ctyp, NOW_S, "reject:wrong-token-type", None);
+    case(
+        "refresh-alg-none",
+        Kind::Refresh,
+        alg_none(&refresh.token),
+        NOW_S,
+        "reject:unsupported-algorithm",
+        None,
+    );
+    let without_tid = service.sign(&claims(&|payload| {
+        payload.remove("tid");
+    }));
+    case("refresh-without-tid", Kind::Refresh, without_tid, NOW_S, "reject:malformed", None);
 }
 
 /// Tampered signatures and payloads, keys the consumer does not hold, a broken JWE tag.
