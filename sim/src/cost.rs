@@ -229,8 +229,9 @@ mod tests {
 
     #[test]
     fn cost_follows_ticks_hosts_events_and_signing_keys() {
-        let idle =
-            Estimate::of(&scenario("name=\"x\"\nduration=\"24h\"\n[cluster]\nunity={validator=\"u\"}\n"));
+        let idle = Estimate::of(&scenario(
+            "name=\"x\"\nduration=\"24h\"\n[cluster]\nunity={validator=\"unity-connection\"}\n",
+        ));
         assert_eq!((idle.steps, idle.hosts, idle.events), (864_000, 3, 0));
         assert_eq!(
             idle.wall,
@@ -239,7 +240,7 @@ mod tests {
         );
 
         let coarse = Estimate::of(&scenario(
-            "name=\"x\"\nduration=\"24h\"\ntick=\"1s\"\n[cluster]\nunity={validator=\"u\"}\n",
+            "name=\"x\"\nduration=\"24h\"\ntick=\"1s\"\n[cluster]\nunity={validator=\"unity-connection\"}\n",
         ));
         assert_eq!(coarse.steps * 10, idle.steps, "ten times the tick, a tenth of the steps");
 
@@ -248,7 +249,7 @@ mod tests {
         ));
         assert_eq!((busy.hosts, busy.events), (4, 100 * 24 * EVENTS_PER_CLIENT_HOUR));
         let polled = Estimate::of(&scenario(
-            "name=\"x\"\nduration=\"24h\"\n[cluster]\nunity={validator=\"u\"}\n[[clients]]\nkind=\"jabber\"\ncount=100\n",
+            "name=\"x\"\nduration=\"24h\"\n[cluster]\nunity={validator=\"unity-connection\"}\n[[clients]]\nkind=\"jabber\"\ncount=100\n",
         ));
         assert_eq!(polled.events, 100 * 24 * (EVENTS_PER_CLIENT_HOUR + VOICEMAIL_EVENTS_PER_CLIENT_HOUR));
 
