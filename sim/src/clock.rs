@@ -127,6 +127,12 @@ pub fn skew_ms(node: &NodeId) -> i64 {
 /// a node makes with its clock (token expiry, issue times, validators' `now`) reads this,
 /// so a skewed node decides as a real one with a wrong clock would; the trace's `t_ms` stays
 /// true time.
+/// `unix_s` as a UTC calendar date and time, for what a node prints (the CLI, its tables);
+/// `None` outside `time`'s range (scenario epochs end in the year 9999, well inside it).
+pub fn calendar(unix_s: u64) -> Option<time::OffsetDateTime> {
+    i64::try_from(unix_s).ok().and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+}
+
 pub fn node_now_s(node: &NodeId, epoch_s: u64) -> u64 {
     node_now_ms(node, epoch_s) / 1000
 }

@@ -61,13 +61,7 @@ impl HeldKeys {
 
 /// `MM/DD/YYYY HH:MM:SS`, as the CLI prints it.
 fn show_time(unix_s: u64) -> String {
-    // Scenario epochs are bounded by EPOCH_S_MAX (year 9999), well inside `time`'s range.
-    let Ok(at) = i64::try_from(unix_s)
-        .map_err(|_| ())
-        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).map_err(|_| ()))
-    else {
-        return format!("@{unix_s}");
-    };
+    let Some(at) = crate::clock::calendar(unix_s) else { return format!("@{unix_s}") };
     format!(
         "{:02}/{:02}/{:04} {:02}:{:02}:{:02}",
         u8::from(at.month()),

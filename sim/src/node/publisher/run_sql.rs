@@ -62,12 +62,7 @@ impl Publisher {
 
 /// `YYYY-MM-DD HH:MM:SS` in UTC, as `dbinfo('utc_to_datetime', ...)` prints it.
 fn utc_datetime(unix_s: u64) -> String {
-    let Ok(at) = i64::try_from(unix_s)
-        .map_err(|_| ())
-        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).map_err(|_| ()))
-    else {
-        return format!("@{unix_s}");
-    };
+    let Some(at) = crate::clock::calendar(unix_s) else { return format!("@{unix_s}") };
     format!(
         "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
         at.year(),
