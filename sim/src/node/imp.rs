@@ -25,8 +25,8 @@ use crate::node::authz::consumer::{self, Consumer, Presented};
 use crate::node::authz::node_keys::{pull_keys, restart_tomcat, tomcat_restarted, NodeKeys};
 use crate::node::authz::opaque_tokens::is_opaque;
 use crate::node::authz::proxy::answer_by_proxy;
-use crate::node::ipsec_trust;
 use crate::node::platform_commands::{next_command, NodeCommand, NodeCommands};
+use crate::node::{certificate_management, ipsec_trust};
 use crate::node_id::NodeId;
 use crate::proto::authz::{HTTPS_PORT, KEY_SYNC_PATH};
 use crate::proto::http::{answer_now, serve, Call, HttpRequest, HttpResponse, Pending};
@@ -308,7 +308,7 @@ async fn run_commands(node: Rc<RefCell<ImpNode>>, commands: NodeCommands) {
                     node.borrow_mut().restarting.remove(&service);
                     None
                 };
-                let presented = presents(&certs.borrow_mut().load(service));
+                let presented = certificate_management::presents(&certs.borrow_mut().load(service));
                 tracer.emit(match loaded {
                     Some(keys) => tomcat_restarted(keys, presented),
                     None => Happening::ServiceRestarted {
@@ -358,15 +358,6 @@ async fn run_commands(node: Rc<RefCell<ImpNode>>, commands: NodeCommands) {
     }
 }
 
-/// `file=serial` of each certificate a service loaded, or nothing for a service that loads none.
-fn presents(loaded: &[&Certificate]) -> Option<String> {
-    let text: Vec<String> = loaded
-        .iter()
-        .map(|certificate| format!("{}={}", certificate.identity.file(), certificate.serial))
-        .collect();
-    (!text.is_empty()).then(|| text.join(" "))
-}
-
 /// A service that serves users going down with High Availability on makes the Presence
 /// Redundancy Group move the node's users to its peer (assumption: the documents only say
 /// to turn High Availability off before restarting).
@@ -393,26 +384,7 @@ async fn regenerate(node: &Rc<RefCell<ImpNode>>, identity: Identity) {
         )
     };
     let now_s = clock::node_now_s(tracer.node(), epoch_s);
-    let previous = certs.borrow().identity(identity).serial.clone();
-    let regenerated = certs.borrow_mut().regenerate(identity, now_s).cloned();
-    let new = match regenerated {
-        Ok(new) => new,
-        Err(reason) => {
-            // Issuing fails only for a host name that is no DNS name, which the scenario never makes.
-            tracer.emit(Happening::TrustSyncFailed {
-                store: identity.trust_store(),
-                from: tracer.node().to_string(),
-                reason,
-            });
-            return;
-        }
-    };
-    tracer.emit(Happening::CertificateRegenerated {
-        certificate: identity.file(),
-        serial: new.serial.clone(),
-        previous,
-        fingerprint: new.short_fingerprint(),
-    });
+    let Some(new) = certificate_management::regenerate(&certs, identity, &tracer, now_s) else { return };
     // Every node's IPSec-trust holds the CallManager publisher's ipsec.pem, and a node's
     // own is in nobody's (the Korean document): it is not uploaded.
     if identity == Identity::Ipsec {

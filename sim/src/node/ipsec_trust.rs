@@ -42,30 +42,6 @@ pub fn present_drf_primary(certs: &CertStore) -> HttpResponse {
     }
 }
 
-/// `ipsec.pem` regenerated on this node (on disk; DRF presents it after a restart), recorded
-/// as `certificate-regenerated`; whether it was (issuing fails only for a host name that is
-/// no DNS name, which no scenario makes; that is recorded as `trust-sync-failed`).
-pub fn regenerate_own(certs: &RefCell<CertStore>, tracer: &Tracer, now_s: u64) -> bool {
-    let previous = certs.borrow().identity(Identity::Ipsec).serial.clone();
-    let regenerated = certs.borrow_mut().regenerate(Identity::Ipsec, now_s).cloned();
-    match regenerated {
-        Ok(certificate) => {
-            tracer.emit(Happening::CertificateRegenerated {
-                certificate: Identity::Ipsec.file(),
-                serial: certificate.serial.clone(),
-                previous,
-                fingerprint: certificate.short_fingerprint(),
-            });
-            true
-        }
-        Err(reason) => {
-            let (store, from) = (Identity::Ipsec.trust_store(), tracer.node().to_string());
-            tracer.emit(Happening::TrustSyncFailed { store, from, reason });
-            false
-        }
-    }
-}
-
 /// After this node's own `ipsec.pem` was regenerated: the publisher's current one into its
 /// IPSec-trust (the assumption above), recorded as `trust-synced` or `trust-sync-failed`.
 pub async fn take_publisher_ipsec(certs: &RefCell<CertStore>, tracer: &Tracer) {

@@ -10,6 +10,8 @@
 //! * [`edge`]: the MRA edge, Expressway-E and Expressway-C.
 //! * [`client`]: what runs on the sites: Jabber, phones, RTMT, their logins and SIP
 //!   registrations, and the administrator's console.
+//! * [`certificate_management`]: regenerating a certificate and what a restarted service
+//!   presents, the same on every node.
 //! * [`idp`]: the identity provider (SSO): authenticates users, counts their logins.
 //! * [`ipsec_trust`]: the CallManager publisher's `ipsec.pem` in every other node's
 //!   IPSec-trust: DRF's check, the documented serial comparison, taking the new one.
@@ -19,6 +21,7 @@
 //!   implicit grant's opaque tokens and proxy mode, and the refusals it records.
 
 pub mod authz;
+pub mod certificate_management;
 pub mod client;
 pub mod edge;
 pub mod idp;

@@ -11,7 +11,7 @@ use super::*;
 use crate::certs::service::IMP_SERVICE_RESTART;
 use crate::certs::{Identity, Service};
 use crate::clock;
-use crate::node::{checksum_field, key_checksums};
+use crate::node::{certificate_management, checksum_field, key_checksums};
 use crate::node_id::NodeId;
 use crate::scenario::{Action, SqlQuery};
 use crate::tokens::{ExpiryTimer, KeyKind};
@@ -106,11 +106,8 @@ pub(super) async fn obey(
                 let Some(certs) = publisher.borrow().certs.clone() else { continue };
                 certs.borrow_mut().stop(Service::DrfPrimary);
                 clock::sleep(IMP_SERVICE_RESTART).await;
-                let presented = certs
-                    .borrow_mut()
-                    .load(Service::DrfPrimary)
-                    .first()
-                    .map(|certificate| format!("{}={}", certificate.identity.file(), certificate.serial));
+                let presented =
+                    certificate_management::presents(&certs.borrow_mut().load(Service::DrfPrimary));
                 publisher.borrow().tracer.emit(Happening::ServiceRestarted {
                     service: Service::DrfPrimary.name().to_string(),
                     signing_key: None,
@@ -121,7 +118,14 @@ pub(super) async fn obey(
             AdminCommand::RegenerateIpsec => {
                 let publisher = publisher.borrow();
                 if let Some(certs) = &publisher.certs {
-                    crate::node::ipsec_trust::regenerate_own(certs, &publisher.tracer, publisher.now_s());
+                    // Every other node's IPSec-trust keeps the old one until that node
+                    // regenerates its own (`node::ipsec_trust`).
+                    certificate_management::regenerate(
+                        certs,
+                        Identity::Ipsec,
+                        &publisher.tracer,
+                        publisher.now_s(),
+                    );
                 }
             }
             AdminCommand::RestartTomcat => {

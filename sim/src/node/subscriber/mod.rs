@@ -27,9 +27,9 @@ use crate::node::authz::node_keys::{pull_keys, restart_tomcat, tomcat_restarted,
 use crate::node::authz::opaque_tokens::is_opaque;
 use crate::node::authz::proxy::answer_by_proxy;
 use crate::node::authz::refresh::verify_refresh_token;
-use crate::node::ipsec_trust;
 use crate::node::platform_commands::{next_command, NodeCommand, NodeCommands};
 use crate::node::subscriber::callmanager::CallManager;
+use crate::node::{certificate_management, ipsec_trust};
 use crate::node_id::NodeId;
 use crate::proto::authz::*;
 use crate::proto::http::{Call, HttpRequest, HttpResponse, Pending};
@@ -269,31 +269,20 @@ async fn run_commands(commands: NodeCommands, on: CommandsOn) {
             }
             (NodeCommand::RegenerateCertificate(Identity::Ipsec), _) => {
                 let now_s = clock::node_now_s(tracer.node(), epoch_s);
-                if ipsec_trust::regenerate_own(&certs, &tracer, now_s) {
+                if certificate_management::regenerate(&certs, Identity::Ipsec, &tracer, now_s).is_some() {
                     ipsec_trust::take_publisher_ipsec(&certs, &tracer).await;
                 }
             }
             (NodeCommand::RegenerateCertificate(Identity::Tomcat), Some(targets)) => {
                 let now_s = clock::node_now_s(tracer.node(), epoch_s);
-                let previous = targets.certs.borrow().identity(Identity::Tomcat).clone();
-                let regenerated = targets.certs.borrow_mut().regenerate(Identity::Tomcat, now_s).cloned();
-                match regenerated {
-                    Ok(certificate) => {
-                        // Tomcat-trust is the cluster's: every subscriber holds the new one
-                        // (assumption: the platform replicates it; the documents do not say).
-                        for other in targets.cluster.iter() {
-                            if !Rc::ptr_eq(other, &targets.certs) {
-                                other.borrow_mut().trust_certificate(certificate.clone());
-                            }
-                        }
-                        tracer.emit(Happening::CertificateRegenerated {
-                            certificate: Identity::Tomcat.file(),
-                            serial: certificate.serial.clone(),
-                            previous: previous.serial,
-                            fingerprint: certificate.short_fingerprint(),
-                        });
+                // Tomcat-trust is the cluster's: every subscriber holds the new one
+                // (assumption: the platform replicates it; the documents do not say).
+                if let Some(certificate) =
+                    certificate_management::regenerate(&certs, Identity::Tomcat, &tracer, now_s)
+                {
+                    for other in targets.cluster.iter().filter(|other| !Rc::ptr_eq(other, &certs)) {
+                        other.borrow_mut().trust_certificate(certificate.clone());
                     }
-                    Err(reason) => tracer.emit(Happening::CallmanagerFailed { reason }),
                 }
             }
             (other, _) => unreachable!("the parser gives this CallManager subscriber no {other:?}"),
