@@ -122,11 +122,9 @@ impl SipSetUp {
         tracer: crate::trace::Tracer,
     ) -> SubscriberSip {
         let certs = self.cluster_certs[index].clone();
-        let callmanager =
-            CallManager::new(self.database.clone(), certs.clone(), keys, plugin, epoch_s, tracer);
+        let callmanager = CallManager::new(self.database.clone(), certs, keys, plugin, epoch_s, tracer);
         SubscriberSip {
             callmanager: Rc::new(RefCell::new(callmanager)),
-            certs,
             cluster: self.cluster_certs.clone(),
             database: self.database.clone(),
         }

@@ -54,11 +54,9 @@ pub struct Subscriber {
     tracer: Tracer,
 }
 
-/// What a subscriber runs for SIP: Cisco CallManager, TFTP, its certificates.
+/// What a subscriber runs for SIP: Cisco CallManager and TFTP (its certificates are the subscriber's own store).
 pub struct SubscriberSip {
     pub callmanager: Rc<RefCell<CallManager>>,
-    /// `tomcat.pem` and Tomcat-trust on its disk.
-    pub certs: Rc<RefCell<CertStore>>,
     /// Every subscriber's certificates: the trust list TFTP serves, and the Tomcat-trust a
     /// regeneration updates cluster-wide.
     pub cluster: ClusterCerts,
@@ -207,13 +205,12 @@ pub async fn run(subscriber: Rc<RefCell<Subscriber>>, commands: NodeCommands) ->
         );
         let targets = node.sip.as_ref().map(|sip| SipCommandTargets {
             callmanager: sip.callmanager.clone(),
-            certs: sip.certs.clone(),
             cluster: sip.cluster.clone(),
         });
         if let Some(sip) = &node.sip {
             // A restart of the node starts its services again from what is on disk.
             sip.callmanager.borrow_mut().forget_listeners();
-            sip.certs.borrow_mut().load(NodeService::Tomcat);
+            certs.borrow_mut().load(NodeService::Tomcat);
             CallManager::start(&sip.callmanager);
             let node_name = tracer.node().clone();
             for port in [TFTP_HTTP_PORT, TFTP_HTTPS_PORT] {
@@ -231,7 +228,6 @@ pub async fn run(subscriber: Rc<RefCell<Subscriber>>, commands: NodeCommands) ->
 /// What a subscriber's SIP commands act on.
 struct SipCommandTargets {
     callmanager: Rc<RefCell<CallManager>>,
-    certs: Rc<RefCell<CertStore>>,
     cluster: ClusterCerts,
 }
 
@@ -255,11 +251,14 @@ async fn run_commands(commands: NodeCommands, on: CommandsOn) {
             (NodeCommand::PullKeys, _) => pull_keys(&keys, &publisher, epoch_s, &tracer).await,
             (NodeCommand::RestartService(NodeService::Tomcat), targets) => {
                 let loaded = restart_tomcat(&keys).await;
-                let certificate = targets.as_ref().and_then(|targets| {
-                    targets.certs.borrow_mut().load(NodeService::Tomcat).first().map(|c| c.serial.clone())
-                });
-                tracer
-                    .emit(tomcat_restarted(loaded, certificate.map(|serial| format!("tomcat.pem={serial}"))));
+                // With SIP, its OAuth ports present what Tomcat loads: the restart says which.
+                let presented = match targets {
+                    Some(_) => {
+                        certificate_management::presents(&certs.borrow_mut().load(NodeService::Tomcat))
+                    }
+                    None => None,
+                };
+                tracer.emit(tomcat_restarted(loaded, presented));
             }
             (NodeCommand::ShowOpenPorts(port), Some(targets)) => {
                 tracer.emit(targets.callmanager.borrow().show_open_port(port))
