@@ -309,6 +309,17 @@ impl RefreshTokenStore {
         Ok(())
     }
 
+    /// The first `limit` rows in `pkid` order (the primary key's own order: no sort), for a
+    /// screenful of a table that may hold millions.
+    pub fn first_rows(&self, limit: u64) -> Result<Vec<RefreshTokenRow>, StoreError> {
+        let mut statement = self.connection.prepare(
+            "SELECT pkid, refreshtokenindex, userid, clientid, validity, state
+             FROM refreshtokendetails ORDER BY pkid LIMIT ?1",
+        )?;
+        let rows = statement.query_map(params![i64::try_from(limit).unwrap_or(i64::MAX)], read_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Every row, in `pkid` order.
     pub fn rows(&self) -> Result<Vec<RefreshTokenRow>, StoreError> {
         let mut statement = self.connection.prepare(

@@ -33,30 +33,32 @@ impl Publisher {
     }
 
     /// `pkid refreshtokenindex userid clientid validity state`, validity in UTC as
-    /// `dbinfo('utc_to_datetime', validity)` prints it; the first [`RUN_SQL_ROWS_SHOWN`] rows.
+    /// `dbinfo('utc_to_datetime', validity)` prints it; the first [`RUN_SQL_ROWS_SHOWN`] rows
+    /// read, the rest only counted.
     fn show_refresh_tokens(&self) -> (u64, u64) {
-        let (mut rows, mut shown) = (0, 0);
-        let listed = self.store.each_row(|row| {
-            rows += 1;
-            if shown < RUN_SQL_ROWS_SHOWN {
-                shown += 1;
-                self.tracer.emit(Happening::SqlRow {
-                    row: format!(
-                        "{}\t{}\t{}\t{}\t{}\t{}",
-                        row.pkid,
-                        row.refreshtokenindex,
-                        row.userid,
-                        row.clientid,
-                        utc_datetime(row.validity),
-                        row.state
-                    ),
-                });
+        let listed =
+            self.store.count().and_then(|rows| Ok((rows, self.store.first_rows(RUN_SQL_ROWS_SHOWN)?)));
+        let (rows, first) = match listed {
+            Ok(listed) => listed,
+            Err(error) => {
+                self.tracer.emit(Happening::SqlRow { row: format!("error: {error}") });
+                return (0, 0);
             }
-        });
-        if let Err(error) = listed {
-            self.tracer.emit(Happening::SqlRow { row: format!("error: {error}") });
+        };
+        for row in &first {
+            self.tracer.emit(Happening::SqlRow {
+                row: format!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    row.pkid,
+                    row.refreshtokenindex,
+                    row.userid,
+                    row.clientid,
+                    utc_datetime(row.validity),
+                    row.state
+                ),
+            });
         }
-        (rows, shown)
+        (rows, first.len() as u64)
     }
 }
 
