@@ -122,7 +122,7 @@ fn decrypt_private(payload: &Object) -> Result<Vec<u8>, Rejection> {
 fn open_nested_jwt(kid: &str, plaintext: &[u8]) -> Result<Object, Rejection> {
     let nested = core::str::from_utf8(plaintext)
         .map_err(|_| Rejection::Malformed("the JWE plaintext is not text".into()))?;
-    let jws = jose::parse_jws_named(nested, "nested JWT").map_err(Rejection::Malformed)?;
+    let jws = jose::parse_jws_named(nested, &jose::NESTED_JWT).map_err(Rejection::Malformed)?;
     let alg = jose::string(&jws.header, "alg", "nested JWT header").map_err(Rejection::Malformed)?;
     if alg != "RS256" {
         return Err(Rejection::UnsupportedAlgorithm(alg.to_string()));

@@ -28,19 +28,33 @@ pub struct Jwe<'a> {
     pub tag: Vec<u8>,
 }
 
-/// Splits and decodes a compact JWS; the error says which part is wrong.
-pub fn parse_jws(token: &str) -> Result<Jws<'_>, String> {
-    parse_jws_named(token, "JWS")
+/// What the errors call a JWS and its parts.
+pub struct JwsNames {
+    pub whole: &'static str,
+    pub header: &'static str,
+    pub signature: &'static str,
 }
 
-/// [`parse_jws`] for a JWS the errors call `what` (the nested JWT inside an access token).
-pub fn parse_jws_named<'t>(token: &'t str, what: &str) -> Result<Jws<'t>, String> {
+/// The token itself.
+pub const JWS: JwsNames = JwsNames { whole: "JWS", header: "JWS header", signature: "JWS signature" };
+/// The JWT inside an access token's JWE.
+pub const NESTED_JWT: JwsNames =
+    JwsNames { whole: "nested JWT", header: "nested JWT header", signature: "nested JWT signature" };
+
+/// Splits and decodes a compact JWS; the error says which part is wrong.
+pub fn parse_jws(token: &str) -> Result<Jws<'_>, String> {
+    parse_jws_named(token, &JWS)
+}
+
+/// [`parse_jws`] with the errors naming it as `names` says (the nested JWT, say). The names
+/// are fixed text, so a parse on the validation path allocates none of them.
+pub fn parse_jws_named<'t>(token: &'t str, names: &JwsNames) -> Result<Jws<'t>, String> {
     let parts: Vec<&str> = token.split('.').collect();
     if parts.len() != 3 {
-        return Err(format!("a {what} has 3 parts, found {}", parts.len()));
+        return Err(format!("a {} has 3 parts, found {}", names.whole, parts.len()));
     }
-    let header = decode_object(parts[0], &format!("{what} header"))?;
-    let signature = b64::decode(parts[2]).ok_or_else(|| format!("{what} signature is not base64url"))?;
+    let header = decode_object(parts[0], names.header)?;
+    let signature = b64::decode(parts[2]).ok_or_else(|| format!("{} is not base64url", names.signature))?;
     let signing_input_len = parts[0].len() + 1 + parts[1].len();
     Ok(Jws { signing_input: &token[..signing_input_len], header, payload_b64: parts[1], signature })
 }
