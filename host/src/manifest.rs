@@ -5,7 +5,7 @@
 //!
 //! ```toml
 //! [plugin]
-//! sha256 = "8f0f11c056ab538096ed9a3b92034b79ce5d0642b13c81b9f6fe409819f56a8c"
+//! sha256 = "49cb94a8799541c4d2ea9b663c1c75b4541516232ed355366e1a7580396269ae"
 //! contract = "0.2.0"
 //!
 //! [limits]            # optional; the host's defaults otherwise
