@@ -5,7 +5,7 @@
 //!
 //! ```toml
 //! [plugin]
-//! sha256 = "49cb94a8799541c4d2ea9b663c1c75b4541516232ed355366e1a7580396269ae"
+//! sha256 = "b8083d02bde9bd1c1b47fcd9c41d147aac4ba31426b328197c9d3f9712e69309"
 //! contract = "0.2.0"
 //!
 //! [limits]            # optional; the host's defaults otherwise

@@ -36,12 +36,7 @@ pub fn validate_with(keyring: &Keyring, request: &Request, checks: Checks) -> Re
     no_extensions(&header, "JWS header", checks)?;
     let kid = text(&header, "kid", "JWS header")?;
     let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
-    match keyring.verify_rs256(kid, signing_input.as_bytes(), &signature) {
-        Ok(true) => {}
-        Ok(false) => return Err(Rejection::BadSignature),
-        Err(KeyError::UnknownKid(_)) => return Err(Rejection::UnknownSigningKey(kid.to_owned())),
-        Err(KeyError::BadInput(why)) => return Err(Rejection::Malformed(why)),
-    }
+    verify(keyring, kid, signing_input, &signature)?;
     let payload = object(payload_b64, "JWS payload")?;
 
     let claims = if request.kind == TokenKind::Access {
@@ -156,8 +151,14 @@ fn open_nested_jwt(
         return object(payload_b64, "nested JWT claims");
     }
     let signing_input = &inner[..header_b64.len() + 1 + payload_b64.len()];
-    match keyring.verify_rs256(kid, signing_input.as_bytes(), &signature) {
-        Ok(true) => object(payload_b64, "nested JWT claims"),
+    verify(keyring, kid, signing_input, &signature)?;
+    object(payload_b64, "nested JWT claims")
+}
+
+/// An RS256 signature over `signing_input` with the signing key `kid`, as a verdict.
+fn verify(keyring: &Keyring, kid: &str, signing_input: &str, signature: &[u8]) -> Result<(), Rejection> {
+    match keyring.verify_rs256(kid, signing_input.as_bytes(), signature) {
+        Ok(true) => Ok(()),
         Ok(false) => Err(Rejection::BadSignature),
         Err(KeyError::UnknownKid(_)) => Err(Rejection::UnknownSigningKey(kid.to_owned())),
         Err(KeyError::BadInput(why)) => Err(Rejection::Malformed(why)),

@@ -43,12 +43,7 @@ pub fn check(req: &Request, policy: Policy) -> Result<Claims, Rejection> {
     }
     refuse_extensions(&jws.header, "JWS header")?;
     let kid = jose::string(&jws.header, "kid", "JWS header").map_err(Rejection::Malformed)?;
-    match keyring::verify_rs256(kid, jws.signing_input.as_bytes(), &jws.signature) {
-        Ok(true) => {}
-        Ok(false) => return Err(Rejection::BadSignature),
-        Err(KeyError::UnknownKid(_)) => return Err(Rejection::UnknownSigningKey(kid.into())),
-        Err(KeyError::BadInput(why)) => return Err(Rejection::Malformed(why)),
-    }
+    verify(kid, &jws)?;
     let payload = jose::decode_object(jws.payload_b64, "JWS payload").map_err(Rejection::Malformed)?;
     let claims = match req.kind {
         TokenKind::Access => open_nested_jwt(kid, &decrypt_private(&payload)?)?,
@@ -128,8 +123,14 @@ fn open_nested_jwt(kid: &str, plaintext: &[u8]) -> Result<Object, Rejection> {
         return Err(Rejection::UnsupportedAlgorithm(alg.to_string()));
     }
     refuse_extensions(&jws.header, "nested JWT header")?;
+    verify(kid, &jws)?;
+    jose::decode_object(jws.payload_b64, "nested JWT claims").map_err(Rejection::Malformed)
+}
+
+/// `jws`'s RS256 signature with the signing key `kid` (the host's `keyring`), as a verdict.
+fn verify(kid: &str, jws: &jose::Jws<'_>) -> Result<(), Rejection> {
     match keyring::verify_rs256(kid, jws.signing_input.as_bytes(), &jws.signature) {
-        Ok(true) => jose::decode_object(jws.payload_b64, "nested JWT claims").map_err(Rejection::Malformed),
+        Ok(true) => Ok(()),
         Ok(false) => Err(Rejection::BadSignature),
         Err(KeyError::UnknownKid(_)) => Err(Rejection::UnknownSigningKey(kid.into())),
         Err(KeyError::BadInput(why)) => Err(Rejection::Malformed(why)),
