@@ -567,6 +567,26 @@ fn certificate_steps_name_an_identity_or_a_trust_certificate_on_an_imp_node() {
         error("action = \"stop-service\"\nnode = \"imp-pub\"\nservice = \"tomcat\"\n");
     assert_eq!(field, "step[0].service");
     assert!(message.contains("restart-service"), "{message}");
+    // Certificate Change Notification runs on the CallManager nodes only; a CallManager node
+    // deletes trust certificates too.
+    assert_eq!(
+        step(
+            "action = \"stop-service\"\nnode = \"cucm-pub\"\nservice = \"certificate-change-notification\"\n"
+        ),
+        Action::StopService { node: "cucm-pub".into(), service: Service::CertificateChangeNotification }
+    );
+    let (_, _, field, message) = error(
+        "action = \"stop-service\"\nnode = \"imp-pub\"\nservice = \"certificate-change-notification\"\n",
+    );
+    assert_eq!(field, "step[0].node");
+    assert!(message.contains("a CallManager node") && message.contains("cucm-pub"), "{message}");
+    assert_eq!(
+        step("action = \"delete-certificate\"\nnode = \"cucm-pub\"\ncertificate = \"tomcat-trust/imp-pub.pem\"\n"),
+        Action::DeleteCertificate {
+            node: "cucm-pub".into(),
+            certificate: CertificateName::Trust { store: Identity::Tomcat, host: "imp-pub".into() }
+        }
+    );
     let (_, _, field, message) = error("action = \"set-high-availability\"\nvalue = \"off\"\n");
     assert_eq!((field.as_str(), message.as_str()), ("step[0].value", "is true or false"));
     let (_, _, field, message) = error("action = \"push-client-trust\"\nnode = \"imp-pub\"\n");

@@ -24,6 +24,7 @@ const SCENARIOS: &[&str] = &[
     "clocks-behind-accept-expired.toml",
     "consumer-clock-beyond-leeway.toml",
     "consumer-clock-within-leeway.toml",
+    "cucm-trust-deleted.toml",
     "cup-xmpp-regenerated-untrusted-on-jabber.toml",
     "encryption-key-regenerated.toml",
     "expressway-oauth-with-refresh-off.toml",
@@ -659,6 +660,14 @@ fn expressway_oauth_with_refresh_off() {
 #[test]
 fn administrator_cli_answers() {
     insta::assert_snapshot!(story("administrator-cli-answers.toml"));
+}
+
+/// On the CallManager nodes a trust deletion waits for Certificate Expiry Monitor and
+/// Certificate Change Notification to stop, and reaches a service only when it restarts:
+/// Expressway-C's CA deleted by mistake breaks the MRA port once CallManager restarts.
+#[test]
+fn cucm_trust_deleted() {
+    insta::assert_snapshot!(story("cucm-trust-deleted.toml"));
 }
 
 /// Unity Connection without its Authz Servers entry and OAuth services refuses voicemail

@@ -14,11 +14,14 @@ use crate::node_id::NodeId;
 use crate::seeds::Seeds;
 
 /// The CallManager nodes' stores: the publisher's, then one per subscriber of `subscribers`,
-/// in order. Each subscriber's IPSec-trust holds the publisher's `ipsec.pem`.
+/// in order. Each subscriber's IPSec-trust holds the publisher's `ipsec.pem`. With
+/// `expired_trust`, every trust store also holds the expired certificates of a node removed
+/// long ago (the same ones as the IM and Presence nodes').
 pub fn install_callmanager(
     subscribers: &[NodeId],
     seeds: &Seeds,
     now_s: u64,
+    expired_trust: bool,
 ) -> Result<(CertStore, Vec<CertStore>), String> {
     let store =
         |name: &NodeId| CertStore::callmanager(name.as_str(), seeds.rng(&format!("certs:{name}")), now_s);
@@ -26,6 +29,14 @@ pub fn install_callmanager(
     let mut stores = subscribers.iter().map(store).collect::<Result<Vec<_>, String>>()?;
     for subscriber in &mut stores {
         subscriber.trust_certificate(publisher.identity(Identity::Ipsec).clone());
+    }
+    let mut publisher = publisher;
+    if expired_trust {
+        for certificate in retired(seeds, now_s)? {
+            for store in std::iter::once(&mut publisher).chain(stores.iter_mut()) {
+                store.trust_certificate(certificate.clone());
+            }
+        }
     }
     Ok((publisher, stores))
 }
@@ -55,7 +66,7 @@ pub fn install(
         );
     }
     if expired_trust {
-        trusted.extend(CertStore::retired_node(RETIRED_HOST, seeds.rng("certs:retired"), now_s)?);
+        trusted.extend(retired(seeds, now_s)?);
     }
     for store in &mut stores {
         for certificate in &trusted {
@@ -63,6 +74,11 @@ pub fn install(
         }
     }
     Ok(stores)
+}
+
+/// The certificates of the node removed long ago: the same in every node's trust stores.
+fn retired(seeds: &Seeds, now_s: u64) -> Result<Vec<Certificate>, String> {
+    CertStore::retired_node(RETIRED_HOST, seeds.rng("certs:retired"), now_s)
 }
 
 #[cfg(test)]
@@ -77,7 +93,7 @@ mod tests {
     fn every_subscriber_trusts_the_callmanager_publisher_s_ipsec_and_only_that() {
         let seeds = Seeds::new(3);
         let (publisher, callmanager) =
-            install_callmanager(&[NodeId::cucm_subscriber(1)], &seeds, AT).unwrap();
+            install_callmanager(&[NodeId::cucm_subscriber(1)], &seeds, AT, false).unwrap();
         let imp_nodes = vec![NodeId::IMP_PUBLISHER, NodeId::imp_subscriber(1)];
         let imp = install(&imp_nodes, publisher.identity(Identity::Ipsec), &seeds, AT, true).unwrap();
         let source = publisher.identity(Identity::Ipsec);

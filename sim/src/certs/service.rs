@@ -27,10 +27,15 @@ pub enum Service {
     DrfPrimary,
     /// Cisco DRF Local: connects to DRF Primary when it starts, trusting IPSec-trust.
     DrfLocal,
-    /// Cisco Certificate Expiry Monitor: stopped before expired trust certificates are deleted.
+    /// Cisco Certificate Expiry Monitor, on every node: stopped before expired trust
+    /// certificates are deleted.
     CertificateExpiryMonitor,
-    /// Cisco Intercluster Sync Agent: stopped before expired trust certificates are deleted.
+    /// Cisco Intercluster Sync Agent (IM and Presence): stopped there before expired trust
+    /// certificates are deleted.
     InterclusterSyncAgent,
+    /// Cisco Certificate Change Notification (CallManager nodes): stopped there, with
+    /// Certificate Expiry Monitor, before a trust certificate is deleted.
+    CertificateChangeNotification,
     /// Cisco CallManager, on the CallManager subscribers where devices register: reads
     /// `ClusterSIPOAuthMode` and the SIP OAuth ports when it starts, and its OAuth ports
     /// present the `tomcat.pem` it loaded then (docs/domain.md "SIP OAuth mode").
@@ -40,8 +45,10 @@ pub enum Service {
 /// Where a service runs, and so which nodes a scenario may name for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunsOn {
-    /// Every CallManager and IM and Presence node (Cisco Tomcat).
+    /// Every CallManager and IM and Presence node (Cisco Tomcat, Certificate Expiry Monitor).
     Everywhere,
+    /// Every CallManager node, publisher and subscribers (Certificate Change Notification).
+    CallManager,
     /// IM and Presence nodes only.
     Imp,
     /// CallManager subscribers only: here devices register on the subscribers, and the
@@ -52,12 +59,37 @@ pub enum RunsOn {
     CucmPublisher,
 }
 
+/// What kind of node a question about services is asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeRole {
+    ImAndPresence,
+    CucmPublisher,
+    /// A CallManager subscriber; `sip`: devices register on it (`[cluster.sip]`), so Cisco
+    /// CallManager runs there.
+    CucmSubscriber {
+        sip: bool,
+    },
+}
+
+impl RunsOn {
+    /// Whether a node of `role` runs the service.
+    pub fn admits(self, role: NodeRole) -> bool {
+        match self {
+            RunsOn::Everywhere => true,
+            RunsOn::CallManager => role != NodeRole::ImAndPresence,
+            RunsOn::Imp => role == NodeRole::ImAndPresence,
+            RunsOn::CucmSubscribers => role == NodeRole::CucmSubscriber { sip: true },
+            RunsOn::CucmPublisher => role == NodeRole::CucmPublisher,
+        }
+    }
+}
+
 /// Assumption (the documents give no figure): how long an IM and Presence service other
 /// than Tomcat takes to restart. Tomcat's is `node_keys::TOMCAT_RESTART`.
 pub const IMP_SERVICE_RESTART: Duration = Duration::from_secs(20);
 
 impl Service {
-    pub const ALL: [Service; 10] = [
+    pub const ALL: [Service; 11] = [
         Service::Tomcat,
         Service::SipProxy,
         Service::PresenceEngine,
@@ -67,6 +99,7 @@ impl Service {
         Service::DrfLocal,
         Service::CertificateExpiryMonitor,
         Service::InterclusterSyncAgent,
+        Service::CertificateChangeNotification,
         Service::CallManager,
     ];
 
@@ -82,6 +115,7 @@ impl Service {
             Service::DrfLocal => "drf-local",
             Service::CertificateExpiryMonitor => "certificate-expiry-monitor",
             Service::InterclusterSyncAgent => "intercluster-sync-agent",
+            Service::CertificateChangeNotification => "certificate-change-notification",
             Service::CallManager => "callmanager",
         }
     }
@@ -98,6 +132,7 @@ impl Service {
             Service::DrfLocal => "Cisco DRF Local",
             Service::CertificateExpiryMonitor => "Cisco Certificate Expiry Monitor",
             Service::InterclusterSyncAgent => "Cisco Intercluster Sync Agent",
+            Service::CertificateChangeNotification => "Cisco Certificate Change Notification",
             Service::CallManager => "Cisco CallManager",
         }
     }
@@ -119,6 +154,54 @@ impl Service {
         }
     }
 
+    /// The trust stores the service reads when it starts and keeps in memory until it
+    /// restarts, so a deletion in one of them takes effect for the service only then. The
+    /// Korean certificate document's list of what to restart after a deletion (CUP-trust:
+    /// SIP Proxy and Presence Engine; CUP-XMPP-trust: XCP Router; CUP-XMPP-S2S-trust: XCP
+    /// Router and XMPP Federation Connection Manager; IPSec-trust: "DRF Source" (DRF
+    /// Primary) and DRF Local; Tomcat-trust: Tomcat), and Cisco CallManager for Tomcat-trust,
+    /// which the French SIP OAuth guide says checks Expressway-C's certificate on the MRA
+    /// port against (assumption: it reads it when it starts, as it reads `tomcat.pem`).
+    pub fn reads_trust(self) -> &'static [Identity] {
+        match self {
+            Service::SipProxy | Service::PresenceEngine => &[Identity::Cup],
+            Service::XcpRouter => &[Identity::CupXmpp, Identity::CupXmppS2s],
+            Service::XmppFederationConnectionManager => &[Identity::CupXmppS2s],
+            Service::DrfPrimary | Service::DrfLocal => &[Identity::Ipsec],
+            Service::Tomcat | Service::CallManager => &[Identity::Tomcat],
+            Service::CertificateExpiryMonitor
+            | Service::InterclusterSyncAgent
+            | Service::CertificateChangeNotification => &[],
+        }
+    }
+
+    /// The services of a node of `role` to restart after a certificate of `store` was
+    /// deleted there: those that keep the store in memory.
+    pub fn restarted_after_trust_deletion(store: Identity, role: NodeRole) -> Vec<Service> {
+        Service::ALL
+            .into_iter()
+            .filter(|service| service.runs_on().admits(role) && service.reads_trust().contains(&store))
+            .collect()
+    }
+
+    /// The services the documents stop on a node of `role` before a trust certificate is
+    /// deleted there: Certificate Expiry Monitor everywhere, with Intercluster Sync Agent on
+    /// IM and Presence nodes and Certificate Change Notification on CallManager nodes.
+    pub fn trust_watchers(role: NodeRole) -> &'static [Service] {
+        match role {
+            NodeRole::ImAndPresence => &[Service::CertificateExpiryMonitor, Service::InterclusterSyncAgent],
+            NodeRole::CucmPublisher | NodeRole::CucmSubscriber { .. } => {
+                &[Service::CertificateExpiryMonitor, Service::CertificateChangeNotification]
+            }
+        }
+    }
+
+    /// Whether an administrator stops and starts it on Control Center (`stop-service`,
+    /// `start-service`); Tomcat and CallManager are restarted from the CLI instead.
+    pub fn stoppable(self) -> bool {
+        !matches!(self, Service::Tomcat | Service::CallManager)
+    }
+
     /// The identity certificates the service reads when it starts and presents until it
     /// restarts (a regenerated certificate is on disk at once, in use only after a restart).
     pub fn loads(self) -> &'static [Identity] {
@@ -128,14 +211,17 @@ impl Service {
             Service::XcpRouter => &[Identity::CupXmpp, Identity::CupXmppS2s],
             Service::XmppFederationConnectionManager => &[Identity::CupXmppS2s],
             Service::DrfPrimary | Service::DrfLocal => &[Identity::Ipsec],
-            Service::CertificateExpiryMonitor | Service::InterclusterSyncAgent => &[],
+            Service::CertificateExpiryMonitor
+            | Service::InterclusterSyncAgent
+            | Service::CertificateChangeNotification => &[],
         }
     }
 
     /// Which nodes run it.
     pub fn runs_on(self) -> RunsOn {
         match self {
-            Service::Tomcat => RunsOn::Everywhere,
+            Service::Tomcat | Service::CertificateExpiryMonitor => RunsOn::Everywhere,
+            Service::CertificateChangeNotification => RunsOn::CallManager,
             Service::CallManager => RunsOn::CucmSubscribers,
             Service::DrfPrimary => RunsOn::CucmPublisher,
             _ => RunsOn::Imp,
@@ -165,6 +251,31 @@ mod tests {
             assert_eq!(Service::from_name(service.name()), Some(service));
         }
         assert_eq!(Service::from_name("Cisco Tomcat"), None);
+    }
+
+    /// The Korean document's restarts after a trust deletion, on the nodes that run them,
+    /// and CallManager's for Tomcat-trust on a subscriber where devices register.
+    #[test]
+    fn a_trust_deletion_names_the_node_s_own_services_to_restart() {
+        let restarts = |store, role| Service::restarted_after_trust_deletion(store, role);
+        assert_eq!(restarts(Identity::Tomcat, NodeRole::ImAndPresence), [Service::Tomcat]);
+        assert_eq!(restarts(Identity::Tomcat, NodeRole::CucmPublisher), [Service::Tomcat]);
+        assert_eq!(restarts(Identity::Tomcat, NodeRole::CucmSubscriber { sip: false }), [Service::Tomcat]);
+        assert_eq!(
+            restarts(Identity::Tomcat, NodeRole::CucmSubscriber { sip: true }),
+            [Service::Tomcat, Service::CallManager]
+        );
+        assert_eq!(restarts(Identity::Ipsec, NodeRole::CucmPublisher), [Service::DrfPrimary]);
+        assert_eq!(restarts(Identity::Ipsec, NodeRole::ImAndPresence), [Service::DrfLocal]);
+        assert_eq!(
+            restarts(Identity::Cup, NodeRole::ImAndPresence),
+            [Service::SipProxy, Service::PresenceEngine]
+        );
+        assert_eq!(
+            restarts(Identity::CupXmppS2s, NodeRole::ImAndPresence),
+            [Service::XcpRouter, Service::XmppFederationConnectionManager]
+        );
+        assert!(restarts(Identity::Cup, NodeRole::CucmPublisher).is_empty());
     }
 
     /// Every dependent service presents (loads) the certificate it is restarted for.

@@ -8,7 +8,7 @@ use rand_core::RngCore;
 
 use crate::certs::certificate::{Certificate, Draw, IDENTITY_VALIDITY};
 use crate::certs::identity::Identity;
-use crate::certs::service::Service;
+use crate::certs::service::{NodeRole, Service};
 
 /// What a `delete-certificate` step names: an identity certificate (`cup.pem`) or one
 /// certificate of a trust store (`tomcat-trust/imp-sub-1.pem`).
@@ -54,8 +54,10 @@ pub enum Refused {
     /// The five identity certificates are never deleted (the documents).
     IdentityCertificate,
     /// Assumption (the documents only say to stop them first): a trust certificate is
-    /// deleted only while Cisco Certificate Expiry Monitor and Cisco Intercluster Sync Agent
-    /// are stopped on the node, since they would put it back.
+    /// deleted only while the services that watch the trust stores are stopped on the node
+    /// (Cisco Certificate Expiry Monitor, and Cisco Intercluster Sync Agent on IM and
+    /// Presence nodes or Cisco Certificate Change Notification on CallManager nodes), since
+    /// they would put it back.
     ServicesRunning(Vec<Service>),
     /// The store holds no such certificate.
     NotFound,
@@ -89,6 +91,8 @@ pub struct CertStore {
     /// The certificates each service loaded when it last started.
     loaded: BTreeMap<Service, BTreeMap<Identity, Certificate>>,
     stopped: BTreeSet<Service>,
+    /// The services that must be stopped before a trust certificate is deleted here.
+    watchers: &'static [Service],
     draws: ChaCha20Rng,
 }
 
@@ -96,19 +100,22 @@ impl CertStore {
     /// The node's five identity certificates, issued at `now_s`, each trusted by the node
     /// itself and loaded by every service. `draws` is the node's own seeded stream.
     pub fn new(host: &str, draws: ChaCha20Rng, now_s: u64) -> Result<CertStore, String> {
-        CertStore::with_identities(host, &Identity::ALL, draws, now_s)
+        CertStore::with_identities(host, &Identity::ALL, NodeRole::ImAndPresence, draws, now_s)
     }
 
     /// A CallManager node's certificates as far as the token story needs them: `tomcat.pem`
     /// (which the SIP OAuth ports present) and `ipsec.pem` (DRF), with their trust stores.
     /// Tomcat first: its draw stays what it was before CallManager nodes held `ipsec.pem`.
     pub fn callmanager(host: &str, draws: ChaCha20Rng, now_s: u64) -> Result<CertStore, String> {
-        CertStore::with_identities(host, &[Identity::Tomcat, Identity::Ipsec], draws, now_s)
+        // Publisher and subscribers stop the same services before a trust deletion.
+        let role = NodeRole::CucmPublisher;
+        CertStore::with_identities(host, &[Identity::Tomcat, Identity::Ipsec], role, draws, now_s)
     }
 
     fn with_identities(
         host: &str,
         held: &[Identity],
+        role: NodeRole,
         mut draws: ChaCha20Rng,
         now_s: u64,
     ) -> Result<CertStore, String> {
@@ -125,6 +132,7 @@ impl CertStore {
             trust: BTreeMap::new(),
             loaded: BTreeMap::new(),
             stopped: BTreeSet::new(),
+            watchers: Service::trust_watchers(role),
             draws,
         };
         for identity in held {
@@ -217,10 +225,8 @@ impl CertStore {
         let CertificateName::Trust { store, host } = name else {
             return Err(Refused::IdentityCertificate);
         };
-        let running: Vec<Service> = [Service::CertificateExpiryMonitor, Service::InterclusterSyncAgent]
-            .into_iter()
-            .filter(|service| self.running(*service))
-            .collect();
+        let running: Vec<Service> =
+            self.watchers.iter().copied().filter(|service| self.running(*service)).collect();
         if !running.is_empty() {
             return Err(Refused::ServicesRunning(running));
         }
@@ -288,6 +294,33 @@ mod tests {
         assert_eq!(node.delete(&trust).unwrap().host, "imp-pub");
         assert_eq!(node.delete(&trust), Err(Refused::NotFound));
         assert!(node.trusted(Identity::Tomcat, "imp-sub-1").is_some(), "its own stays");
+    }
+
+    /// The Korean document: on CallManager nodes, Certificate Expiry Monitor and Certificate
+    /// Change Notification are stopped before a trust deletion (Intercluster Sync Agent is
+    /// the IM and Presence nodes').
+    #[test]
+    fn a_callmanager_node_deletes_trust_only_with_its_own_watchers_stopped() {
+        let mut node =
+            CertStore::callmanager("cucm-sub-1", Seeds::new(5).rng("certs:cucm-sub-1"), AT).unwrap();
+        let peer = store("imp-pub");
+        node.trust_certificate(peer.identity(Identity::Tomcat).clone());
+        let trust = CertificateName::parse("tomcat-trust/imp-pub.pem").unwrap();
+        node.stop(Service::InterclusterSyncAgent);
+        assert_eq!(
+            node.delete(&trust),
+            Err(Refused::ServicesRunning(vec![
+                Service::CertificateExpiryMonitor,
+                Service::CertificateChangeNotification
+            ]))
+        );
+        node.stop(Service::CertificateExpiryMonitor);
+        assert_eq!(
+            node.delete(&trust).unwrap_err().reason(),
+            "stop Cisco Certificate Change Notification first"
+        );
+        node.stop(Service::CertificateChangeNotification);
+        assert_eq!(node.delete(&trust).unwrap().host, "imp-pub");
     }
 
     #[test]

@@ -67,6 +67,22 @@ pub(super) struct Built<'a> {
     pub registered: Registered,
 }
 
+/// A node's certificate store, shared by the services that read it.
+type SharedCerts = Rc<RefCell<certs::CertStore>>;
+
+/// The CallManager publisher's certificate store and each subscriber's.
+fn callmanager_certs(
+    scenario: &Scenario,
+    subscribers: &[NodeId],
+    seeds: &Seeds,
+) -> Result<(certs::CertStore, Vec<SharedCerts>), RunError> {
+    let expired_trust = scenario.cluster.expired_trust();
+    let (publisher, subscribers) =
+        certs::install::install_callmanager(subscribers, seeds, scenario.epoch_s, expired_trust)
+            .map_err(RunError::Simulation)?;
+    Ok((publisher, subscribers.into_iter().map(|store| Rc::new(RefCell::new(store))).collect()))
+}
+
 /// Builds every host of `scenario`'s cluster in `sim`, drawing from `seeds`.
 pub(super) fn build<'a>(
     scenario: &Scenario,
@@ -98,11 +114,8 @@ pub(super) fn build<'a>(
         .map_err(|e| RunError::Simulation(e.to_string()))?;
     let devices = scenario.devices();
     // Every CallManager node's tomcat.pem and ipsec.pem, issued before the run.
-    let (publisher_certs, subscriber_certs) =
-        certs::install::install_callmanager(&subscribers, seeds, epoch_s).map_err(RunError::Simulation)?;
+    let (publisher_certs, subscriber_certs) = callmanager_certs(scenario, &subscribers, seeds)?;
     let publisher_ipsec = publisher_certs.identity(certs::Identity::Ipsec).clone();
-    let subscriber_certs: Vec<_> =
-        subscriber_certs.into_iter().map(|store| Rc::new(RefCell::new(store))).collect();
     let sip = match &scenario.cluster.sip {
         Some(sip) => {
             Some(SipSetUp::new(scenario, sip, seeds, &devices, &subscriber_certs, disk.path(), trace)?)

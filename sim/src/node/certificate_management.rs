@@ -1,11 +1,12 @@
 //! What every node's Certificate Management and Control Center do to its certificates, the
 //! same on the CallManager publisher, a subscriber and an IM and Presence node: regenerate an
-//! identity certificate (recorded as `certificate-regenerated`), and say which certificates a
-//! restarted service now presents.
+//! identity certificate (recorded as `certificate-regenerated`), delete a trust certificate,
+//! stop and start a service, and say which certificates a restarted service now presents.
 
 use std::cell::RefCell;
 
-use crate::certs::{CertStore, Certificate, Identity};
+use crate::certs::service::NodeRole;
+use crate::certs::{CertStore, Certificate, CertificateName, Identity, Service};
 use crate::trace::{Happening, Tracer};
 
 /// A new `identity` certificate on disk (the running services keep presenting the old one
@@ -44,4 +45,39 @@ pub fn presents(loaded: &[&Certificate]) -> Option<String> {
         .map(|certificate| format!("{}={}", certificate.identity.file(), certificate.serial))
         .collect();
     (!text.is_empty()).then(|| text.join(" "))
+}
+
+/// Certificate Management's Delete on a node of `role`: the deletion, or why the node
+/// refused it. A deleted trust certificate names the node's services that keep its store
+/// in memory (they must restart for it to take effect).
+pub fn delete(certs: &RefCell<CertStore>, name: &CertificateName, role: NodeRole, now_s: u64) -> Happening {
+    let outcome = certs.borrow_mut().delete(name);
+    match (outcome, name) {
+        (Ok(deleted), CertificateName::Trust { store, .. }) => Happening::CertificateDeleted {
+            certificate: name.to_string(),
+            serial: deleted.serial.clone(),
+            expired: deleted.expired(now_s),
+            restart: Service::restarted_after_trust_deletion(*store, role)
+                .iter()
+                .map(|service| service.name())
+                .collect::<Vec<_>>()
+                .join(" "),
+        },
+        (Ok(_), CertificateName::Identity(_)) => unreachable!("identity certificates are never deleted"),
+        (Err(refused), _) => {
+            Happening::CertificateDeleteRefused { certificate: name.to_string(), reason: refused.reason() }
+        }
+    }
+}
+
+/// Control Center's Stop and Start: the service unloads, or loads what is on disk.
+pub fn stop_or_start(certs: &RefCell<CertStore>, service: Service, start: bool) -> Happening {
+    let service_name = service.name().to_string();
+    if start {
+        certs.borrow_mut().load(service);
+        Happening::ServiceStarted { service: service_name }
+    } else {
+        certs.borrow_mut().stop(service);
+        Happening::ServiceStopped { service: service_name }
+    }
 }

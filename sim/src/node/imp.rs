@@ -17,7 +17,7 @@ use authzlab_host::Plugin;
 use hyper::{Method, StatusCode};
 use serde::de::IgnoredAny;
 
-use crate::certs::service::IMP_SERVICE_RESTART;
+use crate::certs::service::{NodeRole, IMP_SERVICE_RESTART};
 use crate::certs::sync::{CertificateSet, WireCertificate, CERTIFICATE_SET_MAX, CERTS_PATH, PRESENTED_PATH};
 use crate::certs::{CertStore, Certificate, Identity, Service};
 use crate::clock;
@@ -324,12 +324,10 @@ async fn run_commands(node: Rc<RefCell<ImpNode>>, commands: NodeCommands) {
             }
             NodeCommand::StopService(service) => {
                 fail_over_if_high_availability(&node, service);
-                certs.borrow_mut().stop(service);
-                tracer.emit(Happening::ServiceStopped { service: service.name().to_string() });
+                tracer.emit(certificate_management::stop_or_start(&certs, service, false));
             }
             NodeCommand::StartService(service) => {
-                certs.borrow_mut().load(service);
-                tracer.emit(Happening::ServiceStarted { service: service.name().to_string() });
+                tracer.emit(certificate_management::stop_or_start(&certs, service, true));
                 if service == Service::DrfLocal {
                     drf_session(&node).await;
                 }
@@ -341,18 +339,7 @@ async fn run_commands(node: Rc<RefCell<ImpNode>>, commands: NodeCommands) {
             }
             NodeCommand::DeleteCertificate(name) => {
                 let now_s = clock::node_now_s(tracer.node(), epoch_s);
-                let outcome = certs.borrow_mut().delete(&name);
-                tracer.emit(match outcome {
-                    Ok(deleted) => Happening::CertificateDeleted {
-                        certificate: name.to_string(),
-                        serial: deleted.serial.clone(),
-                        expired: deleted.expired(now_s),
-                    },
-                    Err(refused) => Happening::CertificateDeleteRefused {
-                        certificate: name.to_string(),
-                        reason: refused.reason(),
-                    },
-                });
+                tracer.emit(certificate_management::delete(&certs, &name, NodeRole::ImAndPresence, now_s));
             }
         }
     }

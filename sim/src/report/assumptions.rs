@@ -7,7 +7,7 @@ use authzlab_host::CLOCK_LEEWAY_S;
 
 use crate::certs::certificate::IDENTITY_VALIDITY;
 use crate::certs::service::IMP_SERVICE_RESTART;
-use crate::certs::{Identity, Service};
+use crate::certs::{CertificateName, Identity, Service};
 use crate::node::authz::key_fetch::KEY_REFETCH_INTERVAL_S;
 use crate::node::authz::node_keys::TOMCAT_RESTART;
 use crate::node::client::jabber::VOICEMAIL_POLL_INTERVAL;
@@ -272,10 +272,25 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     },
     Assumption {
         what: || {
-            "a trust certificate is deleted only while Certificate Expiry Monitor and Intercluster Sync Agent are stopped".to_string()
+            "a trust certificate is deleted only while Certificate Expiry Monitor and Intercluster Sync Agent (IM and Presence) or Certificate Change Notification (CallManager) are stopped".to_string()
         },
         lives_in: "certs/store.rs",
         relied_on: |s| steps(s, |a| matches!(a, Action::DeleteCertificate { .. })),
+    },
+    Assumption {
+        what: || {
+            "Cisco CallManager reads Tomcat-trust when it starts, so a deletion there reaches its MRA port only when it restarts".to_string()
+        },
+        lives_in: "Service::reads_trust (certs/service.rs)",
+        relied_on: |s| {
+            s.cluster.sip.is_some()
+                && steps(s, |a| {
+                    matches!(a, Action::DeleteCertificate {
+                        node,
+                        certificate: CertificateName::Trust { store: Identity::Tomcat, .. },
+                    } if *node != NodeId::PUBLISHER && !s.cluster.imp_nodes().contains(node))
+                })
+        },
     },
     Assumption {
         what: || {

@@ -297,6 +297,9 @@ impl Action {
             | Action::SetSecurityProfile { .. } => Target::Publisher,
             Action::RestartService { node, service: Service::Tomcat | Service::DrfPrimary }
             | Action::RegenerateCertificate { node, .. }
+            | Action::StopService { node, .. }
+            | Action::StartService { node, .. }
+            | Action::DeleteCertificate { node, .. }
                 if *node == NodeId::PUBLISHER =>
             {
                 Target::Publisher
@@ -722,6 +725,12 @@ mod tests {
             Action::ShowIpsecTrust,
             Action::RestartService { node: NodeId::PUBLISHER, service: Service::DrfPrimary },
             Action::RegenerateCertificate { node: NodeId::PUBLISHER, identity: Identity::Ipsec },
+            Action::StopService { node: NodeId::PUBLISHER, service: Service::CertificateChangeNotification },
+            Action::StartService { node: NodeId::PUBLISHER, service: Service::CertificateChangeNotification },
+            Action::DeleteCertificate {
+                node: NodeId::PUBLISHER,
+                certificate: CertificateName::Trust { store: Identity::Tomcat, host: "imp-retired".into() },
+            },
             Action::SetSipOAuthMode(true),
             Action::SetSipPorts { node: a.clone(), phone_port: Some(5090), mra_port: None },
             Action::RefreshExpressway,

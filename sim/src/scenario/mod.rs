@@ -237,6 +237,11 @@ pub struct ImpCluster {
 }
 
 impl Cluster {
+    /// Whether every node's trust stores hold `imp-retired.pem` (`[cluster.imp] expired_trust`).
+    pub fn expired_trust(&self) -> bool {
+        self.imp.as_ref().is_some_and(|imp| imp.expired_trust)
+    }
+
     /// The CallManager subscribers' host names, `cucm-sub-1` on.
     pub fn cucm_subscriber_nodes(&self) -> Vec<NodeId> {
         (1..=self.cucm_subscribers).map(NodeId::cucm_subscriber).collect()

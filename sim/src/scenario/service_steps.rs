@@ -104,11 +104,15 @@ pub(super) fn service_action(
         ActionName::RestartService => restart_service(&read, cluster)?,
         ActionName::StopService | ActionName::StartService => {
             let service = read.service()?;
-            if service.runs_on() != RunsOn::Imp {
+            if !service.stoppable() {
                 let span = step.service.as_ref().map_or(read.action_span.clone(), Spanned::span);
-                return Err(at(span, &read.field("service"), format!("{} takes IM and Presence services; Cisco Tomcat is restarted, not stopped (restart-service)", read.action)));
+                return Err(at(
+                    span,
+                    &read.field("service"),
+                    format!("{} is restarted, not stopped (restart-service)", service.display_name()),
+                ));
             }
-            let node = read.node(&cluster.imp_nodes(), IMP_NODE)?;
+            let node = service_node(&read, cluster, service)?;
             if matches!(name, ActionName::StopService) {
                 Action::StopService { node, service }
             } else {
@@ -120,7 +124,9 @@ pub(super) fn service_action(
             let certificate = read.certificate()?;
             let name = CertificateName::parse(certificate.get_ref())
                 .map_err(|message| at(certificate.span(), &read.field("certificate"), message))?;
-            Action::DeleteCertificate { node: read.node(&cluster.imp_nodes(), IMP_NODE)?, certificate: name }
+            let nodes = [cucm_nodes(cluster), cluster.imp_nodes()].concat();
+            let node = read.node(&nodes, "a CallManager or IM and Presence node")?;
+            Action::DeleteCertificate { node, certificate: name }
         }
         ActionName::SetHighAvailability => {
             match step.value.as_ref().map(|value| (value.get_ref().as_bool(), value.span())) {
@@ -145,14 +151,23 @@ pub(super) fn service_action(
 /// `restart-service`: where the service runs decides which nodes may be named.
 fn restart_service(read: &StepReader<'_>, cluster: &Cluster) -> Result<Action, ScenarioError> {
     let service = read.service()?;
+    Ok(Action::RestartService { node: service_node(read, cluster, service)?, service })
+}
+
+/// The CallManager publisher, then its subscribers.
+fn cucm_nodes(cluster: &Cluster) -> Vec<NodeId> {
+    [vec![NodeId::PUBLISHER], cluster.cucm_subscriber_nodes()].concat()
+}
+
+/// The node a service step names, among those that run `service`.
+fn service_node(read: &StepReader<'_>, cluster: &Cluster, service: Service) -> Result<NodeId, ScenarioError> {
     let imp_nodes = cluster.imp_nodes();
-    let node = match service.runs_on() {
+    Ok(match service.runs_on() {
         RunsOn::Imp => read.node(&imp_nodes, IMP_NODE)?,
         RunsOn::Everywhere => {
-            let mut cucm_nodes = vec![NodeId::PUBLISHER];
-            cucm_nodes.extend(cluster.cucm_subscriber_nodes());
-            read.node(&[cucm_nodes, imp_nodes].concat(), "a CallManager or IM and Presence node")?
+            read.node(&[cucm_nodes(cluster), imp_nodes].concat(), "a CallManager or IM and Presence node")?
         }
+        RunsOn::CallManager => read.node(&cucm_nodes(cluster), "a CallManager node")?,
         RunsOn::CucmSubscribers if cluster.sip.is_none() => {
             return Err(read.missing(
                 "service",
@@ -161,8 +176,7 @@ fn restart_service(read: &StepReader<'_>, cluster: &Cluster) -> Result<Action, S
         }
         RunsOn::CucmSubscribers => read.node(&cluster.cucm_subscriber_nodes(), "a CallManager subscriber")?,
         RunsOn::CucmPublisher => read.node(&[NodeId::PUBLISHER], "the CallManager publisher")?,
-    };
-    Ok(Action::RestartService { node, service })
+    })
 }
 
 /// `regenerate-certificate`: an IM and Presence identity certificate, or (with SIP) a

@@ -525,6 +525,8 @@ catalogue! {
         serial: String,
         /// Whether it had expired.
         expired: bool,
+        /// The node's services that keep this trust store in memory (scenario names, space-separated): the deletion takes effect for each only when it restarts.
+        restart: String,
     }
     /// A certificate deletion was refused.
     CertificateDeleteRefused = "certificate-delete-refused" {

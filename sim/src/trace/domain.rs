@@ -48,6 +48,7 @@ pub const SERVICES: &[&str] = &[
     "drf-local",
     "certificate-expiry-monitor",
     "intercluster-sync-agent",
+    "certificate-change-notification",
     "callmanager",
 ];
 

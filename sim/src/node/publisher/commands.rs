@@ -8,8 +8,9 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::*;
+use crate::certs::service::NodeRole;
 use crate::certs::service::IMP_SERVICE_RESTART;
-use crate::certs::{Identity, Service};
+use crate::certs::{CertificateName, Identity, Service};
 use crate::clock;
 use crate::node::{certificate_management, checksum_field, key_checksums};
 use crate::node_id::NodeId;
@@ -40,6 +41,10 @@ pub enum AdminCommand {
     SetSipPorts { node: NodeId, phone_port: Option<i64>, mra_port: Option<i64> },
     /// The phone security profile page.
     SetSecurityProfile { digest_authentication: Option<bool>, tftp_encrypted_config: Option<bool> },
+    /// Control Center: stop (`false`) or start a service.
+    StopOrStartService(Service, bool),
+    /// Certificate Management: delete a certificate.
+    DeleteCertificate(CertificateName),
 }
 
 impl AdminCommand {
@@ -54,6 +59,11 @@ impl AdminCommand {
             Action::RestartService { service: Service::DrfPrimary, .. } => AdminCommand::RestartDrfPrimary,
             Action::RegenerateCertificate { identity: Identity::Ipsec, .. } => AdminCommand::RegenerateIpsec,
             Action::SetSipOAuthMode(enabled) => AdminCommand::SetSipOAuthMode(*enabled),
+            Action::StopService { service, .. } => AdminCommand::StopOrStartService(*service, false),
+            Action::StartService { service, .. } => AdminCommand::StopOrStartService(*service, true),
+            Action::DeleteCertificate { certificate, .. } => {
+                AdminCommand::DeleteCertificate(certificate.clone())
+            }
             Action::SetSipPorts { node, phone_port, mra_port } => {
                 AdminCommand::SetSipPorts { node: node.clone(), phone_port: *phone_port, mra_port: *mra_port }
             }
@@ -100,6 +110,21 @@ pub(super) async fn obey(
                 let publisher = publisher.borrow();
                 if let Some(sip) = &publisher.sip {
                     sip.set_security_profile(digest_authentication, tftp_encrypted_config, &publisher.tracer);
+                }
+            }
+            AdminCommand::StopOrStartService(service, start) => {
+                let publisher = publisher.borrow();
+                if let Some(certs) = &publisher.certs {
+                    publisher.tracer.emit(certificate_management::stop_or_start(certs, service, start));
+                }
+            }
+            AdminCommand::DeleteCertificate(name) => {
+                let publisher = publisher.borrow();
+                if let Some(certs) = &publisher.certs {
+                    let now_s = publisher.now_s();
+                    let deleted =
+                        certificate_management::delete(certs, &name, NodeRole::CucmPublisher, now_s);
+                    publisher.tracer.emit(deleted);
                 }
             }
             AdminCommand::RestartDrfPrimary => {

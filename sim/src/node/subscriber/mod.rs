@@ -19,6 +19,7 @@ use std::rc::Rc;
 
 use hyper::{Method, StatusCode};
 
+use crate::certs::service::NodeRole;
 use crate::certs::{CertStore, Identity, Service as NodeService};
 use crate::clock;
 use crate::cluster_database::ClusterDatabase;
@@ -283,6 +284,17 @@ async fn run_commands(commands: NodeCommands, on: CommandsOn) {
                         other.borrow_mut().trust_certificate(certificate.clone());
                     }
                 }
+            }
+            (NodeCommand::StopService(service), _) => {
+                tracer.emit(certificate_management::stop_or_start(&certs, service, false))
+            }
+            (NodeCommand::StartService(service), _) => {
+                tracer.emit(certificate_management::stop_or_start(&certs, service, true))
+            }
+            (NodeCommand::DeleteCertificate(name), targets) => {
+                let now_s = clock::node_now_s(tracer.node(), epoch_s);
+                let role = NodeRole::CucmSubscriber { sip: targets.is_some() };
+                tracer.emit(certificate_management::delete(&certs, &name, role, now_s));
             }
             (other, _) => unreachable!("the parser gives this CallManager subscriber no {other:?}"),
         }

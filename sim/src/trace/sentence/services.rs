@@ -80,10 +80,12 @@ pub(super) fn in_words(event: &Event) -> Option<String> {
             f("serial")
         ),
         "certificate-deleted" => format!(
-            "deleted {} (serial {}{})",
+            "deleted {} (serial {}{}); {} keep{} it in memory until restarted",
             f("certificate"),
             f("serial"),
-            if f("expired") == "true" { ", expired" } else { ", still valid" }
+            if f("expired") == "true" { ", expired" } else { ", still valid" },
+            display_names(&f("restart")),
+            if f("restart").contains(' ') { "" } else { "s" }
         ),
         "certificate-delete-refused" => format!("refused to delete {}: {}", f("certificate"), f("reason")),
         "high-availability-changed" => format!(
@@ -110,4 +112,14 @@ pub(super) fn in_words(event: &Event) -> Option<String> {
         }
         _ => return None,
     })
+}
+
+/// `tomcat callmanager` as "Cisco Tomcat and Cisco CallManager".
+fn display_names(names: &str) -> String {
+    let shown: Vec<String> = names.split_whitespace().map(service_in_words).collect();
+    match shown.split_last() {
+        None => "no service".to_string(),
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
 }
