@@ -679,6 +679,20 @@ fn sip_and_edge_settings_are_checked_where_they_are_written() {
     let scenario = Scenario::parse(&fine, Path::new("scenarios/x.toml")).unwrap();
     assert_eq!(scenario.cluster.expressway.as_ref().unwrap().san, ["expc.example.com"]);
     assert!(scenario.hosts().contains(&"site-remote".into()));
+    // configure-expressway changes either setting, or both, and names one when it has none.
+    let step =
+        |text: &str| format!("{fine}\n[[step]]\nat = \"10m\"\naction = \"configure-expressway\"\n{text}");
+    let parsed = Scenario::parse(&step("trusts_callmanager = true\n"), Path::new("x.toml")).unwrap();
+    assert_eq!(
+        parsed.steps[0].action,
+        authzlab::scenario::Action::ConfigureExpressway {
+            oauth_with_refresh: None,
+            trusts_callmanager: Some(true)
+        }
+    );
+    let (_, _, field, message) = error(&step(""));
+    assert_eq!(field, "step[0].oauth_with_refresh");
+    assert!(message.contains("trusts_callmanager"), "{message}");
 }
 
 /// The SIP steps: a CallManager restart only on a subscriber and only with SIP; a port out of

@@ -37,6 +37,7 @@ const SCENARIOS: &[&str] = &[
     "isolated-subscriber-during-regeneration.toml",
     "key-mismatch-and-fix.toml",
     "mra-phone-activation-code.toml",
+    "mra-trust-fixed-mid-run.toml",
     "new-client-on-old-cluster.toml",
     "old-client-on-new-cluster.toml",
     "partition-during-regeneration.toml",
@@ -668,6 +669,13 @@ fn administrator_cli_answers() {
 #[test]
 fn cucm_trust_deleted() {
     insta::assert_snapshot!(story("cucm-trust-deleted.toml"));
+}
+
+/// Expressway-C made to trust CallManager's Tomcat mid-run: the zone comes back and the
+/// next renewal registers through the edge.
+#[test]
+fn mra_trust_fixed_mid_run() {
+    insta::assert_snapshot!(story("mra-trust-fixed-mid-run.toml"));
 }
 
 /// Unity Connection without its Authz Servers entry and OAuth services refuses voicemail

@@ -345,14 +345,10 @@ fn edge_hosts(at: Hosts<'_, '_>, sip: Option<&SipSetUp>) -> Result<Sender<EdgeCo
     let (Some(expressway), Some(sip)) = (&scenario.cluster.expressway, sip) else { return Ok(edge_sender) };
     let seed = seeds.derive_u64("plugin:expressway");
     let plugin = validator_for(scenario, &expressway.validator, plugins, seed, trace, &NodeId::EXPRESSWAY_C)?;
-    let trust: Rc<dyn Fn() -> Vec<certs::Certificate>> = if expressway.trusts_callmanager {
-        let cluster = sip.cluster_certs.clone();
-        Rc::new(move || {
-            cluster.iter().map(|certs| certs.borrow().identity(certs::Identity::Tomcat).clone()).collect()
-        })
-    } else {
-        Rc::new(Vec::new)
-    };
+    let cluster = sip.cluster_certs.clone();
+    let trust: Rc<dyn Fn() -> Vec<certs::Certificate>> = Rc::new(move || {
+        cluster.iter().map(|certs| certs.borrow().identity(certs::Identity::Tomcat).clone()).collect()
+    });
     let edge = ExpresswayC::new(
         plugin,
         &NodeId::PUBLISHER,
@@ -364,7 +360,7 @@ fn edge_hosts(at: Hosts<'_, '_>, sip: Option<&SipSetUp>) -> Result<Sender<EdgeCo
         trace.node(&NodeId::EXPRESSWAY_C),
     )
     .map_err(RunError::Simulation)?
-    .with_oauth_with_refresh(expressway.oauth_with_refresh);
+    .with_settings(expressway.oauth_with_refresh, expressway.trusts_callmanager);
     let edge = Rc::new(RefCell::new(edge));
     sim.host(NodeId::EXPRESSWAY_C.as_str(), move || expressway_c::run(edge.clone(), edge_receiver.clone()));
     sim.host(NodeId::EXPRESSWAY_E.as_str(), || expressway_e::run(NodeId::EXPRESSWAY_C));

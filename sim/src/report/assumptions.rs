@@ -170,8 +170,15 @@ pub const ASSUMPTIONS: &[Assumption] = &[
         lives_in: "node/edge/expressway_c.rs",
         relied_on: |s| {
             s.cluster.expressway.as_ref().is_some_and(|edge| !edge.oauth_with_refresh)
-                || steps(s, |a| matches!(a, Action::ConfigureExpressway { .. }))
+                || steps(s, |a| matches!(a, Action::ConfigureExpressway { oauth_with_refresh: Some(_), .. }))
         },
+    },
+    Assumption {
+        what: || {
+            "Expressway-C's trusted CA list, changed mid-run, is used from its next connection (no restart)".to_string()
+        },
+        lives_in: "node/edge/expressway_c.rs",
+        relied_on: |s| steps(s, |a| matches!(a, Action::ConfigureExpressway { trusts_callmanager: Some(_), .. })),
     },
     Assumption {
         what: || "the CLI prints times (show key authz's last sync) in the cluster's local time".to_string(),

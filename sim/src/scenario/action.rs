@@ -212,7 +212,7 @@ pub enum Action {
     ShowIpsecTrust,
     /// Expressway-C's "Authorize by OAuth token with refresh" (Configuration > Unified
     /// Communications > Configuration) turned on or off.
-    ConfigureExpressway { oauth_with_refresh: bool },
+    ConfigureExpressway { oauth_with_refresh: Option<bool>, trusts_callmanager: Option<bool> },
     /// `utils sipOAuth-mode enable` (or `disable`) on the publisher: `ClusterSIPOAuthMode` in
     /// `processconfig`; each subscriber's CallManager reads it when it (re)starts.
     SetSipOAuthMode(bool),
@@ -404,9 +404,14 @@ impl Action {
                 put("target", node.as_str().into());
                 put("port", (*port).into());
             }
-            Action::ConfigureExpressway { oauth_with_refresh } => {
-                put("settings", flags_text(&[("oauth_with_refresh", Some(*oauth_with_refresh))]).into())
-            }
+            Action::ConfigureExpressway { oauth_with_refresh, trusts_callmanager } => put(
+                "settings",
+                flags_text(&[
+                    ("oauth_with_refresh", *oauth_with_refresh),
+                    ("trusts_callmanager", *trusts_callmanager),
+                ])
+                .into(),
+            ),
             Action::ConfigureUnity { authz_server, oauth } => {
                 put("settings", flags_text(&[("authz_server", *authz_server), ("oauth", *oauth)]).into())
             }
@@ -459,9 +464,13 @@ impl Action {
                 node: node()?,
                 port: fields.get("port").and_then(Value::as_u64).and_then(|port| u16::try_from(port).ok())?,
             },
-            ActionName::ConfigureExpressway => Action::ConfigureExpressway {
-                oauth_with_refresh: setting_in(&text("settings")?, "oauth_with_refresh")?,
-            },
+            ActionName::ConfigureExpressway => {
+                let settings = text("settings").unwrap_or_default();
+                Action::ConfigureExpressway {
+                    oauth_with_refresh: setting_in(&settings, "oauth_with_refresh"),
+                    trusts_callmanager: setting_in(&settings, "trusts_callmanager"),
+                }
+            }
             ActionName::ConfigureUnity => {
                 let settings = text("settings").unwrap_or_default();
                 Action::ConfigureUnity {
@@ -555,10 +564,26 @@ impl Action {
             Action::ShowOpenPorts { node, port } => {
                 format!("administrator runs `show open ports regexp {port}` on {node}")
             }
-            Action::ConfigureExpressway { oauth_with_refresh } => format!(
-                "Expressway-C's administrator turns \"Authorize by OAuth token with refresh\" {}",
-                if *oauth_with_refresh { "on" } else { "off" }
-            ),
+            Action::ConfigureExpressway { oauth_with_refresh, trusts_callmanager } => {
+                let mut said = Vec::new();
+                if let Some(on) = oauth_with_refresh {
+                    said.push(format!(
+                        "turns \"Authorize by OAuth token with refresh\" {}",
+                        if *on { "on" } else { "off" }
+                    ));
+                }
+                if let Some(trusts) = trusts_callmanager {
+                    said.push(
+                        if *trusts {
+                            "uploads the CallManager subscribers' Tomcat certificates to its trusted CA list"
+                        } else {
+                            "removes the CallManager subscribers' Tomcat certificates from its trusted CA list"
+                        }
+                        .to_string(),
+                    );
+                }
+                format!("Expressway-C's administrator {}", said.join(" and "))
+            }
             Action::ConfigureUnity { authz_server, oauth } => {
                 let mut said = Vec::new();
                 if let Some(present) = authz_server {
@@ -695,7 +720,8 @@ mod tests {
             Action::SetRefreshLoginFlow(false),
             Action::ShowKeys,
             Action::ConfigureUnity { authz_server: Some(true), oauth: None },
-            Action::ConfigureExpressway { oauth_with_refresh: true },
+            Action::ConfigureExpressway { oauth_with_refresh: Some(true), trusts_callmanager: None },
+            Action::ConfigureExpressway { oauth_with_refresh: None, trusts_callmanager: Some(false) },
             Action::RunSql(SqlQuery::RefreshTokenDetails),
             Action::RunSql(SqlQuery::ClusterSipOauthMode),
             Action::ShowOpenPorts { node: a.clone(), port: 5090 },

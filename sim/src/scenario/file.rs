@@ -318,6 +318,10 @@ pub(super) struct StepFile {
     /// For `configure-expressway`: "Authorize by OAuth token with refresh" on or off.
     #[serde(default)]
     pub oauth_with_refresh: Option<Spanned<bool>>,
+    /// `configure-expressway`: Expressway-C's trusted CA list holds the subscribers' Tomcat
+    /// certificates (true) or not.
+    #[serde(default)]
+    pub trusts_callmanager: Option<Spanned<bool>>,
     /// For `configure-unity`: the Authz Servers entry is configured (`true`) or missing.
     #[serde(default)]
     pub authz_server: Option<Spanned<bool>>,

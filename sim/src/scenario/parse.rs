@@ -489,6 +489,7 @@ fn refuse_stray_fields(
         ("tftp_encrypted_config", step.tftp_encrypted_config.as_ref().map(Spanned::span)),
         ("authz_server", step.authz_server.as_ref().map(Spanned::span)),
         ("oauth_with_refresh", step.oauth_with_refresh.as_ref().map(Spanned::span)),
+        ("trusts_callmanager", step.trusts_callmanager.as_ref().map(Spanned::span)),
         ("query", step.query.as_ref().map(Spanned::span)),
         ("port", step.port.as_ref().map(Spanned::span)),
         ("oauth", step.oauth.as_ref().map(Spanned::span)),

@@ -274,19 +274,22 @@ pub(super) fn sip_action(
             let san = check_san(san.get_ref()).map_err(|message| at(san.span(), &field("san"), message))?;
             Action::ReissueExpresswayCertificate { san }
         }
-        ActionName::ConfigureExpressway => match &step.oauth_with_refresh {
-            Some(flag) => {
-                edge()?;
-                Action::ConfigureExpressway { oauth_with_refresh: *flag.get_ref() }
-            }
-            None => {
+        ActionName::ConfigureExpressway => {
+            let (oauth_with_refresh, trusts_callmanager) = (
+                step.oauth_with_refresh.as_ref().map(|flag| *flag.get_ref()),
+                step.trusts_callmanager.as_ref().map(|flag| *flag.get_ref()),
+            );
+            if oauth_with_refresh.is_none() && trusts_callmanager.is_none() {
                 return Err(at(
                     action_span,
                     &field("oauth_with_refresh"),
-                    "configure-expressway needs `oauth_with_refresh = true` or `false`".to_string(),
-                ))
+                    "configure-expressway needs `oauth_with_refresh`, `trusts_callmanager` or both (true or false)"
+                        .to_string(),
+                ));
             }
-        },
+            edge()?;
+            Action::ConfigureExpressway { oauth_with_refresh, trusts_callmanager }
+        }
         ActionName::SetSecurityProfile => {
             let (digest_authentication, tftp_encrypted_config) = (
                 step.digest_authentication.as_ref().map(|flag| *flag.get_ref()),
@@ -312,7 +315,7 @@ pub(super) fn fields(name: ActionName) -> &'static [&'static str] {
         ActionName::SipOauthMode => &["value"],
         ActionName::SetSipPorts => &["node", "phone_port", "mra_port"],
         ActionName::ReissueExpresswayCertificate => &["san"],
-        ActionName::ConfigureExpressway => &["oauth_with_refresh"],
+        ActionName::ConfigureExpressway => &["oauth_with_refresh", "trusts_callmanager"],
         ActionName::ShowOpenPorts => &["node", "port"],
         ActionName::SetSecurityProfile => &["digest_authentication", "tftp_encrypted_config"],
         _ => &[],

@@ -491,8 +491,10 @@ catalogue! {
     }
     /// Expressway-C's "Authorize by OAuth token with refresh" changed.
     ExpresswayConfigured = "expressway-configured" {
-        /// On now.
+        /// "Authorize by OAuth token with refresh" is on now.
         oauth_with_refresh: bool,
+        /// Its trusted CA list holds the CallManager subscribers' Tomcat certificates now.
+        trusts_callmanager: bool,
     }
     /// The administrator changed Unity Connection's OAuth settings: its Authz Servers entry, and OAuth services on Unity.
     UnityConfigured = "unity-configured" {

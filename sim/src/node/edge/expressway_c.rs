@@ -55,8 +55,12 @@ pub struct ExpresswayC {
     authority: Rc<Authority>,
     /// Its certificate now (CN the first name, SAN all of them).
     certificate: Certificate,
-    /// What its trusted CA list holds for the subscribers' Tomcat.
+    /// The subscribers' Tomcat certificates now, which its trusted CA list holds while
+    /// `trusts_callmanager`.
     trust: Rc<dyn Fn() -> Vec<Certificate>>,
+    /// Whether the administrator uploaded the subscribers' Tomcat certificates (CallManager's
+    /// Tomcat signer, self-signed here) to its trusted CA list.
+    trusts_callmanager: bool,
     /// The zones discovery made: subscriber → its MRA port.
     zones: BTreeMap<String, u16>,
     /// "Authorize by OAuth token with refresh": off, a request with a self-describing
@@ -75,8 +79,9 @@ pub enum EdgeCommand {
     Refresh,
     /// A new certificate with these names (CN the first).
     Reissue(Vec<String>),
-    /// "Authorize by OAuth token with refresh" on or off.
-    SetOauthWithRefresh(bool),
+    /// "Authorize by OAuth token with refresh" on or off, the subscribers' Tomcat
+    /// certificates in its trusted CA list or not; `None` leaves a setting as it is.
+    Configure { oauth_with_refresh: Option<bool>, trusts_callmanager: Option<bool> },
 }
 
 impl EdgeCommand {
@@ -85,8 +90,11 @@ impl EdgeCommand {
         match action {
             Action::RefreshExpressway => Some(EdgeCommand::Refresh),
             Action::ReissueExpresswayCertificate { san } => Some(EdgeCommand::Reissue(san.clone())),
-            Action::ConfigureExpressway { oauth_with_refresh } => {
-                Some(EdgeCommand::SetOauthWithRefresh(*oauth_with_refresh))
+            Action::ConfigureExpressway { oauth_with_refresh, trusts_callmanager } => {
+                Some(EdgeCommand::Configure {
+                    oauth_with_refresh: *oauth_with_refresh,
+                    trusts_callmanager: *trusts_callmanager,
+                })
             }
             _ => None,
         }
@@ -131,6 +139,7 @@ impl ExpresswayC {
             authority,
             certificate,
             trust,
+            trusts_callmanager: true,
             zones: BTreeMap::new(),
             oauth_with_refresh: true,
             draws,
@@ -155,10 +164,21 @@ impl ExpresswayC {
         clock::node_now_s(self.tracer.node(), self.epoch_s)
     }
 
-    /// With "Authorize by OAuth token with refresh" `on` or off.
-    pub fn with_oauth_with_refresh(mut self, on: bool) -> ExpresswayC {
-        self.oauth_with_refresh = on;
+    /// With "Authorize by OAuth token with refresh" `on` or off, and the subscribers' Tomcat
+    /// certificates in its trusted CA list or not.
+    pub fn with_settings(mut self, oauth_with_refresh: bool, trusts_callmanager: bool) -> ExpresswayC {
+        self.oauth_with_refresh = oauth_with_refresh;
+        self.trusts_callmanager = trusts_callmanager;
         self
+    }
+
+    /// The CA certificates it checks a subscriber's MRA port against.
+    fn trusted(&self) -> Vec<Certificate> {
+        if self.trusts_callmanager {
+            (self.trust)()
+        } else {
+            Vec::new()
+        }
     }
 
     /// Checks a remote device's access token; also says whether the keys should be fetched again.
@@ -253,7 +273,7 @@ async fn register(edge: Rc<RefCell<ExpresswayC>>, client: String, request: HttpR
             return HttpResponse::json(StatusCode::OK, &outcome);
         };
         let connector =
-            tls::connector(&NodeId::EXPRESSWAY_C, this.epoch_s, &(this.trust)(), Some(&this.certificate));
+            tls::connector(&NodeId::EXPRESSWAY_C, this.epoch_s, &this.trusted(), Some(&this.certificate));
         (port, connector, this.tracer.clone())
     };
     let connector = match connector {
@@ -359,7 +379,7 @@ async fn ping(edge: &Rc<RefCell<ExpresswayC>>, node: &DiscoveredNode) -> Result<
     let (connector, tracer) = {
         let this = edge.borrow();
         (
-            tls::connector(&NodeId::EXPRESSWAY_C, this.epoch_s, &(this.trust)(), Some(&this.certificate))?,
+            tls::connector(&NodeId::EXPRESSWAY_C, this.epoch_s, &this.trusted(), Some(&this.certificate))?,
             this.tracer.clone(),
         )
     };
@@ -395,10 +415,14 @@ pub async fn run(edge: Rc<RefCell<ExpresswayC>>, commands: EdgeCommands) -> turm
             while let Some(command) = std::future::poll_fn(|cx| commands.borrow_mut().poll_recv(cx)).await {
                 match command {
                     EdgeCommand::Refresh => refresh(&edge).await,
-                    EdgeCommand::SetOauthWithRefresh(on) => {
+                    EdgeCommand::Configure { oauth_with_refresh, trusts_callmanager } => {
                         let mut this = edge.borrow_mut();
-                        this.oauth_with_refresh = on;
-                        this.tracer.emit(Happening::ExpresswayConfigured { oauth_with_refresh: on });
+                        this.oauth_with_refresh = oauth_with_refresh.unwrap_or(this.oauth_with_refresh);
+                        this.trusts_callmanager = trusts_callmanager.unwrap_or(this.trusts_callmanager);
+                        this.tracer.emit(Happening::ExpresswayConfigured {
+                            oauth_with_refresh: this.oauth_with_refresh,
+                            trusts_callmanager: this.trusts_callmanager,
+                        });
                     }
                     EdgeCommand::Reissue(names) => {
                         let mut this = edge.borrow_mut();

@@ -1,6 +1,6 @@
 //! The administrator's settings on the token consumers outside the cluster (Unity
 //! Connection's Authz Servers entry and OAuth services, Expressway-C's "Authorize by OAuth
-//! token with refresh"), in words.
+//! token with refresh" and trusted CA list), in words.
 
 use crate::trace::Event;
 
@@ -8,11 +8,16 @@ use crate::trace::Event;
 pub(super) fn in_words(event: &Event) -> Option<String> {
     Some(match event.kind.as_str() {
         "expressway-configured" => format!(
-            "\"Authorize by OAuth token with refresh\" is {}",
+            "\"Authorize by OAuth token with refresh\" is {}; its trusted CA list {} CallManager's Tomcat certificates",
             if event.fields.get("oauth_with_refresh").and_then(|v| v.as_bool()) == Some(true) {
                 "on: requests with self-describing tokens are checked and passed on"
             } else {
                 "off: requests with self-describing tokens are refused"
+            },
+            if event.fields.get("trusts_callmanager").and_then(|v| v.as_bool()) == Some(true) {
+                "holds"
+            } else {
+                "lacks"
             }
         ),
         "unity-configured" => {
