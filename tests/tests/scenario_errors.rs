@@ -730,6 +730,28 @@ fn sip_steps_name_subscribers_and_need_their_cluster() {
         error(&format!("{base}action = \"sip-oauth-mode\"\nvalue = true\nsan = [\"x\"]\n"));
     assert_eq!(field, "step[0].san");
     assert!(message.contains("takes no `san`"), "{message}");
+    // upload-certificate: into a subscriber's Tomcat-trust, only certificates the run has
+    // (the edge CA only with the edge).
+    let upload = |node: &str, certificate: &str| {
+        format!("{base}action = \"upload-certificate\"\nnode = \"{node}\"\ncertificate = \"{certificate}\"\n")
+    };
+    let scenario =
+        Scenario::parse(&upload("cucm-sub-1", "tomcat-trust/cucm-sub-1.pem"), Path::new("x.toml")).unwrap();
+    assert_eq!(scenario.steps[0].action.name(), "upload-certificate");
+    for certificate in
+        ["tomcat-trust/Enterprise Root CA.pem", "ipsec-trust/cucm-sub-1.pem", "tomcat-trust/nobody.pem"]
+    {
+        let (_, _, field, message) = error(&upload("cucm-sub-1", certificate));
+        assert_eq!(field, "step[0].certificate", "{certificate}");
+        assert_eq!(message, "can upload only tomcat-trust/cucm-sub-1.pem", "{certificate}");
+    }
+    let with_edge =
+        upload("cucm-sub-1", "tomcat-trust/x.pem").replace("sip = {}\n", "sip = {}\nexpressway = {}\n");
+    let (_, _, _, message) = error(&with_edge);
+    assert!(message.contains("tomcat-trust/Enterprise Root CA.pem"), "{message}");
+    let (_, _, field, message) = error(&upload("cucm-pub", "tomcat-trust/cucm-sub-1.pem"));
+    assert_eq!(field, "step[0].node");
+    assert!(message.contains("a CallManager subscriber"), "{message}");
 }
 
 /// The last epoch the parser accepts (year 9999) is refused, with the field, when the cluster

@@ -13,6 +13,10 @@ use crate::certs::identity::Identity;
 /// Assumption (the documents give no figure): how long the CA's own certificate is valid.
 pub const AUTHORITY_VALIDITY: Duration = Duration::from_secs(10 * 365 * 86_400);
 
+/// The name of the CA outside the cluster that signs Expressway-C's certificates (its
+/// certificate is `tomcat-trust/Enterprise Root CA.pem` in a Tomcat-trust).
+pub const EDGE_CA_NAME: &str = "Enterprise Root CA";
+
 /// A CA: its self-signed certificate (what a trust store takes) and its key.
 pub struct Authority {
     /// The CA certificate as trust stores hold it (in Tomcat-trust: filed as a web certificate).

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use authzlab_host::Plugin;
 use rand_core::RngCore;
 
-use crate::certs::authority::Authority;
+use crate::certs::authority::{Authority, EDGE_CA_NAME};
 use crate::certs::certificate::Draw;
 use crate::certs::CertStore;
 use crate::cluster::RunError;
@@ -26,8 +26,6 @@ use crate::scenario::{ClientKind, Device, DeviceTokens, Scenario, SipCluster, Si
 use crate::seeds::Seeds;
 use crate::trace::Trace;
 
-/// The name of the CA outside the cluster that signs Expressway-C's certificates.
-pub const EDGE_CA_NAME: &str = "Enterprise Root CA";
 /// How long before the run the CA's certificate was made: a day.
 const CA_AGE_S: u64 = 86_400;
 
@@ -127,6 +125,7 @@ impl SipSetUp {
             callmanager: Rc::new(RefCell::new(callmanager)),
             cluster: self.cluster_certs.clone(),
             database: self.database.clone(),
+            edge_ca: self.authority.certificate.clone(),
         }
     }
 

@@ -57,17 +57,32 @@ pub fn delete(certs: &RefCell<CertStore>, name: &CertificateName, role: NodeRole
             certificate: name.to_string(),
             serial: deleted.serial.clone(),
             expired: deleted.expired(now_s),
-            restart: Service::restarted_after_trust_deletion(*store, role)
-                .iter()
-                .map(|service| service.name())
-                .collect::<Vec<_>>()
-                .join(" "),
+            restart: restarts(*store, role),
         },
         (Ok(_), CertificateName::Identity(_)) => unreachable!("identity certificates are never deleted"),
         (Err(refused), _) => {
             Happening::CertificateDeleteRefused { certificate: name.to_string(), reason: refused.reason() }
         }
     }
+}
+
+/// Certificate Management's Upload to a trust store of a node of `role`: recorded with the
+/// services that must restart to read it.
+pub fn uploaded(name: &CertificateName, serial: String, role: NodeRole) -> Happening {
+    let store = match name {
+        CertificateName::Trust { store, .. } => *store,
+        CertificateName::Identity(identity) => *identity,
+    };
+    Happening::CertificateUploaded { certificate: name.to_string(), serial, restart: restarts(store, role) }
+}
+
+/// The services of a node of `role` that keep `store` in memory, by scenario name.
+fn restarts(store: Identity, role: NodeRole) -> String {
+    Service::restarted_after_trust_deletion(store, role)
+        .iter()
+        .map(|service| service.name())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Control Center's Stop and Start: the service unloads, or loads what is on disk.

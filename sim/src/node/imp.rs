@@ -337,6 +337,10 @@ async fn run_commands(node: Rc<RefCell<ImpNode>>, commands: NodeCommands) {
             NodeCommand::ShowOpenPorts(port) => {
                 tracer.emit(Happening::OpenPortsShown { port, open: false, purpose: None })
             }
+            // The parser sends uploads to CallManager subscribers only.
+            NodeCommand::UploadCertificate(name) => {
+                unreachable!("no upload of {name} on an IM and Presence node")
+            }
             NodeCommand::DeleteCertificate(name) => {
                 let now_s = clock::node_now_s(tracer.node(), epoch_s);
                 tracer.emit(certificate_management::delete(&certs, &name, NodeRole::ImAndPresence, now_s));

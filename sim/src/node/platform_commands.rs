@@ -31,6 +31,9 @@ pub enum NodeCommand {
     RegenerateCertificate(Identity),
     /// Certificate Management: delete a certificate (IM and Presence).
     DeleteCertificate(CertificateName),
+    /// Certificate Management: upload a certificate to a trust store (a CallManager
+    /// subscriber with SIP).
+    UploadCertificate(CertificateName),
     /// `show open ports regexp <port>` (a CallManager subscriber with SIP).
     ShowOpenPorts(u16),
 }
@@ -46,6 +49,9 @@ impl NodeCommand {
             Action::RegenerateCertificate { identity, .. } => NodeCommand::RegenerateCertificate(*identity),
             Action::DeleteCertificate { certificate, .. } => {
                 NodeCommand::DeleteCertificate(certificate.clone())
+            }
+            Action::UploadCertificate { certificate, .. } => {
+                NodeCommand::UploadCertificate(certificate.clone())
             }
             Action::ShowOpenPorts { port, .. } => NodeCommand::ShowOpenPorts(*port),
             _ => return None,

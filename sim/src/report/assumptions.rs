@@ -286,6 +286,13 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     },
     Assumption {
         what: || {
+            "a certificate uploaded to a subscriber's Tomcat-trust reaches that node only (the documents say deletions are made on each node; of uploads they say nothing)".to_string()
+        },
+        lives_in: "node/subscriber/mod.rs",
+        relied_on: |s| steps(s, |a| matches!(a, Action::UploadCertificate { .. })),
+    },
+    Assumption {
+        what: || {
             "Cisco CallManager reads Tomcat-trust when it starts, so a deletion there reaches its MRA port only when it restarts".to_string()
         },
         lives_in: "Service::reads_trust (certs/service.rs)",

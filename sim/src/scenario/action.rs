@@ -73,6 +73,7 @@ action_names! {
     StartService = "start-service", Service;
     RegenerateCertificate = "regenerate-certificate", Service;
     DeleteCertificate = "delete-certificate", Service;
+    UploadCertificate = "upload-certificate", Service;
     SetHighAvailability = "set-high-availability", Service;
     PushClientTrust = "push-client-trust", Service;
     ShowIpsecTrust = "show-ipsec-trust", Service;
@@ -199,8 +200,12 @@ pub enum Action {
     StartService { node: NodeId, service: Service },
     /// Regenerate an identity certificate on an IM and Presence node (Certificate Management).
     RegenerateCertificate { node: NodeId, identity: Identity },
-    /// Delete a certificate on an IM and Presence node (refused for identity certificates).
+    /// Delete a certificate on a CallManager or IM and Presence node (refused for identity
+    /// certificates).
     DeleteCertificate { node: NodeId, certificate: CertificateName },
+    /// Upload a certificate to a trust store of a CallManager subscriber with SIP: the CA
+    /// that signs Expressway-C's certificate, or a subscriber's current certificate.
+    UploadCertificate { node: NodeId, certificate: CertificateName },
     /// Turn "Enable High Availability" of the Presence Redundancy Group on or off.
     SetHighAvailability(bool),
     /// The administrator pushes the IM and Presence nodes' current `cup-xmpp.pem` and
@@ -267,6 +272,7 @@ impl Action {
             Action::StartService { .. } => ActionName::StartService,
             Action::RegenerateCertificate { .. } => ActionName::RegenerateCertificate,
             Action::DeleteCertificate { .. } => ActionName::DeleteCertificate,
+            Action::UploadCertificate { .. } => ActionName::UploadCertificate,
             Action::SetHighAvailability(_) => ActionName::SetHighAvailability,
             Action::PushClientTrust => ActionName::PushClientTrust,
             Action::ShowIpsecTrust => ActionName::ShowIpsecTrust,
@@ -311,6 +317,7 @@ impl Action {
             | Action::StartService { node, .. }
             | Action::RegenerateCertificate { node, .. }
             | Action::DeleteCertificate { node, .. }
+            | Action::UploadCertificate { node, .. }
             | Action::ShowOpenPorts { node, .. } => Target::Node(node),
             Action::RefreshExpressway
             | Action::ReissueExpresswayCertificate { .. }
@@ -387,7 +394,8 @@ impl Action {
                 put("target", node.as_str().into());
                 put("certificate", identity.name().into());
             }
-            Action::DeleteCertificate { node, certificate } => {
+            Action::DeleteCertificate { node, certificate }
+            | Action::UploadCertificate { node, certificate } => {
                 put("target", node.as_str().into());
                 put("certificate", certificate.to_string().into());
             }
@@ -504,6 +512,10 @@ impl Action {
                 node: node()?,
                 certificate: CertificateName::parse(&text("certificate")?).ok()?,
             },
+            ActionName::UploadCertificate => Action::UploadCertificate {
+                node: node()?,
+                certificate: CertificateName::parse(&text("certificate")?).ok()?,
+            },
             ActionName::SetHighAvailability => Action::SetHighAvailability(flag("enabled")?),
             ActionName::PushClientTrust => Action::PushClientTrust,
             ActionName::ShowIpsecTrust => Action::ShowIpsecTrust,
@@ -554,6 +566,9 @@ impl Action {
                 format!("administrator regenerates {}.pem on {node}", identity.name())
             }
             Action::DeleteCertificate { node, certificate } => format!("administrator deletes {certificate} on {node}"),
+            Action::UploadCertificate { node, certificate } => {
+                format!("administrator uploads {certificate} on {node}")
+            }
             Action::SetHighAvailability(enabled) => format!(
                 "administrator turns High Availability {} in the Presence Redundancy Group",
                 if *enabled { "on" } else { "off" }
@@ -565,24 +580,7 @@ impl Action {
                 format!("administrator runs `show open ports regexp {port}` on {node}")
             }
             Action::ConfigureExpressway { oauth_with_refresh, trusts_callmanager } => {
-                let mut said = Vec::new();
-                if let Some(on) = oauth_with_refresh {
-                    said.push(format!(
-                        "turns \"Authorize by OAuth token with refresh\" {}",
-                        if *on { "on" } else { "off" }
-                    ));
-                }
-                if let Some(trusts) = trusts_callmanager {
-                    said.push(
-                        if *trusts {
-                            "uploads the CallManager subscribers' Tomcat certificates to its trusted CA list"
-                        } else {
-                            "removes the CallManager subscribers' Tomcat certificates from its trusted CA list"
-                        }
-                        .to_string(),
-                    );
-                }
-                format!("Expressway-C's administrator {}", said.join(" and "))
+                expressway_settings_in_words(*oauth_with_refresh, *trusts_callmanager)
             }
             Action::ConfigureUnity { authz_server, oauth } => {
                 let mut said = Vec::new();
@@ -675,6 +673,31 @@ fn flags_text(flags: &[(&str, Option<bool>)]) -> String {
     given.join(" ")
 }
 
+/// A `configure-expressway` step in words.
+fn expressway_settings_in_words(
+    oauth_with_refresh: Option<bool>,
+    trusts_callmanager: Option<bool>,
+) -> String {
+    let mut said = Vec::new();
+    if let Some(on) = oauth_with_refresh {
+        said.push(format!(
+            "turns \"Authorize by OAuth token with refresh\" {}",
+            if on { "on" } else { "off" }
+        ));
+    }
+    if let Some(trusts) = trusts_callmanager {
+        said.push(
+            if trusts {
+                "uploads the CallManager subscribers' Tomcat certificates to its trusted CA list"
+            } else {
+                "removes the CallManager subscribers' Tomcat certificates from its trusted CA list"
+            }
+            .to_string(),
+        );
+    }
+    format!("Expressway-C's administrator {}", said.join(" and "))
+}
+
 /// The setting `name` in a `settings` text (`digest_authentication=true oauth=false`).
 fn setting_in(settings: &str, name: &str) -> Option<bool> {
     settings.split(' ').find_map(|part| part.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
@@ -753,6 +776,10 @@ mod tests {
             Action::RegenerateCertificate { node: NodeId::PUBLISHER, identity: Identity::Ipsec },
             Action::StopService { node: NodeId::PUBLISHER, service: Service::CertificateChangeNotification },
             Action::StartService { node: NodeId::PUBLISHER, service: Service::CertificateChangeNotification },
+            Action::UploadCertificate {
+                node: a.clone(),
+                certificate: CertificateName::Trust { store: Identity::Tomcat, host: "b".into() },
+            },
             Action::DeleteCertificate {
                 node: NodeId::PUBLISHER,
                 certificate: CertificateName::Trust { store: Identity::Tomcat, host: "imp-retired".into() },

@@ -9,6 +9,7 @@ use toml::Spanned;
 use super::action::ActionName;
 use super::file::StepFile;
 use super::{Action, Cluster, ScenarioError};
+use crate::certs::authority::EDGE_CA_NAME;
 use crate::certs::service::RunsOn;
 use crate::certs::{CertificateName, Identity, Service};
 use crate::node_id::NodeId;
@@ -128,6 +129,7 @@ pub(super) fn service_action(
             let node = read.node(&nodes, "a CallManager or IM and Presence node")?;
             Action::DeleteCertificate { node, certificate: name }
         }
+        ActionName::UploadCertificate => upload_certificate(&read, cluster)?,
         ActionName::SetHighAvailability => {
             match step.value.as_ref().map(|value| (value.get_ref().as_bool(), value.span())) {
                 Some((Some(enabled), _)) => Action::SetHighAvailability(enabled),
@@ -209,13 +211,44 @@ fn regenerate_certificate(read: &StepReader<'_>, cluster: &Cluster) -> Result<Ac
     Ok(Action::RegenerateCertificate { node: read.node(&allowed, what)?, identity })
 }
 
+/// `upload-certificate`: into a CallManager subscriber's Tomcat-trust (with SIP, where Cisco
+/// CallManager checks Expressway-C against it), one of the certificates the run has: the CA
+/// that signs Expressway-C's certificate, or a subscriber's current `tomcat.pem`.
+fn upload_certificate(read: &StepReader<'_>, cluster: &Cluster) -> Result<Action, ScenarioError> {
+    let certificate = read.certificate()?;
+    let field = read.field("certificate");
+    let refuse = |message: String| (read.at)(certificate.span(), &field, message);
+    let name = CertificateName::parse(certificate.get_ref()).map_err(&refuse)?;
+    let subscribers = cluster.cucm_subscriber_nodes();
+    let mut sources: Vec<String> = subscribers.iter().map(|node| node.as_str().to_string()).collect();
+    if cluster.expressway.is_some() {
+        sources.insert(0, EDGE_CA_NAME.to_string());
+    }
+    match &name {
+        CertificateName::Trust { store: Identity::Tomcat, host } if sources.contains(host) => {}
+        _ => {
+            let shown: Vec<String> = sources.iter().map(|host| format!("tomcat-trust/{host}.pem")).collect();
+            return Err(refuse(format!("can upload only {}", shown.join(", "))));
+        }
+    }
+    if cluster.sip.is_none() {
+        return Err(read.missing("action", "upload-certificate needs [cluster.sip]".to_string()));
+    }
+    Ok(Action::UploadCertificate {
+        node: read.node(&subscribers, "a CallManager subscriber")?,
+        certificate: name,
+    })
+}
+
 /// The fields each of these steps takes.
 pub(super) fn fields(name: ActionName) -> &'static [&'static str] {
     match name {
         ActionName::RestartService | ActionName::StopService | ActionName::StartService => {
             &["node", "service"]
         }
-        ActionName::RegenerateCertificate | ActionName::DeleteCertificate => &["node", "certificate"],
+        ActionName::RegenerateCertificate | ActionName::DeleteCertificate | ActionName::UploadCertificate => {
+            &["node", "certificate"]
+        }
         ActionName::SetHighAvailability => &["value"],
         _ => &[],
     }
@@ -228,6 +261,7 @@ fn name_of(name: ActionName) -> &'static str {
         ActionName::StartService => "start-service",
         ActionName::RegenerateCertificate => "regenerate-certificate",
         ActionName::DeleteCertificate => "delete-certificate",
+        ActionName::UploadCertificate => "upload-certificate",
         ActionName::SetHighAvailability => "set-high-availability",
         ActionName::PushClientTrust => "push-client-trust",
         ActionName::ShowIpsecTrust => "show-ipsec-trust",

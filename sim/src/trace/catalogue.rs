@@ -530,6 +530,15 @@ catalogue! {
         /// The node's services that keep this trust store in memory (scenario names, space-separated): the deletion takes effect for each only when it restarts.
         restart: String,
     }
+    /// A certificate was uploaded to a trust store.
+    CertificateUploaded = "certificate-uploaded" {
+        /// `<store>/<host>.pem`.
+        certificate: String,
+        /// Its serial.
+        serial: String,
+        /// The node's services that keep this trust store in memory (scenario names, space-separated): they see the certificate only when they restart.
+        restart: String,
+    }
     /// A certificate deletion was refused.
     CertificateDeleteRefused = "certificate-delete-refused" {
         /// What the step named.

@@ -20,7 +20,7 @@ use std::rc::Rc;
 use hyper::{Method, StatusCode};
 
 use crate::certs::service::NodeRole;
-use crate::certs::{CertStore, Identity, Service as NodeService};
+use crate::certs::{CertStore, Certificate, CertificateName, Identity, Service as NodeService};
 use crate::clock;
 use crate::cluster_database::ClusterDatabase;
 use crate::node::authz::consumer::{self, Consumer, Native, Presented};
@@ -62,6 +62,9 @@ pub struct SubscriberSip {
     /// regeneration updates cluster-wide.
     pub cluster: ClusterCerts,
     pub database: Rc<ClusterDatabase>,
+    /// The CA that signs Expressway-C's certificate, which an administrator may upload to
+    /// Tomcat-trust.
+    pub edge_ca: Certificate,
 }
 
 impl Subscriber {
@@ -207,6 +210,7 @@ pub async fn run(subscriber: Rc<RefCell<Subscriber>>, commands: NodeCommands) ->
         let targets = node.sip.as_ref().map(|sip| SipCommandTargets {
             callmanager: sip.callmanager.clone(),
             cluster: sip.cluster.clone(),
+            edge_ca: sip.edge_ca.clone(),
         });
         if let Some(sip) = &node.sip {
             // A restart of the node starts its services again from what is on disk.
@@ -230,6 +234,21 @@ pub async fn run(subscriber: Rc<RefCell<Subscriber>>, commands: NodeCommands) ->
 struct SipCommandTargets {
     callmanager: Rc<RefCell<CallManager>>,
     cluster: ClusterCerts,
+    edge_ca: Certificate,
+}
+
+impl SipCommandTargets {
+    /// The certificate an upload names: the edge CA, or a subscriber's current one of that
+    /// kind (the parser admits no other).
+    fn source(&self, name: &CertificateName) -> Option<Certificate> {
+        let CertificateName::Trust { store, host } = name else { return None };
+        if *host == self.edge_ca.host {
+            return Some(self.edge_ca.clone());
+        }
+        let store_of = self.cluster.iter().find(|certs| certs.borrow().host() == host)?;
+        let certificate = store_of.borrow().identity(*store).clone();
+        Some(certificate)
+    }
 }
 
 /// What a subscriber's commands act on.
@@ -295,6 +314,14 @@ async fn run_commands(commands: NodeCommands, on: CommandsOn) {
                 let now_s = clock::node_now_s(tracer.node(), epoch_s);
                 let role = NodeRole::CucmSubscriber { sip: targets.is_some() };
                 tracer.emit(certificate_management::delete(&certs, &name, role, now_s));
+            }
+            (NodeCommand::UploadCertificate(name), Some(targets)) => {
+                if let Some(certificate) = targets.source(&name) {
+                    let serial = certificate.serial.clone();
+                    certs.borrow_mut().trust_certificate(certificate);
+                    let role = NodeRole::CucmSubscriber { sip: true };
+                    tracer.emit(certificate_management::uploaded(&name, serial, role));
+                }
             }
             (other, _) => unreachable!("the parser gives this CallManager subscriber no {other:?}"),
         }

@@ -87,6 +87,13 @@ pub(super) fn in_words(event: &Event) -> Option<String> {
             display_names(&f("restart")),
             if f("restart").contains(' ') { "" } else { "s" }
         ),
+        "certificate-uploaded" => format!(
+            "uploaded {} (serial {}); {} read{} it only when restarted",
+            f("certificate"),
+            f("serial"),
+            display_names(&f("restart")),
+            if f("restart").contains(' ') { "" } else { "s" }
+        ),
         "certificate-delete-refused" => format!("refused to delete {}: {}", f("certificate"), f("reason")),
         "high-availability-changed" => format!(
             "High Availability of the Presence Redundancy Group is now {}",
