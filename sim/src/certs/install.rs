@@ -25,12 +25,11 @@ pub fn install_callmanager(
 ) -> Result<(CertStore, Vec<CertStore>), String> {
     let store =
         |name: &NodeId| CertStore::callmanager(name.as_str(), seeds.rng(&format!("certs:{name}")), now_s);
-    let publisher = store(&NodeId::PUBLISHER)?;
+    let mut publisher = store(&NodeId::PUBLISHER)?;
     let mut stores = subscribers.iter().map(store).collect::<Result<Vec<_>, String>>()?;
     for subscriber in &mut stores {
         subscriber.trust_certificate(publisher.identity(Identity::Ipsec).clone());
     }
-    let mut publisher = publisher;
     if expired_trust {
         for certificate in retired(seeds, now_s)? {
             for store in std::iter::once(&mut publisher).chain(stores.iter_mut()) {

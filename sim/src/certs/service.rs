@@ -175,9 +175,9 @@ impl Service {
         }
     }
 
-    /// The services of a node of `role` to restart after a certificate of `store` was
-    /// deleted there: those that keep the store in memory.
-    pub fn restarted_after_trust_deletion(store: Identity, role: NodeRole) -> Vec<Service> {
+    /// The services of a node of `role` that keep `store` in memory: those to restart after
+    /// a certificate was deleted from it or uploaded to it.
+    pub fn keeping_trust_store(store: Identity, role: NodeRole) -> Vec<Service> {
         Service::ALL
             .into_iter()
             .filter(|service| service.runs_on().admits(role) && service.reads_trust().contains(&store))
@@ -257,7 +257,7 @@ mod tests {
     /// and CallManager's for Tomcat-trust on a subscriber where devices register.
     #[test]
     fn a_trust_deletion_names_the_node_s_own_services_to_restart() {
-        let restarts = |store, role| Service::restarted_after_trust_deletion(store, role);
+        let restarts = |store, role| Service::keeping_trust_store(store, role);
         assert_eq!(restarts(Identity::Tomcat, NodeRole::ImAndPresence), [Service::Tomcat]);
         assert_eq!(restarts(Identity::Tomcat, NodeRole::CucmPublisher), [Service::Tomcat]);
         assert_eq!(restarts(Identity::Tomcat, NodeRole::CucmSubscriber { sip: false }), [Service::Tomcat]);

@@ -68,17 +68,17 @@ pub fn delete(certs: &RefCell<CertStore>, name: &CertificateName, role: NodeRole
 
 /// Certificate Management's Upload to a trust store of a node of `role`: recorded with the
 /// services that must restart to read it.
-pub fn uploaded(name: &CertificateName, serial: String, role: NodeRole) -> Happening {
-    let store = match name {
-        CertificateName::Trust { store, .. } => *store,
-        CertificateName::Identity(identity) => *identity,
-    };
-    Happening::CertificateUploaded { certificate: name.to_string(), serial, restart: restarts(store, role) }
+pub fn uploaded(store: Identity, certificate: &Certificate, role: NodeRole) -> Happening {
+    Happening::CertificateUploaded {
+        certificate: format!("{}/{}.pem", store.trust_store(), certificate.host),
+        serial: certificate.serial.clone(),
+        restart: restarts(store, role),
+    }
 }
 
 /// The services of a node of `role` that keep `store` in memory, by scenario name.
 fn restarts(store: Identity, role: NodeRole) -> String {
-    Service::restarted_after_trust_deletion(store, role)
+    Service::keeping_trust_store(store, role)
         .iter()
         .map(|service| service.name())
         .collect::<Vec<_>>()

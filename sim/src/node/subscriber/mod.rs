@@ -317,10 +317,9 @@ async fn run_commands(commands: NodeCommands, on: CommandsOn) {
             }
             (NodeCommand::UploadCertificate(name), Some(targets)) => {
                 if let Some(certificate) = targets.source(&name) {
-                    let serial = certificate.serial.clone();
-                    certs.borrow_mut().trust_certificate(certificate);
                     let role = NodeRole::CucmSubscriber { sip: true };
-                    tracer.emit(certificate_management::uploaded(&name, serial, role));
+                    tracer.emit(certificate_management::uploaded(certificate.identity, &certificate, role));
+                    certs.borrow_mut().trust_certificate(certificate);
                 }
             }
             (other, _) => unreachable!("the parser gives this CallManager subscriber no {other:?}"),
