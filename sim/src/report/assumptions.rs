@@ -83,7 +83,7 @@ pub const ASSUMPTIONS: &[Assumption] = &[
         what: || {
             "a refresh token's ccid is C and the SHA-256 of the client's id; a usable refresh-token row's state is the first 31 bits of the token's SHA-256, a revoked row's 0, and revoked rows stay until the purge".to_string()
         },
-        lives_in: "client_id_hash (tokens.rs), issued_state, STATE_REVOKED (store.rs)",
+        lives_in: "client_id_hash (tokens.rs), issued_state, STATE_REVOKED (store/mod.rs)",
         relied_on: refreshes,
     },
     Assumption {
@@ -197,7 +197,7 @@ pub const ASSUMPTIONS: &[Assumption] = &[
                 PURGE_ROW_COST_NS / 1000
             )
         },
-        lives_in: "PURGE_ROW_COST_NS (node/publisher/purge.rs), begin_purge_batch (store.rs)",
+        lives_in: "PURGE_ROW_COST_NS (node/publisher/purge.rs), begin_purge_batch (store/mod.rs)",
         relied_on: |s| s.purge.preloaded_rows() > 0,
     },
     Assumption {

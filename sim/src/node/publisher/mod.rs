@@ -198,8 +198,13 @@ impl Publisher {
         let expired_at = self.epoch_s.saturating_sub(86_400);
         let batches = std::iter::once((expired_at, expired))
             .chain(valid.iter().map(|(valid_for, rows)| (self.epoch_s + valid_for.as_secs(), *rows)));
-        for (index, (validity, rows)) in batches.enumerate().filter(|(_, (_, rows))| *rows > 0) {
-            self.store.preload(&format!("former-{index}"), rows, validity)?;
+        let batches: crate::store::PreloadBatches = batches
+            .enumerate()
+            .filter(|(_, (_, rows))| *rows > 0)
+            .map(|(index, (validity, rows))| (format!("former-{index}"), rows, validity))
+            .collect();
+        self.store.preload_batches(&batches)?;
+        for (_, rows, validity) in batches {
             self.tracer.emit(Happening::TablePreloaded { rows, validity });
         }
         Ok(())

@@ -12,6 +12,9 @@ use sha2::{Digest, Sha256};
 
 use crate::tokens::{client_id_hash, token_hash};
 
+mod preloaded_image;
+pub use preloaded_image::{PreloadBatches, PRELOADED_IMAGES_BYTES_MAX};
+
 /// `state` of a revoked refresh token (kept until the purge removes it). The documents' sample
 /// rows show only usable tokens, with `state` values such as `1080686546`, `569144456` and
 /// `1146722445`, and do not say what they encode. Ours (assumption): a usable row holds a
@@ -254,6 +257,42 @@ impl RefreshTokenStore {
         self.preload("former", rows, validity)
     }
 
+    /// Fills an empty table with each batch's rows (`pkid` prefix, rows, validity), as
+    /// [`preload`](Self::preload) does batch by batch. A file database whose preload this
+    /// process has written before starts from a copy of that file instead (same bytes: see
+    /// `preloaded_image`).
+    pub fn preload_batches(&mut self, batches: &PreloadBatches) -> Result<(), StoreError> {
+        let Some(path) = self.path.clone().filter(|_| self.count().ok() == Some(0)) else {
+            return batches
+                .iter()
+                .try_for_each(|(prefix, rows, validity)| self.preload(prefix, *rows, *validity));
+        };
+        if let Some(image) = preloaded_image::find(batches) {
+            // Close before overwriting: the new connection reads the copied file.
+            self.connection = Connection::open_in_memory()?;
+            if std::fs::write(&path, image.as_slice()).is_ok() {
+                *self = RefreshTokenStore::open(&path)?;
+                return Ok(());
+            }
+            // The copy failed part-way: start again from an empty file and write the rows.
+            let _ = std::fs::remove_file(&path);
+            *self = RefreshTokenStore::open(&path)?;
+        }
+        for (prefix, rows, validity) in batches {
+            self.preload(prefix, *rows, *validity)?;
+        }
+        // Committed rows are in the file; it is read back only when it would be kept.
+        let bytes = std::fs::metadata(&path).map(|meta| meta.len()).unwrap_or(u64::MAX);
+        if preloaded_image::fits(bytes) {
+            if let Ok(image) = std::fs::read(&path) {
+                if image.len() as u64 == bytes {
+                    preloaded_image::keep(batches.clone(), image);
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Fills the table with `rows` rows of former users valid until `validity`; their
     /// `pkid`s start with `prefix` (one prefix per call, so calls never collide).
     pub fn preload(&self, prefix: &str, rows: u64, validity: u64) -> Result<(), StoreError> {
@@ -386,6 +425,33 @@ mod purge_tests {
             store.reopen().unwrap();
             assert_eq!(store.count().unwrap(), 1_000);
         }
+    }
+
+    /// The premise of keeping preloaded images: the same batches into an empty table lay out
+    /// the same file, byte for byte; and a table started from the kept image holds the rows a
+    /// fresh preload writes.
+    #[test]
+    fn a_preload_written_twice_is_the_same_file_and_its_copy_holds_the_same_rows() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = |name: &str| directory.path().join(name);
+        let open = |name: &str| RefreshTokenStore::open(&path(name)).unwrap();
+        let batches: PreloadBatches =
+            vec![("image-test-0".into(), 2_500, 100), ("image-test-1".into(), 500, 900)];
+        let (mut first, fresh) = (open("first.db"), open("fresh.db"));
+        first.preload_batches(&batches).unwrap();
+        for (prefix, rows, validity) in &batches {
+            fresh.preload(prefix, *rows, *validity).unwrap();
+        }
+        let bytes = |name: &str| std::fs::read(path(name)).unwrap();
+        assert!(bytes("fresh.db") == bytes("first.db"), "the same statements lay out the same file");
+        assert!(preloaded_image::find(&batches).is_some(), "a small preload's image is kept");
+        let mut copied = open("copied.db");
+        copied.preload_batches(&batches).unwrap();
+        assert_eq!(copied.count().unwrap(), 3_000);
+        assert_eq!(copied.rows().unwrap(), fresh.rows().unwrap());
+        assert_eq!(copied.expired(100).unwrap(), 2_500);
+        copied.insert("t1", "token-1", "alice", "C1", 1_000).unwrap();
+        assert_eq!(copied.count().unwrap(), 3_001, "the copy is a working database");
     }
 
     #[test]
