@@ -23,6 +23,11 @@ pub const COMPONENT_BYTES_MAX: u64 = 16 << 20;
 pub const MANIFEST_BYTES_MAX: u64 = 64 << 10;
 /// Largest sweep summary (`authzlab sweep --out`): at most 1,000 causes of a few hundred bytes.
 pub const SUMMARY_BYTES_MAX: u64 = 16 << 20;
+/// Largest claims file (`authzlab token mint --claims`): a JSON object of a few claims; room
+/// for a hostile one of a few thousand.
+pub const CLAIMS_BYTES_MAX: u64 = 1 << 20;
+/// Largest keys file (`authzlab-keys/1`): an RSA 2048 key and 32 bytes, ~2 KB.
+pub const KEYS_BYTES_MAX: u64 = 64 << 10;
 
 const _: () = assert!(SCENARIO_BYTES_MAX >= 1 << 20);
 const _: () = assert!(VECTORS_BYTES_MAX > 1 << 20, "a vectors file must hold a 1 MiB token case");
@@ -35,6 +40,8 @@ pub enum InputKind {
     Component,
     Manifest,
     Summary,
+    Claims,
+    Keys,
 }
 
 impl InputKind {
@@ -45,6 +52,8 @@ impl InputKind {
             InputKind::Component => COMPONENT_BYTES_MAX,
             InputKind::Manifest => MANIFEST_BYTES_MAX,
             InputKind::Summary => SUMMARY_BYTES_MAX,
+            InputKind::Claims => CLAIMS_BYTES_MAX,
+            InputKind::Keys => KEYS_BYTES_MAX,
         }
     }
 
@@ -56,6 +65,8 @@ impl InputKind {
             InputKind::Component => "COMPONENT_BYTES_MAX",
             InputKind::Manifest => "MANIFEST_BYTES_MAX",
             InputKind::Summary => "SUMMARY_BYTES_MAX",
+            InputKind::Claims => "CLAIMS_BYTES_MAX",
+            InputKind::Keys => "KEYS_BYTES_MAX",
         }
     }
 
@@ -66,6 +77,8 @@ impl InputKind {
             InputKind::Component => "component",
             InputKind::Manifest => "plugin manifest",
             InputKind::Summary => "sweep summary",
+            InputKind::Claims => "claims file",
+            InputKind::Keys => "keys file",
         }
     }
 }

@@ -47,6 +47,11 @@ pub struct Case {
     pub consumer: String,
     /// `accept` or `reject:<rejection in kebab-case>`.
     pub expect: String,
+    /// What the native reference validator must give when it is not `expect`: a case that
+    /// tests the plugin's own policy (`expect = "reject:denied"` for a user it refuses)
+    /// says here what the reference, which has no policy, gives (`accept`). Absent: `expect`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub native: Option<String>,
     /// When present, a subset of the accepted claims (`iss`, `sub`, `client_id`, `scope`,
     /// `tid`, `iat`, `exp`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -129,12 +134,18 @@ impl Vectors {
         if parsed.cases.len() > CASES_MAX {
             return Err(VectorsError::TooMany { file: file.to_string(), count: parsed.cases.len() });
         }
-        if let Some(case) = parsed.cases.iter().find(|case| !EXPECTATIONS.contains(&case.expect.as_str())) {
-            return Err(VectorsError::Expect {
-                file: file.to_string(),
-                case: case.name.clone(),
-                found: case.expect.clone(),
-            });
+        for case in &parsed.cases {
+            let unknown = [Some(&case.expect), case.native.as_ref()]
+                .into_iter()
+                .flatten()
+                .find(|expect| !EXPECTATIONS.contains(&expect.as_str()));
+            if let Some(found) = unknown {
+                return Err(VectorsError::Expect {
+                    file: file.to_string(),
+                    case: case.name.clone(),
+                    found: found.clone(),
+                });
+            }
         }
         let keyring = Keyring::from_jwk_set(parsed.issuer, &parsed.keys)
             .map_err(|source| VectorsError::Keys { file: file.to_string(), source: Box::new(source) })?;
@@ -159,7 +170,7 @@ impl Vectors {
                         &case.request(),
                         Checks(Some(*weakening)),
                     ));
-                    meets(&verdict, &case.expect, case.claims.as_ref())
+                    meets(&verdict, case.native_expect(), case.claims.as_ref())
                 })
             })
             .collect()
@@ -196,6 +207,7 @@ impl Vectors {
         Outcome {
             case: case.name.clone(),
             expected: case.expect.clone(),
+            expected_native: case.native.clone(),
             expected_claims: case.claims.clone(),
             component,
             fuel: plugin.last_fuel_used(),
@@ -205,6 +217,11 @@ impl Vectors {
 }
 
 impl Case {
+    /// What the native reference validator must give.
+    pub fn native_expect(&self) -> &str {
+        self.native.as_deref().unwrap_or(&self.expect)
+    }
+
     pub fn request(&self) -> Request {
         Request {
             token: self.token.clone(),
@@ -231,6 +248,8 @@ pub struct OrderChange {
 pub struct Outcome {
     pub case: String,
     pub expected: String,
+    /// The case's `native`, when the reference must give something else than `expected`.
+    pub expected_native: Option<String>,
     pub expected_claims: Option<Map<String, Value>>,
     pub component: Verdict,
     /// Fuel the component spent on the case (its deterministic CPU clock).
@@ -244,7 +263,8 @@ impl Outcome {
     }
 
     pub fn native_ok(&self) -> bool {
-        meets(&self.native, &self.expected, self.expected_claims.as_ref())
+        let expected = self.expected_native.as_deref().unwrap_or(&self.expected);
+        meets(&self.native, expected, self.expected_claims.as_ref())
     }
 
     pub fn passed(&self) -> bool {

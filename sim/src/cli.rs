@@ -154,6 +154,45 @@ pub enum Command {
         #[command(subcommand)]
         command: PluginCommand,
     },
+    /// Make test keys and tokens for a plugin's own vectors (README "Testing your own
+    /// policy").
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Write a keys file (authzlab-keys/1: the issuer, the signing and the encryption key;
+    /// secrets, for tests only) and print its JWK Set, which a vectors file's `keys` takes.
+    Keys {
+        /// The keys file to write; an existing file is never overwritten.
+        #[arg(long)]
+        out: PathBuf,
+        /// The keys a run with this seed starts with.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Print a token in AuthZ's format with the claims you choose: AuthZ's claims for a token
+    /// issued now to alice on jabber-1, each replaced by the claims file's value of the same
+    /// name, then the file's other claims.
+    Mint {
+        #[arg(long, value_enum)]
+        kind: crate::mint::MintKind,
+        /// A JSON object of claims, e.g. {"sub": "mallory", "exp": 1767229200}.
+        #[arg(long)]
+        claims: Option<PathBuf>,
+        /// The keys file (`token keys`); default: the keys of `--seed`.
+        #[arg(long)]
+        keys: Option<PathBuf>,
+        /// Draws the token id and the IV (and the keys, without `--keys`).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The issue time, UNIX seconds (default 2026-01-01T00:00:00Z: `NOW_DEFAULT_S`).
+        #[arg(long)]
+        now: Option<u64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -166,8 +205,10 @@ pub enum PluginCommand {
         /// A vectors file (format authzlab-vectors/1) instead of the built-in suite.
         #[arg(long)]
         vectors: Option<PathBuf>,
-        /// Then run the component as Unity Connection through built-in scenarios (key
-        /// regenerations, a revocation, clock skew), scored against the native reference.
+        /// Then run the component as the consumer it serves (Unity Connection, IM and
+        /// Presence, CallManager's SIP registration or Expressway-C) through built-in
+        /// scenarios (key regenerations, a revocation, clock skew, the edge), scored against
+        /// the native reference.
         #[arg(long)]
         scenarios: bool,
     },
@@ -258,6 +299,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, InputError> {
             let over_time = check_plugin_over_time(&component)?;
             Ok(if suite == ExitCode::SUCCESS { over_time } else { suite })
         }
+        Command::Token { command } => token(command),
         Command::Plugin { command: PluginCommand::Bench { component, seconds } } => {
             bench_plugin(&component, seconds)
         }
@@ -712,13 +754,22 @@ fn plugin_line(plugin: &authzlab_host::Plugin) -> String {
 }
 
 fn check_plugin_over_time(component: &Path) -> Result<ExitCode, InputError> {
+    use crate::conformance::shadow::Role;
     let plugins = plugin_host(0)?;
-    let scores =
-        crate::conformance::time_aware::run(component, &plugins).map_err(|e| InputError(e.to_string()))?;
+    // The role the plugin says it is written for decides where it runs.
+    let consumer =
+        plugins.load_file(component).map_err(|e| InputError(e.to_string()))?.info().consumer.clone();
+    let role = Role::of_consumer(&consumer);
+    let scores = crate::conformance::time_aware::run(component, role, &plugins)
+        .map_err(|e| InputError(e.to_string()))?;
     let width = scores.iter().map(|score| score.scenario.len()).max().unwrap_or(8).max(8);
     let mut out = format!(
-        "\nover time: as Unity Connection, every token also checked by the native reference\n{:<width$}  {:>13}  {:>8}  verdicts\n",
-        "scenario", "presentations", "accepted"
+        "\nover time: as {} (the plugin serves {}), every token also checked by the native reference\n{:<width$}  {:>13}  {:>8}  verdicts\n",
+        role.display_name(),
+        shown(&consumer),
+        "scenario",
+        "presentations",
+        "accepted"
     );
     for score in &scores {
         out.push_str(&format!(
@@ -819,6 +870,49 @@ fn check_plugin(component: &Path, vectors_path: Option<&Path>) -> Result<ExitCod
     }
     print(&out);
     Ok(if failed == 0 && changes.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// `token keys` and `token mint`.
+fn token(command: TokenCommand) -> Result<ExitCode, InputError> {
+    use crate::mint;
+    match command {
+        TokenCommand::Keys { out, seed } => {
+            let keys = mint::keys_for_seed(seed);
+            write_new_secret(&out, &mint::keys_file_text(&keys))?;
+            say(&format!("wrote {} (secret test keys; issuer {})", out.display(), keys.cluster_id()));
+            print(&format!("{:#}\n", keys.jwk_set()));
+        }
+        TokenCommand::Mint { kind, claims, keys, seed, now } => {
+            let keys = match keys {
+                Some(path) => mint::load_keys(&path).map_err(InputError)?,
+                None => mint::keys_for_seed(seed),
+            };
+            let claims = match claims {
+                Some(path) => mint::load_claims(&path).map_err(InputError)?,
+                None => serde_json::Map::new(),
+            };
+            let now_s = now.unwrap_or(mint::NOW_DEFAULT_S);
+            print(&format!("{}\n", mint::mint(kind, keys, &claims, now_s, seed)));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes a new file that only its owner may read; refuses to replace an existing one.
+fn write_new_secret(path: &Path, text: &str) -> Result<(), InputError> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let fail = |e: std::io::Error| InputError(format!("{}: cannot write the keys file: {e}", path.display()));
+    let mut file = options.open(path).map_err(fail)?;
+    if let Err(e) = file.write_all(text.as_bytes()) {
+        drop(file);
+        let _ = std::fs::remove_file(path);
+        return Err(fail(e));
+    }
+    Ok(())
 }
 
 /// The most characters of an input-supplied name a report prints.

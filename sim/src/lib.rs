@@ -8,7 +8,8 @@
 //!   only from [`clock`] and randomness only from [`seeds`]; they never see [`check`].
 //! * [`proto`]: the wire protocols nodes speak over turmoil TCP.
 //! * [`conformance`]: the built-in suite of hostile tokens `authzlab plugin check` runs.
-//! * [`tokens`]: AuthZ's keys and tokens in the real system's format.
+//! * [`tokens`]: AuthZ's keys and tokens in the real system's format; [`mint`]: a plugin author's own
+//!   test keys and tokens (`authzlab token`).
 //! * [`certs`]: IM and Presence identity certificates (rcgen), trust stores and services.
 //! * [`key_pool`]: real RSA signing keys generated once per build, drawn by the seed.
 //! * [`store`]: the publisher's refresh-token table (SQLite).
@@ -41,6 +42,7 @@ pub mod cluster_database;
 pub mod conformance;
 pub mod cost;
 pub mod key_pool;
+pub mod mint;
 pub mod node;
 pub mod node_id;
 pub mod plugin_new;

@@ -153,6 +153,13 @@ impl EncryptionKey {
         EncryptionKey { bytes, checksum: KeyChecksum::of(&bytes) }
     }
 
+    /// The key from its bytes (a keys file's), exactly [`ENCRYPTION_KEY_BYTES`] of them.
+    pub fn from_bytes(bytes: &[u8]) -> Result<EncryptionKey, String> {
+        let bytes: [u8; ENCRYPTION_KEY_BYTES] =
+            bytes.try_into().map_err(|_| format!("{} bytes, not {ENCRYPTION_KEY_BYTES}", bytes.len()))?;
+        Ok(EncryptionKey { bytes, checksum: KeyChecksum::of(&bytes) })
+    }
+
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
     }
@@ -179,6 +186,11 @@ impl AuthzKeys {
             signing: draw.next_signing_key(),
             encryption: EncryptionKey::generate(rng),
         }
+    }
+
+    /// Keys from elsewhere (a plugin author's keys file).
+    pub fn from_parts(cluster_id: String, signing: SigningKey, encryption: EncryptionKey) -> AuthzKeys {
+        AuthzKeys { cluster_id, signing, encryption }
     }
 
     pub fn cluster_id(&self) -> &str {
@@ -366,6 +378,18 @@ impl TokenService {
             ivs: seeds.rng("jwe-iv"),
             keygen,
             signing_keys,
+        }
+    }
+
+    /// Minting with `keys` (a plugin author's); token ids and IVs from `seeds`.
+    pub fn with_keys(keys: AuthzKeys, seeds: &Seeds, lifetimes: Lifetimes) -> TokenService {
+        TokenService {
+            keys,
+            lifetimes,
+            ids: seeds.rng("token-ids"),
+            ivs: seeds.rng("jwe-iv"),
+            keygen: seeds.rng("authz-keys"),
+            signing_keys: KeyDraw::new(&mut seeds.rng("signing-keys")),
         }
     }
 

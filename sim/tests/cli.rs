@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{authzlab, plugin_check, scratch, text};
+use common::{authzlab, plugin_check, scratch, text, write};
 use sha2::{Digest, Sha256};
 
 #[test]
@@ -319,4 +319,59 @@ fn bench_without_its_seed_scenario_exits_2_naming_it() {
     let output = authzlab(&["bench", "--quick", "--seeds-of", "scenarios/missing.toml"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("scenarios/missing.toml"), "{}", text(&output.stderr));
+}
+
+/// A plugin author tests a policy of their own without a scenario: `token keys` writes keys
+/// (never over an existing file) and prints their JWK Set; `token mint` makes tokens with
+/// chosen claims; a vectors file with those keys holds a `reject:denied` case whose `native`
+/// says what the policy-free reference gives. Expressway-C's validator (only the UC scope
+/// passes the edge) passes it; Unity Connection's, which has no scope rule, fails that case.
+#[test]
+fn an_author_tests_a_policy_of_their_own_with_minted_tokens() {
+    let keys = scratch("author-keys.json");
+    let _ = std::fs::remove_file(&keys);
+    let made = authzlab(&["token", "keys", "--out", keys.to_str().unwrap(), "--seed", "5"]);
+    assert_eq!(made.status.code(), Some(0), "{}", text(&made.stderr));
+    let jwks: serde_json::Value = serde_json::from_slice(&made.stdout).expect("a JWK Set on stdout");
+    assert_eq!(jwks["keys"].as_array().map(Vec::len), Some(2), "{jwks}");
+    let written = std::fs::read(&keys).unwrap();
+    let again = authzlab(&["token", "keys", "--out", keys.to_str().unwrap(), "--seed", "6"]);
+    assert_eq!(again.status.code(), Some(2), "an existing keys file is kept");
+    assert!(text(&again.stderr).contains("author-keys.json"), "{}", text(&again.stderr));
+    assert_eq!(std::fs::read(&keys).unwrap(), written);
+    let issuer = serde_json::from_slice::<serde_json::Value>(&written).unwrap()["issuer"].clone();
+
+    let mint = |name: &str, claims: &str| {
+        let claims = write(name, claims);
+        let args = ["token", "mint", "--kind", "access", "--keys", keys.to_str().unwrap()];
+        let output = authzlab(&[&args[..], &["--claims", claims.to_str().unwrap()]].concat());
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+        text(&output.stdout).trim().to_string()
+    };
+    let plain = mint("claims-plain.json", "{}");
+    let voicemail = mint("claims-scope.json", r#"{"sub": "mallory", "scope": "voicemail:read"}"#);
+    let now = 1_767_225_600 + 60;
+    let vectors = serde_json::json!({
+        "format": "authzlab-vectors/1",
+        "issuer": issuer,
+        "keys": jwks,
+        "cases": [
+            { "name": "minted", "kind": "access", "token": plain, "now": now, "expect": "accept",
+              "claims": { "sub": "alice", "client_id": "jabber-1" } },
+            { "name": "voicemail-scope-at-the-edge", "kind": "access", "token": voicemail, "now": now,
+              "consumer": "expressway", "expect": "reject:denied", "native": "accept" },
+        ]
+    });
+    let vectors = write("author-vectors.json", vectors.to_string());
+    let edge = plugin_check(authzlab_plugins::EXPRESSWAY.path, vectors.to_str().unwrap());
+    assert_eq!(edge.status.code(), Some(0), "{}", text(&edge.stdout));
+    assert!(text(&edge.stdout).contains("2 passed, 0 failed"), "{}", text(&edge.stdout));
+    let unity = plugin_check(authzlab_plugins::UNITY_CONNECTION.path, vectors.to_str().unwrap());
+    assert_eq!(unity.status.code(), Some(1), "{}", text(&unity.stdout));
+    assert!(text(&unity.stdout).contains("1 passed, 1 failed"), "{}", text(&unity.stdout));
+
+    let bad = write("claims-list.json", "[1, 2]");
+    let refused = authzlab(&["token", "mint", "--kind", "refresh", "--claims", bad.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(text(&refused.stderr).contains("claims-list.json: the claims must be one JSON object"));
 }

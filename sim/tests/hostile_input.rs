@@ -233,6 +233,19 @@ fn a_duplicate_kid_in_a_vectors_file_is_named() {
 }
 
 #[test]
+fn an_unknown_native_expectation_is_named_with_its_case() {
+    let mut vectors = shipped_vectors();
+    vectors["cases"][0]["native"] = "reject:whatever".into();
+    let name = vectors["cases"][0]["name"].as_str().unwrap().to_string();
+    let path = write("bad-native.json", serde_json::to_vec(&vectors).unwrap());
+    let output = plugin_check(authzlab_plugins::UNITY_CONNECTION.path, path.to_str().unwrap());
+    assert_refused(
+        &output,
+        &format!("bad-native.json: case {name:?}: expect \"reject:whatever\" is not one of"),
+    );
+}
+
+#[test]
 fn a_step_at_the_very_end_is_refused_because_it_would_never_happen() {
     let output = run_file(
         "step-at-end.toml",

@@ -309,9 +309,12 @@ fn the_built_in_suite_passes_every_reference_plugin_and_the_starter() {
 /// refuses everything is caught at its first presentation in every scenario.
 #[test]
 fn over_time_the_starter_agrees_everywhere_and_a_wrong_component_is_caught_at_its_first_token() {
+    use authzlab::conformance::shadow::Role;
     use authzlab::conformance::time_aware;
+    let unity = Role::UnityConnection;
     let scores =
-        time_aware::run(std::path::Path::new(authzlab_plugins::TEMPLATE.path), common::plugins()).unwrap();
+        time_aware::run(std::path::Path::new(authzlab_plugins::TEMPLATE.path), unity, common::plugins())
+            .unwrap();
     assert_eq!(scores.len(), time_aware::SCENARIOS.len());
     for score in &scores {
         assert!(score.passed(), "{score:?}");
@@ -321,23 +324,57 @@ fn over_time_the_starter_agrees_everywhere_and_a_wrong_component_is_caught_at_it
     let beyond = scores.iter().find(|score| score.scenario == "consumer-clock-beyond-leeway").unwrap();
     assert!(beyond.accepted < beyond.presentations, "{beyond:?}");
     let wrong =
-        time_aware::run(std::path::Path::new(authzlab_plugins::FAULTY.path), common::plugins()).unwrap();
+        time_aware::run(std::path::Path::new(authzlab_plugins::FAULTY.path), unity, common::plugins())
+            .unwrap();
     for score in &wrong {
         let difference = score.first_difference.as_deref().unwrap_or_else(|| panic!("{score:?}"));
         assert!(difference.contains("component reject:denied, native accept"), "{difference}");
     }
 }
 
-/// The native reference beside Unity's plugin changes nothing in the run: same trace hash.
+/// `plugin check --scenarios` runs a plugin where it is written to run: the reference
+/// plugins for IM and Presence, CallManager's SIP registration and Expressway-C each agree with
+/// the native reference at every token their consumer is shown in that consumer's scenarios;
+/// the faulty one, run in each of those roles, is caught there.
+#[test]
+fn over_time_each_plugin_runs_as_the_consumer_it_serves() {
+    use authzlab::conformance::shadow::Role;
+    use authzlab::conformance::time_aware;
+    let roles = [
+        (authzlab_plugins::IMP, Role::ImAndPresence),
+        (authzlab_plugins::CALLMANAGER_SIP, Role::CallManagerSip),
+        (authzlab_plugins::EXPRESSWAY, Role::Expressway),
+    ];
+    for (artifact, role) in roles {
+        let plugin = common::plugins().load(artifact.name, artifact.bytes).unwrap();
+        assert_eq!(Role::of_consumer(&plugin.info().consumer), role, "{}", artifact.name);
+        let scores = time_aware::run(std::path::Path::new(artifact.path), role, common::plugins()).unwrap();
+        assert_eq!(scores.len(), time_aware::scenarios_for(role).len());
+        for score in &scores {
+            assert!(score.passed(), "{}: {score:?}", artifact.name);
+        }
+        let wrong =
+            time_aware::run(std::path::Path::new(authzlab_plugins::FAULTY.path), role, common::plugins())
+                .unwrap();
+        assert!(wrong.iter().all(|score| score.first_difference.is_some()), "{role:?}: {wrong:?}");
+    }
+}
+
+/// The native reference beside a consumer's plugin changes nothing in the run: same trace
+/// hash, for Unity and for IM and Presence alike.
 #[test]
 fn a_shadowed_run_replays_exactly_as_one_without() {
-    let scenario =
-        authzlab::scenario::Scenario::load(&common::repo().join("scenarios/signing-key-regenerated.toml"))
-            .unwrap();
-    let plain = authzlab::cluster::run(&scenario, 7, common::plugins()).unwrap();
-    let shadow = authzlab::conformance::shadow::Shadow::default();
-    let options = authzlab::cluster::RunOptions { shadow: Some(shadow.clone()), ..Default::default() };
-    let shadowed = authzlab::cluster::run_with(&scenario, 7, common::plugins(), options).unwrap();
-    assert_eq!(plain.trace.hash, shadowed.trace.hash);
-    assert!(!shadow.presentations().is_empty());
+    use authzlab::conformance::shadow::{Role, Shadow};
+    for (file, role) in [
+        ("scenarios/signing-key-regenerated.toml", Role::UnityConnection),
+        ("scenarios/key-mismatch-and-fix.toml", Role::ImAndPresence),
+    ] {
+        let scenario = authzlab::scenario::Scenario::load(&common::repo().join(file)).unwrap();
+        let plain = authzlab::cluster::run(&scenario, 7, common::plugins()).unwrap();
+        let shadow = Shadow::watching(role);
+        let options = authzlab::cluster::RunOptions { shadow: Some(shadow.clone()), ..Default::default() };
+        let shadowed = authzlab::cluster::run_with(&scenario, 7, common::plugins(), options).unwrap();
+        assert_eq!(plain.trace.hash, shadowed.trace.hash, "{file}");
+        assert!(!shadow.presentations().is_empty(), "{file}");
+    }
 }

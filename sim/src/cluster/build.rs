@@ -18,7 +18,7 @@ use super::{
     CLIENT_START_WINDOW, TCP_BACKLOG,
 };
 use crate::certs::{self, DeviceTrust};
-use crate::conformance::shadow::Shadow;
+use crate::conformance::shadow::{Role, Shadow};
 use crate::node::client::console::{AdminCall, ADMIN_CALLS_MAX};
 use crate::node::client::login::ClientConfig;
 use crate::node::client::site;
@@ -88,7 +88,7 @@ pub(super) fn build<'a>(
     scenario: &Scenario,
     seeds: &Seeds,
     plugins: &PluginHost,
-    shadow: Option<Shadow>,
+    shadow: Option<&Shadow>,
     trace: &Trace,
 ) -> Result<Built<'a>, RunError> {
     let epoch_s = scenario.epoch_s;
@@ -162,13 +162,13 @@ pub(super) fn build<'a>(
     // One CLI queue per subscriber and IM and Presence node (the publisher has its own).
     let mut node_commands = BTreeMap::new();
     let subscriber_states = {
-        let at = Hosts { sim: &mut sim, scenario, seeds, plugins, trace };
+        let at = Hosts { sim: &mut sim, scenario, seeds, plugins, trace, shadow };
         callmanager_subscribers(at, sip.as_ref(), &subscriber_certs, &mut node_commands)?
     };
     let presence_group =
         PresenceGroup::new(scenario.cluster.imp.as_ref().is_some_and(|imp| imp.high_availability));
     let imp_states = imp_hosts(
-        Hosts { sim: &mut sim, scenario, seeds, plugins, trace },
+        Hosts { sim: &mut sim, scenario, seeds, plugins, trace, shadow },
         &presence_group,
         &publisher_ipsec,
         &mut node_commands,
@@ -181,7 +181,7 @@ pub(super) fn build<'a>(
     };
     trust_push.push();
     let (unity_host, unity) =
-        match unity_host(Hosts { sim: &mut sim, scenario, seeds, plugins, trace }, shadow)? {
+        match unity_host(Hosts { sim: &mut sim, scenario, seeds, plugins, trace, shadow })? {
             Some((host, queue)) => (Some(host), Some(queue)),
             None => (None, None),
         };
@@ -195,9 +195,9 @@ pub(super) fn build<'a>(
         sim.host(NodeId::IDP.as_str(), move || idp::run(idp.clone()));
         NodeId::IDP
     });
-    let edge = edge_hosts(Hosts { sim: &mut sim, scenario, seeds, plugins, trace }, sip.as_ref())?;
+    let edge = edge_hosts(Hosts { sim: &mut sim, scenario, seeds, plugins, trace, shadow }, sip.as_ref())?;
     let homes = Homes { subscribers: &subscribers, imp_nodes: &imp_nodes, unity: unity_host, idp: idp_host };
-    let at = Hosts { sim: &mut sim, scenario, seeds, plugins, trace };
+    let at = Hosts { sim: &mut sim, scenario, seeds, plugins, trace, shadow };
     let admin_calls = client_sites(at, sip.as_ref(), homes, &trust_push.device_trust);
     Ok(Built {
         sim,
@@ -240,6 +240,8 @@ struct Hosts<'s, 'a> {
     seeds: &'s Seeds,
     plugins: &'s PluginHost,
     trace: &'s Trace,
+    /// The validator `plugin check --scenarios` watches, if any.
+    shadow: Option<&'s Shadow>,
 }
 
 /// A CLI queue for the node `name`: its sender kept for the driver, its receiver returned for
@@ -260,7 +262,7 @@ fn callmanager_subscribers(
     certs: &[Rc<RefCell<certs::CertStore>>],
     node_commands: &mut BTreeMap<NodeId, Sender<NodeCommand>>,
 ) -> Result<Vec<Rc<RefCell<Subscriber>>>, RunError> {
-    let Hosts { sim, scenario, seeds, plugins, trace } = at;
+    let Hosts { sim, scenario, seeds, plugins, trace, shadow } = at;
     let mut states = Vec::new();
     for ((index, name), certs) in scenario.cluster.cucm_subscriber_nodes().iter().enumerate().zip(certs) {
         let subscriber =
@@ -271,7 +273,15 @@ fn callmanager_subscribers(
                 let plugin =
                     validator_for(scenario, &sip.validator, plugins, seeds.derive_u64(&label), trace, name)?;
                 let keys = subscriber.keys();
-                subscriber.with_sip(sip.subscriber(index, keys, plugin, scenario.epoch_s, trace.node(name)))
+                let shadow = Shadow::for_role(shadow, Role::CallManagerSip);
+                subscriber.with_sip(sip.subscriber(
+                    index,
+                    keys,
+                    plugin,
+                    shadow,
+                    scenario.epoch_s,
+                    trace.node(name),
+                ))
             }
             None => subscriber,
         };
@@ -291,7 +301,7 @@ fn imp_hosts(
     callmanager_ipsec: &certs::Certificate,
     node_commands: &mut BTreeMap<NodeId, Sender<NodeCommand>>,
 ) -> Result<Vec<Rc<RefCell<ImpNode>>>, RunError> {
-    let Hosts { sim, scenario, seeds, plugins, trace } = at;
+    let Hosts { sim, scenario, seeds, plugins, trace, shadow } = at;
     let mut states = Vec::new();
     let Some(imp) = &scenario.cluster.imp else { return Ok(states) };
     let imp_nodes = scenario.cluster.imp_nodes();
@@ -301,15 +311,18 @@ fn imp_hosts(
     for (name, certs) in imp_nodes.iter().zip(stores) {
         let seed = seeds.derive_u64(&format!("plugin:{name}"));
         let plugin = validator_for(scenario, &imp.validator, plugins, seed, trace, name)?;
-        let node = Rc::new(RefCell::new(ImpNode::new(
-            plugin,
-            &NodeId::PUBLISHER,
-            &imp_nodes[0],
-            certs,
-            presence_group.clone(),
-            scenario.epoch_s,
-            trace.node(name),
-        )));
+        let node = Rc::new(RefCell::new(
+            ImpNode::new(
+                plugin,
+                &NodeId::PUBLISHER,
+                &imp_nodes[0],
+                certs,
+                presence_group.clone(),
+                scenario.epoch_s,
+                trace.node(name),
+            )
+            .with_shadow(Shadow::for_role(shadow, Role::ImAndPresence)),
+        ));
         states.push(node.clone());
         let commands = command_queue(node_commands, name);
         sim.host(name.as_str(), move || imp::run(node.clone(), commands.clone()));
@@ -318,17 +331,14 @@ fn imp_hosts(
 }
 
 /// Unity Connection, when the scenario has one: its host's name.
-fn unity_host(
-    at: Hosts<'_, '_>,
-    shadow: Option<Shadow>,
-) -> Result<Option<(NodeId, Sender<UnityCommand>)>, RunError> {
-    let Hosts { sim, scenario, seeds, plugins, trace } = at;
+fn unity_host(at: Hosts<'_, '_>) -> Result<Option<(NodeId, Sender<UnityCommand>)>, RunError> {
+    let Hosts { sim, scenario, seeds, plugins, trace, shadow } = at;
     let Some(validator) = &scenario.cluster.unity_validator else { return Ok(None) };
     let plugin =
         validator_for(scenario, validator, plugins, seeds.derive_u64("plugin:unity"), trace, &NodeId::UNITY)?;
     let setup = scenario.cluster.unity_setup;
     let unity = Unity::new(plugin, &NodeId::PUBLISHER, setup, scenario.epoch_s, trace.node(&NodeId::UNITY))
-        .with_shadow(shadow);
+        .with_shadow(Shadow::for_role(shadow, Role::UnityConnection));
     let unity = Rc::new(RefCell::new(unity));
     let (sender, receiver) = mpsc::channel(crate::scenario::STEPS_MAX);
     let commands = Rc::new(RefCell::new(receiver));
@@ -339,7 +349,7 @@ fn unity_host(
 /// Expressway-C and -E, when the scenario has the edge (and SIP); the sender of
 /// Expressway-C's command queue either way.
 fn edge_hosts(at: Hosts<'_, '_>, sip: Option<&SipSetUp>) -> Result<Sender<EdgeCommand>, RunError> {
-    let Hosts { sim, scenario, seeds, plugins, trace } = at;
+    let Hosts { sim, scenario, seeds, plugins, trace, shadow } = at;
     let (edge_sender, edge_receiver) = mpsc::channel(crate::scenario::STEPS_MAX);
     let edge_receiver = Rc::new(RefCell::new(edge_receiver));
     let (Some(expressway), Some(sip)) = (&scenario.cluster.expressway, sip) else { return Ok(edge_sender) };
@@ -360,7 +370,8 @@ fn edge_hosts(at: Hosts<'_, '_>, sip: Option<&SipSetUp>) -> Result<Sender<EdgeCo
         trace.node(&NodeId::EXPRESSWAY_C),
     )
     .map_err(RunError::Simulation)?
-    .with_settings(expressway.oauth_with_refresh, expressway.trusts_callmanager);
+    .with_settings(expressway.oauth_with_refresh, expressway.trusts_callmanager)
+    .with_shadow(Shadow::for_role(shadow, Role::Expressway));
     let edge = Rc::new(RefCell::new(edge));
     sim.host(NodeId::EXPRESSWAY_C.as_str(), move || expressway_c::run(edge.clone(), edge_receiver.clone()));
     sim.host(NodeId::EXPRESSWAY_E.as_str(), || expressway_e::run(NodeId::EXPRESSWAY_C));

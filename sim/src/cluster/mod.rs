@@ -154,7 +154,7 @@ pub fn run_with(
     }
     clock::reset();
     crate::proto::tls::reseed(seeds.derive_u64("tls"));
-    let mut built = build::build(scenario, &seeds, plugins, shadow, &trace)?;
+    let mut built = build::build(scenario, &seeds, plugins, shadow.as_ref(), &trace)?;
     let steps = drive::drive(&mut built, scenario, &trace, progress)?;
     audit::audit(built, scenario, seed, trace, readers, steps)
 }

@@ -116,11 +116,13 @@ impl SipSetUp {
         index: usize,
         keys: Rc<RefCell<NodeKeys>>,
         plugin: Plugin,
+        shadow: Option<crate::conformance::shadow::Shadow>,
         epoch_s: u64,
         tracer: crate::trace::Tracer,
     ) -> SubscriberSip {
         let certs = self.cluster_certs[index].clone();
-        let callmanager = CallManager::new(self.database.clone(), certs, keys, plugin, epoch_s, tracer);
+        let callmanager =
+            CallManager::new(self.database.clone(), certs, keys, plugin, epoch_s, tracer).with_shadow(shadow);
         SubscriberSip {
             callmanager: Rc::new(RefCell::new(callmanager)),
             cluster: self.cluster_certs.clone(),

@@ -48,6 +48,7 @@ pub fn build_vectors() -> VectorsFile {
             now,
             consumer: "unity-connection".to_string(),
             expect: expect.to_string(),
+            native: None,
             claims: claims.map(|claims| claims.as_object().expect("claims are an object").clone()),
         });
     };

@@ -63,6 +63,8 @@ impl PresenceGroup {
 /// An IM and Presence node's state.
 pub struct ImpNode {
     plugin: Plugin,
+    /// The native verdicts beside the plugin's (`plugin check --scenarios`).
+    shadow: Option<crate::conformance::shadow::Shadow>,
     /// The keys on disk (`show key authz`) and those its running Tomcat validates with.
     keys: Rc<RefCell<NodeKeys>>,
     /// The node that issues opaque tokens, asked about them in proxy mode.
@@ -92,6 +94,7 @@ impl ImpNode {
     ) -> ImpNode {
         ImpNode {
             plugin,
+            shadow: None,
             keys: Rc::default(),
             publisher: publisher.clone(),
             boots: 0,
@@ -102,6 +105,12 @@ impl ImpNode {
             group,
             restarting: BTreeMap::new(),
         }
+    }
+
+    /// Checks every token natively too, keeping both verdicts in `shadow`.
+    pub fn with_shadow(mut self, shadow: Option<crate::conformance::shadow::Shadow>) -> ImpNode {
+        self.shadow = shadow;
+        self
     }
 
     /// The node's certificates (the driver reads them to push trust to devices and for the IPSec check).
@@ -193,6 +202,7 @@ impl ImpNode {
             keyring: self.keys.borrow().loaded().cloned(),
             bearer: request.bearer.as_deref(),
             now_s: clock::node_now_s(self.tracer.node(), self.epoch_s),
+            shadow: self.shadow.as_ref(),
         };
         match consumer::check(Consumer::ImLogin, presented, &mut self.plugin, &self.tracer) {
             Ok(claims) => HttpResponse::json(StatusCode::OK, &serde_json::json!({ "user": claims.subject })),

@@ -22,14 +22,14 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use authzlab_host::{reference, Keyring, Plugin, Request, Verdict};
+use authzlab_host::{Keyring, Plugin};
 
-use crate::conformance::shadow::{Presentation, Shadow};
+use crate::conformance::shadow::Shadow;
 use crate::node_id::NodeId;
 use hyper::{Method, StatusCode};
 
 use crate::clock;
-use crate::node::authz::consumer::{self, Consumer, Presented, Validator};
+use crate::node::authz::consumer::{self, Consumer, Presented};
 use crate::node::authz::key_fetch;
 use crate::node::authz::opaque_tokens::is_opaque;
 use crate::node::authz::proxy::answer_by_proxy;
@@ -127,9 +127,9 @@ impl Unity {
             keyring: self.keyring.clone(),
             bearer: request.bearer.as_deref(),
             now_s,
+            shadow: self.shadow.as_ref(),
         };
-        let mut validator = Shadowed { plugin: &mut self.plugin, shadow: self.shadow.as_ref(), client };
-        match consumer::check(Consumer::Voicemail, presented, &mut validator, &self.tracer) {
+        match consumer::check(Consumer::Voicemail, presented, &mut self.plugin, &self.tracer) {
             Ok(claims) => {
                 (HttpResponse::json(StatusCode::OK, &serde_json::json!({ "user": claims.subject })), None)
             }
@@ -140,33 +140,6 @@ impl Unity {
                 (HttpResponse::error(StatusCode::UNAUTHORIZED, reason), refetch.then_some(reason))
             }
         }
-    }
-}
-
-/// Unity's plugin, with the native verdict on the same token kept beside its own when the
-/// run compares them (`plugin check --scenarios`).
-struct Shadowed<'a> {
-    plugin: &'a mut Plugin,
-    shadow: Option<&'a Shadow>,
-    client: String,
-}
-
-impl Validator for Shadowed<'_> {
-    fn validate(&mut self, keyring: Arc<Keyring>, request: &Request) -> Verdict {
-        let verdict = self.plugin.validate(keyring.clone(), request);
-        if let Some(shadow) = self.shadow {
-            shadow.record(Presentation {
-                t_ms: clock::elapsed().as_millis() as u64,
-                client: self.client.clone(),
-                component: verdict.name(),
-                native: Verdict::from(reference::validate(&keyring, request)).name(),
-            });
-        }
-        verdict
-    }
-
-    fn fuel(&self) -> Option<u64> {
-        Some(self.plugin.last_fuel_used())
     }
 }
 

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use authzlab_host::{reference, Claims, Keyring, Plugin, Request, TokenKind, Verdict};
 
+use crate::conformance::shadow::{Presentation, Shadow};
 use crate::node::authz::refusal::Refusal;
 use crate::trace::reason::Reason;
 use crate::trace::{Happening, Tracer};
@@ -135,6 +136,9 @@ pub struct Presented<'a> {
     pub bearer: Option<&'a str>,
     /// The consumer's clock, UNIX seconds.
     pub now_s: u64,
+    /// Where the native reference's verdict on the same token goes beside the validator's,
+    /// when the run compares them (`plugin check --scenarios`); never into the trace.
+    pub shadow: Option<&'a Shadow>,
 }
 
 /// Checks a self-contained access token and records the consumer's event: the token's
@@ -145,7 +149,7 @@ pub fn check(
     validator: &mut dyn Validator,
     tracer: &Tracer,
 ) -> Result<Claims, &'static str> {
-    let Presented { client, keyring, bearer, now_s } = presented;
+    let Presented { client, keyring, bearer, now_s, shadow } = presented;
     let (Some(keyring), Some(token)) = (keyring.clone(), bearer) else {
         let reason = Reason::missing(keyring.is_some(), bearer.is_some()).unwrap_or(Reason::NoToken);
         tracer.emit(consumer.rejected(client, Refusal::because(reason), None, None));
@@ -157,8 +161,16 @@ pub fn check(
         now: now_s,
         consumer: consumer.name().to_string(),
     };
-    let verdict = validator.validate(keyring, &request);
+    let verdict = validator.validate(keyring.clone(), &request);
     let fuel = validator.fuel();
+    if let Some(shadow) = shadow {
+        shadow.record(Presentation {
+            t_ms: crate::clock::elapsed().as_millis() as u64,
+            client: client.clone(),
+            component: verdict.name(),
+            native: Verdict::from(reference::validate(&keyring, &request)).name(),
+        });
+    }
     match verdict {
         Verdict::Accepted(claims) => {
             let vouched = Vouched {
@@ -216,6 +228,7 @@ mod tests {
                     keyring: keyring.cloned(),
                     bearer,
                     now_s: NOW_S,
+                    shadow: None,
                 };
                 check(consumer.clone(), presented, &mut Native, &tracer)
             };

@@ -48,6 +48,8 @@ use crate::trace::{Happening, Tracer};
 /// Expressway-C's state.
 pub struct ExpresswayC {
     plugin: Plugin,
+    /// The native verdicts beside the plugin's (`plugin check --scenarios`).
+    shadow: Option<crate::conformance::shadow::Shadow>,
     keyring: Option<Arc<Keyring>>,
     last_fetch_s: Option<u64>,
     publisher: NodeId,
@@ -133,6 +135,7 @@ impl ExpresswayC {
         let certificate = issue_certificate(&authority, names, &mut draws, epoch_s)?;
         Ok(ExpresswayC {
             plugin,
+            shadow: None,
             keyring: None,
             last_fetch_s: None,
             publisher: publisher.clone(),
@@ -146,6 +149,12 @@ impl ExpresswayC {
             epoch_s,
             tracer,
         })
+    }
+
+    /// Checks every token natively too, keeping both verdicts in `shadow`.
+    pub fn with_shadow(mut self, shadow: Option<crate::conformance::shadow::Shadow>) -> ExpresswayC {
+        self.shadow = shadow;
+        self
     }
 
     /// The certificate's CN and SAN entries.
@@ -194,8 +203,13 @@ impl ExpresswayC {
             return (Err(reason.name().to_string()), false);
         }
         let now_s = self.now_s();
-        let presented =
-            Presented { client: client.to_string(), keyring: self.keyring.clone(), bearer: token, now_s };
+        let presented = Presented {
+            client: client.to_string(),
+            keyring: self.keyring.clone(),
+            bearer: token,
+            now_s,
+            shadow: self.shadow.as_ref(),
+        };
         match consumer::check(Consumer::Edge, presented, &mut self.plugin, &self.tracer) {
             Ok(_) => (Ok(()), false),
             Err(reason) => {

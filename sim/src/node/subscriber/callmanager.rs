@@ -82,6 +82,8 @@ pub struct CallManager {
     certs: Rc<RefCell<CertStore>>,
     keys: Rc<RefCell<NodeKeys>>,
     plugin: Plugin,
+    /// The native verdicts beside the plugin's (`plugin check --scenarios`).
+    shadow: Option<crate::conformance::shadow::Shadow>,
     /// The listening ports' tasks, stopped when the service stops.
     listeners: Vec<JoinHandle<()>>,
     /// The ports those tasks listen on, and what for.
@@ -104,11 +106,18 @@ impl CallManager {
             certs,
             keys,
             plugin,
+            shadow: None,
             listeners: Vec::new(),
             open: Vec::new(),
             epoch_s,
             tracer,
         }
+    }
+
+    /// Checks every token natively too, keeping both verdicts in `shadow`.
+    pub fn with_shadow(mut self, shadow: Option<crate::conformance::shadow::Shadow>) -> CallManager {
+        self.shadow = shadow;
+        self
     }
 
     /// The service starts: it reads the mode and ports, loads `tomcat.pem` and Tomcat-trust,
@@ -214,6 +223,7 @@ impl CallManager {
             keyring: self.keys.borrow().loaded().cloned(),
             bearer: register.bearer.as_deref(),
             now_s: clock::node_now_s(self.tracer.node(), self.epoch_s),
+            shadow: self.shadow.as_ref(),
         };
         let line = Answer::Forbidden.line(&register.via);
         let consumer = Consumer::SipRegister { port, peer, line };

@@ -183,6 +183,7 @@ impl Subscriber {
             keyring: self.keys.borrow().loaded().cloned(),
             bearer: request.bearer.as_deref(),
             now_s: clock::node_now_s(self.tracer.node(), self.epoch_s),
+            shadow: None,
         };
         match consumer::check(service, presented, &mut Native, &self.tracer) {
             Ok(claims) => HttpResponse::json(StatusCode::OK, &serde_json::json!({ "user": claims.subject })),
