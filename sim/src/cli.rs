@@ -217,9 +217,12 @@ pub enum PluginCommand {
     New {
         /// The plugin's name: lower-case letters, digits and '-'.
         name: String,
-        /// Where to make it (the guest workspace, whose members are every directory in it).
-        #[arg(long, default_value = "plugins")]
-        into: PathBuf,
+        /// Where to make it: in the guest workspace (`plugins/`, whose members are every
+        /// directory in it) it joins that workspace; anywhere else it is a standalone crate
+        /// with the SDK and the contract beside it. Default: `plugins/` in the repository,
+        /// else the current directory.
+        #[arg(long)]
+        into: Option<PathBuf>,
     },
     /// Measure a component on one core: validations per second against the native reference
     /// on the same tokens, instantiation time, memory per instance, fuel per call.
@@ -304,12 +307,12 @@ pub fn run(cli: Cli) -> Result<ExitCode, InputError> {
             bench_plugin(&component, seconds)
         }
         Command::Plugin { command: PluginCommand::New { name, into } } => {
-            let made = crate::plugin_new::make(&name, &into).map_err(InputError)?;
+            let made = crate::plugin_new::make_in(&name, into.as_deref()).map_err(InputError)?;
             print(&format!(
-                "made {}\nbuild it:  cd {} && cargo build --release --target wasm32-wasip2 -p {name}\ncheck it:  authzlab plugin check {}\n",
+                "made {}\nbuild it:  {}\ncheck it:  authzlab plugin check {}\n",
                 made.dir.display(),
-                into.display(),
-                into.join(&made.component).display()
+                made.build,
+                made.component.display()
             ));
             Ok(ExitCode::SUCCESS)
         }

@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{authzlab, plugin_check, scratch, text, write};
+use common::{authzlab, plugin_check, repo, scratch, text, write};
 use sha2::{Digest, Sha256};
 
 #[test]
@@ -374,4 +374,39 @@ fn an_author_tests_a_policy_of_their_own_with_minted_tokens() {
     let refused = authzlab(&["token", "mint", "--kind", "refresh", "--claims", bad.to_str().unwrap()]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(text(&refused.stderr).contains("claims-list.json: the claims must be one JSON object"));
+}
+
+/// `plugin new --into DIR` outside the guest workspace makes a crate that builds where it
+/// stands (offline: the lock pins what the repository's plugins were built with) and whose
+/// component passes `plugin check` as it is. The build shares the guest workspace's target
+/// directory, so the dependencies compiled for the shipped plugins are reused.
+#[test]
+fn a_plugin_made_outside_the_repository_builds_where_it_stands_and_passes_the_check() {
+    let into = scratch("standalone-plugins");
+    let _ = std::fs::remove_dir_all(&into);
+    std::fs::create_dir_all(&into).unwrap();
+    let name = format!("standalone-{}", std::process::id());
+    let made = authzlab(&["plugin", "new", &name, "--into", into.to_str().unwrap()]);
+    assert_eq!(made.status.code(), Some(0), "{}", text(&made.stderr));
+    assert!(text(&made.stdout).contains("cargo build --release"), "{}", text(&made.stdout));
+    let crate_dir = into.join(&name);
+    let target = repo().join("plugins/target");
+    let built = std::process::Command::new("cargo")
+        .args(["build", "--release", "--offline"])
+        .current_dir(&crate_dir)
+        .env("CARGO_TARGET_DIR", &target)
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .output()
+        .expect("cargo runs");
+    assert!(built.status.success(), "{}", text(&built.stderr));
+    let release = target.join("wasm32-wasip2/release");
+    let component = release.join(format!("{}.wasm", name.replace('-', "_")));
+    let checked = authzlab(&["plugin", "check", component.to_str().unwrap()]);
+    for leftover in std::fs::read_dir(&release).unwrap().flatten() {
+        if leftover.file_name().to_string_lossy().contains(&name.replace('-', "_")) {
+            let _ = std::fs::remove_file(leftover.path());
+        }
+    }
+    assert_eq!(checked.status.code(), Some(0), "{}", text(&checked.stdout));
+    assert!(text(&checked.stdout).contains(&format!("(serves {name})")), "{}", text(&checked.stdout));
 }

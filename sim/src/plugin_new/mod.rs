@@ -2,12 +2,13 @@
 //! which builds with one command and passes `authzlab plugin check` as it is.
 //!
 //! The template's two files are compiled into the binary, so the command works wherever
-//! `authzlab` runs; the new crate joins the guest workspace (`plugins/*`) when made there.
+//! `authzlab` runs; the new crate joins the guest workspace (`plugins/*`) when made there,
+//! and is a standalone workspace with the SDK beside it anywhere else ([`standalone`]).
 
 use std::path::{Path, PathBuf};
 
-const TEMPLATE_MANIFEST: &str = include_str!("../../plugins/template/Cargo.toml");
-const TEMPLATE_LIB: &str = include_str!("../../plugins/template/src/lib.rs");
+const TEMPLATE_MANIFEST: &str = include_str!("../../../plugins/template/Cargo.toml");
+const TEMPLATE_LIB: &str = include_str!("../../../plugins/template/src/lib.rs");
 /// Longest plugin name: a crate name, and the component file's name.
 pub const NAME_CHARS_MAX: usize = 48;
 
@@ -100,17 +101,52 @@ fn taken(name: &str, into: &Path) -> Option<String> {
     })
 }
 
+mod standalone;
+
 /// What was made, for the next steps the command prints.
 #[derive(Debug)]
 pub struct Made {
     pub dir: PathBuf,
-    /// The component file the build writes, relative to the guest workspace.
-    pub component: String,
+    /// The command that builds it, run where it says.
+    pub build: String,
+    /// The component file the build writes.
+    pub component: PathBuf,
 }
 
-/// Makes `<into>/<name>/` from the template, refusing a name that is not a lower-case crate
-/// name or a directory that exists; nothing is written unless everything can be.
-pub fn make(name: &str, into: &Path) -> Result<Made, String> {
+/// Makes the plugin `name` in `into`: a member of the guest workspace when `into` is one
+/// (the repository's `plugins/`), otherwise a standalone crate that builds where it stands.
+/// Without `into`: `plugins/` when the current directory is the repository, else here.
+pub fn make_in(name: &str, into: Option<&Path>) -> Result<Made, String> {
+    let into = match into {
+        Some(into) => into.to_path_buf(),
+        None if is_guest_workspace(Path::new("plugins")) => PathBuf::from("plugins"),
+        None => PathBuf::from("."),
+    };
+    if is_guest_workspace(&into) {
+        make(name, &into)
+    } else {
+        standalone::make(name, &into)
+    }
+}
+
+/// Whether `dir` is a guest workspace whose members are its directories (`members = ["*"]`).
+fn is_guest_workspace(dir: &Path) -> bool {
+    let manifest = dir.join("Cargo.toml");
+    let Ok(metadata) = std::fs::metadata(&manifest) else { return false };
+    if !metadata.is_file() || metadata.len() > WORKSPACE_FILE_BYTES_MAX {
+        return false;
+    }
+    let Some(parsed) =
+        std::fs::read_to_string(&manifest).ok().and_then(|text| text.parse::<toml::Table>().ok())
+    else {
+        return false;
+    };
+    let members = parsed.get("workspace").and_then(|workspace| workspace.get("members")?.as_array().cloned());
+    members.is_some_and(|members| members.iter().any(|member| member.as_str() == Some("*")))
+}
+
+/// Refuses a name that is not a lower-case crate name a plugin may take.
+fn check_name(name: &str) -> Result<(), String> {
     let valid = !name.is_empty()
         && name.len() <= NAME_CHARS_MAX
         && name.starts_with(|c: char| c.is_ascii_lowercase())
@@ -126,11 +162,47 @@ pub fn make(name: &str, into: &Path) -> Result<Made, String> {
             "{name:?} is a Rust keyword or a standard crate's name: a crate of that name cannot be built; choose another"
         ));
     }
+    Ok(())
+}
+
+/// The template's `lib.rs` under `name`, its build and check lines as given.
+fn plugin_lib(name: &str, build_line: &str, component: &str) -> String {
+    TEMPLATE_LIB
+        .replace("cargo build --release --target wasm32-wasip2 -p template", build_line)
+        .replace("plugins/target/wasm32-wasip2/release/template.wasm", component)
+        .replace("consumer: \"template\"", &format!("consumer: \"{name}\""))
+}
+
+/// The component's file name: the crate's name with '-' as '_'.
+fn component_file(name: &str) -> String {
+    format!("{}.wasm", name.replace('-', "_"))
+}
+
+/// Writes `files` (relative paths and contents) as the new directory `dir`: first into a
+/// staging directory beside it, then renamed, so that nothing is half-written.
+fn write_all_or_nothing(dir: &Path, files: &[(String, String)]) -> Result<(), String> {
+    let parent = dir.parent().unwrap_or(Path::new("."));
+    let leaf = dir.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    let staging = parent.join(format!(".{leaf}.new-{}", std::process::id()));
+    let written = files.iter().try_for_each(|(path, contents)| {
+        let path = staging.join(path);
+        std::fs::create_dir_all(path.parent().unwrap_or(&staging))?;
+        std::fs::write(path, contents)
+    });
+    if let Err(e) = written.and_then(|()| std::fs::rename(&staging, dir)) {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(format!("{}: cannot write the new plugin: {e}", dir.display()));
+    }
+    Ok(())
+}
+
+/// Makes `<into>/<name>/` from the template as a member of the guest workspace `into`,
+/// refusing a name that is not a lower-case crate name, is taken, or names a directory that
+/// exists; nothing is written unless everything can be.
+pub fn make(name: &str, into: &Path) -> Result<Made, String> {
+    check_name(name)?;
     if !into.is_dir() {
-        return Err(format!(
-            "{}: no such directory (run this in the repository, or pass --into)",
-            into.display()
-        ));
+        return Err(format!("{}: no such directory", into.display()));
     }
     let dir = into.join(name);
     if dir.exists() {
@@ -147,22 +219,15 @@ pub fn make(name: &str, into: &Path) -> Result<Made, String> {
             &format!("description = \"The {name} validator plugin\""),
             1,
         );
-    let component = format!("{}.wasm", name.replace('-', "_"));
-    let lib = TEMPLATE_LIB
-        .replace("-p template", &format!("-p {name}"))
-        .replace("release/template.wasm", &format!("release/{component}"))
-        .replace("consumer: \"template\"", &format!("consumer: \"{name}\""));
-    // Written to a temporary directory beside the target, then renamed: all or nothing.
-    let staging = into.join(format!(".{name}.new-{}", std::process::id()));
-    let written = std::fs::create_dir_all(staging.join("src"))
-        .and_then(|()| std::fs::write(staging.join("Cargo.toml"), &manifest))
-        .and_then(|()| std::fs::write(staging.join("src/lib.rs"), &lib))
-        .and_then(|()| std::fs::rename(&staging, &dir));
-    if let Err(e) = written {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(format!("{}: cannot write the new plugin: {e}", dir.display()));
-    }
-    Ok(Made { dir, component: format!("target/wasm32-wasip2/release/{component}") })
+    let component = component_file(name);
+    let build = format!("cargo build --release --target wasm32-wasip2 -p {name}");
+    let lib = plugin_lib(name, &build, &format!("plugins/target/wasm32-wasip2/release/{component}"));
+    write_all_or_nothing(&dir, &[("Cargo.toml".into(), manifest), ("src/lib.rs".into(), lib)])?;
+    Ok(Made {
+        dir,
+        build: format!("cd {} && {build}", into.display()),
+        component: into.join("target/wasm32-wasip2/release").join(component),
+    })
 }
 
 #[cfg(test)]
@@ -180,12 +245,13 @@ mod tests {
         let lib = std::fs::read_to_string(made.dir.join("src/lib.rs")).unwrap();
         assert!(lib.contains("consumer: \"voicemail-gate\"") && lib.contains("-p voicemail-gate"));
         assert!(lib.contains("check_with(&req, policy"), "the SDK's checks stay");
-        assert_eq!(made.component, "target/wasm32-wasip2/release/voicemail_gate.wasm");
+        assert!(made.component.ends_with("target/wasm32-wasip2/release/voicemail_gate.wasm"));
         assert!(make("voicemail-gate", dir.path()).unwrap_err().contains("already exists"));
         for bad in ["", "Upper", "1st", "a_b", "sdk", "x-", &"a".repeat(NAME_CHARS_MAX + 1)] {
             assert!(make(bad, dir.path()).is_err(), "{bad:?}");
         }
         assert!(make("ok", &dir.path().join("missing")).unwrap_err().contains("no such directory"));
+        assert!(!is_guest_workspace(dir.path()), "a directory without a workspace manifest");
         // The plugin just made is a package now: its name is taken, even under another directory name.
         std::fs::rename(made.dir, dir.path().join("moved")).unwrap();
         assert!(make("voicemail-gate", dir.path()).unwrap_err().contains("already a package"));
