@@ -196,10 +196,9 @@ fn write_all_or_nothing(dir: &Path, files: &[(String, String)]) -> Result<(), St
     Ok(())
 }
 
-/// Makes `<into>/<name>/` from the template as a member of the guest workspace `into`,
-/// refusing a name that is not a lower-case crate name, is taken, or names a directory that
-/// exists; nothing is written unless everything can be.
-pub fn make(name: &str, into: &Path) -> Result<Made, String> {
+/// Where the plugin `name` goes in `into`, once its name is one a plugin may take, `into`
+/// exists and nothing is there yet.
+fn new_dir(name: &str, into: &Path) -> Result<PathBuf, String> {
     check_name(name)?;
     if !into.is_dir() {
         return Err(format!("{}: no such directory", into.display()));
@@ -208,6 +207,14 @@ pub fn make(name: &str, into: &Path) -> Result<Made, String> {
     if dir.exists() {
         return Err(format!("{}: already exists; choose another name", dir.display()));
     }
+    Ok(dir)
+}
+
+/// Makes `<into>/<name>/` from the template as a member of the guest workspace `into`,
+/// refusing a name that is not a lower-case crate name, is taken, or names a directory that
+/// exists; nothing is written unless everything can be.
+pub fn make(name: &str, into: &Path) -> Result<Made, String> {
+    let dir = new_dir(name, into)?;
     if let Some(owner) = taken(name, into) {
         return Err(format!(
             "{name:?} is already a package of the guest workspace ({owner}); two packages of one name would break every later build: choose another"

@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use super::{check_name, component_file, plugin_lib, write_all_or_nothing, Made};
+use super::{component_file, new_dir, plugin_lib, write_all_or_nothing, Made};
 
 const SDK_MANIFEST: &str = include_str!("../../../plugins/sdk/Cargo.toml");
 const SDK_FILES: &[(&str, &str)] = &[
@@ -30,14 +30,7 @@ const WIT_PATH_STANDALONE: &str = "path: \"../wit\"";
 /// Makes `<into>/<name>/`, a standalone plugin crate; nothing is written unless everything
 /// can be.
 pub fn make(name: &str, into: &Path) -> Result<Made, String> {
-    check_name(name)?;
-    if !into.is_dir() {
-        return Err(format!("{}: no such directory", into.display()));
-    }
-    let dir = into.join(name);
-    if dir.exists() {
-        return Err(format!("{}: already exists; choose another name", dir.display()));
-    }
+    let dir = new_dir(name, into)?;
     // The SDK and its dependencies are packages of the new workspace too.
     let lock: toml::Table = GUEST_LOCK.parse().map_err(|e| format!("the embedded lock file: {e}"))?;
     let packages = lock.get("package").and_then(toml::Value::as_array).cloned().unwrap_or_default();
