@@ -295,11 +295,11 @@ pub fn run(cli: Cli) -> Result<ExitCode, InputError> {
         Command::Shrink { scenario, seed, check, out } => shrink(&scenario, seed, check.as_deref(), out),
         Command::Bench { quick, seeds_of, peak_rss_of } => bench(quick, &seeds_of, peak_rss_of.as_deref()),
         Command::Plugin { command: PluginCommand::Check { component, vectors, scenarios } } => {
-            let suite = check_plugin(&component, vectors.as_deref())?;
+            let (suite, consumer) = check_plugin(&component, vectors.as_deref())?;
             if !scenarios {
                 return Ok(suite);
             }
-            let over_time = check_plugin_over_time(&component)?;
+            let over_time = check_plugin_over_time(&component, &consumer)?;
             Ok(if suite == ExitCode::SUCCESS { over_time } else { suite })
         }
         Command::Token { command } => token(command),
@@ -756,20 +756,18 @@ fn plugin_line(plugin: &authzlab_host::Plugin) -> String {
     )
 }
 
-fn check_plugin_over_time(component: &Path) -> Result<ExitCode, InputError> {
+/// `plugin check --scenarios`: `component` runs as `consumer`, the consumer it says it serves.
+fn check_plugin_over_time(component: &Path, consumer: &str) -> Result<ExitCode, InputError> {
     use crate::conformance::shadow::Role;
     let plugins = plugin_host(0)?;
-    // The role the plugin says it is written for decides where it runs.
-    let consumer =
-        plugins.load_file(component).map_err(|e| InputError(e.to_string()))?.info().consumer.clone();
-    let role = Role::of_consumer(&consumer);
+    let role = Role::of_consumer(consumer);
     let scores = crate::conformance::time_aware::run(component, role, &plugins)
         .map_err(|e| InputError(e.to_string()))?;
     let width = scores.iter().map(|score| score.scenario.len()).max().unwrap_or(8).max(8);
     let mut out = format!(
         "\nover time: as {} (the plugin serves {}), every token also checked by the native reference\n{:<width$}  {:>13}  {:>8}  verdicts\n",
         role.display_name(),
-        shown(&consumer),
+        shown(consumer),
         "scenario",
         "presentations",
         "accepted"
@@ -793,7 +791,8 @@ fn check_plugin_over_time(component: &Path) -> Result<ExitCode, InputError> {
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-fn check_plugin(component: &Path, vectors_path: Option<&Path>) -> Result<ExitCode, InputError> {
+/// `plugin check`: its verdict, and the consumer the component says it serves.
+fn check_plugin(component: &Path, vectors_path: Option<&Path>) -> Result<(ExitCode, String), InputError> {
     let (vectors, source) = match vectors_path {
         Some(path) => {
             (Vectors::load(path).map_err(|e| InputError(e.to_string()))?, path.display().to_string())
@@ -872,7 +871,8 @@ fn check_plugin(component: &Path, vectors_path: Option<&Path>) -> Result<ExitCod
         }
     }
     print(&out);
-    Ok(if failed == 0 && changes.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    let code = if failed == 0 && changes.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) };
+    Ok((code, plugin.info().consumer.clone()))
 }
 
 /// `token keys` and `token mint`.

@@ -79,13 +79,7 @@ const WORKSPACE_FILE_BYTES_MAX: u64 = 1 << 20;
 /// Where `name` is taken in the guest workspace at `into`: by a member's manifest, or by a
 /// package in its `Cargo.lock` (members and their dependencies).
 fn taken(name: &str, into: &Path) -> Option<String> {
-    let read = |path: &Path| -> Option<toml::Value> {
-        let metadata = std::fs::metadata(path).ok()?;
-        if !metadata.is_file() || metadata.len() > WORKSPACE_FILE_BYTES_MAX {
-            return None;
-        }
-        toml::from_str(&std::fs::read_to_string(path).ok()?).ok()
-    };
+    let read = read_workspace_file;
     let lock = into.join("Cargo.lock");
     if let Some(packages) = read(&lock).and_then(|lock| lock.get("package")?.as_array().cloned()) {
         if packages.iter().any(|package| package.get("name").and_then(|n| n.as_str()) == Some(name)) {
@@ -131,18 +125,19 @@ pub fn make_in(name: &str, into: Option<&Path>) -> Result<Made, String> {
 
 /// Whether `dir` is a guest workspace whose members are its directories (`members = ["*"]`).
 fn is_guest_workspace(dir: &Path) -> bool {
-    let manifest = dir.join("Cargo.toml");
-    let Ok(metadata) = std::fs::metadata(&manifest) else { return false };
-    if !metadata.is_file() || metadata.len() > WORKSPACE_FILE_BYTES_MAX {
-        return false;
-    }
-    let Some(parsed) =
-        std::fs::read_to_string(&manifest).ok().and_then(|text| text.parse::<toml::Table>().ok())
-    else {
-        return false;
-    };
+    let Some(parsed) = read_workspace_file(&dir.join("Cargo.toml")) else { return false };
     let members = parsed.get("workspace").and_then(|workspace| workspace.get("members")?.as_array().cloned());
     members.is_some_and(|members| members.iter().any(|member| member.as_str() == Some("*")))
+}
+
+/// A workspace's manifest or lock file as TOML: `None` when it is missing, not a file, larger
+/// than [`WORKSPACE_FILE_BYTES_MAX`] or not TOML.
+fn read_workspace_file(path: &Path) -> Option<toml::Value> {
+    let metadata = std::fs::metadata(path).ok()?;
+    if !metadata.is_file() || metadata.len() > WORKSPACE_FILE_BYTES_MAX {
+        return None;
+    }
+    toml::from_str(&std::fs::read_to_string(path).ok()?).ok()
 }
 
 /// Refuses a name that is not a lower-case crate name a plugin may take.

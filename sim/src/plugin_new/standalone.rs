@@ -53,11 +53,9 @@ pub fn make(name: &str, into: &Path) -> Result<Made, String> {
 fn files(name: &str, component: &str) -> Result<Vec<(String, String)>, String> {
     let workspace: toml::Table =
         GUEST_WORKSPACE.parse().map_err(|e| format!("the embedded workspace: {e}"))?;
-    let versions = workspace
-        .get("workspace")
-        .and_then(|workspace| workspace.get("dependencies"))
-        .and_then(toml::Value::as_table)
-        .ok_or("the embedded workspace has no dependencies")?;
+    let sdk: toml::Table = SDK_MANIFEST.parse().map_err(|e| format!("the embedded SDK manifest: {e}"))?;
+    let sdk_version =
+        sdk.get("package").and_then(|package| package.get("version")?.as_str()).unwrap_or_default();
     let profile = workspace.get("profile").cloned().ok_or("the embedded workspace has no profile")?;
     let sdk_lib = SDK_FILES[0].1;
     if sdk_lib.matches(WIT_PATH_IN_REPOSITORY).count() != 1 {
@@ -65,7 +63,7 @@ fn files(name: &str, component: &str) -> Result<Vec<(String, String)>, String> {
     }
     let mut files: Vec<(String, String)> = vec![
         ("Cargo.toml".into(), plugin_manifest(name, &profile)?),
-        ("sdk/Cargo.toml".into(), sdk_manifest(versions)?),
+        ("sdk/Cargo.toml".into(), sdk_manifest(sdk.clone(), &workspace)?),
         ("wit/validator.wit".into(), WIT.to_string()),
         ("Cargo.lock".into(), GUEST_LOCK.to_string()),
         ("rust-toolchain.toml".into(), TOOLCHAIN.to_string()),
@@ -77,7 +75,7 @@ fn files(name: &str, component: &str) -> Result<Vec<(String, String)>, String> {
             "src/lib.rs".into(),
             plugin_lib(name, "cargo build --release", &format!("target/wasm32-wasip2/release/{component}")),
         ),
-        ("README.md".into(), readme(name, component)),
+        ("README.md".into(), readme(name, component, sdk_version)),
         (".gitignore".into(), "/target\n".into()),
     ];
     files.extend(SDK_FILES.iter().map(|(path, text)| {
@@ -109,36 +107,24 @@ fn plugin_manifest(name: &str, profile: &toml::Value) -> Result<String, String> 
     ))
 }
 
-/// The SDK's manifest with the guest workspace's versions written in.
-fn sdk_manifest(versions: &toml::Table) -> Result<String, String> {
-    let mut manifest: toml::Table =
-        SDK_MANIFEST.parse().map_err(|e| format!("the embedded SDK manifest: {e}"))?;
-    let package = manifest.get_mut("package").and_then(toml::Value::as_table_mut).ok_or("no [package]")?;
-    for key in ["edition", "license", "publish"] {
-        if let Some(value) = versions_of_package(key) {
-            package.insert(key.into(), value);
-        }
-    }
+/// The SDK's manifest `sdk` with what it inherits from the guest `workspace` (package fields,
+/// dependency versions) written in.
+fn sdk_manifest(mut sdk: toml::Table, workspace: &toml::Table) -> Result<String, String> {
+    let inherited = |name: &str| {
+        let table = workspace.get("workspace").and_then(|workspace| workspace.get(name)?.as_table().cloned());
+        table.ok_or_else(|| format!("the embedded workspace has no [workspace.{name}]"))
+    };
+    let (fields, versions) = (inherited("package")?, inherited("dependencies")?);
+    sdk.get_mut("package").and_then(toml::Value::as_table_mut).ok_or("no [package]")?.extend(fields);
     let dependencies =
-        manifest.get_mut("dependencies").and_then(toml::Value::as_table_mut).ok_or("no [dependencies]")?;
+        sdk.get_mut("dependencies").and_then(toml::Value::as_table_mut).ok_or("no [dependencies]")?;
     for (name, value) in dependencies.iter_mut() {
         *value = versions.get(name).cloned().ok_or_else(|| format!("no version for the SDK's {name}"))?;
     }
-    toml::to_string(&manifest).map_err(|e| e.to_string())
+    toml::to_string(&sdk).map_err(|e| e.to_string())
 }
 
-/// A `[workspace.package]` value of the guest workspace.
-fn versions_of_package(key: &str) -> Option<toml::Value> {
-    let workspace: toml::Table = GUEST_WORKSPACE.parse().ok()?;
-    workspace.get("workspace")?.get("package")?.get(key).cloned()
-}
-
-fn readme(name: &str, component: &str) -> String {
-    let sdk_version = SDK_MANIFEST
-        .parse::<toml::Table>()
-        .ok()
-        .and_then(|manifest| Some(manifest.get("package")?.get("version")?.as_str()?.to_string()))
-        .unwrap_or_default();
+fn readme(name: &str, component: &str, sdk_version: &str) -> String {
     format!(
         "# {name}\n\nA validator plugin for authzlab (contract `{}@{}`, SDK {sdk_version} in `sdk/`).\n\n\
          Build (the toolchain and the `wasm32-wasip2` target come from `rust-toolchain.toml`):\n\n\

@@ -161,14 +161,16 @@ pub fn check(
         now: now_s,
         consumer: consumer.name().to_string(),
     };
-    let verdict = validator.validate(keyring.clone(), &request);
+    // The native verdict first, while the keyring is still ours: the validator takes it.
+    let native = shadow.map(|_| Verdict::from(reference::validate(&keyring, &request)).name());
+    let verdict = validator.validate(keyring, &request);
     let fuel = validator.fuel();
-    if let Some(shadow) = shadow {
+    if let (Some(shadow), Some(native)) = (shadow, native) {
         shadow.record(Presentation {
             t_ms: crate::clock::elapsed().as_millis() as u64,
             client: client.clone(),
             component: verdict.name(),
-            native: Verdict::from(reference::validate(&keyring, &request)).name(),
+            native,
         });
     }
     match verdict {
