@@ -1,4 +1,4 @@
-//! Host bindings for `authzlab:validator@0.2.0`. The generated names (`Validator`,
+//! Host bindings for `authzlab:validator@0.3.0`. The generated names (`Validator`,
 //! `ValidatorPre`, `call_validate`) come from the WIT world, so they read like the contract.
 
 wasmtime::component::bindgen!({

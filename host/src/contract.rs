@@ -11,7 +11,7 @@
 /// The WIT package of the contract.
 pub const CONTRACT_PACKAGE: &str = "authzlab:validator";
 /// The contract version this host speaks; `wit/validator.wit` says the same (a test holds it).
-pub const CONTRACT_VERSION: &str = "0.2.0";
+pub const CONTRACT_VERSION: &str = "0.3.0";
 
 /// A `major.minor.patch` version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

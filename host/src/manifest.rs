@@ -6,7 +6,7 @@
 //! ```toml
 //! [plugin]
 //! sha256 = "b8083d02bde9bd1c1b47fcd9c41d147aac4ba31426b328197c9d3f9712e69309"
-//! contract = "0.2.0"
+//! contract = "0.3.0"
 //!
 //! [limits]            # optional; the host's defaults otherwise
 //! fuel_per_call = 50000000

@@ -13,7 +13,9 @@
 //!
 //! WASI is linked with an empty capability set (no files, sockets, environment or arguments),
 //! its clocks read the time of the request being validated and its random source is a fixed
-//! sequence drawn from the host's seed: a plugin is as deterministic as the simulation.
+//! sequence drawn from the host's seed: a plugin is as deterministic as the simulation. Its
+//! stderr and the contract's `log` import are kept per call ([`crate::guest_output`]): a fault's
+//! reason quotes the panic message, and [`Plugin::take_output`] gives the lines to the caller.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -33,8 +35,9 @@ use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder, Trap};
 use crate::limits::Limits;
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use crate::bindings::authzlab::validator::{keyring as wit_keyring, types as wit_types};
+use crate::bindings::authzlab::validator::{keyring as wit_keyring, log as wit_log, types as wit_types};
 use crate::bindings::{Validator, ValidatorPre};
+use crate::guest_output::{Capture, GuestOutput, Level, Stderr};
 use crate::input::{read_bounded, InputKind, ReadError};
 use crate::keyring::Keyring;
 use crate::{KeyError, PluginInfo, Request, Verdict};
@@ -246,6 +249,8 @@ impl PluginHost {
             live: None,
             instances_started: 0,
             last_fuel_used: 0,
+            capture: Capture::default(),
+            last_output: GuestOutput::default(),
         };
         let keyring = Arc::new(Keyring::new(""));
         let live = plugin
@@ -449,6 +454,10 @@ pub struct Plugin {
     live: Option<(Store<PluginState>, Validator)>,
     instances_started: u64,
     last_fuel_used: u64,
+    /// What the guest writes during the call in progress (shared with every instance's WASI).
+    capture: Capture,
+    /// What the last call wrote, until taken.
+    last_output: GuestOutput,
 }
 
 impl Plugin {
@@ -519,6 +528,26 @@ impl Plugin {
     /// memory is a [`Verdict::PluginFault`]; the instance is then replaced, so the next call
     /// is served.
     pub fn validate(&mut self, keyring: Arc<Keyring>, request: &Request) -> Verdict {
+        self.capture.begin(&request.token);
+        let verdict = self.validate_captured(keyring, request);
+        self.last_output = self.capture.finish();
+        match verdict {
+            Verdict::PluginFault { plugin, reason } => match self.last_output.stderr_quote() {
+                Some(said) => {
+                    Verdict::PluginFault { plugin, reason: format!("{reason}; its stderr: {said}") }
+                }
+                None => Verdict::PluginFault { plugin, reason },
+            },
+            verdict => verdict,
+        }
+    }
+
+    /// What the last call logged or wrote to stderr (empty once taken).
+    pub fn take_output(&mut self) -> GuestOutput {
+        std::mem::take(&mut self.last_output)
+    }
+
+    fn validate_captured(&mut self, keyring: Arc<Keyring>, request: &Request) -> Verdict {
         self.clock.set(request.now);
         let live = match self.live.take() {
             Some(live) => live,
@@ -589,6 +618,7 @@ impl Plugin {
             .secure_random(wasmtime_wasi::Deterministic::new(random_sequence.clone()))
             .insecure_random(wasmtime_wasi::Deterministic::new(random_sequence))
             .insecure_random_seed(u128::from(self.seed))
+            .stderr(Stderr(self.capture.clone()))
             .build();
         let limits = StoreLimitsBuilder::new()
             .memory_size(self.limits.memory_bytes_max)
@@ -596,6 +626,7 @@ impl Plugin {
             .build();
         let state = PluginState {
             wasi,
+            capture: self.capture.clone(),
             table: ResourceTable::new(),
             keyring,
             limits,
@@ -677,6 +708,8 @@ impl HostMonotonicClock for SimClock {
 /// Store data: WASI's (empty) context, and the keys of the node the call is made for.
 pub struct PluginState {
     wasi: WasiCtx,
+    /// Where the `log` import's lines go.
+    capture: Capture,
     table: ResourceTable,
     keyring: Arc<Keyring>,
     limits: StoreLimits,
@@ -720,6 +753,20 @@ impl WasiView for PluginState {
 }
 
 impl wit_types::Host for PluginState {}
+
+impl wit_log::Host for PluginState {
+    fn log(&mut self, level: wit_log::Level, message: String) -> wasmtime::Result<()> {
+        self.charge(HOST_CALL_FUEL + bytes_fuel(&[message.len()]))?;
+        let level = match level {
+            wit_log::Level::Debug => Level::Debug,
+            wit_log::Level::Info => Level::Info,
+            wit_log::Level::Warn => Level::Warn,
+            wit_log::Level::Error => Level::Error,
+        };
+        self.capture.log(level, &message);
+        Ok(())
+    }
+}
 
 /// Fuel a keyring call costs before its work: crossing the boundary, copying arguments.
 pub const HOST_CALL_FUEL: u64 = 1_000;

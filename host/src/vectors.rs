@@ -13,7 +13,7 @@ use crate::input::{bounded_vec, read_bounded, InputKind, ReadError};
 use crate::keyring::{Keyring, KeyringError};
 use crate::plugin::Plugin;
 use crate::weakening::{Checks, Weakening};
-use crate::{reference, Claims, Request, TokenKind, Verdict};
+use crate::{reference, Claims, GuestOutput, Request, TokenKind, Verdict};
 
 /// The only format this reader understands.
 pub const FORMAT: &str = "authzlab-vectors/1";
@@ -211,6 +211,7 @@ impl Vectors {
             expected_claims: case.claims.clone(),
             component,
             fuel: plugin.last_fuel_used(),
+            said: plugin.take_output(),
             native: Verdict::from(reference::validate(&self.keyring, &request)),
         }
     }
@@ -255,6 +256,8 @@ pub struct Outcome {
     /// Fuel the component spent on the case (its deterministic CPU clock).
     pub fuel: u64,
     pub native: Verdict,
+    /// What the component logged or wrote to stderr on the case.
+    pub said: GuestOutput,
 }
 
 impl Outcome {

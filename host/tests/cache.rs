@@ -72,7 +72,7 @@ fn a_misfit_is_refused_before_it_is_compiled() {
     let host = PluginHost::new(Limits::default(), 0).unwrap().with_cache_dir(&dir);
     let error = host.load("unity-misfit", &bytes).err().expect("refused").to_string();
     assert!(error.contains("it does not export validate (it exports"), "{error}");
-    assert!(error.contains("does not fit the authzlab:validator@0.2.0 world"), "{error}");
+    assert!(error.contains("does not fit the authzlab:validator@0.3.0 world"), "{error}");
     assert!(!dir.exists() || cached_files(&dir).is_empty(), "nothing was compiled");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -835,6 +835,13 @@ fn check_plugin(component: &Path, vectors_path: Option<&Path>) -> Result<(ExitCo
                 out.push_str(&format!("{:<width$}  └ {side} plugin-fault: {reason}\n", ""));
             }
         }
+        // What the component logged: already bounded, escaped and without the token.
+        for line in &outcome.said.lines {
+            out.push_str(&format!("{:<width$}  └ said ({}): {}\n", "", line.level.name(), line.text));
+        }
+        if outcome.said.dropped > 0 {
+            out.push_str(&format!("{:<width$}  └ ({} more lines not kept)\n", "", outcome.said.dropped));
+        }
     }
     let failed = outcomes.iter().filter(|(o, _)| !o.passed()).count();
     out.push_str(&format!("{} passed, {} failed\n", outcomes.len() - failed, failed));

@@ -143,6 +143,31 @@ fn plugin_check_exits_1_on_a_plugin_that_disagrees() {
     assert!(text(&output.stdout).contains("MISMATCH"));
 }
 
+/// What a component logs is printed under its case, and a panic's message under its fault.
+#[test]
+fn plugin_check_prints_what_the_plugin_said() {
+    let mut vectors: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(repo().join("tests/vectors/unity-connection.json")).unwrap())
+            .unwrap();
+    vectors["cases"] = serde_json::json!([
+        { "name": "says-things", "kind": "access", "token": "log c2VjcmV0LXRva2VuLXRleHQ", "now": 1_767_571_200u64,
+          "expect": "reject:denied", "native": "reject:malformed" },
+        { "name": "panics", "kind": "access", "token": "panic", "now": 1_767_571_200u64,
+          "expect": "reject:malformed" },
+    ]);
+    let file = scratch("said.json");
+    std::fs::write(&file, vectors.to_string()).unwrap();
+    let output = plugin_check(authzlab_plugins::FAULTY.path, file.to_str().unwrap());
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "the panic is a mismatch: {stdout}");
+    assert!(stdout.contains("1 passed, 1 failed"), "{stdout}");
+    assert!(stdout.contains("└ said (info): presented log <token>\n"), "{stdout}");
+    assert!(stdout.contains("└ said (stderr): to stderr: <token>\n"), "{stdout}");
+    assert!(stdout.contains("└ component plugin-fault: trapped: wasm trap: wasm `unreachable` instruction executed; its stderr: thread"), "{stdout}");
+    assert!(stdout.contains("not served here"), "{stdout}");
+    assert!(!stdout.contains("c2VjcmV0LXRva2Vu"), "{stdout}");
+}
+
 #[test]
 fn plugin_check_on_a_file_that_is_not_a_component_exits_2() {
     let junk = scratch("junk.wasm");

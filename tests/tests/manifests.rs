@@ -50,7 +50,7 @@ fn manifest(sha256: &str, contract: &str, limits: &str) -> String {
 #[test]
 fn a_pinned_component_loads_under_its_limits_and_the_trace_names_it() {
     let (_dir, scenario) =
-        set_up(Some(manifest(&sha256(), "0.2.0", "[limits]\nfuel_per_call = 50000000\n")), SCENARIO);
+        set_up(Some(manifest(&sha256(), "0.3.0", "[limits]\nfuel_per_call = 50000000\n")), SCENARIO);
     let sink = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
     let options = cluster::RunOptions { sink: Some(Box::new(Shared(sink.clone()))), ..Default::default() };
     let run = cluster::run_with(&scenario, 1, common::plugins(), options).unwrap();
@@ -63,7 +63,7 @@ fn a_pinned_component_loads_under_its_limits_and_the_trace_names_it() {
         .expect("the trace names the plugin");
     assert_eq!(loaded["node"], "unity");
     assert_eq!(loaded["sha256"], sha256());
-    assert_eq!(loaded["contract"], "0.2.0");
+    assert_eq!(loaded["contract"], "0.3.0");
     assert_eq!(loaded["fuel_per_call"], 50_000_000);
     assert!(loaded["manifest"].as_str().unwrap().ends_with("unity.manifest.toml"));
     // Voicemail logins carry the fuel each validation spent, under the pinned budget.
@@ -79,13 +79,13 @@ fn a_pinned_component_loads_under_its_limits_and_the_trace_names_it() {
 #[test]
 fn a_mismatch_refuses_to_load_with_both_values_shown() {
     let wrong = "0".repeat(64);
-    let (_dir, scenario) = set_up(Some(manifest(&wrong, "0.2.0", "")), SCENARIO);
+    let (_dir, scenario) = set_up(Some(manifest(&wrong, "0.3.0", "")), SCENARIO);
     let error = cluster::run(&scenario, 1, common::plugins()).err().expect("refused").to_string();
     assert!(error.contains(&sha256()) && error.contains(&wrong), "{error}");
     assert!(error.contains("unity.manifest.toml"), "{error}");
-    let (_dir, scenario) = set_up(Some(manifest(&sha256(), "0.3.0", "")), SCENARIO);
+    let (_dir, scenario) = set_up(Some(manifest(&sha256(), "0.4.0", "")), SCENARIO);
     let error = cluster::run(&scenario, 1, common::plugins()).err().expect("refused").to_string();
-    assert!(error.contains("built for contract 0.2.0") && error.contains("pins 0.3.0"), "{error}");
+    assert!(error.contains("built for contract 0.3.0") && error.contains("pins 0.4.0"), "{error}");
 }
 
 #[test]
@@ -94,7 +94,7 @@ fn a_scenario_that_requires_manifests_refuses_a_component_without_one() {
     let (_dir, scenario) = set_up(None, &requiring);
     let error = cluster::run(&scenario, 1, common::plugins()).err().expect("refused").to_string();
     assert!(error.contains("no manifest at") && error.contains("unity.manifest.toml"), "{error}");
-    let (_dir, scenario) = set_up(Some(manifest(&sha256(), "0.2.0", "")), &requiring);
+    let (_dir, scenario) = set_up(Some(manifest(&sha256(), "0.3.0", "")), &requiring);
     assert!(cluster::run(&scenario, 1, common::plugins()).is_ok());
     // Without the requirement a bare component loads as before.
     let (_dir, scenario) = set_up(None, SCENARIO);

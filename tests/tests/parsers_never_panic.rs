@@ -156,7 +156,7 @@ proptest! {
         edits in prop::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 1..6),
     ) {
         let original = format!(
-            "# pinned by the author\n[plugin]\nsha256 = \"{}\"\ncontract = \"0.2.0\"\n[limits]\nfuel_per_call = 5000000\n",
+            "# pinned by the author\n[plugin]\nsha256 = \"{}\"\ncontract = \"0.3.0\"\n[limits]\nfuel_per_call = 5000000\n",
             "ab".repeat(32)
         );
         let bytes = mangle(&original, &edits);

@@ -1,7 +1,8 @@
 //! A plugin that loops forever, one that grows memory without bound, one that traps and one
 //! that answers with megabytes are each stopped and reported as a plugin fault, and the host
 //! then serves the next call; a component that imports what the host does not offer, or was
-//! built for another contract version, is refused at load with the reason.
+//! built for another contract version, is refused at load with the reason. What a plugin
+//! logs or writes to stderr (a panic message) is kept, bounded, escaped and without the token.
 //!
 //! How: the `faulty` fixture (plugins/faulty) misbehaves on demand, chosen by the token text;
 //! any other token gets `denied("well-behaved")`, which proves a live instance answered.
@@ -10,7 +11,8 @@ mod common;
 
 use std::sync::Arc;
 
-use authzlab_host::{Keyring, Limits, PluginHost, Rejection, Request, TokenKind, Verdict};
+use authzlab_host::guest_output::{Level, GUEST_LINES_MAX};
+use authzlab_host::{GuestOutput, Keyring, Limits, PluginHost, Rejection, Request, TokenKind, Verdict};
 
 fn request(token: &str) -> Request {
     Request {
@@ -67,6 +69,67 @@ fn a_plugin_that_grows_memory_without_bound_hits_the_cap() {
 #[test]
 fn a_plugin_that_traps_is_a_fault() {
     assert_fault_then_recovery("trap", "trapped");
+}
+
+/// A guest `assert!` is more than "wasm `unreachable` executed": the fault quotes its message.
+#[test]
+fn a_panicking_plugin_is_a_fault_that_quotes_its_panic_message() {
+    assert_fault_then_recovery("panic", "`unreachable` instruction executed; its stderr: thread");
+    assert_fault_then_recovery("panic", "panicked at faulty/src/lib.rs:");
+    assert_fault_then_recovery("panic", ": / consumer test is not served here");
+    let artifact = authzlab_plugins::FAULTY;
+    let mut plugin = common::plugins().load(artifact.name, artifact.bytes).unwrap();
+    let Verdict::PluginFault { reason, .. } =
+        plugin.validate(Arc::new(Keyring::new("issuer")), &request("panic"))
+    else {
+        panic!("a fault")
+    };
+    assert!(!reason.contains("RUST_BACKTRACE"), "std's advice is left out: {reason}");
+    let said = plugin.take_output();
+    assert!(said.lines.iter().all(|line| line.level == Level::Stderr), "{said:?}");
+    assert!(said.lines.iter().any(|line| line.text.contains("not served here")), "{said:?}");
+    assert_eq!(plugin.take_output(), GuestOutput::default(), "taken once");
+}
+
+/// Lines at every level and stderr come back in order, escaped, with the token taken out, and
+/// the verdict is the plugin's own.
+#[test]
+fn what_a_plugin_logs_comes_back_in_order_escaped_and_without_the_token() {
+    let token = "log eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ";
+    let artifact = authzlab_plugins::FAULTY;
+    let mut plugin = common::plugins().load(artifact.name, artifact.bytes).unwrap();
+    let verdict = plugin.validate(Arc::new(Keyring::new("issuer")), &request(token));
+    assert_eq!(verdict, Verdict::Rejected(Rejection::Denied("logged".to_string())));
+    let said = plugin.take_output();
+    let lines: Vec<(&str, &str)> =
+        said.lines.iter().map(|line| (line.level.name(), line.text.as_str())).collect();
+    assert_eq!(
+        lines,
+        [
+            ("debug", "checking"),
+            ("info", "presented log <token>"),
+            ("warn", "bell \\u{7} and escape \\u{1b}[31m"),
+            ("error", "giving up"),
+            ("stderr", "to stderr: <token>"),
+        ]
+    );
+    assert_eq!(said.dropped, 0);
+    // Nothing of the kind when the plugin says nothing.
+    assert_eq!(plugin.validate(Arc::new(Keyring::new("issuer")), &request("hello")), well_behaved());
+    assert_eq!(plugin.take_output(), GuestOutput::default());
+}
+
+/// A thousand lines keep 32 and count the rest; the plugin is not stopped for it.
+#[test]
+fn a_flood_of_lines_is_cut_and_counted_not_a_fault() {
+    let artifact = authzlab_plugins::FAULTY;
+    let mut plugin = common::plugins().load(artifact.name, artifact.bytes).unwrap();
+    let verdict = plugin.validate(Arc::new(Keyring::new("issuer")), &request("log-flood"));
+    assert_eq!(verdict, Verdict::Rejected(Rejection::Denied("flooded".to_string())));
+    let said = plugin.take_output();
+    assert_eq!(said.lines.len(), GUEST_LINES_MAX);
+    assert_eq!(said.lines[GUEST_LINES_MAX - 1].text, format!("line {}", GUEST_LINES_MAX - 1));
+    assert_eq!(said.dropped as usize, 1_000 - GUEST_LINES_MAX);
 }
 
 #[test]
@@ -134,10 +197,10 @@ fn the_sandbox_clock_reads_the_request_time_and_randomness_is_seeded() {
     assert_eq!(denied(&mut plugin, "random", 0), other_randomness);
 }
 
-/// `component` with every contract import renamed from `@0.2.0` to `@version` (same length,
+/// `component` with every contract import renamed from `@0.3.0` to `@version` (same length,
 /// so the binary stays well formed): a plugin built against another contract version.
 fn built_for(version: &str) -> Vec<u8> {
-    assert_eq!(version.len(), "0.2.0".len());
+    assert_eq!(version.len(), "0.3.0".len());
     let mut bytes = authzlab_plugins::UNITY_CONNECTION.bytes.to_vec();
     let (old, new) = ("authzlab:validator/".as_bytes(), version.as_bytes());
     let mut renamed = 0;
@@ -146,7 +209,7 @@ fn built_for(version: &str) -> Vec<u8> {
         let start = at + found + old.len();
         let Some(sign) = bytes[start..].iter().take(32).position(|byte| *byte == b'@') else { break };
         let version_at = start + sign + 1;
-        if bytes[version_at..].starts_with(b"0.2.0") {
+        if bytes[version_at..].starts_with(b"0.3.0") {
             bytes[version_at..version_at + 5].copy_from_slice(new);
             renamed += 1;
         }
@@ -160,10 +223,10 @@ fn built_for(version: &str) -> Vec<u8> {
 /// what to do; one built for another patch of the same version loads.
 #[test]
 fn a_component_for_another_contract_version_is_refused_with_both_versions() {
-    let newer = common::plugins().load("unity-next", &built_for("0.3.0")).err().expect("0.3 is refused");
+    let newer = common::plugins().load("unity-next", &built_for("0.4.0")).err().expect("0.4 is refused");
     let message = newer.to_string();
-    assert!(message.contains("built for authzlab:validator@0.3.0"), "{message}");
-    assert!(message.contains("this host speaks authzlab:validator@0.2.0"), "{message}");
+    assert!(message.contains("built for authzlab:validator@0.4.0"), "{message}");
+    assert!(message.contains("this host speaks authzlab:validator@0.3.0"), "{message}");
     assert!(message.contains("newer authzlab"), "{message}");
     let older = common::plugins().load("unity-old", &built_for("0.0.9")).err().expect("0.0 is refused");
     assert!(older.to_string().contains("rebuild it against"), "{older}");
@@ -171,7 +234,10 @@ fn a_component_for_another_contract_version_is_refused_with_both_versions() {
     let before_nesting =
         common::plugins().load("unity-0.1", &built_for("0.1.0")).err().expect("0.1 is refused");
     assert!(before_nesting.to_string().contains("rebuild it against"), "{before_nesting}");
-    let patch = common::plugins().load("unity-patch", &built_for("0.2.4"));
+    // 0.2 had no `log` import; the rule refuses it as written.
+    let before_log = common::plugins().load("unity-0.2", &built_for("0.2.0")).err().expect("0.2 is refused");
+    assert!(before_log.to_string().contains("rebuild it against"), "{before_log}");
+    let patch = common::plugins().load("unity-patch", &built_for("0.3.4"));
     assert!(patch.is_ok(), "a patch of the same contract loads: {:?}", patch.err().map(|e| e.to_string()));
 }
 
@@ -194,7 +260,7 @@ fn a_component_that_imports_what_the_host_does_not_offer_is_refused_naming_it() 
     assert!(renamed > 0);
     let error = common::plugins().load("unity-odd", &bytes).err().expect("refused").to_string();
     assert!(error.contains("authzlab:validatoz/keyring"), "{error}");
-    assert!(error.contains("does not fit the authzlab:validator@0.2.0 world"), "{error}");
+    assert!(error.contains("does not fit the authzlab:validator@0.3.0 world"), "{error}");
 }
 
 /// A plugin's `describe` answer is printed in reports and recorded in the trace: control

@@ -4,10 +4,12 @@
 //! bound, `trap` aborts, `huge` answers with a 4 MiB rejection, `keyring-loop` asks the host to
 //! verify a 64 KiB input without end (spending the host's time, not its own fuel); `clock` and
 //! `random` report what WASI's wall clock and random source
-//! give the guest, as `denied(...)`. Anything else is refused as `denied("well-behaved")`, so
+//! give the guest, as `denied(...)`; `panic` fails an `assert!`, `log <text>` writes a line at
+//! each level and one to stderr (the presented token among them), `log-flood` writes 1,000 lines.
+//! Anything else is refused as `denied("well-behaved")`, so
 //! a test can tell that the host replaced the instance and serves the next call.
 
-use authzlab_validator_sdk::{export, Claims, Guest, PluginInfo, Rejection, Request};
+use authzlab_validator_sdk::{export, log, Claims, Guest, PluginInfo, Rejection, Request};
 
 struct Faulty;
 
@@ -58,6 +60,24 @@ impl Guest for Faulty {
                 // std's HashMap seeds itself from wasi:random; its hasher state shows it.
                 let state = std::hash::BuildHasher::hash_one(map.hasher(), 42u64);
                 Err(Rejection::Denied(format!("random {state:016x}")))
+            }
+            "panic" => {
+                assert!(req.consumer == "nobody", "consumer {} is not served here", req.consumer);
+                Err(Rejection::Denied("unreachable".into()))
+            }
+            "log-flood" => {
+                for n in 0..1_000 {
+                    log::debug(&format!("line {n}"));
+                }
+                Err(Rejection::Denied("flooded".into()))
+            }
+            token if token.starts_with("log ") => {
+                log::debug("checking");
+                log::info(&format!("presented {token}"));
+                log::warn("bell \u{7} and escape \u{1b}[31m");
+                log::error("giving up");
+                eprintln!("to stderr: {}", &token[4..]);
+                Err(Rejection::Denied("logged".into()))
             }
             _ => Err(Rejection::Denied("well-behaved".into())),
         }

@@ -8,6 +8,7 @@
 //! * [`b64`]: strict base64url (no padding, canonical trailing bits), as RFC 7515 requires.
 //! * [`jose`]: splitting compact JWS and JWE and reading their JSON parts.
 //! * [`check`]: the verdict, in the order the WIT contract documents.
+//! * [`log`]: lines for the plugin's author, recorded beside the verdict.
 //!
 //! The host's native reference validator implements the same order independently; the
 //! conformance suite (`authzlab plugin check`) holds the two to the same verdicts.
@@ -35,6 +36,7 @@
 //!                 return Err(Rejection::Denied("not a Unified Communications token".into()));
 //!             }
 //!             if claims.subject == "mallory" {
+//!                 authzlab_validator_sdk::log::info("mallory is on the blocklist");
 //!                 return Err(Rejection::Denied("blocked user".into()));
 //!             }
 //!             Ok(())
@@ -53,8 +55,9 @@
 pub mod b64;
 mod checks;
 pub mod jose;
+pub mod log;
 
-/// Bindings for `authzlab:validator@0.2.0`, generated from `wit/` at the repository's top.
+/// Bindings for `authzlab:validator@0.3.0`, generated from `wit/` at the repository's top.
 pub mod bindings {
     wit_bindgen::generate!({
         path: "../../wit",

@@ -17,6 +17,7 @@ const SDK_FILES: &[(&str, &str)] = &[
     ("sdk/src/b64.rs", include_str!("../../../plugins/sdk/src/b64.rs")),
     ("sdk/src/checks.rs", include_str!("../../../plugins/sdk/src/checks.rs")),
     ("sdk/src/jose.rs", include_str!("../../../plugins/sdk/src/jose.rs")),
+    ("sdk/src/log.rs", include_str!("../../../plugins/sdk/src/log.rs")),
 ];
 const WIT: &str = include_str!("../../../wit/validator.wit");
 const GUEST_WORKSPACE: &str = include_str!("../../../plugins/Cargo.toml");

@@ -636,6 +636,19 @@ catalogue! {
         /// The manifest that pinned it, if any.
         manifest: Option<String>,
     }
+    /// A validator plugin wrote a line while it checked a client's token: through the contract's `log` import, or to its stderr (a panic message lands here). The plugin host keeps 32 lines per call, each cut to 512 bytes, control characters escaped and the token's text replaced by `<token>`.
+    PluginSaid = "plugin-said" {
+        /// The plugin's name.
+        plugin: String,
+        /// The device whose token it was checking.
+        client: String = Domain::Device,
+        /// `debug`, `info`, `warn` or `error` as the plugin logged it; `stderr` for what it wrote there.
+        level: String = Domain::OneOf(authzlab_host::guest_output::Level::NAMES),
+        /// The line.
+        text: String,
+        /// On the call's last kept line: the lines after it that the host did not keep.
+        dropped: Option<u32>,
+    }
     /// A node opened a listening port for SIP.
     PortOpened = "port-opened" {
         /// The port.

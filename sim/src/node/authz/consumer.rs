@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use authzlab_host::{reference, Claims, Keyring, Plugin, Request, TokenKind, Verdict};
+use authzlab_host::{reference, Claims, GuestOutput, Keyring, Plugin, Request, TokenKind, Verdict};
 
 use crate::conformance::shadow::{Presentation, Shadow};
 use crate::node::authz::refusal::Refusal;
@@ -105,6 +105,11 @@ pub trait Validator {
     fn validate(&mut self, keyring: Arc<Keyring>, request: &Request) -> Verdict;
     /// What the last validation cost, when the validator counts it (a plugin's fuel).
     fn fuel(&self) -> Option<u64>;
+    /// What the last validation wrote for its author, with the validator's name (a plugin's
+    /// log and stderr); `None` when it wrote nothing.
+    fn said(&mut self) -> Option<(String, GuestOutput)> {
+        None
+    }
 }
 
 impl Validator for Plugin {
@@ -114,6 +119,27 @@ impl Validator for Plugin {
     fn fuel(&self) -> Option<u64> {
         Some(self.last_fuel_used())
     }
+    fn said(&mut self) -> Option<(String, GuestOutput)> {
+        let output = self.take_output();
+        (!output.lines.is_empty()).then(|| (self.name().to_string(), output))
+    }
+}
+
+/// A plugin's lines as `plugin-said` events, the count of dropped ones on the last.
+fn said_events<'a>(
+    plugin: &'a str,
+    client: &'a str,
+    output: GuestOutput,
+) -> impl Iterator<Item = Happening> + 'a {
+    let last = output.lines.len().saturating_sub(1);
+    let dropped = output.dropped;
+    output.lines.into_iter().enumerate().map(move |(n, line)| Happening::PluginSaid {
+        plugin: plugin.to_string(),
+        client: client.to_string(),
+        level: line.level.name().to_string(),
+        text: line.text,
+        dropped: (n == last && dropped > 0).then_some(dropped),
+    })
 }
 
 /// The reference validator CallManager's own services use, compiled in.
@@ -165,6 +191,11 @@ pub fn check(
     let native = shadow.map(|_| Verdict::from(reference::validate(&keyring, &request)).name());
     let verdict = validator.validate(keyring, &request);
     let fuel = validator.fuel();
+    if let Some((plugin, output)) = validator.said() {
+        for happening in said_events(&plugin, &client, output) {
+            tracer.emit(happening);
+        }
+    }
     if let (Some(shadow), Some(native)) = (shadow, native) {
         shadow.record(Presentation {
             t_ms: crate::clock::elapsed().as_millis() as u64,
@@ -255,5 +286,39 @@ mod tests {
                 .iter()
                 .all(|event| event.field_text("reason").is_none_or(|r| Reason::named(&r).is_some())));
         }
+    }
+
+    /// What a plugin logs reaches the trace as `plugin-said` events before its verdict, and
+    /// the presented token does not.
+    #[test]
+    fn what_a_plugin_says_is_traced_before_its_verdict() {
+        let artifact = authzlab_plugins::FAULTY;
+        let host = authzlab_host::PluginHost::new(authzlab_host::Limits::default(), 0).unwrap();
+        let mut plugin = host.load(artifact.name, artifact.bytes).unwrap();
+        let trace = Trace::new();
+        let seen = Seen::default();
+        trace.observe(Box::new(seen.clone()));
+        let tracer = trace.node(&NodeId::new("unity"));
+        let bearer = "log c2VjcmV0LXRva2VuLXRleHQtaGVyZQ";
+        let presented = Presented {
+            client: "jabber-1".to_string(),
+            keyring: Some(Arc::new(Keyring::new("issuer"))),
+            bearer: Some(bearer),
+            now_s: 1_767_571_200,
+            shadow: None,
+        };
+        assert_eq!(check(Consumer::Voicemail, presented, &mut plugin, &tracer).unwrap_err(), "denied");
+        let events = seen.0.borrow();
+        let kinds: Vec<&str> = events.iter().map(|event| event.kind.as_str()).collect();
+        assert_eq!(kinds[..5], ["plugin-said"; 5]);
+        assert_eq!(kinds[5], "voicemail-login-rejected");
+        assert_eq!(events[1].field_text("text").as_deref(), Some("presented log <token>"));
+        assert_eq!(events[4].field_text("level").as_deref(), Some("stderr"));
+        assert_eq!(events[4].field_text("plugin").as_deref(), Some("faulty"));
+        assert!(events.iter().all(|event| !event.sentence().contains("c2VjcmV0LXRva2Vu")));
+        assert_eq!(
+            events[1].sentence(),
+            "plugin faulty said (info, checking jabber-1's token): presented log <token>"
+        );
     }
 }

@@ -5,7 +5,8 @@
 //! and which key the token names when that is the reason.
 //!
 //! * [`step`]: the scenario's steps, as the action says itself.
-//! * [`services`]: services, certificates, trust stores, plugins, node restarts.
+//! * [`services`]: services, certificates, trust stores, node restarts.
+//! * [`plugins`]: validator plugins loaded, and what they said.
 //! * [`keys`]: the AuthZ keys.
 //! * [`tokens`]: grants, refreshes, revocations, the purge.
 //! * [`consumers`]: UDS, RTMT, IM and Presence and voicemail verdicts.
@@ -16,6 +17,7 @@
 mod cli;
 mod consumers;
 mod keys;
+mod plugins;
 mod services;
 mod settings;
 mod sip;
@@ -45,6 +47,7 @@ fn told(event: &Event) -> Option<String> {
     sip::in_words(event)
         .or_else(|| step::in_words(event))
         .or_else(|| services::in_words(event))
+        .or_else(|| plugins::in_words(event))
         .or_else(|| keys::in_words(event))
         .or_else(|| tokens::in_words(event))
         .or_else(|| consumers::in_words(event))

@@ -1,6 +1,6 @@
-//! Services, certificates, trust stores, plugins and node restarts in words.
+//! Services, certificates, trust stores and node restarts in words.
 
-use super::{service_in_words, short_hash};
+use super::service_in_words;
 use crate::trace::Event;
 
 /// Services, certificates, trust stores and node restarts.
@@ -8,17 +8,6 @@ pub(super) fn in_words(event: &Event) -> Option<String> {
     let f = |name: &str| event.field_text(name).unwrap_or_default();
     let short = |name: &str| f(name).chars().take(8).collect::<String>();
     Some(match event.kind.as_str() {
-        "plugin-loaded" => format!(
-            "loaded plugin {} {} (serves {}), contract {}, sha256 {}, {} fuel per call, {} MiB{}",
-            f("plugin"),
-            f("version"),
-            f("consumer"),
-            f("contract"),
-            short_hash(&f("sha256")),
-            f("fuel_per_call"),
-            event.fields.get("memory_bytes_max").and_then(|m| m.as_u64()).unwrap_or(0) >> 20,
-            event.field_text("manifest").map_or_else(String::new, |manifest| format!(", pinned by {manifest}"))
-        ),
         "keys-pulled" => format!(
             "wrote the publisher's keys to disk: signing {}, encryption {}; the running Tomcat still uses the keys it loaded",
             short("signing_key"),
