@@ -25,11 +25,13 @@ pub struct PurgeFigure {
     pub worst_wait: Duration,
 }
 
-/// Purges `rows` expired rows, in one DELETE when `batch_rows` is `None`.
-pub fn measure(rows: u64, batch_rows: Option<u64>) -> Result<PurgeFigure, BenchError> {
+/// Purges `rows` expired rows from a table that also holds `live` rows still valid, in one
+/// DELETE when `batch_rows` is `None`.
+pub fn measure(rows: u64, live: u64, batch_rows: Option<u64>) -> Result<PurgeFigure, BenchError> {
     let fail = |e: crate::store::StoreError| BenchError::Input(e.to_string());
     let store = RefreshTokenStore::open_in_memory().map_err(fail)?;
     store.preload_expired(rows, 1_000).map_err(fail)?;
+    store.preload("current", live, 10_000).map_err(fail)?;
     let limit = batch_rows.unwrap_or(u64::MAX);
     let started = Instant::now();
     let (mut deleted, mut batches, mut worst) = (0u64, 0u64, 0u64);
@@ -44,8 +46,11 @@ pub fn measure(rows: u64, batch_rows: Option<u64>) -> Result<PurgeFigure, BenchE
         }
     }
     let wall = started.elapsed();
-    if deleted != rows {
-        return Err(BenchError::CheckFailed(format!("the purge deleted {deleted} of {rows} expired rows")));
+    let left = store.count().map_err(fail)?;
+    if deleted != rows || left != live {
+        return Err(BenchError::CheckFailed(format!(
+            "the purge deleted {deleted} of {rows} expired rows and left {left} of {live} valid ones"
+        )));
     }
     let cpu = Duration::from_nanos(rows * PURGE_ROW_COST_NS);
     let gaps = TICK_DEFAULT * u32::try_from(batches.saturating_sub(1)).unwrap_or(u32::MAX);

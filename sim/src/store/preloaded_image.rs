@@ -43,3 +43,11 @@ pub fn keep(batches: PreloadBatches, image: Vec<u8>) {
         kept.entry(batches).or_insert_with(|| Arc::new(image));
     }
 }
+
+/// Forgets every kept image: `authzlab bench` measures each scenario as a fresh process
+/// would run it, writing its table.
+pub fn forget_all() {
+    if let Ok(mut kept) = images().lock() {
+        kept.clear();
+    }
+}
