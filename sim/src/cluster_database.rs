@@ -12,6 +12,7 @@ use std::path::Path;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::node_id::NodeId;
+use crate::phone_security::{DeviceSecurityMode, PhoneSecurity, Transport};
 use crate::proto::sip::{SIP_MRA_OAUTH_PORT, SIP_PHONE_OAUTH_PORT};
 
 /// `processconfig`'s row for the cluster's SIP OAuth mode (0 disabled, 1 enabled).
@@ -25,15 +26,7 @@ pub struct ClusterDatabase {
     connection: Connection,
 }
 
-/// The phone security profile's two settings SIP OAuth does not support (docs/domain.md: "With SIP
-/// OAuth on, 'Enable Digest Authentication' and 'TFTP Encrypted Config' are not supported").
-/// One profile for every phone here (assumption: the documents name the settings, not how
-/// many profiles a cluster has).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SecurityProfile {
-    pub digest_authentication: bool,
-    pub tftp_encrypted_config: bool,
-}
+pub use crate::phone_security::SecurityProfile;
 
 /// The profile's name in the table.
 const SECURITY_PROFILE: &str = "Universal Device Template - Model-independent Security Profile";
@@ -59,6 +52,16 @@ fn failed(what: &str) -> impl Fn(rusqlite::Error) -> String + '_ {
     move |e| format!("cluster database: {what}: {e}")
 }
 
+/// The columns as written by [`ClusterDatabase::set_security_profile`]; a name this build
+/// did not write reads as the profile SIP OAuth needs (the table is ours alone).
+fn phone_security(mode: String, transport: String, oauth_authentication: bool) -> PhoneSecurity {
+    PhoneSecurity {
+        mode: DeviceSecurityMode::named(&mode).unwrap_or(PhoneSecurity::FOR_SIP_OAUTH.mode),
+        transport: Transport::named(&transport).unwrap_or(PhoneSecurity::FOR_SIP_OAUTH.transport),
+        oauth_authentication,
+    }
+}
+
 impl ClusterDatabase {
     /// Opens (creating) the tables in `path`, with the mode and every node's ports as the
     /// cluster was installed.
@@ -71,7 +74,12 @@ impl ClusterDatabase {
                      sipoauthport INTEGER NOT NULL, sipmraoauthport INTEGER NOT NULL);
                  CREATE TABLE IF NOT EXISTS expresswaycconfiguration (name TEXT PRIMARY KEY);
                  CREATE TABLE IF NOT EXISTS securityprofile (name TEXT PRIMARY KEY,
-                     digestauthentication INTEGER NOT NULL, tftpencryptedconfig INTEGER NOT NULL);",
+                     digestauthentication INTEGER NOT NULL, tftpencryptedconfig INTEGER NOT NULL,
+                     devicesecuritymode TEXT NOT NULL, transport TEXT NOT NULL,
+                     enableoauthauthentication INTEGER NOT NULL);
+                 CREATE TABLE IF NOT EXISTS phonesecurity (device TEXT PRIMARY KEY,
+                     devicesecuritymode TEXT NOT NULL, transport TEXT NOT NULL,
+                     enableoauthauthentication INTEGER NOT NULL);",
             )
             .map_err(failed("create the tables"))?;
         let database = ClusterDatabase { connection };
@@ -137,12 +145,14 @@ impl ClusterDatabase {
     pub fn security_profile(&self) -> Result<SecurityProfile> {
         self.connection
             .query_row(
-                "SELECT digestauthentication, tftpencryptedconfig FROM securityprofile WHERE name = ?1",
+                "SELECT digestauthentication, tftpencryptedconfig, devicesecuritymode, transport,
+                     enableoauthauthentication FROM securityprofile WHERE name = ?1",
                 [SECURITY_PROFILE],
                 |row| {
                     Ok(SecurityProfile {
                         digest_authentication: row.get(0)?,
                         tftp_encrypted_config: row.get(1)?,
+                        phone: phone_security(row.get(2)?, row.get(3)?, row.get(4)?),
                     })
                 },
             )
@@ -153,13 +163,52 @@ impl ClusterDatabase {
     pub fn set_security_profile(&self, profile: SecurityProfile) -> Result<()> {
         self.connection
             .execute(
-                "INSERT INTO securityprofile (name, digestauthentication, tftpencryptedconfig) VALUES (?1, ?2, ?3)
+                "INSERT INTO securityprofile (name, digestauthentication, tftpencryptedconfig,
+                     devicesecuritymode, transport, enableoauthauthentication) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT(name) DO UPDATE SET digestauthentication = excluded.digestauthentication,
-                     tftpencryptedconfig = excluded.tftpencryptedconfig",
-                params![SECURITY_PROFILE, profile.digest_authentication, profile.tftp_encrypted_config],
+                     tftpencryptedconfig = excluded.tftpencryptedconfig,
+                     devicesecuritymode = excluded.devicesecuritymode, transport = excluded.transport,
+                     enableoauthauthentication = excluded.enableoauthauthentication",
+                params![
+                    SECURITY_PROFILE,
+                    profile.digest_authentication,
+                    profile.tftp_encrypted_config,
+                    profile.phone.mode.name(),
+                    profile.phone.transport.name(),
+                    profile.phone.oauth_authentication
+                ],
             )
             .map_err(failed("write the security profile"))?;
         Ok(())
+    }
+
+    /// Applies the saved profile to `device`, as resetting the phone does: what its
+    /// configuration file says from now on.
+    pub fn apply_profile(&self, device: &str) -> Result<PhoneSecurity> {
+        let phone = self.security_profile()?.phone;
+        self.connection
+            .execute(
+                "INSERT INTO phonesecurity (device, devicesecuritymode, transport, enableoauthauthentication)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(device) DO UPDATE SET devicesecuritymode = excluded.devicesecuritymode,
+                     transport = excluded.transport, enableoauthauthentication = excluded.enableoauthauthentication",
+                params![device, phone.mode.name(), phone.transport.name(), phone.oauth_authentication],
+            )
+            .map_err(failed("apply the security profile"))?;
+        Ok(phone)
+    }
+
+    /// The profile settings `device` was last reset with; `None` for a device that is not a
+    /// phone (Jabber's own profile is not modelled).
+    pub fn applied_profile(&self, device: &str) -> Result<Option<PhoneSecurity>> {
+        self.connection
+            .query_row(
+                "SELECT devicesecuritymode, transport, enableoauthauthentication FROM phonesecurity WHERE device = ?1",
+                [device],
+                |row| Ok(phone_security(row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .optional()
+            .map_err(failed("read a phone's security"))
     }
 
     /// `run sql select * from expresswaycconfiguration`: the names, sorted.

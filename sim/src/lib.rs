@@ -15,6 +15,7 @@
 //! * [`store`]: the publisher's refresh-token table (SQLite).
 //! * [`cluster_database`]: the cluster's configuration tables (`processconfig`, SIP ports,
 //!   `expresswaycconfiguration`) in the publisher's database.
+//! * [`phone_security`]: the phone security profile SIP OAuth needs, and the models that have it.
 //! * [`trace`]: the ordered record of a run, its JSON Lines form and hash, and the catalogue of
 //!   its events with each field's type and domain.
 //! * [`check`]: expectations, invariants and token-consistency anomalies; reads only the trace.
@@ -45,6 +46,7 @@ pub mod key_pool;
 pub mod mint;
 pub mod node;
 pub mod node_id;
+pub mod phone_security;
 pub mod plugin_new;
 pub mod proto;
 pub mod replay;

@@ -292,7 +292,12 @@ proptest! {
     fn edited_device_configs_are_read_or_refused(
         edits in prop::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 1..6),
     ) {
-        let config = DeviceConfig { sip_oauth_mode: true, sip_oauth_port: 5090, sip_mra_oauth_port: 5091 };
+        let config = DeviceConfig {
+            sip_oauth_mode: true,
+            sip_oauth_port: 5090,
+            sip_mra_oauth_port: 5091,
+            device_security_mode: Some(authzlab::phone_security::DeviceSecurityMode::Encrypted),
+        };
         let bytes = mangle(&config.to_xml("phone-1"), &edits);
         if let Ok(text) = std::str::from_utf8(&bytes) {
             let _ = DeviceConfig::from_xml(text);

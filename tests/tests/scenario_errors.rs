@@ -771,3 +771,61 @@ fn an_epoch_whose_certificates_would_outlive_the_year_9999_is_refused() {
     Scenario::parse("name = \"late\"\nepoch = 253402300799\nduration = \"1h\"\n", Path::new("x.toml"))
         .unwrap();
 }
+
+const PHONES: &str = r#"name = "phones"
+duration = "1h"
+
+[cluster]
+sip = { oauth = true }
+
+[params]
+refresh_login_flow = true
+
+[[clients]]
+kind = "phone"
+count = 1
+
+[[clients]]
+kind = "jabber"
+count = 1
+
+[[step]]
+at = "10m"
+action = "set-security-profile"
+oauth_authentication = false
+
+[[step]]
+at = "20m"
+action = "reset-phone"
+client = "phone-1"
+"#;
+
+/// The profile's settings, a phone's model and the phone a reset names are each checked
+/// where they are written.
+#[test]
+fn phone_security_steps_and_models_name_the_field() {
+    assert!(Scenario::parse(PHONES, Path::new("scenarios/x.toml")).is_ok());
+    let (line, _, field, message) = error(&PHONES.replace("client = \"phone-1\"", "client = \"jabber-2\""));
+    assert_eq!((line, field.as_str()), (26, "step[1].client"));
+    assert_eq!(message, "jabber-2 is not a phone of this run; phones here: phone-1");
+    let (line, _, field, message) =
+        error(&PHONES.replace("oauth_authentication = false", "device_security_mode = \"secure\""));
+    assert_eq!((line, field.as_str()), (21, "step[0].device_security_mode"));
+    assert_eq!(message, "is one of non-secure, authenticated, encrypted");
+    let (_, _, field, message) = error(&PHONES.replace("oauth_authentication = false\n", ""));
+    assert_eq!(field, "step[0].digest_authentication");
+    assert!(
+        message.contains("needs one or more of") && message.contains("oauth_authentication"),
+        "{message}"
+    );
+    let (line, _, field, message) = error(
+        &PHONES.replace("kind = \"jabber\"\ncount = 1", "kind = \"jabber\"\ncount = 1\nmodel = \"8845\""),
+    );
+    assert_eq!((line, field.as_str()), (17, "clients[1].model"));
+    assert_eq!(message, "only a phone has a model");
+    let (_, _, field, message) = error(
+        &PHONES.replace("kind = \"phone\"\ncount = 1", "kind = \"phone\"\ncount = 1\nmodel = \"88 45\""),
+    );
+    assert_eq!(field, "clients[0].model");
+    assert!(message.contains("3 to 8 letters or digits"), "{message}");
+}

@@ -41,6 +41,7 @@ const SCENARIOS: &[&str] = &[
     "new-client-on-old-cluster.toml",
     "old-client-on-new-cluster.toml",
     "partition-during-regeneration.toml",
+    "phone-security-profile-oauth.toml",
     "publisher-clock-ahead.toml",
     "publisher-crash-after-revocation.toml",
     "publisher-crash-during-batched-purge.toml",
@@ -494,6 +495,13 @@ fn sip_oauth_enabled_without_restart() {
 #[test]
 fn sip_oauth_refuses_digest_and_encrypted_config() {
     insta::assert_snapshot!(story("sip-oauth-refuses-digest-and-encrypted-config.toml"));
+}
+
+/// The profile reaches a phone only through a reset, and its model decides whether it can use
+/// OAuth at all; the profile page refuses OAuth without Encrypted and TLS.
+#[test]
+fn phone_security_profile_oauth() {
+    insta::assert_snapshot!(story("phone-security-profile-oauth.toml"));
 }
 
 #[test]

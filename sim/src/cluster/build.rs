@@ -405,6 +405,8 @@ fn client_sites(
         .enumerate()
         .map(|(index, device)| ClientConfig {
             activation_code: sip.and_then(|sip| sip.activation_code(&device.name)),
+            reset: sip.and_then(|sip| sip.reset_signal(&device.name)),
+            model: device.model,
             name: NodeId::new(device.name),
             user: device.user,
             kind: device.kind,

@@ -92,9 +92,19 @@ impl SipSetUp {
                     trace.learn_token(&code);
                     code
                 });
-                (device.name.clone(), PhoneEnrollment { user: device.user.clone(), activation_code })
+                let phone = PhoneEnrollment {
+                    user: device.user.clone(),
+                    model: device.model.clone(),
+                    reset: Rc::new(tokio::sync::Notify::new()),
+                    activation_code,
+                };
+                (device.name.clone(), phone)
             })
-            .collect();
+            .collect::<BTreeMap<String, PhoneEnrollment>>();
+        // Each phone starts with the profile saved at installation, as if reset after it.
+        for name in phones.keys() {
+            database.apply_profile(name).map_err(RunError::Simulation)?;
+        }
         Ok(SipSetUp {
             database: Rc::new(database),
             cluster_certs,
@@ -129,6 +139,11 @@ impl SipSetUp {
             database: self.database.clone(),
             edge_ca: self.authority.certificate.clone(),
         }
+    }
+
+    /// What wakes phone `device` when the administrator resets it.
+    pub fn reset_signal(&self, device: &str) -> Option<Rc<tokio::sync::Notify>> {
+        self.phones.get(device).map(|phone| phone.reset.clone())
     }
 
     /// The activation code a device was given, if it onboards by code.

@@ -1,10 +1,14 @@
 //! The device configuration file a CallManager node's TFTP service serves over HTTP:
 //! `http://<cucm>:6970/<device>.cnf.xml` (phones with SIP OAuth: HTTPS on 6971), with the
-//! three elements the documents name (`sipOAuthMode`, `sipOAuthPort`, `sipMRAOAuthPort`),
-//! and the Identity Trust List phones trust the cluster's Tomcat certificates from.
+//! three elements the documents name (`sipOAuthMode`, `sipOAuthPort`, `sipMRAOAuthPort`) and,
+//! for a phone, the device security mode of the profile it was last reset with
+//! (`deviceSecurityMode`: 1 Non Secure, 2 Authenticated, 3 Encrypted, as CallManager numbers
+//! them), and the Identity Trust List phones trust the cluster's Tomcat certificates from.
 //!
 //! Departures: 6971 serves plain HTTP here, like 6970 (the configuration carries no secret
 //! in this model); the ITL is served as JSON certificates rather than the TLV file.
+
+use crate::phone_security::DeviceSecurityMode;
 
 /// TFTP over HTTP.
 pub const TFTP_HTTP_PORT: u16 = 6970;
@@ -24,6 +28,17 @@ pub struct DeviceConfig {
     pub sip_oauth_port: u16,
     /// `sipMRAOAuthPort`: the SIP Mobile and Remote Access Port.
     pub sip_mra_oauth_port: u16,
+    /// `deviceSecurityMode`, in a phone's file only.
+    pub device_security_mode: Option<DeviceSecurityMode>,
+}
+
+/// CallManager's number for a device security mode.
+fn mode_number(mode: DeviceSecurityMode) -> u8 {
+    match mode {
+        DeviceSecurityMode::NonSecure => 1,
+        DeviceSecurityMode::Authenticated => 2,
+        DeviceSecurityMode::Encrypted => 3,
+    }
 }
 
 /// The path of a device's configuration file.
@@ -44,8 +59,11 @@ impl DeviceConfig {
     /// The file, as CallManager writes it (the elements the documents name; the rest of a
     /// real file is left out).
     pub fn to_xml(&self, device: &str) -> String {
+        let security = self.device_security_mode.map_or_else(String::new, |mode| {
+            format!("<deviceSecurityMode>{}</deviceSecurityMode>", mode_number(mode))
+        });
         format!(
-            "<device><fullConfig>true</fullConfig><deviceName>{device}</deviceName>\
+            "<device><fullConfig>true</fullConfig><deviceName>{device}</deviceName>{security}\
              <sipOAuthMode>{}</sipOAuthMode><sipOAuthPort>{}</sipOAuthPort>\
              <sipMRAOAuthPort>{}</sipMRAOAuthPort></device>",
             u8::from(self.sip_oauth_mode),
@@ -75,10 +93,19 @@ impl DeviceConfig {
             "0" | "false" => false,
             other => return Err(format!("<sipOAuthMode> is {other:?}, not 0 or 1")),
         };
+        let device_security_mode = match element("deviceSecurityMode") {
+            Err(_) if !xml.contains("<deviceSecurityMode>") => None,
+            Ok("1") => Some(DeviceSecurityMode::NonSecure),
+            Ok("2") => Some(DeviceSecurityMode::Authenticated),
+            Ok("3") => Some(DeviceSecurityMode::Encrypted),
+            Ok(other) => return Err(format!("<deviceSecurityMode> is {other:?}, not 1, 2 or 3")),
+            Err(reason) => return Err(reason),
+        };
         Ok(DeviceConfig {
             sip_oauth_mode,
             sip_oauth_port: port("sipOAuthPort")?,
             sip_mra_oauth_port: port("sipMRAOAuthPort")?,
+            device_security_mode,
         })
     }
 }
@@ -89,7 +116,18 @@ mod tests {
 
     #[test]
     fn the_file_round_trips_and_names_what_is_wrong() {
-        let config = DeviceConfig { sip_oauth_mode: true, sip_oauth_port: 5090, sip_mra_oauth_port: 5091 };
+        let config = DeviceConfig {
+            sip_oauth_mode: true,
+            sip_oauth_port: 5090,
+            sip_mra_oauth_port: 5091,
+            device_security_mode: None,
+        };
+        let phone = DeviceConfig { device_security_mode: Some(DeviceSecurityMode::Authenticated), ..config };
+        let phone_xml = phone.to_xml("phone-1");
+        assert!(phone_xml.contains("<deviceSecurityMode>2</deviceSecurityMode>"), "{phone_xml}");
+        assert_eq!(DeviceConfig::from_xml(&phone_xml).unwrap(), phone);
+        let odd = phone_xml.replace("<deviceSecurityMode>2", "<deviceSecurityMode>7");
+        assert_eq!(DeviceConfig::from_xml(&odd).unwrap_err(), "<deviceSecurityMode> is \"7\", not 1, 2 or 3");
         let xml = config.to_xml("phone-1");
         assert!(xml.contains("<sipOAuthMode>1</sipOAuthMode><sipOAuthPort>5090</sipOAuthPort>"), "{xml}");
         assert_eq!(DeviceConfig::from_xml(&xml).unwrap(), config);

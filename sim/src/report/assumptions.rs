@@ -325,7 +325,7 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     },
     Assumption {
         what: || {
-            "devices register at sign-in and at every token renewal, one REGISTER per TLS connection; a device's configuration file is written from the database at each request".to_string()
+            "devices register at sign-in, at every token renewal and when a phone is reset, one REGISTER per TLS connection; a device's configuration file is written from the database at each request".to_string()
         },
         lives_in: "node/client/registration.rs, proto/sip.rs, node/subscriber/tftp.rs",
         relied_on: registers,
@@ -364,8 +364,23 @@ pub const ASSUMPTIONS: &[Assumption] = &[
         what: || {
             "one phone security profile for every phone; enabling SIP OAuth is refused while it has digest authentication or TFTP encrypted config on".to_string()
         },
-        lives_in: "SecurityProfile (cluster_database.rs), node/publisher/sip_admin.rs",
+        lives_in: "SecurityProfile (phone_security.rs), node/publisher/sip_admin.rs",
         relied_on: |s| steps(s, |a| matches!(a, Action::SetSecurityProfile { .. })),
+    },
+    Assumption {
+        what: || {
+            format!(
+                "phones start reset with the profile SIP OAuth needs (encrypted, tls, OAuth authentication); a phone without a model is a Cisco {}; the page refuses OAuth authentication without encrypted and tls; a secure phone without OAuth cannot register (no CAPF here)",
+                crate::phone_security::PHONE_MODEL_DEFAULT
+            )
+        },
+        lives_in: "PhoneSecurity::FOR_SIP_OAUTH, PHONE_MODEL_DEFAULT (phone_security.rs)",
+        relied_on: |s| {
+            registers(s)
+                && phones(s)
+                && (steps(s, |a| matches!(a, Action::SetSecurityProfile(_) | Action::ResetPhone { .. }))
+                    || s.clients.iter().any(|group| group.model.is_some()))
+        },
     },
     Assumption {
         what: || {

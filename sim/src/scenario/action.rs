@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::certs::{CertificateName, Identity, Service};
 use crate::node_id::NodeId;
+use crate::phone_security::ProfileChange;
 use crate::tokens::{ExpiryTimer, KeyKind};
 
 /// Which parser reads a step: one per kind of step, each in its own file.
@@ -84,6 +85,7 @@ action_names! {
     ConfigureExpressway = "configure-expressway", Sip;
     ShowOpenPorts = "show-open-ports", Sip;
     SetSecurityProfile = "set-security-profile", Sip;
+    ResetPhone = "reset-phone", Sip;
     Crash = "crash", Fault;
     Restart = "restart", Fault;
     Skew = "skew", Fault;
@@ -231,8 +233,12 @@ pub enum Action {
     /// Expressway-C gets a new certificate from its CA, with these further DNS names.
     ReissueExpresswayCertificate { san: Vec<String> },
     /// The phone security profile page: "Enable Digest Authentication" and "TFTP Encrypted
-    /// Config" (refused while SIP OAuth is on).
-    SetSecurityProfile { digest_authentication: Option<bool>, tftp_encrypted_config: Option<bool> },
+    /// Config" (refused while SIP OAuth is on), device security mode, transport and "Enable
+    /// OAuth Authentication" (which phones take only when reset).
+    SetSecurityProfile(ProfileChange),
+    /// "Reset" on a phone's page (`device`), or on every phone: it takes the saved profile
+    /// and registers again at once.
+    ResetPhone { device: Option<String> },
     /// A node stops: what it held in memory is gone; its disk is kept.
     Crash(NodeId),
     /// A crashed (or running) node starts again from its disk.
@@ -281,7 +287,8 @@ impl Action {
             Action::SetSipPorts { .. } => ActionName::SetSipPorts,
             Action::RefreshExpressway => ActionName::RefreshExpressway,
             Action::ReissueExpresswayCertificate { .. } => ActionName::ReissueExpresswayCertificate,
-            Action::SetSecurityProfile { .. } => ActionName::SetSecurityProfile,
+            Action::SetSecurityProfile(_) => ActionName::SetSecurityProfile,
+            Action::ResetPhone { .. } => ActionName::ResetPhone,
             Action::Crash(_) => ActionName::Crash,
             Action::Restart(_) => ActionName::Restart,
             Action::Skew { .. } => ActionName::Skew,
@@ -300,7 +307,8 @@ impl Action {
             | Action::SetRefreshLoginFlow(_)
             | Action::SetSipOAuthMode(_)
             | Action::SetSipPorts { .. }
-            | Action::SetSecurityProfile { .. } => Target::Publisher,
+            | Action::SetSecurityProfile(_)
+            | Action::ResetPhone { .. } => Target::Publisher,
             Action::RestartService { node, service: Service::Tomcat | Service::DrfPrimary }
             | Action::RegenerateCertificate { node, .. }
             | Action::StopService { node, .. }
@@ -423,8 +431,11 @@ impl Action {
             Action::ConfigureUnity { authz_server, oauth } => {
                 put("settings", flags_text(&[("authz_server", *authz_server), ("oauth", *oauth)]).into())
             }
-            Action::SetSecurityProfile { digest_authentication, tftp_encrypted_config } => {
-                put("settings", settings_text(*digest_authentication, *tftp_encrypted_config).into())
+            Action::SetSecurityProfile(change) => put("settings", change.text().into()),
+            Action::ResetPhone { device } => {
+                if let Some(device) = device {
+                    put("target", device.as_str().into());
+                }
             }
             Action::Skew { node, offset_ms, drift_ppm } => {
                 put("target", node.as_str().into());
@@ -532,12 +543,9 @@ impl Action {
                 san: text("san")?.split(' ').filter(|name| !name.is_empty()).map(str::to_string).collect(),
             },
             ActionName::SetSecurityProfile => {
-                let settings = text("settings").unwrap_or_default();
-                Action::SetSecurityProfile {
-                    digest_authentication: setting_in(&settings, "digest_authentication"),
-                    tftp_encrypted_config: setting_in(&settings, "tftp_encrypted_config"),
-                }
+                Action::SetSecurityProfile(ProfileChange::from_text(&text("settings").unwrap_or_default()))
             }
+            ActionName::ResetPhone => Action::ResetPhone { device: text("target") },
             ActionName::Crash => Action::Crash(node()?),
             ActionName::Restart => Action::Restart(node()?),
             ActionName::Isolate => Action::Isolate(node()?),
@@ -647,10 +655,15 @@ impl Action {
                 "administrator sets the SIP OAuth ports of {node} ({})",
                 ports_text(*phone_port, *mra_port)
             ),
-            Action::SetSecurityProfile { digest_authentication, tftp_encrypted_config } => format!(
-                "administrator edits the phone security profile ({})",
-                settings_text(*digest_authentication, *tftp_encrypted_config)
-            ),
+            Action::SetSecurityProfile(change) => {
+                format!("administrator edits the phone security profile ({})", change.text())
+            }
+            Action::ResetPhone { device: Some(device) } => {
+                format!("administrator resets phone {device}, which takes the saved security profile")
+            }
+            Action::ResetPhone { device: None } => {
+                "administrator resets every phone, which takes the saved security profile".to_string()
+            }
             Action::RefreshExpressway => "administrator refreshes the CallManager nodes on Expressway-C".to_string(),
             Action::ReissueExpresswayCertificate { san } => {
                 format!("Expressway-C gets a new certificate from its CA, named {}", san.join(" "))
@@ -701,14 +714,6 @@ fn expressway_settings_in_words(
 /// The setting `name` in a `settings` text (`digest_authentication=true oauth=false`).
 fn setting_in(settings: &str, name: &str) -> Option<bool> {
     settings.split(' ').find_map(|part| part.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
-}
-
-/// `digest_authentication=true tftp_encrypted_config=false`: the profile settings a step asks for.
-fn settings_text(digest_authentication: Option<bool>, tftp_encrypted_config: Option<bool>) -> String {
-    flags_text(&[
-        ("digest_authentication", digest_authentication),
-        ("tftp_encrypted_config", tftp_encrypted_config),
-    ])
 }
 
 /// One action of every shape, on hosts `a` and `b`, for tests of whatever takes actions.
@@ -788,7 +793,14 @@ mod tests {
             Action::SetSipPorts { node: a.clone(), phone_port: Some(5090), mra_port: None },
             Action::RefreshExpressway,
             Action::ReissueExpresswayCertificate { san: vec!["edge.example".into()] },
-            Action::SetSecurityProfile { digest_authentication: Some(true), tftp_encrypted_config: None },
+            Action::SetSecurityProfile(ProfileChange {
+                digest_authentication: Some(true),
+                device_security_mode: Some(crate::phone_security::DeviceSecurityMode::Authenticated),
+                oauth_authentication: Some(false),
+                ..ProfileChange::default()
+            }),
+            Action::ResetPhone { device: None },
+            Action::ResetPhone { device: Some("phone-1".to_string()) },
             Action::Crash(a.clone()),
             Action::Restart(a.clone()),
             Action::Isolate(a.clone()),

@@ -248,6 +248,9 @@ pub(super) struct ClientFile {
     /// Where the devices are: `campus` (default) or `remote` (through the edge).
     #[serde(default)]
     pub site: Option<Spanned<Site>>,
+    /// A phone's model, e.g. `8845` (phones only).
+    #[serde(default)]
+    pub model: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -334,6 +337,16 @@ pub(super) struct StepFile {
     /// For `set-security-profile`: "TFTP Encrypted Config".
     #[serde(default)]
     pub tftp_encrypted_config: Option<Spanned<bool>>,
+    /// For `set-security-profile`: "Device Security Mode", `non-secure`, `authenticated` or
+    /// `encrypted`.
+    #[serde(default)]
+    pub device_security_mode: Option<Spanned<String>>,
+    /// For `set-security-profile`: "Transport Type", `tcp`, `udp` or `tls`.
+    #[serde(default)]
+    pub transport: Option<Spanned<String>>,
+    /// For `set-security-profile`: "Enable OAuth Authentication".
+    #[serde(default)]
+    pub oauth_authentication: Option<Spanned<bool>>,
 }
 
 /// The enterprise parameters a `set-param` step may change.

@@ -9,6 +9,7 @@
 //! * [`admin_steps`]: the AuthZ steps (regenerate-key, revoke, set-param, show-keys), checked.
 //! * [`faults`]: the fault steps (partition, repair, link, crash, restart, skew), checked.
 //! * [`service_steps`], [`sip_steps`]: the service and certificate steps, the SIP and edge steps.
+//! * [`phone_steps`]: the phone security profile and phone resets.
 //! * [`duration`]: durations (`2h5m`) and windows (`"2h..2h5m"`).
 //! * [`table`]: a table where the format wants one, never an array in its place.
 //! * [`error`]: [`ScenarioError`] and positions.
@@ -22,6 +23,7 @@ pub use expect::EXPECTED_COUNT_MAX;
 mod faults;
 mod file;
 mod parse;
+mod phone_steps;
 mod service_steps;
 mod sip_steps;
 
@@ -373,6 +375,8 @@ pub struct ClientGroup {
     pub start: Option<Duration>,
     /// Where the group's devices are.
     pub site: Site,
+    /// The phones' model (`None`: [`crate::phone_security::PHONE_MODEL_DEFAULT`]).
+    pub model: Option<String>,
 }
 
 /// One client device and the user signed in on it.
@@ -385,6 +389,8 @@ pub struct Device {
     /// Its group's `start`, if the group sets one.
     pub start: Option<Duration>,
     pub site: Site,
+    /// A phone's model; empty for other devices.
+    pub model: String,
 }
 
 /// Users devices of unnamed groups sign in as, in order; later ones are `user-N`.
@@ -426,7 +432,21 @@ fn devices(groups: &[ClientGroup]) -> Vec<Device> {
                 },
             };
             let name = format!("{}-{number}", group.kind.device_prefix());
-            devices.push(Device { name, user, kind: group.kind, start: group.start, site: group.site });
+            let model = match group.kind {
+                ClientKind::Phone => group
+                    .model
+                    .clone()
+                    .unwrap_or_else(|| crate::phone_security::PHONE_MODEL_DEFAULT.to_string()),
+                _ => String::new(),
+            };
+            devices.push(Device {
+                name,
+                user,
+                kind: group.kind,
+                start: group.start,
+                site: group.site,
+                model,
+            });
         }
     }
     devices

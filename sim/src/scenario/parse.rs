@@ -278,7 +278,28 @@ fn client_groups(
                 "RTMT is an administrator's tool on premises; the edge does not carry it".to_string(),
             ));
         }
-        clients.push(ClientGroup { kind: client.kind, count, user, start, site });
+        let model = match &client.model {
+            None => None,
+            Some(model) if client.kind != ClientKind::Phone => {
+                return Err(at(
+                    model.span(),
+                    &format!("clients[{index}].model"),
+                    "only a phone has a model".to_string(),
+                ))
+            }
+            Some(model) if !crate::phone_security::is_model_name(model.get_ref()) => {
+                return Err(at(
+                    model.span(),
+                    &format!("clients[{index}].model"),
+                    format!(
+                        "is a phone model such as \"8845\": 3 to {} letters or digits",
+                        crate::phone_security::PHONE_MODEL_CHARS_MAX
+                    ),
+                ))
+            }
+            Some(model) => Some(model.get_ref().clone()),
+        };
+        clients.push(ClientGroup { kind: client.kind, count, user, start, site, model });
     }
     Ok(clients)
 }
@@ -452,7 +473,9 @@ fn step_of(
         StepKind::Service => {
             super::service_steps::service_action(name, step, index, context.cluster, span, at)?
         }
-        StepKind::Sip => super::sip_steps::sip_action(name, step, index, context.cluster, span, at)?,
+        StepKind::Sip => {
+            super::sip_steps::sip_action(name, step, index, context.cluster, context.devices, span, at)?
+        }
         StepKind::Fault => {
             super::faults::fault_action(name, step, index, context.hosts, context.devices, span, at)?
         }
@@ -487,6 +510,9 @@ fn refuse_stray_fields(
         ("san", step.san.as_ref().map(Spanned::span)),
         ("digest_authentication", step.digest_authentication.as_ref().map(Spanned::span)),
         ("tftp_encrypted_config", step.tftp_encrypted_config.as_ref().map(Spanned::span)),
+        ("device_security_mode", step.device_security_mode.as_ref().map(Spanned::span)),
+        ("transport", step.transport.as_ref().map(Spanned::span)),
+        ("oauth_authentication", step.oauth_authentication.as_ref().map(Spanned::span)),
         ("authz_server", step.authz_server.as_ref().map(Spanned::span)),
         ("oauth_with_refresh", step.oauth_with_refresh.as_ref().map(Spanned::span)),
         ("trusts_callmanager", step.trusts_callmanager.as_ref().map(Spanned::span)),

@@ -11,10 +11,11 @@ use super::action::ActionName;
 use super::duration::{format_duration, SimDuration};
 use super::file::{ClusterFile, StepFile};
 use super::{
-    Action, Cluster, DeviceTokens, ExpresswayCluster, ScenarioError, SipCluster, EXCHANGE_TICKS_MAX,
+    Action, Cluster, Device, DeviceTokens, ExpresswayCluster, ScenarioError, SipCluster, EXCHANGE_TICKS_MAX,
     EXPRESSWAY_VALIDATOR_DEFAULT, REQUEST_TIMEOUT, SAN_CHARS_MAX, SAN_ENTRIES_MAX, SIP_VALIDATOR_DEFAULT,
 };
 use crate::node_id::NodeId;
+use crate::phone_security::ProfileChange;
 use crate::proto::sip::{oauth_port_refusal, SIP_MRA_OAUTH_PORT, SIP_PHONE_OAUTH_PORT};
 
 use super::error::{one_of_nodes, At};
@@ -189,6 +190,7 @@ pub(super) fn sip_action(
     step: &StepFile,
     index: usize,
     cluster: &Cluster,
+    devices: &[Device],
     action_span: Range<usize>,
     at: At<'_>,
 ) -> Result<Action, ScenarioError> {
@@ -290,21 +292,8 @@ pub(super) fn sip_action(
             edge()?;
             Action::ConfigureExpressway { oauth_with_refresh, trusts_callmanager }
         }
-        ActionName::SetSecurityProfile => {
-            let (digest_authentication, tftp_encrypted_config) = (
-                step.digest_authentication.as_ref().map(|flag| *flag.get_ref()),
-                step.tftp_encrypted_config.as_ref().map(|flag| *flag.get_ref()),
-            );
-            if digest_authentication.is_none() && tftp_encrypted_config.is_none() {
-                return Err(at(
-                    action_span,
-                    &field("digest_authentication"),
-                    "set-security-profile needs `digest_authentication`, `tftp_encrypted_config` or both"
-                        .to_string(),
-                ));
-            }
-            Action::SetSecurityProfile { digest_authentication, tftp_encrypted_config }
-        }
+        ActionName::SetSecurityProfile => super::phone_steps::security_profile(step, index, action_span, at)?,
+        ActionName::ResetPhone => super::phone_steps::reset_phone(step, index, devices, action_span, at)?,
         other => unreachable!("{} is not a SIP step", other.name()),
     })
 }
@@ -317,7 +306,8 @@ pub(super) fn fields(name: ActionName) -> &'static [&'static str] {
         ActionName::ReissueExpresswayCertificate => &["san"],
         ActionName::ConfigureExpressway => &["oauth_with_refresh", "trusts_callmanager"],
         ActionName::ShowOpenPorts => &["node", "port"],
-        ActionName::SetSecurityProfile => &["digest_authentication", "tftp_encrypted_config"],
+        ActionName::SetSecurityProfile => ProfileChange::FIELDS,
+        ActionName::ResetPhone => &["client"],
         _ => &[],
     }
 }

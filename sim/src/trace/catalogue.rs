@@ -579,8 +579,25 @@ catalogue! {
         digest_authentication: bool,
         /// "TFTP Encrypted Config".
         tftp_encrypted_config: bool,
+        /// "Device Security Mode".
+        device_security_mode: String = Domain::OneOf(crate::phone_security::DeviceSecurityMode::NAMES),
+        /// "Transport Type".
+        transport: String = Domain::OneOf(crate::phone_security::Transport::NAMES),
+        /// "Enable OAuth Authentication".
+        oauth_authentication: bool,
     }
-    /// The phone security profile page refused a change: with SIP OAuth on, digest authentication and encrypted TFTP configuration are not supported.
+    /// The administrator reset a phone: it took the saved security profile into its configuration file, and registers again at once.
+    PhoneReset = "phone-reset" {
+        /// The phone.
+        device: String = Domain::Device,
+        /// Its model.
+        model: String,
+        /// The device security mode it now has.
+        device_security_mode: String = Domain::OneOf(crate::phone_security::DeviceSecurityMode::NAMES),
+        /// Whether the profile makes it register with its token (Encrypted, TLS and "Enable OAuth Authentication"); a model the documents do not list still cannot.
+        oauth_authentication: bool,
+    }
+    /// The phone security profile page refused a change: with SIP OAuth on, digest authentication and encrypted TFTP configuration are not supported; "Enable OAuth Authentication" goes with Encrypted and TLS only.
     SecurityProfileRefused = "security-profile-refused" {
         /// Why.
         reason: String,

@@ -88,6 +88,10 @@ pub struct ClientConfig {
     pub sip: bool,
     /// A phone's activation code (a secret), when it onboards by code.
     pub activation_code: Option<String>,
+    /// A phone's model; empty for other devices.
+    pub model: String,
+    /// What wakes a phone when the administrator resets it.
+    pub reset: Option<std::rc::Rc<tokio::sync::Notify>>,
     pub epoch_s: u64,
     pub start_delay: Duration,
 }

@@ -31,10 +31,31 @@ pub async fn run(config: ClientConfig, tracer: Tracer) {
         match &session {
             Some(current) => {
                 registration::register(&client, current).await;
-                let wait_s = current.renew_at_s.saturating_sub(client.now_s()).max(1);
-                clock::sleep(std::time::Duration::from_secs(wait_s)).await;
+                // A reset by the administrator registers again at once, with the same tokens
+                // (bounded: each reset is one step of the scenario).
+                loop {
+                    let wait_s = current.renew_at_s.saturating_sub(client.now_s()).max(1);
+                    if !reset_or_sleep(&client, std::time::Duration::from_secs(wait_s)).await {
+                        break;
+                    }
+                    registration::register(&client, current).await;
+                }
             }
             None => clock::sleep(ONBOARD_BACKOFF).await,
+        }
+    }
+}
+
+/// Sleeps `wait`, or less when the administrator resets the phone: `true` then.
+async fn reset_or_sleep(client: &Client, wait: std::time::Duration) -> bool {
+    match &client.config.reset {
+        Some(reset) => tokio::select! {
+            () = reset.notified() => true,
+            () = clock::sleep(wait) => false,
+        },
+        None => {
+            clock::sleep(wait).await;
+            false
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::certs::{CertificateName, Identity, Service};
 use crate::clock;
 use crate::node::{certificate_management, checksum_field, key_checksums};
 use crate::node_id::NodeId;
+use crate::phone_security::ProfileChange;
 use crate::scenario::{Action, SqlQuery};
 use crate::tokens::{ExpiryTimer, KeyKind};
 use crate::trace::Happening;
@@ -40,7 +41,9 @@ pub enum AdminCommand {
     /// The CallManager page: a subscriber's SIP OAuth ports (unchecked: the page checks).
     SetSipPorts { node: NodeId, phone_port: Option<i64>, mra_port: Option<i64> },
     /// The phone security profile page.
-    SetSecurityProfile { digest_authentication: Option<bool>, tftp_encrypted_config: Option<bool> },
+    SetSecurityProfile(ProfileChange),
+    /// "Reset" on a phone's page (or every phone's).
+    ResetPhone(Option<String>),
     /// Control Center: stop (`false`) or start a service.
     StopOrStartService(Service, bool),
     /// Certificate Management: delete a certificate.
@@ -67,12 +70,8 @@ impl AdminCommand {
             Action::SetSipPorts { node, phone_port, mra_port } => {
                 AdminCommand::SetSipPorts { node: node.clone(), phone_port: *phone_port, mra_port: *mra_port }
             }
-            Action::SetSecurityProfile { digest_authentication, tftp_encrypted_config } => {
-                AdminCommand::SetSecurityProfile {
-                    digest_authentication: *digest_authentication,
-                    tftp_encrypted_config: *tftp_encrypted_config,
-                }
-            }
+            Action::SetSecurityProfile(change) => AdminCommand::SetSecurityProfile(*change),
+            Action::ResetPhone { device } => AdminCommand::ResetPhone(device.clone()),
             _ => return None,
         })
     }
@@ -106,10 +105,16 @@ pub(super) async fn obey(
                     sip.set_ports(&node, phone_port, mra_port, &publisher.tracer);
                 }
             }
-            AdminCommand::SetSecurityProfile { digest_authentication, tftp_encrypted_config } => {
+            AdminCommand::SetSecurityProfile(change) => {
                 let publisher = publisher.borrow();
                 if let Some(sip) = &publisher.sip {
-                    sip.set_security_profile(digest_authentication, tftp_encrypted_config, &publisher.tracer);
+                    sip.set_security_profile(change, &publisher.tracer);
+                }
+            }
+            AdminCommand::ResetPhone(device) => {
+                let publisher = publisher.borrow();
+                if let Some(sip) = &publisher.sip {
+                    sip.reset_phones(device.as_deref(), &publisher.tracer);
                 }
             }
             AdminCommand::StopOrStartService(service, start) => {

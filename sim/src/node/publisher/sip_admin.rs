@@ -12,6 +12,7 @@ use hyper::StatusCode;
 
 use crate::cluster_database::{ClusterDatabase, SecurityProfile, SipPorts};
 use crate::node_id::NodeId;
+use crate::phone_security::ProfileChange;
 use crate::proto::axl::{DiscoveredNode, ExpresswayNames, ExpresswayNamesHeld};
 use crate::proto::http::{HttpRequest, HttpResponse};
 use crate::proto::sip::oauth_port_refusal;
@@ -33,6 +34,10 @@ fn unsupported(profile: SecurityProfile) -> Option<&'static str> {
 #[derive(Clone, Debug)]
 pub struct PhoneEnrollment {
     pub user: String,
+    /// Its model, e.g. `8845`.
+    pub model: String,
+    /// Wakes the phone when the administrator resets it.
+    pub reset: Rc<tokio::sync::Notify>,
     /// The activation code (a secret: never traced). `None`: the phone is already registered
     /// and takes the implicit way.
     pub activation_code: Option<String>,
@@ -135,13 +140,14 @@ impl SipAdmin {
     }
 
     /// The phone security profile page: a setting SIP OAuth does not support is refused
-    /// while `ClusterSIPOAuthMode` is 1; nothing is saved then.
-    pub fn set_security_profile(&self, digest: Option<bool>, encrypted: Option<bool>, tracer: &Tracer) {
+    /// while `ClusterSIPOAuthMode` is 1, and "Enable OAuth Authentication" without Encrypted
+    /// and TLS always; nothing is saved then. Phones take what is saved when reset.
+    pub fn set_security_profile(&self, change: ProfileChange, tracer: &Tracer) {
         let outcome = self.database.security_profile().and_then(|current| {
-            let profile = SecurityProfile {
-                digest_authentication: digest.unwrap_or(current.digest_authentication),
-                tftp_encrypted_config: encrypted.unwrap_or(current.tftp_encrypted_config),
-            };
+            let profile = change.applied_to(current);
+            if let Some(reason) = profile.phone.refusal() {
+                return Err(reason);
+            }
             if self.database.sip_oauth_mode()? {
                 if let Some(setting) = unsupported(profile) {
                     return Err(format!("\"{setting}\" is not supported with SIP OAuth on"));
@@ -153,8 +159,32 @@ impl SipAdmin {
             Ok(profile) => tracer.emit(Happening::SecurityProfileSet {
                 digest_authentication: profile.digest_authentication,
                 tftp_encrypted_config: profile.tftp_encrypted_config,
+                device_security_mode: profile.phone.mode.name().to_string(),
+                transport: profile.phone.transport.name().to_string(),
+                oauth_authentication: profile.phone.oauth_authentication,
             }),
             Err(reason) => tracer.emit(Happening::SecurityProfileRefused { reason }),
+        }
+    }
+
+    /// "Reset" on `device`'s page, or on every phone's: each takes the saved profile into
+    /// its configuration file and registers again at once.
+    pub fn reset_phones(&self, device: Option<&str>, tracer: &Tracer) {
+        for (name, phone) in
+            self.phones.iter().filter(|(name, _)| device.is_none_or(|device| device == *name))
+        {
+            match self.database.apply_profile(name) {
+                Ok(security) => {
+                    tracer.emit(Happening::PhoneReset {
+                        device: name.clone(),
+                        model: phone.model.clone(),
+                        device_security_mode: security.mode.name().to_string(),
+                        oauth_authentication: security.uses_oauth(),
+                    });
+                    phone.reset.notify_one();
+                }
+                Err(reason) => tracer.emit(Happening::SecurityProfileRefused { reason }),
+            }
         }
     }
 
@@ -227,9 +257,22 @@ mod tests {
         let phones = BTreeMap::from([
             (
                 "phone-1".to_string(),
-                PhoneEnrollment { user: "alice".into(), activation_code: Some("C0DE".into()) },
+                PhoneEnrollment {
+                    user: "alice".into(),
+                    model: "8845".into(),
+                    reset: Rc::default(),
+                    activation_code: Some("C0DE".into()),
+                },
             ),
-            ("phone-2".to_string(), PhoneEnrollment { user: "bob".into(), activation_code: None }),
+            (
+                "phone-2".to_string(),
+                PhoneEnrollment {
+                    user: "bob".into(),
+                    model: "8845".into(),
+                    reset: Rc::default(),
+                    activation_code: None,
+                },
+            ),
         ]);
         SipAdmin::new(Rc::new(database), nodes, tokens, phones)
     }

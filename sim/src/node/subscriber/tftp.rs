@@ -1,6 +1,7 @@
 //! A subscriber's TFTP service over HTTP (6970, and 6971 for phones): each device's
 //! configuration file, written from the database *now* (so it says what the publisher set,
-//! whether or not this node's CallManager has restarted to take it up), and the Identity
+//! whether or not this node's CallManager has restarted to take it up; for a phone's security,
+//! the profile as it was when the phone was last reset), and the Identity
 //! Trust List: the subscribers' current `tomcat.pem`, which phones trust for the OAuth ports.
 
 use std::cell::RefCell;
@@ -46,9 +47,19 @@ fn answer(
     let Some(device) = device_of(&request.path) else {
         return HttpResponse::error(StatusCode::NOT_FOUND, "no such file");
     };
+    // A phone registers with its token only when its last reset gave it a profile for SIP
+    // OAuth; while SIP OAuth is on, its file also says the mode it was reset with
+    // (`phone_security`). With SIP OAuth off the mode is left out: how a secure phone
+    // registers without OAuth (CAPF) is not modelled, and phones take the legacy port.
     let config = database.sip_oauth_mode().and_then(|mode| {
         let ports = database.ports(node)?;
-        Ok(DeviceConfig { sip_oauth_mode: mode, sip_oauth_port: ports.phone, sip_mra_oauth_port: ports.mra })
+        let applied = database.applied_profile(device)?;
+        Ok(DeviceConfig {
+            sip_oauth_mode: mode && applied.is_none_or(|security| security.uses_oauth()),
+            sip_oauth_port: ports.phone,
+            sip_mra_oauth_port: ports.mra,
+            device_security_mode: applied.filter(|_| mode).map(|security| security.mode),
+        })
     });
     match config {
         Ok(config) => HttpResponse { status: StatusCode::OK, body: Bytes::from(config.to_xml(device)) },

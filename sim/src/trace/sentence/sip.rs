@@ -21,9 +21,23 @@ pub(super) fn in_words(event: &Event) -> Option<String> {
             f("mra_port")
         ),
         "security-profile-set" => format!(
-            "saved the phone security profile: digest authentication {}, TFTP encrypted config {}",
+            "saved the phone security profile: digest authentication {}, TFTP encrypted config {}, device security mode {}, transport {}, OAuth authentication {} (phones take it when reset)",
             on_off(flag("digest_authentication")),
-            on_off(flag("tftp_encrypted_config"))
+            on_off(flag("tftp_encrypted_config")),
+            f("device_security_mode"),
+            f("transport"),
+            on_off(flag("oauth_authentication"))
+        ),
+        "phone-reset" => format!(
+            "reset {} (Cisco {}): device security mode {}, {}",
+            f("device"),
+            f("model"),
+            f("device_security_mode"),
+            match (flag("oauth_authentication"), crate::phone_security::oauth_capable(&f("model"))) {
+                (Some(true), true) => "registers with its token",
+                (Some(true), false) => "an OAuth profile, which this model cannot use",
+                _ => "no OAuth",
+            }
         ),
         "security-profile-refused" => format!("refused the phone security profile change: {}", f("reason")),
         "sip-port-refused" => format!("refused port {} for {}: {}", f("port"), f("target"), f("reason")),
