@@ -135,6 +135,13 @@ pub const ASSUMPTIONS: &[Assumption] = &[
         },
     },
     Assumption {
+        what: || {
+            "each AuthZ key regeneration's new certMgmt*.log is numbered in order from certMgmt00001.log".to_string()
+        },
+        lives_in: "node/publisher/commands.rs (Publisher::regenerate)",
+        relied_on: |s| steps(s, |a| matches!(a, Action::RegenerateKey(_))),
+    },
+    Assumption {
         what: || "`show key authz` prints the first 128 bits of a labelled SHA-256 of the key".to_string(),
         lives_in: "SHOW_CHECKSUM_LABEL (host/src/keyring.rs)",
         relied_on: |s| steps(s, |a| matches!(a, Action::ShowKeys)),

@@ -1093,6 +1093,18 @@ catalogue! {
         /// The new access token's id.
         access_tid: String,
     }
+    /// Jabber read its configuration file from its home node's TFTP before registering over SIP; `line` is what it logs, as in the documents' sample of a SIP OAuth registration on 5090.
+    DeviceConfigFetched = "device-config-fetched" [Routine] {
+        /// The whole log line, with the time by the client's clock and the documents' prefix.
+        line: String,
+    }
+    /// The publisher started a new certificate-management log file: each AuthZ key regeneration (UI or CLI) gets one, under `file list activelog platform/log/certMgmt*.log`.
+    CertificateLogStarted = "certificate-log-started" {
+        /// The file as `file list activelog` shows it.
+        file: String,
+        /// The key whose regeneration it records.
+        key: String = Domain::OneOf(KEYS),
+    }
     /// A client's refresh was refused; it logs the real Jabber line and signs in again.
     RefreshFailed = "refresh-failed" {
         /// The message Jabber logs.

@@ -32,10 +32,31 @@ pub const REFRESH_FAILURE_LOG: &str =
 pub const REFRESH_FAILURE_PREFIX: &str = "WARN [0x0000264c] [vices\\impl\\system\\SingleSignOn.cpp(1186)] \
      [Single-Sign-On-Logger] [CSFUnified::SingleSignOn::Impl::handleRefreshTokenFailure] - ";
 
-/// The whole line Jabber logs when its refresh is refused, stamped `YYYY-MM-DD HH:MM:SS,mmm`
-/// by the client's own clock (UTC: the client's time zone is not modelled).
+/// The whole line Jabber logs when its refresh is refused, stamped by the client's own clock.
 pub fn refresh_failure_line(now_ms: u64) -> String {
-    let stamp = i64::try_from(now_ms / 1000)
+    format!("{} {REFRESH_FAILURE_PREFIX}{REFRESH_FAILURE_LOG}", jabber_log_stamp(now_ms))
+}
+
+/// The prefix of the line Jabber logs when it has read its configuration file, exactly as in
+/// the documents' sample of a SIP OAuth registration on 5090 (`2020-03-30 13:03:18,278 DEBUG
+/// [0x000012d8] [src\callcontrol\ServicesManager.cpp(993)] …`). Assumption: every client logs
+/// from the sample's thread id.
+pub const FETCH_DEVICE_CONFIG_PREFIX: &str =
+    "DEBUG [0x000012d8] [src\\callcontrol\\ServicesManager.cpp(993)] \
+     [csf.ecc] [csf::ecc::ServicesManager::fetchDeviceConfig] - ";
+
+/// The whole line Jabber logs when it has read `device`'s configuration file.
+pub fn fetch_device_config_line(now_ms: u64, device: &str) -> String {
+    format!(
+        "{} {FETCH_DEVICE_CONFIG_PREFIX}fetchDeviceConfig() retrieved config for {device}",
+        jabber_log_stamp(now_ms)
+    )
+}
+
+/// A Jabber log line's time, `YYYY-MM-DD HH:MM:SS,mmm` by the client's own clock (UTC: the
+/// client's time zone is not modelled).
+fn jabber_log_stamp(now_ms: u64) -> String {
+    i64::try_from(now_ms / 1000)
         .ok()
         .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
         .map_or_else(
@@ -52,8 +73,7 @@ pub fn refresh_failure_line(now_ms: u64) -> String {
                     now_ms % 1000
                 )
             },
-        );
-    format!("{stamp} {REFRESH_FAILURE_PREFIX}{REFRESH_FAILURE_LOG}")
+        )
 }
 
 /// Pause before trying a refused request again.
@@ -313,5 +333,14 @@ mod tests {
         let sample = include_str!("../../../../tests/fixtures/seed-jabber-refresh-failure.log").trim_end();
         // 2021-03-30 14:21:49.631 UTC.
         assert_eq!(refresh_failure_line(1_617_114_109_631), sample);
+    }
+
+    /// Document 004's sample of Jabber's log for a SIP OAuth registration on 5090.
+    #[test]
+    fn the_fetch_device_config_line_is_the_documents_line() {
+        let sample =
+            include_str!("../../../../tests/fixtures/seed-jabber-fetch-device-config.log").trim_end();
+        // 2020-03-30 13:03:18.278 UTC.
+        assert_eq!(fetch_device_config_line(1_585_573_398_278, "CSFrado"), sample);
     }
 }

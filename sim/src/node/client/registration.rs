@@ -10,7 +10,7 @@
 
 use crate::certs::sync::CertificateSet;
 use crate::certs::{Certificate, Identity};
-use crate::node::client::login::{error_reason, Client, Session};
+use crate::node::client::login::{error_reason, fetch_device_config_line, Client, Session};
 use crate::node_id::NodeId;
 use crate::phone_security::{registration_refusal, PhoneSecurity};
 use crate::proto::edge::{EdgeRegister, EdgeRegistered, EDGE_PORT, EDGE_REGISTER_PATH};
@@ -60,6 +60,12 @@ async fn register_direct(client: &Client, session: &Session) {
             Ok(device_config) => device_config,
             Err(reason) => return failed(None, format!("{path}: {reason}"), None, None),
         };
+    if config.kind != ClientKind::Phone {
+        let now_ms = crate::clock::node_now_ms(&config.name, config.epoch_s);
+        client.tracer.emit(Happening::DeviceConfigFetched {
+            line: fetch_device_config_line(now_ms, config.name.as_str()),
+        });
+    }
     let register = Register::new(
         config.name.as_str(),
         &config.user,

@@ -210,5 +210,12 @@ impl Publisher {
             checksum: checksum_field(self.tokens.keys.checksum(kind)),
             previous: checksum_field(old),
         });
+        // The documents: each AuthZ regeneration gets a new certMgmt*.log. Numbered in order
+        // from 1 (assumption: the documents show no file name).
+        self.certificate_logs += 1;
+        self.tracer.emit(Happening::CertificateLogStarted {
+            file: format!("activelog platform/log/certMgmt{:05}.log", self.certificate_logs),
+            key: kind.to_string(),
+        });
     }
 }

@@ -74,6 +74,8 @@ pub struct Publisher {
     assertions_used: BTreeMap<String, u64>,
     /// Times the node has started (1 at boot; more after crashes).
     boots: u32,
+    /// Certificate-management log files written so far (on disk: a crash keeps them).
+    certificate_logs: u32,
     /// Until when Cisco Tomcat (and so AuthZ) is restarting, simulated time since the start.
     tomcat_restarting_until: Option<Duration>,
     /// One hand-off per subscriber, in subscriber order: its sync task pushes the newest keys.
@@ -120,6 +122,7 @@ impl Publisher {
             opaque: OpaqueTokens::new(seeds.rng("opaque-tokens")),
             assertions_used: BTreeMap::new(),
             boots: 0,
+            certificate_logs: 0,
             tomcat_restarting_until: None,
             sip: None,
             certs: None,

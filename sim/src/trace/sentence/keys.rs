@@ -13,6 +13,9 @@ pub(super) fn in_words(event: &Event) -> Option<String> {
             short("checksum"),
             short("previous")
         ),
+        "certificate-log-started" => {
+            format!("wrote the {} key's regeneration to a new log file, {}", f("key"), f("file"))
+        }
         "keys-shown" => format!("{}; {}", f("signing"), f("encryption")),
         "keys-synced" => format!(
             "received the keys from the publisher: signing {}, encryption {}",

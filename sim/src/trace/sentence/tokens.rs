@@ -88,6 +88,7 @@ pub(super) fn in_words(event: &Event) -> Option<String> {
         "login-failed" => format!("sign-in failed: {}", f("reason")),
         "token-refreshed" => format!("refreshed its access token (now {})", short("access_tid")),
         "refresh-failed" => format!("logs \"{}\" ({})", f("message"), f("reason")),
+        "device-config-fetched" => format!("read its configuration file and logs: {}", f("line")),
         _ => return None,
     })
 }
