@@ -829,3 +829,23 @@ fn phone_security_steps_and_models_name_the_field() {
     assert_eq!(field, "clients[0].model");
     assert!(message.contains("3 to 8 letters or digits"), "{message}");
 }
+
+/// `reconfigure-sso` without SSO is refused where it is written, and the publisher's Tomcat
+/// may be regenerated only when SSO names it.
+#[test]
+fn sso_steps_need_sso() {
+    let (line, _, field, message) = error(
+        &GOOD.replace("action = \"regenerate-key\"\nkey = \"signing\"", "action = \"reconfigure-sso\""),
+    );
+    assert_eq!((line, field.as_str()), (6, "step[0].action"));
+    assert_eq!(message, "reconfigure-sso needs SSO: [cluster] sso = true");
+    let tomcat = "action = \"regenerate-certificate\"\nnode = \"cucm-pub\"\ncertificate = \"tomcat\"";
+    let (_, _, field, _) = error(&GOOD.replace("action = \"regenerate-key\"\nkey = \"signing\"", tomcat));
+    assert_eq!(field, "step[0].node");
+    let with_sso = GOOD.replace("[[step]]", "[cluster]\nsso = true\n\n[[step]]");
+    assert!(Scenario::parse(
+        &with_sso.replace("action = \"regenerate-key\"\nkey = \"signing\"", tomcat),
+        Path::new("scenarios/x.toml")
+    )
+    .is_ok());
+}

@@ -60,6 +60,7 @@ const SCENARIOS: &[&str] = &[
     "sip-oauth-enabled-without-restart.toml",
     "sip-oauth-refuses-digest-and-encrypted-config.toml",
     "sip-port-out-of-range.toml",
+    "sso-after-tomcat-regeneration.toml",
     "show-keys-in-local-time.toml",
     "sip-register-forbidden-with-stale-keys.toml",
     "stale-tomcat-certificate-on-oauth-ports.toml",
@@ -502,6 +503,13 @@ fn sip_oauth_refuses_digest_and_encrypted_config() {
 #[test]
 fn phone_security_profile_oauth() {
     insta::assert_snapshot!(story("phone-security-profile-oauth.toml"));
+}
+
+/// SSO's metadata names the publisher's Tomcat certificate: a regeneration and restart break
+/// every new SSO sign-in until SSO is configured again; refreshes need no SSO.
+#[test]
+fn sso_after_tomcat_regeneration() {
+    insta::assert_snapshot!(story("sso-after-tomcat-regeneration.toml"));
 }
 
 #[test]

@@ -32,7 +32,7 @@ use crate::node::publisher::{self, AdminCommand, Grants, Publisher, ADMIN_QUEUE_
 use crate::node::subscriber::{self, Subscriber};
 use crate::node::unity::{self, Unity, UnityCommand};
 use crate::node_id::NodeId;
-use crate::proto::sso::AssertionKey;
+use crate::proto::sso::{AssertionKey, SpMetadata};
 use crate::scenario::{Scenario, Site};
 use crate::seeds::Seeds;
 use crate::store::RefreshTokenStore;
@@ -83,6 +83,22 @@ fn callmanager_certs(
     Ok((publisher, subscribers.into_iter().map(|store| Rc::new(RefCell::new(store))).collect()))
 }
 
+/// What the SSO set-up leaves, when the cluster uses SSO: the key the IdP and AuthZ share
+/// (drawn from the seed), and the SP metadata the IdP imported, naming the publisher's
+/// Tomcat certificate of then.
+fn sso_set_up(
+    scenario: &Scenario,
+    seeds: &Seeds,
+    publisher_certs: &certs::CertStore,
+) -> Option<(AssertionKey, SpMetadata)> {
+    scenario.cluster.sso.then(|| {
+        let mut bytes = [0u8; 32];
+        seeds.rng("sso-assertion-key").fill_bytes(&mut bytes);
+        let serial = publisher_certs.identity(certs::Identity::Tomcat).serial.clone();
+        (AssertionKey::new(bytes), Rc::new(RefCell::new(serial)))
+    })
+}
+
 /// Builds every host of `scenario`'s cluster in `sim`, drawing from `seeds`.
 pub(super) fn build<'a>(
     scenario: &Scenario,
@@ -94,16 +110,15 @@ pub(super) fn build<'a>(
     let epoch_s = scenario.epoch_s;
     let subscribers = scenario.cluster.cucm_subscriber_nodes();
     let imp_nodes = scenario.cluster.imp_nodes();
-    // The key the IdP and AuthZ share from the SSO set-up, drawn from the seed.
-    let assertion_key = scenario.cluster.sso.then(|| {
-        let mut bytes = [0u8; 32];
-        seeds.rng("sso-assertion-key").fill_bytes(&mut bytes);
-        AssertionKey::new(bytes)
-    });
+    let devices = scenario.devices();
+    // Every CallManager node's tomcat.pem and ipsec.pem, issued before the run.
+    let (publisher_certs, subscriber_certs) = callmanager_certs(scenario, &subscribers, seeds)?;
+    let (assertion_key, sso_metadata) = sso_set_up(scenario, seeds, &publisher_certs).unzip();
     let grants = Grants {
         release: scenario.cluster.release,
         refresh_login_flow: scenario.refresh_login_flow,
         sso: assertion_key.clone(),
+        sso_metadata: sso_metadata.clone(),
     };
     let disk = tempfile::Builder::new()
         .prefix(&crate::cleanup::run_dir_prefix())
@@ -112,9 +127,6 @@ pub(super) fn build<'a>(
     let registered = Registered::new(disk.path());
     let store = RefreshTokenStore::open(&disk.path().join("refreshtokendetails.sqlite"))
         .map_err(|e| RunError::Simulation(e.to_string()))?;
-    let devices = scenario.devices();
-    // Every CallManager node's tomcat.pem and ipsec.pem, issued before the run.
-    let (publisher_certs, subscriber_certs) = callmanager_certs(scenario, &subscribers, seeds)?;
     let publisher_ipsec = publisher_certs.identity(certs::Identity::Ipsec).clone();
     let sip = match &scenario.cluster.sip {
         Some(sip) => {
@@ -185,9 +197,10 @@ pub(super) fn build<'a>(
             Some((host, queue)) => (Some(host), Some(queue)),
             None => (None, None),
         };
-    let idp_host = assertion_key.map(|key| {
+    let idp_host = assertion_key.zip(sso_metadata).map(|(key, metadata)| {
         let idp = Rc::new(RefCell::new(Idp::new(
             key,
+            metadata,
             seeds.rng("sso-assertion-ids"),
             epoch_s,
             trace.node(&NodeId::IDP),

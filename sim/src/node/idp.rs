@@ -12,13 +12,17 @@ use rand_chacha::ChaCha20Rng;
 
 use crate::clock;
 use crate::proto::http::{answer_now, serve, HttpRequest, HttpResponse};
-use crate::proto::sso::{AssertionKey, IdpLoginRequest, IdpLoginResponse, IDP_LOGIN_PATH, IDP_PORT};
+use crate::proto::sso::{
+    AssertionKey, IdpLoginRequest, IdpLoginResponse, SpMetadata, IDP_LOGIN_PATH, IDP_PORT,
+};
 use crate::tokens::uuid_v4;
 use crate::trace::{Happening, Tracer};
 
 /// The identity provider's state.
 pub struct Idp {
     key: AssertionKey,
+    /// The SP metadata imported at the SSO set-up (or its last reconfiguration).
+    metadata: SpMetadata,
     /// Logins per user so far; one entry per user of the scenario (at most `CLIENTS_MAX`).
     logins: BTreeMap<String, u64>,
     ids: ChaCha20Rng,
@@ -27,9 +31,15 @@ pub struct Idp {
 }
 
 impl Idp {
-    pub fn new(key: AssertionKey, ids: ChaCha20Rng, epoch_s: u64, tracer: Tracer) -> Idp {
+    pub fn new(
+        key: AssertionKey,
+        metadata: SpMetadata,
+        ids: ChaCha20Rng,
+        epoch_s: u64,
+        tracer: Tracer,
+    ) -> Idp {
         tracer.learn_secrets(&key.secret_forms());
-        Idp { key, logins: BTreeMap::new(), ids, epoch_s, tracer }
+        Idp { key, metadata, logins: BTreeMap::new(), ids, epoch_s, tracer }
     }
 
     fn handle(&mut self, request: HttpRequest) -> HttpResponse {
@@ -52,7 +62,8 @@ impl Idp {
             logins: *logins,
         });
         let id = uuid_v4(&mut self.ids);
-        let assertion = self.key.sign(&login.user, &id, clock::node_now_s(self.tracer.node(), self.epoch_s));
+        let now_s = clock::node_now_s(self.tracer.node(), self.epoch_s);
+        let assertion = self.key.sign(&login.user, &id, now_s, &self.metadata.borrow());
         HttpResponse::json(StatusCode::OK, &IdpLoginResponse { assertion })
     }
 }

@@ -219,6 +219,19 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     },
     Assumption {
         what: || {
+            "an SSO assertion names the SP (publisher Tomcat) certificate of the identity provider's metadata; AuthZ refuses it once Tomcat presents another, until SSO is configured again".to_string()
+        },
+        lives_in: "proto/sso.rs (sign, verify), node/publisher/mod.rs (tomcat_serial)",
+        relied_on: |s| {
+            s.cluster.sso
+                && steps(s, |a| {
+                    matches!(a, Action::ReconfigureSso)
+                        || matches!(a, Action::RegenerateCertificate { node, identity: Identity::Tomcat } if *node == NodeId::PUBLISHER)
+                })
+        },
+    },
+    Assumption {
+        what: || {
             "nodes ask the issuer about an opaque token over /ssosp/token/introspect (proxy mode)".to_string()
         },
         lives_in: "proto/authz.rs, node/authz/proxy.rs",

@@ -64,6 +64,7 @@ action_names! {
     Revoke = "revoke", Admin;
     SetParam = "set-param", Admin;
     ShowKeys = "show-keys", Admin;
+    ReconfigureSso = "reconfigure-sso", Admin;
     ConfigureUnity = "configure-unity", Admin;
     RunSql = "run-sql", Admin;
     Partition = "partition", Fault;
@@ -177,6 +178,9 @@ pub enum Action {
     /// and Presence node:
     /// each records the two lines it prints.
     ShowKeys,
+    /// SAML SSO configured again with the publisher's current Tomcat certificate: the
+    /// identity provider imports the new SP metadata.
+    ReconfigureSso,
     /// `run sql ...` on the publisher's CLI: one of the queries the documents quote.
     RunSql(SqlQuery),
     /// `show open ports regexp <port>` on a CallManager subscriber's CLI.
@@ -267,6 +271,7 @@ impl Action {
             Action::Revoke { .. } => ActionName::Revoke,
             Action::SetExpiry { .. } | Action::SetRefreshLoginFlow(_) => ActionName::SetParam,
             Action::ShowKeys => ActionName::ShowKeys,
+            Action::ReconfigureSso => ActionName::ReconfigureSso,
             Action::ConfigureUnity { .. } => ActionName::ConfigureUnity,
             Action::RunSql(_) => ActionName::RunSql,
             Action::ShowOpenPorts { .. } => ActionName::ShowOpenPorts,
@@ -308,7 +313,8 @@ impl Action {
             | Action::SetSipOAuthMode(_)
             | Action::SetSipPorts { .. }
             | Action::SetSecurityProfile(_)
-            | Action::ResetPhone { .. } => Target::Publisher,
+            | Action::ResetPhone { .. }
+            | Action::ReconfigureSso => Target::Publisher,
             Action::RestartService { node, service: Service::Tomcat | Service::DrfPrimary }
             | Action::RegenerateCertificate { node, .. }
             | Action::StopService { node, .. }
@@ -367,6 +373,7 @@ impl Action {
                 put("enabled", (*enabled).into());
             }
             Action::ShowKeys
+            | Action::ReconfigureSso
             | Action::PushClientTrust
             | Action::ShowIpsecTrust
             | Action::RefreshExpressway => {}
@@ -478,6 +485,7 @@ impl Action {
                 },
             },
             ActionName::ShowKeys => Action::ShowKeys,
+            ActionName::ReconfigureSso => Action::ReconfigureSso,
             ActionName::RunSql => Action::RunSql(SqlQuery::named(&text("query")?)?),
             ActionName::ShowOpenPorts => Action::ShowOpenPorts {
                 node: node()?,
@@ -599,6 +607,9 @@ impl Action {
                     said.push(if *enabled { "enables OAuth services" } else { "disables OAuth services" });
                 }
                 format!("Unity Connection's administrator {}", said.join(" and "))
+            }
+            Action::ReconfigureSso => {
+                "administrator configures SAML SSO again with the publisher's current Tomcat certificate (new SP metadata to the identity provider)".to_string()
             }
             Action::ShowKeys => "administrator runs `show key authz signing` and `show key authz encryption` on every CallManager and IM and Presence node".to_string(),
             Action::SetRefreshLoginFlow(enabled) => format!(
@@ -747,6 +758,7 @@ mod tests {
             Action::SetExpiry { timer: ExpiryTimer::AccessTokenExpiry, value_s: 600 },
             Action::SetRefreshLoginFlow(false),
             Action::ShowKeys,
+            Action::ReconfigureSso,
             Action::ConfigureUnity { authz_server: Some(true), oauth: None },
             Action::ConfigureExpressway { oauth_with_refresh: Some(true), trusts_callmanager: None },
             Action::ConfigureExpressway { oauth_with_refresh: None, trusts_callmanager: Some(false) },

@@ -33,6 +33,12 @@ pub(super) fn admin_action(
         ActionName::Revoke => revoke(step, index, context.devices, at),
         ActionName::SetParam => set_param(step, index, context, at),
         ActionName::ShowKeys => Ok(Action::ShowKeys),
+        ActionName::ReconfigureSso if !context.cluster.sso => Err(at(
+            step.action.span(),
+            &format!("step[{index}].action"),
+            "reconfigure-sso needs SSO: [cluster] sso = true".to_string(),
+        )),
+        ActionName::ReconfigureSso => Ok(Action::ReconfigureSso),
         ActionName::ConfigureUnity => configure_unity(step, index, context, at),
         ActionName::RunSql => run_sql(step, index, at),
         _ => unreachable!("not an AuthZ step"),

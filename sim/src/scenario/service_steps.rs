@@ -202,9 +202,15 @@ fn regenerate_certificate(read: &StepReader<'_>, cluster: &Cluster) -> Result<Ac
             [vec![NodeId::PUBLISHER], cluster.cucm_subscriber_nodes(), imp_nodes].concat(),
             "a CallManager or IM and Presence node",
         ),
-        Identity::Tomcat if cluster.sip.is_some() => (
-            [cluster.cucm_subscriber_nodes(), imp_nodes].concat(),
-            "an IM and Presence node or (tomcat) a CallManager subscriber",
+        // The publisher's tomcat.pem matters to SSO, whose metadata names it.
+        Identity::Tomcat if cluster.sip.is_some() || cluster.sso => (
+            [
+                if cluster.sso { vec![NodeId::PUBLISHER] } else { vec![] },
+                if cluster.sip.is_some() { cluster.cucm_subscriber_nodes() } else { vec![] },
+                imp_nodes,
+            ]
+            .concat(),
+            "an IM and Presence node or (tomcat) the CallManager publisher with SSO or a subscriber with SIP",
         ),
         _ => (imp_nodes, IMP_NODE),
     };

@@ -1105,6 +1105,13 @@ catalogue! {
         /// The key whose regeneration it records.
         key: String = Domain::OneOf(KEYS),
     }
+    /// SSO was configured again: the identity provider imported the SP metadata naming the publisher's current Tomcat certificate.
+    SsoReconfigured = "sso-reconfigured" {
+        /// The serial of the Tomcat certificate the metadata now names.
+        serial: String,
+        /// The serial it named before.
+        previous: String,
+    }
     /// A client's refresh was refused; it logs the real Jabber line and signs in again.
     RefreshFailed = "refresh-failed" {
         /// The message Jabber logs.

@@ -36,6 +36,10 @@ pub enum AdminCommand {
     RegenerateIpsec,
     /// `run sql ...` with one of the documents' queries.
     RunSql(SqlQuery),
+    /// Certificate Management: regenerate the publisher's `tomcat.pem`.
+    RegenerateTomcat,
+    /// SSO configured again with the current Tomcat certificate (the metadata exchange).
+    ReconfigureSso,
     /// `utils sipOAuth-mode enable|disable`.
     SetSipOAuthMode(bool),
     /// The CallManager page: a subscriber's SIP OAuth ports (unchecked: the page checks).
@@ -61,6 +65,12 @@ impl AdminCommand {
             Action::RestartService { service: Service::Tomcat, .. } => AdminCommand::RestartTomcat,
             Action::RestartService { service: Service::DrfPrimary, .. } => AdminCommand::RestartDrfPrimary,
             Action::RegenerateCertificate { identity: Identity::Ipsec, .. } => AdminCommand::RegenerateIpsec,
+            Action::RegenerateCertificate { node, identity: Identity::Tomcat }
+                if *node == NodeId::PUBLISHER =>
+            {
+                AdminCommand::RegenerateTomcat
+            }
+            Action::ReconfigureSso => AdminCommand::ReconfigureSso,
             Action::SetSipOAuthMode(enabled) => AdminCommand::SetSipOAuthMode(*enabled),
             Action::StopService { service, .. } => AdminCommand::StopOrStartService(*service, false),
             Action::StartService { service, .. } => AdminCommand::StopOrStartService(*service, true),
@@ -158,6 +168,28 @@ pub(super) async fn obey(
                     );
                 }
             }
+            AdminCommand::RegenerateTomcat => {
+                let publisher = publisher.borrow();
+                if let Some(certs) = &publisher.certs {
+                    // SSO's metadata at the identity provider keeps the old one until SSO is
+                    // configured again (`reconfigure-sso`).
+                    certificate_management::regenerate(
+                        certs,
+                        Identity::Tomcat,
+                        &publisher.tracer,
+                        publisher.now_s(),
+                    );
+                }
+            }
+            AdminCommand::ReconfigureSso => {
+                let publisher = publisher.borrow();
+                if let (Some(metadata), Some(serial)) =
+                    (&publisher.grants.sso_metadata, publisher.tomcat_serial())
+                {
+                    let previous = metadata.replace(serial.clone());
+                    publisher.tracer.emit(Happening::SsoReconfigured { serial, previous });
+                }
+            }
             AdminCommand::RestartTomcat => {
                 let until = clock::elapsed() + crate::node::authz::node_keys::TOMCAT_RESTART;
                 publisher.borrow_mut().tomcat_restarting_until = Some(until);
@@ -166,7 +198,16 @@ pub(super) async fn obey(
                 // The publisher's keys are generated here and used at once: the
                 // restart loads the same keys.
                 let loaded = key_checksums(&publisher.keyring);
-                publisher.tracer.emit(crate::node::authz::node_keys::tomcat_restarted(Some(loaded), None));
+                // Tomcat presents the tomcat.pem on disk from now on; with SSO, whose metadata
+                // names it, the restart says which.
+                let presented = publisher.certs.as_ref().and_then(|certs| {
+                    let mut certs = certs.borrow_mut();
+                    let presents = certificate_management::presents(&certs.load(Service::Tomcat));
+                    presents.filter(|_| publisher.grants.sso_metadata.is_some())
+                });
+                publisher
+                    .tracer
+                    .emit(crate::node::authz::node_keys::tomcat_restarted(Some(loaded), presented));
             }
         }
     }

@@ -44,6 +44,8 @@ pub struct Grants {
     pub refresh_login_flow: bool,
     /// The key of the identity provider's assertions, when the cluster uses SSO.
     pub sso: Option<AssertionKey>,
+    /// The SP metadata the identity provider holds (`reconfigure-sso` renews it).
+    pub sso_metadata: Option<SpMetadata>,
 }
 
 impl Grants {
@@ -109,7 +111,8 @@ impl Publisher {
             return Ok(authorize.user.clone());
         };
         let assertion = authorize.assertion.as_deref().ok_or("sso-assertion-missing")?;
-        let assertion = key.verify(assertion, now_s)?;
+        let presented = self.tomcat_serial().unwrap_or_default();
+        let assertion = key.verify(assertion, now_s, &presented)?;
         if self.assertions_used.len() >= ASSERTIONS_USED_MAX {
             self.assertions_used.retain(|_, expires_at_s| *expires_at_s > now_s);
         }
@@ -309,7 +312,8 @@ mod tests {
     #[test]
     fn the_table_holds_the_refresh_tokens_ccid_and_only_a_hash_of_it() {
         let trace = Trace::new();
-        let grants = Grants { release: Release::New, refresh_login_flow: true, sso: None };
+        let grants =
+            Grants { release: Release::New, refresh_login_flow: true, sso: None, sso_metadata: None };
         let mut publisher = Publisher::new(
             &Seeds::new(3),
             Lifetimes::defaults(),

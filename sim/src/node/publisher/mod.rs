@@ -41,7 +41,7 @@ use crate::node_id::NodeId;
 use crate::proto::authz::*;
 use crate::proto::axl::{AXL_CALLMANAGERS_PATH, AXL_EXPRESSWAY_PATH};
 use crate::proto::http::{answer_now, serve, serve_unless_busy, Busy, HttpRequest, HttpResponse};
-use crate::proto::sso::AssertionKey;
+use crate::proto::sso::{AssertionKey, SpMetadata};
 use crate::scenario::Purge;
 use crate::seeds::Seeds;
 use crate::store::RefreshTokenStore;
@@ -140,6 +140,15 @@ impl Publisher {
     /// Its certificates, when it has them (the documented IPSec check reads them).
     pub fn certs(&self) -> Option<Rc<RefCell<CertStore>>> {
         self.certs.clone()
+    }
+
+    /// The serial of the `tomcat.pem` Cisco Tomcat presents now (what SSO's metadata must
+    /// name): the one it loaded when it last started.
+    fn tomcat_serial(&self) -> Option<String> {
+        use crate::certs::{Identity, Service};
+        let certs = self.certs.as_ref()?.borrow();
+        let presented = certs.presented(Service::Tomcat, Identity::Tomcat);
+        Some(presented.unwrap_or_else(|| certs.identity(Identity::Tomcat)).serial.clone())
     }
 
     /// The publisher administers SIP OAuth too.

@@ -8,6 +8,11 @@ pub(super) fn in_words(event: &Event) -> Option<String> {
     let f = |name: &str| event.field_text(name).unwrap_or_default();
     let short = |name: &str| f(name).chars().take(8).collect::<String>();
     Some(match event.kind.as_str() {
+        "sso-reconfigured" => format!(
+            "SSO configured again: the identity provider's metadata now names tomcat.pem serial {} (was {})",
+            f("serial"),
+            f("previous")
+        ),
         "keys-pulled" => format!(
             "wrote the publisher's keys to disk: signing {}, encryption {}; the running Tomcat still uses the keys it loaded",
             short("signing_key"),
