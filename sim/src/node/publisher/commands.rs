@@ -32,12 +32,10 @@ pub enum AdminCommand {
     RestartTomcat,
     /// Cisco DRF Primary restarted: it presents the `ipsec.pem` on disk from then on.
     RestartDrfPrimary,
-    /// `ipsec.pem` regenerated on Certificate Management.
-    RegenerateIpsec,
+    /// Certificate Management regenerates the publisher's `ipsec.pem` or `tomcat.pem`.
+    RegenerateCertificate(Identity),
     /// `run sql ...` with one of the documents' queries.
     RunSql(SqlQuery),
-    /// Certificate Management: regenerate the publisher's `tomcat.pem`.
-    RegenerateTomcat,
     /// SSO configured again with the current Tomcat certificate (the metadata exchange).
     ReconfigureSso,
     /// `utils sipOAuth-mode enable|disable`.
@@ -64,11 +62,13 @@ impl AdminCommand {
             Action::SetRefreshLoginFlow(enabled) => AdminCommand::SetRefreshLoginFlow(*enabled),
             Action::RestartService { service: Service::Tomcat, .. } => AdminCommand::RestartTomcat,
             Action::RestartService { service: Service::DrfPrimary, .. } => AdminCommand::RestartDrfPrimary,
-            Action::RegenerateCertificate { identity: Identity::Ipsec, .. } => AdminCommand::RegenerateIpsec,
+            Action::RegenerateCertificate { identity: Identity::Ipsec, .. } => {
+                AdminCommand::RegenerateCertificate(Identity::Ipsec)
+            }
             Action::RegenerateCertificate { node, identity: Identity::Tomcat }
                 if *node == NodeId::PUBLISHER =>
             {
-                AdminCommand::RegenerateTomcat
+                AdminCommand::RegenerateCertificate(Identity::Tomcat)
             }
             Action::ReconfigureSso => AdminCommand::ReconfigureSso,
             Action::SetSipOAuthMode(enabled) => AdminCommand::SetSipOAuthMode(*enabled),
@@ -155,30 +155,14 @@ pub(super) async fn obey(
                     certificates: presented,
                 });
             }
-            AdminCommand::RegenerateIpsec => {
+            AdminCommand::RegenerateCertificate(identity) => {
                 let publisher = publisher.borrow();
                 if let Some(certs) = &publisher.certs {
-                    // Every other node's IPSec-trust keeps the old one until that node
-                    // regenerates its own (`node::ipsec_trust`).
-                    certificate_management::regenerate(
-                        certs,
-                        Identity::Ipsec,
-                        &publisher.tracer,
-                        publisher.now_s(),
-                    );
-                }
-            }
-            AdminCommand::RegenerateTomcat => {
-                let publisher = publisher.borrow();
-                if let Some(certs) = &publisher.certs {
-                    // SSO's metadata at the identity provider keeps the old one until SSO is
+                    // The old one stays where others took it: every other node's IPSec-trust
+                    // until that node regenerates its own (`node::ipsec_trust`); for
+                    // tomcat.pem, SSO's metadata at the identity provider until SSO is
                     // configured again (`reconfigure-sso`).
-                    certificate_management::regenerate(
-                        certs,
-                        Identity::Tomcat,
-                        &publisher.tracer,
-                        publisher.now_s(),
-                    );
+                    certificate_management::regenerate(certs, identity, &publisher.tracer, publisher.now_s());
                 }
             }
             AdminCommand::ReconfigureSso => {
