@@ -84,18 +84,29 @@ impl GuestOutput {
     }
 }
 
-/// The output of the call in progress, shared by the `log` import and [`Stderr`].
+/// The output of the call in progress, shared by the `log` import and [`Stderr`]. Lines are
+/// kept raw (bounded) while the call runs and made readable only when it ends, so a call that
+/// writes nothing costs a lock and nothing more: the token is never copied for it.
 #[derive(Clone, Default)]
 pub(crate) struct Capture(Arc<Mutex<Recording>>);
 
 #[derive(Default)]
 struct Recording {
-    token: String,
-    output: GuestOutput,
+    /// Lines as written, each at most [`GUEST_LINE_SCAN_BYTES_MAX`] bytes.
+    lines: Vec<RawLine>,
+    /// Lines past [`GUEST_LINES_MAX`].
+    dropped: u32,
     /// Stderr bytes since its last newline (at most [`GUEST_LINE_SCAN_BYTES_MAX`]).
     partial: Vec<u8>,
     /// Whether the partial line was longer than what `partial` kept.
     partial_cut: bool,
+}
+
+struct RawLine {
+    level: Level,
+    bytes: Vec<u8>,
+    /// Whether the guest wrote more than `bytes` holds.
+    cut: bool,
 }
 
 impl Capture {
@@ -104,18 +115,28 @@ impl Capture {
         self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Starts a call that validates `token`: earlier output is discarded.
-    pub(crate) fn begin(&self, token: &str) {
-        let mut recording = self.lock();
-        *recording = Recording { token: token.to_string(), ..Recording::default() };
+    /// Starts a call: earlier output is discarded.
+    pub(crate) fn begin(&self) {
+        *self.lock() = Recording::default();
     }
 
-    /// Ends the call: its output, with a last stderr line that had no newline.
-    pub(crate) fn finish(&self) -> GuestOutput {
+    /// Ends the call that validated `token`: its output, with a last stderr line that had no
+    /// newline, escaped, cut and with the token taken out.
+    pub(crate) fn finish(&self, token: &str) -> GuestOutput {
         let mut recording = self.lock();
         recording.end_stderr_line();
-        recording.token.clear();
-        std::mem::take(&mut recording.output)
+        let Recording { lines, dropped, .. } = std::mem::take(&mut *recording);
+        let lines = lines
+            .into_iter()
+            .map(|line| {
+                let mut kept = escape(&without_token(&String::from_utf8_lossy(&line.bytes), token));
+                if line.cut {
+                    kept.push('…');
+                }
+                GuestLine { level: line.level, text: cut(&kept, GUEST_LINE_BYTES_MAX) }
+            })
+            .collect();
+        GuestOutput { lines, dropped }
     }
 
     /// One line through the `log` import.
@@ -151,17 +172,13 @@ impl Recording {
     }
 
     fn keep(&mut self, level: Level, raw: &[u8], was_cut: bool) {
-        if self.output.lines.len() >= GUEST_LINES_MAX {
-            self.output.dropped = self.output.dropped.saturating_add(1);
+        if self.lines.len() >= GUEST_LINES_MAX {
+            self.dropped = self.dropped.saturating_add(1);
             return;
         }
-        let scanned = &raw[..raw.len().min(GUEST_LINE_SCAN_BYTES_MAX)];
-        let text = String::from_utf8_lossy(scanned);
-        let mut kept = escape(&without_token(&text, &self.token));
-        if was_cut || raw.len() > scanned.len() {
-            kept.push('…');
-        }
-        self.output.lines.push(GuestLine { level, text: cut(&kept, GUEST_LINE_BYTES_MAX) });
+        let bytes = raw[..raw.len().min(GUEST_LINE_SCAN_BYTES_MAX)].to_vec();
+        let cut = was_cut || raw.len() > bytes.len();
+        self.lines.push(RawLine { level, bytes, cut });
     }
 }
 
@@ -282,7 +299,7 @@ mod tests {
 
     fn capture() -> Capture {
         let capture = Capture::default();
-        capture.begin(TOKEN);
+        capture.begin();
         capture
     }
 
@@ -292,7 +309,7 @@ mod tests {
         capture.log(Level::Info, &format!("got {TOKEN} from the client"));
         capture.log(Level::Debug, &format!("payload {}", &TOKEN[21..60]));
         capture.log(Level::Debug, "kid 2f6a1c0e short words stay");
-        let output = capture.finish();
+        let output = capture.finish(TOKEN);
         assert_eq!(output.lines[0].text, "got <token> from the client");
         assert_eq!(output.lines[1].text, "payload <token>");
         assert_eq!(output.lines[2].text, "kid 2f6a1c0e short words stay");
@@ -309,7 +326,7 @@ mod tests {
         .unwrap();
         OutputStream::write(&mut stderr, "failed: ok\nnote: run with `RUST_BACKTRACE=1` env\n".into())
             .unwrap();
-        let output = capture.finish();
+        let output = capture.finish(TOKEN);
         let stderr_lines: Vec<&str> = output.lines.iter().map(|line| line.text.as_str()).collect();
         assert_eq!(
             stderr_lines,
@@ -333,21 +350,21 @@ mod tests {
         for n in 0..100 {
             capture.log(Level::Debug, &format!("line {n}"));
         }
-        let output = capture.finish();
+        let output = capture.finish(TOKEN);
         assert_eq!(output.lines[0].text, "bell\\u{7} newline\\n tab\\t \\\\ end");
         assert!(output.lines[1].text.len() <= GUEST_LINE_BYTES_MAX && output.lines[1].text.ends_with('…'));
         assert_eq!(output.lines.len(), GUEST_LINES_MAX);
         assert_eq!(output.dropped, 100 - (GUEST_LINES_MAX as u32 - 2));
         // The next call starts clean.
-        capture.begin(TOKEN);
-        assert_eq!(capture.finish(), GuestOutput::default());
+        capture.begin();
+        assert_eq!(capture.finish(TOKEN), GuestOutput::default());
     }
 
     #[test]
     fn a_stderr_line_without_end_is_kept_at_the_call_end_and_cut_when_huge() {
         let capture = capture();
         capture.stderr(&vec![b'x'; 3 * GUEST_LINE_SCAN_BYTES_MAX]);
-        let output = capture.finish();
+        let output = capture.finish(TOKEN);
         assert_eq!(output.lines.len(), 1);
         assert!(output.lines[0].text.ends_with('…') && output.lines[0].text.len() <= GUEST_LINE_BYTES_MAX);
     }

@@ -528,9 +528,9 @@ impl Plugin {
     /// memory is a [`Verdict::PluginFault`]; the instance is then replaced, so the next call
     /// is served.
     pub fn validate(&mut self, keyring: Arc<Keyring>, request: &Request) -> Verdict {
-        self.capture.begin(&request.token);
+        self.capture.begin();
         let verdict = self.validate_captured(keyring, request);
-        self.last_output = self.capture.finish();
+        self.last_output = self.capture.finish(&request.token);
         match verdict {
             Verdict::PluginFault { plugin, reason } => match self.last_output.stderr_quote() {
                 Some(said) => {

@@ -12,8 +12,6 @@
 //!   (assumption: CAPF is not modelled), so it cannot register;
 //! - Non Secure: it registers on the legacy port 5060, without a token.
 
-use serde::{Deserialize, Serialize};
-
 /// The phone security profile types the documents list as configurable for OAuth: the Jabber
 /// devices (TCT, BOT, CSF, TAB), the universal device template, and these IP phone models.
 pub const OAUTH_PHONE_MODELS: &[&str] = &[
@@ -39,8 +37,7 @@ pub fn is_model_name(model: &str) -> bool {
 }
 
 /// "Device Security Mode".
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DeviceSecurityMode {
     NonSecure,
     Authenticated,
@@ -69,8 +66,7 @@ impl DeviceSecurityMode {
 }
 
 /// "Transport Type".
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transport {
     Tcp,
     Udp,
@@ -226,17 +222,19 @@ impl ProfileChange {
     }
 }
 
-/// Why a phone of `model`, reset with `security`, cannot register while SIP OAuth is on; `None`
-/// when it can (with its token, or on the legacy port when Non Secure).
-pub fn registration_refusal(model: &str, security: PhoneSecurity) -> Option<String> {
-    if security.uses_oauth() {
+/// Why a phone of `model` cannot register while SIP OAuth is on, given what its configuration
+/// file says of its last reset: the device security `mode`, and whether the profile makes it
+/// register with its token (`with_oauth`, [`PhoneSecurity::uses_oauth`]). `None` when it can
+/// (with its token, or on the legacy port when Non Secure).
+pub fn registration_refusal(model: &str, mode: DeviceSecurityMode, with_oauth: bool) -> Option<String> {
+    if with_oauth {
         return (!oauth_capable(model))
             .then(|| format!("Cisco {model} is not among the phones that register with SIP OAuth"));
     }
-    (security.mode != DeviceSecurityMode::NonSecure).then(|| {
+    (mode != DeviceSecurityMode::NonSecure).then(|| {
         format!(
             "device security mode {} without OAuth needs a locally significant certificate from CAPF, which this cluster does not issue",
-            security.mode.name()
+            mode.name()
         )
     })
 }
@@ -249,13 +247,19 @@ mod tests {
     fn only_encrypted_tls_oauth_on_a_listed_model_registers_with_its_token() {
         let oauth = PhoneSecurity::FOR_SIP_OAUTH;
         assert!(oauth.uses_oauth() && oauth.refusal().is_none());
-        assert_eq!(registration_refusal("8845", oauth), None);
-        assert_eq!(registration_refusal("8865NR", oauth), None);
-        assert!(registration_refusal("7945", oauth).unwrap().contains("Cisco 7945 is not among"));
+        assert_eq!(registration_refusal("8845", oauth.mode, oauth.uses_oauth()), None);
+        assert_eq!(registration_refusal("8865NR", oauth.mode, oauth.uses_oauth()), None);
+        assert!(registration_refusal("7945", oauth.mode, oauth.uses_oauth())
+            .unwrap()
+            .contains("Cisco 7945 is not among"));
         let no_oauth = PhoneSecurity { oauth_authentication: false, ..oauth };
-        assert!(registration_refusal("8845", no_oauth).unwrap().contains("CAPF"));
+        assert!(registration_refusal("8845", no_oauth.mode, no_oauth.uses_oauth()).unwrap().contains("CAPF"));
         let non_secure = PhoneSecurity { mode: DeviceSecurityMode::NonSecure, ..no_oauth };
-        assert_eq!(registration_refusal("7945", non_secure), None, "the legacy port");
+        assert_eq!(
+            registration_refusal("7945", non_secure.mode, non_secure.uses_oauth()),
+            None,
+            "the legacy port"
+        );
         let over_tcp = PhoneSecurity { transport: Transport::Tcp, ..oauth };
         assert!(over_tcp.refusal().unwrap().contains("encrypted and transport tls, not encrypted and tcp"));
         assert!(!over_tcp.uses_oauth());

@@ -211,7 +211,7 @@ impl RefreshTokenStore {
     /// passed; a crash before then rolls it back whole ([`reopen`](Self::reopen)), as SQLite
     /// does for a transaction its process did not commit.
     ///
-    /// How the rows go is chosen by cost, never by what remains: deleting a row costs ~6 µs
+    /// Which rows go never depends on how; how is chosen by cost. Deleting a row costs ~6 µs
     /// (the table and four indexes, each a random b-tree walk), emptying the table costs only
     /// its pages. So a batch that takes every expired row, when fewer rows survive than go,
     /// keeps the survivors aside, empties the table and puts them back with their rowids
@@ -219,13 +219,10 @@ impl RefreshTokenStore {
     pub fn begin_purge_batch(&self, now_s: u64, limit: u64) -> Result<u64, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.connection.execute_batch("BEGIN IMMEDIATE")?;
-        match self.purge_in_transaction(now_s as i64, limit) {
-            Ok(deleted) => Ok(deleted),
-            Err(error) => {
-                let _ = self.connection.execute_batch("ROLLBACK");
-                Err(error.into())
-            }
-        }
+        self.purge_in_transaction(now_s as i64, limit).map_err(|error| {
+            let _ = self.connection.execute_batch("ROLLBACK");
+            error.into()
+        })
     }
 
     fn purge_in_transaction(&self, now_s: i64, limit: i64) -> Result<u64, rusqlite::Error> {
@@ -241,8 +238,7 @@ impl RefreshTokenStore {
         if expired == 0 {
             return Ok(0);
         }
-        let all_go = expired <= limit;
-        if all_go
+        if expired <= limit
             && count(
                 "SELECT count(*) FROM (SELECT 1 FROM refreshtokendetails WHERE validity > ?1 LIMIT ?2)",
                 expired,

@@ -49,10 +49,8 @@ pub async fn run(config: ClientConfig, tracer: Tracer) {
 /// Sleeps `wait`, or less when the administrator resets the phone: `true` then.
 async fn reset_or_sleep(client: &Client, wait: std::time::Duration) -> bool {
     match &client.config.reset {
-        Some(reset) => tokio::select! {
-            () = reset.notified() => true,
-            () = clock::sleep(wait) => false,
-        },
+        // `clock::timeout` polls the reset first (`biased`): no unseeded branch choice.
+        Some(reset) => clock::timeout(wait, reset.notified()).await.is_ok(),
         None => {
             clock::sleep(wait).await;
             false

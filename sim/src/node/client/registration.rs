@@ -12,7 +12,7 @@ use crate::certs::sync::CertificateSet;
 use crate::certs::{Certificate, Identity};
 use crate::node::client::login::{error_reason, fetch_device_config_line, Client, Session};
 use crate::node_id::NodeId;
-use crate::phone_security::{registration_refusal, PhoneSecurity};
+use crate::phone_security::registration_refusal;
 use crate::proto::edge::{EdgeRegister, EdgeRegistered, EDGE_PORT, EDGE_REGISTER_PATH};
 use crate::proto::http::Call;
 use crate::proto::sip::{self, AskFailure, Register, SIP_PORT};
@@ -77,12 +77,7 @@ async fn register_direct(client: &Client, session: &Session) {
     // A phone with SIP OAuth on in the file but a model without it, or reset with an
     // Encrypted or Authenticated profile without OAuth, cannot register (`phone_security`).
     if let Some(mode) = device_config.device_security_mode.filter(|_| phone) {
-        let security = PhoneSecurity {
-            mode,
-            transport: PhoneSecurity::FOR_SIP_OAUTH.transport,
-            oauth_authentication: device_config.sip_oauth_mode,
-        };
-        if let Some(reason) = registration_refusal(&config.model, security) {
+        if let Some(reason) = registration_refusal(&config.model, mode, device_config.sip_oauth_mode) {
             let port = device_config.sip_oauth_mode.then_some(device_config.sip_oauth_port);
             return failed(port, reason, None, None);
         }

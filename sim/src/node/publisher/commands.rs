@@ -62,14 +62,9 @@ impl AdminCommand {
             Action::SetRefreshLoginFlow(enabled) => AdminCommand::SetRefreshLoginFlow(*enabled),
             Action::RestartService { service: Service::Tomcat, .. } => AdminCommand::RestartTomcat,
             Action::RestartService { service: Service::DrfPrimary, .. } => AdminCommand::RestartDrfPrimary,
-            Action::RegenerateCertificate { identity: Identity::Ipsec, .. } => {
-                AdminCommand::RegenerateCertificate(Identity::Ipsec)
-            }
-            Action::RegenerateCertificate { node, identity: Identity::Tomcat }
-                if *node == NodeId::PUBLISHER =>
-            {
-                AdminCommand::RegenerateCertificate(Identity::Tomcat)
-            }
+            // Routed here only for the publisher, which the parser allows ipsec and (with
+            // SSO) tomcat.
+            Action::RegenerateCertificate { identity, .. } => AdminCommand::RegenerateCertificate(*identity),
             Action::ReconfigureSso => AdminCommand::ReconfigureSso,
             Action::SetSipOAuthMode(enabled) => AdminCommand::SetSipOAuthMode(*enabled),
             Action::StopService { service, .. } => AdminCommand::StopOrStartService(*service, false),
