@@ -17,8 +17,9 @@ use crate::proto::sip::{SIP_MRA_OAUTH_PORT, SIP_PHONE_OAUTH_PORT};
 
 /// `processconfig`'s row for the cluster's SIP OAuth mode (0 disabled, 1 enabled).
 pub const SIP_OAUTH_MODE_PARAM: &str = "ClusterSIPOAuthMode";
-/// Names `expresswaycconfiguration` may hold: Expressway-C's CN and SAN entries, bounded by
-/// the scenario's SAN limit, with room for a few Expressway-C clusters.
+/// Rows `expresswaycconfiguration` may hold (one per Expressway-C host and X.509 name): its
+/// CN and SAN entries, bounded by the scenario's SAN limit, with room for a few Expressway-C
+/// clusters and entries made by hand.
 pub const EXPRESSWAY_NAMES_MAX: usize = 64;
 
 /// The configuration tables.
@@ -72,7 +73,8 @@ impl ClusterDatabase {
                 "CREATE TABLE IF NOT EXISTS processconfig (paramname TEXT PRIMARY KEY, paramvalue TEXT NOT NULL);
                  CREATE TABLE IF NOT EXISTS callmanager (name TEXT PRIMARY KEY,
                      sipoauthport INTEGER NOT NULL, sipmraoauthport INTEGER NOT NULL);
-                 CREATE TABLE IF NOT EXISTS expresswaycconfiguration (name TEXT PRIMARY KEY);
+                 CREATE TABLE IF NOT EXISTS expresswaycconfiguration (host TEXT NOT NULL, name TEXT NOT NULL,
+                     PRIMARY KEY (host, name));
                  CREATE TABLE IF NOT EXISTS securityprofile (name TEXT PRIMARY KEY,
                      digestauthentication INTEGER NOT NULL, tftpencryptedconfig INTEGER NOT NULL,
                      devicesecuritymode TEXT NOT NULL, transport TEXT NOT NULL,
@@ -211,11 +213,11 @@ impl ClusterDatabase {
             .map_err(failed("read a phone's security"))
     }
 
-    /// `run sql select * from expresswaycconfiguration`: the names, sorted.
+    /// `run sql select * from expresswaycconfiguration`: every entry's names, sorted, each once.
     pub fn expressway_names(&self) -> Result<Vec<String>> {
         let mut statement = self
             .connection
-            .prepare_cached("SELECT name FROM expresswaycconfiguration ORDER BY name LIMIT ?1")
+            .prepare_cached("SELECT DISTINCT name FROM expresswaycconfiguration ORDER BY name LIMIT ?1")
             .map_err(failed("read expresswaycconfiguration"))?;
         let rows = statement
             .query_map([EXPRESSWAY_NAMES_MAX as i64], |row| row.get::<_, String>(0))
@@ -223,17 +225,59 @@ impl ClusterDatabase {
         rows.collect::<std::result::Result<Vec<_>, _>>().map_err(failed("read expresswaycconfiguration"))
     }
 
-    /// Adds Expressway-C's CN and SAN entries (AXL, on discovery or refresh). Entries of an
-    /// earlier certificate stay: the documents say the names are pushed, not that old ones go.
-    pub fn add_expressway_names(&self, names: &[String]) -> Result<usize> {
-        let held = self.expressway_names()?.len();
-        if held + names.len() > EXPRESSWAY_NAMES_MAX {
+    /// Rows the table holds, bounded.
+    fn expressway_rows(&self) -> Result<usize> {
+        self.connection
+            .query_row("SELECT COUNT(*) FROM expresswaycconfiguration", [], |row| row.get::<_, i64>(0))
+            .map(|rows| usize::try_from(rows).unwrap_or(usize::MAX))
+            .map_err(failed("read expresswaycconfiguration"))
+    }
+
+    /// Adds Expressway-C's CN and SAN entries (AXL, on discovery or refresh) to the entry of
+    /// `host`. Entries of an earlier certificate stay: the documents say the names are
+    /// pushed, not that old ones go. Returns the names the table holds.
+    pub fn add_expressway_names(&self, host: &str, names: &[String]) -> Result<usize> {
+        if self.expressway_rows()? + names.len() > EXPRESSWAY_NAMES_MAX {
             return Err(format!("expresswaycconfiguration would exceed {EXPRESSWAY_NAMES_MAX} names"));
         }
         for name in names {
             self.connection
-                .execute("INSERT OR IGNORE INTO expresswaycconfiguration (name) VALUES (?1)", [name])
+                .execute(
+                    "INSERT OR IGNORE INTO expresswaycconfiguration (host, name) VALUES (?1, ?2)",
+                    [host, name],
+                )
                 .map_err(failed("write expresswaycconfiguration"))?;
+        }
+        Ok(self.expressway_names()?.len())
+    }
+
+    /// Device > Expressway-C, Save: the entry of `host` holds exactly `names` (added when
+    /// missing, edited when there), in one transaction. Returns the names the table holds.
+    pub fn save_expressway_entry(&self, host: &str, names: &[String]) -> Result<usize> {
+        let others: usize = self
+            .connection
+            .query_row("SELECT COUNT(*) FROM expresswaycconfiguration WHERE host <> ?1", [host], |row| {
+                row.get::<_, i64>(0)
+            })
+            .map(|rows| usize::try_from(rows).unwrap_or(usize::MAX))
+            .map_err(failed("read expresswaycconfiguration"))?;
+        if others + names.len() > EXPRESSWAY_NAMES_MAX {
+            return Err(format!("expresswaycconfiguration would exceed {EXPRESSWAY_NAMES_MAX} names"));
+        }
+        let write = || -> rusqlite::Result<()> {
+            self.connection.execute_batch("BEGIN")?;
+            self.connection.execute("DELETE FROM expresswaycconfiguration WHERE host = ?1", [host])?;
+            for name in names {
+                self.connection.execute(
+                    "INSERT OR IGNORE INTO expresswaycconfiguration (host, name) VALUES (?1, ?2)",
+                    [host, name],
+                )?;
+            }
+            self.connection.execute_batch("COMMIT")
+        };
+        if let Err(e) = write() {
+            let _ = self.connection.execute_batch("ROLLBACK");
+            return Err(format!("write expresswaycconfiguration: {e}"));
         }
         Ok(self.expressway_names()?.len())
     }
@@ -252,8 +296,15 @@ mod tests {
         assert!(!database.sip_oauth_mode().unwrap(), "0 by default");
         database.set_sip_oauth_mode(true).unwrap();
         database.set_ports("cucm-sub-1", SipPorts { phone: 6090, mra: 6091 }).unwrap();
-        assert_eq!(database.add_expressway_names(&["b.example".into(), "a.example".into()]).unwrap(), 2);
-        assert_eq!(database.add_expressway_names(&["a.example".into()]).unwrap(), 2, "no duplicates");
+        assert_eq!(
+            database.add_expressway_names("b.example", &["b.example".into(), "a.example".into()]).unwrap(),
+            2
+        );
+        assert_eq!(
+            database.add_expressway_names("b.example", &["a.example".into()]).unwrap(),
+            2,
+            "no duplicates"
+        );
         let reopened = Connection::open(&path).unwrap();
         let mode: String = reopened
             .query_row(
@@ -266,5 +317,27 @@ mod tests {
         assert_eq!(database.ports("cucm-sub-1").unwrap(), SipPorts { phone: 6090, mra: 6091 });
         assert_eq!(database.expressway_names().unwrap(), ["a.example", "b.example"]);
         assert!(database.ports("cucm-sub-9").unwrap_err().contains("callmanager table"));
+    }
+
+    /// Device > Expressway-C: a save replaces the names of its host's entry only, adds an
+    /// entry that is missing, and refuses (changing nothing) what would pass the bound.
+    #[test]
+    fn an_entry_saved_by_hand_replaces_its_hosts_names_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let database =
+            ClusterDatabase::open(&dir.path().join("ccm.sqlite"), true, &[], SipPorts::default()).unwrap();
+        let names = |list: &[&str]| list.iter().map(|name| name.to_string()).collect::<Vec<_>>();
+        database.add_expressway_names("expc.example", &names(&["expc.example", "alt.example"])).unwrap();
+        assert_eq!(database.save_expressway_entry("expc2.example", &names(&["typo.example"])).unwrap(), 3);
+        assert_eq!(database.save_expressway_entry("expc2.example", &names(&["expc2.example"])).unwrap(), 3);
+        assert_eq!(database.expressway_names().unwrap(), ["alt.example", "expc.example", "expc2.example"]);
+        let too_many: Vec<String> = (0..EXPRESSWAY_NAMES_MAX).map(|i| format!("n{i}.example")).collect();
+        assert!(database.save_expressway_entry("other.example", &too_many).unwrap_err().contains("exceed"));
+        assert_eq!(database.expressway_names().unwrap().len(), 3, "a refused save changes nothing");
+        assert_eq!(
+            database.save_expressway_entry("expc2.example", &[]).unwrap(),
+            2,
+            "an emptied entry is gone"
+        );
     }
 }

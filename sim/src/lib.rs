@@ -16,6 +16,7 @@
 //! * [`cluster_database`]: the cluster's configuration tables (`processconfig`, SIP ports,
 //!   `expresswaycconfiguration`) in the publisher's database.
 //! * [`phone_security`]: the phone security profile SIP OAuth needs, and the models that have it.
+//! * [`release`]: the CallManager release a cluster runs, and which features came with which.
 //! * [`trace`]: the ordered record of a run, its JSON Lines form and hash, and the catalogue of
 //!   its events with each field's type and domain.
 //! * [`check`]: expectations, invariants and token-consistency anomalies; reads only the trace.
@@ -49,6 +50,7 @@ pub mod node_id;
 pub mod phone_security;
 pub mod plugin_new;
 pub mod proto;
+pub mod release;
 pub mod replay;
 pub mod report;
 pub mod scenario;

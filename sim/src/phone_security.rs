@@ -111,6 +111,14 @@ impl PhoneSecurity {
         oauth_authentication: true,
     };
 
+    /// Before release 14 the page has no "Enable OAuth Authentication", and CAPF is not
+    /// modelled: a run's phones start Non Secure over TCP there (assumption).
+    pub const BEFORE_PHONE_OAUTH: PhoneSecurity = PhoneSecurity {
+        mode: DeviceSecurityMode::NonSecure,
+        transport: Transport::Tcp,
+        oauth_authentication: false,
+    };
+
     /// Why the page refuses these settings: "Enable OAuth Authentication" goes with
     /// Encrypted and TLS only (assumption: the page refuses the save; the documents set the
     /// three together and say nothing of other combinations).

@@ -287,7 +287,7 @@ fn an_expiry_timer_set_out_of_its_documented_bounds_names_the_bounds() {
 fn the_refresh_login_flow_is_disabled_by_default_and_a_step_switches_it() {
     let parsed = Scenario::parse(GOOD, Path::new("x.toml")).unwrap();
     assert!(!parsed.refresh_login_flow, "Disabled by default");
-    assert_eq!(parsed.cluster.release, authzlab::scenario::Release::New);
+    assert_eq!(parsed.cluster.release, authzlab::scenario::Release::NEWEST);
     assert!(!parsed.cluster.sso);
     let step = |param: &str, value: &str| {
         GOOD.replace(
@@ -334,6 +334,75 @@ fn an_old_cluster_has_no_refresh_login_flow_and_no_keys_to_regenerate() {
     let (_, _, field, message) = error(&old.replace("\"old\"", "\"ancient\""));
     assert_eq!(field, "cluster.release");
     assert!(message.contains("new") && message.contains("old"), "{message}");
+}
+
+/// docs/domain.md "Releases": each release refuses what came after it, naming the field, the
+/// release it needs and the one the cluster runs; from that release on the same text parses.
+#[test]
+fn each_release_refuses_what_came_after_it() {
+    let cluster = |release: &str, extra: &str| {
+        format!(
+            "name = \"r\"\nduration = \"1h\"\n[cluster]\nrelease = \"{release}\"\n{extra}\n\
+             [params]\nrefresh_login_flow = true\n[[clients]]\nkind = \"phone\"\ncount = 1\n"
+        )
+    };
+    let step =
+        |action: &str, fields: &str| format!("[[step]]\nat = \"30m\"\naction = \"{action}\"\n{fields}\n");
+    let edge = "sip = { oauth = true }\nexpressway = {}";
+    // (text, field, the release it needs, the one before it)
+    let cases = [
+        (cluster("{r}", "sip = { oauth = true }"), "cluster.sip.oauth", "12.5", "12.0"),
+        (cluster("{r}", "sip = { phone_oauth_port = 6090 }"), "cluster.sip.phone_oauth_port", "12.5", "12.0"),
+        (
+            cluster("{r}", "sip = {}") + &step("sip-oauth-mode", "value = true"),
+            "step[0].action",
+            "12.5",
+            "12.0",
+        ),
+        (cluster("{r}", "sip = {}\nexpressway = {}"), "cluster.expressway", "12.5", "12.0"),
+        (
+            cluster("{r}", edge)
+                + &step("save-expressway-c-entry", "host = \"e.example\"\nnames = [\"e.example\"]"),
+            "step[0].action",
+            "12.5SU1",
+            "12.5",
+        ),
+        (
+            cluster("{r}", "sip = { device_tokens = \"explicit\" }"),
+            "cluster.sip.device_tokens",
+            "14",
+            "12.5SU1",
+        ),
+        (
+            cluster("{r}", "sip = { oauth = true }")
+                + &step("set-security-profile", "oauth_authentication = true"),
+            "step[0].action",
+            "14",
+            "12.5SU1",
+        ),
+    ];
+    for (text, field, needs, before) in cases {
+        let refused = text.replace("{r}", before);
+        let (_, _, got, message) = error(&refused);
+        assert_eq!(got, field, "{refused}");
+        assert!(
+            message.contains(&format!("came with release {needs}; cluster.release is \"{before}\"")),
+            "{field}: {message}"
+        );
+        let parsed = Scenario::parse(&text.replace("{r}", needs), Path::new("x.toml"));
+        assert!(parsed.is_ok(), "{field} from {needs}: {parsed:?}");
+    }
+    // Phones through the edge need 14 as well.
+    let remote = cluster("12.5SU1", edge).replace("count = 1\n", "count = 1\nsite = \"remote\"\n");
+    let (_, _, field, message) = error(&remote);
+    assert_eq!(field, "clients[0].site");
+    assert!(message.contains("came with release 14"), "{message}");
+    // `new` is the newest release; an unknown one names them all.
+    let parsed = Scenario::parse(&cluster("new", edge), Path::new("x.toml")).unwrap();
+    assert_eq!(parsed.cluster.release, authzlab::scenario::Release::R14Su1);
+    let (_, _, field, message) = error(&cluster("13", ""));
+    assert_eq!(field, "cluster.release");
+    assert!(message.contains("12.5SU1") && message.contains("\"new\""), "{message}");
 }
 
 /// Old Jabber and RTMT are client kinds of their own; RTMT's devices are `rtmt-N`, numbered

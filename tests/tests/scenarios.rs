@@ -27,6 +27,7 @@ const SCENARIOS: &[&str] = &[
     "cucm-trust-deleted.toml",
     "cup-xmpp-regenerated-untrusted-on-jabber.toml",
     "encryption-key-regenerated.toml",
+    "expressway-c-entry-by-hand.toml",
     "expressway-oauth-with-refresh-off.toml",
     "expressway-reissued-san.toml",
     "imp-certificates-in-order.toml",
@@ -42,6 +43,7 @@ const SCENARIOS: &[&str] = &[
     "old-client-on-new-cluster.toml",
     "partition-during-regeneration.toml",
     "phone-security-profile-oauth.toml",
+    "sip-oauth-on-release-12-5.toml",
     "publisher-clock-ahead.toml",
     "publisher-crash-after-revocation.toml",
     "publisher-crash-during-batched-purge.toml",
@@ -503,6 +505,19 @@ fn sip_oauth_refuses_digest_and_encrypted_config() {
 #[test]
 fn phone_security_profile_oauth() {
     insta::assert_snapshot!(story("phone-security-profile-oauth.toml"));
+}
+
+/// Release 12.5: SIP OAuth registers Jabber with its token; the phone, which gets no token
+/// before 14, keeps registering on 5060; no read-only parameter shows the mode.
+#[test]
+fn sip_oauth_on_release_12_5() {
+    insta::assert_snapshot!(story("sip-oauth-on-release-12-5.toml"));
+}
+
+/// Device > Expressway-C: an entry typed by hand (wrong, then edited) instead of a refresh.
+#[test]
+fn expressway_c_entry_by_hand() {
+    insta::assert_snapshot!(story("expressway-c-entry-by-hand.toml"));
 }
 
 /// SSO's metadata names the publisher's Tomcat certificate: a regeneration and restart break

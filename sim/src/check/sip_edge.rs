@@ -95,8 +95,10 @@ impl Check for SipRegistrationCarriedAValidToken {
 /// No registration on the MRA port from a peer whose names are not in the table.
 #[derive(Default)]
 pub struct NoMtlsPeerOutsideExpresswayConfiguration {
-    /// What `expresswaycconfiguration` holds, from Expressway-C's successful pushes.
-    listed: BTreeSet<String>,
+    /// What `expresswaycconfiguration` holds, entry by entry (host → X.509 names): from
+    /// Expressway-C's successful pushes (its entry is its first name) and the entries saved
+    /// on Device > Expressway-C (which replace their host's names).
+    listed: BTreeMap<String, BTreeSet<String>>,
     judged: u64,
     first: Option<String>,
 }
@@ -108,11 +110,16 @@ impl Check for NoMtlsPeerOutsideExpresswayConfiguration {
         }
         match happening {
             Happening::ExpresswayNamesPushed { names, reason: None, .. } => {
-                self.listed.extend(names.split_whitespace().map(str::to_string));
+                let host = names.split_whitespace().next().unwrap_or_default().to_string();
+                self.listed.entry(host).or_default().extend(names.split_whitespace().map(str::to_string));
+            }
+            Happening::ExpresswayCEntrySaved { host, names, reason: None, .. } => {
+                self.listed.insert(host.clone(), names.split_whitespace().map(str::to_string).collect());
             }
             Happening::SipRegistered { peer: Some(peer), .. } => {
                 self.judged += 1;
-                if !peer.split_whitespace().any(|name| self.listed.contains(name)) {
+                let listed = |name: &str| self.listed.values().any(|names| names.contains(name));
+                if !peer.split_whitespace().any(listed) {
                     self.first = Some(format!(
                         "{} at {} accepted the mutual-TLS peer {peer}, not in expresswaycconfiguration",
                         event.node,
@@ -243,6 +250,39 @@ mod tests {
             run(&mut NoMtlsPeerOutsideExpresswayConfiguration::default(), &[direct]).held,
             "5090 has no peer"
         );
+    }
+
+    /// Device > Expressway-C: a saved entry lists its names, and an edit takes back what
+    /// the entry held before (the pushed entry of another host stays).
+    #[test]
+    fn an_entry_saved_by_hand_lists_its_names_and_an_edit_replaces_them() {
+        let saved = |t_ms: u64, host: &str, names: &str| {
+            event(
+                t_ms,
+                "cucm-pub",
+                "expressway-c-entry-saved",
+                json!({"host": host, "names": names, "held": 1}),
+            )
+        };
+        let pushed =
+            event(0, "expressway-c", "expressway-names-pushed", json!({"names": "a.example", "held": 1}));
+        let registered =
+            |peer: &str| event(9_000, "cucm-sub-1", "sip-registered", json!({"tid": "a", "peer": peer}));
+        let by_hand = [
+            pushed.clone(),
+            saved(1_000, "expc2.example.com", "expc2.example.com"),
+            registered("expc2.example.com"),
+        ];
+        assert!(run(&mut NoMtlsPeerOutsideExpresswayConfiguration::default(), &by_hand).held);
+        let edited = [
+            pushed.clone(),
+            saved(1_000, "expc2.example.com", "expc2.example.com"),
+            saved(2_000, "expc2.example.com", "expc2.example.org"),
+            registered("expc2.example.com"),
+        ];
+        assert!(!run(&mut NoMtlsPeerOutsideExpresswayConfiguration::default(), &edited).held, "edited away");
+        let other_host = [pushed, saved(1_000, "b.example", "b.example"), registered("a.example")];
+        assert!(run(&mut NoMtlsPeerOutsideExpresswayConfiguration::default(), &other_host).held);
     }
 
     #[test]

@@ -420,6 +420,7 @@ fn client_sites(
             activation_code: sip.and_then(|sip| sip.activation_code(&device.name)),
             reset: sip.and_then(|sip| sip.reset_signal(&device.name)),
             model: device.model,
+            phone_oauth: scenario.cluster.release.has_phone_oauth(),
             name: NodeId::new(device.name),
             user: device.user,
             kind: device.kind,

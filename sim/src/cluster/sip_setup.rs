@@ -36,6 +36,7 @@ pub struct SipSetUp {
     pub authority: Rc<Authority>,
     pub validator: String,
     device_tokens: DeviceTokens,
+    release: crate::release::Release,
     /// Device → (user, activation code), for every phone.
     phones: BTreeMap<String, PhoneEnrollment>,
 }
@@ -102,6 +103,13 @@ impl SipSetUp {
             })
             .collect::<BTreeMap<String, PhoneEnrollment>>();
         // Each phone starts with the profile saved at installation, as if reset after it.
+        if !scenario.cluster.release.has_phone_oauth() {
+            let profile = crate::phone_security::SecurityProfile {
+                phone: crate::phone_security::PhoneSecurity::BEFORE_PHONE_OAUTH,
+                ..crate::phone_security::SecurityProfile::default()
+            };
+            database.set_security_profile(profile).map_err(RunError::Simulation)?;
+        }
         for name in phones.keys() {
             database.apply_profile(name).map_err(RunError::Simulation)?;
         }
@@ -111,13 +119,20 @@ impl SipSetUp {
             authority: Rc::new(authority),
             validator: sip.validator.clone(),
             device_tokens: sip.device_tokens,
+            release: scenario.cluster.release,
             phones,
         })
     }
 
     /// The publisher's part.
     pub fn admin(&self, subscribers: &[NodeId]) -> SipAdmin {
-        SipAdmin::new(self.database.clone(), subscribers.to_vec(), self.device_tokens, self.phones.clone())
+        SipAdmin::new(
+            self.database.clone(),
+            subscribers.to_vec(),
+            self.device_tokens,
+            self.release,
+            self.phones.clone(),
+        )
     }
 
     /// Subscriber number `index`'s part.

@@ -404,6 +404,31 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     },
     Assumption {
         what: || {
+            "before release 14 phones ask AuthZ for no token: they start Non Secure over TCP (no CAPF here) and register on 5060 at the start and at each reset".to_string()
+        },
+        lives_in: "PhoneSecurity::BEFORE_PHONE_OAUTH (phone_security.rs), node/client/phone.rs",
+        relied_on: |s| phones(s) && !s.cluster.release.has_phone_oauth(),
+    },
+    Assumption {
+        what: || {
+            "CallManager keeps listening on 5060 and 5061 with SIP OAuth on, for devices that do not use OAuth".to_string()
+        },
+        lives_in: "node/subscriber/callmanager.rs",
+        relied_on: |s| {
+            registers(s)
+                && (s.cluster.sip.as_ref().is_some_and(|sip| sip.oauth)
+                    || steps(s, |a| matches!(a, Action::SetSipOAuthMode(true))))
+        },
+    },
+    Assumption {
+        what: || {
+            "an Expressway-C entry saved on Device > Expressway-C holds exactly the names typed; Expressway-C's pushes add to the entry of its certificate's CN".to_string()
+        },
+        lives_in: "ClusterDatabase::save_expressway_entry (cluster_database.rs)",
+        relied_on: |s| steps(s, |a| matches!(a, Action::SaveExpresswayEntry { .. })),
+    },
+    Assumption {
+        what: || {
             "a port change on the CallManager page is refused whole when one port is out of range, and refused when the two OAuth ports are equal".to_string()
         },
         lives_in: "node/publisher/sip_admin.rs",

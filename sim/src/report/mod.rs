@@ -69,8 +69,8 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
         out,
         "  {} release · OAuth with Refresh Login Flow {} at the start · SSO {}",
         match scenario.cluster.release {
-            crate::scenario::Release::New => "new",
-            crate::scenario::Release::Old => "old (implicit grant only)",
+            crate::scenario::Release::Old => "old (implicit grant only)".to_string(),
+            release => release.name().to_string(),
         },
         if scenario.refresh_login_flow { "Enabled" } else { "Disabled" },
         if scenario.cluster.sso { "on (idp)" } else { "off" },

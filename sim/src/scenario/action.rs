@@ -87,6 +87,7 @@ action_names! {
     ShowOpenPorts = "show-open-ports", Sip;
     SetSecurityProfile = "set-security-profile", Sip;
     ResetPhone = "reset-phone", Sip;
+    SaveExpresswayCEntry = "save-expressway-c-entry", Sip;
     Crash = "crash", Fault;
     Restart = "restart", Fault;
     Skew = "skew", Fault;
@@ -243,6 +244,10 @@ pub enum Action {
     /// "Reset" on a phone's page (`device`), or on every phone: it takes the saved profile
     /// and registers again at once.
     ResetPhone { device: Option<String> },
+    /// Device > Expressway-C (from 12.5(1)SU1): the administrator adds the entry of `host`
+    /// or edits it, typing the X.509 subject and subject alternative names of Expressway-C's
+    /// certificate; CallManager matches the MRA port's peers against them.
+    SaveExpresswayEntry { host: String, names: Vec<String> },
     /// A node stops: what it held in memory is gone; its disk is kept.
     Crash(NodeId),
     /// A crashed (or running) node starts again from its disk.
@@ -294,6 +299,7 @@ impl Action {
             Action::ReissueExpresswayCertificate { .. } => ActionName::ReissueExpresswayCertificate,
             Action::SetSecurityProfile(_) => ActionName::SetSecurityProfile,
             Action::ResetPhone { .. } => ActionName::ResetPhone,
+            Action::SaveExpresswayEntry { .. } => ActionName::SaveExpresswayCEntry,
             Action::Crash(_) => ActionName::Crash,
             Action::Restart(_) => ActionName::Restart,
             Action::Skew { .. } => ActionName::Skew,
@@ -314,6 +320,7 @@ impl Action {
             | Action::SetSipPorts { .. }
             | Action::SetSecurityProfile(_)
             | Action::ResetPhone { .. }
+            | Action::SaveExpresswayEntry { .. }
             | Action::ReconfigureSso => Target::Publisher,
             Action::RestartService { node, service: Service::Tomcat | Service::DrfPrimary }
             | Action::RegenerateCertificate { node, .. }
@@ -444,6 +451,10 @@ impl Action {
                     put("target", device.as_str().into());
                 }
             }
+            Action::SaveExpresswayEntry { host, names } => {
+                put("host", host.as_str().into());
+                put("names", names.join(" ").into());
+            }
             Action::Skew { node, offset_ms, drift_ppm } => {
                 put("target", node.as_str().into());
                 put("offset_ms", (*offset_ms).into());
@@ -554,6 +565,14 @@ impl Action {
                 Action::SetSecurityProfile(ProfileChange::from_text(&text("settings").unwrap_or_default()))
             }
             ActionName::ResetPhone => Action::ResetPhone { device: text("target") },
+            ActionName::SaveExpresswayCEntry => Action::SaveExpresswayEntry {
+                host: text("host")?,
+                names: text("names")?
+                    .split(' ')
+                    .filter(|name| !name.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            },
             ActionName::Crash => Action::Crash(node()?),
             ActionName::Restart => Action::Restart(node()?),
             ActionName::Isolate => Action::Isolate(node()?),
@@ -676,6 +695,10 @@ impl Action {
                 "administrator resets every phone, which takes the saved security profile".to_string()
             }
             Action::RefreshExpressway => "administrator refreshes the CallManager nodes on Expressway-C".to_string(),
+            Action::SaveExpresswayEntry { host, names } => format!(
+                "administrator saves the Expressway-C entry {host} on Device > Expressway-C, with X.509 names {}",
+                names.join(" ")
+            ),
             Action::ReissueExpresswayCertificate { san } => {
                 format!("Expressway-C gets a new certificate from its CA, named {}", san.join(" "))
             }
@@ -813,6 +836,10 @@ mod tests {
             }),
             Action::ResetPhone { device: None },
             Action::ResetPhone { device: Some("phone-1".to_string()) },
+            Action::SaveExpresswayEntry {
+                host: "expc2.example.com".to_string(),
+                names: vec!["expc2.example.com".to_string(), "edge.example.com".to_string()],
+            },
             Action::Crash(a.clone()),
             Action::Restart(a.clone()),
             Action::Isolate(a.clone()),

@@ -119,7 +119,7 @@ fn regenerate_key(
             "regenerate-key needs `key = \"signing\"` or `key = \"encryption\"`".to_string(),
         )
     };
-    if context.release == Release::Old {
+    if !context.release.has_refresh_login_flow() {
         return Err(at(
             step.action.span(),
             &format!("step[{index}].action"),
@@ -214,7 +214,7 @@ fn set_param(
         ParamName::RefreshLoginFlow => None,
     };
     Ok(match (timer, value.get_ref()) {
-        (None, _) if release == Release::Old => {
+        (None, _) if !release.has_refresh_login_flow() => {
             return Err(at(
                 param.span(),
                 &format!("step[{index}].param"),

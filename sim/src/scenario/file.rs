@@ -282,6 +282,13 @@ pub(super) struct StepFile {
     /// publisher): which node.
     #[serde(default)]
     pub node: Option<Spanned<String>>,
+    /// For `save-expressway-c-entry`: the entry's IP address, host name or FQDN.
+    #[serde(default)]
+    pub host: Option<Spanned<String>>,
+    /// For `save-expressway-c-entry`: Expressway-C's X.509 subject and subject alternative
+    /// names, as typed on the page.
+    #[serde(default)]
+    pub names: Option<Spanned<Vec<String>>>,
     /// For `skew`: the clock's offset, e.g. `"-90s"`.
     #[serde(default)]
     pub offset: Option<Spanned<String>>,

@@ -27,6 +27,7 @@ mod phone_steps;
 mod service_steps;
 mod sip_steps;
 
+pub use crate::release::Release;
 pub use sip_steps::{EDGE_EXCHANGES_PER_REQUEST_MAX, EDGE_TICK_MAX};
 mod table;
 
@@ -268,20 +269,6 @@ impl ImpCluster {
 pub const IMP_SUBSCRIBERS_MAX: u32 = 4;
 /// The validator IM and Presence nodes load when the scenario names none.
 pub const IMP_VALIDATOR_DEFAULT: &str = "imp";
-
-/// A CallManager release as the documents tell the grant flows apart: the "existing"
-/// CallManager and the "new" one that brought the refresh login flow.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Release {
-    /// AuthZ offers the implicit grant and, when the enterprise parameter enables it, the
-    /// authorization-code grant with refresh tokens (the default).
-    New,
-    /// AuthZ predates the refresh login flow: the implicit grant only, opaque access tokens
-    /// kept in the issuing node's memory and validated elsewhere in proxy mode; the
-    /// enterprise parameter does not exist.
-    Old,
-}
 
 /// When and how the publisher purges expired refresh tokens (docs/domain.md: a timer thread,
 /// daily at 02:00, changeable only by a remote-support account).

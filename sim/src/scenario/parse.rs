@@ -49,9 +49,9 @@ impl Scenario {
             ));
         }
         let params = &parsed.params.0;
-        let release = cluster.release.as_ref().map_or(Release::New, |release| *release.get_ref());
+        let release = cluster.release.as_ref().map_or(Release::NEWEST, |release| *release.get_ref());
         let refresh_login_flow = *params.refresh_login_flow.get_ref();
-        if refresh_login_flow && release == Release::Old {
+        if refresh_login_flow && !release.has_refresh_login_flow() {
             return Err(at(
                 params.refresh_login_flow.span(),
                 "params.refresh_login_flow",
@@ -66,9 +66,14 @@ impl Scenario {
         let clients = client_groups(&parsed, duration, &at)?;
         let devices = super::devices(&clients);
         let imp = imp_cluster(&parsed, &at)?;
-        let sip = super::sip_steps::sip_cluster(&parsed.cluster.0, refresh_login_flow, &at)?;
-        let expressway =
-            super::sip_steps::expressway_cluster(&parsed.cluster.0, sip.is_some(), &parsed.tick, &at)?;
+        let sip = super::sip_steps::sip_cluster(&parsed.cluster.0, refresh_login_flow, release, &at)?;
+        let expressway = super::sip_steps::expressway_cluster(
+            &parsed.cluster.0,
+            sip.is_some(),
+            release,
+            &parsed.tick,
+            &at,
+        )?;
         let cluster = Cluster {
             require_manifests: parsed.cluster.0.require_manifests,
             sip,
@@ -268,6 +273,15 @@ fn client_groups(
                 client.count.span(),
                 &format!("clients[{index}].kind"),
                 "phones register over SIP: add [cluster.sip]".to_string(),
+            ));
+        }
+        let release = parsed.cluster.0.release.as_ref().map_or(Release::NEWEST, |release| *release.get_ref());
+        if site == Site::Remote && client.kind == ClientKind::Phone && !release.has_phone_oauth() {
+            let span = client.site.as_ref().map_or(0..0, Spanned::span);
+            return Err(at(
+                span,
+                &format!("clients[{index}].site"),
+                release.too_old("SIP OAuth for phones through the edge", Release::R14),
             ));
         }
         if site == Site::Remote && client.kind == ClientKind::Rtmt {

@@ -11,8 +11,9 @@ use super::action::ActionName;
 use super::duration::{format_duration, SimDuration};
 use super::file::{ClusterFile, StepFile};
 use super::{
-    Action, Cluster, Device, DeviceTokens, ExpresswayCluster, ScenarioError, SipCluster, EXCHANGE_TICKS_MAX,
-    EXPRESSWAY_VALIDATOR_DEFAULT, REQUEST_TIMEOUT, SAN_CHARS_MAX, SAN_ENTRIES_MAX, SIP_VALIDATOR_DEFAULT,
+    Action, Cluster, Device, DeviceTokens, ExpresswayCluster, Release, ScenarioError, SipCluster,
+    EXCHANGE_TICKS_MAX, EXPRESSWAY_VALIDATOR_DEFAULT, REQUEST_TIMEOUT, SAN_CHARS_MAX, SAN_ENTRIES_MAX,
+    SIP_VALIDATOR_DEFAULT,
 };
 use crate::node_id::NodeId;
 use crate::phone_security::ProfileChange;
@@ -36,14 +37,32 @@ const _: () = assert!(
 );
 
 /// `[cluster.sip]`, checked: ports in the documents' range; SIP OAuth on at the start only
-/// with the refresh login flow (the documents: SIP OAuth requires it).
+/// with the refresh login flow (the documents: SIP OAuth requires it); SIP OAuth settings
+/// only from the release that brought them.
 pub(super) fn sip_cluster(
     cluster: &ClusterFile,
     refresh_login_flow: bool,
+    release: Release,
     at: At<'_>,
 ) -> Result<Option<SipCluster>, ScenarioError> {
     let Some(sip) = &cluster.sip else { return Ok(None) };
     let sip = &sip.0;
+    let gates = [
+        (sip.oauth.as_ref().filter(|oauth| *oauth.get_ref()).map(Spanned::span), "oauth", Release::R12_5),
+        (sip.phone_oauth_port.as_ref().map(Spanned::span), "phone_oauth_port", Release::R12_5),
+        (sip.mra_oauth_port.as_ref().map(Spanned::span), "mra_oauth_port", Release::R12_5),
+        (sip.device_tokens.as_ref().map(Spanned::span), "device_tokens", Release::R14),
+    ];
+    for (span, name, from) in gates {
+        if let Some(span) = span.filter(|_| release < from) {
+            let feature = if from == Release::R14 {
+                "\"OAuth Access Token for Devices\""
+            } else {
+                "SIP OAuth registration"
+            };
+            return Err(at(span, &format!("cluster.sip.{name}"), release.too_old(feature, from)));
+        }
+    }
     let port = |value: &Option<Spanned<i64>>, name: &str, default: u16| -> Result<u16, ScenarioError> {
         match value {
             None => Ok(default),
@@ -89,11 +108,19 @@ pub(super) fn sip_cluster(
 pub(super) fn expressway_cluster(
     cluster: &ClusterFile,
     sip: bool,
+    release: Release,
     tick: &Spanned<SimDuration>,
     at: At<'_>,
 ) -> Result<Option<ExpresswayCluster>, ScenarioError> {
     let Some(expressway) = &cluster.expressway else { return Ok(None) };
     let expressway = &expressway.0;
+    if !release.has_sip_oauth() {
+        return Err(at(
+            0..0,
+            "cluster.expressway",
+            release.too_old("SIP OAuth through the edge (CEOAuth zones, the MRA port)", Release::R12_5),
+        ));
+    }
     if !sip {
         return Err(at(
             0..0,
@@ -209,6 +236,20 @@ pub(super) fn sip_action(
         }
         Ok(())
     };
+    let release = cluster.release;
+    let gate = match name {
+        ActionName::SipOauthMode | ActionName::SetSipPorts => {
+            Some(("SIP OAuth registration", Release::R12_5))
+        }
+        ActionName::SaveExpresswayCEntry => Some(("the Device > Expressway-C page", Release::R12_5Su1)),
+        ActionName::SetSecurityProfile if step.oauth_authentication.is_some() => {
+            Some(("the phone security profile's \"Enable OAuth Authentication\"", Release::R14))
+        }
+        _ => None,
+    };
+    if let Some((feature, from)) = gate.filter(|(_, from)| release < *from) {
+        return Err(at(action_span, &field("action"), release.too_old(feature, from)));
+    }
     Ok(match name {
         ActionName::SipOauthMode => {
             match step.value.as_ref().map(|value| (value.get_ref().as_bool(), value.span())) {
@@ -294,8 +335,39 @@ pub(super) fn sip_action(
         }
         ActionName::SetSecurityProfile => super::phone_steps::security_profile(step, index, action_span, at)?,
         ActionName::ResetPhone => super::phone_steps::reset_phone(step, index, devices, action_span, at)?,
+        ActionName::SaveExpresswayCEntry => {
+            edge()?;
+            expressway_entry(step, index, action_span, at)?
+        }
         other => unreachable!("{} is not a SIP step", other.name()),
     })
+}
+
+/// `save-expressway-c-entry`: a host and the X.509 names typed for it, DNS names both.
+fn expressway_entry(
+    step: &StepFile,
+    index: usize,
+    action_span: Range<usize>,
+    at: At<'_>,
+) -> Result<Action, ScenarioError> {
+    let field = |name: &str| format!("step[{index}].{name}");
+    let (Some(host), Some(names)) = (&step.host, &step.names) else {
+        return Err(at(
+            action_span,
+            &field(if step.host.is_none() { "host" } else { "names" }),
+            "save-expressway-c-entry needs `host = \"…\"` (Expressway-C's address) and `names = [\"…\"]` \
+             (the X.509 names of its certificate)"
+                .to_string(),
+        ));
+    };
+    let host = check_san(std::slice::from_ref(host.get_ref()))
+        .map_err(|message| at(host.span(), &field("host"), message))?
+        .remove(0);
+    if names.get_ref().is_empty() {
+        return Err(at(names.span(), &field("names"), "names at least one X.509 name".to_string()));
+    }
+    let names = check_san(names.get_ref()).map_err(|message| at(names.span(), &field("names"), message))?;
+    Ok(Action::SaveExpresswayEntry { host, names })
 }
 
 /// The fields each of these steps takes.
@@ -308,6 +380,7 @@ pub(super) fn fields(name: ActionName) -> &'static [&'static str] {
         ActionName::ShowOpenPorts => &["node", "port"],
         ActionName::SetSecurityProfile => ProfileChange::FIELDS,
         ActionName::ResetPhone => &["client"],
+        ActionName::SaveExpresswayCEntry => &["host", "names"],
         _ => &[],
     }
 }

@@ -331,6 +331,10 @@ catalogue! {
         port: Option<u16>,
         /// For `reissue-expressway-certificate`: the new certificate's names, space-separated.
         san: Option<String>,
+        /// For `save-expressway-c-entry`: the entry's host.
+        host: Option<String>,
+        /// For `save-expressway-c-entry`: the X.509 names typed, space-separated.
+        names: Option<String>,
         /// For `set-security-profile`, `configure-unity` and `configure-expressway`: the settings asked for, `digest_authentication=true ...`, `authz_server=true oauth=false`, `oauth_with_refresh=true`.
         settings: Option<String>,
     }
@@ -567,6 +571,8 @@ catalogue! {
         enabled: bool,
         /// Enabled before.
         previous: bool,
+        /// Whether the release shows it as the read-only enterprise parameter "Cluster SIPOAuth Mode" (from 14).
+        parameter_shown: bool,
     }
     /// The publisher refused to enable SIP OAuth.
     SipOauthModeRefused = "sip-oauth-mode-refused" {
@@ -770,6 +776,17 @@ catalogue! {
         /// Names the table holds now (0 when the push failed).
         held: u32,
         /// Why the push failed.
+        reason: Option<String>,
+    }
+    /// An administrator saved an Expressway-C entry on Device > Expressway-C (from 12.5(1)SU1): the X.509 names CallManager takes for that host.
+    ExpresswayCEntrySaved = "expressway-c-entry-saved" {
+        /// The entry's IP address, host name or FQDN.
+        host: String,
+        /// Its X.509 subject and subject alternative names now, space-separated.
+        names: String,
+        /// Names `expresswaycconfiguration` holds now (0 when the save was refused).
+        held: u32,
+        /// Why the page refused the save.
         reason: Option<String>,
     }
     /// Expressway-C has a new certificate from its CA.

@@ -108,6 +108,9 @@ pub struct ClientConfig {
     pub sip: bool,
     /// A phone's activation code (a secret), when it onboards by code.
     pub activation_code: Option<String>,
+    /// Whether a phone asks AuthZ for tokens: from release 14 ("OAuth Access Token for
+    /// Devices"). Before, it registers without one.
+    pub phone_oauth: bool,
     /// A phone's model; empty for other devices.
     pub model: String,
     /// What wakes a phone when the administrator resets it.

@@ -22,6 +22,9 @@ pub const ONBOARD_BACKOFF: std::time::Duration = std::time::Duration::from_secs(
 pub async fn run(config: ClientConfig, tracer: Tracer) {
     clock::sleep(config.start_delay).await;
     let client = Client { config, tracer };
+    if !client.config.phone_oauth {
+        return without_tokens(&client).await;
+    }
     let mut session: Option<Session> = None;
     loop {
         session = match session {
@@ -45,6 +48,19 @@ pub async fn run(config: ClientConfig, tracer: Tracer) {
         }
     }
 }
+
+/// Before release 14: the phone asks for no token and registers as its file says, once at
+/// the start and again at each reset (bounded: each reset is one step of the scenario).
+async fn without_tokens(client: &Client) {
+    loop {
+        registration::register_without_token(client).await;
+        while !reset_or_sleep(client, IDLE_WAIT).await {}
+    }
+}
+
+/// How long a phone without tokens sleeps between looks for a reset: it has nothing else to
+/// wake for (any length works; the reset wakes it at once).
+const IDLE_WAIT: std::time::Duration = std::time::Duration::from_secs(86_400);
 
 /// Sleeps `wait`, or less when the administrator resets the phone: `true` then.
 async fn reset_or_sleep(client: &Client, wait: std::time::Duration) -> bool {

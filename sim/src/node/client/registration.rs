@@ -32,11 +32,19 @@ pub async fn register(client: &Client, session: &Session) {
     }
     match client.config.edge.as_ref() {
         Some(edge) => register_through_edge(client, session, edge).await,
-        None => register_direct(client, session).await,
+        None => register_direct(client, Some(session)).await,
     }
 }
 
-async fn register_direct(client: &Client, session: &Session) {
+/// Registers a phone that holds no token (before release 14 phones ask AuthZ for none): as
+/// its configuration file says, which on those releases never says SIP OAuth for a phone.
+pub async fn register_without_token(client: &Client) {
+    if client.config.sip {
+        register_direct(client, None).await;
+    }
+}
+
+async fn register_direct(client: &Client, session: Option<&Session>) {
     let config = &client.config;
     let failed = |port: Option<u16>, reason: String, line: Option<String>, alert: Option<String>| {
         client.tracer.emit(Happening::RegistrationFailed {
@@ -86,6 +94,14 @@ async fn register_direct(client: &Client, session: &Session) {
         return register_legacy(client, register).await;
     }
     let port = device_config.sip_oauth_port;
+    let Some(session) = session else {
+        return failed(
+            Some(port),
+            "the file says SIP OAuth but the device holds no access token".to_string(),
+            None,
+            None,
+        );
+    };
     let trust = if phone {
         match identity_trust_list(client, tftp_port).await {
             Ok(trust) => trust,

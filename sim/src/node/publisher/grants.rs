@@ -51,7 +51,7 @@ pub struct Grants {
 impl Grants {
     /// Whether AuthZ now offers the authorization-code grant with refresh tokens.
     pub fn offers_refresh_flow(&self) -> bool {
-        self.release == Release::New && self.refresh_login_flow
+        self.release.has_refresh_login_flow() && self.refresh_login_flow
     }
 }
 
@@ -69,9 +69,10 @@ impl Publisher {
         let now_s = self.now_s();
         match authorize.response_type {
             ResponseType::Code if !self.grants.offers_refresh_flow() => {
-                let reason = match self.grants.release {
-                    Release::Old => "implicit-grant-only",
-                    Release::New => "refresh-login-flow-disabled",
+                let reason = if self.grants.release.has_refresh_login_flow() {
+                    "refresh-login-flow-disabled"
+                } else {
+                    "implicit-grant-only"
                 };
                 return oauth_error(UNSUPPORTED_RESPONSE_TYPE, reason);
             }
@@ -313,7 +314,7 @@ mod tests {
     fn the_table_holds_the_refresh_tokens_ccid_and_only_a_hash_of_it() {
         let trace = Trace::new();
         let grants =
-            Grants { release: Release::New, refresh_login_flow: true, sso: None, sso_metadata: None };
+            Grants { release: Release::NEWEST, refresh_login_flow: true, sso: None, sso_metadata: None };
         let mut publisher = Publisher::new(
             &Seeds::new(3),
             Lifetimes::defaults(),

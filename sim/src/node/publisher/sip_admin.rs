@@ -16,6 +16,7 @@ use crate::phone_security::ProfileChange;
 use crate::proto::axl::{DiscoveredNode, ExpresswayNames, ExpresswayNamesHeld};
 use crate::proto::http::{HttpRequest, HttpResponse};
 use crate::proto::sip::oauth_port_refusal;
+use crate::release::Release;
 use crate::scenario::DeviceTokens;
 use crate::trace::{Happening, Tracer};
 
@@ -48,6 +49,9 @@ pub struct SipAdmin {
     database: Rc<ClusterDatabase>,
     subscribers: Vec<NodeId>,
     device_tokens: DeviceTokens,
+    /// Whether the mode shows as a read-only enterprise parameter, and whether phones get
+    /// tokens at all.
+    release: Release,
     /// Phones by device name.
     phones: BTreeMap<String, PhoneEnrollment>,
 }
@@ -60,9 +64,10 @@ impl SipAdmin {
         database: Rc<ClusterDatabase>,
         subscribers: Vec<NodeId>,
         device_tokens: DeviceTokens,
+        release: Release,
         phones: BTreeMap<String, PhoneEnrollment>,
     ) -> SipAdmin {
-        SipAdmin { database, subscribers, device_tokens, phones }
+        SipAdmin { database, subscribers, device_tokens, release, phones }
     }
 
     /// `utils sipOAuth-mode enable|disable`: refused while the refresh login flow is off. The
@@ -93,7 +98,11 @@ impl SipAdmin {
         }
         let previous = self.database.sip_oauth_mode();
         match previous.and_then(|previous| self.database.set_sip_oauth_mode(enabled).map(|()| previous)) {
-            Ok(previous) => tracer.emit(Happening::SipOauthModeSet { enabled, previous }),
+            Ok(previous) => tracer.emit(Happening::SipOauthModeSet {
+                enabled,
+                previous,
+                parameter_shown: self.release.shows_sip_oauth_parameter(),
+            }),
             Err(reason) => tracer.emit(Happening::SipOauthModeRefused { reason }),
         }
     }
@@ -212,7 +221,9 @@ impl SipAdmin {
             Ok(names) => names.names,
             Err(response) => return response,
         };
-        match self.database.add_expressway_names(&names) {
+        // The entry is Expressway-C's host, its certificate's CN (its first name).
+        let host = names.first().cloned().unwrap_or_default();
+        match self.database.add_expressway_names(&host, &names) {
             Ok(held) => HttpResponse::json(
                 StatusCode::OK,
                 &ExpresswayNamesHeld { held: u32::try_from(held).unwrap_or(u32::MAX) },
@@ -221,8 +232,33 @@ impl SipAdmin {
         }
     }
 
+    /// Device > Expressway-C, Save: the entry of `host` holds `names` from now on.
+    pub fn save_expressway_entry(&self, host: &str, names: &[String], tracer: &Tracer) {
+        let (held, reason) = match self.database.save_expressway_entry(host, names) {
+            Ok(held) => (u32::try_from(held).unwrap_or(u32::MAX), None),
+            Err(reason) => (0, Some(reason)),
+        };
+        tracer.emit(Happening::ExpresswayCEntrySaved {
+            host: host.to_string(),
+            names: names.join(" "),
+            held,
+            reason,
+        });
+    }
+
+    /// Phones get tokens from release 14 ("OAuth Access Token for Devices"); before, SIP
+    /// OAuth is Jabber's only.
+    fn phones_get_tokens(&self) -> Result<(), Refused> {
+        if self.release.has_phone_oauth() {
+            Ok(())
+        } else {
+            Err("phone-oauth-from-release-14")
+        }
+    }
+
     /// Whose tokens a phone gets by its activation code; the code is used up.
     pub fn activate(&mut self, device: &str, code: &str) -> Result<String, Refused> {
+        self.phones_get_tokens()?;
         let phone = self.phones.get_mut(device).ok_or("unknown-device")?;
         match &phone.activation_code {
             Some(expected) if expected == code => {
@@ -237,6 +273,7 @@ impl SipAdmin {
     /// Whose tokens an already registered phone gets, if the cluster lets phones take the
     /// implicit way.
     pub fn registered_device(&self, device: &str) -> Result<String, Refused> {
+        self.phones_get_tokens()?;
         if self.device_tokens == DeviceTokens::Explicit {
             return Err("activation-code-onboarding-required");
         }
@@ -274,7 +311,7 @@ mod tests {
                 },
             ),
         ]);
-        SipAdmin::new(Rc::new(database), nodes, tokens, phones)
+        SipAdmin::new(Rc::new(database), nodes, tokens, Release::NEWEST, phones)
     }
 
     /// "OAuth Access Token for Devices": an activation code works once and only for its
@@ -291,6 +328,26 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let explicit = admin(&dir, DeviceTokens::Explicit);
         assert_eq!(explicit.registered_device("phone-2"), Err("activation-code-onboarding-required"));
+    }
+
+    /// Before release 14 phones get no tokens, either way; the mode is not shown as an
+    /// enterprise parameter.
+    #[test]
+    fn before_release_14_phones_get_no_tokens_and_no_parameter_shows_the_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let SipAdmin { database, subscribers, device_tokens, phones, .. } =
+            admin(&dir, DeviceTokens::Implicit);
+        let mut old = SipAdmin::new(database, subscribers, device_tokens, Release::R12_5Su1, phones);
+        assert_eq!(old.registered_device("phone-2"), Err("phone-oauth-from-release-14"));
+        assert_eq!(old.activate("phone-1", "C0DE"), Err("phone-oauth-from-release-14"));
+        let trace = Trace::new();
+        let seen = Seen::default();
+        trace.observe(Box::new(seen.clone()));
+        old.set_mode(true, true, &trace.node(&NodeId::PUBLISHER));
+        let events = seen.0.borrow();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].kind, "sip-oauth-mode-set");
+        assert_eq!(events[0].fields.get("parameter_shown").and_then(|v| v.as_bool()), Some(false));
     }
 
     /// The CallManager page checks before it saves: one port out of range refuses the change.

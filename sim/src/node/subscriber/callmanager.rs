@@ -8,7 +8,8 @@
 //! must be signed by a Tomcat-trust CA *and* named in `expresswaycconfiguration`); a
 //! REGISTER must carry an access token the node's validator plugin (`callmanager-sip`)
 //! accepts with the keys this node's AuthZ loaded, or it is answered `SIP/2.0 403
-//! Forbidden`. With SIP OAuth off it listens on the legacy ports 5060 (TCP) and 5061 (TLS).
+//! Forbidden`. It listens on the legacy ports 5060 (TCP) and 5061 (TLS) either way, for devices
+//! that do not use OAuth.
 //!
 //! Assumption (the documents do not say): CallManager validates with the AuthZ keys the
 //! node's running Tomcat loaded (`node_keys`), the keys every other service of the node uses.
@@ -147,11 +148,12 @@ impl CallManager {
             let reason = "no tomcat.pem on disk".to_string();
             return this.tracer.emit(Happening::CallmanagerFailed { reason });
         };
-        let plan = if oauth {
-            vec![(ports.phone, Purpose::OAuthPhone), (ports.mra, Purpose::OAuthMra)]
-        } else {
-            vec![(SIP_PORT, Purpose::Legacy), (SIP_TLS_PORT, Purpose::LegacyTls)]
-        };
+        // The legacy ports stay open with SIP OAuth on: devices that do not use OAuth (a
+        // Non Secure phone, any phone before release 14) register there as before.
+        let mut plan = vec![(SIP_PORT, Purpose::Legacy), (SIP_TLS_PORT, Purpose::LegacyTls)];
+        if oauth {
+            plan.extend([(ports.phone, Purpose::OAuthPhone), (ports.mra, Purpose::OAuthMra)]);
+        }
         let mut opened = Vec::new();
         for (port, purpose) in plan {
             if purpose.oauth() && !SIP_OAUTH_PORT_RANGE.contains(&port) {

@@ -9,9 +9,18 @@ pub(super) fn in_words(event: &Event) -> Option<String> {
     let flag = |name: &str| event.fields.get(name).and_then(|value| value.as_bool());
     let said = match event.kind.as_str() {
         "sip-oauth-mode-set" => format!(
-            "ClusterSIPOAuthMode is {} in processconfig (was {}); each CallManager takes it up when it restarts",
+            "ClusterSIPOAuthMode is {} in processconfig (was {}){}; each CallManager takes it up when it restarts",
             u8::from(flag("enabled") == Some(true)),
-            u8::from(flag("previous") == Some(true))
+            u8::from(flag("previous") == Some(true)),
+            if flag("parameter_shown") == Some(true) {
+                if flag("enabled") == Some(true) {
+                    "; the read-only enterprise parameter Cluster SIPOAuth Mode shows Enabled"
+                } else {
+                    "; the read-only enterprise parameter Cluster SIPOAuth Mode shows Disabled"
+                }
+            } else {
+                ""
+            }
         ),
         "sip-oauth-mode-refused" => format!("refused to change the SIP OAuth mode: {}", f("reason")),
         "sip-ports-set" => format!(
@@ -90,6 +99,15 @@ pub(super) fn in_words(event: &Event) -> Option<String> {
         "expressway-names-pushed" => match event.field_text("reason") {
             Some(reason) => format!("could not push {} over AXL: {reason}", f("names")),
             None => format!("pushed {} over AXL; expresswaycconfiguration holds {} name(s)", f("names"), f("held")),
+        },
+        "expressway-c-entry-saved" => match event.field_text("reason") {
+            Some(reason) => format!("refused to save the Expressway-C entry {}: {reason}", f("host")),
+            None => format!(
+                "saved the Expressway-C entry {} with X.509 names {}; expresswaycconfiguration holds {} name(s)",
+                f("host"),
+                f("names"),
+                f("held")
+            ),
         },
         "expressway-certificate-reissued" => format!("new certificate for {} (serial {})", f("names"), f("serial")),
         "edge-request-accepted" => format!("admitted {} ({}) with access token {}", f("client"), f("user"), f("tid").chars().take(8).collect::<String>()),
