@@ -812,8 +812,24 @@ fn sip_steps_name_subscribers_and_need_their_cluster() {
     {
         let (_, _, field, message) = error(&upload("cucm-sub-1", certificate));
         assert_eq!(field, "step[0].certificate", "{certificate}");
-        assert_eq!(message, "can upload only tomcat-trust/cucm-sub-1.pem", "{certificate}");
+        assert_eq!(
+            message,
+            "can upload only tomcat-trust/cucm-sub-1.pem, phone-edge-trust/cucm-pub.pem, phone-edge-trust/cucm-sub-1.pem",
+            "{certificate}"
+        );
     }
+    // phone-edge-trust takes any CallManager node's tomcat.pem, and nothing is deleted from it.
+    for certificate in ["phone-edge-trust/cucm-pub.pem", "phone-edge-trust/cucm-sub-1.pem"] {
+        let scenario = Scenario::parse(&upload("cucm-sub-1", certificate), Path::new("x.toml")).unwrap();
+        assert_eq!(scenario.steps[0].action.step_fields()["certificate"], certificate);
+    }
+    let (_, _, field, message) = error(&upload("cucm-sub-1", "phone-edge-trust/imp-pub.pem"));
+    assert_eq!(field, "step[0].certificate");
+    assert!(message.contains("phone-edge-trust/cucm-pub.pem"), "{message}");
+    let delete = format!("{base}action = \"delete-certificate\"\nnode = \"cucm-sub-1\"\ncertificate = \"phone-edge-trust/cucm-pub.pem\"\n");
+    let (_, _, field, message) = error(&delete);
+    assert_eq!(field, "step[0].certificate");
+    assert!(message.contains("phone_edge_trust = false"), "{message}");
     let with_edge =
         upload("cucm-sub-1", "tomcat-trust/x.pem").replace("sip = {}\n", "sip = {}\nexpressway = {}\n");
     let (_, _, _, message) = error(&with_edge);

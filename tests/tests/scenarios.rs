@@ -42,6 +42,7 @@ const SCENARIOS: &[&str] = &[
     "new-client-on-old-cluster.toml",
     "old-client-on-new-cluster.toml",
     "partition-during-regeneration.toml",
+    "phone-edge-trust-missing.toml",
     "phone-security-profile-oauth.toml",
     "sip-oauth-on-release-12-5.toml",
     "publisher-clock-ahead.toml",
@@ -512,6 +513,13 @@ fn phone_security_profile_oauth() {
 #[test]
 fn sip_oauth_on_release_12_5() {
     insta::assert_snapshot!(story("sip-oauth-on-release-12-5.toml"));
+}
+
+/// Phone-edge-trust empty: the phone refuses Tomcat's certificate and gets no tokens until
+/// the Tomcat certificates are uploaded there; Jabber is not affected.
+#[test]
+fn phone_edge_trust_missing() {
+    insta::assert_snapshot!(story("phone-edge-trust-missing.toml"));
 }
 
 /// Device > Expressway-C: an entry typed by hand (wrong, then edited) instead of a refresh.

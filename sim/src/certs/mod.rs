@@ -12,6 +12,7 @@
 //! * [`device_trust`]: what the Jabber devices trust (pushed by the administrator).
 //! * [`install`]: the nodes' certificates and trust as the run finds them (every node's
 //!   IPSec-trust holds the CallManager publisher's `ipsec.pem`).
+//! * [`phone_edge_trust`]: the roots phones check Tomcat against when they get tokens.
 //! * [`sync`]: certificates over the network: trust sync with the publisher, DRF's check.
 
 pub mod authority;
@@ -19,6 +20,7 @@ pub mod certificate;
 pub mod device_trust;
 pub mod identity;
 pub mod install;
+pub mod phone_edge_trust;
 pub mod service;
 pub mod store;
 pub mod sync;
@@ -26,5 +28,6 @@ pub mod sync;
 pub use certificate::Certificate;
 pub use device_trust::DeviceTrust;
 pub use identity::Identity;
+pub use phone_edge_trust::PhoneEdgeTrust;
 pub use service::Service;
 pub use store::{CertStore, CertificateName, Refused};

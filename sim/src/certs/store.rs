@@ -8,28 +8,35 @@ use rand_core::RngCore;
 
 use crate::certs::certificate::{Certificate, Draw, IDENTITY_VALIDITY};
 use crate::certs::identity::Identity;
+use crate::certs::phone_edge_trust::PHONE_EDGE_TRUST;
 use crate::certs::service::{NodeRole, Service};
 
-/// What a `delete-certificate` step names: an identity certificate (`cup.pem`) or one
-/// certificate of a trust store (`tomcat-trust/imp-sub-1.pem`).
+/// What a certificate step names: an identity certificate (`cup.pem`), one certificate of
+/// a node's trust store (`tomcat-trust/imp-sub-1.pem`), or one of the cluster's
+/// phone-edge-trust (`phone-edge-trust/cucm-pub.pem`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CertificateName {
     Identity(Identity),
     Trust { store: Identity, host: String },
+    PhoneEdgeTrust { host: String },
 }
 
 impl CertificateName {
-    /// Reads `cup.pem` or `<identity>-trust/<host>.pem`.
+    /// Reads `cup.pem`, `<identity>-trust/<host>.pem` or `phone-edge-trust/<host>.pem`.
     pub fn parse(text: &str) -> Result<CertificateName, String> {
         if let Some((store, file)) = text.split_once('/') {
-            let store = Identity::from_trust_store(store).ok_or_else(|| {
-                format!("{store:?} is not a trust store (cup-trust, cup-xmpp-trust, cup-xmpp-s2s-trust, ipsec-trust, tomcat-trust)")
-            })?;
             let host = file
                 .strip_suffix(".pem")
                 .filter(|host| !host.is_empty())
-                .ok_or_else(|| format!("{file:?} is not a certificate file (<host>.pem)"))?;
-            return Ok(CertificateName::Trust { store, host: host.to_string() });
+                .ok_or_else(|| format!("{file:?} is not a certificate file (<host>.pem)"))?
+                .to_string();
+            if store == PHONE_EDGE_TRUST {
+                return Ok(CertificateName::PhoneEdgeTrust { host });
+            }
+            let store = Identity::from_trust_store(store).ok_or_else(|| {
+                format!("{store:?} is not a trust store (cup-trust, cup-xmpp-trust, cup-xmpp-s2s-trust, ipsec-trust, tomcat-trust, {PHONE_EDGE_TRUST})")
+            })?;
+            return Ok(CertificateName::Trust { store, host });
         }
         Identity::from_name(text).map(CertificateName::Identity).ok_or_else(|| {
             format!(
@@ -44,6 +51,7 @@ impl std::fmt::Display for CertificateName {
         match self {
             CertificateName::Identity(identity) => f.write_str(&identity.file()),
             CertificateName::Trust { store, host } => write!(f, "{}/{host}.pem", store.trust_store()),
+            CertificateName::PhoneEdgeTrust { host } => write!(f, "{PHONE_EDGE_TRUST}/{host}.pem"),
         }
     }
 }
@@ -222,8 +230,11 @@ impl CertStore {
 
     /// Deletes a trust certificate, if the node lets it.
     pub fn delete(&mut self, name: &CertificateName) -> Result<Certificate, Refused> {
-        let CertificateName::Trust { store, host } = name else {
-            return Err(Refused::IdentityCertificate);
+        let (store, host) = match name {
+            CertificateName::Identity(_) => return Err(Refused::IdentityCertificate),
+            // The cluster's phone-edge-trust is not a node's store.
+            CertificateName::PhoneEdgeTrust { .. } => return Err(Refused::NotFound),
+            CertificateName::Trust { store, host } => (store, host),
         };
         let running: Vec<Service> =
             self.watchers.iter().copied().filter(|service| self.running(*service)).collect();

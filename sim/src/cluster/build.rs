@@ -12,7 +12,7 @@ use authzlab_host::PluginHost;
 use rand_core::RngCore;
 use tokio::sync::mpsc::{self, Receiver, Sender};
 
-use super::sip_setup::SipSetUp;
+use super::sip_setup::{CallManagerCerts, SipSetUp};
 use super::{
     load_validator, record_plugin, Registered, RunError, CLIENT_START_JITTER_MS, CLIENT_START_MIN,
     CLIENT_START_WINDOW, TCP_BACKLOG,
@@ -114,6 +114,7 @@ pub(super) fn build<'a>(
     // Every CallManager node's tomcat.pem and ipsec.pem, issued before the run.
     let (publisher_certs, subscriber_certs) = callmanager_certs(scenario, &subscribers, seeds)?;
     let (assertion_key, sso_metadata) = sso_set_up(scenario, seeds, &publisher_certs).unzip();
+    let publisher_certs = Rc::new(RefCell::new(publisher_certs));
     let grants = Grants {
         release: scenario.cluster.release,
         refresh_login_flow: scenario.refresh_login_flow,
@@ -127,10 +128,11 @@ pub(super) fn build<'a>(
     let registered = Registered::new(disk.path());
     let store = RefreshTokenStore::open(&disk.path().join("refreshtokendetails.sqlite"))
         .map_err(|e| RunError::Simulation(e.to_string()))?;
-    let publisher_ipsec = publisher_certs.identity(certs::Identity::Ipsec).clone();
+    let publisher_ipsec = publisher_certs.borrow().identity(certs::Identity::Ipsec).clone();
     let sip = match &scenario.cluster.sip {
         Some(sip) => {
-            Some(SipSetUp::new(scenario, sip, seeds, &devices, &subscriber_certs, disk.path(), trace)?)
+            let certs = CallManagerCerts { publisher: &publisher_certs, subscribers: &subscriber_certs };
+            Some(SipSetUp::new(scenario, sip, seeds, &devices, certs, disk.path(), trace)?)
         }
         None => None,
     };

@@ -13,7 +13,7 @@ use rand_core::RngCore;
 
 use crate::certs::authority::{Authority, EDGE_CA_NAME};
 use crate::certs::certificate::Draw;
-use crate::certs::CertStore;
+use crate::certs::{CertStore, PhoneEdgeTrust};
 use crate::cluster::RunError;
 use crate::cluster_database::{ClusterDatabase, SipPorts};
 use crate::node::authz::node_keys::NodeKeys;
@@ -29,6 +29,13 @@ use crate::trace::Trace;
 /// How long before the run the CA's certificate was made: a day.
 const CA_AGE_S: u64 = 86_400;
 
+/// Every CallManager node's certificates, as the run installed them.
+#[derive(Clone, Copy)]
+pub struct CallManagerCerts<'a> {
+    pub publisher: &'a Rc<RefCell<CertStore>>,
+    pub subscribers: &'a [Rc<RefCell<CertStore>>],
+}
+
 /// The SIP pieces of one run.
 pub struct SipSetUp {
     pub database: Rc<ClusterDatabase>,
@@ -37,6 +44,9 @@ pub struct SipSetUp {
     pub validator: String,
     device_tokens: DeviceTokens,
     release: crate::release::Release,
+    /// The cluster's phone-edge-trust, and the publisher's certificates (an upload's source).
+    phone_edge: PhoneEdgeTrust,
+    publisher_certs: Rc<RefCell<CertStore>>,
     /// Device → (user, activation code), for every phone.
     phones: BTreeMap<String, PhoneEnrollment>,
 }
@@ -47,10 +57,11 @@ impl SipSetUp {
         sip: &SipCluster,
         seeds: &Seeds,
         devices: &[Device],
-        subscriber_certs: &[Rc<RefCell<CertStore>>],
+        certs: CallManagerCerts<'_>,
         disk: &Path,
         trace: &Trace,
     ) -> Result<SipSetUp, RunError> {
+        let CallManagerCerts { publisher: publisher_certs, subscribers: subscriber_certs } = certs;
         let epoch_s = scenario.epoch_s;
         let ports = SipPorts { phone: sip.phone_oauth_port, mra: sip.mra_oauth_port };
         let subscribers = scenario.cluster.cucm_subscriber_nodes();
@@ -79,6 +90,12 @@ impl SipSetUp {
             }
         }
         let cluster_certs: ClusterCerts = Rc::new(subscriber_certs.to_vec());
+        let phone_edge = PhoneEdgeTrust::default();
+        if sip.phone_edge_trust {
+            for certs in std::iter::once(publisher_certs).chain(subscriber_certs) {
+                phone_edge.upload(certs.borrow().identity(crate::certs::Identity::Tomcat).clone());
+            }
+        }
         // Phones onboard by code when the cluster requires it, and always over MRA.
         let mut codes = seeds.rng("activation-codes");
         let phones = devices
@@ -120,6 +137,8 @@ impl SipSetUp {
             validator: sip.validator.clone(),
             device_tokens: sip.device_tokens,
             release: scenario.cluster.release,
+            phone_edge,
+            publisher_certs: publisher_certs.clone(),
             phones,
         })
     }
@@ -153,6 +172,8 @@ impl SipSetUp {
             cluster: self.cluster_certs.clone(),
             database: self.database.clone(),
             edge_ca: self.authority.certificate.clone(),
+            phone_edge: self.phone_edge.clone(),
+            publisher_certs: self.publisher_certs.clone(),
         }
     }
 

@@ -59,7 +59,11 @@ pub fn delete(certs: &RefCell<CertStore>, name: &CertificateName, role: NodeRole
             expired: deleted.expired(now_s),
             restart: restarts(*store, role),
         },
-        (Ok(_), CertificateName::Identity(_)) => unreachable!("identity certificates are never deleted"),
+        (Ok(_), CertificateName::Identity(_) | CertificateName::PhoneEdgeTrust { .. }) => {
+            unreachable!(
+                "a node's store deletes neither identity certificates nor the cluster's phone-edge-trust"
+            )
+        }
         (Err(refused), _) => {
             Happening::CertificateDeleteRefused { certificate: name.to_string(), reason: refused.reason() }
         }
@@ -73,6 +77,16 @@ pub fn uploaded(store: Identity, certificate: &Certificate, role: NodeRole) -> H
         certificate: format!("{}/{}.pem", store.trust_store(), certificate.host),
         serial: certificate.serial.clone(),
         restart: restarts(store, role),
+    }
+}
+
+/// An upload to the cluster's phone-edge-trust: phones read it at their next token request,
+/// so no service restarts.
+pub fn uploaded_to_phone_edge_trust(certificate: &Certificate) -> Happening {
+    Happening::CertificateUploaded {
+        certificate: format!("{}/{}.pem", crate::certs::phone_edge_trust::PHONE_EDGE_TRUST, certificate.host),
+        serial: certificate.serial.clone(),
+        restart: String::new(),
     }
 }
 

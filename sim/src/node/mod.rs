@@ -17,6 +17,7 @@
 //!   IPSec-trust: DRF's check, the documented serial comparison, taking the new one.
 //! * [`platform_commands`]: what a subscriber or IM and Presence node takes from its
 //!   administrator (CLI, Control Center, Certificate Management).
+//! * [`tomcat_tls`]: what Cisco Tomcat presents on 8443 to a phone that starts TLS.
 //! * [`authz`]: what every token consumer shares: its keys (on disk, loaded, fetched), the
 //!   implicit grant's opaque tokens and proxy mode, and the refusals it records.
 
@@ -30,6 +31,7 @@ pub mod ipsec_trust;
 pub mod platform_commands;
 pub mod publisher;
 pub mod subscriber;
+pub mod tomcat_tls;
 pub mod unity;
 
 use authzlab_host::{KeyChecksum, Keyring};

@@ -91,6 +91,9 @@ pub enum NetError {
     Timeout,
     #[error("protocol error: {0}")]
     Protocol(String),
+    /// The TLS handshake failed (a phone's token request, [`crate::proto::https`]).
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 /// A node's request handler: the response may wait on the network (proxy mode).
@@ -122,20 +125,22 @@ pub async fn serve_unless_busy(port: u16, handler: Handler, busy: Busy) -> turmo
     let listener = turmoil::net::TcpListener::bind(("0.0.0.0", port)).await?;
     loop {
         let (stream, _) = listener.accept().await?;
+        let (handler, busy) = (handler.clone(), busy.clone());
+        tokio::task::spawn_local(serve_connection(Metered::new(stream), handler, busy));
+    }
+}
+
+/// HTTP/1.1 on one connection until it closes; a broken connection ends that exchange only.
+pub(crate) async fn serve_connection<S>(stream: S, handler: Handler, busy: Busy)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + 'static,
+{
+    let service = service_fn(move |request: Request<Incoming>| {
         let handler = handler.clone();
         let busy = busy.clone();
-        tokio::task::spawn_local(async move {
-            let service = service_fn(move |request: Request<Incoming>| {
-                let handler = handler.clone();
-                let busy = busy.clone();
-                async move { Ok::<_, Infallible>(answer(&handler, &busy, request).await) }
-            });
-            // A broken connection ends that exchange only; the listener goes on.
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(Metered::new(stream)), service)
-                .await;
-        });
-    }
+        async move { Ok::<_, Infallible>(answer(&handler, &busy, request).await) }
+    });
+    let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
 }
 
 async fn answer(handler: &Handler, busy: &Busy, request: Request<Incoming>) -> Response<Full<Bytes>> {
@@ -244,10 +249,17 @@ impl<'a> Call<'a> {
         let stream = turmoil::net::TcpStream::connect((self.host.as_str(), self.port))
             .await
             .map_err(|_| NetError::Connect(format!("{}:{}", self.host, self.port)))?;
-        let (mut sender, connection) =
-            hyper::client::conn::http1::handshake(TokioIo::new(Metered::new(stream)))
-                .await
-                .map_err(|e| NetError::Protocol(e.to_string()))?;
+        self.exchange_over(Metered::new(stream)).await
+    }
+
+    /// The request and its answer over a connection already made (plain or TLS).
+    pub(crate) async fn exchange_over<S>(self, stream: S) -> Result<HttpResponse, NetError>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + 'static,
+    {
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| NetError::Protocol(e.to_string()))?;
         tokio::task::spawn_local(async move {
             let _ = connection.await;
         });

@@ -1,6 +1,7 @@
 //! Wire protocols between nodes: one file per protocol.
 //!
 //! * [`http`]: HTTP/1.1 (hyper) over turmoil TCP, the transport of every API here.
+//! * [`https`]: TLS on the AuthZ port for clients that start a handshake (phones' tokens).
 //! * [`metered`]: a stream that tells `clock` it was touched, so idle skipping never jumps
 //!   past a message turmoil has queued but not yet delivered.
 //! * [`authz`]: the AuthZ service's messages: login, refresh, key fetch and key sync, the
@@ -16,6 +17,7 @@ pub mod authz;
 pub mod axl;
 pub mod edge;
 pub mod http;
+pub mod https;
 pub mod metered;
 pub mod sip;
 pub mod sso;

@@ -16,6 +16,9 @@ pub const TFTP_HTTP_PORT: u16 = 6970;
 pub const TFTP_HTTPS_PORT: u16 = 6971;
 /// The Identity Trust List.
 pub const ITL_PATH: &str = "/ITLFile.tlv";
+/// Where a phone reads the cluster's phone-edge-trust before it asks for tokens (the path is
+/// ours: assumption).
+pub const PHONE_EDGE_TRUST_PATH: &str = "/PhoneEdgeTrust.tlv";
 /// Largest configuration file a device reads.
 pub const CONFIG_BYTES_MAX: usize = 16 * 1024;
 

@@ -311,7 +311,7 @@ const LINGER_BYTES_MAX: usize = 64 * 1024;
 
 /// Reads and discards until the peer closes, [`FAILED_HANDSHAKE_LINGER`] passes or
 /// [`LINGER_BYTES_MAX`] arrive.
-async fn linger(mut stream: Metered<turmoil::net::TcpStream>) {
+pub(crate) async fn linger<S: tokio::io::AsyncRead + Unpin>(mut stream: S) {
     use tokio::io::AsyncReadExt;
     let drain = async {
         let mut discarded = 0;

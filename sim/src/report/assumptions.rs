@@ -411,6 +411,13 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     },
     Assumption {
         what: || {
+            "phones on premises get their tokens over TLS, checking Tomcat against the cluster's one phone-edge-trust, read from TFTP at each request; it starts with every CallManager node's self-signed tomcat.pem unless the scenario says not; other exchanges on 8443 are plain HTTP".to_string()
+        },
+        lives_in: "PhoneEdgeTrust (certs/phone_edge_trust.rs), proto/https.rs",
+        relied_on: |s| phones(s) && s.cluster.release.has_phone_oauth(),
+    },
+    Assumption {
+        what: || {
             "CallManager keeps listening on 5060 and 5061 with SIP OAuth on, for devices that do not use OAuth".to_string()
         },
         lives_in: "node/subscriber/callmanager.rs",

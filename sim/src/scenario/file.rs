@@ -119,6 +119,10 @@ pub(super) struct SipFile {
     /// "OAuth Access Token for Devices": `implicit` (default) or `explicit`.
     #[serde(default)]
     pub device_tokens: Option<Spanned<DeviceTokens>>,
+    /// Whether phone-edge-trust holds the CallManager nodes' Tomcat certificates at the
+    /// start (default: yes, the procedure's first step done).
+    #[serde(default)]
+    pub phone_edge_trust: Option<bool>,
 }
 
 #[derive(Deserialize)]

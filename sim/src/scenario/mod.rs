@@ -170,6 +170,9 @@ pub struct SipCluster {
     pub validator: String,
     /// "OAuth Access Token for Devices".
     pub device_tokens: DeviceTokens,
+    /// Whether phone-edge-trust holds every CallManager node's `tomcat.pem` at the start
+    /// (assumption: the SIP OAuth procedure's first step done, unless the scenario says not).
+    pub phone_edge_trust: bool,
 }
 
 /// The validator CallManager's SIP check loads when the scenario names none.

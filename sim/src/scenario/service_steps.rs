@@ -10,6 +10,7 @@ use super::action::ActionName;
 use super::file::StepFile;
 use super::{Action, Cluster, ScenarioError};
 use crate::certs::authority::EDGE_CA_NAME;
+use crate::certs::phone_edge_trust::PHONE_EDGE_TRUST;
 use crate::certs::service::RunsOn;
 use crate::certs::{CertificateName, Identity, Service};
 use crate::node_id::NodeId;
@@ -125,6 +126,13 @@ pub(super) fn service_action(
             let certificate = read.certificate()?;
             let name = CertificateName::parse(certificate.get_ref())
                 .map_err(|message| at(certificate.span(), &read.field("certificate"), message))?;
+            if matches!(name, CertificateName::PhoneEdgeTrust { .. }) {
+                return Err(at(
+                    certificate.span(),
+                    &read.field("certificate"),
+                    "authzlab uploads to phone-edge-trust but does not delete from it (start without it: [cluster.sip] phone_edge_trust = false)".to_string(),
+                ));
+            }
             let nodes = [cucm_nodes(cluster), cluster.imp_nodes()].concat();
             let node = read.node(&nodes, "a CallManager or IM and Presence node")?;
             Action::DeleteCertificate { node, certificate: name }
@@ -230,10 +238,18 @@ fn upload_certificate(read: &StepReader<'_>, cluster: &Cluster) -> Result<Action
     if cluster.expressway.is_some() {
         sources.insert(0, EDGE_CA_NAME.to_string());
     }
+    // phone-edge-trust takes a CallManager node's Tomcat certificate (its own root here).
+    let callmanagers: Vec<String> =
+        cucm_nodes(cluster).iter().map(|node| node.as_str().to_string()).collect();
     match &name {
         CertificateName::Trust { store: Identity::Tomcat, host } if sources.contains(host) => {}
+        CertificateName::PhoneEdgeTrust { host } if callmanagers.contains(host) => {}
         _ => {
-            let shown: Vec<String> = sources.iter().map(|host| format!("tomcat-trust/{host}.pem")).collect();
+            let shown: Vec<String> = sources
+                .iter()
+                .map(|host| format!("tomcat-trust/{host}.pem"))
+                .chain(callmanagers.iter().map(|host| format!("{PHONE_EDGE_TRUST}/{host}.pem")))
+                .collect();
             return Err(refuse(format!("can upload only {}", shown.join(", "))));
         }
     }

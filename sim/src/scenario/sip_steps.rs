@@ -100,6 +100,7 @@ pub(super) fn sip_cluster(
             .as_ref()
             .map_or_else(|| SIP_VALIDATOR_DEFAULT.to_string(), |v| v.get_ref().clone()),
         device_tokens: sip.device_tokens.as_ref().map_or(DeviceTokens::Implicit, |tokens| *tokens.get_ref()),
+        phone_edge_trust: sip.phone_edge_trust.unwrap_or(true),
     }))
 }
 

@@ -28,7 +28,7 @@ const _: () =
 /// The client's program; it runs until the simulation ends.
 pub async fn run(config: ClientConfig, tracer: Tracer) {
     clock::sleep(config.start_delay).await;
-    let client = Client { config, tracer };
+    let client = Client::new(config, tracer);
     let mut session = sign_in(&client).await;
     loop {
         clock::sleep(VOICEMAIL_POLL_INTERVAL).await;

@@ -13,11 +13,15 @@ use std::time::Duration;
 
 use hyper::StatusCode;
 
+use crate::certs::phone_edge_trust::PHONE_EDGE_TRUST;
+use crate::certs::sync::{CertificateSet, CERTIFICATE_SET_MAX};
+use crate::certs::Identity;
 use crate::clock;
 use crate::node_id::NodeId;
 use crate::proto::authz::*;
-use crate::proto::http::Call;
+use crate::proto::http::{Call, HttpResponse, NetError};
 use crate::proto::sso::{IdpLoginRequest, IdpLoginResponse, IDP_LOGIN_PATH, IDP_PORT};
+use crate::proto::tftp::{PHONE_EDGE_TRUST_PATH, TFTP_HTTPS_PORT};
 use crate::scenario::ClientKind;
 use crate::trace::{Happening, Tracer};
 
@@ -140,9 +144,16 @@ enum Authorized {
 pub struct Client {
     pub config: ClientConfig,
     pub tracer: Tracer,
+    /// The phone-edge-trust a phone last read from its TFTP: kept when TFTP cannot be
+    /// reached, as a phone keeps its trust lists in flash (assumption).
+    phone_edge_trust: std::cell::RefCell<Option<Vec<crate::certs::Certificate>>>,
 }
 
 impl Client {
+    pub fn new(config: ClientConfig, tracer: Tracer) -> Client {
+        Client { config, tracer, phone_edge_trust: std::cell::RefCell::default() }
+    }
+
     pub fn now_s(&self) -> u64 {
         clock::node_now_s(&self.config.name, self.config.epoch_s)
     }
@@ -253,10 +264,8 @@ impl Client {
         grant_name: Option<&str>,
     ) -> Result<Session, String> {
         let config = &self.config;
-        let response = Call::post(&config.publisher, HTTPS_PORT, TOKEN_PATH, &config.name, grant)
-            .send_via(config.edge.as_ref())
-            .await
-            .map_err(|e| e.to_string())?;
+        let call = Call::post(&config.publisher, HTTPS_PORT, TOKEN_PATH, &config.name, grant);
+        let response = self.send_token_request(call).await.map_err(|e| e.to_string())?;
         if response.status != StatusCode::OK {
             return Err(error_reason(&response.body));
         }
@@ -275,6 +284,34 @@ impl Client {
         })
     }
 
+    /// Sends a token request: through the edge for a remote device; over TLS for a phone on
+    /// premises, which checks Cisco Tomcat's certificate against the phone-edge-trust it
+    /// reads from its TFTP first (docs/domain.md "Phone-edge-trust"); plain for the others.
+    async fn send_token_request(&self, call: Call<'_>) -> Result<HttpResponse, NetError> {
+        let config = &self.config;
+        if config.kind != ClientKind::Phone || config.edge.is_some() {
+            return call.send_via(config.edge.as_ref()).await;
+        }
+        let read = Call::get(&config.subscriber, TFTP_HTTPS_PORT, PHONE_EDGE_TRUST_PATH, &config.name)
+            .fetch::<CertificateSet>()
+            .await
+            .and_then(|set| {
+                if set.certificates.len() > CERTIFICATE_SET_MAX {
+                    return Err("too many certificates".to_string());
+                }
+                set.read(Identity::Tomcat)
+            });
+        let trust = match (read, self.phone_edge_trust.borrow().clone()) {
+            (Ok(trust), _) => trust,
+            (Err(_), Some(kept)) => kept,
+            (Err(reason), None) => return Err(NetError::Protocol(format!("{PHONE_EDGE_TRUST}: {reason}"))),
+        };
+        *self.phone_edge_trust.borrow_mut() = Some(trust.clone());
+        let connector = crate::proto::tls::connector(&config.name, config.epoch_s, &trust, None)
+            .map_err(NetError::Tls)?;
+        call.send_tls(&connector).await
+    }
+
     pub fn renew_at(&self, expires_in_s: u64) -> u64 {
         self.now_s() + expires_in_s - expires_in_s / REFRESH_WHEN_LEFT_DIVISOR
     }
@@ -287,8 +324,8 @@ impl Client {
         let refresh_token = session.refresh_token.as_ref()?;
         let config = &self.config;
         let grant = TokenRequest::RefreshToken { refresh_token: refresh_token.clone() };
-        let outcome = Call::post(&config.subscriber, HTTPS_PORT, TOKEN_PATH, &config.name, &grant)
-            .send_via(config.edge.as_ref())
+        let outcome = self
+            .send_token_request(Call::post(&config.subscriber, HTTPS_PORT, TOKEN_PATH, &config.name, &grant))
             .await;
         let refused = match outcome {
             Ok(response) if response.status == StatusCode::OK => match response.decode::<TokenResponse>() {

@@ -21,7 +21,7 @@ pub const ONBOARD_BACKOFF: std::time::Duration = std::time::Duration::from_secs(
 /// The phone's program; it runs until the simulation ends.
 pub async fn run(config: ClientConfig, tracer: Tracer) {
     clock::sleep(config.start_delay).await;
-    let client = Client { config, tracer };
+    let client = Client::new(config, tracer);
     if !client.config.phone_oauth {
         return without_tokens(&client).await;
     }

@@ -21,7 +21,7 @@ pub const PERFMON_POLL_INTERVAL: Duration = Duration::from_secs(300);
 /// The tool's program; it runs until the simulation ends.
 pub async fn run(config: ClientConfig, tracer: Tracer) {
     clock::sleep(config.start_delay).await;
-    let client = Client { config, tracer };
+    let client = Client::new(config, tracer);
     let mut session = client.sign_in().await;
     loop {
         if let Some(current) = &session {

@@ -41,6 +41,7 @@ use crate::node_id::NodeId;
 use crate::proto::authz::*;
 use crate::proto::axl::{AXL_CALLMANAGERS_PATH, AXL_EXPRESSWAY_PATH};
 use crate::proto::http::{answer_now, serve, serve_unless_busy, Busy, HttpRequest, HttpResponse};
+use crate::proto::https::serve_https;
 use crate::proto::sso::{AssertionKey, SpMetadata};
 use crate::scenario::Purge;
 use crate::seeds::Seeds;
@@ -132,8 +133,8 @@ impl Publisher {
     }
 
     /// The publisher's certificates (DRF Primary, the source of every IPSec-trust).
-    pub fn with_certs(mut self, certs: CertStore) -> Publisher {
-        self.certs = Some(Rc::new(RefCell::new(certs)));
+    pub fn with_certs(mut self, certs: Rc<RefCell<CertStore>>) -> Publisher {
+        self.certs = Some(certs);
         self
     }
 
@@ -328,6 +329,15 @@ pub async fn run(
         ));
     }
     let handler_state = publisher.clone();
-    serve_unless_busy(HTTPS_PORT, answer_now(move |request| handler_state.borrow_mut().handle(request)), busy)
-        .await
+    let handler = answer_now(move |request| handler_state.borrow_mut().handle(request));
+    let tls = {
+        let publisher = publisher.borrow();
+        publisher.certs.clone().map(|certs| {
+            crate::node::tomcat_tls::tomcat_identity(certs, NodeId::PUBLISHER, publisher.epoch_s)
+        })
+    };
+    match tls {
+        Some(tls) => serve_https(HTTPS_PORT, handler, busy, tls).await,
+        None => serve_unless_busy(HTTPS_PORT, handler, busy).await,
+    }
 }

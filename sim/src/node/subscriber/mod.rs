@@ -20,7 +20,9 @@ use std::rc::Rc;
 use hyper::{Method, StatusCode};
 
 use crate::certs::service::NodeRole;
-use crate::certs::{CertStore, Certificate, CertificateName, Identity, Service as NodeService};
+use crate::certs::{
+    CertStore, Certificate, CertificateName, Identity, PhoneEdgeTrust, Service as NodeService,
+};
 use crate::clock;
 use crate::cluster_database::ClusterDatabase;
 use crate::node::authz::consumer::{self, Consumer, Native, Presented};
@@ -33,7 +35,7 @@ use crate::node::subscriber::callmanager::CallManager;
 use crate::node::{certificate_management, ipsec_trust};
 use crate::node_id::NodeId;
 use crate::proto::authz::*;
-use crate::proto::http::{Call, HttpRequest, HttpResponse, Pending};
+use crate::proto::http::{Busy, Call, HttpRequest, HttpResponse, Pending};
 use crate::proto::tftp::{TFTP_HTTPS_PORT, TFTP_HTTP_PORT};
 use crate::trace::{Happening, Tracer};
 use tftp::ClusterCerts;
@@ -65,6 +67,10 @@ pub struct SubscriberSip {
     /// The CA that signs Expressway-C's certificate, which an administrator may upload to
     /// Tomcat-trust.
     pub edge_ca: Certificate,
+    /// The cluster's phone-edge-trust (TFTP serves it; an upload here reaches every node).
+    pub phone_edge: PhoneEdgeTrust,
+    /// The publisher's certificates: what an upload of `phone-edge-trust/cucm-pub.pem` takes.
+    pub publisher_certs: Rc<RefCell<CertStore>>,
 }
 
 impl Subscriber {
@@ -195,7 +201,7 @@ impl Subscriber {
 /// The subscriber's program: serve key sync, UDS and PerfmonService, and carry out its CLI
 /// commands. The keys it was pushed are on its disk and survive a crash.
 pub async fn run(subscriber: Rc<RefCell<Subscriber>>, commands: NodeCommands) -> turmoil::Result {
-    {
+    let tls = {
         let mut node = subscriber.borrow_mut();
         node.boots += 1;
         if node.boots > 1 {
@@ -212,6 +218,8 @@ pub async fn run(subscriber: Rc<RefCell<Subscriber>>, commands: NodeCommands) ->
             callmanager: sip.callmanager.clone(),
             cluster: sip.cluster.clone(),
             edge_ca: sip.edge_ca.clone(),
+            phone_edge: sip.phone_edge.clone(),
+            publisher_certs: sip.publisher_certs.clone(),
         });
         if let Some(sip) = &node.sip {
             // A restart of the node starts its services again from what is on disk.
@@ -220,15 +228,22 @@ pub async fn run(subscriber: Rc<RefCell<Subscriber>>, commands: NodeCommands) ->
             CallManager::start(&sip.callmanager);
             let node_name = tracer.node().clone();
             for port in [TFTP_HTTP_PORT, TFTP_HTTPS_PORT] {
-                let (database, cluster) = (sip.database.clone(), sip.cluster.clone());
-                tokio::task::spawn_local(tftp::run(node_name.clone(), port, database, cluster));
+                let files = tftp::Files {
+                    database: sip.database.clone(),
+                    cluster: sip.cluster.clone(),
+                    phone_edge: sip.phone_edge.clone(),
+                };
+                tokio::task::spawn_local(tftp::run(node_name.clone(), port, files));
             }
         }
+        let tls = crate::node::tomcat_tls::tomcat_identity(certs.clone(), tracer.node().clone(), epoch_s);
         let on = CommandsOn { keys, certs, targets, publisher, epoch_s, tracer };
         tokio::task::spawn_local(run_commands(commands, on));
-    }
-    crate::proto::http::serve(HTTPS_PORT, Rc::new(move |request| Subscriber::handle(&subscriber, request)))
-        .await
+        tls
+    };
+    let handler: crate::proto::http::Handler =
+        Rc::new(move |request| Subscriber::handle(&subscriber, request));
+    crate::proto::https::serve_https(HTTPS_PORT, handler, Busy::default(), tls).await
 }
 
 /// What a subscriber's SIP commands act on.
@@ -236,18 +251,27 @@ struct SipCommandTargets {
     callmanager: Rc<RefCell<CallManager>>,
     cluster: ClusterCerts,
     edge_ca: Certificate,
+    phone_edge: PhoneEdgeTrust,
+    publisher_certs: Rc<RefCell<CertStore>>,
 }
 
 impl SipCommandTargets {
-    /// The certificate an upload names: the edge CA, or a subscriber's current one of that
-    /// kind (the parser admits no other).
+    /// The certificate an upload names: the edge CA, or a CallManager node's current one of
+    /// that kind (the parser admits no other).
     fn source(&self, name: &CertificateName) -> Option<Certificate> {
-        let CertificateName::Trust { store, host } = name else { return None };
+        let (store, host) = match name {
+            CertificateName::Trust { store, host } => (*store, host),
+            CertificateName::PhoneEdgeTrust { host } => (Identity::Tomcat, host),
+            CertificateName::Identity(_) => return None,
+        };
+        if *host == NodeId::PUBLISHER.as_str() {
+            return Some(self.publisher_certs.borrow().identity(store).clone());
+        }
         if *host == self.edge_ca.host {
             return Some(self.edge_ca.clone());
         }
         let store_of = self.cluster.iter().find(|certs| certs.borrow().host() == host)?;
-        let certificate = store_of.borrow().identity(*store).clone();
+        let certificate = store_of.borrow().identity(store).clone();
         Some(certificate)
     }
 }
@@ -315,6 +339,15 @@ async fn run_commands(commands: NodeCommands, on: CommandsOn) {
                 let now_s = clock::node_now_s(tracer.node(), epoch_s);
                 let role = NodeRole::CucmSubscriber { sip: targets.is_some() };
                 tracer.emit(certificate_management::delete(&certs, &name, role, now_s));
+            }
+            (
+                NodeCommand::UploadCertificate(name @ CertificateName::PhoneEdgeTrust { .. }),
+                Some(targets),
+            ) => {
+                if let Some(certificate) = targets.source(&name) {
+                    tracer.emit(certificate_management::uploaded_to_phone_edge_trust(&certificate));
+                    targets.phone_edge.upload(certificate);
+                }
             }
             (NodeCommand::UploadCertificate(name), Some(targets)) => {
                 if let Some(certificate) = targets.source(&name) {

@@ -11,33 +11,34 @@ use bytes::Bytes;
 use hyper::{Method, StatusCode};
 
 use crate::certs::sync::CertificateSet;
-use crate::certs::{CertStore, Identity};
+use crate::certs::{CertStore, Identity, PhoneEdgeTrust};
 use crate::cluster_database::ClusterDatabase;
 use crate::node_id::NodeId;
 use crate::proto::http::{answer_now, serve, HttpRequest, HttpResponse};
-use crate::proto::tftp::{device_of, DeviceConfig, ITL_PATH};
+use crate::proto::tftp::{device_of, DeviceConfig, ITL_PATH, PHONE_EDGE_TRUST_PATH};
 
 /// The cluster's subscribers' certificates, for the trust list.
 pub type ClusterCerts = Rc<Vec<Rc<RefCell<CertStore>>>>;
 
-/// Serves configuration files and the trust list on `port` for the node `node`.
-pub async fn run(
-    node: NodeId,
-    port: u16,
-    database: Rc<ClusterDatabase>,
-    cluster: ClusterCerts,
-) -> turmoil::Result {
-    serve(port, answer_now(move |request| answer(node.as_str(), &database, &cluster, &request))).await
+/// What a subscriber's TFTP serves files from.
+pub struct Files {
+    pub database: Rc<ClusterDatabase>,
+    pub cluster: ClusterCerts,
+    pub phone_edge: PhoneEdgeTrust,
 }
 
-fn answer(
-    node: &str,
-    database: &ClusterDatabase,
-    cluster: &ClusterCerts,
-    request: &HttpRequest,
-) -> HttpResponse {
+/// Serves configuration files and the trust lists on `port` for the node `node`.
+pub async fn run(node: NodeId, port: u16, files: Files) -> turmoil::Result {
+    serve(port, answer_now(move |request| answer(node.as_str(), &files, &request))).await
+}
+
+fn answer(node: &str, files: &Files, request: &HttpRequest) -> HttpResponse {
+    let (database, cluster) = (&files.database, &files.cluster);
     if request.method != Method::GET {
         return HttpResponse::error(StatusCode::METHOD_NOT_ALLOWED, "TFTP serves files");
+    }
+    if request.path == PHONE_EDGE_TRUST_PATH {
+        return HttpResponse::json(StatusCode::OK, &CertificateSet::of(&files.phone_edge.certificates()));
     }
     if request.path == ITL_PATH {
         let certs: Vec<_> =

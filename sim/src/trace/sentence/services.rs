@@ -81,6 +81,11 @@ pub(super) fn in_words(event: &Event) -> Option<String> {
             display_names(&f("restart")),
             if f("restart").contains(' ') { "" } else { "s" }
         ),
+        "certificate-uploaded" if f("restart").is_empty() => format!(
+            "uploaded {} (serial {}); no service needs a restart for it",
+            f("certificate"),
+            f("serial")
+        ),
         "certificate-uploaded" => format!(
             "uploaded {} (serial {}); {} read{} it only when restarted",
             f("certificate"),
