@@ -934,3 +934,25 @@ fn sso_steps_need_sso() {
     )
     .is_ok());
 }
+
+/// The CLI steps name what they read: a query or a log the documents give, refused with the
+/// names it knows otherwise, and `read-log` takes no other field.
+#[test]
+fn cli_steps_name_a_query_or_a_log_the_documents_give() {
+    let step = |fields: &str| format!("name = \"c\"\nduration = \"1h\"\n[[step]]\nat = \"10m\"\n{fields}\n");
+    let parsed =
+        Scenario::parse(&step("action = \"read-log\"\nlog = \"ssosp\""), Path::new("x.toml")).unwrap();
+    assert_eq!(parsed.steps[0].action.step_fields()["log"], "ssosp");
+    let (line, _, field, message) = error(&step("action = \"read-log\"\nlog = \"ssoapp\""));
+    assert_eq!((line, field.as_str()), (6, "step[0].log"));
+    assert!(message.contains("ssoApp, ssosp, certMgmt"), "{message}");
+    let (_, _, field, message) = error(&step("action = \"read-log\""));
+    assert_eq!(field, "step[0].log");
+    assert!(message.contains("read-log needs `log`"), "{message}");
+    let (_, _, field, _) =
+        error(&step("action = \"read-log\"\nlog = \"ssosp\"\nquery = \"refreshtokendetails\""));
+    assert_eq!(field, "step[0].query");
+    let (_, _, field, message) = error(&step("action = \"run-sql\"\nquery = \"select *\""));
+    assert_eq!(field, "step[0].query");
+    assert!(message.contains("refreshtokendetails"), "{message}");
+}

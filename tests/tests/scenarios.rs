@@ -42,6 +42,7 @@ const SCENARIOS: &[&str] = &[
     "new-client-on-old-cluster.toml",
     "old-client-on-new-cluster.toml",
     "partition-during-regeneration.toml",
+    "logs-administrators-read.toml",
     "phone-edge-trust-missing.toml",
     "phone-security-profile-oauth.toml",
     "sip-oauth-on-release-12-5.toml",
@@ -520,6 +521,12 @@ fn sip_oauth_on_release_12_5() {
 #[test]
 fn phone_edge_trust_missing() {
     insta::assert_snapshot!(story("phone-edge-trust-missing.toml"));
+}
+
+/// The publisher's CLI lists ssoApp.log, the ssosp logs and the certMgmt logs.
+#[test]
+fn logs_administrators_read() {
+    insta::assert_snapshot!(story("logs-administrators-read.toml"));
 }
 
 /// Device > Expressway-C: an entry typed by hand (wrong, then edited) instead of a refresh.

@@ -138,8 +138,15 @@ pub const ASSUMPTIONS: &[Assumption] = &[
         what: || {
             "each AuthZ key regeneration's new certMgmt*.log is numbered in order from certMgmt00001.log".to_string()
         },
-        lives_in: "node/publisher/commands.rs (Publisher::regenerate)",
+        lives_in: "ActiveLogs::certificate_log_started (node/publisher/active_logs.rs)",
         relied_on: |s| steps(s, |a| matches!(a, Action::RegenerateKey(_))),
+    },
+    Assumption {
+        what: || {
+            "the publisher's ssosp00001.log exists from installation; an OAuth operation (written to the current ssosp file) is one request to AuthZ's authorize, token, revoke or introspect endpoint; an SSO app operation (an ssoApp.log entry, and a new ssosp file) is SSO set up or configured again; the CLI shows files and entry counts, the documents quoting no line".to_string()
+        },
+        lives_in: "ActiveLogs (node/publisher/active_logs.rs)",
+        relied_on: |s| steps(s, |a| matches!(a, Action::ReadLog(_))),
     },
     Assumption {
         what: || "`show key authz` prints the first 128 bits of a labelled SHA-256 of the key".to_string(),

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::certs::{CertificateName, Identity, Service};
+pub use crate::node::publisher::active_logs::LogName;
 use crate::node_id::NodeId;
 use crate::phone_security::ProfileChange;
 use crate::tokens::{ExpiryTimer, KeyKind};
@@ -67,6 +68,7 @@ action_names! {
     ReconfigureSso = "reconfigure-sso", Admin;
     ConfigureUnity = "configure-unity", Admin;
     RunSql = "run-sql", Admin;
+    ReadLog = "read-log", Admin;
     Partition = "partition", Fault;
     Repair = "repair", Fault;
     Link = "link", Fault;
@@ -184,6 +186,9 @@ pub enum Action {
     ReconfigureSso,
     /// `run sql ...` on the publisher's CLI: one of the queries the documents quote.
     RunSql(SqlQuery),
+    /// `file view` / `file list` on the publisher's CLI: ssoApp.log, the ssosp logs or the
+    /// certMgmt logs.
+    ReadLog(LogName),
     /// `show open ports regexp <port>` on a CallManager subscriber's CLI.
     ShowOpenPorts { node: NodeId, port: u16 },
     /// Unity Connection's administrator adds (or removes) the Authz Servers entry, or turns
@@ -279,6 +284,7 @@ impl Action {
             Action::ReconfigureSso => ActionName::ReconfigureSso,
             Action::ConfigureUnity { .. } => ActionName::ConfigureUnity,
             Action::RunSql(_) => ActionName::RunSql,
+            Action::ReadLog(_) => ActionName::ReadLog,
             Action::ShowOpenPorts { .. } => ActionName::ShowOpenPorts,
             Action::Partition { .. } => ActionName::Partition,
             Action::Repair { .. } => ActionName::Repair,
@@ -314,6 +320,7 @@ impl Action {
         match self {
             Action::RegenerateKey(_)
             | Action::RunSql(_)
+            | Action::ReadLog(_)
             | Action::SetExpiry { .. }
             | Action::SetRefreshLoginFlow(_)
             | Action::SetSipOAuthMode(_)
@@ -430,6 +437,7 @@ impl Action {
             }
             Action::ReissueExpresswayCertificate { san } => put("san", san.join(" ").into()),
             Action::RunSql(query) => put("query", query.name().into()),
+            Action::ReadLog(log) => put("log", log.name().into()),
             Action::ShowOpenPorts { node, port } => {
                 put("target", node.as_str().into());
                 put("port", (*port).into());
@@ -498,6 +506,7 @@ impl Action {
             ActionName::ShowKeys => Action::ShowKeys,
             ActionName::ReconfigureSso => Action::ReconfigureSso,
             ActionName::RunSql => Action::RunSql(SqlQuery::named(&text("query")?)?),
+            ActionName::ReadLog => Action::ReadLog(LogName::named(&text("log")?)?),
             ActionName::ShowOpenPorts => Action::ShowOpenPorts {
                 node: node()?,
                 port: fields.get("port").and_then(Value::as_u64).and_then(|port| u16::try_from(port).ok())?,
@@ -611,6 +620,7 @@ impl Action {
             Action::PushClientTrust => "administrator pushes the IM and Presence nodes' current cup-xmpp.pem and tomcat.pem to the Jabber devices (group policy, MDM)".to_string(),
             Action::ShowIpsecTrust => "administrator compares the serial of cucm-pub's ipsec.pem with the one in every other node's IPSec-trust".to_string(),
             Action::RunSql(query) => format!("administrator runs `{}` on the publisher", query.sql()),
+            Action::ReadLog(log) => format!("administrator runs `{}` on the publisher", log.command()),
             Action::ShowOpenPorts { node, port } => {
                 format!("administrator runs `show open ports regexp {port}` on {node}")
             }
@@ -761,6 +771,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_logs_the_trace_admits_are_the_steps_own() {
+        let names: Vec<&str> = LogName::ALL.iter().map(|log| log.name()).collect();
+        assert_eq!(names, crate::trace::domain::LOG_NAMES);
+        for log in LogName::ALL {
+            assert!(log.command().starts_with("file "), "{}", log.command());
+        }
+    }
+
+    #[test]
     fn the_sql_queries_the_trace_admits_are_the_steps_own() {
         let names: Vec<&str> = SqlQuery::ALL.iter().map(|query| query.name()).collect();
         assert_eq!(names, crate::trace::domain::SQL_QUERIES);
@@ -825,6 +844,8 @@ mod tests {
                 certificate: CertificateName::Trust { store: Identity::Tomcat, host: "imp-retired".into() },
             },
             Action::SetSipOAuthMode(true),
+            Action::ReadLog(LogName::Ssosp),
+            Action::ReadLog(LogName::CertMgmt),
             Action::SetSipPorts { node: a.clone(), phone_port: Some(5090), mra_port: None },
             Action::RefreshExpressway,
             Action::ReissueExpresswayCertificate { san: vec!["edge.example".into()] },

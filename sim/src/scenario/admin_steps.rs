@@ -2,7 +2,7 @@
 //! documented command run on another node, which puts keys on its disk), `revoke`,
 //! `set-param` and `show-keys`.
 
-use super::action::{ActionName, SqlQuery};
+use super::action::{ActionName, LogName, SqlQuery};
 use super::duration::parse_duration;
 use super::error::At;
 use super::file::{ParamName, StepFile};
@@ -41,6 +41,7 @@ pub(super) fn admin_action(
         ActionName::ReconfigureSso => Ok(Action::ReconfigureSso),
         ActionName::ConfigureUnity => configure_unity(step, index, context, at),
         ActionName::RunSql => run_sql(step, index, at),
+        ActionName::ReadLog => read_log(step, index, at),
         _ => unreachable!("not an AuthZ step"),
     }
 }
@@ -53,6 +54,7 @@ pub(super) fn fields(name: ActionName) -> &'static [&'static str] {
         ActionName::SetParam => &["param", "value"],
         ActionName::ConfigureUnity => &["authz_server", "oauth"],
         ActionName::RunSql => &["query"],
+        ActionName::ReadLog => &["log"],
         _ => &[],
     }
 }
@@ -72,6 +74,25 @@ fn run_sql(step: &StepFile, index: usize, at: At<'_>) -> Result<Action, Scenario
             query.span(),
             &format!("step[{index}].query"),
             format!("{:?} is not a query authzlab knows; one of: {}", query.get_ref(), names.join(", ")),
+        )
+    })
+}
+
+/// `read-log`: one of the logs the documents name, by its file name.
+fn read_log(step: &StepFile, index: usize, at: At<'_>) -> Result<Action, ScenarioError> {
+    let names: Vec<&str> = LogName::ALL.iter().map(|log| log.name()).collect();
+    let Some(log) = &step.log else {
+        return Err(at(
+            step.action.span(),
+            &format!("step[{index}].log"),
+            format!("read-log needs `log`, one of: {}", names.join(", ")),
+        ));
+    };
+    LogName::named(log.get_ref()).map(Action::ReadLog).ok_or_else(|| {
+        at(
+            log.span(),
+            &format!("step[{index}].log"),
+            format!("{:?} is not a log the documents name; one of: {}", log.get_ref(), names.join(", ")),
         )
     })
 }

@@ -286,6 +286,9 @@ pub(super) struct StepFile {
     /// publisher): which node.
     #[serde(default)]
     pub node: Option<Spanned<String>>,
+    /// For `read-log`: `ssoApp`, `ssosp` or `certMgmt`.
+    #[serde(default)]
+    pub log: Option<Spanned<String>>,
     /// For `save-expressway-c-entry`: the entry's IP address, host name or FQDN.
     #[serde(default)]
     pub host: Option<Spanned<String>>,

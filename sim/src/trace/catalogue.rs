@@ -327,6 +327,8 @@ catalogue! {
         ports: Option<String>,
         /// For `run-sql`: which of the documents' queries.
         query: Option<String> = Domain::OneOf(SQL_QUERIES),
+        /// For `read-log`: `ssoApp`, `ssosp` or `certMgmt`.
+        log: Option<String> = Domain::OneOf(LOG_NAMES),
         /// For `show-open-ports`: the port asked about.
         port: Option<u16>,
         /// For `reissue-expressway-certificate`: the new certificate's names, space-separated.
@@ -777,6 +779,13 @@ catalogue! {
         held: u32,
         /// Why the push failed.
         reason: Option<String>,
+    }
+    /// The publisher's CLI answered `file view` or `file list` of a log the documents name (ssoApp.log, the ssosp logs, certMgmt*.log).
+    LogRead = "log-read" {
+        /// The command, as the document gives it.
+        command: String,
+        /// What it shows: the files and their entries.
+        answer: String,
     }
     /// An administrator saved an Expressway-C entry on Device > Expressway-C (from 12.5(1)SU1): the X.509 names CallManager takes for that host.
     ExpresswayCEntrySaved = "expressway-c-entry-saved" {

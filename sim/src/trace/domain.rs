@@ -69,6 +69,9 @@ pub const PARAMS: &[&str] = &["access_token_expiry", "refresh_token_expiry", "re
 /// The `run sql` queries a step may ask for (`SqlQuery`).
 pub const SQL_QUERIES: &[&str] = &["refreshtokendetails", "cluster-sip-oauth-mode"];
 
+/// The logs a `read-log` step may read (`LogName`).
+pub const LOG_NAMES: &[&str] = &["ssoApp", "ssosp", "certMgmt"];
+
 /// How a device reaches CallManager.
 pub const VIAS: &[&str] = &["direct", "edge"];
 /// What an implicit-grant access token is.

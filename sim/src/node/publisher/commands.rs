@@ -12,6 +12,7 @@ use crate::certs::service::NodeRole;
 use crate::certs::service::IMP_SERVICE_RESTART;
 use crate::certs::{CertificateName, Identity, Service};
 use crate::clock;
+use crate::node::publisher::active_logs::LogName;
 use crate::node::{certificate_management, checksum_field, key_checksums};
 use crate::node_id::NodeId;
 use crate::phone_security::ProfileChange;
@@ -38,6 +39,8 @@ pub enum AdminCommand {
     RunSql(SqlQuery),
     /// SSO configured again with the current Tomcat certificate (the metadata exchange).
     ReconfigureSso,
+    /// `file view` or `file list` of one of the logs the documents name.
+    ReadLog(LogName),
     /// `utils sipOAuth-mode enable|disable`.
     SetSipOAuthMode(bool),
     /// The CallManager page: a subscriber's SIP OAuth ports (unchecked: the page checks).
@@ -68,6 +71,7 @@ impl AdminCommand {
             // SSO) tomcat.
             Action::RegenerateCertificate { identity, .. } => AdminCommand::RegenerateCertificate(*identity),
             Action::ReconfigureSso => AdminCommand::ReconfigureSso,
+            Action::ReadLog(log) => AdminCommand::ReadLog(*log),
             Action::SetSipOAuthMode(enabled) => AdminCommand::SetSipOAuthMode(*enabled),
             Action::StopService { service, .. } => AdminCommand::StopOrStartService(*service, false),
             Action::StartService { service, .. } => AdminCommand::StopOrStartService(*service, true),
@@ -98,6 +102,13 @@ pub(super) async fn obey(
         match command {
             AdminCommand::RegenerateKey(kind) => publisher.borrow_mut().regenerate(kind),
             AdminCommand::RunSql(query) => publisher.borrow().run_sql(query),
+            AdminCommand::ReadLog(log) => {
+                let publisher = publisher.borrow();
+                publisher.tracer.emit(Happening::LogRead {
+                    command: log.command().to_string(),
+                    answer: publisher.logs.answer(log),
+                });
+            }
             AdminCommand::SetExpiry(timer, value_s) => publisher.borrow_mut().set_expiry(timer, value_s),
             AdminCommand::SetRefreshLoginFlow(enabled) => {
                 publisher.borrow_mut().set_refresh_login_flow(enabled)
@@ -172,12 +183,13 @@ pub(super) async fn obey(
                 }
             }
             AdminCommand::ReconfigureSso => {
-                let publisher = publisher.borrow();
+                let mut publisher = publisher.borrow_mut();
                 if let (Some(metadata), Some(serial)) =
                     (&publisher.grants.sso_metadata, publisher.tomcat_serial())
                 {
                     let previous = metadata.replace(serial.clone());
                     publisher.tracer.emit(Happening::SsoReconfigured { serial, previous });
+                    publisher.logs.sso_enabled();
                 }
             }
             AdminCommand::RestartTomcat => {
@@ -241,12 +253,8 @@ impl Publisher {
             checksum: checksum_field(self.tokens.keys.checksum(kind)),
             previous: checksum_field(old),
         });
-        // The documents: each AuthZ regeneration gets a new certMgmt*.log. Numbered in order
-        // from 1 (assumption: the documents show no file name).
-        self.certificate_logs += 1;
-        self.tracer.emit(Happening::CertificateLogStarted {
-            file: format!("activelog platform/log/certMgmt{:05}.log", self.certificate_logs),
-            key: kind.to_string(),
-        });
+        // The documents: each AuthZ regeneration gets a new certMgmt*.log (`active_logs`).
+        let file = self.logs.certificate_log_started();
+        self.tracer.emit(Happening::CertificateLogStarted { file, key: kind.to_string() });
     }
 }

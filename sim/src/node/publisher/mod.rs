@@ -10,6 +10,7 @@
 //! an old release) implicit tokens are opaque and live in this node's memory; other nodes
 //! ask it about them (proxy mode, [`INTROSPECT_PATH`]).
 
+pub mod active_logs;
 pub mod commands;
 pub mod grants;
 pub mod key_push;
@@ -75,8 +76,8 @@ pub struct Publisher {
     assertions_used: BTreeMap<String, u64>,
     /// Times the node has started (1 at boot; more after crashes).
     boots: u32,
-    /// Certificate-management log files written so far (on disk: a crash keeps them).
-    certificate_logs: u32,
+    /// ssoApp.log, the ssosp logs and the certMgmt logs (on disk: a crash keeps them).
+    logs: active_logs::ActiveLogs,
     /// Until when Cisco Tomcat (and so AuthZ) is restarting, simulated time since the start.
     tomcat_restarting_until: Option<Duration>,
     /// One hand-off per subscriber, in subscriber order: its sync task pushes the newest keys.
@@ -111,6 +112,7 @@ impl Publisher {
         let pushes = subscribers.iter().map(|node| KeyPush::new(node, boot_keys.clone())).collect();
         let mut held = HeldKeys::default();
         held.sync(&keyring, epoch_s);
+        let logs = active_logs::ActiveLogs::new(grants.sso.is_some());
         Publisher {
             pushes,
             tokens,
@@ -123,7 +125,7 @@ impl Publisher {
             opaque: OpaqueTokens::new(seeds.rng("opaque-tokens")),
             assertions_used: BTreeMap::new(),
             boots: 0,
-            certificate_logs: 0,
+            logs,
             tomcat_restarting_until: None,
             sip: None,
             certs: None,
@@ -246,6 +248,10 @@ impl Publisher {
             return HttpResponse::error(StatusCode::SERVICE_UNAVAILABLE, "Cisco Tomcat is restarting");
         }
         let agent = request.agent.clone().unwrap_or_default();
+        let endpoint = request.path.split('?').next().unwrap_or_default();
+        if [AUTHORIZE_PATH, TOKEN_PATH, REVOKE_PATH, INTROSPECT_PATH].contains(&endpoint) {
+            self.logs.oauth_operation();
+        }
         match (&request.method, request.path.as_str()) {
             (&Method::POST, AUTHORIZE_PATH) => match request.json::<AuthorizeRequest>() {
                 Ok(authorize) => self.authorize(authorize),

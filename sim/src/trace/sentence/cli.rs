@@ -1,5 +1,5 @@
-//! What a node's CLI printed for the administrator (`run sql ...`, `show open ports ...`), in
-//! words. (`show key authz` is with the keys.)
+//! What a node's CLI printed for the administrator (`run sql ...`, `show open ports ...`,
+//! `file list ...`), in words. (`show key authz` is with the keys.)
 
 use crate::trace::Event;
 
@@ -21,6 +21,7 @@ pub(super) fn in_words(event: &Event) -> Option<String> {
             format!("show open ports regexp {}: Cisco CallManager listens ({})", f("port"), f("purpose"))
         }
         "open-ports-shown" => format!("show open ports regexp {}: nothing listens there", f("port")),
+        "log-read" => format!("{}: {}", f("command"), f("answer")),
         _ => return None,
     })
 }
