@@ -62,39 +62,55 @@ pub(super) fn fields(name: ActionName) -> &'static [&'static str] {
 /// `run-sql`: one of the queries the documents quote, by name.
 fn run_sql(step: &StepFile, index: usize, at: At<'_>) -> Result<Action, ScenarioError> {
     let names: Vec<&str> = SqlQuery::ALL.iter().map(|query| query.name()).collect();
-    let Some(query) = &step.query else {
-        return Err(at(
-            step.action.span(),
-            &format!("step[{index}].query"),
-            format!("run-sql needs `query`, one of: {}", names.join(", ")),
-        ));
-    };
-    SqlQuery::named(query.get_ref()).map(Action::RunSql).ok_or_else(|| {
-        at(
-            query.span(),
-            &format!("step[{index}].query"),
-            format!("{:?} is not a query authzlab knows; one of: {}", query.get_ref(), names.join(", ")),
-        )
-    })
+    let field = One { step, index, field: "query", names: &names, unknown: "a query authzlab knows" };
+    field.named(step.query.as_ref(), SqlQuery::named, at).map(Action::RunSql)
 }
 
 /// `read-log`: one of the logs the documents name, by its file name.
 fn read_log(step: &StepFile, index: usize, at: At<'_>) -> Result<Action, ScenarioError> {
     let names: Vec<&str> = LogName::ALL.iter().map(|log| log.name()).collect();
-    let Some(log) = &step.log else {
-        return Err(at(
-            step.action.span(),
-            &format!("step[{index}].log"),
-            format!("read-log needs `log`, one of: {}", names.join(", ")),
-        ));
-    };
-    LogName::named(log.get_ref()).map(Action::ReadLog).ok_or_else(|| {
-        at(
-            log.span(),
-            &format!("step[{index}].log"),
-            format!("{:?} is not a log the documents name; one of: {}", log.get_ref(), names.join(", ")),
-        )
-    })
+    let field = One { step, index, field: "log", names: &names, unknown: "a log the documents name" };
+    field.named(step.log.as_ref(), LogName::named, at).map(Action::ReadLog)
+}
+
+/// A step field that names one of a few things (`names`), refused with them otherwise.
+struct One<'a> {
+    step: &'a StepFile,
+    index: usize,
+    field: &'a str,
+    names: &'a [&'a str],
+    /// What the things are, for the refusal: "a query authzlab knows".
+    unknown: &'a str,
+}
+
+impl One<'_> {
+    fn named<T>(
+        &self,
+        value: Option<&toml::Spanned<String>>,
+        lookup: impl Fn(&str) -> Option<T>,
+        at: At<'_>,
+    ) -> Result<T, ScenarioError> {
+        let field = format!("step[{}].{}", self.index, self.field);
+        let Some(value) = value else {
+            return Err(at(
+                self.step.action.span(),
+                &field,
+                format!(
+                    "{} needs `{}`, one of: {}",
+                    self.step.action.get_ref().name(),
+                    self.field,
+                    self.names.join(", ")
+                ),
+            ));
+        };
+        lookup(value.get_ref()).ok_or_else(|| {
+            at(
+                value.span(),
+                &field,
+                format!("{:?} is not {}; one of: {}", value.get_ref(), self.unknown, self.names.join(", ")),
+            )
+        })
+    }
 }
 
 /// `configure-unity`: Unity Connection's Authz Servers entry, OAuth services, or both.
