@@ -8,7 +8,11 @@
 //! Departures: 6971 serves plain HTTP here, like 6970 (the configuration carries no secret
 //! in this model); the ITL is served as JSON certificates rather than the TLV file.
 
+use crate::certs::sync::{CertificateSet, CERTIFICATE_SET_MAX};
+use crate::certs::{Certificate, Identity};
+use crate::node_id::NodeId;
 use crate::phone_security::DeviceSecurityMode;
+use crate::proto::http::Call;
 
 /// TFTP over HTTP.
 pub const TFTP_HTTP_PORT: u16 = 6970;
@@ -19,6 +23,21 @@ pub const ITL_PATH: &str = "/ITLFile.tlv";
 /// Where a phone reads the cluster's phone-edge-trust before it asks for tokens (the path is
 /// ours: assumption).
 pub const PHONE_EDGE_TRUST_PATH: &str = "/PhoneEdgeTrust.tlv";
+/// A trust list a device reads from its home node's TFTP (`ITL_PATH`,
+/// `PHONE_EDGE_TRUST_PATH`): the Tomcat certificates it holds, bounded.
+pub async fn read_trust_list(
+    home: &NodeId,
+    port: u16,
+    path: &str,
+    device: &NodeId,
+) -> Result<Vec<Certificate>, String> {
+    let set = Call::get(home, port, path, device).fetch::<CertificateSet>().await?;
+    if set.certificates.len() > CERTIFICATE_SET_MAX {
+        return Err(format!("{path} is too long"));
+    }
+    set.read(Identity::Tomcat)
+}
+
 /// Largest configuration file a device reads.
 pub const CONFIG_BYTES_MAX: usize = 16 * 1024;
 

@@ -47,19 +47,19 @@ pub(super) fn sip_cluster(
 ) -> Result<Option<SipCluster>, ScenarioError> {
     let Some(sip) = &cluster.sip else { return Ok(None) };
     let sip = &sip.0;
+    const SIP_OAUTH: (&str, Release) = ("SIP OAuth registration", Release::R12_5);
     let gates = [
-        (sip.oauth.as_ref().filter(|oauth| *oauth.get_ref()).map(Spanned::span), "oauth", Release::R12_5),
-        (sip.phone_oauth_port.as_ref().map(Spanned::span), "phone_oauth_port", Release::R12_5),
-        (sip.mra_oauth_port.as_ref().map(Spanned::span), "mra_oauth_port", Release::R12_5),
-        (sip.device_tokens.as_ref().map(Spanned::span), "device_tokens", Release::R14),
+        (sip.oauth.as_ref().filter(|oauth| *oauth.get_ref()).map(Spanned::span), "oauth", SIP_OAUTH),
+        (sip.phone_oauth_port.as_ref().map(Spanned::span), "phone_oauth_port", SIP_OAUTH),
+        (sip.mra_oauth_port.as_ref().map(Spanned::span), "mra_oauth_port", SIP_OAUTH),
+        (
+            sip.device_tokens.as_ref().map(Spanned::span),
+            "device_tokens",
+            ("\"OAuth Access Token for Devices\"", Release::R14),
+        ),
     ];
-    for (span, name, from) in gates {
+    for (span, name, (feature, from)) in gates {
         if let Some(span) = span.filter(|_| release < from) {
-            let feature = if from == Release::R14 {
-                "\"OAuth Access Token for Devices\""
-            } else {
-                "SIP OAuth registration"
-            };
             return Err(at(span, &format!("cluster.sip.{name}"), release.too_old(feature, from)));
         }
     }

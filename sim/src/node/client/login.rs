@@ -14,14 +14,12 @@ use std::time::Duration;
 use hyper::StatusCode;
 
 use crate::certs::phone_edge_trust::PHONE_EDGE_TRUST;
-use crate::certs::sync::{CertificateSet, CERTIFICATE_SET_MAX};
-use crate::certs::Identity;
 use crate::clock;
 use crate::node_id::NodeId;
 use crate::proto::authz::*;
 use crate::proto::http::{Call, HttpResponse, NetError};
 use crate::proto::sso::{IdpLoginRequest, IdpLoginResponse, IDP_LOGIN_PATH, IDP_PORT};
-use crate::proto::tftp::{PHONE_EDGE_TRUST_PATH, TFTP_HTTPS_PORT};
+use crate::proto::tftp::{read_trust_list, PHONE_EDGE_TRUST_PATH, TFTP_HTTPS_PORT};
 use crate::scenario::ClientKind;
 use crate::trace::{Happening, Tracer};
 
@@ -292,15 +290,8 @@ impl Client {
         if config.kind != ClientKind::Phone || config.edge.is_some() {
             return call.send_via(config.edge.as_ref()).await;
         }
-        let read = Call::get(&config.subscriber, TFTP_HTTPS_PORT, PHONE_EDGE_TRUST_PATH, &config.name)
-            .fetch::<CertificateSet>()
-            .await
-            .and_then(|set| {
-                if set.certificates.len() > CERTIFICATE_SET_MAX {
-                    return Err("too many certificates".to_string());
-                }
-                set.read(Identity::Tomcat)
-            });
+        let read =
+            read_trust_list(&config.subscriber, TFTP_HTTPS_PORT, PHONE_EDGE_TRUST_PATH, &config.name).await;
         let trust = match (read, self.phone_edge_trust.borrow().clone()) {
             (Ok(trust), _) => trust,
             (Err(_), Some(kept)) => kept,

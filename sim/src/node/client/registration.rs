@@ -8,15 +8,15 @@
 //! holds each subscriber's current `tomcat.pem`. Assumption: phones take the new list at
 //! their next registration.
 
-use crate::certs::sync::CertificateSet;
-use crate::certs::{Certificate, Identity};
 use crate::node::client::login::{error_reason, fetch_device_config_line, Client, Session};
 use crate::node_id::NodeId;
 use crate::phone_security::registration_refusal;
 use crate::proto::edge::{EdgeRegister, EdgeRegistered, EDGE_PORT, EDGE_REGISTER_PATH};
 use crate::proto::http::Call;
 use crate::proto::sip::{self, AskFailure, Register, SIP_PORT};
-use crate::proto::tftp::{config_path, DeviceConfig, ITL_PATH, TFTP_HTTPS_PORT, TFTP_HTTP_PORT};
+use crate::proto::tftp::{
+    config_path, read_trust_list, DeviceConfig, ITL_PATH, TFTP_HTTPS_PORT, TFTP_HTTP_PORT,
+};
 use crate::proto::tls;
 use crate::scenario::ClientKind;
 use crate::trace::Happening;
@@ -103,7 +103,7 @@ async fn register_direct(client: &Client, session: Option<&Session>) {
         );
     };
     let trust = if phone {
-        match identity_trust_list(client, tftp_port).await {
+        match read_trust_list(&config.subscriber, tftp_port, ITL_PATH, &config.name).await {
             Ok(trust) => trust,
             Err(reason) => return failed(Some(port), reason, None, None),
         }
@@ -178,17 +178,6 @@ async fn register_through_edge(client: &Client, session: &Session, edge: &NodeId
             alert: None,
         }),
     }
-}
-
-/// The Identity Trust List from the home node's TFTP.
-async fn identity_trust_list(client: &Client, tftp_port: u16) -> Result<Vec<Certificate>, String> {
-    let config = &client.config;
-    let set =
-        Call::get(&config.subscriber, tftp_port, ITL_PATH, &config.name).fetch::<CertificateSet>().await?;
-    if set.certificates.len() > crate::certs::sync::CERTIFICATE_SET_MAX {
-        return Err("the trust list is too long".to_string());
-    }
-    set.read(Identity::Tomcat)
 }
 
 /// A Via branch from the device's clock: unique per registration, deterministic per run.
