@@ -68,6 +68,7 @@ const SCENARIOS: &[&str] = &[
     "show-keys-in-local-time.toml",
     "sip-register-forbidden-with-stale-keys.toml",
     "stale-tomcat-certificate-on-oauth-ports.toml",
+    "tomcat-ca-signed-untrusted-on-jabber.toml",
     "unknown-ca-at-callmanager.toml",
     "unknown-ca-at-expressway.toml",
     "unity-not-configured.toml",
@@ -521,6 +522,13 @@ fn sip_oauth_on_release_12_5() {
 #[test]
 fn phone_edge_trust_missing() {
     insta::assert_snapshot!(story("phone-edge-trust-missing.toml"));
+}
+
+/// The multi-SAN Tomcat CSR made on the publisher, CA-signed, on every node: after the
+/// restarts Jabber refuses it (UDS pop-up, UnknownCA on 5090) until the CA's root is pushed.
+#[test]
+fn tomcat_ca_signed_untrusted_on_jabber() {
+    insta::assert_snapshot!(story("tomcat-ca-signed-untrusted-on-jabber.toml"));
 }
 
 /// The publisher's CLI lists ssoApp.log, the ssosp logs and the certMgmt logs.

@@ -1,5 +1,6 @@
 //! An identity certificate as a real X.509 certificate (rcgen): self-signed, with the node's
-//! host name as subject and SAN, a serial number and a validity period.
+//! host name as subject and SAN, a serial number and a validity period; or signed by a CA
+//! ([`crate::certs::authority`]), which then travels with it as its trust anchor.
 //!
 //! Assumption (the documents do not say which key type the IM and Presence identity
 //! certificates use): Ed25519 keys derived from the scenario seed. Ed25519 signing is
@@ -39,6 +40,8 @@ pub struct Certificate {
     pub fingerprint: String,
     der: Arc<[u8]>,
     key: Option<PrivateKey>,
+    /// The CA that signed it; `None` for a self-signed certificate.
+    signer: Option<Arc<Certificate>>,
 }
 
 impl PartialEq for Certificate {
@@ -69,6 +72,16 @@ impl std::fmt::Debug for PrivateKey {
 pub struct Draw {
     pub serial: [u8; 8],
     pub key_seed: [u8; 32],
+}
+
+impl Draw {
+    /// The next serial and key seed of a seeded stream.
+    pub fn from_stream(stream: &mut impl rand_core::RngCore) -> Draw {
+        let mut draw = Draw { serial: [0; 8], key_seed: [0; 32] };
+        stream.fill_bytes(&mut draw.serial);
+        stream.fill_bytes(&mut draw.key_seed);
+        draw
+    }
 }
 
 impl Certificate {
@@ -133,6 +146,7 @@ impl Certificate {
             fingerprint: hex::encode(Sha256::digest(der)),
             der: der.into(),
             key: Some(key),
+            signer: None,
         }
     }
 
@@ -164,6 +178,7 @@ impl Certificate {
             fingerprint: hex::encode(Sha256::digest(der)),
             der: der.into(),
             key: None,
+            signer: None,
         })
     }
 
@@ -176,6 +191,23 @@ impl Certificate {
     pub fn with_key(mut self, key: PrivateKey) -> Certificate {
         self.key = Some(key);
         self
+    }
+
+    /// The same certificate, known to be signed by the CA `signer`.
+    pub fn with_signer(mut self, signer: Certificate) -> Certificate {
+        self.signer = Some(Arc::new(signer));
+        self
+    }
+
+    /// The CA that signed it, if a CA did.
+    pub fn signer(&self) -> Option<&Certificate> {
+        self.signer.as_deref()
+    }
+
+    /// What a trust store must hold for this certificate to verify: its CA's certificate when
+    /// a CA signed it (a chain ends at its issuer, never at a CA-signed leaf), else itself.
+    pub fn anchor(&self) -> &Certificate {
+        self.signer().unwrap_or(self)
     }
 
     /// The private key, on the node that issued the certificate.
@@ -204,14 +236,9 @@ pub fn params(
     not_before_s: u64,
     validity: Duration,
 ) -> Result<(CertificateParams, [u8; 8], u64), String> {
-    // A positive serial with its top byte set, so that it always prints as 16 hex digits.
-    let mut serial = draw.serial;
-    serial[0] = (serial[0] & 0x7f) | 0x40;
+    let serial = positive_serial(draw.serial);
     let not_after_s = not_before_s.saturating_add(validity.as_secs());
-    let time = |s: u64| {
-        OffsetDateTime::from_unix_timestamp(i64::try_from(s).unwrap_or(i64::MAX))
-            .map_err(|e| format!("{identity} validity out of range: {e}"))
-    };
+    let time = |s: u64| validity_time(identity, s);
     let names: Vec<String> = std::iter::once(host.to_string()).chain(sans.iter().cloned()).collect();
     let mut params =
         CertificateParams::new(names).map_err(|e| format!("{host:?} is not a certificate name: {e}"))?;
@@ -221,6 +248,18 @@ pub fn params(
     params.not_before = time(not_before_s)?;
     params.not_after = time(not_after_s)?;
     Ok((params, serial, not_after_s))
+}
+
+/// A positive serial with its top byte set, so that it always prints as 16 hex digits.
+pub fn positive_serial(mut serial: [u8; 8]) -> [u8; 8] {
+    serial[0] = (serial[0] & 0x7f) | 0x40;
+    serial
+}
+
+/// UNIX seconds as a certificate's validity bound.
+pub fn validity_time(identity: Identity, s: u64) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::from_unix_timestamp(i64::try_from(s).unwrap_or(i64::MAX))
+        .map_err(|e| format!("{identity} validity out of range: {e}"))
 }
 
 /// An Ed25519 key pair from a 32-byte seed, for rcgen and as PKCS#8 for TLS.

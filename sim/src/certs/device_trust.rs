@@ -5,8 +5,8 @@
 //! trusts exactly what was pushed to it.
 //!
 //! Assumption: at the start every device trusts every IM and Presence node's
-//! `cup-xmpp.pem` and `tomcat.pem` (they were pushed when the cluster was set up), and one
-//! push reaches every device at once.
+//! `cup-xmpp.pem` and `tomcat.pem` and every CallManager subscriber's `tomcat.pem` (they were
+//! pushed when the cluster was set up), and one push reaches every device at once.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -32,8 +32,11 @@ impl DeviceTrust {
         u32::try_from(trusted.len()).unwrap_or(u32::MAX)
     }
 
+    /// Whether the device trusts `certificate` itself or, for a CA-signed one, its CA.
     pub fn trusts(&self, certificate: &Certificate) -> bool {
-        self.0.borrow().contains_key(&certificate.fingerprint)
+        let trusted = self.0.borrow();
+        trusted.contains_key(&certificate.fingerprint)
+            || trusted.contains_key(&certificate.anchor().fingerprint)
     }
 
     /// Every trusted certificate, as TLS trust anchors (Jabber's SIP OAuth connection).

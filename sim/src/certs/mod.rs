@@ -8,6 +8,7 @@
 //! * [`service`]: the services a scenario restarts, stops or starts, and what each loads.
 //! * [`authority`]: a CA outside the cluster, which signs the Expressway's certificates.
 //! * [`certificate`]: one certificate, made by rcgen, deterministic from the seed.
+//! * [`signing_request`]: a certificate signing request (the multi-SAN Tomcat CSR).
 //! * [`store`]: one node's certificates, trust stores and loaded certificates.
 //! * [`device_trust`]: what the Jabber devices trust (pushed by the administrator).
 //! * [`install`]: the nodes' certificates and trust as the run finds them (every node's
@@ -22,6 +23,7 @@ pub mod identity;
 pub mod install;
 pub mod phone_edge_trust;
 pub mod service;
+pub mod signing_request;
 pub mod store;
 pub mod sync;
 

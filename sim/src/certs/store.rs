@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use rand_chacha::ChaCha20Rng;
-use rand_core::RngCore;
 
 use crate::certs::certificate::{Certificate, Draw, IDENTITY_VALIDITY};
 use crate::certs::identity::Identity;
@@ -131,7 +130,7 @@ impl CertStore {
         for &identity in held {
             identities.insert(
                 identity,
-                Certificate::issue(identity, host, &draw(&mut draws), now_s, IDENTITY_VALIDITY)?,
+                Certificate::issue(identity, host, &Draw::from_stream(&mut draws), now_s, IDENTITY_VALIDITY)?,
             );
         }
         let mut store = CertStore {
@@ -160,7 +159,13 @@ impl CertStore {
         Identity::ALL
             .into_iter()
             .map(|identity| {
-                Certificate::issue(identity, host, &draw(&mut draws), not_before_s, IDENTITY_VALIDITY)
+                Certificate::issue(
+                    identity,
+                    host,
+                    &Draw::from_stream(&mut draws),
+                    not_before_s,
+                    IDENTITY_VALIDITY,
+                )
             })
             .collect()
     }
@@ -178,11 +183,20 @@ impl CertStore {
     /// A new identity certificate on disk (and in the node's own trust store); running
     /// services keep presenting the old one until they restart.
     pub fn regenerate(&mut self, identity: Identity, now_s: u64) -> Result<&Certificate, String> {
-        let draw = draw(&mut self.draws);
+        let draw = Draw::from_stream(&mut self.draws);
         let certificate = Certificate::issue(identity, &self.host, &draw, now_s, IDENTITY_VALIDITY)?;
         self.trust_certificate(certificate.clone());
         self.identities.insert(identity, certificate);
         Ok(&self.identities[&identity])
+    }
+
+    /// A certificate made elsewhere (the CA-signed multi-SAN `tomcat.pem`) on disk as this
+    /// node's identity certificate, its CA in the node's trust store; running services keep
+    /// presenting the old one until they restart. Returns the one it replaces, if the node
+    /// held one.
+    pub fn install(&mut self, certificate: Certificate) -> Option<Certificate> {
+        self.trust_certificate(certificate.anchor().clone());
+        self.identities.insert(certificate.identity, certificate)
     }
 
     /// Puts `certificate` into its trust store as `<host>.pem`, replacing what was there.
@@ -243,13 +257,6 @@ impl CertStore {
         }
         self.trust.get_mut(store).and_then(|certs| certs.remove(host)).ok_or(Refused::NotFound)
     }
-}
-
-fn draw(rng: &mut ChaCha20Rng) -> Draw {
-    let mut draw = Draw { serial: [0; 8], key_seed: [0; 32] };
-    rng.fill_bytes(&mut draw.serial);
-    rng.fill_bytes(&mut draw.key_seed);
-    draw
 }
 
 #[cfg(test)]
@@ -332,6 +339,25 @@ mod tests {
         );
         node.stop(Service::CertificateChangeNotification);
         assert_eq!(node.delete(&trust).unwrap().host, "imp-pub");
+    }
+
+    /// A CA-signed certificate installed from elsewhere: on disk at once with its CA in the
+    /// node's trust store, presented only once the service restarts.
+    #[test]
+    fn an_installed_certificate_brings_its_ca_and_waits_for_a_restart() {
+        use crate::certs::authority::Authority;
+        let mut node =
+            CertStore::callmanager("cucm-sub-1", Seeds::new(5).rng("certs:cucm-sub-1"), AT).unwrap();
+        let draw = Draw { serial: [1; 8], key_seed: [2; 32] };
+        let ca = Authority::new("Enterprise Root CA", &draw, AT - 86_400).unwrap();
+        let signed = ca.issue("cucm-pub", &["cucm-sub-1".to_string()], &draw, AT, IDENTITY_VALIDITY).unwrap();
+        let old = node.identity(Identity::Tomcat).clone();
+        assert_eq!(node.install(signed.clone()), Some(old.clone()));
+        assert_eq!(node.identity(Identity::Tomcat), &signed);
+        assert_eq!(node.trusted(Identity::Tomcat, "Enterprise Root CA"), Some(&ca.certificate));
+        assert_eq!(node.presented(Service::Tomcat, Identity::Tomcat), Some(&old), "until Tomcat restarts");
+        node.load(Service::Tomcat);
+        assert_eq!(node.presented(Service::Tomcat, Identity::Tomcat), Some(&signed));
     }
 
     #[test]

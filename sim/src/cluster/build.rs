@@ -17,6 +17,8 @@ use super::{
     load_validator, record_plugin, Registered, RunError, CLIENT_START_JITTER_MS, CLIENT_START_MIN,
     CLIENT_START_WINDOW, TCP_BACKLOG,
 };
+use crate::certs::authority::{Authority, EDGE_CA_NAME};
+use crate::certs::certificate::Draw;
 use crate::certs::{self, DeviceTrust};
 use crate::conformance::shadow::{Role, Shadow};
 use crate::node::client::console::{AdminCall, ADMIN_CALLS_MAX};
@@ -27,6 +29,7 @@ use crate::node::edge::expressway_c::{self, EdgeCommand, ExpresswayC};
 use crate::node::edge::expressway_e;
 use crate::node::idp::{self, Idp};
 use crate::node::imp::{self, ImpNode, PresenceGroup};
+use crate::node::multi_san_tomcat::MultiSanTomcat;
 use crate::node::platform_commands::NodeCommand;
 use crate::node::publisher::{self, AdminCommand, Grants, Publisher, ADMIN_QUEUE_MAX};
 use crate::node::subscriber::{self, Subscriber};
@@ -60,6 +63,8 @@ pub(super) struct Built<'a> {
     pub presence_group: PresenceGroup,
     /// The servers' certificates into the devices' trust.
     pub trust_push: TrustPush,
+    /// The enterprise CA and every node's certificates, for the CA-signed multi-SAN Tomcat.
+    pub multi_san_tomcat: MultiSanTomcat,
     /// The publisher's disk: its refresh-token table is a database file here, which a crash
     /// of the node does not touch. Removed when the run ends, by the signal handler if it is
     /// interrupted (`Registered`).
@@ -69,6 +74,37 @@ pub(super) struct Built<'a> {
 
 /// A node's certificate store, shared by the services that read it.
 type SharedCerts = Rc<RefCell<certs::CertStore>>;
+
+/// How long before the run the enterprise CA's certificate was made: a day.
+const CA_AGE_S: u64 = 86_400;
+
+/// The enterprise CA outside the cluster: it signs Expressway-C's certificate and, when the
+/// administrator asks, the multi-SAN Tomcat certificate.
+fn enterprise_ca(seeds: &Seeds, epoch_s: u64) -> Result<Rc<Authority>, RunError> {
+    let draw = Draw::from_stream(&mut seeds.rng("certs:edge-ca"));
+    Authority::new(EDGE_CA_NAME, &draw, epoch_s.saturating_sub(CA_AGE_S))
+        .map(Rc::new)
+        .map_err(RunError::Simulation)
+}
+
+/// The multi-SAN Tomcat certificate's CA and the nodes it goes to: the CallManager
+/// publisher, its subscribers, then the IM and Presence nodes.
+fn multi_san_tomcat(
+    certs: CallManagerCerts<'_>,
+    subscribers: &[NodeId],
+    (imp_nodes, imp): (&[NodeId], &[Rc<RefCell<ImpNode>>]),
+    seeds: &Seeds,
+    epoch_s: u64,
+) -> MultiSanTomcat {
+    let every_other_node = subscribers
+        .iter()
+        .cloned()
+        .zip(certs.subscribers.iter().cloned())
+        .chain(imp_nodes.iter().cloned().zip(imp.iter().map(|node| node.borrow().certs())))
+        .collect();
+    let draws = seeds.rng("certs:multi-san-tomcat");
+    MultiSanTomcat::new(certs.authority.clone(), certs.publisher.clone(), every_other_node, draws, epoch_s)
+}
 
 /// The CallManager publisher's certificate store and each subscriber's.
 fn callmanager_certs(
@@ -129,11 +165,14 @@ pub(super) fn build<'a>(
     let store = RefreshTokenStore::open(&disk.path().join("refreshtokendetails.sqlite"))
         .map_err(|e| RunError::Simulation(e.to_string()))?;
     let publisher_ipsec = publisher_certs.borrow().identity(certs::Identity::Ipsec).clone();
+    let authority = enterprise_ca(seeds, epoch_s)?;
+    let certs = CallManagerCerts {
+        publisher: &publisher_certs,
+        subscribers: &subscriber_certs,
+        authority: &authority,
+    };
     let sip = match &scenario.cluster.sip {
-        Some(sip) => {
-            let certs = CallManagerCerts { publisher: &publisher_certs, subscribers: &subscriber_certs };
-            Some(SipSetUp::new(scenario, sip, seeds, &devices, certs, disk.path(), trace)?)
-        }
+        Some(sip) => Some(SipSetUp::new(scenario, sip, seeds, &devices, certs, disk.path(), trace)?),
         None => None,
     };
     let publisher = Publisher::new(
@@ -146,7 +185,7 @@ pub(super) fn build<'a>(
         epoch_s,
         trace.node(&NodeId::PUBLISHER),
     )
-    .with_certs(publisher_certs);
+    .with_certs(publisher_certs.clone());
     let publisher = match &sip {
         Some(sip) => publisher.with_sip(sip.admin(&subscribers)),
         None => publisher,
@@ -187,13 +226,8 @@ pub(super) fn build<'a>(
         &publisher_ipsec,
         &mut node_commands,
     )?;
-    // Devices trust what was pushed at set-up (assumption in certs::device_trust).
-    let trust_push = TrustPush {
-        device_trust: DeviceTrust::default(),
-        imp: imp_states.clone(),
-        cucm_certs: sip.as_ref().map(|sip| sip.cluster_certs.clone()).unwrap_or_default(),
-    };
-    trust_push.push();
+    let trust_push = TrustPush::at_set_up(imp_states.clone(), Rc::new(subscriber_certs.clone()));
+    let multi_san_tomcat = multi_san_tomcat(certs, &subscribers, (&imp_nodes, &imp_states), seeds, epoch_s);
     let (unity_host, unity) =
         match unity_host(Hosts { sim: &mut sim, scenario, seeds, plugins, trace, shadow })? {
             Some((host, queue)) => (Some(host), Some(queue)),
@@ -227,6 +261,7 @@ pub(super) fn build<'a>(
         unity,
         presence_group,
         trust_push,
+        multi_san_tomcat,
         disk,
         registered,
     })
@@ -372,7 +407,10 @@ fn edge_hosts(at: Hosts<'_, '_>, sip: Option<&SipSetUp>) -> Result<Sender<EdgeCo
     let plugin = validator_for(scenario, &expressway.validator, plugins, seed, trace, &NodeId::EXPRESSWAY_C)?;
     let cluster = sip.cluster_certs.clone();
     let trust: Rc<dyn Fn() -> Vec<certs::Certificate>> = Rc::new(move || {
-        cluster.iter().map(|certs| certs.borrow().identity(certs::Identity::Tomcat).clone()).collect()
+        cluster
+            .iter()
+            .map(|certs| certs.borrow().identity(certs::Identity::Tomcat).anchor().clone())
+            .collect()
     });
     let edge = ExpresswayC::new(
         plugin,

@@ -131,6 +131,12 @@ fn deliver(
             trace.record(t_ms, &NodeId::PUBLISHER, built.presence_group.set_high_availability(*enabled));
         }
         Target::DeviceTrust => trace.record(t_ms, &NodeId::CAMPUS_SITE, built.trust_push.push()),
+        // Made, signed and installed at the step's time: each node records its new tomcat.pem.
+        Target::MultiSanTomcat => {
+            for (node, event) in built.multi_san_tomcat.install(t_ms).map_err(RunError::Simulation)? {
+                trace.record(t_ms, &node, event);
+            }
+        }
         Target::Network => {
             network::apply(&mut built.sim, &built.hosts, action).map_err(RunError::Simulation)?
         }
@@ -181,6 +187,7 @@ mod tests {
                 Target::IpsecTrust => action == Action::ShowIpsecTrust,
                 Target::PresenceGroup => matches!(action, Action::SetHighAvailability(_)),
                 Target::DeviceTrust => action == Action::PushClientTrust,
+                Target::MultiSanTomcat => action == Action::InstallCaSignedTomcat,
                 Target::Network => network::apply(&mut sim, &hosts, &action).is_ok(),
                 Target::Clock(node) => *node == "a" && matches!(action, Action::Skew { .. }),
             };

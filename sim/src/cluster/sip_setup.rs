@@ -1,6 +1,6 @@
 //! SIP registration and the edge as the run finds them: the cluster database with the
 //! scenario's mode and ports, each subscriber's `tomcat.pem` and Tomcat-trust, the CA that
-//! signs Expressway-C's certificate (in every Tomcat-trust when the scenario says so), and
+//! signs Expressway-C's certificate in every Tomcat-trust when the scenario says so, and
 //! the activation codes the administrator gave the phones that onboard by code.
 
 use std::cell::RefCell;
@@ -11,8 +11,7 @@ use std::rc::Rc;
 use authzlab_host::Plugin;
 use rand_core::RngCore;
 
-use crate::certs::authority::{Authority, EDGE_CA_NAME};
-use crate::certs::certificate::Draw;
+use crate::certs::authority::Authority;
 use crate::certs::{CertStore, PhoneEdgeTrust};
 use crate::cluster::RunError;
 use crate::cluster_database::{ClusterDatabase, SipPorts};
@@ -26,14 +25,12 @@ use crate::scenario::{ClientKind, Device, DeviceTokens, Scenario, SipCluster, Si
 use crate::seeds::Seeds;
 use crate::trace::Trace;
 
-/// How long before the run the CA's certificate was made: a day.
-const CA_AGE_S: u64 = 86_400;
-
-/// Every CallManager node's certificates, as the run installed them.
+/// Every CallManager node's certificates, as the run installed them, and the enterprise CA.
 #[derive(Clone, Copy)]
 pub struct CallManagerCerts<'a> {
     pub publisher: &'a Rc<RefCell<CertStore>>,
     pub subscribers: &'a [Rc<RefCell<CertStore>>],
+    pub authority: &'a Rc<Authority>,
 }
 
 /// The SIP pieces of one run.
@@ -61,17 +58,10 @@ impl SipSetUp {
         disk: &Path,
         trace: &Trace,
     ) -> Result<SipSetUp, RunError> {
-        let CallManagerCerts { publisher: publisher_certs, subscribers: subscriber_certs } = certs;
-        let epoch_s = scenario.epoch_s;
+        let CallManagerCerts { publisher: publisher_certs, subscribers: subscriber_certs, authority } = certs;
         let ports = SipPorts { phone: sip.phone_oauth_port, mra: sip.mra_oauth_port };
         let subscribers = scenario.cluster.cucm_subscriber_nodes();
         let database = ClusterDatabase::open(&disk.join("ccm.sqlite"), sip.oauth, &subscribers, ports)
-            .map_err(RunError::Simulation)?;
-        let mut draws = seeds.rng("certs:edge-ca");
-        let mut draw = Draw { serial: [0; 8], key_seed: [0; 32] };
-        draws.fill_bytes(&mut draw.serial);
-        draws.fill_bytes(&mut draw.key_seed);
-        let authority = Authority::new(EDGE_CA_NAME, &draw, epoch_s.saturating_sub(CA_AGE_S))
             .map_err(RunError::Simulation)?;
         // Tomcat-trust is the cluster's: every subscriber's tomcat.pem, and Expressway-C's CA
         // when the administrator put it there.
@@ -133,7 +123,7 @@ impl SipSetUp {
         Ok(SipSetUp {
             database: Rc::new(database),
             cluster_certs,
-            authority: Rc::new(authority),
+            authority: authority.clone(),
             validator: sip.validator.clone(),
             device_tokens: sip.device_tokens,
             release: scenario.cluster.release,

@@ -15,6 +15,8 @@
 //! * [`idp`]: the identity provider (SSO): authenticates users, counts their logins.
 //! * [`ipsec_trust`]: the CallManager publisher's `ipsec.pem` in every other node's
 //!   IPSec-trust: DRF's check, the documented serial comparison, taking the new one.
+//! * [`multi_san_tomcat`]: the CA-signed multi-SAN `tomcat.pem`, made on the CallManager
+//!   publisher and installed on every node.
 //! * [`platform_commands`]: what a subscriber or IM and Presence node takes from its
 //!   administrator (CLI, Control Center, Certificate Management).
 //! * [`tomcat_tls`]: what Cisco Tomcat presents on 8443 to a phone that starts TLS.
@@ -28,6 +30,7 @@ pub mod edge;
 pub mod idp;
 pub mod imp;
 pub mod ipsec_trust;
+pub mod multi_san_tomcat;
 pub mod platform_commands;
 pub mod publisher;
 pub mod subscriber;

@@ -225,6 +225,94 @@ pub fn client_config(
     Ok(Arc::new(config))
 }
 
+/// The certificate a server presented to a connector made by [`recording_connector`], and
+/// whether the client accepted it: what a client shows in its untrusted-certificate pop-up.
+#[derive(Clone, Default, Debug)]
+pub struct Presented(Arc<std::sync::Mutex<Option<Seen>>>);
+
+/// A presented certificate (DER) and whether the client accepted it.
+type Seen = (Vec<u8>, bool);
+
+impl Presented {
+    /// The certificate of the last handshake, when the client refused it.
+    pub fn refused(&self) -> Option<Vec<u8>> {
+        let seen = self.0.lock().ok()?.clone();
+        seen.filter(|(_, accepted)| !accepted).map(|(der, _)| der)
+    }
+}
+
+/// Web PKI's verdict on the server's certificate, kept with the certificate (the client's
+/// own view of its handshake, never the server's state).
+#[derive(Debug)]
+struct RecordingVerifier {
+    web_pki: Arc<rustls::client::WebPkiServerVerifier>,
+    presented: Presented,
+}
+
+impl rustls::client::danger::ServerCertVerifier for RecordingVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        let verdict =
+            self.web_pki.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now);
+        if let Ok(mut seen) = self.presented.0.lock() {
+            *seen = Some((end_entity.to_vec(), verdict.is_ok()));
+        }
+        verdict
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.web_pki.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.web_pki.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.web_pki.supported_verify_schemes()
+    }
+}
+
+/// A client end on `node` trusting `trust` that also records what the server presented
+/// (Jabber's web and UDS connections, which show a refused certificate in a pop-up).
+pub fn recording_connector(
+    node: &NodeId,
+    epoch_s: u64,
+    trust: &[Certificate],
+) -> Result<(TlsConnector, Presented), String> {
+    let provider = provider();
+    let web_pki =
+        rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots(trust)), provider.clone())
+            .build()
+            .map_err(|e| format!("no usable trust anchors: {e}"))?;
+    let presented = Presented::default();
+    let verifier = Arc::new(RecordingVerifier { web_pki, presented: presented.clone() });
+    let mut config = ClientConfig::builder_with_details(provider, node_time(node, epoch_s))
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    config.resumption = Resumption::disabled();
+    Ok((TlsConnector::from(Arc::new(config)), presented))
+}
+
 /// Why a TLS connection was not made.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TlsFailure {
@@ -382,6 +470,16 @@ mod tests {
         client_roots: Vec<Certificate>,
         client_cert: Option<Certificate>,
     ) -> Outcome {
+        let connector = connector(&NodeId::new("client"), AT, &client_roots, client_cert.as_ref()).unwrap();
+        handshake_with(server_cert, client_trust, connector)
+    }
+
+    /// [`handshake`] with the client's connector made by the caller.
+    fn handshake_with(
+        server_cert: Certificate,
+        client_trust: Option<Vec<Certificate>>,
+        connector: TlsConnector,
+    ) -> Outcome {
         clock::reset();
         reseed(7);
         let outcome: Rc<RefCell<Outcome>> = Rc::default();
@@ -411,8 +509,6 @@ mod tests {
         });
         let seen = outcome.clone();
         sim.client("client", async move {
-            let connector =
-                connector(&NodeId::new("client"), AT, &client_roots, client_cert.as_ref()).unwrap();
             let result = async {
                 let mut stream = connect(&connector, "server", 5091).await?;
                 stream.write_all(b"hello").await.map_err(|e| TlsFailure::of(&e))?;
@@ -556,5 +652,37 @@ mod tests {
             .verify(&openssl::x509::X509::from_der(ca.certificate.der()).unwrap().public_key().unwrap())
             .unwrap());
         assert_eq!(ca.name(), "Enterprise CA");
+    }
+
+    /// A CA-signed multi-SAN certificate (CN another node, the server's name a SAN) verifies
+    /// for a client that trusts the CA, not for one that trusts only the certificate itself;
+    /// a recording client keeps what it refused, for its pop-up.
+    #[test]
+    fn a_multi_san_certificate_verifies_through_its_ca_and_a_refusal_is_recorded() {
+        use crate::certs::signing_request::SigningRequest;
+        let ca = Authority::new("Enterprise Root CA", &draw(9), AT - 86_400).unwrap();
+        let sans = vec!["server".to_string(), "imp-pub".to_string()];
+        let (request, key) = SigningRequest::new(Identity::Tomcat, "cucm-pub", &sans, &draw(4)).unwrap();
+        let signed = ca.sign(&request, key, [5; 8], AT - 60, IDENTITY_VALIDITY).unwrap();
+        let client = NodeId::new("client");
+
+        let (trusting_ca, presented) =
+            recording_connector(&client, AT, std::slice::from_ref(&ca.certificate)).unwrap();
+        assert_eq!(handshake_with(signed.clone(), None, trusting_ca).1, Some(Ok(())));
+        assert_eq!(presented.refused(), None, "accepted, so nothing to show");
+
+        let (trusting_leaf, presented) =
+            recording_connector(&client, AT, std::slice::from_ref(&signed)).unwrap();
+        let refused = handshake_with(signed.clone(), None, trusting_leaf).1.unwrap().unwrap_err();
+        assert_eq!(refused.alert(), Some("UnknownCA"), "{refused}");
+        assert_eq!(presented.refused().as_deref(), Some(signed.der()));
+
+        let elsewhere = vec!["imp-pub".to_string()];
+        let (request, key) = SigningRequest::new(Identity::Tomcat, "cucm-pub", &elsewhere, &draw(6)).unwrap();
+        let not_for_server = ca.sign(&request, key, [7; 8], AT - 60, IDENTITY_VALIDITY).unwrap();
+        let wrong_name =
+            handshake(not_for_server, None, vec![ca.certificate.clone()], None).1.unwrap().unwrap_err();
+        assert_eq!(wrong_name.alert(), Some("BadCertificate"), "{wrong_name}");
+        assert!(wrong_name.to_string().contains("not valid for name \"server\""), "{wrong_name}");
     }
 }

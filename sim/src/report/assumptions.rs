@@ -256,10 +256,20 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     },
     Assumption {
         what: || {
-            "Jabber devices trust every IM and Presence node's cup-xmpp.pem and tomcat.pem from the start; one push reaches every device".to_string()
+            "Jabber devices trust every IM and Presence node's cup-xmpp.pem and tomcat.pem and every CallManager subscriber's tomcat.pem from the start; one push reaches every device; Jabber checks Tomcat on UDS on premises, not through the edge".to_string()
         },
-        lives_in: "certs/device_trust.rs",
-        relied_on: |s| s.cluster.imp.is_some() && !s.clients.is_empty(),
+        lives_in: "certs/device_trust.rs, node/client/jabber.rs",
+        relied_on: |s| s.clients.iter().any(|group| group.kind == ClientKind::Jabber),
+    },
+    Assumption {
+        what: || {
+            format!(
+                "the CA-signed multi-SAN tomcat.pem uploaded on the CallManager publisher reaches every node at once; its key and serial come from the seed; the CA signs for {} years",
+                IDENTITY_VALIDITY.as_secs() / (365 * 86_400)
+            )
+        },
+        lives_in: "MultiSanTomcat (node/multi_san_tomcat.rs), IDENTITY_VALIDITY (certs/certificate.rs)",
+        relied_on: |s| steps(s, |a| matches!(a, Action::InstallCaSignedTomcat)),
     },
     Assumption {
         what: || {

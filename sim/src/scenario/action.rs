@@ -81,6 +81,7 @@ action_names! {
     SetHighAvailability = "set-high-availability", Service;
     PushClientTrust = "push-client-trust", Service;
     ShowIpsecTrust = "show-ipsec-trust", Service;
+    InstallCaSignedTomcat = "install-ca-signed-tomcat", Service;
     SipOauthMode = "sip-oauth-mode", Sip;
     SetSipPorts = "set-sip-ports", Sip;
     RefreshExpressway = "refresh-expressway", Sip;
@@ -161,6 +162,9 @@ pub enum Target<'a> {
     Network,
     /// One node's clock.
     Clock(&'a NodeId),
+    /// The enterprise CA and Certificate Management's upload on the publisher, which the
+    /// platform installs on every node (the multi-SAN Tomcat certificate).
+    MultiSanTomcat,
 }
 
 /// Something an administrator (or fate) does, with what it needs to do it.
@@ -227,6 +231,10 @@ pub enum Action {
     /// The documented IPSec check: the CallManager publisher's `ipsec.pem` serial compared
     /// with the one in each other node's IPSec-trust (Certificate Management on each node).
     ShowIpsecTrust,
+    /// The multi-SAN Tomcat CSR generated on the CallManager publisher, signed by the
+    /// enterprise CA and uploaded there: every CallManager and IM and Presence node's
+    /// `tomcat.pem`, the CA in every Tomcat-trust.
+    InstallCaSignedTomcat,
     /// Expressway-C's "Authorize by OAuth token with refresh" (Configuration > Unified
     /// Communications > Configuration) turned on or off.
     ConfigureExpressway { oauth_with_refresh: Option<bool>, trusts_callmanager: Option<bool> },
@@ -298,6 +306,7 @@ impl Action {
             Action::SetHighAvailability(_) => ActionName::SetHighAvailability,
             Action::PushClientTrust => ActionName::PushClientTrust,
             Action::ShowIpsecTrust => ActionName::ShowIpsecTrust,
+            Action::InstallCaSignedTomcat => ActionName::InstallCaSignedTomcat,
             Action::ConfigureExpressway { .. } => ActionName::ConfigureExpressway,
             Action::SetSipOAuthMode(_) => ActionName::SipOauthMode,
             Action::SetSipPorts { .. } => ActionName::SetSipPorts,
@@ -355,6 +364,7 @@ impl Action {
             Action::SetHighAvailability(_) => Target::PresenceGroup,
             Action::PushClientTrust => Target::DeviceTrust,
             Action::ShowIpsecTrust => Target::IpsecTrust,
+            Action::InstallCaSignedTomcat => Target::MultiSanTomcat,
             Action::Partition { .. }
             | Action::Repair { .. }
             | Action::Link { .. }
@@ -390,6 +400,7 @@ impl Action {
             | Action::ReconfigureSso
             | Action::PushClientTrust
             | Action::ShowIpsecTrust
+            | Action::InstallCaSignedTomcat
             | Action::RefreshExpressway => {}
             Action::Partition { a, b, oneway } | Action::Repair { a, b, oneway } => {
                 put("between", format!("{a} {b}").into());
@@ -558,6 +569,7 @@ impl Action {
             ActionName::SetHighAvailability => Action::SetHighAvailability(flag("enabled")?),
             ActionName::PushClientTrust => Action::PushClientTrust,
             ActionName::ShowIpsecTrust => Action::ShowIpsecTrust,
+            ActionName::InstallCaSignedTomcat => Action::InstallCaSignedTomcat,
             ActionName::SipOauthMode => Action::SetSipOAuthMode(flag("enabled")?),
             ActionName::SetSipPorts => {
                 let ports = text("ports").unwrap_or_default();
@@ -617,7 +629,8 @@ impl Action {
                 "administrator turns High Availability {} in the Presence Redundancy Group",
                 if *enabled { "on" } else { "off" }
             ),
-            Action::PushClientTrust => "administrator pushes the IM and Presence nodes' current cup-xmpp.pem and tomcat.pem to the Jabber devices (group policy, MDM)".to_string(),
+            Action::PushClientTrust => "administrator pushes the nodes' current cup-xmpp.pem and tomcat.pem (the CA's certificate for a CA-signed one) to the Jabber devices (group policy, MDM)".to_string(),
+            Action::InstallCaSignedTomcat => "administrator generates the multi-SAN Tomcat CSR on cucm-pub, has the enterprise CA sign it and uploads the certificate there, for every node".to_string(),
             Action::ShowIpsecTrust => "administrator compares the serial of cucm-pub's ipsec.pem with the one in every other node's IPSec-trust".to_string(),
             Action::RunSql(query) => format!("administrator runs `{}` on the publisher", query.sql()),
             Action::ReadLog(log) => format!("administrator runs `{}` on the publisher", log.command()),
@@ -831,6 +844,7 @@ mod tests {
             Action::SetHighAvailability(true),
             Action::PushClientTrust,
             Action::ShowIpsecTrust,
+            Action::InstallCaSignedTomcat,
             Action::RestartService { node: NodeId::PUBLISHER, service: Service::DrfPrimary },
             Action::RegenerateCertificate { node: NodeId::PUBLISHER, identity: Identity::Ipsec },
             Action::StopService { node: NodeId::PUBLISHER, service: Service::CertificateChangeNotification },

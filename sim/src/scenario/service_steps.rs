@@ -154,6 +154,7 @@ pub(super) fn service_action(
         }
         ActionName::PushClientTrust => Action::PushClientTrust,
         ActionName::ShowIpsecTrust => Action::ShowIpsecTrust,
+        ActionName::InstallCaSignedTomcat => Action::InstallCaSignedTomcat,
         other => unreachable!("{} is not a service or certificate step", name_of(other)),
     })
 }
@@ -287,6 +288,7 @@ fn name_of(name: ActionName) -> &'static str {
         ActionName::SetHighAvailability => "set-high-availability",
         ActionName::PushClientTrust => "push-client-trust",
         ActionName::ShowIpsecTrust => "show-ipsec-trust",
+        ActionName::InstallCaSignedTomcat => "install-ca-signed-tomcat",
         _ => "this step",
     }
 }

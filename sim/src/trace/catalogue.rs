@@ -429,6 +429,26 @@ catalogue! {
         /// The new certificate's SHA-256 fingerprint, first 16 hex digits.
         fingerprint: String,
     }
+    /// The multi-SAN Tomcat certificate signing request made on the CallManager publisher came back signed by the CA.
+    TomcatCsrSigned = "tomcat-csr-signed" {
+        /// The names it asked for, space-separated: the CN (the publisher) first, then a SAN per other node.
+        names: String,
+        /// The CA that signed it.
+        signer: String,
+        /// The signed certificate's serial.
+        serial: String,
+    }
+    /// A CA-signed certificate was installed as this node's identity certificate: on disk now, presented once its services restart; its CA is in the node's trust store.
+    CertificateInstalled = "certificate-installed" {
+        /// The file, e.g. `tomcat.pem`.
+        certificate: String = Domain::OneOf(CERTIFICATE_FILES),
+        /// The installed certificate's serial.
+        serial: String,
+        /// The serial it replaces.
+        previous: String,
+        /// The CA that signed it.
+        signer: String,
+    }
     /// A subscriber's regeneration synced its trust store: with the IM and Presence publisher (it uploaded its new certificate and took the publisher's in), or for ipsec.pem, took the CallManager publisher's in.
     TrustSynced = "trust-synced" {
         /// The trust store, e.g. `ipsec-trust`.

@@ -8,12 +8,14 @@ use std::time::Duration;
 use hyper::StatusCode;
 
 use crate::certs::sync::{WireCertificate, PRESENTED_PATH};
+use crate::certs::{Certificate, Identity};
 use crate::clock;
 use crate::node::client::login::{error_reason, Client, ClientConfig, Session, RETRY_DELAY};
 use crate::node::client::registration;
 use crate::node::imp::{BOSH_PATH, BOSH_PORT};
 use crate::proto::authz::*;
-use crate::proto::http::Call;
+use crate::proto::http::{Call, NetError};
+use crate::proto::tls;
 use crate::trace::{Happening, Tracer};
 
 /// How often visual voicemail asks Unity Connection for news. Assumption (docs/domain.md: client
@@ -113,11 +115,29 @@ async fn renew(client: &Client, session: &Session) -> Option<Session> {
     }
 }
 
+/// UDS on the client's home subscriber with its token. On premises Jabber checks the
+/// `tomcat.pem` Cisco Tomcat presents against the device's trust store first (the Korean
+/// certificate document: Jabber validates the CallManager Tomcat certificate); one it does
+/// not trust gives the untrusted-certificate pop-up and the token is not sent. Through the
+/// edge the request goes as before (the edge's own TLS is not modelled).
 async fn call_uds(client: &Client, session: &Session) {
     let config = &client.config;
     let call =
         Call::get(&config.subscriber, HTTPS_PORT, UDS_PATH, &config.name).bearer(&session.access_token);
-    match call.send_via(config.edge.as_ref()).await {
+    let outcome = match config.edge.as_ref() {
+        Some(edge) => call.send_via(Some(edge)).await,
+        None => match tls::recording_connector(&config.name, config.epoch_s, &config.device_trust.roots()) {
+            Ok((connector, presented)) => {
+                let outcome = call.send_tls(&connector).await;
+                if let (Err(_), Some(der)) = (&outcome, presented.refused()) {
+                    return untrusted_tomcat(client, &der);
+                }
+                outcome
+            }
+            Err(reason) => Err(NetError::Tls(reason)),
+        },
+    };
+    match outcome {
         Ok(response) if response.status == StatusCode::OK => {}
         Ok(response) => client.tracer.emit(Happening::UdsFailed {
             status: Some(response.status.as_u16()),
@@ -125,6 +145,19 @@ async fn call_uds(client: &Client, session: &Session) {
         }),
         Err(e) => client.tracer.emit(Happening::UdsFailed { status: None, reason: e.to_string() }),
     }
+}
+
+/// The pop-up for the `tomcat.pem` (DER) the home subscriber presented.
+fn untrusted_tomcat(client: &Client, der: &[u8]) {
+    let event = match Certificate::from_der(Identity::Tomcat, der) {
+        Ok(certificate) => Happening::UntrustedCertificate {
+            host: client.config.subscriber.to_string(),
+            certificate: certificate.identity.file(),
+            serial: certificate.serial,
+        },
+        Err(reason) => Happening::UdsFailed { status: None, reason },
+    };
+    client.tracer.emit(event);
 }
 
 /// One voicemail poll, renewing the token when Unity refuses it. `false` when the client

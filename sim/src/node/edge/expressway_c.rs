@@ -22,7 +22,6 @@ use std::sync::Arc;
 use authzlab_host::{Keyring, Plugin};
 use hyper::{Method, StatusCode};
 use rand_chacha::ChaCha20Rng;
-use rand_core::RngCore;
 
 use crate::certs::authority::Authority;
 use crate::certs::certificate::{Draw, IDENTITY_VALIDITY};
@@ -113,9 +112,7 @@ pub fn issue_certificate(
     draws: &mut ChaCha20Rng,
     not_before_s: u64,
 ) -> Result<Certificate, String> {
-    let mut draw = Draw { serial: [0; 8], key_seed: [0; 32] };
-    draws.fill_bytes(&mut draw.serial);
-    draws.fill_bytes(&mut draw.key_seed);
+    let draw = Draw::from_stream(draws);
     let (cn, sans) = names.split_first().ok_or("Expressway-C's certificate needs a name")?;
     authority.issue(cn, sans, &draw, not_before_s, IDENTITY_VALIDITY)
 }

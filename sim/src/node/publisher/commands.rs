@@ -201,11 +201,12 @@ pub(super) async fn obey(
                 // restart loads the same keys.
                 let loaded = key_checksums(&publisher.keyring);
                 // Tomcat presents the tomcat.pem on disk from now on; with SSO, whose metadata
-                // names it, the restart says which.
+                // names it, or SIP, whose phones check it for their tokens, the restart says which.
+                let checked = publisher.grants.sso_metadata.is_some() || publisher.sip.is_some();
                 let presented = publisher.certs.as_ref().and_then(|certs| {
                     let mut certs = certs.borrow_mut();
                     let presents = certificate_management::presents(&certs.load(Service::Tomcat));
-                    presents.filter(|_| publisher.grants.sso_metadata.is_some())
+                    presents.filter(|_| checked)
                 });
                 publisher
                     .tracer

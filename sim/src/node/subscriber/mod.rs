@@ -264,14 +264,15 @@ impl SipCommandTargets {
             CertificateName::PhoneEdgeTrust { host } => (Identity::Tomcat, host),
             CertificateName::Identity(_) => return None,
         };
+        // A node's certificate as trust takes it: itself if self-signed, else its CA's.
         if *host == NodeId::PUBLISHER.as_str() {
-            return Some(self.publisher_certs.borrow().identity(store).clone());
+            return Some(self.publisher_certs.borrow().identity(store).anchor().clone());
         }
         if *host == self.edge_ca.host {
             return Some(self.edge_ca.clone());
         }
         let store_of = self.cluster.iter().find(|certs| certs.borrow().host() == host)?;
-        let certificate = store_of.borrow().identity(store).clone();
+        let certificate = store_of.borrow().identity(store).anchor().clone();
         Some(certificate)
     }
 }
@@ -294,15 +295,11 @@ async fn run_commands(commands: NodeCommands, on: CommandsOn) {
     while let Some(command) = next_command(&commands).await {
         match (command, &targets) {
             (NodeCommand::PullKeys, _) => pull_keys(&keys, &publisher, epoch_s, &tracer).await,
-            (NodeCommand::RestartService(NodeService::Tomcat), targets) => {
+            (NodeCommand::RestartService(NodeService::Tomcat), _) => {
                 let loaded = restart_tomcat(&keys).await;
-                // With SIP, its OAuth ports present what Tomcat loads: the restart says which.
-                let presented = match targets {
-                    Some(_) => {
-                        certificate_management::presents(&certs.borrow_mut().load(NodeService::Tomcat))
-                    }
-                    None => None,
-                };
+                // 8443 (UDS, tokens) presents what Tomcat loads now: the restart says which.
+                let presented =
+                    certificate_management::presents(&certs.borrow_mut().load(NodeService::Tomcat));
                 tracer.emit(tomcat_restarted(loaded, presented));
             }
             (NodeCommand::ShowOpenPorts(port), Some(targets)) => {

@@ -42,7 +42,7 @@ fn answer(node: &str, files: &Files, request: &HttpRequest) -> HttpResponse {
     }
     if request.path == ITL_PATH {
         let certs: Vec<_> =
-            cluster.iter().map(|certs| certs.borrow().identity(Identity::Tomcat).clone()).collect();
+            cluster.iter().map(|certs| certs.borrow().identity(Identity::Tomcat).anchor().clone()).collect();
         return HttpResponse::json(StatusCode::OK, &CertificateSet::of(&certs));
     }
     let Some(device) = device_of(&request.path) else {

@@ -6,6 +6,7 @@
 //!
 //! * [`step`]: the scenario's steps, as the action says itself.
 //! * [`services`]: services, certificates, trust stores, node restarts.
+//! * [`ca_signed`]: the CA-signed multi-SAN Tomcat certificate.
 //! * [`plugins`]: validator plugins loaded, and what they said.
 //! * [`keys`]: the AuthZ keys.
 //! * [`tokens`]: grants, refreshes, revocations, the purge.
@@ -14,6 +15,7 @@
 //! * [`settings`]: Unity Connection's and Expressway-C's OAuth settings.
 //! * [`cli`]: what `run sql` and `show open ports` printed.
 
+mod ca_signed;
 mod cli;
 mod consumers;
 mod keys;
@@ -47,6 +49,7 @@ fn told(event: &Event) -> Option<String> {
     sip::in_words(event)
         .or_else(|| step::in_words(event))
         .or_else(|| services::in_words(event))
+        .or_else(|| ca_signed::in_words(event))
         .or_else(|| plugins::in_words(event))
         .or_else(|| keys::in_words(event))
         .or_else(|| tokens::in_words(event))
