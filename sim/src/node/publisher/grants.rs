@@ -256,7 +256,7 @@ impl Publisher {
                 Ok(claims) => claims,
                 Err(response) => return response,
             };
-        let row = match self.store.find(refresh_token) {
+        let row = match self.store.find(&claims.token_id, refresh_token) {
             Ok(Some(row)) if row.is_active() && row.validity > now_s => row,
             Ok(found) => {
                 let reason = if found.is_some() { "revoked" } else { "not-in-table" };
@@ -349,6 +349,7 @@ mod tests {
         let claims: serde_json::Value =
             serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
         assert_eq!(claims["ccid"], ccid.as_str(), "the row and the token name the client alike");
-        assert_eq!(publisher.store.find(refresh_token).unwrap().unwrap().pkid, rows[0].pkid);
+        let tid = claims["tid"].as_str().unwrap();
+        assert_eq!(publisher.store.find(tid, refresh_token).unwrap().unwrap().pkid, rows[0].pkid);
     }
 }
