@@ -573,14 +573,23 @@ fn node_commands_name_cli_nodes_and_services() {
 /// Certificate and service steps: what each takes, and a mistake in each names its field.
 #[test]
 fn certificate_steps_name_an_identity_or_a_trust_certificate_on_an_imp_node() {
-    // Without IM and Presence nodes there is nothing to act on.
-    let bare = "name = \"c\"\nduration = \"1h\"\n[[step]]\nat = \"10m\"\naction = \"push-client-trust\"\n";
-    let (_, _, field, message) = error(bare);
+    use authzlab::scenario::Action;
+    // Without IM and Presence nodes there is no Presence Redundancy Group; the devices'
+    // trust and the CA-signed Tomcat certificate concern the CallManager nodes too.
+    let bare = "name = \"c\"\nduration = \"1h\"\n[[step]]\nat = \"10m\"\n";
+    let (_, _, field, message) = error(&format!("{bare}action = \"set-high-availability\"\nvalue = true\n"));
     assert_eq!(field, "step[0].action");
     assert!(message.contains("[cluster.imp]"), "{message}");
+    for (action, parsed) in [
+        ("push-client-trust", Action::PushClientTrust),
+        ("install-ca-signed-tomcat", Action::InstallCaSignedTomcat),
+    ] {
+        let scenario =
+            Scenario::parse(&format!("{bare}action = \"{action}\"\n"), Path::new("x.toml")).unwrap();
+        assert_eq!(scenario.steps[0].action, parsed);
+    }
     let base =
         "name = \"c\"\nduration = \"1h\"\n[cluster]\nimp = { subscribers = 1 }\n[[step]]\nat = \"10m\"\n";
-    use authzlab::scenario::Action;
     let step = |text: &str| {
         Scenario::parse(&format!("{base}{text}"), Path::new("x.toml")).unwrap().steps[0].action.clone()
     };

@@ -44,6 +44,7 @@ const SCENARIOS: &[&str] = &[
     "partition-during-regeneration.toml",
     "logs-administrators-read.toml",
     "phone-edge-trust-missing.toml",
+    "phone-edge-trust-after-ca-signed-tomcat.toml",
     "phone-security-profile-oauth.toml",
     "sip-oauth-on-release-12-5.toml",
     "publisher-clock-ahead.toml",
@@ -529,6 +530,13 @@ fn phone_edge_trust_missing() {
 #[test]
 fn tomcat_ca_signed_untrusted_on_jabber() {
     insta::assert_snapshot!(story("tomcat-ca-signed-untrusted-on-jabber.toml"));
+}
+
+/// After the CA-signed multi-SAN Tomcat, phones get no tokens until the Tomcat signer's root
+/// is uploaded to phone-edge-trust.
+#[test]
+fn phone_edge_trust_after_ca_signed_tomcat() {
+    insta::assert_snapshot!(story("phone-edge-trust-after-ca-signed-tomcat.toml"));
 }
 
 /// The publisher's CLI lists ssoApp.log, the ssosp logs and the certMgmt logs.

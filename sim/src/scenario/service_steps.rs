@@ -94,10 +94,9 @@ pub(super) fn service_action(
     at: At<'_>,
 ) -> Result<Action, ScenarioError> {
     let read = StepReader { step, index, action: name_of(name), action_span, at };
-    // The Presence Redundancy Group and the devices' trust exist only with IM and Presence.
-    if matches!(name, ActionName::SetHighAvailability | ActionName::PushClientTrust)
-        && cluster.imp_nodes().is_empty()
-    {
+    // The Presence Redundancy Group exists only with IM and Presence. The devices' trust
+    // holds the subscribers' tomcat.pem too, so its push needs no IM and Presence node.
+    if matches!(name, ActionName::SetHighAvailability) && cluster.imp_nodes().is_empty() {
         return Err(
             read.missing("action", format!("{} needs IM and Presence nodes ([cluster.imp])", read.action))
         );
