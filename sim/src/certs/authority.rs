@@ -1,8 +1,9 @@
-//! A certificate authority outside the cluster (an enterprise or public CA) that signs the
+//! A certificate authority outside the cluster (an enterprise or public CA). It signs the
 //! Expressway's certificates and, when the administrator submits one, the multi-SAN Tomcat
-//! signing request of the CallManager publisher. The documents: put the Expressway-C certificate's signer into
-//! Tomcat-trust "when the two are signed by different CAs or Tomcat is self-signed", which
-//! is the case here (CallManager's Tomcat is self-signed).
+//! signing request of the CallManager publisher. The documents: put the Expressway-C
+//! certificate's signer into Tomcat-trust "when the two are signed by different CAs or
+//! Tomcat is self-signed", which is the case here until the Tomcat certificate is CA-signed
+//! (`install-ca-signed-tomcat` also puts this CA into every Tomcat-trust).
 
 use std::time::Duration;
 
