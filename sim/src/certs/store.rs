@@ -259,6 +259,12 @@ impl CertStore {
     }
 }
 
+/// What trusts the cluster's Tomcat takes from `stores`: each node's `tomcat.pem` as its
+/// anchor (itself if self-signed, its CA once CA-signed), in the stores' order.
+pub fn tomcat_anchors(stores: &[std::rc::Rc<std::cell::RefCell<CertStore>>]) -> Vec<Certificate> {
+    stores.iter().map(|store| store.borrow().identity(Identity::Tomcat).anchor().clone()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -406,12 +406,8 @@ fn edge_hosts(at: Hosts<'_, '_>, sip: Option<&SipSetUp>) -> Result<Sender<EdgeCo
     let seed = seeds.derive_u64("plugin:expressway");
     let plugin = validator_for(scenario, &expressway.validator, plugins, seed, trace, &NodeId::EXPRESSWAY_C)?;
     let cluster = sip.cluster_certs.clone();
-    let trust: Rc<dyn Fn() -> Vec<certs::Certificate>> = Rc::new(move || {
-        cluster
-            .iter()
-            .map(|certs| certs.borrow().identity(certs::Identity::Tomcat).anchor().clone())
-            .collect()
-    });
+    let trust: Rc<dyn Fn() -> Vec<certs::Certificate>> =
+        Rc::new(move || certs::store::tomcat_anchors(&cluster));
     let edge = ExpresswayC::new(
         plugin,
         &NodeId::PUBLISHER,

@@ -210,19 +210,32 @@ pub fn client_config(
     trust: &[Certificate],
     identity: Option<&Certificate>,
 ) -> Result<Arc<ClientConfig>, String> {
-    let builder = ClientConfig::builder_with_details(provider(), node_time(node, epoch_s))
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots(trust));
-    let mut config = match identity {
+    let builder = client_builder(provider(), node, epoch_s)?.with_root_certificates(roots(trust));
+    let config = match identity {
         Some(identity) => {
             let (chain, key) = chain_and_key(identity)?;
             builder.with_client_auth_cert(chain, key).map_err(|e| e.to_string())?
         }
         None => builder.with_no_client_auth(),
     };
+    Ok(without_resumption(config))
+}
+
+/// What every client end shares: the seeded provider, the node's clock, TLS 1.3 only.
+fn client_builder(
+    provider: Arc<CryptoProvider>,
+    node: &NodeId,
+    epoch_s: u64,
+) -> Result<rustls::ConfigBuilder<ClientConfig, rustls::WantsVerifier>, String> {
+    ClientConfig::builder_with_details(provider, node_time(node, epoch_s))
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(|e| e.to_string())
+}
+
+/// No resumption: every connection makes a full handshake (the module's doc says why).
+fn without_resumption(mut config: ClientConfig) -> Arc<ClientConfig> {
     config.resumption = Resumption::disabled();
-    Ok(Arc::new(config))
+    Arc::new(config)
 }
 
 /// The certificate a server presented to a connector made by [`recording_connector`], and
@@ -303,14 +316,11 @@ pub fn recording_connector(
             .map_err(|e| format!("no usable trust anchors: {e}"))?;
     let presented = Presented::default();
     let verifier = Arc::new(RecordingVerifier { web_pki, presented: presented.clone() });
-    let mut config = ClientConfig::builder_with_details(provider, node_time(node, epoch_s))
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .map_err(|e| e.to_string())?
+    let config = client_builder(provider, node, epoch_s)?
         .dangerous()
         .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
-    config.resumption = Resumption::disabled();
-    Ok((TlsConnector::from(Arc::new(config)), presented))
+    Ok((TlsConnector::from(without_resumption(config)), presented))
 }
 
 /// Why a TLS connection was not made.

@@ -9,7 +9,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::certs::device_trust::CLIENT_CHECKED;
-use crate::certs::{DeviceTrust, Identity};
+use crate::certs::store::tomcat_anchors;
+use crate::certs::DeviceTrust;
 use crate::node::imp::ImpNode;
 use crate::node::subscriber::tftp::ClusterCerts;
 use crate::trace::Happening;
@@ -41,9 +42,8 @@ impl TrustPush {
             trusted =
                 self.device_trust.push(CLIENT_CHECKED.map(|identity| certs.identity(identity).anchor()));
         }
-        for certs in self.cucm_certs.iter() {
-            let certs = certs.borrow();
-            trusted = self.device_trust.push([certs.identity(Identity::Tomcat).anchor()]);
+        if !self.cucm_certs.is_empty() {
+            trusted = self.device_trust.push(&tomcat_anchors(&self.cucm_certs));
         }
         Happening::ClientTrustPushed { certificates: trusted }
     }

@@ -10,8 +10,9 @@ use std::rc::Rc;
 use bytes::Bytes;
 use hyper::{Method, StatusCode};
 
+use crate::certs::store::tomcat_anchors;
 use crate::certs::sync::CertificateSet;
-use crate::certs::{CertStore, Identity, PhoneEdgeTrust};
+use crate::certs::{CertStore, PhoneEdgeTrust};
 use crate::cluster_database::ClusterDatabase;
 use crate::node_id::NodeId;
 use crate::proto::http::{answer_now, serve, HttpRequest, HttpResponse};
@@ -41,9 +42,7 @@ fn answer(node: &str, files: &Files, request: &HttpRequest) -> HttpResponse {
         return HttpResponse::json(StatusCode::OK, &CertificateSet::of(&files.phone_edge.certificates()));
     }
     if request.path == ITL_PATH {
-        let certs: Vec<_> =
-            cluster.iter().map(|certs| certs.borrow().identity(Identity::Tomcat).anchor().clone()).collect();
-        return HttpResponse::json(StatusCode::OK, &CertificateSet::of(&certs));
+        return HttpResponse::json(StatusCode::OK, &CertificateSet::of(&tomcat_anchors(cluster)));
     }
     let Some(device) = device_of(&request.path) else {
         return HttpResponse::error(StatusCode::NOT_FOUND, "no such file");
