@@ -14,6 +14,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
+use hyper::client::conn::http1::SendRequest;
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST, USER_AGENT};
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
@@ -244,12 +245,18 @@ impl<'a> Call<'a> {
     }
 
     async fn exchange(self) -> Result<HttpResponse, NetError> {
+        let mut sender = self.connect().await?;
+        Call::exchange_on(&mut sender, self.request()?).await
+    }
+
+    /// A new plain connection to the server, its HTTP/1.1 side running as a task of its own.
+    pub(crate) async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, NetError> {
         // Connecting sends a SYN: network activity even if the connection is refused.
         clock::note_network_activity();
         let stream = turmoil::net::TcpStream::connect((self.host.as_str(), self.port))
             .await
             .map_err(|_| NetError::Connect(format!("{}:{}", self.host, self.port)))?;
-        self.exchange_over(Metered::new(stream)).await
+        handshake(Metered::new(stream)).await
     }
 
     /// The request and its answer over a connection already made (plain or TLS).
@@ -257,14 +264,14 @@ impl<'a> Call<'a> {
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + 'static,
     {
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| NetError::Protocol(e.to_string()))?;
-        tokio::task::spawn_local(async move {
-            let _ = connection.await;
-        });
+        let mut sender = handshake(stream).await?;
+        Call::exchange_on(&mut sender, self.request()?).await
+    }
+
+    /// The request as hyper sends it; built again when it is sent a second time.
+    pub(crate) fn request(&self) -> Result<Request<Full<Bytes>>, NetError> {
         let mut request = Request::builder()
-            .method(self.method)
+            .method(self.method.clone())
             .uri(self.path)
             .header(HOST, self.host.as_str())
             .header(USER_AGENT, self.agent.as_str())
@@ -272,8 +279,14 @@ impl<'a> Call<'a> {
         if let Some(token) = self.bearer {
             request = request.header(AUTHORIZATION, format!("Bearer {token}"));
         }
-        let request =
-            request.body(Full::new(Bytes::from(self.body))).map_err(|e| NetError::Protocol(e.to_string()))?;
+        request.body(Full::new(Bytes::from(self.body.clone()))).map_err(|e| NetError::Protocol(e.to_string()))
+    }
+
+    /// One request and its whole answer on an open connection.
+    pub(crate) async fn exchange_on(
+        sender: &mut SendRequest<Full<Bytes>>,
+        request: Request<Full<Bytes>>,
+    ) -> Result<HttpResponse, NetError> {
         let response = sender.send_request(request).await.map_err(|e| NetError::Protocol(e.to_string()))?;
         let status = response.status();
         let body = http_body_util::Limited::new(response.into_body(), BODY_BYTES_MAX)
@@ -283,6 +296,20 @@ impl<'a> Call<'a> {
             .to_bytes();
         Ok(HttpResponse { status, body })
     }
+}
+
+/// HTTP/1.1 over `stream`; the connection's side runs as a task until either end closes it.
+async fn handshake<S>(stream: S) -> Result<SendRequest<Full<Bytes>>, NetError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + 'static,
+{
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| NetError::Protocol(e.to_string()))?;
+    tokio::task::spawn_local(async move {
+        let _ = connection.await;
+    });
+    Ok(sender)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //!
 //! * [`http`]: HTTP/1.1 (hyper) over turmoil TCP, the transport of every API here.
 //! * [`https`]: TLS on the AuthZ port for clients that start a handshake (phones' tokens).
+//! * [`keep_alive`]: a client's open HTTP/1.1 connections, reused for its next request.
 //! * [`metered`]: a stream that tells `clock` it was touched, so idle skipping never jumps
 //!   past a message turmoil has queued but not yet delivered.
 //! * [`authz`]: the AuthZ service's messages: login, refresh, key fetch and key sync, the
@@ -18,6 +19,7 @@ pub mod axl;
 pub mod edge;
 pub mod http;
 pub mod https;
+pub mod keep_alive;
 pub mod metered;
 pub mod sip;
 pub mod sso;

@@ -16,6 +16,7 @@ use crate::node::publisher::key_push::{KEY_SYNC_ATTEMPTS_MAX, KEY_SYNC_RETRY};
 use crate::node::publisher::purge::PURGE_ROW_COST_NS;
 use crate::node::subscriber::callmanager::CALLMANAGER_RESTART;
 use crate::node_id::NodeId;
+use crate::proto::keep_alive::KEEP_ALIVE_IDLE;
 use crate::proto::sso::ASSERTION_TTL_S;
 use crate::scenario::{Action, ClientKind, Scenario};
 
@@ -66,6 +67,16 @@ pub const ASSUMPTIONS: &[Assumption] = &[
         lives_in:
             "REFRESH_WHEN_LEFT_DIVISOR, VOICEMAIL_POLL_INTERVAL, RETRY_DELAY (node/client/login.rs, node/client/jabber.rs)",
         relied_on: |s| !s.clients.is_empty(),
+    },
+    Assumption {
+        what: || {
+            format!(
+                "HTTP keep-alive: Jabber keeps its on-premises connections and a subscriber its connection to the publisher; a server closes one idle for {} s (Apache Tomcat's stock timeout)",
+                KEEP_ALIVE_IDLE.as_secs()
+            )
+        },
+        lives_in: "KEEP_ALIVE_IDLE (proto/keep_alive.rs)",
+        relied_on: |s| s.clients.iter().any(|group| group.kind == ClientKind::Jabber),
     },
     Assumption {
         what: || {

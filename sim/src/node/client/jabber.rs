@@ -65,7 +65,8 @@ async fn sign_in(client: &Client) -> Option<Session> {
 /// carries XMPP and voicemail too).
 async fn im_login(client: &Client, session: &Session) {
     let Some(imp) = client.config.imp.as_ref().filter(|_| client.config.edge.is_none()) else { return };
-    let presented = Call::get(imp, BOSH_PORT, PRESENTED_PATH, &client.config.name).send().await;
+    let presented =
+        Call::get(imp, BOSH_PORT, PRESENTED_PATH, &client.config.name).send_kept(&client.kept).await;
     let presented = match presented {
         Ok(response) if response.status == StatusCode::OK => response
             .decode::<WireCertificate>()
@@ -91,7 +92,7 @@ async fn im_login(client: &Client, session: &Session) {
         Err(reason) => return client.tracer.emit(Happening::ImLoginFailed { status: None, reason }),
     }
     let call = Call::post(imp, BOSH_PORT, BOSH_PATH, &client.config.name, &()).bearer(&session.access_token);
-    match call.send().await {
+    match call.send_kept(&client.kept).await {
         Ok(response) if response.status == StatusCode::OK => {}
         Ok(response) => client.tracer.emit(Happening::ImLoginFailed {
             status: Some(response.status.as_u16()),
@@ -169,7 +170,7 @@ async fn poll_voicemail(client: &Client, session: &mut Session) -> bool {
     for attempt in 1..=VOICEMAIL_ATTEMPTS_MAX {
         let call = Call::post(unity, HTTPS_PORT, VOICEMAIL_LOGIN_PATH, &client.config.name, &())
             .bearer(&session.access_token);
-        match call.send().await {
+        match call.send_kept(&client.kept).await {
             Ok(response) if response.status == StatusCode::OK => return true,
             Ok(response) if response.status == StatusCode::UNAUTHORIZED => {
                 client.tracer.emit(Happening::VoicemailLoginFailed {

@@ -18,6 +18,7 @@ use crate::clock;
 use crate::node_id::NodeId;
 use crate::proto::authz::*;
 use crate::proto::http::{Call, HttpResponse, NetError};
+use crate::proto::keep_alive::KeptConnections;
 use crate::proto::sso::{IdpLoginRequest, IdpLoginResponse, IDP_LOGIN_PATH, IDP_PORT};
 use crate::proto::tftp::{read_trust_list, PHONE_EDGE_TRUST_PATH, TFTP_HTTPS_PORT};
 use crate::scenario::ClientKind;
@@ -145,11 +146,18 @@ pub struct Client {
     /// The phone-edge-trust a phone last read from its TFTP: kept when TFTP cannot be
     /// reached, as a phone keeps its trust lists in flash (assumption).
     phone_edge_trust: std::cell::RefCell<Option<Vec<crate::certs::Certificate>>>,
+    /// The HTTP connections it keeps open on premises (sign-in, refresh, IM, voicemail).
+    pub kept: KeptConnections,
 }
 
 impl Client {
     pub fn new(config: ClientConfig, tracer: Tracer) -> Client {
-        Client { config, tracer, phone_edge_trust: std::cell::RefCell::default() }
+        Client {
+            config,
+            tracer,
+            phone_edge_trust: std::cell::RefCell::default(),
+            kept: KeptConnections::default(),
+        }
     }
 
     pub fn now_s(&self) -> u64 {
@@ -228,7 +236,7 @@ impl Client {
             assertion,
         };
         let response = Call::post(&config.publisher, HTTPS_PORT, AUTHORIZE_PATH, &config.name, &authorize)
-            .send_via(config.edge.as_ref())
+            .send_via_kept(config.edge.as_ref(), &self.kept)
             .await
             .map_err(|e| e.to_string())?;
         if response.status != StatusCode::OK {
@@ -288,7 +296,7 @@ impl Client {
     async fn send_token_request(&self, call: Call<'_>) -> Result<HttpResponse, NetError> {
         let config = &self.config;
         if config.kind != ClientKind::Phone || config.edge.is_some() {
-            return call.send_via(config.edge.as_ref()).await;
+            return call.send_via_kept(config.edge.as_ref(), &self.kept).await;
         }
         let read =
             read_trust_list(&config.subscriber, TFTP_HTTPS_PORT, PHONE_EDGE_TRUST_PATH, &config.name).await;

@@ -36,6 +36,7 @@ use crate::node::{certificate_management, ipsec_trust};
 use crate::node_id::NodeId;
 use crate::proto::authz::*;
 use crate::proto::http::{Busy, Call, HttpRequest, HttpResponse, Pending};
+use crate::proto::keep_alive::KeptConnections;
 use crate::proto::tftp::{TFTP_HTTPS_PORT, TFTP_HTTP_PORT};
 use crate::trace::{Happening, Tracer};
 use tftp::ClusterCerts;
@@ -53,6 +54,8 @@ pub struct Subscriber {
     publisher: NodeId,
     /// Times the node has started (more than 1 after a crash).
     boots: u32,
+    /// Its connection to the publisher, kept for the refreshes it carries there.
+    kept: Rc<KeptConnections>,
     epoch_s: u64,
     tracer: Tracer,
 }
@@ -86,6 +89,7 @@ impl Subscriber {
             sip: None,
             publisher: publisher.clone(),
             boots: 0,
+            kept: Rc::default(),
             epoch_s,
             tracer,
         }
@@ -167,10 +171,11 @@ impl Subscriber {
         {
             return Box::pin(std::future::ready(response));
         }
-        let (publisher, client) = (subscriber.publisher.clone(), NodeId::new(client));
+        let (publisher, client, kept) =
+            (subscriber.publisher.clone(), NodeId::new(client), subscriber.kept.clone());
         Box::pin(async move {
             let grant = TokenRequest::RefreshToken { refresh_token };
-            match Call::post(&publisher, HTTPS_PORT, TOKEN_PATH, &client, &grant).send().await {
+            match Call::post(&publisher, HTTPS_PORT, TOKEN_PATH, &client, &grant).send_kept(&kept).await {
                 Ok(response) => response,
                 Err(e) => HttpResponse::error(StatusCode::BAD_GATEWAY, &format!("publisher: {e}")),
             }
@@ -204,6 +209,8 @@ pub async fn run(subscriber: Rc<RefCell<Subscriber>>, commands: NodeCommands) ->
     let tls = {
         let mut node = subscriber.borrow_mut();
         node.boots += 1;
+        // Memory is lost with the node: no connection survives its restart.
+        node.kept.clear();
         if node.boots > 1 {
             node.tracer.emit(Happening::NodeRestarted { table_rows: None, revoked_rows: None, forgot: None });
         }
