@@ -179,7 +179,13 @@ fn sparse_rows(
     let stepping = stepped.wall * factor;
     out.row(
         &format!("sparse {days} d, 2 clients: wall time, skipping"),
-        format!("{} ({} events, {} steps)", secs(skipping.wall), skipping.events, skipping.steps),
+        format!(
+            "{} ({} events, {} steps, {})",
+            secs(skipping.wall),
+            skipping.events,
+            skipping.steps,
+            steps_per_event(skipping.steps, skipping.events)
+        ),
         "< 5 s",
         (days == 60).then_some(skipping.wall < Duration::from_secs(5)),
     );
@@ -215,6 +221,17 @@ fn busy_rows(
         format!("{} / {} = {wall_crypto:.2}", secs(busy_run.wall), secs(crypto)),
         "≤ 1.5",
         (scale == Scale::FULL).then_some(wall_crypto <= 1.5),
+    );
+    out.row(
+        "  events, turmoil steps",
+        format!(
+            "{}, {} ({})",
+            busy_run.events,
+            busy_run.steps,
+            steps_per_event(busy_run.steps, busy_run.events)
+        ),
+        "",
+        None,
     );
     for (op, tally) in &busy_run.crypto {
         if let Some(each_ns) = tally.nanos.checked_div(tally.count) {
@@ -385,6 +402,11 @@ fn scenario_library(beside: &Path, scale: Scale) -> Result<Vec<Scenario>, BenchE
         paths.truncate(4);
     }
     paths.iter().map(|path| Scenario::load(path).map_err(|e| BenchError::Input(e.to_string()))).collect()
+}
+
+/// Steps a run took for each event it recorded: what keeping connections open cuts.
+fn steps_per_event(steps: u64, events: u64) -> String {
+    format!("{:.1} steps an event", steps as f64 / events.max(1) as f64)
 }
 
 fn per_s(rate: f64) -> String {
