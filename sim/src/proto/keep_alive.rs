@@ -29,8 +29,8 @@ use crate::proto::http::{Call, HttpResponse, NetError, REQUEST_TIMEOUT};
 pub const KEEP_ALIVE_IDLE: Duration = Duration::from_secs(20);
 
 /// Servers one holder keeps a connection to; past it, a new server's connection is closed
-/// after its answer. A Jabber client talks to five at most (publisher, home subscriber, IM
-/// and Presence, Unity, the identity provider).
+/// after its answer. A Jabber client keeps four at most (publisher, home subscriber, IM and
+/// Presence, Unity).
 pub const KEPT_CONNECTIONS_MAX: usize = 8;
 
 /// One open connection and the simulated time its last answer came.
