@@ -194,12 +194,13 @@ pub struct Call<'a> {
     pub bearer: Option<&'a str>,
     /// Who asks: a node, or the device a node asks for.
     pub agent: &'a NodeId,
-    pub body: Vec<u8>,
+    /// Shared, not copied, when the request is built again (a relay, a second try).
+    pub body: Bytes,
 }
 
 impl<'a> Call<'a> {
     pub fn get(host: &'a NodeId, port: u16, path: &'a str, agent: &'a NodeId) -> Call<'a> {
-        Call { host, port, method: Method::GET, path, bearer: None, agent, body: Vec::new() }
+        Call { host, port, method: Method::GET, path, bearer: None, agent, body: Bytes::new() }
     }
 
     pub fn post<T: Serialize>(
@@ -209,7 +210,7 @@ impl<'a> Call<'a> {
         agent: &'a NodeId,
         body: &T,
     ) -> Call<'a> {
-        let body = serde_json::to_vec(body).expect("messages serialize");
+        let body = Bytes::from(serde_json::to_vec(body).expect("messages serialize"));
         Call { host, port, method: Method::POST, path, bearer: None, agent, body }
     }
 
@@ -238,15 +239,12 @@ impl<'a> Call<'a> {
 
     /// One request on a fresh connection, bounded by [`REQUEST_TIMEOUT`].
     pub async fn send(self) -> Result<HttpResponse, NetError> {
-        match clock::timeout(REQUEST_TIMEOUT, self.exchange()).await {
-            Ok(result) => result,
-            Err(_) => Err(NetError::Timeout),
-        }
+        within_request_timeout(self.exchange()).await
     }
 
     async fn exchange(self) -> Result<HttpResponse, NetError> {
         let mut sender = self.connect().await?;
-        Call::exchange_on(&mut sender, self.request()?).await
+        exchange_on(&mut sender, self.request()?).await
     }
 
     /// A new plain connection to the server, its HTTP/1.1 side running as a task of its own.
@@ -265,7 +263,7 @@ impl<'a> Call<'a> {
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + 'static,
     {
         let mut sender = handshake(stream).await?;
-        Call::exchange_on(&mut sender, self.request()?).await
+        exchange_on(&mut sender, self.request()?).await
     }
 
     /// The request as hyper sends it; built again when it is sent a second time.
@@ -279,23 +277,30 @@ impl<'a> Call<'a> {
         if let Some(token) = self.bearer {
             request = request.header(AUTHORIZATION, format!("Bearer {token}"));
         }
-        request.body(Full::new(Bytes::from(self.body.clone()))).map_err(|e| NetError::Protocol(e.to_string()))
+        request.body(Full::new(self.body.clone())).map_err(|e| NetError::Protocol(e.to_string()))
     }
+}
 
-    /// One request and its whole answer on an open connection.
-    pub(crate) async fn exchange_on(
-        sender: &mut SendRequest<Full<Bytes>>,
-        request: Request<Full<Bytes>>,
-    ) -> Result<HttpResponse, NetError> {
-        let response = sender.send_request(request).await.map_err(|e| NetError::Protocol(e.to_string()))?;
-        let status = response.status();
-        let body = http_body_util::Limited::new(response.into_body(), BODY_BYTES_MAX)
-            .collect()
-            .await
-            .map_err(|e| NetError::Protocol(e.to_string()))?
-            .to_bytes();
-        Ok(HttpResponse { status, body })
-    }
+/// One request and its whole answer on an open connection.
+pub(crate) async fn exchange_on(
+    sender: &mut SendRequest<Full<Bytes>>,
+    request: Request<Full<Bytes>>,
+) -> Result<HttpResponse, NetError> {
+    let response = sender.send_request(request).await.map_err(|e| NetError::Protocol(e.to_string()))?;
+    let status = response.status();
+    let body = http_body_util::Limited::new(response.into_body(), BODY_BYTES_MAX)
+        .collect()
+        .await
+        .map_err(|e| NetError::Protocol(e.to_string()))?
+        .to_bytes();
+    Ok(HttpResponse { status, body })
+}
+
+/// `exchange`, or [`NetError::Timeout`] if it has not finished within [`REQUEST_TIMEOUT`].
+pub(crate) async fn within_request_timeout(
+    exchange: impl std::future::Future<Output = Result<HttpResponse, NetError>>,
+) -> Result<HttpResponse, NetError> {
+    clock::timeout(REQUEST_TIMEOUT, exchange).await.unwrap_or(Err(NetError::Timeout))
 }
 
 /// HTTP/1.1 over `stream`; the connection's side runs as a task until either end closes it.

@@ -19,7 +19,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use crate::clock;
-use crate::proto::http::{serve_connection, Busy, Call, Handler, HttpResponse, NetError, REQUEST_TIMEOUT};
+use crate::proto::http::{
+    serve_connection, within_request_timeout, Busy, Call, Handler, HttpResponse, NetError, REQUEST_TIMEOUT,
+};
 use crate::proto::metered::Metered;
 use crate::proto::tls::{self, TlsFailure};
 
@@ -133,10 +135,7 @@ impl Call<'_> {
             let stream = tls::connect(connector, self.host.as_str(), self.port).await.map_err(tls_error)?;
             self.exchange_over(stream).await
         };
-        match clock::timeout(REQUEST_TIMEOUT, exchange).await {
-            Ok(result) => result,
-            Err(_) => Err(NetError::Timeout),
-        }
+        within_request_timeout(exchange).await
     }
 }
 

@@ -7,9 +7,10 @@
 //! client drops it and connects anew. The server's close is not sent at the idle deadline
 //! but when the client next asks (or never): nothing a node records depends on that FIN, and
 //! a timer per idle connection would wake the simulation for nothing (docs/architecture.md
-//! "Time"). A request on a kept connection that the server dropped meanwhile (a crash, a
-//! Tomcat restart) fails at once; it is sent again once, on a new connection, within the
-//! same [`REQUEST_TIMEOUT`].
+//! "Time"). A request on a kept connection that the server dropped meanwhile (a crash: its
+//! sockets close) fails at once; it is sent again once, on a new connection, within the
+//! same [`REQUEST_TIMEOUT`](crate::proto::http::REQUEST_TIMEOUT). A Tomcat restart closes nothing here: a kept connection gets the
+//! same 503 a new one would.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -20,7 +21,7 @@ use http_body_util::Full;
 use hyper::client::conn::http1::SendRequest;
 
 use crate::clock;
-use crate::proto::http::{Call, HttpResponse, NetError, REQUEST_TIMEOUT};
+use crate::proto::http::{exchange_on, within_request_timeout, Call, HttpResponse, NetError};
 
 /// How long a server keeps an idle HTTP/1.1 connection open. Assumption: the documents do not
 /// say; this is Apache Tomcat's stock `server.xml` (a `connectionTimeout` of 20 s, which its
@@ -81,7 +82,7 @@ impl KeptConnections {
 
 impl Call<'_> {
     /// [`Call::send`] over the connection `kept` holds to the server, or a new one that is
-    /// kept afterwards; bounded by [`REQUEST_TIMEOUT`] in all.
+    /// kept afterwards; bounded by [`REQUEST_TIMEOUT`](crate::proto::http::REQUEST_TIMEOUT) in all.
     pub async fn send_kept(self, kept: &KeptConnections) -> Result<HttpResponse, NetError> {
         let server = (self.host.to_string(), self.port);
         let exchange = async {
@@ -89,20 +90,17 @@ impl Call<'_> {
                 let request = self.request()?;
                 // Sent before the server's close arrived, or after: either way no answer
                 // comes on it, and the request goes again on a new connection.
-                if let Ok(response) = Call::exchange_on(&mut sender, request).await {
+                if let Ok(response) = exchange_on(&mut sender, request).await {
                     kept.keep(server, sender);
                     return Ok(response);
                 }
             }
             let mut sender = self.connect().await?;
-            let response = Call::exchange_on(&mut sender, self.request()?).await?;
+            let response = exchange_on(&mut sender, self.request()?).await?;
             kept.keep(server, sender);
             Ok(response)
         };
-        match clock::timeout(REQUEST_TIMEOUT, exchange).await {
-            Ok(result) => result,
-            Err(_) => Err(NetError::Timeout),
-        }
+        within_request_timeout(exchange).await
     }
 
     /// [`Call::send_via`] for a client that keeps its connections: through the edge a new

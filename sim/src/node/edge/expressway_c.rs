@@ -261,7 +261,7 @@ impl ExpresswayC {
                 path: &path,
                 bearer: request.bearer.as_deref(),
                 agent: &client,
-                body: request.body.to_vec(),
+                body: request.body.clone(),
             };
             call.send().await.unwrap_or_else(|e| HttpResponse::error(StatusCode::BAD_GATEWAY, &e.to_string()))
         })

@@ -24,7 +24,7 @@ pub async fn run(inside: NodeId) -> turmoil::Result {
                     path: &request.path,
                     bearer: request.bearer.as_deref(),
                     agent: &agent,
-                    body: request.body.to_vec(),
+                    body: request.body.clone(),
                 };
                 call.send()
                     .await
