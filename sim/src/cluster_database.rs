@@ -1,7 +1,8 @@
 //! The CallManager cluster's configuration tables in the publisher's database (a SQLite file
 //! beside the refresh-token table, on the publisher's disk): `processconfig`
 //! (`ClusterSIPOAuthMode`), the SIP OAuth ports per node, and `expresswaycconfiguration`
-//! (the CN/SAN Expressway-C pushes over AXL). docs/domain.md "SIP OAuth mode".
+//! (the CN/SAN Expressway-C pushes over AXL, and the domain an entry was given by hand,
+//! `expresswaycdomain`: our table, see [`crate::dns_domain`]). docs/domain.md "SIP OAuth mode".
 //!
 //! Assumption (the documents do not describe the database's replication): every node reads
 //! an up-to-date replica, modelled as reading this file; only the publisher writes it. A
@@ -11,6 +12,7 @@ use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use crate::dns_domain::{domain_of, in_cluster_domain};
 use crate::node_id::NodeId;
 use crate::phone_security::{DeviceSecurityMode, PhoneSecurity, Transport};
 use crate::proto::sip::{SIP_MRA_OAUTH_PORT, SIP_PHONE_OAUTH_PORT};
@@ -21,6 +23,18 @@ pub const SIP_OAUTH_MODE_PARAM: &str = "ClusterSIPOAuthMode";
 /// CN and SAN entries, bounded by the scenario's SAN limit, with room for a few Expressway-C
 /// clusters and entries made by hand.
 pub const EXPRESSWAY_NAMES_MAX: usize = 64;
+
+/// What CallManager makes of a mutual-TLS peer's names on the MRA port.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PeerNames {
+    /// One of them is an entry's, in the cluster's domain or in the domain its entry holds.
+    Accepted,
+    /// None is in `expresswaycconfiguration`.
+    NotListed,
+    /// Listed, but only in this domain, which is not the cluster's and no entry of the name
+    /// holds (the domain was not added to Expressway-C).
+    DomainNotAdded(String),
+}
 
 /// The configuration tables.
 pub struct ClusterDatabase {
@@ -75,6 +89,7 @@ impl ClusterDatabase {
                      sipoauthport INTEGER NOT NULL, sipmraoauthport INTEGER NOT NULL);
                  CREATE TABLE IF NOT EXISTS expresswaycconfiguration (host TEXT NOT NULL, name TEXT NOT NULL,
                      PRIMARY KEY (host, name));
+                 CREATE TABLE IF NOT EXISTS expresswaycdomain (host TEXT PRIMARY KEY, domain TEXT NOT NULL);
                  CREATE TABLE IF NOT EXISTS securityprofile (name TEXT PRIMARY KEY,
                      digestauthentication INTEGER NOT NULL, tftpencryptedconfig INTEGER NOT NULL,
                      devicesecuritymode TEXT NOT NULL, transport TEXT NOT NULL,
@@ -251,9 +266,43 @@ impl ClusterDatabase {
         Ok(self.expressway_names()?.len())
     }
 
+    /// Which of a mutual-TLS peer's `names` let it in (see [`PeerNames`]); the first listed
+    /// name in a domain not added says why not.
+    pub fn expressway_peer(&self, names: &[String]) -> Result<PeerNames> {
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "SELECT c.host, d.domain FROM expresswaycconfiguration c
+                 LEFT JOIN expresswaycdomain d ON d.host = c.host WHERE c.name = ?1 ORDER BY c.host",
+            )
+            .map_err(failed("read expresswaycconfiguration"))?;
+        let mut verdict = PeerNames::NotListed;
+        for name in names {
+            let entries = statement
+                .query_map([name], |row| row.get::<_, Option<String>>(1))
+                .map_err(failed("read expresswaycconfiguration"))?
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(failed("read expresswaycconfiguration"))?;
+            if entries.is_empty() {
+                continue;
+            }
+            let domain = domain_of(name).unwrap_or_default();
+            let added =
+                |held: &Option<String>| held.as_deref().is_some_and(|held| held.eq_ignore_ascii_case(domain));
+            if in_cluster_domain(name) || entries.iter().any(added) {
+                return Ok(PeerNames::Accepted);
+            }
+            if verdict == PeerNames::NotListed {
+                verdict = PeerNames::DomainNotAdded(domain.to_string());
+            }
+        }
+        Ok(verdict)
+    }
+
     /// Device > Expressway-C, Save: the entry of `host` holds exactly `names` (added when
-    /// missing, edited when there), in one transaction. Returns the names the table holds.
-    pub fn save_expressway_entry(&self, host: &str, names: &[String]) -> Result<usize> {
+    /// missing, edited when there) and `domain` (none: the cluster's own), in one
+    /// transaction. Returns the names the table holds.
+    pub fn save_expressway_entry(&self, host: &str, names: &[String], domain: Option<&str>) -> Result<usize> {
         let others: usize = self
             .connection
             .query_row("SELECT COUNT(*) FROM expresswaycconfiguration WHERE host <> ?1", [host], |row| {
@@ -267,6 +316,14 @@ impl ClusterDatabase {
         let write = || -> rusqlite::Result<()> {
             self.connection.execute_batch("BEGIN")?;
             self.connection.execute("DELETE FROM expresswaycconfiguration WHERE host = ?1", [host])?;
+            self.connection.execute("DELETE FROM expresswaycdomain WHERE host = ?1", [host])?;
+            // An emptied entry is gone, its domain with it.
+            if let Some(domain) = domain.filter(|_| !names.is_empty()) {
+                self.connection.execute(
+                    "INSERT INTO expresswaycdomain (host, domain) VALUES (?1, ?2)",
+                    [host, domain],
+                )?;
+            }
             for name in names {
                 self.connection.execute(
                     "INSERT OR IGNORE INTO expresswaycconfiguration (host, name) VALUES (?1, ?2)",
@@ -328,16 +385,62 @@ mod tests {
             ClusterDatabase::open(&dir.path().join("ccm.sqlite"), true, &[], SipPorts::default()).unwrap();
         let names = |list: &[&str]| list.iter().map(|name| name.to_string()).collect::<Vec<_>>();
         database.add_expressway_names("expc.example", &names(&["expc.example", "alt.example"])).unwrap();
-        assert_eq!(database.save_expressway_entry("expc2.example", &names(&["typo.example"])).unwrap(), 3);
-        assert_eq!(database.save_expressway_entry("expc2.example", &names(&["expc2.example"])).unwrap(), 3);
+        assert_eq!(
+            database.save_expressway_entry("expc2.example", &names(&["typo.example"]), None).unwrap(),
+            3
+        );
+        assert_eq!(
+            database.save_expressway_entry("expc2.example", &names(&["expc2.example"]), None).unwrap(),
+            3
+        );
         assert_eq!(database.expressway_names().unwrap(), ["alt.example", "expc.example", "expc2.example"]);
         let too_many: Vec<String> = (0..EXPRESSWAY_NAMES_MAX).map(|i| format!("n{i}.example")).collect();
-        assert!(database.save_expressway_entry("other.example", &too_many).unwrap_err().contains("exceed"));
+        assert!(database
+            .save_expressway_entry("other.example", &too_many, None)
+            .unwrap_err()
+            .contains("exceed"));
         assert_eq!(database.expressway_names().unwrap().len(), 3, "a refused save changes nothing");
         assert_eq!(
-            database.save_expressway_entry("expc2.example", &[]).unwrap(),
+            database.save_expressway_entry("expc2.example", &[], None).unwrap(),
             2,
             "an emptied entry is gone"
+        );
+    }
+
+    /// A listed name in another domain than the cluster's lets the peer in only once its
+    /// entry holds that domain; a name in the cluster's domain needs none.
+    #[test]
+    fn a_name_in_another_domain_needs_the_domain_on_its_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let database =
+            ClusterDatabase::open(&dir.path().join("ccm.sqlite"), true, &[], SipPorts::default()).unwrap();
+        let names = |list: &[&str]| list.iter().map(|name| name.to_string()).collect::<Vec<_>>();
+        let peer = names(&["expc.edge.example.net"]);
+        assert_eq!(database.expressway_peer(&peer).unwrap(), PeerNames::NotListed);
+        database.add_expressway_names("expc.edge.example.net", &peer).unwrap();
+        assert_eq!(
+            database.expressway_peer(&peer).unwrap(),
+            PeerNames::DomainNotAdded("edge.example.net".to_string())
+        );
+        database.save_expressway_entry("expc.edge.example.net", &peer, Some("other.example.net")).unwrap();
+        assert_eq!(
+            database.expressway_peer(&peer).unwrap(),
+            PeerNames::DomainNotAdded("edge.example.net".to_string()),
+            "another domain than the name's does not help"
+        );
+        database.save_expressway_entry("expc.edge.example.net", &peer, Some("Edge.Example.Net")).unwrap();
+        assert_eq!(database.expressway_peer(&peer).unwrap(), PeerNames::Accepted);
+        database.save_expressway_entry("expc.edge.example.net", &peer, None).unwrap();
+        assert_eq!(
+            database.expressway_peer(&peer).unwrap(),
+            PeerNames::DomainNotAdded("edge.example.net".to_string()),
+            "a save without the domain takes it away"
+        );
+        database.add_expressway_names("expc.example.com", &names(&["expc.example.com"])).unwrap();
+        assert_eq!(
+            database.expressway_peer(&names(&["expc.edge.example.net", "expc.example.com"])).unwrap(),
+            PeerNames::Accepted,
+            "a name in the cluster's domain needs no domain added"
         );
     }
 }

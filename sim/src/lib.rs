@@ -15,6 +15,7 @@
 //! * [`store`]: the publisher's refresh-token table (SQLite).
 //! * [`cluster_database`]: the cluster's configuration tables (`processconfig`, SIP ports,
 //!   `expresswaycconfiguration`) in the publisher's database.
+//! * [`dns_domain`]: the cluster's DNS domain, and which domain a certificate's name is in.
 //! * [`phone_security`]: the phone security profile SIP OAuth needs, and the models that have it.
 //! * [`release`]: the CallManager release a cluster runs, and which features came with which.
 //! * [`trace`]: the ordered record of a run, its JSON Lines form and hash, and the catalogue of
@@ -43,6 +44,7 @@ pub mod cluster;
 pub mod cluster_database;
 pub mod conformance;
 pub mod cost;
+pub mod dns_domain;
 pub mod key_pool;
 pub mod mint;
 pub mod node;

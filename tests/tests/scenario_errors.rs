@@ -773,6 +773,32 @@ fn sip_and_edge_settings_are_checked_where_they_are_written() {
     assert!(message.contains("trusts_callmanager"), "{message}");
 }
 
+/// `save-expressway-c-entry`'s `domain` is a dotted DNS name other than the cluster's own, and
+/// reaches the action as typed.
+#[test]
+fn an_expressway_c_entry_domain_is_another_dns_domain() {
+    let base = "name = \"s\"\nduration = \"1h\"\n\n[params]\nrefresh_login_flow = true\n\n[cluster]\nrelease = \"12.5SU1\"\nsip = {}\nexpressway = {}\n\n[[step]]\nat = \"10m\"\naction = \"save-expressway-c-entry\"\nhost = \"expc.edge.example.net\"\nnames = [\"expc.edge.example.net\"]\n";
+    let parsed =
+        Scenario::parse(&format!("{base}domain = \"edge.example.net\"\n"), Path::new("x.toml")).unwrap();
+    assert_eq!(
+        parsed.steps[0].action,
+        authzlab::scenario::Action::SaveExpresswayEntry {
+            host: "expc.edge.example.net".to_string(),
+            names: vec!["expc.edge.example.net".to_string()],
+            domain: Some("edge.example.net".to_string()),
+        }
+    );
+    for (domain, says) in [
+        ("example.com", "not the cluster's (example.com)"),
+        ("localdomain", "a dotted name"),
+        ("edge example.net", "not a DNS name"),
+    ] {
+        let (line, _, field, message) = error(&format!("{base}domain = \"{domain}\"\n"));
+        assert_eq!((line, field.as_str()), (17, "step[0].domain"), "{domain}");
+        assert!(message.contains(says), "{domain}: {message}");
+    }
+}
+
 /// The SIP steps: a CallManager restart only on a subscriber and only with SIP; a port out of
 /// range is the administrator's mistake the run shows, not a file error; the edge steps only
 /// with the edge.

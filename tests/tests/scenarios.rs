@@ -28,6 +28,7 @@ const SCENARIOS: &[&str] = &[
     "cup-xmpp-regenerated-untrusted-on-jabber.toml",
     "encryption-key-regenerated.toml",
     "expressway-c-entry-by-hand.toml",
+    "expressway-c-in-another-domain.toml",
     "expressway-oauth-with-refresh-off.toml",
     "expressway-reissued-san.toml",
     "imp-certificates-in-order.toml",
@@ -549,6 +550,13 @@ fn logs_administrators_read() {
 #[test]
 fn expressway_c_entry_by_hand() {
     insta::assert_snapshot!(story("expressway-c-entry-by-hand.toml"));
+}
+
+/// Expressway-C in another domain: its listed name counts on the MRA port only once its
+/// entry holds the domain.
+#[test]
+fn expressway_c_in_another_domain() {
+    insta::assert_snapshot!(story("expressway-c-in-another-domain.toml"));
 }
 
 /// SSO's metadata names the publisher's Tomcat certificate: a regeneration and restart break

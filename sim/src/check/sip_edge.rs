@@ -4,7 +4,8 @@
 //!   access token AuthZ issued, unexpired on the registering node's own clock (its skew
 //!   included) at that moment.
 //! * `no_mtls_peer_outside_expresswaycconfiguration`: no registration through the MRA port is
-//!   accepted from a peer none of whose names Expressway-C pushed into the table.
+//!   accepted from a peer none of whose names is in the table, in the cluster's domain or in
+//!   the domain its entry holds ([`crate::dns_domain`]).
 //! * `no_sip_oauth_port_outside_its_range`: no SIP OAuth port outside 1024-49151 is opened.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -12,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::check::clocks::{unix_as_elapsed, NodeClocks};
 use crate::check::{verdict, Check, Outcome};
 use crate::clock::format_elapsed;
+use crate::dns_domain::{domain_of, in_cluster_domain};
 use crate::proto::sip::SIP_OAUTH_PORT_RANGE;
 use crate::trace::{Event, Happening};
 
@@ -99,8 +101,22 @@ pub struct NoMtlsPeerOutsideExpresswayConfiguration {
     /// Expressway-C's successful pushes (its entry is its first name) and the entries saved
     /// on Device > Expressway-C (which replace their host's names).
     listed: BTreeMap<String, BTreeSet<String>>,
+    /// The domain an entry was given by hand (host → domain).
+    domains: BTreeMap<String, String>,
     judged: u64,
     first: Option<String>,
+}
+
+impl NoMtlsPeerOutsideExpresswayConfiguration {
+    /// Whether a listed `name` counts: in the cluster's domain, or in the domain one of the
+    /// entries listing it holds.
+    fn in_domain(&self, name: &str) -> bool {
+        let domain = domain_of(name).unwrap_or_default().to_ascii_lowercase();
+        in_cluster_domain(name)
+            || self.listed.iter().any(|(host, names)| {
+                names.contains(name) && self.domains.get(host).is_some_and(|held| *held == domain)
+            })
+    }
 }
 
 impl Check for NoMtlsPeerOutsideExpresswayConfiguration {
@@ -113,17 +129,30 @@ impl Check for NoMtlsPeerOutsideExpresswayConfiguration {
                 let host = names.split_whitespace().next().unwrap_or_default().to_string();
                 self.listed.entry(host).or_default().extend(names.split_whitespace().map(str::to_string));
             }
-            Happening::ExpresswayCEntrySaved { host, names, reason: None, .. } => {
+            Happening::ExpresswayCEntrySaved { host, names, domain, reason: None, .. } => {
                 self.listed.insert(host.clone(), names.split_whitespace().map(str::to_string).collect());
+                match domain.as_ref().filter(|_| !names.trim().is_empty()) {
+                    Some(domain) => self.domains.insert(host.clone(), domain.to_ascii_lowercase()),
+                    None => self.domains.remove(host),
+                };
             }
             Happening::SipRegistered { peer: Some(peer), .. } => {
                 self.judged += 1;
                 let listed = |name: &str| self.listed.values().any(|names| names.contains(name));
+                let at = format_elapsed(event.t_ms);
                 if !peer.split_whitespace().any(listed) {
                     self.first = Some(format!(
-                        "{} at {} accepted the mutual-TLS peer {peer}, not in expresswaycconfiguration",
-                        event.node,
-                        format_elapsed(event.t_ms)
+                        "{} at {at} accepted the mutual-TLS peer {peer}, not in expresswaycconfiguration",
+                        event.node
+                    ));
+                } else if !peer
+                    .split_whitespace()
+                    .filter(|name| listed(name))
+                    .any(|name| self.in_domain(name))
+                {
+                    self.first = Some(format!(
+                        "{} at {at} accepted the mutual-TLS peer {peer}, whose listed names are in a domain neither the cluster's nor added to their Expressway-C entry",
+                        event.node
                     ));
                 }
             }
@@ -265,7 +294,7 @@ mod tests {
             )
         };
         let pushed =
-            event(0, "expressway-c", "expressway-names-pushed", json!({"names": "a.example", "held": 1}));
+            event(0, "expressway-c", "expressway-names-pushed", json!({"names": "a.example.com", "held": 1}));
         let registered =
             |peer: &str| event(9_000, "cucm-sub-1", "sip-registered", json!({"tid": "a", "peer": peer}));
         let by_hand = [
@@ -281,8 +310,39 @@ mod tests {
             registered("expc2.example.com"),
         ];
         assert!(!run(&mut NoMtlsPeerOutsideExpresswayConfiguration::default(), &edited).held, "edited away");
-        let other_host = [pushed, saved(1_000, "b.example", "b.example"), registered("a.example")];
+        let other_host =
+            [pushed, saved(1_000, "b.example.com", "b.example.com"), registered("a.example.com")];
         assert!(run(&mut NoMtlsPeerOutsideExpresswayConfiguration::default(), &other_host).held);
+    }
+
+    /// An entry in another domain than the cluster's lets its names in only while it holds
+    /// that domain; a later save without it takes it back.
+    #[test]
+    fn a_peer_in_another_domain_needs_its_domain_on_the_entry() {
+        let host = "expc.edge.example.net";
+        let saved = |t_ms: u64, domain: Option<&str>| {
+            let mut fields = json!({"host": host, "names": host, "held": 1});
+            if let Some(domain) = domain {
+                fields["domain"] = json!(domain);
+            }
+            event(t_ms, "cucm-pub", "expressway-c-entry-saved", fields)
+        };
+        let pushed = event(0, "expressway-c", "expressway-names-pushed", json!({"names": host, "held": 1}));
+        let registered = event(9_000, "cucm-sub-1", "sip-registered", json!({"tid": "a", "peer": host}));
+        let outcome = run(
+            &mut NoMtlsPeerOutsideExpresswayConfiguration::default(),
+            &[pushed.clone(), registered.clone()],
+        );
+        assert_eq!(
+            outcome.detail,
+            "cucm-sub-1 at 00:00:09.000 accepted the mutual-TLS peer expc.edge.example.net, whose listed names are in a domain neither the cluster's nor added to their Expressway-C entry"
+        );
+        let added = [pushed.clone(), saved(1_000, Some("Edge.Example.Net")), registered.clone()];
+        assert!(run(&mut NoMtlsPeerOutsideExpresswayConfiguration::default(), &added).held);
+        let other = [pushed.clone(), saved(1_000, Some("example.net")), registered.clone()];
+        assert!(!run(&mut NoMtlsPeerOutsideExpresswayConfiguration::default(), &other).held);
+        let taken_back = [pushed, saved(1_000, Some("edge.example.net")), saved(2_000, None), registered];
+        assert!(!run(&mut NoMtlsPeerOutsideExpresswayConfiguration::default(), &taken_back).held);
     }
 
     #[test]

@@ -464,6 +464,27 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     },
     Assumption {
         what: || {
+            format!(
+                "the cluster's DNS domain is {}; on the MRA port CallManager accepts a listed Expressway-C name in another domain only when its entry holds that domain (Device > Expressway-C); the documents say only that the domain must be added",
+                crate::dns_domain::CLUSTER_DOMAIN
+            )
+        },
+        lives_in: "CLUSTER_DOMAIN (dns_domain.rs), ClusterDatabase::expressway_peer (cluster_database.rs)",
+        relied_on: |s| {
+            s.cluster.expressway.as_ref().is_some_and(|edge| !edge.san.iter().all(|name| crate::dns_domain::in_cluster_domain(name)))
+                || steps(s, |a| match a {
+                    Action::SaveExpresswayEntry { names, domain, .. } => {
+                        domain.is_some() || !names.iter().all(|name| crate::dns_domain::in_cluster_domain(name))
+                    }
+                    Action::ReissueExpresswayCertificate { san } => {
+                        !san.iter().all(|name| crate::dns_domain::in_cluster_domain(name))
+                    }
+                    _ => false,
+                })
+        },
+    },
+    Assumption {
+        what: || {
             "a port change on the CallManager page is refused whole when one port is out of range, and refused when the two OAuth ports are equal".to_string()
         },
         lives_in: "node/publisher/sip_admin.rs",

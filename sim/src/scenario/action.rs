@@ -260,7 +260,9 @@ pub enum Action {
     /// Device > Expressway-C (from 12.5(1)SU1): the administrator adds the entry of `host`
     /// or edits it, typing the X.509 subject and subject alternative names of Expressway-C's
     /// certificate; CallManager matches the MRA port's peers against them.
-    SaveExpresswayEntry { host: String, names: Vec<String> },
+    /// With `domain`, the entry holds Expressway-C's domain when it is not the cluster's
+    /// (see [`crate::dns_domain`]).
+    SaveExpresswayEntry { host: String, names: Vec<String>, domain: Option<String> },
     /// A node stops: what it held in memory is gone; its disk is kept.
     Crash(NodeId),
     /// A crashed (or running) node starts again from its disk.
@@ -470,9 +472,12 @@ impl Action {
                     put("target", device.as_str().into());
                 }
             }
-            Action::SaveExpresswayEntry { host, names } => {
+            Action::SaveExpresswayEntry { host, names, domain } => {
                 put("host", host.as_str().into());
                 put("names", names.join(" ").into());
+                if let Some(domain) = domain {
+                    put("domain", domain.as_str().into());
+                }
             }
             Action::Skew { node, offset_ms, drift_ppm } => {
                 put("target", node.as_str().into());
@@ -593,6 +598,7 @@ impl Action {
                     .filter(|name| !name.is_empty())
                     .map(str::to_string)
                     .collect(),
+                domain: text("domain"),
             },
             ActionName::Crash => Action::Crash(node()?),
             ActionName::Restart => Action::Restart(node()?),
@@ -718,9 +724,10 @@ impl Action {
                 "administrator resets every phone, which takes the saved security profile".to_string()
             }
             Action::RefreshExpressway => "administrator refreshes the CallManager nodes on Expressway-C".to_string(),
-            Action::SaveExpresswayEntry { host, names } => format!(
-                "administrator saves the Expressway-C entry {host} on Device > Expressway-C, with X.509 names {}",
-                names.join(" ")
+            Action::SaveExpresswayEntry { host, names, domain } => format!(
+                "administrator saves the Expressway-C entry {host} on Device > Expressway-C, with X.509 names {}{}",
+                names.join(" "),
+                domain.as_ref().map_or_else(String::new, |domain| format!(" and domain {domain}"))
             ),
             Action::ReissueExpresswayCertificate { san } => {
                 format!("Expressway-C gets a new certificate from its CA, named {}", san.join(" "))
@@ -874,6 +881,12 @@ mod tests {
             Action::SaveExpresswayEntry {
                 host: "expc2.example.com".to_string(),
                 names: vec!["expc2.example.com".to_string(), "edge.example.com".to_string()],
+                domain: None,
+            },
+            Action::SaveExpresswayEntry {
+                host: "expc.edge.example.net".to_string(),
+                names: vec!["expc.edge.example.net".to_string()],
+                domain: Some("edge.example.net".to_string()),
             },
             Action::Crash(a.clone()),
             Action::Restart(a.clone()),

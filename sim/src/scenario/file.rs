@@ -296,6 +296,10 @@ pub(super) struct StepFile {
     /// names, as typed on the page.
     #[serde(default)]
     pub names: Option<Spanned<Vec<String>>>,
+    /// For `save-expressway-c-entry`: Expressway-C's domain, when it is in another one than
+    /// the cluster's (`example.com`).
+    #[serde(default)]
+    pub domain: Option<Spanned<String>>,
     /// For `skew`: the clock's offset, e.g. `"-90s"`.
     #[serde(default)]
     pub offset: Option<Spanned<String>>,

@@ -368,7 +368,26 @@ fn expressway_entry(
         return Err(at(names.span(), &field("names"), "names at least one X.509 name".to_string()));
     }
     let names = check_san(names.get_ref()).map_err(|message| at(names.span(), &field("names"), message))?;
-    Ok(Action::SaveExpresswayEntry { host, names })
+    let domain = match &step.domain {
+        None => None,
+        Some(domain) => {
+            let typed = check_san(std::slice::from_ref(domain.get_ref()))
+                .map_err(|message| at(domain.span(), &field("domain"), message))?
+                .remove(0);
+            if !typed.contains('.') || crate::dns_domain::in_cluster_domain(&format!("host.{typed}")) {
+                return Err(at(
+                    domain.span(),
+                    &field("domain"),
+                    format!(
+                        "is Expressway-C's domain when it is not the cluster's ({}): a dotted name such as \"edge.example.net\"",
+                        crate::dns_domain::CLUSTER_DOMAIN
+                    ),
+                ));
+            }
+            Some(typed)
+        }
+    };
+    Ok(Action::SaveExpresswayEntry { host, names, domain })
 }
 
 /// The fields each of these steps takes.
@@ -381,7 +400,7 @@ pub(super) fn fields(name: ActionName) -> &'static [&'static str] {
         ActionName::ShowOpenPorts => &["node", "port"],
         ActionName::SetSecurityProfile => ProfileChange::FIELDS,
         ActionName::ResetPhone => &["client"],
-        ActionName::SaveExpresswayCEntry => &["host", "names"],
+        ActionName::SaveExpresswayCEntry => &["host", "names", "domain"],
         _ => &[],
     }
 }

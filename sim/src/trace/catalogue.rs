@@ -337,6 +337,8 @@ catalogue! {
         host: Option<String>,
         /// For `save-expressway-c-entry`: the X.509 names typed, space-separated.
         names: Option<String>,
+        /// For `save-expressway-c-entry`: the domain typed, when Expressway-C is in another one.
+        domain: Option<String>,
         /// For `set-security-profile`, `configure-unity` and `configure-expressway`: the settings asked for, `digest_authentication=true ...`, `authz_server=true oauth=false`, `oauth_with_refresh=true`.
         settings: Option<String>,
     }
@@ -714,12 +716,14 @@ catalogue! {
         /// rustls's error.
         detail: String,
     }
-    /// CallManager refused a mutual-TLS peer on its MRA port: none of its certificate's names is in `expresswaycconfiguration`.
+    /// CallManager refused a mutual-TLS peer on its MRA port: none of its certificate's names is in `expresswaycconfiguration`, or those that are lie in a domain not added to Expressway-C's entry.
     MtlsPeerRefused = "mtls-peer-refused" {
         /// The port.
         port: u16,
         /// The peer certificate's CN and SAN entries, space-separated.
         names: String,
+        /// The domain of the listed names, when that is what refused them (not the cluster's, not added to their entry).
+        domain: Option<String>,
     }
     /// CallManager registered a device whose REGISTER carried a valid access token (SIP OAuth).
     SipRegistered = "sip-registered" [Routine, AcceptsAccessToken] {
@@ -813,6 +817,8 @@ catalogue! {
         host: String,
         /// Its X.509 subject and subject alternative names now, space-separated.
         names: String,
+        /// The domain it holds, when Expressway-C is in another domain than the cluster's.
+        domain: Option<String>,
         /// Names `expresswaycconfiguration` holds now (0 when the save was refused).
         held: u32,
         /// Why the page refused the save.

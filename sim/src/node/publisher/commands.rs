@@ -47,8 +47,8 @@ pub enum AdminCommand {
     SetSipPorts { node: NodeId, phone_port: Option<i64>, mra_port: Option<i64> },
     /// The phone security profile page.
     SetSecurityProfile(ProfileChange),
-    /// Device > Expressway-C: an entry's X.509 names.
-    SaveExpresswayEntry { host: String, names: Vec<String> },
+    /// Device > Expressway-C: an entry's X.509 names and domain.
+    SaveExpresswayEntry { host: String, names: Vec<String>, domain: Option<String> },
     /// "Reset" on a phone's page (or every phone's).
     ResetPhone(Option<String>),
     /// Control Center: stop (`false`) or start a service.
@@ -82,9 +82,11 @@ impl AdminCommand {
                 AdminCommand::SetSipPorts { node: node.clone(), phone_port: *phone_port, mra_port: *mra_port }
             }
             Action::SetSecurityProfile(change) => AdminCommand::SetSecurityProfile(*change),
-            Action::SaveExpresswayEntry { host, names } => {
-                AdminCommand::SaveExpresswayEntry { host: host.clone(), names: names.clone() }
-            }
+            Action::SaveExpresswayEntry { host, names, domain } => AdminCommand::SaveExpresswayEntry {
+                host: host.clone(),
+                names: names.clone(),
+                domain: domain.clone(),
+            },
             Action::ResetPhone { device } => AdminCommand::ResetPhone(device.clone()),
             _ => return None,
         })
@@ -132,10 +134,10 @@ pub(super) async fn obey(
                     sip.set_security_profile(change, &publisher.tracer);
                 }
             }
-            AdminCommand::SaveExpresswayEntry { host, names } => {
+            AdminCommand::SaveExpresswayEntry { host, names, domain } => {
                 let publisher = publisher.borrow();
                 if let Some(sip) = &publisher.sip {
-                    sip.save_expressway_entry(&host, &names, &publisher.tracer);
+                    sip.save_expressway_entry(&host, &names, domain.as_deref(), &publisher.tracer);
                 }
             }
             AdminCommand::ResetPhone(device) => {

@@ -232,15 +232,16 @@ impl SipAdmin {
         }
     }
 
-    /// Device > Expressway-C, Save: the entry of `host` holds `names` from now on.
-    pub fn save_expressway_entry(&self, host: &str, names: &[String], tracer: &Tracer) {
-        let (held, reason) = match self.database.save_expressway_entry(host, names) {
+    /// Device > Expressway-C, Save: the entry of `host` holds `names` and `domain` from now on.
+    pub fn save_expressway_entry(&self, host: &str, names: &[String], domain: Option<&str>, tracer: &Tracer) {
+        let (held, reason) = match self.database.save_expressway_entry(host, names, domain) {
             Ok(held) => (u32::try_from(held).unwrap_or(u32::MAX), None),
             Err(reason) => (0, Some(reason)),
         };
         tracer.emit(Happening::ExpresswayCEntrySaved {
             host: host.to_string(),
             names: names.join(" "),
+            domain: domain.map(str::to_string),
             held,
             reason,
         });

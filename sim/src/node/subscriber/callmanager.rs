@@ -25,7 +25,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::certs::{CertStore, Identity, Service};
 use crate::clock;
-use crate::cluster_database::ClusterDatabase;
+use crate::cluster_database::{ClusterDatabase, PeerNames};
 use crate::node::authz::consumer::{self, Consumer, Presented};
 use crate::node::authz::node_keys::NodeKeys;
 use crate::node::handshake_failed;
@@ -286,9 +286,14 @@ async fn serve_connection(
     let mut peer = None;
     if purpose == Purpose::OAuthMra {
         let names = tls::peer_names(&stream);
-        let listed = callmanager.borrow().database.expressway_names().unwrap_or_default();
-        if !names.iter().any(|name| listed.contains(name)) {
-            tracer.emit(Happening::MtlsPeerRefused { port, names: names.join(" ") });
+        let verdict = callmanager.borrow().database.expressway_peer(&names).unwrap_or(PeerNames::NotListed);
+        let domain = match verdict {
+            PeerNames::Accepted => None,
+            PeerNames::NotListed => Some(None),
+            PeerNames::DomainNotAdded(domain) => Some(Some(domain)),
+        };
+        if let Some(domain) = domain {
+            tracer.emit(Happening::MtlsPeerRefused { port, names: names.join(" "), domain });
             let _ = stream.shutdown().await;
             return;
         }

@@ -65,11 +65,18 @@ pub(super) fn in_words(event: &Event) -> Option<String> {
             let how = if flag("sent") == Some(true) { "sent" } else { "received" };
             format!("TLS handshake{with} on port {} failed: {how} alert {} ({})", f("port"), f("alert"), f("detail"))
         }
-        "mtls-peer-refused" => format!(
-            "refused the mutual-TLS peer on port {}: none of {} is in expresswaycconfiguration",
-            f("port"),
-            f("names")
-        ),
+        "mtls-peer-refused" => match event.field_text("domain") {
+            Some(domain) => format!(
+                "refused the mutual-TLS peer on port {}: {} is in expresswaycconfiguration, but in domain {domain}, which is not the cluster's and not added to its Expressway-C entry",
+                f("port"),
+                f("names")
+            ),
+            None => format!(
+                "refused the mutual-TLS peer on port {}: none of {} is in expresswaycconfiguration",
+                f("port"),
+                f("names")
+            ),
+        },
         "sip-registered" => format!(
             "registered {} ({}) on port {} with access token {}",
             f("client"),
@@ -103,9 +110,10 @@ pub(super) fn in_words(event: &Event) -> Option<String> {
         "expressway-c-entry-saved" => match event.field_text("reason") {
             Some(reason) => format!("refused to save the Expressway-C entry {}: {reason}", f("host")),
             None => format!(
-                "saved the Expressway-C entry {} with X.509 names {}; expresswaycconfiguration holds {} name(s)",
+                "saved the Expressway-C entry {} with X.509 names {}{}; expresswaycconfiguration holds {} name(s)",
                 f("host"),
                 f("names"),
+                event.field_text("domain").map_or_else(String::new, |domain| format!(" and domain {domain}")),
                 f("held")
             ),
         },
