@@ -28,6 +28,9 @@ impl NodeId {
     pub const EXPRESSWAY_C: NodeId = NodeId(Cow::Borrowed("expressway-c"));
     /// Expressway-E, the edge's outside half, which the remote devices reach.
     pub const EXPRESSWAY_E: NodeId = NodeId(Cow::Borrowed("expressway-e"));
+    /// Another cluster's TFTP server, the proxy TFTP of this cluster's phones on premises
+    /// (`[cluster.sip] proxy_tftp`).
+    pub const PROXY_TFTP: NodeId = NodeId(Cow::Borrowed("proxy-tftp"));
     /// The site host where remote devices run, outside, reaching the cluster through the edge.
     pub const REMOTE_SITE: NodeId = NodeId(Cow::Borrowed("site-remote"));
     /// The site host where the clients and the administrator's console run.

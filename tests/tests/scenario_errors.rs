@@ -799,6 +799,47 @@ fn an_expressway_c_entry_domain_is_another_dns_domain() {
     }
 }
 
+/// Proxy TFTP: from release 14SU1 only; its phone-edge-trust setting only with it; an upload
+/// on `proxy-tftp` only when the cluster has one, and only into phone-edge-trust.
+#[test]
+fn a_proxy_tftp_comes_with_14su1_and_takes_phone_edge_trust_uploads() {
+    let base = |release: &str, sip: &str| {
+        format!("name = \"s\"\nduration = \"1h\"\n\n[params]\nrefresh_login_flow = true\n\n[cluster]\nrelease = \"{release}\"\nsip = {{ oauth = true{sip} }}\n")
+    };
+    let proxy = ", proxy_tftp = true, proxy_phone_edge_trust = false";
+    let parsed = Scenario::parse(&base("14SU1", proxy), Path::new("x.toml")).unwrap();
+    let sip = parsed.cluster.sip.as_ref().unwrap();
+    assert_eq!(sip.proxy_tftp, Some(authzlab::scenario::ProxyTftp { roots_copied: false }));
+    assert!(parsed.hosts().contains(&authzlab::node_id::NodeId::PROXY_TFTP));
+    let (line, _, field, message) = error(&base("14", proxy));
+    assert_eq!((line, field.as_str()), (9, "cluster.sip.proxy_tftp"));
+    assert!(message.contains("came with release 14SU1"), "{message}");
+    let (_, _, field, message) = error(&base("14SU1", ", proxy_phone_edge_trust = true"));
+    assert_eq!(field, "cluster.sip.proxy_phone_edge_trust");
+    assert!(message.contains("proxy_tftp = true"), "{message}");
+    let upload = |sip: &str, certificate: &str| {
+        format!(
+            "{}\n[[step]]\nat = \"10m\"\naction = \"upload-certificate\"\nnode = \"proxy-tftp\"\ncertificate = \"{certificate}\"\n",
+            base("14SU1", sip)
+        )
+    };
+    let parsed =
+        Scenario::parse(&upload(proxy, "phone-edge-trust/cucm-pub.pem"), Path::new("x.toml")).unwrap();
+    assert_eq!(
+        parsed.steps[0].action,
+        authzlab::scenario::Action::UploadCertificate {
+            node: authzlab::node_id::NodeId::PROXY_TFTP,
+            certificate: CertificateName::PhoneEdgeTrust { host: "cucm-pub".to_string() },
+        }
+    );
+    for (sip, certificate) in [("", "phone-edge-trust/cucm-pub.pem"), (proxy, "tomcat-trust/cucm-sub-1.pem")]
+    {
+        let (_, _, field, message) = error(&upload(sip, certificate));
+        assert_eq!(field, "step[0].node", "{certificate}");
+        assert!(message.contains("a CallManager subscriber") && message.contains("cucm-sub-1"), "{message}");
+    }
+}
+
 /// The SIP steps: a CallManager restart only on a subscriber and only with SIP; a port out of
 /// range is the administrator's mistake the run shows, not a file error; the edge steps only
 /// with the edge.

@@ -45,6 +45,7 @@ const SCENARIOS: &[&str] = &[
     "partition-during-regeneration.toml",
     "logs-administrators-read.toml",
     "phone-edge-trust-missing.toml",
+    "proxy-tftp-phone-edge-trust.toml",
     "phone-edge-trust-after-ca-signed-tomcat.toml",
     "phone-security-profile-oauth.toml",
     "sip-oauth-on-release-12-5.toml",
@@ -550,6 +551,13 @@ fn logs_administrators_read() {
 #[test]
 fn expressway_c_entry_by_hand() {
     insta::assert_snapshot!(story("expressway-c-entry-by-hand.toml"));
+}
+
+/// Proxy TFTP (14SU1): the phones read phone-edge-trust from the proxy, which needs this
+/// cluster's Tomcat roots copied in before they get tokens.
+#[test]
+fn proxy_tftp_phone_edge_trust() {
+    insta::assert_snapshot!(story("proxy-tftp-phone-edge-trust.toml"));
 }
 
 /// Expressway-C in another domain: its listed name counts on the MRA port only once its

@@ -31,12 +31,13 @@ use crate::node::idp::{self, Idp};
 use crate::node::imp::{self, ImpNode, PresenceGroup};
 use crate::node::multi_san_tomcat::MultiSanTomcat;
 use crate::node::platform_commands::NodeCommand;
+use crate::node::proxy_tftp;
 use crate::node::publisher::{self, AdminCommand, Grants, Publisher, ADMIN_QUEUE_MAX};
 use crate::node::subscriber::{self, Subscriber};
 use crate::node::unity::{self, Unity, UnityCommand};
 use crate::node_id::NodeId;
 use crate::proto::sso::{AssertionKey, SpMetadata};
-use crate::scenario::{Scenario, Site};
+use crate::scenario::{ClientKind, Scenario, Site};
 use crate::seeds::Seeds;
 use crate::store::RefreshTokenStore;
 use crate::trace::Trace;
@@ -245,6 +246,7 @@ pub(super) fn build<'a>(
         NodeId::IDP
     });
     let edge = edge_hosts(Hosts { sim: &mut sim, scenario, seeds, plugins, trace, shadow }, sip.as_ref())?;
+    proxy_tftp_host(&mut sim, sip.as_ref(), &mut node_commands, trace);
     let homes = Homes { subscribers: &subscribers, imp_nodes: &imp_nodes, unity: unity_host, idp: idp_host };
     let at = Hosts { sim: &mut sim, scenario, seeds, plugins, trace, shadow };
     let admin_calls = client_sites(at, sip.as_ref(), homes, &trust_push.device_trust);
@@ -303,6 +305,19 @@ fn command_queue(
     let (sender, receiver) = mpsc::channel(crate::scenario::STEPS_MAX);
     commands.insert(name.clone(), sender);
     Rc::new(RefCell::new(receiver))
+}
+
+/// The phones' proxy TFTP, another cluster's, when the scenario has one; with its CLI queue.
+fn proxy_tftp_host(
+    sim: &mut turmoil::Sim<'_>,
+    sip: Option<&SipSetUp>,
+    commands: &mut BTreeMap<NodeId, Sender<NodeCommand>>,
+    trace: &Trace,
+) {
+    if let Some(proxy) = sip.and_then(|sip| sip.proxy_tftp(trace.node(&NodeId::PROXY_TFTP))) {
+        let (proxy, commands) = (Rc::new(proxy), command_queue(commands, &NodeId::PROXY_TFTP));
+        sim.host(NodeId::PROXY_TFTP.as_str(), move || proxy_tftp::run(proxy.clone(), commands.clone()));
+    }
 }
 
 /// The CallManager subscribers, each with Cisco CallManager's SIP check when SIP is on.
@@ -449,6 +464,7 @@ fn client_sites(
     let mut starts = seeds.rng("client-start");
     let start_step = CLIENT_START_WINDOW / (devices.len() as u32).max(1);
     let Homes { subscribers, imp_nodes, unity, idp } = homes;
+    let proxy_tftp = scenario.cluster.sip.as_ref().is_some_and(|sip| sip.proxy_tftp.is_some());
     let clients: Vec<ClientConfig> = devices
         .into_iter()
         .enumerate()
@@ -463,6 +479,12 @@ fn client_sites(
             idp: idp.clone(),
             publisher: NodeId::PUBLISHER,
             subscriber: subscribers[index % subscribers.len()].clone(),
+            // A phone on premises behind a proxy TFTP reads its files there.
+            tftp: if proxy_tftp && device.kind == ClientKind::Phone && device.site != Site::Remote {
+                NodeId::PROXY_TFTP
+            } else {
+                subscribers[index % subscribers.len()].clone()
+            },
             unity: unity.clone(),
             // Homed on the IM and Presence nodes in turn, as on the subscribers.
             imp: (!imp_nodes.is_empty()).then(|| imp_nodes[index % imp_nodes.len()].clone()),

@@ -16,6 +16,7 @@ use crate::certs::{CertStore, PhoneEdgeTrust};
 use crate::cluster::RunError;
 use crate::cluster_database::{ClusterDatabase, SipPorts};
 use crate::node::authz::node_keys::NodeKeys;
+use crate::node::proxy_tftp::ProxyTftp;
 use crate::node::publisher::sip_admin::{PhoneEnrollment, SipAdmin};
 use crate::node::subscriber::callmanager::CallManager;
 use crate::node::subscriber::tftp::ClusterCerts;
@@ -46,6 +47,8 @@ pub struct SipSetUp {
     publisher_certs: Rc<RefCell<CertStore>>,
     /// Device → (user, activation code), for every phone.
     phones: BTreeMap<String, PhoneEnrollment>,
+    /// The phones' proxy TFTP, when they have one.
+    proxy_tftp: Option<crate::scenario::ProxyTftp>,
 }
 
 impl SipSetUp {
@@ -130,7 +133,30 @@ impl SipSetUp {
             phone_edge,
             publisher_certs: publisher_certs.clone(),
             phones,
+            proxy_tftp: sip.proxy_tftp,
         })
+    }
+
+    /// The phones' proxy TFTP, when they have one: it proxies the first subscriber's TFTP,
+    /// and its phone-edge-trust starts with every CallManager node's Tomcat root when the
+    /// scenario has them copied.
+    pub fn proxy_tftp(&self, tracer: crate::trace::Tracer) -> Option<ProxyTftp> {
+        let copied = self.proxy_tftp?.roots_copied;
+        let proxy = ProxyTftp {
+            remote: NodeId::cucm_subscriber(1),
+            phone_edge: PhoneEdgeTrust::default(),
+            publisher_certs: self.publisher_certs.clone(),
+            cluster: self.cluster_certs.clone(),
+            tracer,
+        };
+        let hosts = std::iter::once(self.publisher_certs.borrow().host().to_string())
+            .chain(self.cluster_certs.iter().map(|certs| certs.borrow().host().to_string()));
+        for host in hosts.filter(|_| copied) {
+            if let Some(root) = proxy.off_cluster_root(&host) {
+                proxy.phone_edge.upload(root);
+            }
+        }
+        Some(proxy)
     }
 
     /// The publisher's part.

@@ -19,6 +19,8 @@
 //!   publisher and installed on every node.
 //! * [`platform_commands`]: what a subscriber or IM and Presence node takes from its
 //!   administrator (CLI, Control Center, Certificate Management).
+//! * [`proxy_tftp`]: another cluster's TFTP that this cluster's phones use as their proxy
+//!   TFTP (14SU1), with its own phone-edge-trust.
 //! * [`tomcat_tls`]: what Cisco Tomcat presents on 8443 to a phone that starts TLS.
 //! * [`authz`]: what every token consumer shares: its keys (on disk, loaded, fetched), the
 //!   implicit grant's opaque tokens and proxy mode, and the refusals it records.
@@ -32,6 +34,7 @@ pub mod imp;
 pub mod ipsec_trust;
 pub mod multi_san_tomcat;
 pub mod platform_commands;
+pub mod proxy_tftp;
 pub mod publisher;
 pub mod subscriber;
 pub mod tomcat_tls;

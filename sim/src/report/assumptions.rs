@@ -446,6 +446,13 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     },
     Assumption {
         what: || {
+            "with proxy TFTP (refused before 14SU1: the guide dates the rule, not the feature), phones on premises read their files from proxy-tftp, another cluster's TFTP, which serves its own phone-edge-trust and hands every other file request to cucm-sub-1's TFTP; its own cluster's roots are left out; a copy into it is served from the next request on".to_string()
+        },
+        lives_in: "ProxyTftp (node/proxy_tftp.rs)",
+        relied_on: |s| phones(s) && s.cluster.sip.as_ref().is_some_and(|sip| sip.proxy_tftp.is_some()),
+    },
+    Assumption {
+        what: || {
             "CallManager keeps listening on 5060 and 5061 with SIP OAuth on, for devices that do not use OAuth".to_string()
         },
         lives_in: "node/subscriber/callmanager.rs",

@@ -78,7 +78,7 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
     if let Some(sip) = &scenario.cluster.sip {
         let _ = writeln!(
             out,
-            "  SIP OAuth mode {} at the start · ports {}/{} · device tokens {}{}",
+            "  SIP OAuth mode {} at the start · ports {}/{} · device tokens {}{}{}",
             if sip.oauth { "1 (enabled)" } else { "0 (disabled)" },
             sip.phone_oauth_port,
             sip.mra_oauth_port,
@@ -92,6 +92,11 @@ pub fn render(scenario: &Scenario, run: &Run) -> String {
                 if edge.ca_in_tomcat_trust { "" } else { "; its CA not in Tomcat-trust" },
                 if edge.trusts_callmanager { "" } else { "; it does not trust CallManager's Tomcat" },
             )),
+            sip.proxy_tftp.map_or("", |proxy| if proxy.roots_copied {
+                " · phones behind a proxy TFTP (proxy-tftp)"
+            } else {
+                " · phones behind a proxy TFTP (proxy-tftp; Tomcat roots not copied to its phone-edge-trust)"
+            }),
         );
     }
     if !scenario.description.is_empty() {

@@ -123,6 +123,14 @@ pub(super) struct SipFile {
     /// start (default: yes, the procedure's first step done).
     #[serde(default)]
     pub phone_edge_trust: Option<bool>,
+    /// Whether the phones on premises take their files from another cluster's TFTP,
+    /// `proxy-tftp` (from release 14SU1; default: no).
+    #[serde(default)]
+    pub proxy_tftp: Option<Spanned<bool>>,
+    /// Whether the proxy's phone-edge-trust holds this cluster's Tomcat roots at the start
+    /// (default: yes, copied as the guide says; only with `proxy_tftp`).
+    #[serde(default)]
+    pub proxy_phone_edge_trust: Option<Spanned<bool>>,
 }
 
 #[derive(Deserialize)]

@@ -173,6 +173,17 @@ pub struct SipCluster {
     /// Whether phone-edge-trust holds every CallManager node's `tomcat.pem` at the start
     /// (assumption: the SIP OAuth procedure's first step done, unless the scenario says not).
     pub phone_edge_trust: bool,
+    /// Whether the phones on premises take their files from a proxy TFTP, another cluster's
+    /// (`proxy-tftp`), and whether its phone-edge-trust holds this cluster's Tomcat roots at
+    /// the start (assumption, as for `phone_edge_trust`: copied unless the scenario says not).
+    pub proxy_tftp: Option<ProxyTftp>,
+}
+
+/// A proxy TFTP for the phones on premises (`[cluster.sip] proxy_tftp`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProxyTftp {
+    /// Its phone-edge-trust holds every CallManager node's Tomcat root at the start.
+    pub roots_copied: bool,
 }
 
 /// The validator CallManager's SIP check loads when the scenario names none.
@@ -601,6 +612,9 @@ fn hosts(cluster: &Cluster, clients: bool) -> Vec<NodeId> {
     }
     if cluster.expressway.is_some() {
         hosts.extend([NodeId::EXPRESSWAY_C, NodeId::EXPRESSWAY_E, NodeId::REMOTE_SITE]);
+    }
+    if cluster.sip.as_ref().is_some_and(|sip| sip.proxy_tftp.is_some()) {
+        hosts.push(NodeId::PROXY_TFTP);
     }
     hosts
 }

@@ -227,7 +227,9 @@ fn regenerate_certificate(read: &StepReader<'_>, cluster: &Cluster) -> Result<Ac
 
 /// `upload-certificate`: into a CallManager subscriber's Tomcat-trust (with SIP, where Cisco
 /// CallManager checks Expressway-C against it), one of the certificates the run has: the CA
-/// that signs Expressway-C's certificate, or a subscriber's current `tomcat.pem`.
+/// that signs Expressway-C's certificate, or a subscriber's current `tomcat.pem`; or a
+/// CallManager node's Tomcat root into phone-edge-trust, a subscriber's or, with a proxy
+/// TFTP, the proxy's (`proxy-tftp`).
 fn upload_certificate(read: &StepReader<'_>, cluster: &Cluster) -> Result<Action, ScenarioError> {
     let certificate = read.certificate()?;
     let field = read.field("certificate");
@@ -256,10 +258,15 @@ fn upload_certificate(read: &StepReader<'_>, cluster: &Cluster) -> Result<Action
     if cluster.sip.is_none() {
         return Err(read.missing("action", "upload-certificate needs [cluster.sip]".to_string()));
     }
-    Ok(Action::UploadCertificate {
-        node: read.node(&subscribers, "a CallManager subscriber")?,
-        certificate: name,
-    })
+    // With a proxy TFTP, its phone-edge-trust takes a copy of this cluster's Tomcat roots.
+    let proxy = cluster.sip.as_ref().is_some_and(|sip| sip.proxy_tftp.is_some())
+        && matches!(name, CertificateName::PhoneEdgeTrust { .. });
+    let (allowed, what) = if proxy {
+        ([subscribers, vec![NodeId::PROXY_TFTP]].concat(), "a CallManager subscriber or the proxy TFTP")
+    } else {
+        (subscribers, "a CallManager subscriber")
+    };
+    Ok(Action::UploadCertificate { node: read.node(&allowed, what)?, certificate: name })
 }
 
 /// The fields each of these steps takes.

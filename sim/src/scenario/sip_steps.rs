@@ -11,7 +11,7 @@ use super::action::ActionName;
 use super::duration::{format_duration, SimDuration};
 use super::file::{ClusterFile, StepFile};
 use super::{
-    Action, Cluster, Device, DeviceTokens, ExpresswayCluster, Release, ScenarioError, SipCluster,
+    Action, Cluster, Device, DeviceTokens, ExpresswayCluster, ProxyTftp, Release, ScenarioError, SipCluster,
     EXCHANGE_TICKS_MAX, EXPRESSWAY_VALIDATOR_DEFAULT, REQUEST_TIMEOUT, SAN_CHARS_MAX, SAN_ENTRIES_MAX,
     SIP_VALIDATOR_DEFAULT,
 };
@@ -57,6 +57,11 @@ pub(super) fn sip_cluster(
             "device_tokens",
             ("\"OAuth Access Token for Devices\"", Release::R14),
         ),
+        (
+            sip.proxy_tftp.as_ref().filter(|proxy| *proxy.get_ref()).map(Spanned::span),
+            "proxy_tftp",
+            ("SIP OAuth phones behind a proxy TFTP", Release::R14Su1),
+        ),
     ];
     for (span, name, (feature, from)) in gates {
         if let Some(span) = span.filter(|_| release < from) {
@@ -91,8 +96,20 @@ pub(super) fn sip_cluster(
             format!("is the SIP Phone OAuth Port too ({phone_oauth_port}); the two ports differ"),
         ));
     }
+    let proxy_tftp = sip.proxy_tftp.as_ref().is_some_and(|proxy| *proxy.get_ref());
+    if let Some(copied) = sip.proxy_phone_edge_trust.as_ref().filter(|_| !proxy_tftp) {
+        return Err(at(
+            copied.span(),
+            "cluster.sip.proxy_phone_edge_trust",
+            "is the proxy TFTP's phone-edge-trust: add `proxy_tftp = true`".to_string(),
+        ));
+    }
+    let proxy_tftp = proxy_tftp.then(|| ProxyTftp {
+        roots_copied: sip.proxy_phone_edge_trust.as_ref().is_none_or(|copied| *copied.get_ref()),
+    });
     Ok(Some(SipCluster {
         oauth,
+        proxy_tftp,
         phone_oauth_port,
         mra_oauth_port,
         validator: sip

@@ -98,6 +98,8 @@ pub struct ClientConfig {
     pub publisher: NodeId,
     /// The CallManager node the client is homed on.
     pub subscriber: NodeId,
+    /// Where it reads its TFTP files: its home node, or a phone's proxy TFTP.
+    pub tftp: NodeId,
     pub unity: Option<NodeId>,
     /// The IM and Presence node the client is homed on, if the cluster has any.
     pub imp: Option<NodeId>,
@@ -298,8 +300,7 @@ impl Client {
         if config.kind != ClientKind::Phone || config.edge.is_some() {
             return call.send_via_kept(config.edge.as_ref(), &self.kept).await;
         }
-        let read =
-            read_trust_list(&config.subscriber, TFTP_HTTPS_PORT, PHONE_EDGE_TRUST_PATH, &config.name).await;
+        let read = read_trust_list(&config.tftp, TFTP_HTTPS_PORT, PHONE_EDGE_TRUST_PATH, &config.name).await;
         let trust = match (read, self.phone_edge_trust.borrow().clone()) {
             (Ok(trust), _) => trust,
             (Err(_), Some(kept)) => kept,

@@ -58,7 +58,7 @@ async fn register_direct(client: &Client, session: Option<&Session>) {
     let phone = config.kind == ClientKind::Phone;
     let tftp_port = if phone { TFTP_HTTPS_PORT } else { TFTP_HTTP_PORT };
     let path = config_path(config.name.as_str());
-    let file = match Call::get(&config.subscriber, tftp_port, &path, &config.name).send().await {
+    let file = match Call::get(&config.tftp, tftp_port, &path, &config.name).send().await {
         Ok(response) if response.status.is_success() => response.body,
         Ok(response) => return failed(None, format!("{path}: {}", error_reason(&response.body)), None, None),
         Err(e) => return failed(None, format!("{path}: {e}"), None, None),
@@ -103,7 +103,7 @@ async fn register_direct(client: &Client, session: Option<&Session>) {
         );
     };
     let trust = if phone {
-        match read_trust_list(&config.subscriber, tftp_port, ITL_PATH, &config.name).await {
+        match read_trust_list(&config.tftp, tftp_port, ITL_PATH, &config.name).await {
             Ok(trust) => trust,
             Err(reason) => return failed(Some(port), reason, None, None),
         }
