@@ -291,6 +291,13 @@ fn purge_rows(out: &mut Rows, scale: Scale, say: &mut dyn FnMut(&str)) -> Result
             target_met,
         );
     }
+    say(&format!("revocation by user in a table of {} rows", scale.purge_rows));
+    out.row(
+        &format!("revocation by user among {} rows (no user index: a scan)", scale.purge_rows),
+        secs(purge::revocation(scale.purge_rows)?),
+        "",
+        None,
+    );
     Ok(())
 }
 

@@ -25,6 +25,26 @@ pub struct PurgeFigure {
     pub worst_wait: Duration,
 }
 
+/// Wall time of a revocation by user in a table of `rows` preloaded rows: the price of the
+/// layout that suits the purge, which has no user index, so the revocation reads the table.
+pub fn revocation(rows: u64) -> Result<Duration, BenchError> {
+    let fail = |e: crate::store::StoreError| BenchError::Input(e.to_string());
+    let store = RefreshTokenStore::open_in_memory().map_err(fail)?;
+    store.preload_expired(rows, 1_000).map_err(fail)?;
+    let started = Instant::now();
+    let revoked = store.revoke("former-user-77", None).map_err(fail)?;
+    let wall = started.elapsed();
+    // The preload spreads its rows over 10,000 users in turn.
+    let expected = rows / 10_000 + u64::from(rows % 10_000 > 77);
+    if revoked.len() as u64 != expected {
+        return Err(BenchError::CheckFailed(format!(
+            "the revocation found {} of former-user-77's {expected} rows",
+            revoked.len()
+        )));
+    }
+    Ok(wall)
+}
+
 /// Purges `rows` expired rows from a table that also holds `live` rows still valid, in one
 /// DELETE when `batch_rows` is `None`.
 pub fn measure(rows: u64, live: u64, batch_rows: Option<u64>) -> Result<PurgeFigure, BenchError> {
