@@ -272,14 +272,14 @@ impl ClusterDatabase {
         let mut statement = self
             .connection
             .prepare_cached(
-                "SELECT c.host, d.domain FROM expresswaycconfiguration c
+                "SELECT d.domain FROM expresswaycconfiguration c
                  LEFT JOIN expresswaycdomain d ON d.host = c.host WHERE c.name = ?1 ORDER BY c.host",
             )
             .map_err(failed("read expresswaycconfiguration"))?;
         let mut verdict = PeerNames::NotListed;
         for name in names {
             let entries = statement
-                .query_map([name], |row| row.get::<_, Option<String>>(1))
+                .query_map([name], |row| row.get::<_, Option<String>>(0))
                 .map_err(failed("read expresswaycconfiguration"))?
                 .collect::<std::result::Result<Vec<_>, _>>()
                 .map_err(failed("read expresswaycconfiguration"))?;

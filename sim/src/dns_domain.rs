@@ -19,9 +19,14 @@ pub fn domain_of(name: &str) -> Option<&str> {
     name.split_once('.').map(|(_, domain)| domain)
 }
 
+/// Whether `domain` is the cluster's.
+pub fn is_cluster_domain(domain: &str) -> bool {
+    domain.eq_ignore_ascii_case(CLUSTER_DOMAIN)
+}
+
 /// Whether `name` is in the cluster's domain (a bare host name is).
 pub fn in_cluster_domain(name: &str) -> bool {
-    domain_of(name).is_none_or(|domain| domain.eq_ignore_ascii_case(CLUSTER_DOMAIN))
+    domain_of(name).is_none_or(is_cluster_domain)
 }
 
 #[cfg(test)]

@@ -149,11 +149,11 @@ impl SipSetUp {
             cluster: self.cluster_certs.clone(),
             tracer,
         };
-        let hosts = std::iter::once(self.publisher_certs.borrow().host().to_string())
-            .chain(self.cluster_certs.iter().map(|certs| certs.borrow().host().to_string()));
-        for host in hosts.filter(|_| copied) {
-            if let Some(root) = proxy.off_cluster_root(&host) {
-                proxy.phone_edge.upload(root);
+        if copied {
+            for certs in std::iter::once(&self.publisher_certs).chain(self.cluster_certs.iter()) {
+                proxy
+                    .phone_edge
+                    .upload(certs.borrow().identity(crate::certs::Identity::Tomcat).anchor().clone());
             }
         }
         Some(proxy)

@@ -23,7 +23,7 @@ use crate::certs::sync::CertificateSet;
 use crate::certs::{CertStore, CertificateName, Identity, PhoneEdgeTrust};
 use crate::node::certificate_management;
 use crate::node::platform_commands::{next_command, NodeCommand, NodeCommands};
-use crate::node::subscriber::tftp::ClusterCerts;
+use crate::node::subscriber::tftp::{current_anchor, ClusterCerts};
 use crate::node_id::NodeId;
 use crate::proto::http::{serve, Call, HttpRequest, HttpResponse, Pending};
 use crate::proto::tftp::{PHONE_EDGE_TRUST_PATH, TFTP_HTTPS_PORT, TFTP_HTTP_PORT};
@@ -43,17 +43,6 @@ pub struct ProxyTftp {
 }
 
 impl ProxyTftp {
-    /// The root of this cluster's node `host`'s current Tomcat certificate (itself when
-    /// self-signed, else its CA).
-    pub fn off_cluster_root(&self, host: &str) -> Option<crate::certs::Certificate> {
-        if host == NodeId::PUBLISHER.as_str() {
-            return Some(self.publisher_certs.borrow().identity(Identity::Tomcat).anchor().clone());
-        }
-        let store = self.cluster.iter().find(|certs| certs.borrow().host() == host)?;
-        let root = store.borrow().identity(Identity::Tomcat).anchor().clone();
-        Some(root)
-    }
-
     /// A file request: the proxy's phone-edge-trust itself, anything else from the remote.
     async fn answer(&self, request: HttpRequest, port: u16) -> HttpResponse {
         if request.method != Method::GET {
@@ -83,7 +72,9 @@ pub async fn run(proxy: Rc<ProxyTftp>, commands: NodeCommands) -> turmoil::Resul
     // The parser admits only phone-edge-trust uploads of this cluster's CallManager nodes.
     while let Some(command) = next_command(&commands).await {
         if let NodeCommand::UploadCertificate(CertificateName::PhoneEdgeTrust { host }) = command {
-            if let Some(root) = proxy.off_cluster_root(&host) {
+            if let Some(root) =
+                current_anchor(&proxy.publisher_certs, &proxy.cluster, &host, Identity::Tomcat)
+            {
                 proxy.tracer.emit(certificate_management::uploaded_to_phone_edge_trust(&root));
                 proxy.phone_edge.upload(root);
             }

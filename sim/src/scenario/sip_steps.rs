@@ -391,7 +391,7 @@ fn expressway_entry(
             let typed = check_san(std::slice::from_ref(domain.get_ref()))
                 .map_err(|message| at(domain.span(), &field("domain"), message))?
                 .remove(0);
-            if !typed.contains('.') || crate::dns_domain::in_cluster_domain(&format!("host.{typed}")) {
+            if !typed.contains('.') || crate::dns_domain::is_cluster_domain(&typed) {
                 return Err(at(
                     domain.span(),
                     &field("domain"),

@@ -271,16 +271,10 @@ impl SipCommandTargets {
             CertificateName::PhoneEdgeTrust { host } => (Identity::Tomcat, host),
             CertificateName::Identity(_) => return None,
         };
-        // A node's certificate as trust takes it: itself if self-signed, else its CA's.
-        if *host == NodeId::PUBLISHER.as_str() {
-            return Some(self.publisher_certs.borrow().identity(store).anchor().clone());
-        }
         if *host == self.edge_ca.host {
             return Some(self.edge_ca.clone());
         }
-        let store_of = self.cluster.iter().find(|certs| certs.borrow().host() == host)?;
-        let certificate = store_of.borrow().identity(store).anchor().clone();
-        Some(certificate)
+        tftp::current_anchor(&self.publisher_certs, &self.cluster, host, store)
     }
 }
 

@@ -12,7 +12,7 @@ use hyper::{Method, StatusCode};
 
 use crate::certs::store::tomcat_anchors;
 use crate::certs::sync::CertificateSet;
-use crate::certs::{CertStore, PhoneEdgeTrust};
+use crate::certs::{CertStore, Certificate, Identity, PhoneEdgeTrust};
 use crate::cluster_database::ClusterDatabase;
 use crate::node_id::NodeId;
 use crate::proto::http::{answer_now, serve, HttpRequest, HttpResponse};
@@ -20,6 +20,21 @@ use crate::proto::tftp::{device_of, DeviceConfig, ITL_PATH, PHONE_EDGE_TRUST_PAT
 
 /// The cluster's subscribers' certificates, for the trust list.
 pub type ClusterCerts = Rc<Vec<Rc<RefCell<CertStore>>>>;
+
+/// What a trust store takes of CallManager node `host`'s current `identity` certificate: the
+/// certificate itself when self-signed, else its CA's. `host` is the publisher (`publisher`'s
+/// store) or a subscriber in `cluster`.
+pub fn current_anchor(
+    publisher: &Rc<RefCell<CertStore>>,
+    cluster: &ClusterCerts,
+    host: &str,
+    identity: Identity,
+) -> Option<Certificate> {
+    let store =
+        std::iter::once(publisher).chain(cluster.iter()).find(|certs| certs.borrow().host() == host)?;
+    let anchor = store.borrow().identity(identity).anchor().clone();
+    Some(anchor)
+}
 
 /// What a subscriber's TFTP serves files from.
 pub struct Files {
