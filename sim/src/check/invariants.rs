@@ -427,7 +427,8 @@ impl Check for NoAccessTokenFromRevokedRefreshToken {
 }
 
 /// A consumer must not accept an access token at or after `exp` plus the clock leeway.
-/// Acceptances are the events whose catalogue entry plays [`Role::AcceptsAccessToken`].
+/// Acceptances are the events whose catalogue entry plays
+/// [`Role::AcceptsAccessToken`](crate::trace::catalogue::Role::AcceptsAccessToken).
 pub struct NoAccessTokenAcceptedAfterExpiry {
     epoch_s: u64,
     /// The consumers' clocks: named in a violation, since a skewed one is the usual cause.

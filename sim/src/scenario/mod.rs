@@ -4,7 +4,7 @@
 //! `scenarios/x.toml:14:6: step[0].at: "2h5" is not a duration (try "2h5m")`.
 //!
 //! * [`action`]: what a step does, its one spelling, who carries it out, its `step` event.
-//! * [`file`]: the file as written (serde structs), every list bounded while parsing.
+//! * [`file`](mod@file): the file as written (serde structs), every list bounded while parsing.
 //! * [`parse`]: from the file as written to a checked [`Scenario`]: ranges, limits, order.
 //! * [`admin_steps`]: the AuthZ steps (regenerate-key, revoke, set-param, show-keys), checked.
 //! * [`faults`]: the fault steps (partition, repair, link, crash, restart, skew), checked.

@@ -10,7 +10,7 @@
 //! `tid`, keys as their [`KeyChecksum`](authzlab_host::KeyChecksum).
 //!
 //! * [`catalogue`]: every event kind with its typed fields ([`Happening`]), in one place.
-//! * [`file`]: the `--trace` destination, vetted before the run and renamed into place after.
+//! * [`file`](mod@file): the `--trace` destination, vetted before the run and renamed into place after.
 //! * [`diff`]: two traces compared by structure (`authzlab diff`).
 //! * [`header`]: the trace file's first line, what a run was made of (`authzlab replay`).
 //! * [`recorded`]: a trace file read back, event by event.
