@@ -376,14 +376,21 @@ mod tests {
         assert!(database.ports("cucm-sub-9").unwrap_err().contains("callmanager table"));
     }
 
+    /// A cluster database with SIP OAuth on and no CallManager node, in `dir`.
+    fn empty_database(dir: &tempfile::TempDir) -> ClusterDatabase {
+        ClusterDatabase::open(&dir.path().join("ccm.sqlite"), true, &[], SipPorts::default()).unwrap()
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|name| name.to_string()).collect()
+    }
+
     /// Device > Expressway-C: a save replaces the names of its host's entry only, adds an
     /// entry that is missing, and refuses (changing nothing) what would pass the bound.
     #[test]
     fn an_entry_saved_by_hand_replaces_its_hosts_names_only() {
         let dir = tempfile::tempdir().unwrap();
-        let database =
-            ClusterDatabase::open(&dir.path().join("ccm.sqlite"), true, &[], SipPorts::default()).unwrap();
-        let names = |list: &[&str]| list.iter().map(|name| name.to_string()).collect::<Vec<_>>();
+        let database = empty_database(&dir);
         database.add_expressway_names("expc.example", &names(&["expc.example", "alt.example"])).unwrap();
         assert_eq!(
             database.save_expressway_entry("expc2.example", &names(&["typo.example"]), None).unwrap(),
@@ -412,9 +419,7 @@ mod tests {
     #[test]
     fn a_name_in_another_domain_needs_the_domain_on_its_entry() {
         let dir = tempfile::tempdir().unwrap();
-        let database =
-            ClusterDatabase::open(&dir.path().join("ccm.sqlite"), true, &[], SipPorts::default()).unwrap();
-        let names = |list: &[&str]| list.iter().map(|name| name.to_string()).collect::<Vec<_>>();
+        let database = empty_database(&dir);
         let peer = names(&["expc.edge.example.net"]);
         assert_eq!(database.expressway_peer(&peer).unwrap(), PeerNames::NotListed);
         database.add_expressway_names("expc.edge.example.net", &peer).unwrap();

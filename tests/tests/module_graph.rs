@@ -1,4 +1,7 @@
-//! The code's shape: no two modules import each other. Two files that each reach into the
+//! The code's shape: no two modules import each other; and only `sim/src/bench/` reads a
+//! wall clock or draws unseeded randomness (docs/architecture.md "Determinism").
+//!
+//! No two modules import each other. Two files that each reach into the
 //! other are one concept split in two, or two concepts tangled; either way a reader cannot
 //! learn one without the other. Checked from the source: every `crate::…` path a file names
 //! is an edge to the deepest module it reaches; a module and its own ancestors are one
@@ -87,4 +90,36 @@ fn no_two_modules_import_each_other() {
         }
     }
     assert!(found.is_empty(), "modules that import each other:\n{}", found.join("\n"));
+}
+
+/// What would make a run depend on when or where it ran: the wall clock, and randomness not
+/// drawn from the scenario's seed.
+const NOT_FROM_THE_SEED: &[&str] =
+    &["Instant::now", "SystemTime", "thread_rng", "OsRng", "rand::random", "getrandom", "from_entropy"];
+
+#[test]
+fn only_the_bench_reads_a_wall_clock_or_unseeded_randomness_in_sim() {
+    let root = common::repo().join("sim/src");
+    let mut known = BTreeMap::new();
+    modules(&root, &root, &mut known);
+    let code = |text: &str| -> Vec<String> {
+        text.lines().map(str::trim_start).filter(|line| !line.starts_with("//")).map(str::to_string).collect()
+    };
+    let uses = |module: &str, text: &str| -> Vec<String> {
+        code(text)
+            .into_iter()
+            .filter(|line| NOT_FROM_THE_SEED.iter().any(|word| line.contains(word)))
+            .map(|line| format!("{module}: {line}"))
+            .collect()
+    };
+    let in_bench = |module: &str| module == "bench" || module.starts_with("bench::");
+    let bench_uses: usize = known.iter().filter(|(m, _)| in_bench(m)).map(|(m, t)| uses(m, t).len()).sum();
+    assert!(bench_uses > 0, "the bench times runs: is the search still reading the code?");
+    let elsewhere: Vec<String> =
+        known.iter().filter(|(m, _)| !in_bench(m)).flat_map(|(m, t)| uses(m, t)).collect();
+    assert!(
+        elsewhere.is_empty(),
+        "a wall clock or unseeded randomness outside bench/:\n{}",
+        elsewhere.join("\n")
+    );
 }

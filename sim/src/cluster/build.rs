@@ -468,7 +468,8 @@ fn client_sites(
     let clients: Vec<ClientConfig> = devices
         .into_iter()
         .enumerate()
-        .map(|(index, device)| ClientConfig {
+        .map(|(index, device)| (subscribers[index % subscribers.len()].clone(), index, device))
+        .map(|(home, index, device)| ClientConfig {
             activation_code: sip.and_then(|sip| sip.activation_code(&device.name)),
             reset: sip.and_then(|sip| sip.reset_signal(&device.name)),
             model: device.model,
@@ -478,12 +479,12 @@ fn client_sites(
             kind: device.kind,
             idp: idp.clone(),
             publisher: NodeId::PUBLISHER,
-            subscriber: subscribers[index % subscribers.len()].clone(),
+            subscriber: home.clone(),
             // A phone on premises behind a proxy TFTP reads its files there.
             tftp: if proxy_tftp && device.kind == ClientKind::Phone && device.site != Site::Remote {
                 NodeId::PROXY_TFTP
             } else {
-                subscribers[index % subscribers.len()].clone()
+                home
             },
             unity: unity.clone(),
             // Homed on the IM and Presence nodes in turn, as on the subscribers.

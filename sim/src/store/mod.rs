@@ -85,8 +85,8 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS refreshtokendetails (
      CREATE INDEX IF NOT EXISTS refreshtokendetails_validity ON refreshtokendetails (validity);";
 
 /// SQLite's page cache for the table, KiB. The largest preloaded table (2,000,000 rows, with
-/// the four indexes the table had when this was measured) was ~400 MB; a cache that held it all, with the rollback journal in memory,
-/// kept a run of it at 1.42 GB resident (46 s). Measured with 256 MiB and the journal in a
+/// the four indexes the table had when this was measured) was ~400 MB; a cache that held it
+/// all, with the rollback journal in memory, kept a run of it at 1.42 GB resident (46 s). Measured with 256 MiB and the journal in a
 /// file: 354 MB (58 s); with 64 MiB, 146 MB but 87 s (README "Limits").
 pub const PAGE_CACHE_KIB: u64 = 256 << 10;
 

@@ -287,12 +287,11 @@ async fn serve_connection(
     if purpose == Purpose::OAuthMra {
         let names = tls::peer_names(&stream);
         let verdict = callmanager.borrow().database.expressway_peer(&names).unwrap_or(PeerNames::NotListed);
-        let domain = match verdict {
-            PeerNames::Accepted => None,
-            PeerNames::NotListed => Some(None),
-            PeerNames::DomainNotAdded(domain) => Some(Some(domain)),
-        };
-        if let Some(domain) = domain {
+        if verdict != PeerNames::Accepted {
+            let domain = match verdict {
+                PeerNames::DomainNotAdded(domain) => Some(domain),
+                _ => None,
+            };
             tracer.emit(Happening::MtlsPeerRefused { port, names: names.join(" "), domain });
             let _ = stream.shutdown().await;
             return;
