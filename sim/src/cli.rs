@@ -719,10 +719,10 @@ fn bench_plugin(component: &Path, seconds: f64) -> Result<ExitCode, InputError> 
     let ratio = speed.component_per_s / speed.native_per_s;
     print(&format!(
         "{}\n\
-         valid access tokens, one core, {seconds} s each:\n\
+         valid access tokens, one core, {seconds} s each, in turns:\n\
          \x20 component          {:>9.0} validations/s\n\
          \x20 native reference   {:>9.0} validations/s\n\
-         \x20 ratio              {ratio:>9.2}   (target at least {PLUGIN_RATIO_TARGET}{})\n\
+         \x20 ratio              {ratio:>9.3}   (target at least {PLUGIN_RATIO_TARGET}{})\n\
          \x20 bare RS256 verify  {:>9.0} /s      (the crypto floor every validation pays)\n\
          load (compile and first instance)  {:.1} ms\n\
          instantiation                      {:.0} µs\n\

@@ -279,6 +279,49 @@ fn mutated_tokens_get_the_same_verdict_from_every_validator() {
     assert!(verdicts.len() >= 5, "verdicts reached: {verdicts:?}");
 }
 
+/// The SDK decodes base64url sixteen characters at a time inside a component (wasm SIMD:
+/// range compares per character class, then a shuffle), and finds the dots between parts the
+/// same way. Every printable ASCII character and two non-ASCII ones, at each of a block's
+/// sixteen places in the signature, get the verdict the alphabet says they must (a base64url
+/// character changes the signature: `bad-signature`; anything else is `malformed`), from the
+/// component and from the native reference alike. The edges of each class (`@` `[` `` ` ``
+/// `{` `/` `:` `,` `.` `^` `=`) are what a wrong compare would let through.
+#[test]
+fn every_character_at_every_place_of_a_decoded_block_is_judged_as_the_alphabet_says() {
+    let vectors = Vectors::load(&vectors_path()).unwrap();
+    let valid = vectors.cases.iter().find(|case| case.name == "valid-access-token").unwrap();
+    let artifact = authzlab_plugins::UNITY_CONNECTION;
+    let mut plugin = common::plugins().load(artifact.name, artifact.bytes).unwrap();
+    let signature_at = valid.request().token.rfind('.').unwrap() + 1;
+    let printable = (0x20u8..0x7f).map(char::from);
+    let mut judged = 0;
+    for replacement in printable.chain(['\u{e9}', '\u{20ac}']) {
+        for place in 16..32 {
+            let mut request = valid.request();
+            let at = signature_at + place;
+            let original = request.token[at..].chars().next().unwrap();
+            if original == replacement {
+                continue;
+            }
+            request.token.replace_range(at..at + 1, replacement.encode_utf8(&mut [0; 4]));
+            let expected = if replacement.is_ascii_alphanumeric() || replacement == '-' || replacement == '_'
+            {
+                "reject:bad-signature"
+            } else {
+                "reject:malformed"
+            };
+            let native =
+                authzlab_host::Verdict::from(authzlab_host::reference::validate(&vectors.keyring, &request));
+            let component = plugin.validate(vectors.keyring.clone(), &request);
+            assert_eq!(native.name(), expected, "native, {replacement:?} at {place}");
+            assert_eq!(component.name(), expected, "component, {replacement:?} at {place}");
+            assert_eq!(comparable(&component), comparable(&native), "{replacement:?} at {place}");
+            judged += 1;
+        }
+    }
+    assert!(judged > 95 * 15, "{judged} tokens judged");
+}
+
 /// The built-in suite (`authzlab plugin check` without `--vectors`, the 1 MiB token
 /// included): all four reference plugins, the starter (`plugins/template`, built by this
 /// test's build from a clean clone, as `authzlab plugin new` copies it) and the native

@@ -113,7 +113,9 @@ proptest! {
     fn any_text_as_a_token_parses_or_is_refused(text in any::<String>()) {
         let _ = jose::parse_jws(&text);
         let _ = jose::parse_jwe(&text);
-        let _ = jose::decode_object(&text, "part");
+        if let Ok(bytes) = jose::decode(&text, "part") {
+            let _ = jose::parse_object(&bytes, "part");
+        }
     }
 
     #[test]

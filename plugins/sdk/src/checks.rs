@@ -1,7 +1,7 @@
 //! The checks every CallManager AuthZ token needs, in the contract's order.
 
 use crate::bindings::authzlab::validator::keyring;
-use crate::jose::{self, Object};
+use crate::jose::{self, Json, Object};
 use crate::{Claims, KeyError, Rejection, Request, TokenKind};
 
 /// Clock leeway between the issuer and the consumer, in seconds. The native reference
@@ -37,34 +37,50 @@ pub fn check(req: &Request, policy: Policy) -> Result<Claims, Rejection> {
         )));
     }
     let jws = jose::parse_jws(&req.token).map_err(Rejection::Malformed)?;
-    let alg = jose::string(&jws.header, "alg", "JWS header").map_err(Rejection::Malformed)?;
+    let header_json = jose::decode(jws.header_b64, jose::JWS.header).map_err(Rejection::Malformed)?;
+    let header = jose::parse_object(&header_json, jose::JWS.header).map_err(Rejection::Malformed)?;
+    let signature = jose::decode(jws.signature_b64, jose::JWS.signature).map_err(Rejection::Malformed)?;
+    let alg = jose::string(&header, "alg", "JWS header").map_err(Rejection::Malformed)?;
     if alg != "RS256" {
         return Err(Rejection::UnsupportedAlgorithm(alg.to_string()));
     }
-    refuse_extensions(&jws.header, "JWS header")?;
-    let kid = jose::string(&jws.header, "kid", "JWS header").map_err(Rejection::Malformed)?;
-    verify(kid, &jws)?;
-    let payload = jose::decode_object(jws.payload_b64, "JWS payload").map_err(Rejection::Malformed)?;
-    let claims = match req.kind {
-        TokenKind::Access => open_nested_jwt(kid, &decrypt_private(&payload)?)?,
+    refuse_extensions(&header, &header_json, "JWS header")?;
+    let kid = jose::string(&header, "kid", "JWS header").map_err(Rejection::Malformed)?;
+    verify(kid, jws.signing_input, &signature)?;
+    let payload_json = jose::decode(jws.payload_b64, "JWS payload").map_err(Rejection::Malformed)?;
+    let payload = jose::parse_object(&payload_json, "JWS payload").map_err(Rejection::Malformed)?;
+    match req.kind {
+        TokenKind::Access => {
+            let nested = decrypt_private(&payload)?;
+            let nested = core::str::from_utf8(&nested)
+                .map_err(|_| Rejection::Malformed("the JWE plaintext is not text".into()))?;
+            let nested = jose::parse_jws_named(nested, &jose::NESTED_JWT).map_err(Rejection::Malformed)?;
+            let claims_json = open_nested_jwt(kid, &nested)?;
+            let claims =
+                jose::parse_object(&claims_json, "nested JWT claims").map_err(Rejection::Malformed)?;
+            check_claims(&claims, req, &keyring::trusted_issuer(), policy)
+        }
         TokenKind::Refresh => {
             if payload.contains_key("private") {
                 return Err(Rejection::WrongTokenType("access".into()));
             }
-            payload
+            check_claims(&payload, req, &keyring::trusted_issuer(), policy)
         }
-    };
-    check_claims(&claims, req, &keyring::trusted_issuer(), policy)
+    }
 }
 
 /// Header members that change how a token is read, which no CallManager token carries: `zip`
 /// (decompression, a bomb waiting to happen) is an unsupported algorithm; `crit` names
 /// extensions that must be understood, and none is here (RFC 7515 §4.1.11). `jku`, `jwk`,
 /// `x5u` and `x5c` are never followed: keys come from the host only, so they change nothing.
-fn refuse_extensions(header: &Object, what: &str) -> Result<(), Rejection> {
-    if let Some(zip) = header.get("zip") {
-        let zip = zip.as_str().map_or_else(|| zip.to_string(), str::to_string);
-        return Err(Rejection::UnsupportedAlgorithm(format!("zip {zip}")));
+/// `header_json` is the header's own bytes, read again only to quote a `zip` that is not a
+/// string.
+fn refuse_extensions(header: &Object<'_>, header_json: &[u8], what: &str) -> Result<(), Rejection> {
+    if header.contains_key("zip") {
+        return Err(Rejection::UnsupportedAlgorithm(format!(
+            "zip {}",
+            jose::member_text(header_json, "zip")
+        )));
     }
     if header.contains_key("crit") {
         return Err(Rejection::Malformed(format!("{what} has `crit`: no extension is understood here")));
@@ -73,9 +89,9 @@ fn refuse_extensions(header: &Object, what: &str) -> Result<(), Rejection> {
 }
 
 /// Opens the JWE an access token carries in its `private` member: its plaintext.
-fn decrypt_private(payload: &Object) -> Result<Vec<u8>, Rejection> {
+fn decrypt_private(payload: &Object<'_>) -> Result<Vec<u8>, Rejection> {
     let private = match payload.get("private") {
-        Some(serde_json::Value::String(private)) => private,
+        Some(Json::String(private)) => private,
         Some(_) => return Err(Rejection::Malformed("JWS payload `private` is not a string".into())),
         None => {
             // A refresh token offered where an access token belongs says so in its `ctyp`.
@@ -86,24 +102,29 @@ fn decrypt_private(payload: &Object) -> Result<Vec<u8>, Rejection> {
         }
     };
     let jwe = jose::parse_jwe(private).map_err(Rejection::Malformed)?;
-    let alg = jose::string(&jwe.header, "alg", "JWE header").map_err(Rejection::Malformed)?;
-    let enc = jose::string(&jwe.header, "enc", "JWE header").map_err(Rejection::Malformed)?;
+    let header_json = jose::decode(jwe.protected_b64, "JWE header").map_err(Rejection::Malformed)?;
+    let header = jose::parse_object(&header_json, "JWE header").map_err(Rejection::Malformed)?;
+    let iv = jose::decode(jwe.iv_b64, "JWE IV").map_err(Rejection::Malformed)?;
+    let ciphertext = jose::decode(jwe.ciphertext_b64, "JWE ciphertext").map_err(Rejection::Malformed)?;
+    let tag = jose::decode(jwe.tag_b64, "JWE tag").map_err(Rejection::Malformed)?;
+    let alg = jose::string(&header, "alg", "JWE header").map_err(Rejection::Malformed)?;
+    let enc = jose::string(&header, "enc", "JWE header").map_err(Rejection::Malformed)?;
     if alg != "dir" {
         return Err(Rejection::UnsupportedAlgorithm(alg.to_string()));
     }
     if enc != "A128CBC-HS256" {
         return Err(Rejection::UnsupportedAlgorithm(enc.to_string()));
     }
-    refuse_extensions(&jwe.header, "JWE header")?;
-    let cty = jose::string(&jwe.header, "cty", "JWE header").map_err(Rejection::Malformed)?;
+    refuse_extensions(&header, &header_json, "JWE header")?;
+    let cty = jose::string(&header, "cty", "JWE header").map_err(Rejection::Malformed)?;
     if cty != "JWT" {
         return Err(Rejection::Malformed(format!("JWE `cty` is {cty:?}, not \"JWT\"")));
     }
     if !jwe.encrypted_key_b64.is_empty() {
         return Err(Rejection::Malformed("a `dir` JWE has an empty encrypted key".into()));
     }
-    let kid = jose::string(&jwe.header, "kid", "JWE header").map_err(Rejection::Malformed)?;
-    match keyring::decrypt_dir_a128cbc_hs256(kid, jwe.protected_b64, &jwe.iv, &jwe.ciphertext, &jwe.tag) {
+    let kid = jose::string(&header, "kid", "JWE header").map_err(Rejection::Malformed)?;
+    match keyring::decrypt_dir_a128cbc_hs256(kid, jwe.protected_b64, &iv, &ciphertext, &tag) {
         Ok(Some(plaintext)) => Ok(plaintext),
         Ok(None) => Err(Rejection::DecryptionFailed),
         Err(KeyError::UnknownKid(_)) => Err(Rejection::UnknownEncryptionKey(kid.into())),
@@ -111,25 +132,27 @@ fn decrypt_private(payload: &Object) -> Result<Vec<u8>, Rejection> {
     }
 }
 
-/// The claims of the JWT the JWE's plaintext is (`cty: "JWT"`, a nested JWT): RS256, signed
-/// with the same key as the outer JWS, whose `kid` is passed in (the inner header names no
-/// key; authzlab's assumption, as the documents show only the encrypted form).
-fn open_nested_jwt(kid: &str, plaintext: &[u8]) -> Result<Object, Rejection> {
-    let nested = core::str::from_utf8(plaintext)
-        .map_err(|_| Rejection::Malformed("the JWE plaintext is not text".into()))?;
-    let jws = jose::parse_jws_named(nested, &jose::NESTED_JWT).map_err(Rejection::Malformed)?;
-    let alg = jose::string(&jws.header, "alg", "nested JWT header").map_err(Rejection::Malformed)?;
+/// The claims' bytes of the JWT the JWE's plaintext is (`cty: "JWT"`, a nested JWT): RS256,
+/// signed with the same key as the outer JWS, whose `kid` is passed in (the inner header
+/// names no key; authzlab's assumption, as the documents show only the encrypted form).
+fn open_nested_jwt(kid: &str, jws: &jose::Jws<'_>) -> Result<Vec<u8>, Rejection> {
+    let names = &jose::NESTED_JWT;
+    let header_json = jose::decode(jws.header_b64, names.header).map_err(Rejection::Malformed)?;
+    let header = jose::parse_object(&header_json, names.header).map_err(Rejection::Malformed)?;
+    let signature = jose::decode(jws.signature_b64, names.signature).map_err(Rejection::Malformed)?;
+    let alg = jose::string(&header, "alg", "nested JWT header").map_err(Rejection::Malformed)?;
     if alg != "RS256" {
         return Err(Rejection::UnsupportedAlgorithm(alg.to_string()));
     }
-    refuse_extensions(&jws.header, "nested JWT header")?;
-    verify(kid, &jws)?;
-    jose::decode_object(jws.payload_b64, "nested JWT claims").map_err(Rejection::Malformed)
+    refuse_extensions(&header, &header_json, "nested JWT header")?;
+    verify(kid, jws.signing_input, &signature)?;
+    jose::decode(jws.payload_b64, "nested JWT claims").map_err(Rejection::Malformed)
 }
 
-/// `jws`'s RS256 signature with the signing key `kid` (the host's `keyring`), as a verdict.
-fn verify(kid: &str, jws: &jose::Jws<'_>) -> Result<(), Rejection> {
-    match keyring::verify_rs256(kid, jws.signing_input.as_bytes(), &jws.signature) {
+/// An RS256 signature over `signing_input` with the signing key `kid` (the host's
+/// `keyring`), as a verdict.
+fn verify(kid: &str, signing_input: &str, signature: &[u8]) -> Result<(), Rejection> {
+    match keyring::verify_rs256(kid, signing_input.as_bytes(), signature) {
         Ok(true) => Ok(()),
         Ok(false) => Err(Rejection::BadSignature),
         Err(KeyError::UnknownKid(_)) => Err(Rejection::UnknownSigningKey(kid.into())),
@@ -165,7 +188,7 @@ pub fn require_scope(kind: TokenKind, claims: &Claims, scope: &str) -> Result<()
 
 /// `ctyp`, `iss`, `iat`, `exp`, then the claims the consumer is handed.
 fn check_claims(
-    claims: &Object,
+    claims: &Object<'_>,
     req: &Request,
     trusted_issuer: &str,
     policy: Policy,

@@ -1,31 +1,34 @@
 //! Compact JWS and JWE, split and decoded but not verified.
+//!
+//! Every part goes through here on each validation, inside the plugin, so nothing is copied
+//! that need not be: a JSON part is read into an [`Object`] that borrows its names and text
+//! from the decoded bytes (only a string with escapes is copied), and its members sit in a
+//! short list, not a map (a token's objects hold a dozen members at most; a hostile one with
+//! thousands is still checked for duplicates in order log n per member).
 
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::collections::BTreeSet;
 
 use crate::b64;
 
-/// A JSON object from a token part.
-pub type Object = Map<String, Value>;
-
-/// A compact JWS: `header.payload.signature`.
+/// A compact JWS, split: `header.payload.signature`, each part still encoded.
 pub struct Jws<'a> {
     /// `header.payload` exactly as received: what the signature covers.
     pub signing_input: &'a str,
-    pub header: Object,
+    pub header_b64: &'a str,
     /// The payload part, still encoded: it is decoded only after the signature verifies.
     pub payload_b64: &'a str,
-    pub signature: Vec<u8>,
+    pub signature_b64: &'a str,
 }
 
-/// A compact JWE: `protected.encrypted_key.iv.ciphertext.tag`.
+/// A compact JWE, split: `protected.encrypted_key.iv.ciphertext.tag`, each part still encoded.
 pub struct Jwe<'a> {
     /// The protected header exactly as received: the additional authenticated data.
     pub protected_b64: &'a str,
-    pub header: Object,
     pub encrypted_key_b64: &'a str,
-    pub iv: Vec<u8>,
-    pub ciphertext: Vec<u8>,
-    pub tag: Vec<u8>,
+    pub iv_b64: &'a str,
+    pub ciphertext_b64: &'a str,
+    pub tag_b64: &'a str,
 }
 
 /// What the errors call a JWS and its parts.
@@ -41,7 +44,7 @@ pub const JWS: JwsNames = JwsNames { whole: "JWS", header: "JWS header", signatu
 pub const NESTED_JWT: JwsNames =
     JwsNames { whole: "nested JWT", header: "nested JWT header", signature: "nested JWT signature" };
 
-/// Splits and decodes a compact JWS; the error says which part is wrong.
+/// Splits a compact JWS; the error says how many parts there were.
 pub fn parse_jws(token: &str) -> Result<Jws<'_>, String> {
     parse_jws_named(token, &JWS)
 }
@@ -49,66 +52,139 @@ pub fn parse_jws(token: &str) -> Result<Jws<'_>, String> {
 /// [`parse_jws`] with the errors naming it as `names` says (the nested JWT, say). The names
 /// are fixed text, so a parse on the validation path allocates none of them.
 pub fn parse_jws_named<'t>(token: &'t str, names: &JwsNames) -> Result<Jws<'t>, String> {
-    let parts: Vec<&str> = token.split('.').collect();
-    if parts.len() != 3 {
-        return Err(format!("a {} has 3 parts, found {}", names.whole, parts.len()));
-    }
-    let header = decode_object(parts[0], names.header)?;
-    let signature = b64::decode(parts[2]).ok_or_else(|| format!("{} is not base64url", names.signature))?;
-    let signing_input_len = parts[0].len() + 1 + parts[1].len();
-    Ok(Jws { signing_input: &token[..signing_input_len], header, payload_b64: parts[1], signature })
+    let [header_b64, payload_b64, signature_b64] = split(token, names.whole)?;
+    let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
+    Ok(Jws { signing_input, header_b64, payload_b64, signature_b64 })
 }
 
-/// Splits and decodes a compact JWE; the error says which part is wrong.
+/// Splits a compact JWE; the error says how many parts there were.
 pub fn parse_jwe(token: &str) -> Result<Jwe<'_>, String> {
-    let parts: Vec<&str> = token.split('.').collect();
-    if parts.len() != 5 {
-        return Err(format!("a JWE has 5 parts, found {}", parts.len()));
-    }
-    let header = decode_object(parts[0], "JWE header")?;
-    let part = |index: usize, what: &str| {
-        b64::decode(parts[index]).ok_or_else(|| format!("JWE {what} is not base64url"))
-    };
-    Ok(Jwe {
-        protected_b64: parts[0],
-        header,
-        encrypted_key_b64: parts[1],
-        iv: part(2, "IV")?,
-        ciphertext: part(3, "ciphertext")?,
-        tag: part(4, "tag")?,
-    })
+    let [protected_b64, encrypted_key_b64, iv_b64, ciphertext_b64, tag_b64] = split(token, "JWE")?;
+    Ok(Jwe { protected_b64, encrypted_key_b64, iv_b64, ciphertext_b64, tag_b64 })
 }
 
-/// Decodes a base64url part holding a JSON object.
-pub fn decode_object(part: &str, what: &str) -> Result<Object, String> {
-    let bytes = b64::decode(part).ok_or_else(|| format!("{what} is not base64url"))?;
-    parse_object(&bytes, what)
+/// Exactly `N` dot-separated parts, without collecting them first.
+fn split<'t, const N: usize>(token: &'t str, what: &str) -> Result<[&'t str; N], String> {
+    let mut parts = [""; N];
+    let mut found = 0;
+    let mut rest = token;
+    loop {
+        // A `.` is one byte in UTF-8 and never part of another character, so slicing at one
+        // keeps every part whole text.
+        let (part, after) = match b64::find_dot(rest.as_bytes()) {
+            Some(at) => (&rest[..at], Some(&rest[at + 1..])),
+            None => (rest, None),
+        };
+        if let Some(slot) = parts.get_mut(found) {
+            *slot = part;
+        }
+        found += 1;
+        match after {
+            Some(after) => rest = after,
+            None => break,
+        }
+    }
+    if found != N {
+        return Err(format!("a {what} has {N} parts, found {found}"));
+    }
+    Ok(parts)
+}
+
+/// Decodes one base64url part; the error names it.
+pub fn decode(part: &str, what: &str) -> Result<Vec<u8>, String> {
+    b64::decode(part).ok_or_else(|| format!("{what} is not base64url"))
+}
+
+/// A JSON value read from a token part, borrowing its text where it can.
+#[derive(Debug, PartialEq)]
+pub enum Json<'a> {
+    Null,
+    Bool(bool),
+    /// A non-negative integer that fits in 64 bits.
+    Unsigned(u64),
+    /// Any other number (negative, fractional, or with an exponent): no claim takes one.
+    OtherNumber,
+    String(Cow<'a, str>),
+    Array(Vec<Json<'a>>),
+    Object(Object<'a>),
+}
+
+impl Json<'_> {
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Json::String(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    pub fn as_u64(&self) -> Option<u64> {
+        match self {
+            Json::Unsigned(value) => Some(*value),
+            _ => None,
+        }
+    }
+}
+
+/// A JSON object, its members in the order received, each name once.
+#[derive(Debug, Default, PartialEq)]
+pub struct Object<'a> {
+    members: Vec<(Cow<'a, str>, Json<'a>)>,
+}
+
+impl<'a> Object<'a> {
+    pub fn get(&self, name: &str) -> Option<&Json<'a>> {
+        self.members.iter().find(|(member, _)| member == name).map(|(_, value)| value)
+    }
+
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// The members, in the order received.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Json<'a>)> {
+        self.members.iter().map(|(name, value)| (name.as_ref(), value))
+    }
 }
 
 /// Parses bytes holding a JSON object. An object with a member twice, at any depth, is
 /// refused: parsers disagree on which one wins (RFC 8259 §4), so a token could mean one
 /// thing to us and another to the issuer.
-pub fn parse_object(bytes: &[u8], what: &str) -> Result<Object, String> {
+pub fn parse_object<'b>(bytes: &'b [u8], what: &str) -> Result<Object<'b>, String> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let parsed = serde::Deserialize::deserialize(&mut deserializer).and_then(|Strict(value)| {
         deserializer.end()?;
         Ok(value)
     });
     match parsed {
-        Ok(Value::Object(object)) => Ok(object),
+        Ok(Json::Object(object)) => Ok(object),
         Ok(_) => Err(format!("{what} is not a JSON object")),
         Err(error) if error.to_string().starts_with(DUPLICATE) => Err(format!("{what} has a member twice")),
         Err(_) => Err(format!("{what} is not JSON")),
     }
 }
 
+/// How a member of a parsed object reads in a message: a string as it is, anything else as
+/// JSON. Only rejections print one, so `bytes` (the object's own) is read again, with
+/// `serde_json`'s writer, rather than the fast path carrying a writer of its own.
+pub fn member_text(bytes: &[u8], name: &str) -> String {
+    let value = serde_json::from_slice::<serde_json::Value>(bytes).ok();
+    match value.as_ref().and_then(|object| object.get(name)) {
+        Some(serde_json::Value::String(text)) => text.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    }
+}
+
 /// The message a duplicate member fails with, told apart from other JSON errors.
 const DUPLICATE: &str = "duplicate member";
 
-/// A JSON value that refuses duplicate object members.
-struct Strict(Value);
+/// Members an object is searched for duplicates one by one; past this, through a set.
+const LINEAR_DUPLICATE_SEARCH_MAX: usize = 16;
 
-impl<'de> serde::Deserialize<'de> for Strict {
+/// A JSON value that refuses duplicate object members.
+struct Strict<'a>(Json<'a>);
+
+impl<'de> serde::Deserialize<'de> for Strict<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_any(StrictVisitor).map(Strict)
     }
@@ -117,71 +193,117 @@ impl<'de> serde::Deserialize<'de> for Strict {
 struct StrictVisitor;
 
 impl<'de> serde::de::Visitor<'de> for StrictVisitor {
-    type Value = Value;
+    type Value = Json<'de>;
 
     fn expecting(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
         f.write_str("JSON")
     }
 
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
+    fn visit_bool<E>(self, v: bool) -> Result<Json<'de>, E> {
+        Ok(Json::Bool(v))
     }
 
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
+    fn visit_i64<E>(self, v: i64) -> Result<Json<'de>, E> {
+        Ok(u64::try_from(v).map_or(Json::OtherNumber, Json::Unsigned))
     }
 
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
+    fn visit_u64<E>(self, v: u64) -> Result<Json<'de>, E> {
+        Ok(Json::Unsigned(v))
     }
 
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::from(v))
+    fn visit_f64<E>(self, _: f64) -> Result<Json<'de>, E> {
+        Ok(Json::OtherNumber)
     }
 
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_string()))
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Json<'de>, E> {
+        Ok(Json::String(Cow::Borrowed(v)))
     }
 
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
+    fn visit_str<E>(self, v: &str) -> Result<Json<'de>, E> {
+        Ok(Json::String(Cow::Owned(v.to_string())))
     }
 
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
+    fn visit_string<E>(self, v: String) -> Result<Json<'de>, E> {
+        Ok(Json::String(Cow::Owned(v)))
     }
 
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+    fn visit_unit<E>(self) -> Result<Json<'de>, E> {
+        Ok(Json::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'de>, A::Error> {
         let mut items = Vec::new();
         while let Some(Strict(item)) = seq.next_element()? {
             items.push(item);
         }
-        Ok(Value::Array(items))
+        Ok(Json::Array(items))
     }
 
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut object = Map::new();
-        while let Some(key) = map.next_key::<String>()? {
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
+        let mut members: Vec<(Cow<'de, str>, Json<'de>)> = Vec::new();
+        let mut names: Option<BTreeSet<Cow<'de, str>>> = None;
+        while let Some(Name(name)) = map.next_key()? {
             let Strict(value) = map.next_value()?;
-            if object.insert(key.clone(), value).is_some() {
-                return Err(serde::de::Error::custom(format!("{DUPLICATE} `{key}`")));
+            let twice = match names.as_mut() {
+                Some(names) => !names.insert(name.clone()),
+                None if members.len() < LINEAR_DUPLICATE_SEARCH_MAX => {
+                    members.iter().any(|(member, _)| *member == name)
+                }
+                None => {
+                    let set: &mut BTreeSet<_> =
+                        names.insert(members.iter().map(|(n, _)| n.clone()).collect());
+                    !set.insert(name.clone())
+                }
+            };
+            if twice {
+                return Err(serde::de::Error::custom(format!("{DUPLICATE} `{name}`")));
+            }
+            members.push((name, value));
+        }
+        Ok(Json::Object(Object { members }))
+    }
+}
+
+/// An object member's name, borrowed from the input unless it holds an escape.
+struct Name<'a>(Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for Name<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NameVisitor;
+        impl<'de> serde::de::Visitor<'de> for NameVisitor {
+            type Value = Name<'de>;
+
+            fn expecting(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+                f.write_str("a member name")
+            }
+
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Borrowed(v)))
+            }
+
+            fn visit_str<E>(self, v: &str) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Owned(v.to_string())))
+            }
+
+            fn visit_string<E>(self, v: String) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Owned(v)))
             }
         }
-        Ok(Value::Object(object))
+        deserializer.deserialize_str(NameVisitor)
     }
 }
 
 /// A string member, or an error naming it.
-pub fn string<'o>(object: &'o Object, name: &str, what: &str) -> Result<&'o str, String> {
+pub fn string<'o>(object: &'o Object<'_>, name: &str, what: &str) -> Result<&'o str, String> {
     match object.get(name) {
-        Some(Value::String(value)) => Ok(value),
+        Some(Json::String(value)) => Ok(value),
         Some(_) => Err(format!("{what} `{name}` is not a string")),
         None => Err(format!("{what} has no `{name}`")),
     }
 }
 
 /// A non-negative integer member, or an error naming it.
-pub fn unsigned(object: &Object, name: &str, what: &str) -> Result<u64, String> {
+pub fn unsigned(object: &Object<'_>, name: &str, what: &str) -> Result<u64, String> {
     match object.get(name) {
         Some(value) => value.as_u64().ok_or_else(|| format!("{what} `{name}` is not a non-negative integer")),
         None => Err(format!("{what} has no `{name}`")),

@@ -145,7 +145,7 @@ fn validator_rows(
     let wasm_native = speed.component_per_s / speed.native_per_s;
     out.row(
         "WASM component / native, valid access tokens, 1 core",
-        format!("{} / {} = {wasm_native:.2}", per_s(speed.component_per_s), per_s(speed.native_per_s)),
+        format!("{} / {} = {wasm_native:.3}", per_s(speed.component_per_s), per_s(speed.native_per_s)),
         "≥ 0.95",
         Some(wasm_native >= 0.95),
     );

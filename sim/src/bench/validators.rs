@@ -136,14 +136,6 @@ pub fn measure_plugin(
         reference::validate(keyring, request)
             .map_err(|e| BenchError::Input(format!("native refused: {e:?}")))?;
     }
-    let component_per_s = per_second(measure_for, |n| {
-        let verdict = plugin.validate(keyring.clone(), &requests[n % TOKENS]);
-        assert!(verdict.is_accepted(), "accepted above");
-    });
-    let native_per_s = per_second(measure_for, |n| {
-        assert!(reference::validate(keyring, &requests[n % TOKENS]).is_ok(), "accepted above");
-    });
-
     let verifier = RS256
         .verifier_from_der(public_der)
         .map_err(|e| BenchError::Input(format!("the signing key does not load: {e}")))?;
@@ -157,28 +149,52 @@ pub fn measure_plugin(
             (input.as_bytes().to_vec(), signature)
         })
         .collect();
-    let raw_verify_per_s = per_second(measure_for, |n| {
-        let (input, signature) = &signed[n % TOKENS];
-        assert!(verifier.verify(input, signature).is_ok(), "our own signature verifies");
-    });
+    let [component_per_s, native_per_s, raw_verify_per_s] = per_second_interleaved(
+        measure_for,
+        [
+            &mut |n| {
+                let verdict = plugin.validate(keyring.clone(), &requests[n % TOKENS]);
+                assert!(verdict.is_accepted(), "accepted above");
+            },
+            &mut |n| {
+                assert!(reference::validate(keyring, &requests[n % TOKENS]).is_ok(), "accepted above");
+            },
+            &mut |n| {
+                let (input, signature) = &signed[n % TOKENS];
+                assert!(verifier.verify(input, signature).is_ok(), "our own signature verifies");
+            },
+        ],
+    );
     Ok(Throughput { component_per_s, native_per_s, raw_verify_per_s })
 }
 
-/// Calls `operation` with 0, 1, 2, ... until `measure_for` has passed; calls per second.
-fn per_second(measure_for: Duration, mut operation: impl FnMut(usize)) -> f64 {
+/// Calls each contender with 0, 1, 2, ... in turns of [`BATCH`] calls, until each has run for
+/// `measure_for`; each one's calls per second of its own time. Taking turns, rather than one
+/// contender after the other, spreads a shared machine's slow and fast seconds over all of
+/// them alike, so their ratio holds still where each figure alone wanders.
+fn per_second_interleaved<const N: usize>(
+    measure_for: Duration,
+    mut contenders: [&mut dyn FnMut(usize); N],
+) -> [f64; N] {
     // Warm up: first calls fill caches and, for the component, start the instance.
-    for n in 0..TOKENS {
-        operation(n);
-    }
-    let started = Instant::now();
-    let mut done: u64 = 0;
-    while started.elapsed() < measure_for {
-        for _ in 0..BATCH {
-            operation(done as usize);
-            done += 1;
+    for operation in &mut contenders {
+        for n in 0..TOKENS {
+            operation(n);
         }
     }
-    done as f64 / started.elapsed().as_secs_f64()
+    let mut spent = [Duration::ZERO; N];
+    let mut done: u64 = 0;
+    while spent.iter().any(|spent| *spent < measure_for) {
+        for (operation, spent) in contenders.iter_mut().zip(&mut spent) {
+            let started = Instant::now();
+            for n in done..done + BATCH {
+                operation(n as usize);
+            }
+            *spent += started.elapsed();
+        }
+        done += BATCH;
+    }
+    spent.map(|spent| done as f64 / spent.as_secs_f64())
 }
 
 #[cfg(test)]
