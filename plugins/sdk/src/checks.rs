@@ -40,12 +40,12 @@ pub fn check(req: &Request, policy: Policy) -> Result<Claims, Rejection> {
     let header_json = jose::decode(jws.header_b64, jose::JWS.header).map_err(Rejection::Malformed)?;
     let header = jose::parse_object(&header_json, jose::JWS.header).map_err(Rejection::Malformed)?;
     let signature = jose::decode(jws.signature_b64, jose::JWS.signature).map_err(Rejection::Malformed)?;
-    let alg = jose::string(&header, "alg", "JWS header").map_err(Rejection::Malformed)?;
+    let alg = jose::string(&header, "alg", jose::JWS.header).map_err(Rejection::Malformed)?;
     if alg != "RS256" {
         return Err(Rejection::UnsupportedAlgorithm(alg.to_string()));
     }
-    refuse_extensions(&header, &header_json, "JWS header")?;
-    let kid = jose::string(&header, "kid", "JWS header").map_err(Rejection::Malformed)?;
+    refuse_extensions(&header, &header_json, jose::JWS.header)?;
+    let kid = jose::string(&header, "kid", jose::JWS.header).map_err(Rejection::Malformed)?;
     verify(kid, jws.signing_input, &signature)?;
     let payload_json = jose::decode(jws.payload_b64, "JWS payload").map_err(Rejection::Malformed)?;
     let payload = jose::parse_object(&payload_json, "JWS payload").map_err(Rejection::Malformed)?;
@@ -140,11 +140,11 @@ fn open_nested_jwt(kid: &str, jws: &jose::Jws<'_>) -> Result<Vec<u8>, Rejection>
     let header_json = jose::decode(jws.header_b64, names.header).map_err(Rejection::Malformed)?;
     let header = jose::parse_object(&header_json, names.header).map_err(Rejection::Malformed)?;
     let signature = jose::decode(jws.signature_b64, names.signature).map_err(Rejection::Malformed)?;
-    let alg = jose::string(&header, "alg", "nested JWT header").map_err(Rejection::Malformed)?;
+    let alg = jose::string(&header, "alg", names.header).map_err(Rejection::Malformed)?;
     if alg != "RS256" {
         return Err(Rejection::UnsupportedAlgorithm(alg.to_string()));
     }
-    refuse_extensions(&header, &header_json, "nested JWT header")?;
+    refuse_extensions(&header, &header_json, names.header)?;
     verify(kid, jws.signing_input, &signature)?;
     jose::decode(jws.payload_b64, "nested JWT claims").map_err(Rejection::Malformed)
 }

@@ -110,13 +110,6 @@ pub enum Json<'a> {
 }
 
 impl Json<'_> {
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            Json::String(text) => Some(text),
-            _ => None,
-        }
-    }
-
     pub fn as_u64(&self) -> Option<u64> {
         match self {
             Json::Unsigned(value) => Some(*value),
@@ -138,11 +131,6 @@ impl<'a> Object<'a> {
 
     pub fn contains_key(&self, name: &str) -> bool {
         self.get(name).is_some()
-    }
-
-    /// The members, in the order received.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Json<'a>)> {
-        self.members.iter().map(|(name, value)| (name.as_ref(), value))
     }
 }
 
