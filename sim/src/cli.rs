@@ -232,6 +232,10 @@ pub enum PluginCommand {
         /// Seconds each throughput figure is measured for.
         #[arg(long, default_value_t = 2.0)]
         seconds: f64,
+        /// Write wasmtime's perf map (/tmp/perf-<pid>.map), so that `perf record -g` of this
+        /// command names your component's functions (build it with symbols: see the README).
+        #[arg(long)]
+        perf_map: bool,
     },
 }
 
@@ -303,8 +307,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, InputError> {
             Ok(if suite == ExitCode::SUCCESS { over_time } else { suite })
         }
         Command::Token { command } => token(command),
-        Command::Plugin { command: PluginCommand::Bench { component, seconds } } => {
-            bench_plugin(&component, seconds)
+        Command::Plugin { command: PluginCommand::Bench { component, seconds, perf_map } } => {
+            bench_plugin(&component, seconds, perf_map)
         }
         Command::Plugin { command: PluginCommand::New { name, into } } => {
             let made = crate::plugin_new::make_in(&name, into.as_deref()).map_err(InputError)?;
@@ -452,9 +456,12 @@ fn sweep_command(
 /// The plugin host; a run reseeds its plugins from the scenario seed, so `seed` only
 /// matters to `plugin check`.
 fn plugin_host(seed: u64) -> Result<PluginHost, InputError> {
-    let cache_dir = cache_dir()?;
-    let host = PluginHost::new(Limits::default(), seed).map_err(|e| InputError(e.to_string()))?;
-    Ok(match cache_dir {
+    with_cache(PluginHost::new(Limits::default(), seed).map_err(|e| InputError(e.to_string()))?)
+}
+
+/// `host` keeping precompiled components in [`cache_dir`].
+fn with_cache(host: PluginHost) -> Result<PluginHost, InputError> {
+    Ok(match cache_dir()? {
         Some(dir) => host.with_cache_dir(dir),
         None => host,
     })
@@ -703,13 +710,18 @@ const PLUGIN_BENCH_SECONDS_MAX: f64 = 60.0;
 const PLUGIN_BENCH_SECONDS_MIN: f64 = 0.1;
 const _: () = assert!(PLUGIN_BENCH_SECONDS_MIN < PLUGIN_BENCH_SECONDS_MAX);
 
-fn bench_plugin(component: &Path, seconds: f64) -> Result<ExitCode, InputError> {
+fn bench_plugin(component: &Path, seconds: f64, perf_map: bool) -> Result<ExitCode, InputError> {
     if !(PLUGIN_BENCH_SECONDS_MIN..=PLUGIN_BENCH_SECONDS_MAX).contains(&seconds) {
         return Err(InputError(format!(
             "--seconds {seconds}: give at least {PLUGIN_BENCH_SECONDS_MIN} and at most {PLUGIN_BENCH_SECONDS_MAX}"
         )));
     }
-    let plugins = plugin_host(0)?;
+    let plugins = if perf_map {
+        let host = PluginHost::with_perf_map(Limits::default(), 0).map_err(|e| InputError(e.to_string()))?;
+        with_cache(host)?
+    } else {
+        plugin_host(0)?
+    };
     let (mut plugin, loaded_in) =
         crate::bench::validators::load_timed(&plugins, component).map_err(|e| InputError(e.to_string()))?;
     let figures =
@@ -738,6 +750,13 @@ fn bench_plugin(component: &Path, seconds: f64) -> Result<ExitCode, InputError> 
         figures.memory_bytes / 1024,
         figures.fuel_per_call,
     ));
+    if perf_map {
+        // Where wasmtime's perf map agent writes, for `perf report` to find.
+        print(&format!(
+            "perf map                           /tmp/perf-{}.map (read by `perf report` of this run)\n",
+            std::process::id()
+        ));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -339,6 +339,38 @@ fn bench_prints_every_figure_with_its_ratio() {
     assert!(stdout.contains("4 held every check"), "{stdout}");
 }
 
+/// `plugin bench --perf-map` leaves, where it says, wasmtime's map of the component's
+/// compiled functions (`0x<start> <size> <name>`, in hex; a stripped component's names are
+/// `wasm[0]::function[N]`), which `perf report` reads to name the guest's own code.
+#[test]
+fn plugin_bench_writes_the_perf_map_it_names() {
+    let component = authzlab_plugins::UNITY_CONNECTION.path;
+    let output = authzlab(&["plugin", "bench", component, "--seconds", "0.1", "--perf-map"]);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{}", text(&output.stderr));
+    let map = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("perf map"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no perf map line:\n{stdout}"));
+    let contents = std::fs::read_to_string(map).unwrap_or_else(|e| panic!("{map}: {e}"));
+    let _ = std::fs::remove_file(map);
+    let functions = contents
+        .lines()
+        .filter(|line| {
+            let mut fields = line.splitn(3, ' ');
+            let hex = |field: Option<&str>| {
+                field.is_some_and(|f| u64::from_str_radix(f.trim_start_matches("0x"), 16).is_ok())
+            };
+            hex(fields.next()) && hex(fields.next()) && fields.next().is_some_and(|name| !name.is_empty())
+        })
+        .count();
+    assert!(functions > 10, "{functions} functions in {map}:\n{contents}");
+    // Without the switch, no map.
+    let plain = authzlab(&["plugin", "bench", component, "--seconds", "0.1"]);
+    assert!(!text(&plain.stdout).contains("perf map"), "{}", text(&plain.stdout));
+}
+
 #[test]
 fn bench_without_its_seed_scenario_exits_2_naming_it() {
     let output = authzlab(&["bench", "--quick", "--seeds-of", "scenarios/missing.toml"]);
