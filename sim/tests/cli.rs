@@ -336,6 +336,17 @@ fn bench_prints_every_figure_with_its_ratio() {
     ] {
         assert!(stdout.lines().any(|line| line.starts_with(figure)), "{figure}:\n{stdout}");
     }
+    // The floor under the sparse and the busy run, and the busy run's ratio at that floor.
+    for figure in ["  floor: crypto + steps at an idle step's cost", "  the rest: our own work"] {
+        let rows = stdout.lines().filter(|line| line.starts_with(figure)).count();
+        assert_eq!(rows, 2, "{figure}:\n{stdout}");
+    }
+    let at_floor = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("  wall / crypto at the floor"))
+        .and_then(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("no floor ratio:\n{stdout}"));
+    assert!(at_floor >= 1.0 && at_floor.is_finite(), "wall can be no less than crypto: {at_floor}");
     assert!(stdout.contains("4 held every check"), "{stdout}");
 }
 
