@@ -232,7 +232,7 @@ pub enum PluginCommand {
         /// Seconds each throughput figure is measured for.
         #[arg(long, default_value_t = 2.0)]
         seconds: f64,
-        /// Write wasmtime's perf map (/tmp/perf-<pid>.map), so that `perf record -g` of this
+        /// Write wasmtime's perf map (`/tmp/perf-<pid>.map`), so that `perf record -g` of this
         /// command names your component's functions (build it with symbols: see the README).
         #[arg(long)]
         perf_map: bool,
