@@ -213,8 +213,8 @@ fn sparse_rows(
 /// HMAC, as the documents' token format asks) and its turmoil steps at `bare_step` each (a
 /// step ticks every host's runtime, busy or not). What is left is our own work: protocols,
 /// plugins' guest code, trace, store. A target below the floor needs fewer signatures or
-/// fewer steps, not faster code.
-fn floor_rows(out: &mut Rows, run: &runs::Timed, bare_step: Duration) {
+/// fewer steps, not faster code. Gives the floor.
+fn floor_rows(out: &mut Rows, run: &runs::Timed, bare_step: Duration) -> Duration {
     let crypto = run.crypto_total();
     let steps = bare_step * u32::try_from(run.steps).unwrap_or(u32::MAX);
     let floor = crypto + steps;
@@ -232,6 +232,7 @@ fn floor_rows(out: &mut Rows, run: &runs::Timed, bare_step: Duration) {
         None,
     );
     out.row("  the rest: our own work", secs(run.wall.saturating_sub(floor)), "", None);
+    floor
 }
 
 /// A busy run: its wall time against the time its cryptography took. `bare_step`: what a
@@ -265,8 +266,7 @@ fn busy_rows(
         "",
         None,
     );
-    floor_rows(out, &busy_run, bare_step);
-    let floor = crypto + bare_step * u32::try_from(busy_run.steps).unwrap_or(u32::MAX);
+    let floor = floor_rows(out, &busy_run, bare_step);
     out.row(
         "  wall / crypto at the floor",
         format!("{:.2}", floor.as_secs_f64() / crypto.as_secs_f64().max(1e-9)),
