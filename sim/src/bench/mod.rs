@@ -204,7 +204,8 @@ fn sparse_rows(
     );
     // The stepped hours are almost all idle ticks: their time, less the little crypto of the
     // events among them, over their steps is what a step costs before any work of ours.
-    let bare_step = stepped.wall.saturating_sub(stepped.crypto_total()) / stepped.steps.max(1) as u32;
+    let steps = u32::try_from(stepped.steps.max(1)).unwrap_or(u32::MAX);
+    let bare_step = stepped.wall.saturating_sub(stepped.crypto_total()) / steps;
     floor_rows(out, &skipping, bare_step);
     Ok(bare_step)
 }
