@@ -32,8 +32,10 @@ pub const SLEEPERS_MAX: usize = 1 << 20;
 #[derive(Default)]
 struct Agenda {
     warp: Duration,
-    /// Socket activity since the driver last asked ([`note_network_activity`]).
-    network_activity: bool,
+    /// A message sent since the driver last asked ([`note_sent`]).
+    sent: bool,
+    /// Writes waiting for the peer to read ([`note_write_blocked`]).
+    writes_blocked: usize,
     /// (deadline, registration number) → waker; the number keeps equal deadlines apart and
     /// in registration order.
     sleepers: BTreeMap<(Duration, u64), Waker>,
@@ -85,17 +87,39 @@ pub fn next_deadline() -> Option<Duration> {
     AGENDA.with(|agenda| agenda.borrow().sleepers.keys().next().map(|(deadline, _)| *deadline))
 }
 
-/// Records that a node touched a socket (connect, accept, read, write, close). turmoil hands
-/// a message with no latency straight to its destination's queue, which `Sim::links` does not
-/// show; when the destination has already run in this step, the message waits there for the
-/// next one. So a step in which any socket was touched is never followed by a jump.
-pub fn note_network_activity() {
-    let _ = AGENDA.try_with(|agenda| agenda.borrow_mut().network_activity = true);
+/// Records that a node may have sent a message: connected, accepted, wrote, shut down or
+/// closed. turmoil hands a message with no latency straight to its destination's queue,
+/// which `Sim::links` does not show; when the destination has already run in this step, the
+/// message waits there for the next one. So a step that sent anything is never followed by a
+/// jump. A read sends nothing (turmoil has no acknowledgements), so the step that only reads
+/// the last answer of an exchange may be followed by one.
+pub fn note_sent() {
+    let _ = AGENDA.try_with(|agenda| agenda.borrow_mut().sent = true);
 }
 
-/// Whether a socket was touched since the last call (the driver, after a step).
+/// Records that a write found the peer's receive buffer full. The peer's next read wakes the
+/// writer, which may run only in the next step (it may live on a host already run in this
+/// one), so while any write waits, reads count as activity too.
+pub fn note_write_blocked() {
+    let _ = AGENDA.try_with(|agenda| agenda.borrow_mut().writes_blocked += 1);
+}
+
+/// A write [`note_write_blocked`] recorded has gone out, or its socket closed.
+pub fn note_write_unblocked() {
+    let _ = AGENDA.try_with(|agenda| {
+        let mut agenda = agenda.borrow_mut();
+        agenda.writes_blocked = agenda.writes_blocked.saturating_sub(1);
+    });
+}
+
+/// Whether the next step may have a message to deliver that `Sim::links` does not show: a
+/// message was sent since the last call, or a write waits for a read (the driver, after a
+/// step).
 pub fn take_network_activity() -> bool {
-    AGENDA.with(|agenda| std::mem::take(&mut agenda.borrow_mut().network_activity))
+    AGENDA.with(|agenda| {
+        let mut agenda = agenda.borrow_mut();
+        std::mem::take(&mut agenda.sent) || agenda.writes_blocked > 0
+    })
 }
 
 /// Wakes every sleeper whose deadline is at or before `now` (the driver, before a step).

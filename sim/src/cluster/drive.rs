@@ -50,8 +50,8 @@ pub(super) fn drive(
             progress(Reached { elapsed, steps: steps_taken, events: trace.events() })
                 .map_err(|reason| RunError::Stopped { at_ms: elapsed.as_millis() as u64, reason })?;
         }
-        let touched_sockets = clock::take_network_activity();
-        if scenario.skip_idle && !touched_sockets && network_quiet(&built.sim) {
+        let maybe_queued = clock::take_network_activity();
+        if scenario.skip_idle && !maybe_queued && network_quiet(&built.sim) {
             let next_step_at = built.sim.elapsed() + clock::warp();
             let wake_at = [clock::next_deadline(), steps.peek().map(|step| step.at), Some(scenario.duration)]
                 .into_iter()

@@ -176,7 +176,7 @@ impl Drop for Registered {
 }
 
 /// No message is on a link. Messages already handed to a host's queue are not listed here;
-/// the step that sent them touched a socket (`clock::take_network_activity`).
+/// the step that sent them said so (`clock::take_network_activity`).
 fn network_quiet(sim: &turmoil::Sim<'_>) -> bool {
     let mut quiet = true;
     sim.links(|mut links| quiet = links.all(|mut link| link.next().is_none()));

@@ -250,7 +250,7 @@ impl<'a> Call<'a> {
     /// A new plain connection to the server, its HTTP/1.1 side running as a task of its own.
     pub(crate) async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, NetError> {
         // Connecting sends a SYN: network activity even if the connection is refused.
-        clock::note_network_activity();
+        clock::note_sent();
         let stream = turmoil::net::TcpStream::connect((self.host.as_str(), self.port))
             .await
             .map_err(|_| NetError::Connect(format!("{}:{}", self.host, self.port)))?;

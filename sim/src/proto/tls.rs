@@ -373,7 +373,7 @@ impl TlsFailure {
 /// bounded by [`REQUEST_TIMEOUT`].
 pub async fn connect(connector: &TlsConnector, host: &str, port: u16) -> Result<ClientStream, TlsFailure> {
     let handshake = async {
-        clock::note_network_activity();
+        clock::note_sent();
         let stream = turmoil::net::TcpStream::connect((host, port))
             .await
             .map_err(|_| TlsFailure::Connect(format!("{host}:{port}")))?;

@@ -137,7 +137,7 @@ fn report(client: &Client, port: u16, outcome: Result<(u16, String), AskFailure>
 async fn register_legacy(client: &Client, register: Register) {
     let config = &client.config;
     let outcome = async {
-        crate::clock::note_network_activity();
+        crate::clock::note_sent();
         let stream =
             turmoil::net::TcpStream::connect((config.subscriber.as_str(), SIP_PORT)).await.map_err(|e| {
                 AskFailure::Other(format!("cannot connect to {}:{SIP_PORT}: {e}", config.subscriber))
