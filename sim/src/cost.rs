@@ -36,8 +36,10 @@ pub const EVENT_NS: u64 = 180_000;
 /// search, so it varies).
 pub const SIGNING_KEY_NS: u64 = 200_000_000;
 /// turmoil steps a run takes per event when quiet time is skipped: the exchange behind an
-/// event and the timers around it. Measured: 100 clients for 24 h stepped 181,793 ticks for
-/// 34,311 events (5.3); 2 clients for 60 days without Unity 54,817 for 6,915 (7.9).
+/// event and the timers around it. Measured (2026-12-06, the bench's cluster): 100 clients
+/// for 24 h stepped 120,728 ticks for 34,311 events (3.5: mostly voicemail polls, 4 steps
+/// each); 2 clients for 60 days without Unity 55,211 for 6,976 (7.9: refreshes through a
+/// subscriber, two new connections each).
 pub const STEPS_PER_EVENT_SKIPPING: u64 = 8;
 /// Wall time per preloaded expired row (`params.expired_refresh_tokens`) written at the
 /// start. Measured: preloading 1,000,000 rows took 5.2 s (`authzlab run` of a 1-minute
