@@ -20,7 +20,9 @@ pub struct Metered<S> {
 }
 
 impl<S> Metered<S> {
-    /// Wraps a stream just connected or accepted: its SYN or SYN-ACK left in this step.
+    /// Wraps a stream just connected or accepted: its SYN or SYN-ACK left in this step (turmoil
+    /// answers a SYN by waking the connecting task directly, which may live on a host already
+    /// run in this step).
     pub fn new(stream: S) -> Metered<S> {
         clock::note_sent();
         Metered { stream, blocked: false }

@@ -248,6 +248,8 @@ async fn listen(
     loop {
         let Ok((stream, _)) = listener.accept().await else { return };
         if open.get() >= CONNECTIONS_PER_PORT_MAX {
+            // Accepting answered the SYN, and dropping the stream sends a FIN.
+            crate::clock::note_sent();
             continue;
         }
         open.set(open.get() + 1);
