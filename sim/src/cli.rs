@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::trace::header::TraceHeader;
 
+use authzlab_host::plugin::PluginError;
 use authzlab_host::vectors::Vectors;
 use authzlab_host::{Limits, PluginHost, Verdict};
 use clap::{Parser, Subcommand};
@@ -456,11 +457,12 @@ fn sweep_command(
 /// The plugin host; a run reseeds its plugins from the scenario seed, so `seed` only
 /// matters to `plugin check`.
 fn plugin_host(seed: u64) -> Result<PluginHost, InputError> {
-    with_cache(PluginHost::new(Limits::default(), seed).map_err(|e| InputError(e.to_string()))?)
+    with_cache(PluginHost::new(Limits::default(), seed))
 }
 
-/// `host` keeping precompiled components in [`cache_dir`].
-fn with_cache(host: PluginHost) -> Result<PluginHost, InputError> {
+/// `host`, keeping precompiled components in [`cache_dir`].
+fn with_cache(host: Result<PluginHost, PluginError>) -> Result<PluginHost, InputError> {
+    let host = host.map_err(|e| InputError(e.to_string()))?;
     Ok(match cache_dir()? {
         Some(dir) => host.with_cache_dir(dir),
         None => host,
@@ -716,12 +718,8 @@ fn bench_plugin(component: &Path, seconds: f64, perf_map: bool) -> Result<ExitCo
             "--seconds {seconds}: give at least {PLUGIN_BENCH_SECONDS_MIN} and at most {PLUGIN_BENCH_SECONDS_MAX}"
         )));
     }
-    let plugins = if perf_map {
-        let host = PluginHost::with_perf_map(Limits::default(), 0).map_err(|e| InputError(e.to_string()))?;
-        with_cache(host)?
-    } else {
-        plugin_host(0)?
-    };
+    let plugins =
+        if perf_map { with_cache(PluginHost::with_perf_map(Limits::default(), 0))? } else { plugin_host(0)? };
     let (mut plugin, loaded_in) =
         crate::bench::validators::load_timed(&plugins, component).map_err(|e| InputError(e.to_string()))?;
     let figures =

@@ -28,14 +28,6 @@ impl<S> Metered<S> {
         Metered { stream, blocked: false }
     }
 
-    pub fn get_ref(&self) -> &S {
-        &self.stream
-    }
-
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.stream
-    }
-
     fn unblock(&mut self) {
         if std::mem::take(&mut self.blocked) {
             clock::note_write_unblocked();

@@ -386,10 +386,10 @@ pub async fn connect(connector: &TlsConnector, host: &str, port: u16) -> Result<
 /// The server's side of the handshake on an accepted connection, bounded by [`REQUEST_TIMEOUT`].
 pub async fn accept(
     acceptor: &TlsAcceptor,
-    stream: turmoil::net::TcpStream,
+    stream: Metered<turmoil::net::TcpStream>,
 ) -> Result<ServerStream, TlsFailure> {
     let handshake = async {
-        match acceptor.accept(Metered::new(stream)).into_fallible().await {
+        match acceptor.accept(stream).into_fallible().await {
             Ok(stream) => Ok(stream),
             Err((error, stream)) => {
                 tokio::task::spawn_local(linger(stream));
@@ -502,7 +502,7 @@ mod tests {
                     acceptor(&NodeId::new("server"), AT, &server_cert, client_trust.as_deref()).unwrap();
                 let listener = turmoil::net::TcpListener::bind(("0.0.0.0", 5091)).await?;
                 let (stream, _) = listener.accept().await?;
-                let result = match accept(&acceptor, stream).await {
+                let result = match accept(&acceptor, Metered::new(stream)).await {
                     Ok(mut stream) => {
                         let mut line = [0u8; 5];
                         stream.read_exact(&mut line).await?;

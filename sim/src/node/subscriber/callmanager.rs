@@ -247,9 +247,9 @@ async fn listen(
     let open = Rc::new(std::cell::Cell::new(0usize));
     loop {
         let Ok((stream, _)) = listener.accept().await else { return };
+        // Metered at once: accepting answered the SYN, and a refused stream's drop sends a FIN.
+        let stream = Metered::new(stream);
         if open.get() >= CONNECTIONS_PER_PORT_MAX {
-            // Accepting answered the SYN, and dropping the stream sends a FIN.
-            crate::clock::note_sent();
             continue;
         }
         open.set(open.get() + 1);
@@ -265,7 +265,7 @@ async fn listen(
 /// REGISTER and its answer. An error ends this connection only.
 async fn serve_connection(
     callmanager: &Rc<RefCell<CallManager>>,
-    stream: turmoil::net::TcpStream,
+    mut stream: Metered<turmoil::net::TcpStream>,
     port: u16,
     purpose: Purpose,
     acceptor: Option<&TlsAcceptor>,
@@ -273,7 +273,6 @@ async fn serve_connection(
     let tracer = callmanager.borrow().tracer.clone();
     let Some(acceptor) = acceptor else {
         // Legacy SIP over TCP: no token, no TLS.
-        let mut stream = Metered::new(stream);
         if let Some(Incoming::Register(register)) = read_request(&mut stream).await {
             tracer.emit(Happening::SipRegisteredLegacy { client: register.device.clone(), port });
             let _ = stream.write_all(&Answer::Ok.to_bytes(&register.via)).await;
