@@ -7,7 +7,8 @@
 //!   with the token taken out.
 //! * [`input`]: every user file is read here, bounded by a size limit per kind.
 //! * [`keyring`]: the keys a consumer node holds, and the only code that touches them: RS256
-//!   verification and `dir`/A128CBC-HS256 decryption through josekit/OpenSSL.
+//!   verification (OpenSSL) and `dir`/A128CBC-HS256 decryption (OpenSSL's AES, ring's
+//!   HMAC), each algorithm set up once per process or key, not per call.
 //! * [`verdict`]: what a validation decided, with the rejection names the vectors file uses.
 //! * [`reference`](mod@reference): the native reference validator; plugins must reach the same verdicts.
 //! * [`manifest`]: pinned plugin manifests (SHA-256, contract version, limits).

@@ -161,7 +161,7 @@ pub const ASSUMPTIONS: &[Assumption] = &[
     },
     Assumption {
         what: || "`show key authz` prints the first 128 bits of a labelled SHA-256 of the key".to_string(),
-        lives_in: "SHOW_CHECKSUM_LABEL (host/src/keyring.rs)",
+        lives_in: "SHOW_CHECKSUM_LABEL (host/src/keyring/mod.rs)",
         relied_on: |s| steps(s, |a| matches!(a, Action::ShowKeys)),
     },
     Assumption {

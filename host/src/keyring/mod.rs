@@ -11,16 +11,18 @@ use std::fmt;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use josekit::jwe::enc::A128CBC_HS256;
-use josekit::jwe::JweContentEncryption;
 use josekit::jwk::Jwk;
-use josekit::jws::alg::rsassa::RsassaJwsVerifier;
-use josekit::jws::{JwsVerifier, RS256};
 use rsa::pkcs8::{DecodePublicKey, EncodePublicKey};
 use sha2::{Digest, Sha256};
 
 use crate::crypto_time::{self, CryptoOp};
 use crate::KeyError;
+
+mod a128cbc_hs256;
+mod rs256;
+
+use a128cbc_hs256::ContentKey;
+use rs256::Rs256Verifier;
 
 /// Bytes of an A128CBC-HS256 key: 16 for HMAC-SHA-256, 16 for AES-128 (RFC 7518 §5.2.3).
 pub const ENCRYPTION_KEY_BYTES: usize = 32;
@@ -127,8 +129,8 @@ pub enum KeyringError {
 /// The signing and encryption keys one consumer trusts, by `kid`, and its trusted issuer.
 pub struct Keyring {
     trusted_issuer: String,
-    signing: BTreeMap<String, (KeyChecksum, RsassaJwsVerifier)>,
-    encryption: BTreeMap<String, (KeyChecksum, [u8; ENCRYPTION_KEY_BYTES])>,
+    signing: BTreeMap<String, (KeyChecksum, Rs256Verifier)>,
+    encryption: BTreeMap<String, (KeyChecksum, ContentKey)>,
 }
 
 impl fmt::Debug for Keyring {
@@ -163,7 +165,8 @@ impl Keyring {
             .or_else(|_| rsa::pkcs1::DecodeRsaPublicKey::from_pkcs1_der(public_der))
             .map_err(|e| bad(format!("{e}")))?;
         check_modulus_bits(kid, rsa::traits::PublicKeyParts::n(&public).bits())?;
-        let verifier = RS256.verifier_from_der(public_der).map_err(|e| bad(e.to_string()))?;
+        let spki = public.to_public_key_der().map_err(|e| bad(e.to_string()))?;
+        let verifier = Rs256Verifier::from_spki_der(spki.as_bytes()).map_err(bad)?;
         self.signing.insert(kid.to_string(), (KeyChecksum::of(public_der), verifier));
         Ok(())
     }
@@ -173,7 +176,7 @@ impl Keyring {
         let bytes: [u8; ENCRYPTION_KEY_BYTES] = key
             .try_into()
             .map_err(|_| KeyringError::BadEncryptionKeyLength { kid: kid.to_string(), len: key.len() })?;
-        self.encryption.insert(kid.to_string(), (KeyChecksum::of(key), bytes));
+        self.encryption.insert(kid.to_string(), (KeyChecksum::of(key), ContentKey::new(&bytes)));
         Ok(())
     }
 
@@ -210,7 +213,7 @@ impl Keyring {
                     let public = rsa_public_key(&jwk).map_err(bad)?;
                     check_modulus_bits(&kid, rsa::traits::PublicKeyParts::n(&public).bits())?;
                     let public_der = public.to_public_key_der().map_err(|e| bad(e.to_string()))?.into_vec();
-                    let verifier = RS256.verifier_from_jwk(&jwk).map_err(|e| bad(e.to_string()))?;
+                    let verifier = Rs256Verifier::from_spki_der(&public_der).map_err(bad)?;
                     keyring.signing.insert(kid, (KeyChecksum::of(&public_der), verifier));
                 }
                 "oct" => {
@@ -247,7 +250,7 @@ impl Keyring {
     /// `Ok(false)` when the signature is wrong, `Err(UnknownKid)` when no key has `kid`.
     pub fn verify_rs256(&self, kid: &str, signing_input: &[u8], signature: &[u8]) -> Result<bool, KeyError> {
         let (_, verifier) = self.signing.get(kid).ok_or_else(|| KeyError::UnknownKid(kid.to_string()))?;
-        Ok(crypto_time::measure(CryptoOp::RsaVerify, || verifier.verify(signing_input, signature).is_ok()))
+        Ok(crypto_time::measure(CryptoOp::RsaVerify, || verifier.verify(signing_input, signature)))
     }
 
     /// Decrypts a compact JWE's parts; `Ok(None)` when the tag does not verify.
@@ -267,7 +270,7 @@ impl Keyring {
             return Err(KeyError::BadInput(format!("JWE tag has {} bytes, not {TAG_BYTES}", tag.len())));
         }
         Ok(crypto_time::measure(CryptoOp::Decrypt, || {
-            A128CBC_HS256.decrypt(key, Some(iv), ciphertext, protected_b64.as_bytes(), Some(tag)).ok()
+            key.decrypt(protected_b64.as_bytes(), iv, ciphertext, tag)
         }))
     }
 }
