@@ -322,6 +322,83 @@ fn every_character_at_every_place_of_a_decoded_block_is_judged_as_the_alphabet_s
     assert!(judged > 95 * 15, "{judged} tokens judged");
 }
 
+/// The SDK reads an access token's payload without the JSON parser when it is exactly
+/// `{"private":"<compact JWE>"}`, checking sixteen characters at a time inside a component
+/// (wasm SIMD), and gives every other payload to the parser. Both ways must give the
+/// parser's verdict: payloads of other shapes (whitespace, an escape, a second member, the
+/// member twice, another name), and every printable ASCII character and two non-ASCII ones
+/// at each of a block's sixteen places in the JWE's ciphertext, each payload properly signed.
+/// A base64url character there changes the ciphertext (`decryption-failed`); a dot adds a
+/// part and anything else is not base64url (`malformed`).
+#[test]
+fn an_access_payload_read_without_the_json_parser_gets_the_parsers_verdict() {
+    let vectors = Vectors::load(&vectors_path()).unwrap();
+    let valid = vectors.cases.iter().find(|case| case.name == "valid-access-token").unwrap();
+    let artifact = authzlab_plugins::UNITY_CONNECTION;
+    let mut plugin = common::plugins().load(artifact.name, artifact.bytes).unwrap();
+    let signer = TokenService::new(&Seeds::new(VECTOR_SEED), Lifetimes::defaults());
+    let payload: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts(&valid.request().token)[1]).unwrap()).unwrap();
+    let jwe = payload["private"].as_str().unwrap().to_string();
+    let mut judge = |payload: &[u8], expected: &str, what: &str| {
+        let mut request = valid.request();
+        request.token = signer.sign(payload);
+        let native =
+            authzlab_host::Verdict::from(authzlab_host::reference::validate(&vectors.keyring, &request));
+        let component = plugin.validate(vectors.keyring.clone(), &request);
+        assert_eq!(native.name(), expected, "native, {what}");
+        assert_eq!(comparable(&component), comparable(&native), "{what}");
+    };
+
+    let escaped_first = format!(r#"{{"private":"\u{:04x}{}"}}"#, jwe.as_bytes()[0], &jwe[1..]);
+    for (what, payload, expected) in [
+        ("the minted shape", format!(r#"{{"private":"{jwe}"}}"#), "accept"),
+        ("a space after the brace", format!(r#"{{ "private":"{jwe}"}}"#), "accept"),
+        ("a newline at the end", format!("{{\"private\":\"{jwe}\"}}\n"), "accept"),
+        ("an escaped first character", escaped_first, "accept"),
+        ("a second member", format!(r#"{{"private":"{jwe}","x":1}}"#), "accept"),
+        ("the member twice", format!(r#"{{"private":"{jwe}","private":"{jwe}"}}"#), "reject:malformed"),
+        ("another name", format!(r#"{{"privatE":"{jwe}"}}"#), "reject:malformed"),
+        ("a longer name", format!(r#"{{"private_":"{jwe}"}}"#), "reject:malformed"),
+        ("an empty JWE", r#"{"private":""}"#.to_string(), "reject:malformed"),
+        ("text after the object", format!(r#"{{"private":"{jwe}"}}x"#), "reject:malformed"),
+        ("no closing brace", format!(r#"{{"private":"{jwe}""#), "reject:malformed"),
+    ] {
+        judge(payload.as_bytes(), expected, what);
+    }
+
+    let ciphertext_at = jwe.match_indices('.').nth(2).unwrap().0 + 1;
+    let printable = (0x20u8..0x7f).map(char::from);
+    let mut judged = 0;
+    for replacement in printable.chain(['\u{e9}', '\u{20ac}']) {
+        for place in 32..48 {
+            let at = ciphertext_at + place;
+            if jwe[at..].starts_with(replacement) {
+                continue;
+            }
+            let mut text = jwe.clone();
+            text.replace_range(at..at + 1, replacement.encode_utf8(&mut [0; 4]));
+            let alphabet = replacement.is_ascii_alphanumeric() || replacement == '-' || replacement == '_';
+            let expected = if alphabet { "reject:decryption-failed" } else { "reject:malformed" };
+            // serde_json writes `{"private":"..."}` with `"` and `\` escaped, the rest as is.
+            let payload = serde_json::to_vec(&json!({ "private": text })).unwrap();
+            judge(&payload, expected, &format!("{replacement:?} at {place} of the ciphertext"));
+            judged += 1;
+        }
+    }
+    assert!(judged > 95 * 15, "{judged} payloads judged");
+
+    // The same JWE with one character written as a JSON escape, at each of a block's
+    // sixteen places: the parser reads the JWE unchanged (`accept`), so a check that missed
+    // the backslash in any lane would hand the escape on as text and fail.
+    for place in 32..48 {
+        let at = ciphertext_at + place;
+        let escaped = format!("{}\\u{:04x}{}", &jwe[..at], jwe.as_bytes()[at], &jwe[at + 1..]);
+        let payload = format!(r#"{{"private":"{escaped}"}}"#);
+        judge(payload.as_bytes(), "accept", &format!("an escape at {place} of the ciphertext"));
+    }
+}
+
 /// The built-in suite (`authzlab plugin check` without `--vectors`, the 1 MiB token
 /// included): all four reference plugins, the starter (`plugins/template`, built by this
 /// test's build from a clean clone, as `authzlab plugin new` copies it) and the native

@@ -28,6 +28,12 @@ pub(crate) fn find_dot(text: &[u8]) -> Option<usize> {
     blocks::find_dot(text)
 }
 
+/// Whether `text` holds only base64url characters and dots: a compact serialization's whole
+/// text, which JSON needs no escape for.
+pub(crate) fn is_compact_text(text: &[u8]) -> bool {
+    blocks::is_compact_text(text)
+}
+
 /// Encodes bytes as one compact-serialization part.
 pub fn encode(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
@@ -80,19 +86,62 @@ mod blocks {
         text[rest_at..].iter().position(|&byte| byte == b'.').map(|at| rest_at + at)
     }
 
+    /// Whether every byte is base64url or a dot, sixteen bytes at a time.
+    #[target_feature(enable = "simd128")]
+    pub fn is_compact_text(text: &[u8]) -> bool {
+        let blocks = text.chunks_exact(16);
+        let rest = blocks.remainder();
+        for block in blocks {
+            // SAFETY: `block` is 16 readable bytes (chunks_exact); wasm loads need no alignment.
+            let bytes = unsafe { v128_load(block.as_ptr().cast::<v128>()) };
+            let classes = Classes::of(bytes);
+            let dot = u8x16_eq(bytes, u8x16_splat(b'.'));
+            if !u8x16_all_true(v128_or(classes.any(), dot)) {
+                return false;
+            }
+        }
+        rest.iter().all(|&byte| super::is_compact_byte(byte))
+    }
+
+    /// Which of the base64url alphabet's five ranges each of sixteen characters is in.
+    struct Classes {
+        upper: v128,
+        lower: v128,
+        digit: v128,
+        dash: v128,
+        underscore: v128,
+    }
+
+    impl Classes {
+        #[target_feature(enable = "simd128")]
+        fn of(text: v128) -> Classes {
+            let within = |low: u8, high: u8| {
+                v128_and(u8x16_ge(text, u8x16_splat(low)), u8x16_le(text, u8x16_splat(high)))
+            };
+            Classes {
+                upper: within(b'A', b'Z'),
+                lower: within(b'a', b'z'),
+                digit: within(b'0', b'9'),
+                dash: u8x16_eq(text, u8x16_splat(b'-')),
+                underscore: u8x16_eq(text, u8x16_splat(b'_')),
+            }
+        }
+
+        /// Lanes whose character is base64url at all.
+        #[target_feature(enable = "simd128")]
+        fn any(&self) -> v128 {
+            v128_or(v128_or(self.upper, self.lower), v128_or(self.digit, v128_or(self.dash, self.underscore)))
+        }
+    }
+
     /// Each character's 6-bit value, or `None` if one is outside the base64url alphabet.
     #[target_feature(enable = "simd128")]
     fn sextets(text: v128) -> Option<v128> {
-        let within =
-            |low: u8, high: u8| v128_and(u8x16_ge(text, u8x16_splat(low)), u8x16_le(text, u8x16_splat(high)));
-        let upper = within(b'A', b'Z');
-        let lower = within(b'a', b'z');
-        let digit = within(b'0', b'9');
-        let dash = u8x16_eq(text, u8x16_splat(b'-'));
-        let underscore = u8x16_eq(text, u8x16_splat(b'_'));
-        if !u8x16_all_true(v128_or(v128_or(upper, lower), v128_or(digit, v128_or(dash, underscore)))) {
+        let classes = Classes::of(text);
+        if !u8x16_all_true(classes.any()) {
             return None;
         }
+        let Classes { upper, lower, digit, dash, underscore } = classes;
         // What each class adds (mod 256) to reach its value: A..Z 0..25, a..z 26..51,
         // 0..9 52..61, '-' 62, '_' 63.
         let offset = |class: v128, add: i8| v128_and(class, u8x16_splat(add as u8));
@@ -128,4 +177,14 @@ mod blocks {
     pub fn find_dot(text: &[u8]) -> Option<usize> {
         text.iter().position(|&byte| byte == b'.')
     }
+
+    /// Whether every byte is base64url or a dot.
+    pub fn is_compact_text(text: &[u8]) -> bool {
+        text.iter().all(|&byte| super::is_compact_byte(byte))
+    }
+}
+
+/// Whether `byte` is a base64url character or a dot.
+fn is_compact_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.')
 }

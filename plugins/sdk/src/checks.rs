@@ -48,18 +48,15 @@ pub fn check(req: &Request, policy: Policy) -> Result<Claims, Rejection> {
     let kid = jose::string(&header, "kid", jose::JWS.header).map_err(Rejection::Malformed)?;
     verify(kid, jws.signing_input, &signature)?;
     let payload_json = jose::decode(jws.payload_b64, "JWS payload").map_err(Rejection::Malformed)?;
+    if req.kind == TokenKind::Access {
+        // The shape every access token's payload has, read without the JSON parser.
+        if let Some(private) = jose::sole_compact_member(&payload_json, "private") {
+            return access_claims(kid, private, req, policy);
+        }
+    }
     let payload = jose::parse_object(&payload_json, "JWS payload").map_err(Rejection::Malformed)?;
     match req.kind {
-        TokenKind::Access => {
-            let nested = decrypt_private(&payload)?;
-            let nested = core::str::from_utf8(&nested)
-                .map_err(|_| Rejection::Malformed("the JWE plaintext is not text".into()))?;
-            let nested = jose::parse_jws_named(nested, &jose::NESTED_JWT).map_err(Rejection::Malformed)?;
-            let claims_json = open_nested_jwt(kid, &nested)?;
-            let claims =
-                jose::parse_object(&claims_json, "nested JWT claims").map_err(Rejection::Malformed)?;
-            check_claims(&claims, req, &keyring::trusted_issuer(), policy)
-        }
+        TokenKind::Access => access_claims(kid, private_member(&payload)?, req, policy),
         TokenKind::Refresh => {
             if payload.contains_key("private") {
                 return Err(Rejection::WrongTokenType("access".into()));
@@ -88,19 +85,35 @@ fn refuse_extensions(header: &Object<'_>, header_json: &[u8], what: &str) -> Res
     Ok(())
 }
 
-/// Opens the JWE an access token carries in its `private` member: its plaintext.
-fn decrypt_private(payload: &Object<'_>) -> Result<Vec<u8>, Rejection> {
-    let private = match payload.get("private") {
-        Some(Json::String(private)) => private,
-        Some(_) => return Err(Rejection::Malformed("JWS payload `private` is not a string".into())),
+/// An access token's claims, from the JWE in its payload's `private` member: decrypted,
+/// the nested JWT's signature checked (with the outer JWS's `kid`), then the claims.
+fn access_claims(kid: &str, private: &str, req: &Request, policy: Policy) -> Result<Claims, Rejection> {
+    let nested = decrypt_jwe(private)?;
+    let nested = core::str::from_utf8(&nested)
+        .map_err(|_| Rejection::Malformed("the JWE plaintext is not text".into()))?;
+    let nested = jose::parse_jws_named(nested, &jose::NESTED_JWT).map_err(Rejection::Malformed)?;
+    let claims_json = open_nested_jwt(kid, &nested)?;
+    let claims = jose::parse_object(&claims_json, "nested JWT claims").map_err(Rejection::Malformed)?;
+    check_claims(&claims, req, &keyring::trusted_issuer(), policy)
+}
+
+/// The JWE an access token carries in its payload's `private` member.
+fn private_member<'p>(payload: &'p Object<'_>) -> Result<&'p str, Rejection> {
+    match payload.get("private") {
+        Some(Json::String(private)) => Ok(private),
+        Some(_) => Err(Rejection::Malformed("JWS payload `private` is not a string".into())),
         None => {
             // A refresh token offered where an access token belongs says so in its `ctyp`.
-            return Err(match jose::string(payload, "ctyp", "JWS payload") {
+            Err(match jose::string(payload, "ctyp", "JWS payload") {
                 Ok(ctyp) => Rejection::WrongTokenType(ctyp.to_string()),
                 Err(_) => Rejection::Malformed("JWS payload has no `private` JWE".into()),
-            });
+            })
         }
-    };
+    }
+}
+
+/// Opens a compact `dir`/A128CBC-HS256 JWE: its plaintext.
+fn decrypt_jwe(private: &str) -> Result<Vec<u8>, Rejection> {
     let jwe = jose::parse_jwe(private).map_err(Rejection::Malformed)?;
     let header_json = jose::decode(jwe.protected_b64, "JWE header").map_err(Rejection::Malformed)?;
     let header = jose::parse_object(&header_json, "JWE header").map_err(Rejection::Malformed)?;
