@@ -55,8 +55,7 @@ fn every_consumer_component_agrees_with_every_vector() {
 #[test]
 fn component_and_native_validator_agree_with_every_vector() {
     let vectors = Vectors::load(&vectors_path()).expect("the committed vectors load");
-    let artifact = authzlab_plugins::UNITY_CONNECTION;
-    let mut plugin = common::plugins().load(artifact.name, artifact.bytes).unwrap();
+    let mut plugin = unity_component();
     let outcomes = vectors.run(&mut plugin);
     assert!(outcomes.len() >= 20, "all the issue's cases are present");
     let failures: Vec<String> = outcomes.iter().filter(|o| !o.passed()).map(|o| o.to_string()).collect();
@@ -196,6 +195,21 @@ impl Mutations {
 
 /// A verdict with every payload but `malformed`'s free text, which two validators may word
 /// differently (the contract compares the rejection, kid, alg, exp and claims, not prose).
+/// The vector of a valid access token, which the byte-level tests below alter.
+fn valid_access_token(vectors: &Vectors) -> &authzlab_host::vectors::Case {
+    vectors
+        .cases
+        .iter()
+        .find(|case| case.name == "valid-access-token")
+        .expect("the suite has a valid access token")
+}
+
+/// The Unity Connection reference component, loaded.
+fn unity_component() -> authzlab_host::Plugin {
+    let artifact = authzlab_plugins::UNITY_CONNECTION;
+    common::plugins().load(artifact.name, artifact.bytes).expect("the reference component loads")
+}
+
 fn comparable(verdict: &authzlab_host::Verdict) -> String {
     match verdict {
         authzlab_host::Verdict::Rejected(authzlab_host::Rejection::Malformed(_)) => {
@@ -289,9 +303,8 @@ fn mutated_tokens_get_the_same_verdict_from_every_validator() {
 #[test]
 fn every_character_at_every_place_of_a_decoded_block_is_judged_as_the_alphabet_says() {
     let vectors = Vectors::load(&vectors_path()).unwrap();
-    let valid = vectors.cases.iter().find(|case| case.name == "valid-access-token").unwrap();
-    let artifact = authzlab_plugins::UNITY_CONNECTION;
-    let mut plugin = common::plugins().load(artifact.name, artifact.bytes).unwrap();
+    let valid = valid_access_token(&vectors);
+    let mut plugin = unity_component();
     let signature_at = valid.request().token.rfind('.').unwrap() + 1;
     let printable = (0x20u8..0x7f).map(char::from);
     let mut judged = 0;
@@ -333,9 +346,8 @@ fn every_character_at_every_place_of_a_decoded_block_is_judged_as_the_alphabet_s
 #[test]
 fn an_access_payload_read_without_the_json_parser_gets_the_parsers_verdict() {
     let vectors = Vectors::load(&vectors_path()).unwrap();
-    let valid = vectors.cases.iter().find(|case| case.name == "valid-access-token").unwrap();
-    let artifact = authzlab_plugins::UNITY_CONNECTION;
-    let mut plugin = common::plugins().load(artifact.name, artifact.bytes).unwrap();
+    let valid = valid_access_token(&vectors);
+    let mut plugin = unity_component();
     let signer = TokenService::new(&Seeds::new(VECTOR_SEED), Lifetimes::defaults());
     let payload: Value =
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts(&valid.request().token)[1]).unwrap()).unwrap();

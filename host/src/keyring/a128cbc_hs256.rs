@@ -15,7 +15,7 @@ use openssl::cipher::{Cipher, CipherRef};
 use openssl::cipher_ctx::CipherCtx;
 use ring::hmac;
 
-use super::{ENCRYPTION_KEY_BYTES, TAG_BYTES};
+use super::{ENCRYPTION_KEY_BYTES, IV_BYTES, TAG_BYTES};
 
 /// AES-128-CBC, fetched from OpenSSL's default provider once; the legacy handle if that fails.
 static AES_128_CBC: LazyLock<Option<Cipher>> =
@@ -39,9 +39,13 @@ impl ContentKey {
         ContentKey { mac: hmac::Key::new(hmac::HMAC_SHA256, mac), aes: aes_key }
     }
 
-    /// The plaintext, or `None` when the tag does not hold or the padding is bad. `aad` is
-    /// the protected header as it stands in the token (base64url); `iv` must be 16 bytes.
+    /// The plaintext, or `None` when the tag does not hold, the padding is bad or the IV is
+    /// not 16 bytes (OpenSSL's binding panics on a short IV and reads a long one's first 16
+    /// bytes; a key's holder could tag either). `aad` is the protected header as it stands in the token (base64url).
     pub fn decrypt(&self, aad: &[u8], iv: &[u8], ciphertext: &[u8], tag: &[u8]) -> Option<Vec<u8>> {
+        if iv.len() != IV_BYTES {
+            return None;
+        }
         let mut mac = hmac::Context::with_key(&self.mac);
         mac.update(aad);
         mac.update(iv);
@@ -157,6 +161,27 @@ mod tests {
         assert_eq!(other_key.decrypt(AAD, &iv, &ciphertext, &tag), None, "another key");
     }
 
+    /// A tag made by the key's holder over the parts given: what a forger cannot make.
+    fn tag_of(key: &[u8; 32], iv: &[u8], ciphertext: &[u8]) -> Vec<u8> {
+        let mut mac = hmac::Context::with_key(&hmac::Key::new(hmac::HMAC_SHA256, &key[..16]));
+        for part in [AAD, iv, ciphertext, &((AAD.len() as u64) * 8).to_be_bytes()[..]] {
+            mac.update(part);
+        }
+        mac.sign().as_ref()[..16].to_vec()
+    }
+
+    /// An IV of the wrong length under a tag that holds is refused, not passed to OpenSSL
+    /// (whose binding would panic on a short one).
+    #[test]
+    fn an_iv_of_the_wrong_length_under_a_good_tag_is_refused() {
+        let key = [6u8; 32];
+        let (ciphertext, _) = encrypted(&key, &[2u8; 16], b"claims");
+        for iv in [&[2u8; 8][..], &[2u8; 15][..], &[2u8; 17][..], &[][..]] {
+            let tag = tag_of(&key, iv, &ciphertext);
+            assert_eq!(ContentKey::new(&key).decrypt(AAD, iv, &ciphertext, &tag), None, "{} bytes", iv.len());
+        }
+    }
+
     /// A tag that holds over a ciphertext with bad padding (only the key's holder can make
     /// one) is still refused, not answered with garbage.
     #[test]
@@ -164,11 +189,7 @@ mod tests {
         let key = [5u8; 32];
         let iv = [1u8; 16];
         let ciphertext = [0u8; 32];
-        let mut mac = hmac::Context::with_key(&hmac::Key::new(hmac::HMAC_SHA256, &key[..16]));
-        for part in [AAD, &iv[..], &ciphertext[..], &((AAD.len() as u64) * 8).to_be_bytes()[..]] {
-            mac.update(part);
-        }
-        let tag = mac.sign().as_ref()[..16].to_vec();
+        let tag = tag_of(&key, &iv, &ciphertext);
         let opened = ContentKey::new(&key).decrypt(AAD, &iv, &ciphertext, &tag);
         let josekits = A128CBC_HS256.decrypt(&key, Some(&iv), &ciphertext, AAD, Some(&tag)).ok();
         assert_eq!(opened, None, "ours");
