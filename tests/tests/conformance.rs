@@ -193,8 +193,6 @@ impl Mutations {
     }
 }
 
-/// A verdict with every payload but `malformed`'s free text, which two validators may word
-/// differently (the contract compares the rejection, kid, alg, exp and claims, not prose).
 /// The vector of a valid access token, which the byte-level tests below alter.
 fn valid_access_token(vectors: &Vectors) -> &authzlab_host::vectors::Case {
     vectors
@@ -210,6 +208,8 @@ fn unity_component() -> authzlab_host::Plugin {
     common::plugins().load(artifact.name, artifact.bytes).expect("the reference component loads")
 }
 
+/// A verdict with every payload but `malformed`'s free text, which two validators may word
+/// differently (the contract compares the rejection, kid, alg, exp and claims, not prose).
 fn comparable(verdict: &authzlab_host::Verdict) -> String {
     match verdict {
         authzlab_host::Verdict::Rejected(authzlab_host::Rejection::Malformed(_)) => {

@@ -41,7 +41,8 @@ impl ContentKey {
 
     /// The plaintext, or `None` when the tag does not hold, the padding is bad or the IV is
     /// not 16 bytes (OpenSSL's binding panics on a short IV and reads a long one's first 16
-    /// bytes; a key's holder could tag either). `aad` is the protected header as it stands in the token (base64url).
+    /// bytes; a key's holder could tag either). `aad` is the protected header as it stands
+    /// in the token (base64url).
     pub fn decrypt(&self, aad: &[u8], iv: &[u8], ciphertext: &[u8], tag: &[u8]) -> Option<Vec<u8>> {
         if iv.len() != IV_BYTES {
             return None;
