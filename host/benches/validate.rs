@@ -21,7 +21,7 @@ fn validate(c: &mut Criterion) {
     let artifact = authzlab_plugins::UNITY_CONNECTION;
     let mut plugin = host.load(artifact.name, artifact.bytes).unwrap();
     for name in ["valid-access-token", "tampered-signature", "unknown-signing-kid", "non-base64"] {
-        let case = vectors.cases.iter().find(|case| case.name == name).expect("the case exists");
+        let case = vectors.case(name).expect("the case exists");
         let request = case.request();
         c.bench_function(&format!("native/{name}"), |b| {
             b.iter(|| reference::validate(&vectors.keyring, &request))
@@ -30,7 +30,7 @@ fn validate(c: &mut Criterion) {
             b.iter(|| plugin.validate(vectors.keyring.clone(), &request))
         });
     }
-    let valid = vectors.cases.iter().find(|case| case.name == "valid-access-token").unwrap().request();
+    let valid = vectors.case("valid-access-token").unwrap().request();
     let _ = plugin.validate(vectors.keyring.clone(), &valid);
     println!("fuel for one valid access token: {}", plugin.last_fuel_used());
 }

@@ -152,6 +152,11 @@ impl Vectors {
         Ok(Vectors { cases: parsed.cases, keyring: Arc::new(keyring) })
     }
 
+    /// The case named `name` (names are what a report shows; the first such case).
+    pub fn case(&self, name: &str) -> Option<&Case> {
+        self.cases.iter().find(|case| case.name == name)
+    }
+
     /// Runs every case through `plugin` and through the native reference validator.
     pub fn run(&self, plugin: &mut Plugin) -> Vec<Outcome> {
         self.cases.iter().map(|case| self.run_case(plugin, case)).collect()

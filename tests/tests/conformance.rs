@@ -44,7 +44,7 @@ fn every_consumer_component_agrees_with_every_vector() {
         (authzlab_plugins::CALLMANAGER_SIP, "callmanager-sip"),
         (authzlab_plugins::EXPRESSWAY, "expressway"),
     ] {
-        let mut plugin = common::plugins().load(artifact.name, artifact.bytes).unwrap();
+        let mut plugin = common::load(artifact);
         assert_eq!(plugin.info().consumer, consumer);
         let outcomes = vectors.run(&mut plugin);
         let failures: Vec<String> = outcomes.iter().filter(|o| !o.passed()).map(|o| o.to_string()).collect();
@@ -55,7 +55,7 @@ fn every_consumer_component_agrees_with_every_vector() {
 #[test]
 fn component_and_native_validator_agree_with_every_vector() {
     let vectors = Vectors::load(&vectors_path()).expect("the committed vectors load");
-    let mut plugin = unity_component();
+    let mut plugin = common::load(authzlab_plugins::UNITY_CONNECTION);
     let outcomes = vectors.run(&mut plugin);
     assert!(outcomes.len() >= 20, "all the issue's cases are present");
     let failures: Vec<String> = outcomes.iter().filter(|o| !o.passed()).map(|o| o.to_string()).collect();
@@ -193,21 +193,6 @@ impl Mutations {
     }
 }
 
-/// The vector of a valid access token, which the byte-level tests below alter.
-fn valid_access_token(vectors: &Vectors) -> &authzlab_host::vectors::Case {
-    vectors
-        .cases
-        .iter()
-        .find(|case| case.name == "valid-access-token")
-        .expect("the suite has a valid access token")
-}
-
-/// The Unity Connection reference component, loaded.
-fn unity_component() -> authzlab_host::Plugin {
-    let artifact = authzlab_plugins::UNITY_CONNECTION;
-    common::plugins().load(artifact.name, artifact.bytes).expect("the reference component loads")
-}
-
 /// A verdict with every payload but `malformed`'s free text, which two validators may word
 /// differently (the contract compares the rejection, kid, alg, exp and claims, not prose).
 fn comparable(verdict: &authzlab_host::Verdict) -> String {
@@ -240,7 +225,7 @@ fn mutated_tokens_get_the_same_verdict_from_every_validator() {
         authzlab_plugins::EXPRESSWAY,
     ]
     .into_iter()
-    .map(|artifact| common::plugins().load(artifact.name, artifact.bytes).unwrap())
+    .map(common::load)
     .collect();
     // The service that minted the vectors, rebuilt from its seed: it re-signs mutated
     // payloads so that edits inside the JWE get past the signature check.
@@ -249,7 +234,7 @@ fn mutated_tokens_get_the_same_verdict_from_every_validator() {
     let mut mutations = Mutations(0x5eed);
     let mut verdicts = std::collections::BTreeMap::new();
     for (round, name) in (0..rounds).map(|round| (round, seeds[round % seeds.len()])) {
-        let case = vectors.cases.iter().find(|case| case.name == name).unwrap();
+        let case = vectors.case(name).unwrap();
         let mut request = case.request();
         // Every fourth round, one from the other kind's side: a token of one kind offered as the other.
         if round % 4 == 3 {
@@ -303,8 +288,8 @@ fn mutated_tokens_get_the_same_verdict_from_every_validator() {
 #[test]
 fn every_character_at_every_place_of_a_decoded_block_is_judged_as_the_alphabet_says() {
     let vectors = Vectors::load(&vectors_path()).unwrap();
-    let valid = valid_access_token(&vectors);
-    let mut plugin = unity_component();
+    let valid = vectors.case("valid-access-token").expect("the suite has a valid access token");
+    let mut plugin = common::load(authzlab_plugins::UNITY_CONNECTION);
     let signature_at = valid.request().token.rfind('.').unwrap() + 1;
     let printable = (0x20u8..0x7f).map(char::from);
     let mut judged = 0;
@@ -346,8 +331,8 @@ fn every_character_at_every_place_of_a_decoded_block_is_judged_as_the_alphabet_s
 #[test]
 fn an_access_payload_read_without_the_json_parser_gets_the_parsers_verdict() {
     let vectors = Vectors::load(&vectors_path()).unwrap();
-    let valid = valid_access_token(&vectors);
-    let mut plugin = unity_component();
+    let valid = vectors.case("valid-access-token").expect("the suite has a valid access token");
+    let mut plugin = common::load(authzlab_plugins::UNITY_CONNECTION);
     let signer = TokenService::new(&Seeds::new(VECTOR_SEED), Lifetimes::defaults());
     let payload: Value =
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts(&valid.request().token)[1]).unwrap()).unwrap();
@@ -427,7 +412,7 @@ fn the_built_in_suite_passes_every_reference_plugin_and_the_starter() {
         authzlab_plugins::EXPRESSWAY,
         authzlab_plugins::TEMPLATE,
     ] {
-        let mut plugin = common::plugins().load(artifact.name, artifact.bytes).unwrap();
+        let mut plugin = common::load(artifact);
         assert_eq!(plugin.contract(), authzlab_host::contract::CONTRACT_VERSION);
         assert_eq!(plugin.sha256().len(), 64);
         let failures: Vec<String> =
@@ -478,7 +463,7 @@ fn over_time_each_plugin_runs_as_the_consumer_it_serves() {
         (authzlab_plugins::EXPRESSWAY, Role::Expressway),
     ];
     for (artifact, role) in roles {
-        let plugin = common::plugins().load(artifact.name, artifact.bytes).unwrap();
+        let plugin = common::load(artifact);
         assert_eq!(Role::of_consumer(&plugin.info().consumer), role, "{}", artifact.name);
         let scores = time_aware::run(std::path::Path::new(artifact.path), role, common::plugins()).unwrap();
         assert_eq!(scores.len(), time_aware::scenarios_for(role).len());

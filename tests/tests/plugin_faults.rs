@@ -28,8 +28,7 @@ fn well_behaved() -> Verdict {
 }
 
 fn assert_fault_then_recovery(token: &str, reason_contains: &str) {
-    let artifact = authzlab_plugins::FAULTY;
-    let mut plugin = common::plugins().load(artifact.name, artifact.bytes).unwrap();
+    let mut plugin = common::load(authzlab_plugins::FAULTY);
     let keyring = Arc::new(Keyring::new("issuer"));
     assert_eq!(plugin.validate(keyring.clone(), &request("hello")), well_behaved());
     assert_eq!(plugin.instances_started(), 1);
@@ -77,8 +76,7 @@ fn a_panicking_plugin_is_a_fault_that_quotes_its_panic_message() {
     assert_fault_then_recovery("panic", "`unreachable` instruction executed; its stderr: thread");
     assert_fault_then_recovery("panic", "panicked at faulty/src/lib.rs:");
     assert_fault_then_recovery("panic", ": / consumer test is not served here");
-    let artifact = authzlab_plugins::FAULTY;
-    let mut plugin = common::plugins().load(artifact.name, artifact.bytes).unwrap();
+    let mut plugin = common::load(authzlab_plugins::FAULTY);
     let Verdict::PluginFault { reason, .. } =
         plugin.validate(Arc::new(Keyring::new("issuer")), &request("panic"))
     else {
@@ -96,8 +94,7 @@ fn a_panicking_plugin_is_a_fault_that_quotes_its_panic_message() {
 #[test]
 fn what_a_plugin_logs_comes_back_in_order_escaped_and_without_the_token() {
     let token = "log eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ";
-    let artifact = authzlab_plugins::FAULTY;
-    let mut plugin = common::plugins().load(artifact.name, artifact.bytes).unwrap();
+    let mut plugin = common::load(authzlab_plugins::FAULTY);
     let verdict = plugin.validate(Arc::new(Keyring::new("issuer")), &request(token));
     assert_eq!(verdict, Verdict::Rejected(Rejection::Denied("logged".to_string())));
     let said = plugin.take_output();
@@ -122,8 +119,7 @@ fn what_a_plugin_logs_comes_back_in_order_escaped_and_without_the_token() {
 /// A thousand lines keep 32 and count the rest; the plugin is not stopped for it.
 #[test]
 fn a_flood_of_lines_is_cut_and_counted_not_a_fault() {
-    let artifact = authzlab_plugins::FAULTY;
-    let mut plugin = common::plugins().load(artifact.name, artifact.bytes).unwrap();
+    let mut plugin = common::load(authzlab_plugins::FAULTY);
     let verdict = plugin.validate(Arc::new(Keyring::new("issuer")), &request("log-flood"));
     assert_eq!(verdict, Verdict::Rejected(Rejection::Denied("flooded".to_string())));
     let said = plugin.take_output();
@@ -136,7 +132,7 @@ fn a_flood_of_lines_is_cut_and_counted_not_a_fault() {
 fn fuel_is_deterministic() {
     let artifact = authzlab_plugins::UNITY_CONNECTION;
     let fuel_for = || {
-        let mut plugin = common::plugins().load(artifact.name, artifact.bytes).unwrap();
+        let mut plugin = common::load(artifact);
         let _ = plugin.validate(Arc::new(Keyring::new("issuer")), &request("a.b.c"));
         plugin.last_fuel_used()
     };
@@ -182,11 +178,11 @@ fn the_sandbox_clock_reads_the_request_time_and_randomness_is_seeded() {
             other => panic!("{token}: {other}"),
         }
     };
-    let mut plugin = common::plugins().load(artifact.name, artifact.bytes).unwrap();
+    let mut plugin = common::load(artifact);
     assert_eq!(denied(&mut plugin, "clock", 1_000_000_123), "clock 1000000123");
     assert_eq!(denied(&mut plugin, "clock", 42), "clock 42");
     let first = denied(&mut plugin, "random", 0);
-    let mut again = common::plugins().load(artifact.name, artifact.bytes).unwrap();
+    let mut again = common::load(artifact);
     assert_eq!(denied(&mut again, "random", 0), first, "same host seed, same randomness");
     let other_host = PluginHost::new(Limits::default(), 99).unwrap();
     let mut other = other_host.load(artifact.name, artifact.bytes).unwrap();

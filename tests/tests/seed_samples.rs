@@ -52,8 +52,7 @@ fn part(token: &str, index: usize) -> Vec<u8> {
 
 /// Both validators' verdicts on `request` with `keyring`.
 fn both(keyring: Keyring, request: &Request) -> (Verdict, Verdict) {
-    let artifact = authzlab_plugins::UNITY_CONNECTION;
-    let mut plugin = common::plugins().load(artifact.name, artifact.bytes).unwrap();
+    let mut plugin = common::load(authzlab_plugins::UNITY_CONNECTION);
     let native = Verdict::from(reference::validate(&keyring, request));
     let component = plugin.validate(Arc::new(keyring), request);
     (component, native)

@@ -39,12 +39,13 @@ impl ContentKey {
         ContentKey { mac: hmac::Key::new(hmac::HMAC_SHA256, mac), aes: aes_key }
     }
 
-    /// The plaintext, or `None` when the tag does not hold, the padding is bad or the IV is
-    /// not 16 bytes (OpenSSL's binding panics on a short IV and reads a long one's first 16
-    /// bytes; a key's holder could tag either). `aad` is the protected header as it stands
-    /// in the token (base64url).
+    /// The plaintext, or `None` when the IV or the tag is not 16 bytes, the tag does not hold
+    /// or the padding is bad. The lengths come first: OpenSSL's binding panics on a short IV
+    /// and reads a long one's first 16 bytes (a key's holder could tag either), and a tag of
+    /// another length needs no MAC to refuse. `aad` is the protected header as it stands in
+    /// the token (base64url).
     pub fn decrypt(&self, aad: &[u8], iv: &[u8], ciphertext: &[u8], tag: &[u8]) -> Option<Vec<u8>> {
-        if iv.len() != IV_BYTES {
+        if iv.len() != IV_BYTES || tag.len() != TAG_BYTES {
             return None;
         }
         let mut mac = hmac::Context::with_key(&self.mac);
@@ -54,7 +55,7 @@ impl ContentKey {
         let aad_bits = u64::try_from(aad.len()).ok()?.checked_mul(8)?;
         mac.update(&aad_bits.to_be_bytes());
         let expected = mac.sign();
-        if tag.len() != TAG_BYTES || !openssl::memcmp::eq(&expected.as_ref()[..TAG_BYTES], tag) {
+        if !openssl::memcmp::eq(&expected.as_ref()[..TAG_BYTES], tag) {
             return None;
         }
         let mut context = CipherCtx::new().ok()?;

@@ -5,13 +5,19 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use authzlab_host::{Limits, PluginHost};
+use authzlab_host::{Limits, Plugin, PluginHost};
+use authzlab_plugins::Artifact;
 
 /// One plugin host per test binary: compiling a component is the slowest part of a test,
 /// and the host keeps compiled components by content hash.
 pub fn plugins() -> &'static PluginHost {
     static HOST: OnceLock<PluginHost> = OnceLock::new();
     HOST.get_or_init(|| PluginHost::new(Limits::default(), 0).expect("the plugin engine starts"))
+}
+
+/// `artifact`, a component built from `plugins/`, loaded into the shared host.
+pub fn load(artifact: Artifact) -> Plugin {
+    plugins().load(artifact.name, artifact.bytes).unwrap_or_else(|e| panic!("{} loads: {e}", artifact.name))
 }
 
 /// The repository's top directory.
