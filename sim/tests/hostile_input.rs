@@ -322,6 +322,19 @@ fn a_scenario_that_is_not_utf8_gets_a_position() {
     let path = write("latin1.toml", b"name = \"caf\xe9\"\nduration = \"1h\"\n");
     let output = authzlab(&["run", path.to_str().unwrap()]);
     assert_refused(&output, "latin1.toml:1:12: scenario: not UTF-8 text: byte 0xE9");
+    let output = authzlab(&["shrink", path.to_str().unwrap(), "--seed", "1"]);
+    assert_refused(&output, "latin1.toml:1:12: scenario: not UTF-8 text: byte 0xE9");
+}
+
+/// A trace whose first line is not UTF-8 has no header: the error names line 1, as it does
+/// for any other line, not the stream.
+#[test]
+fn a_trace_that_is_not_utf8_is_refused_with_its_line() {
+    let path = write("latin1.jsonl", b"{\"t_ms\":0,\"node\":\"caf\xe9\",\"kind\":\"x\"}\n");
+    let output = authzlab(&["report", path.to_str().unwrap()]);
+    assert_refused(&output, "latin1.jsonl:1: not a trace event");
+    let output = authzlab(&["replay", path.to_str().unwrap()]);
+    assert_refused(&output, "latin1.jsonl: its first line is no trace header");
 }
 
 /// `authzlab ... | head -1`: a reader that goes away is not a crash.

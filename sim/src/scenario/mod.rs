@@ -42,7 +42,7 @@ use serde::Deserialize;
 
 pub use action::{Action, ActionName, SqlQuery, Target};
 pub use duration::{format_duration, parse_duration, parse_window, SimDuration};
-pub use error::{line_column, ScenarioError};
+pub use error::{line_column, utf8_text, ScenarioError};
 
 use crate::node_id::NodeId;
 use crate::proto::http::{EXCHANGE_TICKS_MAX, REQUEST_TIMEOUT};

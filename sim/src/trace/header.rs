@@ -88,12 +88,18 @@ pub enum ScenarioMismatch {
 
 impl TraceHeader {
     /// The first line of `recorded` as a header, if it is one (read bounded by
-    /// [`HEADER_BYTES_MAX`]); the reader is left at the next line.
+    /// [`HEADER_BYTES_MAX`]); the reader is left at the next line. A first line that is not
+    /// UTF-8 is no header, as in [`each_event`](super::recorded::each_event), so the error that
+    /// follows names the line rather than the stream.
     pub fn read(recorded: &mut impl std::io::BufRead, name: &str) -> Result<Option<TraceHeader>, String> {
         use std::io::{BufRead as _, Read as _};
-        let mut first = String::new();
-        recorded.by_ref().take(HEADER_BYTES_MAX).read_line(&mut first).map_err(|e| format!("{name}: {e}"))?;
-        Ok(TraceHeader::parse(first.trim_end()))
+        let mut first = Vec::new();
+        recorded
+            .by_ref()
+            .take(HEADER_BYTES_MAX)
+            .read_until(b'\n', &mut first)
+            .map_err(|e| format!("{name}: {e}"))?;
+        Ok(TraceHeader::parse(String::from_utf8_lossy(&first).trim_end()))
     }
 
     /// The scenario the header names, loaded, if its bytes are still the ones the run read.
