@@ -933,7 +933,14 @@ fn write_new_secret(path: &Path, text: &str) -> Result<(), InputError> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let fail = |e: std::io::Error| InputError(format!("{}: cannot write the keys file: {e}", path.display()));
-    let mut file = options.open(path).map_err(fail)?;
+    let mut file = options.open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => InputError(format!(
+            "{}: a file is already there, and a keys file never replaces one (its keys may sign tokens \
+             someone still tests with); name a new file or remove that one",
+            path.display()
+        )),
+        _ => fail(e),
+    })?;
     if let Err(e) = file.write_all(text.as_bytes()) {
         drop(file);
         let _ = std::fs::remove_file(path);
