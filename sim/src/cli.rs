@@ -935,8 +935,8 @@ fn write_new_secret(path: &Path, text: &str) -> Result<(), InputError> {
     let fail = |e: std::io::Error| InputError(format!("{}: cannot write the keys file: {e}", path.display()));
     let mut file = options.open(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::AlreadyExists => InputError(format!(
-            "{}: a file is already there, and a keys file never replaces one (its keys may sign tokens \
-             someone still tests with); name a new file or remove that one",
+            "{}: a file is already there, and `token keys` never replaces one (vectors may still use \
+             the keys in it); name a new file or remove that one",
             path.display()
         )),
         _ => fail(e),

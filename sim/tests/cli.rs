@@ -407,7 +407,7 @@ fn an_author_tests_a_policy_of_their_own_with_minted_tokens() {
     assert_eq!(again.status.code(), Some(2), "an existing keys file is kept");
     assert!(
         text(&again.stderr)
-            .contains("author-keys.json: a file is already there, and a keys file never replaces one"),
+            .contains("author-keys.json: a file is already there, and `token keys` never replaces one"),
         "{}",
         text(&again.stderr)
     );
