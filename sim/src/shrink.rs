@@ -14,7 +14,6 @@ use std::path::Path;
 use std::rc::Rc;
 use std::time::Duration;
 
-use authzlab_host::input::{read_bounded, InputKind};
 use authzlab_host::PluginHost;
 use toml::{Table, Value};
 
@@ -22,7 +21,7 @@ use crate::check::offences::Watch;
 use crate::check::Checks;
 use crate::cluster::{self, RunOptions};
 use crate::report::TimelineMode;
-use crate::scenario::{format_duration, parse_duration, utf8_text, Scenario};
+use crate::scenario::{format_duration, parse_duration, Scenario};
 
 /// Runs one shrink may make; past it, the smallest scenario found so far is the answer.
 pub const SHRINK_RUNS_MAX: u64 = 400;
@@ -96,9 +95,8 @@ fn run_for(scenario: &Scenario, seed: u64, plugins: &PluginHost, target: &str) -
 /// Shrinks the scenario at `path` failing with `seed`, keeping `check` failing (by default
 /// the first check that fails).
 pub fn shrink(path: &Path, seed: u64, check: Option<&str>, plugins: &PluginHost) -> Result<Shrunk, String> {
-    let bytes = read_bounded(path, InputKind::Scenario).map_err(|e| e.to_string())?;
-    let text = utf8_text(&bytes, &path.display().to_string()).map_err(|e| e.to_string())?;
-    let scenario = Scenario::parse(text, path).map_err(|e| e.to_string())?;
+    let text = Scenario::read_text(path).map_err(|e| e.to_string())?;
+    let scenario = Scenario::parse(&text, path).map_err(|e| e.to_string())?;
     let run = cluster::run(&scenario, seed, plugins).map_err(|e| format!("{}: {e}", path.display()))?;
     let failures: Vec<String> =
         run.report.failures().map(|outcome| cause(&outcome.name).to_string()).collect();
@@ -115,7 +113,7 @@ pub fn shrink(path: &Path, seed: u64, check: Option<&str>, plugins: &PluginHost)
             format!("{}: every check held with seed {seed}: nothing to shrink", path.display())
         })?,
     };
-    let mut document: Table = toml::from_str(text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut document: Table = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     document.insert("seed".to_string(), Value::Integer(seed as i64));
     let mut shrinker = Shrinker { path, seed, target: target.clone(), plugins, runs: 1 };
     let mut last = shrinker.fails(&document).ok_or_else(|| {

@@ -32,9 +32,10 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// The bytes as UTF-8 text, or the line and column of the first byte that is not.
-pub fn utf8_text<'b>(bytes: &'b [u8], file: &str) -> Result<&'b str, ScenarioError> {
-    std::str::from_utf8(bytes).map_err(|error| {
-        let valid = error.valid_up_to();
+pub fn utf8_text(bytes: Vec<u8>, file: &str) -> Result<String, ScenarioError> {
+    String::from_utf8(bytes).map_err(|error| {
+        let valid = error.utf8_error().valid_up_to();
+        let bytes = error.as_bytes();
         // The prefix up to `valid` is UTF-8 by definition.
         let before = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
         let (line, column) = line_column(before, valid);
@@ -78,11 +79,11 @@ mod tests {
     #[test]
     fn a_byte_that_is_not_utf8_is_located() {
         let bytes = b"name = \"x\"\nduration = \"6h\" # caf\xe9\n";
-        let error = utf8_text(bytes, "s.toml").unwrap_err();
+        let error = utf8_text(bytes.to_vec(), "s.toml").unwrap_err();
         assert_eq!(
             error.to_string(),
             "s.toml:2:22: scenario: not UTF-8 text: byte 0xE9 does not belong here; save the file as UTF-8"
         );
-        assert_eq!(utf8_text(b"ok", "s.toml").unwrap(), "ok");
+        assert_eq!(utf8_text(b"ok".to_vec(), "s.toml").unwrap(), "ok");
     }
 }

@@ -42,7 +42,7 @@ use serde::Deserialize;
 
 pub use action::{Action, ActionName, SqlQuery, Target};
 pub use duration::{format_duration, parse_duration, parse_window, SimDuration};
-pub use error::{line_column, utf8_text, ScenarioError};
+pub use error::{line_column, ScenarioError};
 
 use crate::node_id::NodeId;
 use crate::proto::http::{EXCHANGE_TICKS_MAX, REQUEST_TIMEOUT};
@@ -518,9 +518,13 @@ impl Scenario {
     /// Reads (at most [`SCENARIO_BYTES_MAX`](authzlab_host::input::SCENARIO_BYTES_MAX)) and
     /// checks a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        let bytes = read_bounded(path, InputKind::Scenario)?;
-        let text = error::utf8_text(&bytes, &path.display().to_string())?;
-        Scenario::parse(text, path)
+        Scenario::parse(&Scenario::read_text(path)?, path)
+    }
+
+    /// A scenario file's text, read as [`load`](Scenario::load) reads it (bounded; a byte
+    /// that is not UTF-8 named by line and column), for a caller that edits the text.
+    pub fn read_text(path: &Path) -> Result<String, ScenarioError> {
+        error::utf8_text(read_bounded(path, InputKind::Scenario)?, &path.display().to_string())
     }
 
     /// Every validator the scenario names (CallManager's SIP, IM and Presence, Unity,

@@ -66,12 +66,13 @@ impl TraceHeader {
         serde_json::to_string(self).expect("a header serializes")
     }
 
-    /// The header a trace line holds, if it is one.
-    pub fn parse(line: &str) -> Option<TraceHeader> {
-        if !line.starts_with("{\"authzlab_trace\":") {
+    /// The header a trace line holds, if it is one. Bytes, not text: a line that is not UTF-8
+    /// is no header, and the reader's error for it then names the line.
+    pub fn parse(line: &[u8]) -> Option<TraceHeader> {
+        if !line.starts_with(b"{\"authzlab_trace\":") {
             return None;
         }
-        serde_json::from_str(line).ok()
+        serde_json::from_slice(line).ok()
     }
 }
 
@@ -88,9 +89,7 @@ pub enum ScenarioMismatch {
 
 impl TraceHeader {
     /// The first line of `recorded` as a header, if it is one (read bounded by
-    /// [`HEADER_BYTES_MAX`]); the reader is left at the next line. A first line that is not
-    /// UTF-8 is no header, as in [`each_event`](super::recorded::each_event), so the error that
-    /// follows names the line rather than the stream.
+    /// [`HEADER_BYTES_MAX`]); the reader is left at the next line.
     pub fn read(recorded: &mut impl std::io::BufRead, name: &str) -> Result<Option<TraceHeader>, String> {
         use std::io::{BufRead as _, Read as _};
         let mut first = Vec::new();
@@ -99,7 +98,7 @@ impl TraceHeader {
             .take(HEADER_BYTES_MAX)
             .read_until(b'\n', &mut first)
             .map_err(|e| format!("{name}: {e}"))?;
-        Ok(TraceHeader::parse(String::from_utf8_lossy(&first).trim_end()))
+        Ok(TraceHeader::parse(&first))
     }
 
     /// The scenario the header names, loaded, if its bytes are still the ones the run read.
@@ -134,4 +133,35 @@ pub fn plugin_stamps(scenario: &Scenario) -> Result<Vec<PluginStamp>, String> {
             Ok(PluginStamp { name: name.to_string(), sha256 })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header() -> TraceHeader {
+        TraceHeader {
+            authzlab_trace: TRACE_FORMAT,
+            authzlab: "0.1.0".to_string(),
+            toolchain: "rustc".to_string(),
+            scenario: "scenarios/cafe.toml".to_string(),
+            scenario_sha256: "00".repeat(32),
+            seed: 7,
+            tick_ms: 100,
+            skip_idle: true,
+            plugins: Vec::new(),
+        }
+    }
+
+    /// A header line with its newline reads back; one with a byte that is not UTF-8 is no
+    /// header (read as text with the byte replaced, it would pass for one naming another file).
+    #[test]
+    fn only_a_whole_utf8_line_is_a_header() {
+        let line = header().to_line() + "\n";
+        assert_eq!(TraceHeader::parse(line.as_bytes()), Some(header()));
+        let mut damaged = line.clone().into_bytes();
+        damaged[line.find("cafe").unwrap() + 3] = 0xe9;
+        assert_eq!(TraceHeader::parse(&damaged), None);
+        assert_eq!(TraceHeader::parse(b"{\"t_ms\":0,\"node\":\"a\",\"kind\":\"step\"}"), None);
+    }
 }

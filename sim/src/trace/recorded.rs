@@ -40,7 +40,7 @@ pub fn each_event(
             ));
         }
         if number == 1 {
-            header = TraceHeader::parse(String::from_utf8_lossy(&line).trim_end());
+            header = TraceHeader::parse(&line);
             if header.is_some() {
                 continue;
             }
